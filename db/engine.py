@@ -1,0 +1,95 @@
+"""The one engine factory: SQLite by default, PostgreSQL by URL.
+
+SQLite rules (measured, see DESIGN.md): WAL (set once, at creation, by `db.migrate`),
+busy_timeout >= 5 s, `BEGIN IMMEDIATE` for every write transaction so two writers queue on
+the busy timeout instead of failing with "database is locked", deferred reads, and
+synchronous=FULL because complaint data shares the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from platformdirs import user_data_path
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 10_000
+_BEGIN_OPTION = "sqlite_begin"
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{user_data_path('wallboard') / 'wallboard.db'}"
+
+
+def make_engine(url: str, *, pool_size: int = 2) -> Engine:
+    """Engine for `url`; SQLite files get their directory created and the pragmas above."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=1, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the sqlite3 module so `_on_begin` decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection):
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, but its transactions start with BEGIN IMMEDIATE on SQLite."""
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if is_sqlite(engine) else engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A short Core write transaction: committed on exit, rolled back on error."""
+    with writer(engine).begin() as connection:
+        yield connection
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """An ORM session for one write intent; committed on exit, rolled back on error."""
+    with Session(writer(engine), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def upsert(connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...]) -> None:
+    """Insert rows, updating those whose `key` columns already exist (SQLite and PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name not in key}
+    connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), rows)

@@ -1,0 +1,144 @@
+"""Tables for live call data. Persistence only: no business rules here.
+
+Times are stored as epoch seconds (float, UTC): every feed speaks epoch seconds, the
+metrics are differences of times, and floats compare and index the same on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so Alembic batch migrations on SQLite can find them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class Call(SQLModel, table=True):
+    """One row per call entering a queue."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("callid", "queue", name="uq_calls_callid_queue"),
+        Index("ix_calls_enter_at", "enter_at"),
+        Index("ix_calls_queue_enter_at", "queue", "enter_at"),
+        # The wallboard's "waiting now" and "longest wait" read only open calls.
+        Index(
+            "ix_calls_open",
+            "queue",
+            "enter_at",
+            sqlite_where=text("outcome = 'waiting'"),
+            postgresql_where=text("outcome = 'waiting'"),
+        ),
+        Index("ix_calls_agent_enter_at", "agent", "enter_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    callid: str = Field(max_length=64)
+    queue: str = Field(max_length=80)
+    caller: str | None = Field(default=None, max_length=80)
+    position: int | None = None
+    agent: str | None = Field(default=None, max_length=120)
+    enter_at: float
+    answer_at: float | None = None
+    end_at: float | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    ring_seconds: float | None = None
+    wrap_seconds: float | None = None
+    # waiting | answered (talking) | completed | transferred | abandoned | timeout | key
+    # | empty | withdraw | syscompat | interrupted (its feed restarted mid-call)
+    outcome: str = Field(max_length=16)
+    # completed: who hung up (caller/agent); transferred: where to
+    end_reason: str | None = Field(default=None, max_length=120)
+
+
+class Agent(SQLModel, table=True):
+    """Each agent's state now (the live snapshot the wallboard reads)."""
+
+    __tablename__ = "agents"
+
+    name: str = Field(primary_key=True, max_length=120)
+    # logged_out | available | ringing | on_call | wrap_up | paused
+    state: str = Field(max_length=16)
+    pause_reason: str | None = Field(default=None, max_length=80)
+    paused: bool = False
+    state_since: float
+    current_callid: str | None = Field(default=None, max_length=64)
+    current_queue: str | None = Field(default=None, max_length=80)
+    # Refreshed with the queue snapshot: today's answered calls and their talk time.
+    calls_today: int = 0
+    talk_seconds_today: float = 0.0
+
+
+class AgentQueue(SQLModel, table=True):
+    """Queue membership: which queues an agent takes calls from."""
+
+    __tablename__ = "agent_queues"
+
+    agent: str = Field(primary_key=True, max_length=120)
+    queue: str = Field(primary_key=True, max_length=80)
+
+
+class AgentStateChange(SQLModel, table=True):
+    """Append-only history of agent states; a state lasts until the agent's next row."""
+
+    __tablename__ = "agent_state_changes"
+    __table_args__ = (Index("ix_agent_state_changes_agent_at", "agent", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent: str = Field(max_length=120)
+    at: float
+    state: str = Field(max_length=16)
+    pause_reason: str | None = Field(default=None, max_length=80)
+
+
+class QueueSnapshot(SQLModel, table=True):
+    """Per-queue figures for today and now, rewritten by the feed process each second."""
+
+    __tablename__ = "queue_snapshots"
+
+    queue: str = Field(primary_key=True, max_length=80)
+    waiting: int = 0
+    oldest_waiting_since: float | None = None
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    exited: int = 0
+    answered_within_sl: int = 0
+    service_level_pct: float | None = None
+    abandon_rate_pct: float | None = None
+    asa_seconds: float | None = None
+    aht_seconds: float | None = None
+    max_wait_seconds: float | None = None
+    agents_logged_in: int = 0
+    agents_available: int = 0
+    agents_on_call: int = 0
+    agents_wrap_up: int = 0
+    agents_paused: int = 0
+    updated_at: float = 0.0
+
+
+class Feed(SQLModel, table=True):
+    """A feed's checkpoint and heartbeat, written in the same transaction as its rows."""
+
+    __tablename__ = "feeds"
+
+    name: str = Field(primary_key=True, max_length=300)
+    kind: str = Field(max_length=20)
+    # queue_log: the file (inode) and the byte offset after the last line applied
+    inode: int | None = Field(default=None, sa_column=Column("inode", BigInteger))
+    byte_offset: int = Field(default=0, sa_column=Column("byte_offset", BigInteger, nullable=False))
+    lines_read: int = 0
+    events_applied: int = 0
+    lines_skipped: int = 0
+    last_event_at: float | None = None
+    heartbeat_at: float = 0.0

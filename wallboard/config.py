@@ -1,0 +1,171 @@
+"""Configuration: config.toml read into validated settings.
+
+Lookup order: --config PATH, $WALLBOARD_CONFIG, ./config.toml, built-in defaults (equal to
+the shipped config.toml). A bad file fails with one line naming the file, line and key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "WALLBOARD_CONFIG"
+DATABASE_ENV = "WALLBOARD_DB"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteSettings(_Section):
+    name: str = "Contact Centre"
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+
+class FeedSettings(_Section):
+    kind: Literal["simulator", "queue-log", "none"] = "simulator"
+    queue_log: str = "/var/log/asterisk/queue_log"
+
+
+class SimulatorSettingsConfig(_Section):
+    seed: int = 42
+    agents: int = Field(24, ge=1, le=5000)
+    calls_per_hour: float = Field(240, gt=0)
+    speed: float = Field(1.0, gt=0)
+    warm_up_hours: float = Field(2.0, ge=0, le=24)
+
+
+ServiceLevelFormula = Literal["offered", "answered", "abandons-met"]
+
+
+class MetricSettings(_Section):
+    service_level_seconds: int = Field(20, ge=0)
+    short_abandon_seconds: int = Field(5, ge=0)
+    service_level_formula: ServiceLevelFormula = "offered"
+
+
+class QueueOverrides(_Section):
+    service_level_seconds: int | None = Field(None, ge=0)
+    short_abandon_seconds: int | None = Field(None, ge=0)
+    service_level_formula: ServiceLevelFormula | None = None
+
+
+class Settings(_Section):
+    site: SiteSettings = SiteSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    feed: FeedSettings = FeedSettings()
+    simulator: SimulatorSettingsConfig = SimulatorSettingsConfig()
+    metrics: MetricSettings = MetricSettings()
+    queues: dict[str, QueueOverrides] = {}
+
+    # Where these settings were read from (None: built-in defaults).
+    source: Path | None = Field(None, exclude=True)
+
+    def metrics_for(self, queue: str) -> MetricSettings:
+        """The [metrics] settings with the queue's own overrides applied."""
+        override = self.queues.get(queue)
+        if override is None:
+            return self.metrics
+        changes = override.model_dump(exclude_none=True)
+        return self.metrics.model_copy(update=changes) if changes else self.metrics
+
+    def database_url(self) -> str:
+        """$WALLBOARD_DB, else [database] url, else the SQLite file in the user's data dir."""
+        from db.engine import default_sqlite_url
+
+        return os.environ.get(DATABASE_ENV) or self.database.url or default_sqlite_url()
+
+
+def find_config_file(explicit: str | os.PathLike | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (named by ${CONFIG_ENV})")
+        return path
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
+    path = find_config_file(explicit)
+    if path is None:
+        return Settings()
+    return parse_settings(path.read_text(encoding="utf-8"), path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        keys = [str(part) for part in error["loc"]]
+        line = _line_of_key(text, keys)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: {'.'.join(keys)}: {_reason(error)}") from None
+    settings.source = path
+    return settings
+
+
+def _reason(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _line_of_key(text: str, keys: list[str]) -> int | None:
+    """Line number of the deepest of `keys` that appears in the file (1-based).
+
+    tomllib reports no positions for valid TOML, so find the key under its table header.
+    """
+    table, found = [], None
+    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+    assignment = re.compile(r"^\s*([A-Za-z0-9_\-\"\.]+)\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if match := header.match(line):
+            table = [part.strip().strip('"') for part in match.group(1).split(".")]
+            if table == keys[: len(table)] and found is None and len(table) == len(keys):
+                found = number
+            continue
+        if match := assignment.match(line):
+            key = table + [part.strip('"') for part in match.group(1).split(".")]
+            if key == keys[: len(key)]:
+                found = number
+    return found

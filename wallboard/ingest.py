@@ -1,0 +1,242 @@
+"""Checkpointed ingest of an Asterisk queue_log: bulk import and live follow.
+
+Each batch of lines is applied and the checkpoint (file inode, byte offset after the last
+complete line) is written in the same transaction, so a crash at any moment loses and
+doubles nothing: the next run starts where the last commit ended. A final line without its
+newline is still being written and is left for the next read.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Engine, select
+
+from db.engine import upsert, write_transaction
+from db.models import Feed
+from wallboard.config import Settings
+from wallboard.engine import CallEngine
+from wallboard.feeds.queue_log import QueueLogParser
+from wallboard.metrics import refresh_snapshots
+
+FEEDS = Feed.__table__
+READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
+
+
+@dataclass
+class IngestSummary:
+    lines_read: int = 0
+    events_applied: int = 0
+    ignored: int = 0
+    blank: int = 0
+    malformed: int = 0
+    unknown: int = 0
+    bytes_read: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def lines_skipped(self) -> int:
+        return self.blank + self.malformed + self.unknown
+
+    def line(self) -> str:
+        return (
+            f"read {self.lines_read} lines, applied {self.events_applied} events, "
+            f"skipped {self.lines_skipped} lines ({self.malformed} malformed, {self.unknown} unknown verb, "
+            f"{self.blank} blank), {self.ignored} informational"
+        )
+
+
+Progress = Callable[[int, int], None]  # (bytes read so far, lines read so far)
+
+
+class QueueLogIngest:
+    """Reads one queue_log file into the database, from its checkpoint on."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        path: str | os.PathLike,
+        *,
+        batch_lines: int = 20_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.path = Path(path)
+        self.name = f"queue_log:{self.path.resolve()}"
+        self.batch_lines = batch_lines
+        self.clock = clock
+        self.parser = QueueLogParser(settings.site.tz)
+        self.calls = CallEngine(tracks_wrap_up=False)
+        self.summary = IngestSummary()
+
+    # -- checkpoint ----------------------------------------------------------------
+
+    def checkpoint(self) -> tuple[int | None, int]:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(FEEDS.c.inode, FEEDS.c.byte_offset).where(FEEDS.c.name == self.name)
+            ).first()
+        return (row.inode, row.byte_offset) if row else (None, 0)
+
+    def _open_at_checkpoint(self) -> tuple[BinaryIO, int]:
+        """The file positioned after the last committed line; finishes a rotated-away file first."""
+        inode, offset = self.checkpoint()
+        fh = open(self.path, "rb")
+        current = os.fstat(fh.fileno())
+        if inode is not None and current.st_ino != inode:
+            rotated = self._find_rotated(inode)
+            if rotated is not None:
+                with open(rotated, "rb") as old:
+                    old.seek(offset)
+                    self._consume(old, inode, final=True)
+            offset = 0
+        elif current.st_size < offset:  # truncated since: it is a new file
+            offset = 0
+        fh.seek(offset)
+        return fh, offset
+
+    def _find_rotated(self, inode: int) -> Path | None:
+        # logrotate and Asterisk's own rotation keep the old file beside it (queue_log.1, ...).
+        for candidate in sorted(self.path.parent.glob(self.path.name + "?*")):
+            try:
+                if candidate.stat().st_ino == inode:
+                    return candidate
+            except OSError:
+                continue
+        return None
+
+    # -- reading -------------------------------------------------------------------
+
+    def run(self, progress: Progress | None = None) -> IngestSummary:
+        """Import every complete line after the checkpoint, then refresh the snapshot."""
+        fh, _ = self._open_at_checkpoint()
+        with fh:
+            self._consume(fh, os.fstat(fh.fileno()).st_ino, progress=progress)
+        self.refresh()
+        return self.summary
+
+    def follow(self, stop: threading.Event, *, poll_seconds: float = 0.2, refresh_seconds: float = 1.0) -> IngestSummary:
+        """Tail the file until `stop` is set, through rotation (new inode) and truncation."""
+        fh, _ = self._open_at_checkpoint()
+        inode = os.fstat(fh.fileno()).st_ino
+        next_refresh = 0.0
+        try:
+            while not stop.is_set():
+                got = self._consume(fh, inode)
+                now = self.clock()
+                if now >= next_refresh:
+                    self.refresh()
+                    next_refresh = now + refresh_seconds
+                if got:
+                    continue
+                try:
+                    on_disk = os.stat(self.path)
+                except FileNotFoundError:
+                    on_disk = None  # rotated away, the new file not created yet
+                if on_disk is not None and on_disk.st_ino != inode:
+                    self._consume(fh, inode, final=True)  # what the writer added before the rename
+                    fh.close()
+                    fh = open(self.path, "rb")
+                    inode = os.fstat(fh.fileno()).st_ino
+                    self._save_checkpoint(inode, 0)
+                    continue
+                if on_disk is not None and on_disk.st_size < fh.tell():
+                    fh.seek(0)  # truncated in place (copytruncate)
+                    self._save_checkpoint(inode, 0)
+                    continue
+                stop.wait(poll_seconds)
+        finally:
+            fh.close()
+        return self.summary
+
+    def _consume(self, fh: BinaryIO, inode: int, *, final: bool = False, progress: Progress | None = None) -> int:
+        """Apply all complete lines from fh's position on; returns the number of lines read."""
+        total = 0
+        offset = fh.tell()
+        pending: list[bytes] = []
+        while True:
+            chunk = fh.readlines(READ_HINT)
+            if not chunk:
+                break
+            if not chunk[-1].endswith(b"\n"):
+                tail = chunk.pop()
+                if not final:
+                    fh.seek(-len(tail), os.SEEK_CUR)  # half-written line: read it next time
+                    pending.extend(chunk)
+                    break
+                chunk.append(tail)
+            pending.extend(chunk)
+            if len(pending) >= self.batch_lines:
+                offset = self._apply_lines(pending, inode, offset)
+                total += len(pending)
+                pending = []
+                if progress:
+                    progress(self.summary.bytes_read, self.summary.lines_read)
+        if pending:
+            offset = self._apply_lines(pending, inode, offset)
+            total += len(pending)
+            if progress:
+                progress(self.summary.bytes_read, self.summary.lines_read)
+        return total
+
+    def _apply_lines(self, lines: list[bytes], inode: int, offset: int) -> int:
+        parse = self.parser.parse
+        stats = self.parser.stats
+        before = (stats.events, stats.ignored, stats.blank, stats.malformed, sum(stats.unknown.values()))
+        events = [event for raw in lines if (event := parse(raw.decode("utf-8", "replace"))) is not None]
+        size = sum(len(raw) for raw in lines)
+        new_offset = offset + size
+        skipped = (stats.blank - before[2]) + (stats.malformed - before[3]) + (sum(stats.unknown.values()) - before[4])
+        with write_transaction(self.engine) as connection:
+            applied = self.calls.apply(connection, events)
+            self._write_checkpoint(
+                connection,
+                inode,
+                new_offset,
+                lines=len(lines),
+                events=applied,
+                skipped=skipped,
+                last_event_at=max((e.ts for e in events), default=None),
+            )
+        summary = self.summary
+        summary.lines_read += len(lines)
+        summary.events_applied += applied
+        summary.bytes_read += size
+        summary.ignored += stats.ignored - before[1]
+        summary.blank += stats.blank - before[2]
+        summary.malformed += stats.malformed - before[3]
+        summary.unknown += sum(stats.unknown.values()) - before[4]
+        summary.errors = list(stats.errors)
+        return new_offset
+
+    def _write_checkpoint(self, connection, inode, offset, *, lines=0, events=0, skipped=0, last_event_at=None):
+        previous = connection.execute(select(FEEDS).where(FEEDS.c.name == self.name)).mappings().first()
+        row = {
+            "name": self.name,
+            "kind": "queue-log",
+            "inode": inode,
+            "byte_offset": offset,
+            "lines_read": (previous["lines_read"] if previous else 0) + lines,
+            "events_applied": (previous["events_applied"] if previous else 0) + events,
+            "lines_skipped": (previous["lines_skipped"] if previous else 0) + skipped,
+            "last_event_at": max(filter(None, [last_event_at, previous and previous["last_event_at"]]), default=None),
+            "heartbeat_at": self.clock(),
+        }
+        upsert(connection, FEEDS, [row], key=("name",))
+
+    def _save_checkpoint(self, inode: int, offset: int) -> None:
+        with write_transaction(self.engine) as connection:
+            self._write_checkpoint(connection, inode, offset)
+
+    def refresh(self) -> None:
+        with write_transaction(self.engine) as connection:
+            refresh_snapshots(connection, self.settings, self.clock())
+            connection.execute(FEEDS.update().where(FEEDS.c.name == self.name).values(heartbeat_at=self.clock()))

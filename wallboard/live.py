@@ -1,0 +1,120 @@
+"""Runs the simulated floor through the engine: into the database (live or fast) or a queue_log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, select
+
+from db.engine import upsert, write_transaction
+from db.models import Feed
+from wallboard.config import Settings
+from wallboard.engine import CallEngine, close_floor
+from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
+from wallboard.metrics import refresh_snapshots
+
+FEEDS = Feed.__table__
+FEED_NAME = "simulator"
+CHUNK_SECONDS = 900.0  # simulated time per batch when running fast: keeps memory flat
+
+
+def simulator_settings(settings: Settings, *, seed=None, agents=None, calls_per_hour=None) -> SimulatorSettings:
+    configured = settings.simulator
+    return SimulatorSettings(
+        seed=configured.seed if seed is None else seed,
+        agents=configured.agents if agents is None else agents,
+        calls_per_hour=configured.calls_per_hour if calls_per_hour is None else calls_per_hour,
+        tz=settings.site.tz,
+    )
+
+
+class SimulationRun:
+    """One run of the floor from `start` for `hours` (None: until stopped)."""
+
+    def __init__(self, sim_settings: SimulatorSettings, *, start: float, hours: float | None) -> None:
+        self.simulator = FloorSimulator(sim_settings, start)
+        self.start = start
+        self.end = None if hours is None else start + hours * 3600
+
+    def write_queue_log(self, path: str) -> int:
+        written = 0
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            t = self.start
+            while t < self.end:
+                t = min(t + CHUNK_SECONDS, self.end)
+                written += write_queue_log(self.simulator.advance(t), fh)
+        return written
+
+    def into_database(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        speed: float | None,
+        stop: threading.Event,
+        clock: Callable[[], float] = time.time,
+        tick_seconds: float = 1.0,
+    ) -> int:
+        """Apply the run's events; `speed` simulated seconds per real second, None = fast."""
+        calls = CallEngine(tracks_wrap_up=True)
+        with write_transaction(engine) as connection:
+            close_floor(connection, self.start)  # what an earlier run left open is over
+        applied = 0
+        began = clock()
+        sim_time = self.start
+        while not stop.is_set() and (self.end is None or sim_time < self.end):
+            if speed is None:
+                sim_time += CHUNK_SECONDS
+            else:
+                stop.wait(tick_seconds)
+                sim_time = self.start + (clock() - began) * speed
+            if self.end is not None:
+                sim_time = min(sim_time, self.end)
+            applied += apply_batch(engine, settings, calls, self.simulator.advance(sim_time), sim_time, refresh=speed is not None)
+        with write_transaction(engine) as connection:
+            refresh_snapshots(connection, settings, clock())
+        return applied
+
+
+def apply_batch(engine: Engine, settings: Settings, calls: CallEngine, events, now: float, *, refresh: bool) -> int:
+    """One transaction: the events, the feed's heartbeat and (when live) the snapshot."""
+    with write_transaction(engine) as connection:
+        applied = calls.apply(connection, events)
+        row = {"name": FEED_NAME, "kind": "simulator", "heartbeat_at": now}
+        if events:
+            row["last_event_at"] = events[-1].ts
+        upsert(connection, FEEDS, [row], key=("name",))
+        if refresh:
+            refresh_snapshots(connection, settings, now)
+    return applied
+
+
+class LiveSimulatorFeed:
+    """The all-in-one's default feed: a floor warmed up to now, then played in real time."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    def run(self, stop: threading.Event) -> None:
+        now = self.clock()
+        start = max(now - self.settings.simulator.warm_up_hours * 3600, self._last_event_at() or 0.0)
+        simulator = FloorSimulator(simulator_settings(self.settings), start)
+        calls = CallEngine(tracks_wrap_up=True)
+        with write_transaction(self.engine) as connection:
+            close_floor(connection, start)
+        sim_time = start
+        while sim_time < now:  # warm-up: the day so far, quickly
+            sim_time = min(sim_time + CHUNK_SECONDS, now)
+            apply_batch(self.engine, self.settings, calls, simulator.advance(sim_time), sim_time, refresh=False)
+        while not stop.is_set():
+            now = self.clock()
+            apply_batch(self.engine, self.settings, calls, simulator.advance(now), now, refresh=True)
+            stop.wait(max(0.05, 1.0 - (self.clock() - now)))
+
+    def _last_event_at(self) -> float | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(FEEDS.c.last_event_at).where(FEEDS.c.name == FEED_NAME)).scalar()

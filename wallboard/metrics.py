@@ -1,0 +1,299 @@
+"""The metrics engine: window reports and the live per-queue snapshot.
+
+Definitions (DESIGN.md): offered = calls that entered the queue; answered = connected to an
+agent; short abandon = abandoned within short_abandon_seconds; service level by the
+configured formula; ASA = mean wait of answered calls; AHT = mean talk (+ wrap-up where the
+feed reports it) of answered calls that ended; abandon rate = (abandoned - short) /
+(offered - short). Each queue may override the thresholds; the total adds up each queue's
+counts under its own thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, bindparam, case, func, select
+
+from db.engine import upsert
+from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
+from wallboard.config import MetricSettings, Settings
+from wallboard.events import EXIT_REASONS
+
+CALLS = Call.__table__
+AGENTS = Agent.__table__
+AGENT_QUEUES = AgentQueue.__table__
+STATE_CHANGES = AgentStateChange.__table__
+SNAPSHOTS = QueueSnapshot.__table__
+FEEDS = Feed.__table__
+
+TOTAL = "*"
+# A caller cannot really wait this long: older "waiting" rows are lines lost at a cut.
+WAITING_HORIZON_SECONDS = 4 * 3600
+AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
+
+
+@dataclass
+class QueueCounts:
+    """Sums over a window for one queue (or the total); figures derive from these."""
+
+    queue: str
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    exited: int = 0
+    answered_within_sl: int = 0
+    abandoned_within_sl: int = 0
+    wait_sum: float = 0.0
+    handle_sum: float = 0.0
+    handled: int = 0
+    max_wait: float | None = None
+
+    def add(self, other: QueueCounts) -> None:
+        for name in (
+            "offered answered abandoned short_abandoned exited answered_within_sl abandoned_within_sl "
+            "wait_sum handle_sum handled"
+        ).split():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.max_wait is not None:
+            self.max_wait = other.max_wait if self.max_wait is None else max(self.max_wait, other.max_wait)
+
+    def figures(self, formula: str) -> dict:
+        """The report's row for this queue: exactly the keys of the report contract."""
+        eligible = self.offered - self.short_abandoned
+        if formula == "answered":
+            met, base = self.answered_within_sl, self.answered
+        elif formula == "abandons-met":
+            met = self.answered_within_sl + max(0, self.abandoned_within_sl - self.short_abandoned)
+            base = eligible
+        else:
+            met, base = self.answered_within_sl, eligible
+        return {
+            "queue": self.queue,
+            "offered": self.offered,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "short_abandoned": self.short_abandoned,
+            "exited": self.exited,
+            "answered_within_sl": self.answered_within_sl,
+            "service_level_pct": _pct(met, base),
+            "abandon_rate_pct": _pct(self.abandoned - self.short_abandoned, eligible),
+            "asa_seconds": _mean(self.wait_sum, self.answered),
+            "aht_seconds": _mean(self.handle_sum, self.handled),
+            "max_wait_seconds": None if self.max_wait is None else round(self.max_wait, 2),
+        }
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 2) if whole > 0 else None
+
+
+def _mean(total: float, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+@dataclass
+class QueueReport:
+    service_level_seconds: int
+    short_abandon_seconds: int
+    queues: list[dict] = field(default_factory=list)
+    total: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _per_queue(settings: Settings, key: str):
+    """A SQL expression giving each queue its own value of a [metrics] key."""
+    default = getattr(settings.metrics, key)
+    overrides = {
+        name: getattr(override, key)
+        for name, override in settings.queues.items()
+        if getattr(override, key) is not None
+    }
+    return case(overrides, value=CALLS.c.queue, else_=default) if overrides else default
+
+
+def queue_counts(connection: Connection, settings: Settings, start: float | None, end: float | None) -> dict[str, QueueCounts]:
+    """Per-queue sums over calls that entered the queue in [start, end) (None: unbounded)."""
+    c = CALLS.c
+    sl = _per_queue(settings, "service_level_seconds")
+    short = _per_queue(settings, "short_abandon_seconds")
+    answered = c.answer_at.is_not(None)
+    abandoned = c.outcome == "abandoned"
+    ended = and_(answered, c.talk_seconds.is_not(None))
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    query = select(
+        c.queue,
+        func.count(),
+        count(answered),
+        count(abandoned),
+        count(and_(abandoned, c.wait_seconds <= short)),
+        count(c.outcome.in_(EXIT_REASONS)),
+        count(and_(answered, c.wait_seconds <= sl)),
+        count(and_(abandoned, c.wait_seconds <= sl)),
+        func.sum(case((answered, c.wait_seconds), else_=0.0)),
+        func.sum(case((ended, c.talk_seconds + func.coalesce(c.wrap_seconds, 0.0)), else_=0.0)),
+        count(ended),
+        func.max(c.wait_seconds),
+    ).group_by(c.queue)
+    if start is not None:
+        query = query.where(c.enter_at >= start)
+    if end is not None:
+        query = query.where(c.enter_at < end)
+    result: dict[str, QueueCounts] = {}
+    for row in connection.execute(query):
+        queue, *numbers = row
+        result[queue] = QueueCounts(queue, *(n or 0 for n in numbers[:-1]), max_wait=numbers[-1])
+    return result
+
+
+def queue_report(connection: Connection, settings: Settings, start: float | None, end: float | None) -> QueueReport:
+    counts = queue_counts(connection, settings, start, end)
+    total = QueueCounts(TOTAL)
+    rows = []
+    for name in sorted(counts):
+        total.add(counts[name])
+        rows.append(counts[name].figures(settings.metrics_for(name).service_level_formula))
+    return QueueReport(
+        service_level_seconds=settings.metrics.service_level_seconds,
+        short_abandon_seconds=settings.metrics.short_abandon_seconds,
+        queues=rows,
+        total=total.figures(settings.metrics.service_level_formula),
+    )
+
+
+def agent_report(connection: Connection, start: float | None, end: float | None, now: float) -> list[dict]:
+    """Per agent: calls answered, talk time, AHT, and seconds in each state and pause reason."""
+    c = CALLS.c
+    query = select(
+        c.agent,
+        func.count(),
+        func.sum(func.coalesce(c.talk_seconds, 0.0)),
+        func.sum(case((c.talk_seconds.is_not(None), c.talk_seconds + func.coalesce(c.wrap_seconds, 0.0)), else_=0.0)),
+        func.sum(case((c.talk_seconds.is_not(None), 1), else_=0)),
+    ).where(c.agent.is_not(None), c.answer_at.is_not(None))
+    if start is not None:
+        query = query.where(c.enter_at >= start)
+    if end is not None:
+        query = query.where(c.enter_at < end)
+    agents: dict[str, dict] = {}
+    for name, answered, talk, handle, handled in connection.execute(query.group_by(c.agent)):
+        agents[name] = {
+            "agent": name,
+            "answered": answered,
+            "talk_seconds": round(talk or 0.0, 2),
+            "aht_seconds": _mean(handle or 0.0, handled),
+            "states": {},
+            "pause_reasons": {},
+        }
+    # An agent's last state runs until the newest event any feed has seen, not until the
+    # wall clock: an old queue_log must not show agents "available" for years.
+    newest = connection.execute(select(func.max(FEEDS.c.last_event_at))).scalar()
+    window_end = min(now, end if end is not None else now, newest if newest is not None else now)
+    for name, state, reason, began, ended in _state_spans(connection, start, window_end):
+        seconds = min(ended if ended is not None else window_end, window_end) - max(began, start or began)
+        if seconds <= 0:
+            continue
+        row = agents.setdefault(
+            name,
+            {"agent": name, "answered": 0, "talk_seconds": 0.0, "aht_seconds": None, "states": {}, "pause_reasons": {}},
+        )
+        row["states"][state] = round(row["states"].get(state, 0.0) + seconds, 2)
+        if state == "paused":
+            key = reason or "unspecified"
+            row["pause_reasons"][key] = round(row["pause_reasons"].get(key, 0.0) + seconds, 2)
+    return [agents[name] for name in sorted(agents)]
+
+
+def _state_spans(connection: Connection, start: float | None, end: float):
+    """(agent, state, reason, began, ended) for state spans overlapping [start, end)."""
+    s = STATE_CHANGES.c
+    following = func.lead(s.at).over(partition_by=s.agent, order_by=(s.at, s.id))
+    spans = select(s.agent, s.state, s.pause_reason, s.at, following.label("until")).where(s.at < end).subquery()
+    query = select(spans)
+    if start is not None:
+        query = query.where((spans.c.until.is_(None)) | (spans.c.until > start))
+    return connection.execute(query)
+
+
+# -- the live snapshot -------------------------------------------------------------
+
+
+def day_start(settings: Settings, now: float) -> float:
+    local = datetime.fromtimestamp(now, settings.site.tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def refresh_snapshots(connection: Connection, settings: Settings, now: float) -> None:
+    """Rewrite the per-queue snapshot and agents' today figures; run by the feed process.
+
+    Cost is one indexed pass over today's calls plus O(queues + agents): sessions then read
+    the small snapshot tables instead of the call table.
+    """
+    today = day_start(settings, now)
+    counts = queue_counts(connection, settings, today, None)
+    c = CALLS.c
+    waiting = {
+        queue: (n, oldest)
+        for queue, n, oldest in connection.execute(
+            select(c.queue, func.count(), func.min(c.enter_at))
+            .where(c.outcome == "waiting", c.enter_at > now - WAITING_HORIZON_SECONDS)
+            .group_by(c.queue)
+        )
+    }
+    staffing: dict[str, dict[str, int]] = {}
+    for queue, state, n in connection.execute(
+        select(AGENT_QUEUES.c.queue, AGENTS.c.state, func.count())
+        .join(AGENTS, AGENTS.c.name == AGENT_QUEUES.c.agent)
+        .group_by(AGENT_QUEUES.c.queue, AGENTS.c.state)
+    ):
+        staffing.setdefault(queue, {})[state] = n
+    known = set(connection.execute(select(SNAPSHOTS.c.queue)).scalars())
+    rows = []
+    for queue in sorted(known | counts.keys() | waiting.keys() | staffing.keys()):
+        figures = counts.get(queue, QueueCounts(queue)).figures(settings.metrics_for(queue).service_level_formula)
+        in_queue, oldest = waiting.get(queue, (0, None))
+        states = staffing.get(queue, {})
+        figures.update(
+            waiting=in_queue,
+            oldest_waiting_since=oldest,
+            agents_logged_in=sum(n for state, n in states.items() if state != "logged_out"),
+            agents_available=states.get("available", 0),
+            agents_on_call=states.get("on_call", 0) + states.get("ringing", 0),
+            agents_wrap_up=states.get("wrap_up", 0),
+            agents_paused=states.get("paused", 0),
+            updated_at=now,
+        )
+        rows.append(figures)
+    if rows:
+        upsert(connection, SNAPSHOTS, rows, key=("queue",))
+    _refresh_agents_today(connection, today)
+
+
+def _refresh_agents_today(connection: Connection, today: float) -> None:
+    c = CALLS.c
+    answered_today = {
+        agent: (n, talk or 0.0)
+        for agent, n, talk in connection.execute(
+            select(c.agent, func.count(), func.sum(c.talk_seconds))
+            .where(c.enter_at >= today, c.answer_at.is_not(None), c.agent.is_not(None))
+            .group_by(c.agent)
+        )
+    }
+    changes = []
+    for name, calls, talk in connection.execute(select(AGENTS.c.name, AGENTS.c.calls_today, AGENTS.c.talk_seconds_today)):
+        new_calls, new_talk = answered_today.get(name, (0, 0.0))
+        if (calls, talk) != (new_calls, new_talk):
+            changes.append({"_name": name, "calls_today": new_calls, "talk_seconds_today": new_talk})
+    if changes:
+        connection.execute(
+            AGENTS.update()
+            .where(AGENTS.c.name == bindparam("_name"))
+            .values(calls_today=bindparam("calls_today"), talk_seconds_today=bindparam("talk_seconds_today")),
+            changes,
+        )
