@@ -358,12 +358,25 @@ class FloorSimulator:
 
     def _plan_shifts(self, rng: random.Random) -> None:
         """Greedy workforce plan on 48 half-hour slots: the target head count follows the
-        day profile, never below a skeleton crew of two; each shift in turn goes where
+        offered load, never below a skeleton crew of two; each shift in turn goes where
         it covers most of the remaining shortfall."""
         n = len(self._agents)
         slots = 48
         length = max(1, min(slots, round(self.settings.shift_hours * 2)))
-        demand = [self._slot_factor((j + 0.5) / 2.0) for j in range(slots)]
+        # Offered load in Erlangs per slot, staffed by the square-root rule (load + sqrt(load)),
+        # which asks relatively more agents for the quiet shoulders than for the peak.
+        st = self.settings
+        lo_t, hi_t = st.long_call_range
+        handle = (
+            (1 - st.long_call_probability) * st.talk_mean
+            + st.long_call_probability * (lo_t + hi_t) / 2
+            + st.wrapup_mean
+            + sum(st.ring_range) / 2
+        )
+        demand = []
+        for j in range(slots):
+            load = st.calls_per_hour * self._slot_factor((j + 0.5) / 2.0) * handle / HOUR
+            demand.append(load + math.sqrt(load))
         crew = min(2, n)
         supply = n * length
         # Scale the profile so that the targets add up to what the agents can cover.
