@@ -162,29 +162,21 @@ class QueueLogIngest:
         total = 0
         offset = fh.tell()
         pending: list[bytes] = []
-        while True:
+        at_end = False
+        while not at_end:
             chunk = fh.readlines(READ_HINT)
-            if not chunk:
-                break
-            if not chunk[-1].endswith(b"\n"):
+            at_end = not chunk
+            if chunk and not chunk[-1].endswith(b"\n") and not final:
                 tail = chunk.pop()
-                if not final:
-                    fh.seek(-len(tail), os.SEEK_CUR)  # half-written line: read it next time
-                    pending.extend(chunk)
-                    break
-                chunk.append(tail)
+                fh.seek(-len(tail), os.SEEK_CUR)  # half-written line: read it next time
+                at_end = True
             pending.extend(chunk)
-            if len(pending) >= self.batch_lines:
-                offset = self._apply_lines(pending, inode, offset)
-                total += len(pending)
-                pending = []
+            while len(pending) >= self.batch_lines or (at_end and pending):
+                batch, pending = pending[: self.batch_lines], pending[self.batch_lines :]
+                offset = self._apply_lines(batch, inode, offset)
+                total += len(batch)
                 if progress:
                     progress(self.summary.bytes_read, self.summary.lines_read)
-        if pending:
-            offset = self._apply_lines(pending, inode, offset)
-            total += len(pending)
-            if progress:
-                progress(self.summary.bytes_read, self.summary.lines_read)
         return total
 
     def _apply_lines(self, lines: list[bytes], inode: int, offset: int) -> int:
