@@ -136,7 +136,7 @@ class Feed(SQLModel, table=True):
     kind: str = Field(max_length=20)
     # queue_log: the file (inode) and the byte offset after the last line applied
     inode: int | None = Field(default=None, sa_column=Column("inode", BigInteger))
-    byte_offset: int = Field(default=0, sa_column=Column("byte_offset", BigInteger, nullable=False))
+    byte_offset: int = Field(default=0, sa_column=Column("byte_offset", BigInteger, nullable=False, default=0))
     lines_read: int = 0
     events_applied: int = 0
     lines_skipped: int = 0

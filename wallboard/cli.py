@@ -295,11 +295,13 @@ def _emit_rows(rows: list[dict], fmt: str) -> None:
 
     table = Table(box=None, header_style="bold")
     for name in rows[0]:
-        table.add_column(name.replace("_", " "), justify="left" if name in ("queue", "agent", "pause_reasons") else "right")
+        text_column = name in ("queue", "agent", "pause_reasons")
+        table.add_column(name.replace("_", " "), justify="left" if text_column else "right", no_wrap=text_column)
     for row in rows:
         # Text, not str: queue and agent names come from outside and are shown literally.
         table.add_row(*(Text("-" if value is None else str(value)) for value in row.values()))
-    Console(soft_wrap=False).print(table)
+    # Piped output is for reading later, not for a terminal's width: don't squeeze it.
+    Console(width=None if sys.stdout.isatty() else 250).print(table)
 
 
 def main() -> None:

@@ -1,0 +1,136 @@
+"""The command line as scripts use it: real processes, real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import DATA
+
+SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
+QUEUE_KEYS = {
+    "queue", "offered", "answered", "abandoned", "short_abandoned", "exited", "answered_within_sl",
+    "service_level_pct", "abandon_rate_pct", "asa_seconds", "aht_seconds", "max_wait_seconds",
+}
+
+
+@pytest.fixture
+def wallboard(tmp_path, monkeypatch):
+    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args, ok=True):
+        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
+
+
+def test_ingest_then_report_queues_json_contract(wallboard):
+    ingest = wallboard("ingest", "queue-log", SAMPLE)
+    assert ingest.stderr.strip().splitlines()[-1] == (
+        "read 23 lines, applied 20 events, skipped 2 lines (0 malformed, 0 unknown verb, 2 blank), 1 informational"
+    )
+    report = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    assert set(report) == {"service_level_seconds", "short_abandon_seconds", "queues", "total"}
+    assert (report["service_level_seconds"], report["short_abandon_seconds"]) == (20, 5)
+    assert [set(q) for q in report["queues"]] == [QUEUE_KEYS]
+    assert set(report["total"]) == QUEUE_KEYS and report["total"]["queue"] == "*"
+    assert report["queues"][0]["queue"] == "201"
+
+
+def test_report_window_by_enter_time(wallboard):
+    wallboard("ingest", "queue-log", SAMPLE)
+    # The sample's calls entered at 16:43, 18:46, 18:52 and 20:07 UTC on 2018-12-28.
+    early = json.loads(wallboard("report", "queues", "--from", "2018-12-28T16:00Z", "--to", "2018-12-28T18:00Z", "--format", "json").stdout)
+    late = json.loads(wallboard("report", "queues", "--from", "2018-12-28T18:00+00:00", "--format", "json").stdout)
+    assert early["total"]["offered"] + late["total"]["offered"] == 4
+    assert early["total"]["offered"] == 1
+
+
+def test_report_csv_and_table(wallboard):
+    wallboard("ingest", "queue-log", SAMPLE)
+    csv_lines = wallboard("report", "queues", "--all", "--format", "csv").stdout.splitlines()
+    assert csv_lines[0].startswith("queue,offered,answered,")
+    assert csv_lines[-1].startswith("*,4,4,")
+    table = wallboard("report", "agents", "--all").stdout
+    assert "Paty Marin" in table
+
+
+def test_report_agents_json(wallboard):
+    wallboard("ingest", "queue-log", SAMPLE)
+    agents = {a["agent"]: a for a in json.loads(wallboard("report", "agents", "--all", "--format", "json").stdout)["agents"]}
+    assert agents["Paty Marin"]["answered"] == 3
+    assert agents["Vanessa Flores"]["talk_seconds"] == 406
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("report", "queues", "--from", "yesterday"), "--from: 'yesterday' is not an ISO 8601 date or time"),
+        (("report", "queues", "--all", "--from", "2020-01-01"), "--all cannot be combined"),
+        (("report", "queues", "--format", "xml"), "Invalid value for '--format'"),
+        (("ingest", "queue-log", "/no/such/file"), "does not exist"),
+        (("--config", "/no/such.toml", "report", "queues"), "config file not found"),
+        (("simulate", "--queue-log", "x.log"), "--queue-log needs --hours"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_bad_input_gets_one_line_and_a_non_zero_exit(wallboard, args, message):
+    result = wallboard(*args, ok=False)
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_error_names_file_and_line(wallboard, tmp_path):
+    (tmp_path / "config.toml").write_text("[metrics]\nservice_level_seconds = -20\n")
+    result = wallboard("report", "queues", ok=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("wallboard: config.toml:2: metrics.service_level_seconds:")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [(), ("ingest",), ("ingest", "queue-log"), ("simulate",), ("report",), ("report", "queues"), ("report", "agents"), ("db",), ("db", "upgrade")],
+)
+def test_every_command_has_help(wallboard, command):
+    result = wallboard(*command, "--help")
+    assert "Usage:" in result.stdout
+
+
+def test_simulate_writes_a_queue_log_that_ingests_cleanly(wallboard, tmp_path):
+    wallboard("simulate", "--hours", "2", "--start", "2026-11-23T09:00", "--queue-log", tmp_path / "sim.log", "--seed", "3")
+    summary = wallboard("ingest", "queue-log", tmp_path / "sim.log").stderr
+    assert "0 malformed, 0 unknown verb, 0 blank" in summary
+    total = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)["total"]
+    assert total["offered"] > 50 and total["answered"] > 0.5 * total["offered"]
+
+
+def test_simulate_fast_into_the_database_matches_its_queue_log(wallboard, tmp_path, monkeypatch):
+    """The simulator's direct events and its queue_log give the same call figures."""
+    args = ("--hours", "3", "--start", "2026-11-23T08:00", "--seed", "11")
+    wallboard("simulate", *args, "--fast")
+    direct = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    wallboard("simulate", *args, "--queue-log", tmp_path / "sim.log")
+    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'from-log.db'}")
+    wallboard("ingest", "queue-log", tmp_path / "sim.log")
+    from_log = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    for key in ("offered", "answered", "abandoned", "exited"):
+        assert direct["total"][key] == from_log["total"][key], key
+    # queue_log carries whole seconds: a wait of 20.4 s is 20 there, within a 20 s target.
+    assert abs(direct["total"]["answered_within_sl"] - from_log["total"]["answered_within_sl"]) <= 0.01 * direct["total"]["answered"]
+    # The queue_log has no wrap-up: AHT from the log is talk only, never more than direct.
+    assert from_log["total"]["aht_seconds"] <= direct["total"]["aht_seconds"]
+
+
+def test_db_upgrade_is_idempotent(wallboard):
+    first = wallboard("db", "upgrade").stdout
+    assert first == wallboard("db", "upgrade").stdout
+    assert first.startswith("database at revision ")

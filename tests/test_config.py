@@ -1,0 +1,84 @@
+"""config.toml: lookup order, validation errors naming file, line and key, defaults = shipped file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wallboard.config import ConfigError, Settings, load_settings
+
+SHIPPED = Path(__file__).parents[1] / "config.toml"
+
+
+def test_built_in_defaults_equal_the_shipped_file():
+    assert load_settings(SHIPPED).model_dump() == Settings().model_dump()
+
+
+def test_lookup_order(tmp_path, monkeypatch):
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text('[site]\nname = "Explicit"\n')
+    from_env = tmp_path / "env.toml"
+    from_env.write_text('[site]\nname = "From env"\n')
+    local_dir = tmp_path / "cwd"
+    local_dir.mkdir()
+    (local_dir / "config.toml").write_text('[site]\nname = "Local"\n')
+    monkeypatch.chdir(local_dir)
+
+    assert load_settings().site.name == "Local"
+    monkeypatch.setenv("WALLBOARD_CONFIG", str(from_env))
+    assert load_settings().site.name == "From env"
+    assert load_settings(explicit).site.name == "Explicit"
+    monkeypatch.delenv("WALLBOARD_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().site.name == Settings().site.name
+
+
+def test_database_url_from_environment_wins(tmp_path, monkeypatch):
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "sqlite:///from-file.db"\n')
+    settings = load_settings(path)
+    assert settings.database_url() == "sqlite:///from-file.db"
+    monkeypatch.setenv("WALLBOARD_DB", "postgresql+psycopg://u@h/db")
+    assert settings.database_url() == "postgresql+psycopg://u@h/db"
+
+
+def test_default_database_is_in_the_user_data_directory(tmp_path):
+    assert Settings().database_url() == f"sqlite:///{tmp_path / 'xdg-data' / 'wallboard' / 'wallboard.db'}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[metrics]\nservice_level_seconds = "twenty"\n', ":2: metrics.service_level_seconds: Input should be a valid integer"),
+        ("[site]\nname = 'x'\n\n[metrics]\n# comment\nshort_abandon_seconds = -1\n", ":6: metrics.short_abandon_seconds:"),
+        ('[feed]\nkind = "carrier-pigeon"\n', ":2: feed.kind:"),
+        ('[site]\ntimezone = "Mars/Olympus"\n', ":2: site.timezone: unknown time zone 'Mars/Olympus'"),
+        ("[metrics]\nservice_levl_seconds = 20\n", ":2: metrics.service_levl_seconds: unknown key"),
+        ("[queues.vip]\nservice_level_seconds = -3\n", ":2: queues.vip.service_level_seconds:"),
+        ("[site\nname = 1\n", "(at line 1, column 6)"),
+    ],
+)
+def test_errors_name_file_line_and_key(tmp_path, text, expected):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    message = str(error.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_queue_overrides_apply_to_that_queue_only(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[metrics]\nservice_level_seconds = 30\n\n[queues."vip line"]\nservice_level_seconds = 10\n')
+    settings = load_settings(path)
+    assert settings.metrics_for("vip line").service_level_seconds == 10
+    assert settings.metrics_for("sales").service_level_seconds == 30
+    assert settings.metrics_for("vip line").short_abandon_seconds == 5
