@@ -37,7 +37,6 @@ class Call(SQLModel, table=True):
             sqlite_where=text("outcome = 'waiting'"),
             postgresql_where=text("outcome = 'waiting'"),
         ),
-        Index("ix_calls_agent_enter_at", "agent", "enter_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -194,3 +194,11 @@ def test_crlf_files(engine, settings, tmp_path, line_ending):
     path.write_bytes(SAMPLE.read_bytes().replace(b"\n", line_ending.encode()))
     QueueLogIngest(engine, settings, path).run()
     assert report(engine, settings)["total"]["offered"] == 4
+
+
+def test_unicode_line_separators_inside_a_field_do_not_split_the_line(engine, settings, tmp_path):
+    path = tmp_path / "queue_log"
+    path.write_text("1700000000|c1|sales|NONE|ENTERQUEUE||Jos\u2028\x85\x1c\u00e9|1\n1700000009|c1|sales|NONE|ABANDON|1|1|9\n")
+    summary = QueueLogIngest(engine, settings, path).run()
+    assert (summary.lines_read, summary.events_applied, summary.malformed) == (2, 2, 0)
+    assert report(engine, settings)["total"]["abandoned"] == 1

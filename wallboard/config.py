@@ -10,10 +10,10 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "WALLBOARD_CONFIG"
 DATABASE_ENV = "WALLBOARD_DB"
@@ -57,7 +57,7 @@ class FeedSettings(_Section):
 class SimulatorSettingsConfig(_Section):
     seed: int = 42
     agents: int = Field(24, ge=1, le=5000)
-    calls_per_hour: float = Field(240, gt=0)
+    calls_per_hour: float = Field(180, gt=0)
     speed: float = Field(1.0, gt=0)
     warm_up_hours: float = Field(2.0, ge=0, le=24)
 
@@ -77,6 +77,105 @@ class QueueOverrides(_Section):
     service_level_formula: ServiceLevelFormula | None = None
 
 
+class BoardSettings(_Section):
+    """The wallboard TUI ([board])."""
+
+    stale_after_seconds: float = Field(10, gt=0)
+    trend_interval_minutes: int = Field(30, ge=5, le=240)
+    theme: str = "textual-dark"
+
+
+class QueueThresholds(_Section):
+    """Per-queue overrides of the queue-level [thresholds] keys (None: the floor's value)."""
+
+    service_level_target_pct: float | None = Field(None, ge=0, le=100)
+    service_level_red_pct: float | None = Field(None, ge=0, le=100)
+    waiting_amber: int | None = Field(None, ge=1)
+    waiting_red: int | None = Field(None, ge=1)
+    longest_wait_amber_seconds: float | None = Field(None, gt=0)
+    longest_wait_red_seconds: float | None = Field(None, gt=0)
+    abandon_rate_amber_pct: float | None = Field(None, ge=0, le=100)
+    abandon_rate_red_pct: float | None = Field(None, ge=0, le=100)
+    asa_amber_seconds: float | None = Field(None, gt=0)
+    asa_red_seconds: float | None = Field(None, gt=0)
+    aht_low_seconds: float | None = Field(None, ge=0)
+    aht_high_seconds: float | None = Field(None, gt=0)
+    aht_red_low_seconds: float | None = Field(None, ge=0)
+    aht_red_high_seconds: float | None = Field(None, gt=0)
+    long_call_minutes: float | None = Field(None, gt=0)
+
+
+class QueueThresholdValues(_Section):
+    """The thresholds that apply to one queue: green / amber / red per metric."""
+
+    service_level_target_pct: float = Field(80, ge=0, le=100)
+    service_level_red_pct: float = Field(70, ge=0, le=100)
+    waiting_amber: int = Field(3, ge=1)
+    waiting_red: int = Field(6, ge=1)
+    longest_wait_amber_seconds: float = Field(60, gt=0)
+    longest_wait_red_seconds: float = Field(120, gt=0)
+    abandon_rate_amber_pct: float = Field(5, ge=0, le=100)
+    abandon_rate_red_pct: float = Field(10, ge=0, le=100)
+    asa_amber_seconds: float = Field(20, gt=0)
+    asa_red_seconds: float = Field(40, gt=0)
+    aht_low_seconds: float = Field(180, ge=0)
+    aht_high_seconds: float = Field(300, gt=0)
+    aht_red_low_seconds: float = Field(60, ge=0)
+    aht_red_high_seconds: float = Field(480, gt=0)
+    long_call_minutes: float = Field(15, gt=0)
+
+    def problems(self) -> list[str]:
+        """Orderings that make no sense (amber must come before red), worded for the file's editor."""
+        found = []
+        for amber, red in (
+            ("waiting_amber", "waiting_red"),
+            ("longest_wait_amber_seconds", "longest_wait_red_seconds"),
+            ("abandon_rate_amber_pct", "abandon_rate_red_pct"),
+            ("asa_amber_seconds", "asa_red_seconds"),
+        ):
+            if getattr(self, amber) > getattr(self, red):
+                found.append(f"{amber} ({getattr(self, amber):g}) is above {red} ({getattr(self, red):g})")
+        if self.service_level_red_pct > self.service_level_target_pct:
+            found.append(
+                f"service_level_red_pct ({self.service_level_red_pct:g}) is above "
+                f"service_level_target_pct ({self.service_level_target_pct:g})"
+            )
+        band = ("aht_red_low_seconds", "aht_low_seconds", "aht_high_seconds", "aht_red_high_seconds")
+        values = [getattr(self, name) for name in band]
+        if values != sorted(values):
+            found.append("the AHT keys must go up: " + " <= ".join(f"{n} ({v:g})" for n, v in zip(band, values)))
+        return found
+
+
+class ThresholdSettings(QueueThresholdValues):
+    """[thresholds]: the floor's thresholds, per-queue overrides, pause limits."""
+
+    long_pause_minutes: float = Field(15, gt=0)
+    pause_minutes: dict[str, Annotated[float, Field(gt=0)]] = {"lunch": 60, "training": 120, "coaching": 60}
+    queues: dict[str, QueueThresholds] = {}
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdSettings:
+        found = self.problems()
+        for name in self.queues:
+            found += [f"queues.{name}: {p}" for p in self.for_queue(name).problems()]
+        if found:
+            raise ValueError(found[0])
+        return self
+
+    def for_queue(self, queue: str | None) -> QueueThresholdValues:
+        """The thresholds of one queue: the floor's values with that queue's overrides."""
+        values = {name: getattr(self, name) for name in QueueThresholdValues.model_fields}
+        override = self.queues.get(queue) if queue is not None else None
+        if override is not None:
+            values.update(override.model_dump(exclude_none=True))
+        return QueueThresholdValues.model_construct(**values)
+
+    def pause_limit_minutes(self, reason: str | None) -> float:
+        """How long a pause with this reason may last before it stands out."""
+        return self.pause_minutes.get(reason or "", self.long_pause_minutes)
+
+
 class Settings(_Section):
     site: SiteSettings = SiteSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -84,6 +183,8 @@ class Settings(_Section):
     simulator: SimulatorSettingsConfig = SimulatorSettingsConfig()
     metrics: MetricSettings = MetricSettings()
     queues: dict[str, QueueOverrides] = {}
+    board: BoardSettings = BoardSettings()
+    thresholds: ThresholdSettings = ThresholdSettings()
 
     # Where these settings were read from (None: built-in defaults).
     source: Path | None = Field(None, exclude=True)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+
+from db.engine import insert_many, update_many
 
 from db.models import Agent, AgentQueue, AgentStateChange, Call
 from wallboard.events import Event, EventKind
@@ -28,9 +31,10 @@ WAITING, ANSWERED = "waiting", "answered"
 OPEN_OUTCOMES = frozenset({WAITING, ANSWERED})
 _CALL_COLUMNS = tuple(column.name for column in CALLS.columns)
 _AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns)
-_IN_CHUNK = 500
+_IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 
 K = EventKind
+_MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
 
 
 @dataclass(slots=True)
@@ -57,8 +61,9 @@ class CallEngine:
         if not events:
             return 0
         batch = _Batch(connection, events, self.tracks_wrap_up)
+        handlers = _HANDLERS
         for event in events:
-            batch.apply(event)
+            handlers[event.kind](batch, event)
         batch.flush()
         return len(events)
 
@@ -69,36 +74,36 @@ class _Batch:
         self.tracks_wrap_up = tracks_wrap_up
         self.calls = self._load_calls(events)
         self.agents = self._load_agents(events)
-        self.memberships_added: set[tuple[str, str]] = set()
-        self.memberships_removed: set[tuple[str, str]] = set()
-        self.state_changes: list[dict] = []
+        # Queue membership of the agents this batch adds or removes: as loaded, then as changed.
+        self.memberships = self._load_memberships(events)
+        self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
+        self.state_changes: list[tuple] = []
 
     # -- loading -----------------------------------------------------------------
 
     def _load_calls(self, events: list[Event]) -> dict[tuple[str, str], _Row]:
         callids = {e.callid for e in events if e.callid is not None and e.queue is not None}
         rows: dict[tuple[str, str], _Row] = {}
-        for chunk in _chunks(sorted(callids)):
-            result = self.connection.execute(select(CALLS).where(CALLS.c.callid.in_(chunk)))
-            for record in result.mappings():
-                rows[(record["callid"], record["queue"])] = _Row(dict(record))
+        for record in _select_in(self.connection, CALLS, _CALL_COLUMNS, "callid", callids):
+            values = dict(zip(_CALL_COLUMNS, record))
+            rows[(values["callid"], values["queue"])] = _Row(values)
         return rows
 
     def _load_agents(self, events: list[Event]) -> dict[str, _Row]:
         names = {e.agent for e in events if e.agent is not None}
-        rows: dict[str, _Row] = {}
-        for chunk in _chunks(sorted(names)):
-            result = self.connection.execute(select(AGENTS).where(AGENTS.c.name.in_(chunk)))
-            for record in result.mappings():
-                rows[record["name"]] = _Row(dict(record))
+        rows = {}
+        for record in _select_in(self.connection, AGENTS, _AGENT_COLUMNS, "name", names):
+            rows[record[0]] = _Row(dict(zip(_AGENT_COLUMNS, record)))
         return rows
 
-    # -- applying ----------------------------------------------------------------
+    def _load_memberships(self, events: list[Event]) -> dict[str, set[str]]:
+        names = {e.agent for e in events if e.kind in _MEMBERSHIP_EVENTS}
+        memberships: dict[str, set[str]] = {name: set() for name in names}
+        for agent, queue in _select_in(self.connection, AGENT_QUEUES, ("agent", "queue"), "agent", names):
+            memberships[agent].add(queue)
+        return memberships
 
-    def apply(self, event: Event) -> None:
-        handler = _HANDLERS.get(event.kind)
-        if handler is not None:
-            handler(self, event)
+    # -- applying ----------------------------------------------------------------
 
     def _call(self, event: Event) -> _Row | None:
         return self.calls.get((event.callid, event.queue))
@@ -207,9 +212,7 @@ class _Batch:
             # Lines can come out of order: time in state never runs backwards.
             since = max(ts, values["state_since"])
             values.update(state=state, state_since=since)
-            self.state_changes.append(
-                {"agent": values["name"], "at": since, "state": state, "pause_reason": values["pause_reason"]}
-            )
+            self.state_changes.append((values["name"], since, state, values["pause_reason"]))
         agent.dirty = True
 
     def _agent_takes_call(self, e: Event) -> None:
@@ -251,8 +254,7 @@ class _Batch:
     def joined_queue(self, e: Event) -> None:
         agent = self._agent(e.agent, e.ts)
         if e.queue:
-            self.memberships_removed.discard((e.agent, e.queue))
-            self.memberships_added.add((e.agent, e.queue))
+            self.memberships[e.agent].add(e.queue)
         if agent.values["state"] == "logged_out":
             if e.reason == "paused":
                 self._set_state(agent, e.ts, "paused", paused=True, pause_reason=None)
@@ -260,20 +262,10 @@ class _Batch:
                 self._set_state(agent, e.ts, "available")
 
     def left_queue(self, e: Event) -> None:
-        if e.queue:
-            self.memberships_added.discard((e.agent, e.queue))
-            self.memberships_removed.add((e.agent, e.queue))
-        if not self._still_member_somewhere(e.agent):
+        queues = self.memberships[e.agent]
+        queues.discard(e.queue)
+        if not queues:
             self.logged_out(e)
-
-    def _still_member_somewhere(self, name: str) -> bool:
-        if any(agent == name for agent, _ in self.memberships_added):
-            return True
-        removed = [queue for agent, queue in self.memberships_removed if agent == name]
-        query = select(AGENT_QUEUES.c.queue).where(AGENT_QUEUES.c.agent == name)
-        if removed:
-            query = query.where(AGENT_QUEUES.c.queue.not_in(removed))
-        return self.connection.execute(query.limit(1)).first() is not None
 
     def paused(self, e: Event) -> None:
         agent = self._agent(e.agent, e.ts)
@@ -297,40 +289,39 @@ class _Batch:
 
     def flush(self) -> None:
         connection = self.connection
-        new_calls = [row.values for row in self.calls.values() if row.new]
-        changed_calls = [row.values for row in self.calls.values() if row.dirty and not row.new]
+        calls = self.calls.values()
+        new_calls = [_INSERTED_CALL_VALUES(row.values) for row in calls if row.new]
+        changed_calls = [_UPDATED_CALL_VALUES(row.values) for row in calls if row.dirty and not row.new]
         if new_calls:
-            for call in new_calls:
-                call.pop("id", None)
-            connection.execute(insert(CALLS), new_calls)
+            insert_many(connection, CALLS, _INSERTED_CALL, new_calls)
         if changed_calls:
-            connection.execute(_UPDATE_CALL, [_by_id(call) for call in changed_calls])
-        new_agents = [row.values for row in self.agents.values() if row.new]
-        changed_agents = [row.values for row in self.agents.values() if row.dirty and not row.new]
+            update_many(connection, CALLS, _UPDATED_CALL[:-1], "id", changed_calls)
+        agents = self.agents.values()
+        new_agents = [_AGENT_VALUES(row.values) for row in agents if row.new]
+        changed_agents = [_UPDATED_AGENT_VALUES(row.values) for row in agents if row.dirty and not row.new]
         if new_agents:
-            connection.execute(insert(AGENTS), new_agents)
+            insert_many(connection, AGENTS, _AGENT_COLUMNS, new_agents)
         if changed_agents:
-            connection.execute(_UPDATE_AGENT, [_by_key(agent) for agent in changed_agents])
+            update_many(connection, AGENTS, _UPDATED_AGENT[:-1], "name", changed_agents)
         if self.state_changes:
-            connection.execute(insert(STATE_CHANGES), self.state_changes)
+            insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, self.state_changes)
         self._flush_memberships()
 
     def _flush_memberships(self) -> None:
-        for agent, queue in self.memberships_removed:
+        removed, added = [], []
+        for agent, queues in self.memberships.items():
+            before = self.memberships_before[agent]
+            removed.extend((agent, queue) for queue in before - queues)
+            added.extend((agent, queue) for queue in queues - before)
+        if removed:
             self.connection.execute(
-                AGENT_QUEUES.delete().where(AGENT_QUEUES.c.agent == agent, AGENT_QUEUES.c.queue == queue)
+                AGENT_QUEUES.delete().where(
+                    AGENT_QUEUES.c.agent == bindparam("a"), AGENT_QUEUES.c.queue == bindparam("q")
+                ),
+                [{"a": agent, "q": queue} for agent, queue in removed],
             )
-        if self.memberships_added:
-            existing = set()
-            agents = sorted({agent for agent, _ in self.memberships_added})
-            for chunk in _chunks(agents):
-                result = self.connection.execute(
-                    select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue).where(AGENT_QUEUES.c.agent.in_(chunk))
-                )
-                existing.update(tuple(r) for r in result)
-            fresh = [{"agent": a, "queue": q} for a, q in self.memberships_added - existing]
-            if fresh:
-                self.connection.execute(insert(AGENT_QUEUES), fresh)
+        if added:
+            insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
 
 
 def close_floor(connection: Connection, at: float) -> None:
@@ -354,35 +345,28 @@ def close_floor(connection: Connection, at: float) -> None:
         )
 
 
-def _chunks(items: list, size: int = _IN_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str, values) -> list[tuple]:
+    """Rows of `table` whose `key` is one of `values`, fetched in a few large IN queries."""
+    values = sorted(values)
+    found = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        query = select(*(table.c[name] for name in columns)).where(table.c[key].in_(chunk))
+        found.extend(connection.execute(query))
+    return found
 
 
-_UPDATABLE_CALL = [c for c in _CALL_COLUMNS if c not in ("id", "callid", "queue")]
-_UPDATE_CALL = (
-    update(CALLS)
-    .where(CALLS.c.id == bindparam("_id"))
-    .values({name: bindparam(name) for name in _UPDATABLE_CALL})
-)
-_UPDATABLE_AGENT = [c for c in _AGENT_COLUMNS if c != "name"]
-_UPDATE_AGENT = (
-    update(AGENTS)
-    .where(AGENTS.c.name == bindparam("_name"))
-    .values({name: bindparam(name) for name in _UPDATABLE_AGENT})
-)
+_INSERTED_CALL = tuple(c for c in _CALL_COLUMNS if c != "id")
+# Update statements take the changed columns, then the key.
+_UPDATED_CALL = tuple(c for c in _CALL_COLUMNS if c not in ("id", "callid", "queue")) + ("id",)
+_UPDATED_AGENT = tuple(c for c in _AGENT_COLUMNS if c != "name") + ("name",)
+_STATE_CHANGE_COLUMNS = ("agent", "at", "state", "pause_reason")
 
 
-def _by_id(call: dict) -> dict:
-    params = {name: call[name] for name in _UPDATABLE_CALL}
-    params["_id"] = call["id"]
-    return params
-
-
-def _by_key(agent: dict) -> dict:
-    params = {name: agent[name] for name in _UPDATABLE_AGENT}
-    params["_name"] = agent["name"]
-    return params
+_INSERTED_CALL_VALUES = itemgetter(*_INSERTED_CALL)
+_UPDATED_CALL_VALUES = itemgetter(*_UPDATED_CALL)
+_AGENT_VALUES = itemgetter(*_AGENT_COLUMNS)
+_UPDATED_AGENT_VALUES = itemgetter(*_UPDATED_AGENT)
 
 
 _HANDLERS = {

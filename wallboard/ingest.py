@@ -183,8 +183,14 @@ class QueueLogIngest:
         parse = self.parser.parse
         stats = self.parser.stats
         before = (stats.events, stats.ignored, stats.blank, stats.malformed, sum(stats.unknown.values()))
-        events = [event for raw in lines if (event := parse(raw.decode("utf-8", "replace"))) is not None]
-        size = sum(len(raw) for raw in lines)
+        block = b"".join(lines)
+        # One decode per batch. Split on "\n" only: str.splitlines would also split on
+        # \x1c, \x85, \u2028 ... that a caller id or pause reason may carry.
+        text_lines = block.decode("utf-8", "replace").split("\n")
+        if not text_lines[-1]:
+            text_lines.pop()
+        events = [event for line in text_lines if (event := parse(line)) is not None]
+        size = len(block)
         new_offset = offset + size
         skipped = (stats.blank - before[2]) + (stats.malformed - before[3]) + (sum(stats.unknown.values()) - before[4])
         with write_transaction(self.engine) as connection:

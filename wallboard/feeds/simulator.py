@@ -118,11 +118,14 @@ class SimulatorSettings:
     agents: int = 24
     # True: realistic human names; False: "Agent/1001"...; or an explicit list of names.
     names: bool | Sequence[str] = True
-    calls_per_hour: float = 240.0  # whole floor, at the peak of the day profile
+    # Whole floor, at the peak of the day profile. 180 keeps 24 agents (with a night crew,
+    # breaks and lunch) near 80/20 service level; 240 overloads them (~25 % abandoned).
+    calls_per_hour: float = 180.0
     day_profile: Sequence[float] = DEFAULT_DAY_PROFILE  # 24 factors of the peak, by local hour
     utc_offset_hours: float = 0.0  # local time of the floor, for the day profile and shifts
     tz: tzinfo | None = None  # if given, wins over utc_offset_hours (DST-aware with zoneinfo)
-    patience: float = 90.0  # mean caller patience (exponential)
+    patience: float = 90.0  # mean caller patience (Weibull: few hang up in the first seconds)
+    patience_shape: float = 1.6  # Weibull shape; 1.0 would be exponential
     talk_mean: float = 220.0  # mean of the ordinary (lognormal) talk time
     talk_sigma: float = 0.6  # lognormal shape
     long_call_probability: float = 0.02
@@ -163,7 +166,7 @@ _WAITING, _CALL_RINGING, _CONNECTED, _DONE = range(4)
 class _Agent:
     __slots__ = (
         "name", "queues", "skills", "shift_start", "state", "call", "shift_no",
-        "shift_over", "pending", "pause_no",
+        "shift_over", "pending", "pause_no", "break_phase",
     )  # fmt: skip
 
     def __init__(self, name: str) -> None:
@@ -177,6 +180,7 @@ class _Agent:
         self.shift_over = False
         self.pending: list[tuple[str, float]] = []
         self.pause_no = 0
+        self.break_phase = 0.0  # staggers the breaks of agents who start together
 
 
 class _Call:
@@ -243,7 +247,12 @@ class FloorSimulator:
         self._lam_max = s.calls_per_hour / HOUR * self._pmax  # thinning envelope
         mu_sigma = s.talk_sigma
         self._talk_mu = math.log(max(s.talk_mean, 1.0)) - mu_sigma * mu_sigma / 2.0
+        if not 1.0 <= s.shift_hours <= 16.0:
+            raise ValueError("shift_hours must be between 1 and 16")
         self._shift_len = s.shift_hours * HOUR
+        if s.patience <= 0 or s.patience_shape <= 0:
+            raise ValueError("patience and patience_shape must be positive")
+        self._patience_scale = s.patience / math.gamma(1.0 + 1.0 / s.patience_shape)
 
         self._agents = [_Agent(n) for n in self._make_names(plan_rng)]
         self._plan_shifts(plan_rng)
@@ -320,7 +329,7 @@ class FloorSimulator:
 
     @property
     def shifts(self) -> dict[str, tuple[float, float]]:
-        """Agent name -> (planned shift start, end) in local hours after midnight (end may be > 24)."""
+        """Agent name -> planned (start, end) in local hours after midnight; end may pass 24."""
         return {
             a.name: (a.shift_start / HOUR, (a.shift_start + self._shift_len) / HOUR)
             for a in self._agents
@@ -414,9 +423,10 @@ class FloorSimulator:
             for i in range(length):
                 cov[(best + i) % slots] += 1
         starts.sort()
-        for agent, s in zip(self._agents, starts):
+        for i, (agent, s) in enumerate(zip(self._agents, starts)):
             jitter = rng.uniform(-15.0, 15.0) * MINUTE
             agent.shift_start = (s * 1800.0 + jitter) % DAY
+            agent.break_phase = ((i % 4) - 1.5) * 20 * MINUTE
         self._slot_cover = [
             [a for a in self._agents if self._on_shift_in_slot(a, j)] for j in range(slots)
         ]
@@ -431,11 +441,14 @@ class FloorSimulator:
         n = len(agents)
         skills: list[str] = []
         weight: dict[str, float] = {}
+        priority: dict[str, int] = {}
         for q in self._queues:
             if q.skill not in weight:
                 skills.append(q.skill)
                 weight[q.skill] = 0.0
+                priority[q.skill] = q.priority
             weight[q.skill] += max(q.weight, 0.0)
+            priority[q.skill] = max(priority[q.skill], q.priority)
         total = sum(weight.values())
         # Primary skills in proportion to the queue weights (largest remainder).
         quota = {k: weight[k] / total * n for k in skills}
@@ -447,15 +460,16 @@ class FloorSimulator:
         rng.shuffle(primaries)
         for agent, k in zip(agents, primaries):
             agent.skills.add(k)
-        # Some agents cover a second or third skill.
+        # Most agents cover a second or third skill; priority queues are favoured.
         for agent in agents:
             r = rng.random()
-            extra = 2 if r < 0.15 else 1 if r < 0.55 else 0
+            extra = 2 if r < 0.25 else 1 if r < 0.75 else 0
             for _ in range(extra):
                 others = [k for k in skills if k not in agent.skills]
                 if not others:
                     break
-                agent.skills.add(rng.choices(others, [weight[k] + 1e-9 for k in others])[0])
+                odds = [(weight[k] + 1e-9) * (1 + 2 * max(priority[k], 0)) for k in others]
+                agent.skills.add(rng.choices(others, odds)[0])
         # Thinly staffed hours (the night crew) need everyone on every skill.
         for crew in self._slot_cover:
             if len(crew) <= len(skills):
@@ -542,7 +556,7 @@ class FloorSimulator:
         self._uid += 1 + crng.randrange(4)  # other channels take uniqueids too
         callid = f"{int(t)}.{self._uid}"
         caller = self._caller_number()
-        patience = crng.expovariate(1.0 / s.patience) if s.patience > 0 else 0.0
+        patience = crng.weibullvariate(self._patience_scale, s.patience_shape)
         call = _Call(callid, qi, caller, t, self._seq)
         waiting = self._waiting[qi]
         waiting[callid] = call
@@ -639,8 +653,8 @@ class FloorSimulator:
             self._emit(t, EventKind.CALL_EXITED, callid=call.callid, queue=self._qnames[call.q],
                        wait_seconds=wait, position=position, reason="timeout")  # fmt: skip
         else:
-            self._emit(t, EventKind.CALL_ABANDONED, callid=call.callid,
-                       queue=self._qnames[call.q], wait_seconds=wait, position=position)  # fmt: skip
+            self._emit(t, EventKind.CALL_ABANDONED, callid=call.callid, queue=self._qnames[call.q],
+                       wait_seconds=wait, position=position)  # fmt: skip
 
     def _on_talk_end(self, t: float, call: _Call, agent: _Agent, _c) -> None:
         s = self.settings
@@ -730,26 +744,29 @@ class FloorSimulator:
         for d in (today - timedelta(days=1), today, today + timedelta(days=1)):
             begin, end = self._shift_bounds(agent, d)
             if begin <= t0 < end:  # on shift already: log in at the start of the run
-                self._push(t0, _H_SHIFT_START, agent, begin, end)
+                self._push(t0, _H_SHIFT_START, agent, d, None)
                 return
             if begin >= t0:
-                self._push(begin, _H_SHIFT_START, agent, begin, end)
+                self._push(begin, _H_SHIFT_START, agent, d, None)
                 return
         raise AssertionError("no shift found")  # pragma: no cover
 
-    def _on_shift_start(self, t: float, agent: _Agent, begin: float, end: float) -> None:
+    def _on_shift_start(self, t: float, agent: _Agent, day: date, _c) -> None:
         s = self.settings
+        begin, end = self._shift_bounds(agent, day)
         agent.shift_no += 1
         agent.pending.clear()
-        self._push(end, _H_SHIFT_END, agent, agent.shift_no, end)
+        self._push(end, _H_SHIFT_END, agent, agent.shift_no, day)
         if agent.state == _OFF:
             self._emit(t, EventKind.AGENT_LOGGED_IN, agent=agent.name)
             for qi in agent.queues:
-                self._emit(t, EventKind.AGENT_JOINED_QUEUE, agent=agent.name, queue=self._qnames[qi])
+                self._emit(
+                    t, EventKind.AGENT_JOINED_QUEUE, agent=agent.name, queue=self._qnames[qi]
+                )
         else:  # still finishing yesterday's last call: simply stays on
             agent.shift_over = False
         if s.breaks:
-            for due, brk in self._plan_breaks(begin, end):
+            for due, brk in self._plan_breaks(begin + agent.break_phase, end):
                 if t < due < end - 10 * MINUTE:
                     self._push(due, _H_BREAK_DUE, agent, brk, agent.shift_no)
         if agent.state == _OFF:
@@ -776,15 +793,15 @@ class FloorSimulator:
         plan.sort()
         return plan
 
-    def _on_shift_end(self, t: float, agent: _Agent, shift_no: int, end: float) -> None:
+    def _on_shift_end(self, t: float, agent: _Agent, shift_no: int, day: date) -> None:
         if agent.shift_no != shift_no:
             return
         agent.pending.clear()
-        # Tomorrow's shift.
-        d = self._local_date(end - self._shift_len + HOUR) + timedelta(days=1)
-        begin, nxt_end = self._shift_bounds(agent, d)
+        # Tomorrow's shift, give or take a few minutes.
+        nxt = day + timedelta(days=1)
+        begin, _end = self._shift_bounds(agent, nxt)
         jitter = self._rng.uniform(-5.0, 5.0) * MINUTE
-        self._push(max(begin + jitter, t + HOUR), _H_SHIFT_START, agent, begin, nxt_end)
+        self._push(max(begin + jitter, t + HOUR), _H_SHIFT_START, agent, nxt, None)
         if agent.state == _FREE:
             for qi in agent.queues:
                 self._free[qi].pop(agent, None)

@@ -65,7 +65,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('callid', 'queue', name='uq_calls_callid_queue')
     )
     with op.batch_alter_table('calls', schema=None) as batch_op:
-        batch_op.create_index('ix_calls_agent_enter_at', ['agent', 'enter_at'], unique=False)
         batch_op.create_index('ix_calls_enter_at', ['enter_at'], unique=False)
         batch_op.create_index('ix_calls_open', ['queue', 'enter_at'], unique=False, sqlite_where=sa.text("outcome = 'waiting'"), postgresql_where=sa.text("outcome = 'waiting'"))
         batch_op.create_index('ix_calls_queue_enter_at', ['queue', 'enter_at'], unique=False)
@@ -114,7 +113,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_calls_queue_enter_at')
         batch_op.drop_index('ix_calls_open', sqlite_where=sa.text("outcome = 'waiting'"), postgresql_where=sa.text("outcome = 'waiting'"))
         batch_op.drop_index('ix_calls_enter_at')
-        batch_op.drop_index('ix_calls_agent_enter_at')
 
     op.drop_table('calls')
     op.drop_table('agents')
