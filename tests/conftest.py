@@ -32,3 +32,25 @@ def _isolated_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("WALLBOARD_CONFIG", raising=False)
     monkeypatch.delenv("WALLBOARD_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+# --- PostgreSQL (tests/postgres.py) ---------------------------------------------------------
+# One throwaway server per test process (each xdist worker starts its own, only if one of its
+# tests asks), and a fresh empty database per test. Mark such tests `@pytest.mark.postgres`.
+
+from tests import postgres  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """SQLAlchemy URL of the session's database on a throwaway server; skips without binaries."""
+    with postgres.throwaway_server() as server:
+        yield server.url
+
+
+@pytest.fixture
+def pg_url(pg_server: str):
+    """SQLAlchemy URL of a new, empty database, dropped (with its connections) after the test."""
+    url = postgres.create_database(pg_server)
+    yield url
+    postgres.drop_database(url)
