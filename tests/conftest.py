@@ -40,6 +40,18 @@ def _isolated_environment(monkeypatch, tmp_path):
 
 from tests import postgres  # noqa: E402
 
+# For modules whose tests must hold on both databases:
+#     @pytest.fixture(params=BACKENDS)
+#     def settings(request, settings):
+#         return on_backend(request, settings)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def on_backend(request, settings: Settings) -> Settings:
+    if request.param == "postgresql":
+        settings.database.url = request.getfixturevalue("pg_url")
+    return settings
+
 
 @pytest.fixture(scope="session")
 def pg_server():

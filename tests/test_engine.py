@@ -12,6 +12,13 @@ from wallboard.engine import CallEngine
 from wallboard.events import Event, EventKind as K
 from wallboard.metrics import agent_report, queue_report
 
+from .conftest import BACKENDS, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request, settings):
+    return on_backend(request, settings)
+
 T0 = 1_700_000_000.0
 
 

@@ -18,7 +18,12 @@ from db.models import Call
 from wallboard.ingest import QueueLogIngest
 from wallboard.metrics import queue_report
 
-from .conftest import DATA
+from .conftest import BACKENDS, DATA, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request, settings):
+    return on_backend(request, settings)
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 
