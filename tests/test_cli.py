@@ -134,3 +134,34 @@ def test_db_upgrade_is_idempotent(wallboard):
     first = wallboard("db", "upgrade").stdout
     assert first == wallboard("db", "upgrade").stdout
     assert first.startswith("database at revision ")
+
+
+def test_bulk_ingest_shows_a_progress_bar_on_a_terminal_only(wallboard, tmp_path):
+    import os
+    import pty
+
+    log = DATA / "layouts" / "asterisk-13.queue_log"
+    primary, secondary = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "wallboard", "ingest", "queue-log", str(log)],
+        stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary,
+    )
+    os.close(secondary)
+    screen = b""
+    while chunk := _read(primary):
+        screen += chunk
+    assert child.wait(30) == 0
+    text = screen.decode()
+    assert "lines/s" in text and "kB" in text
+    assert text.rstrip().endswith("read 870 lines, applied 870 events, skipped 0 lines (0 malformed, 0 unknown verb, 0 blank), 0 informational")
+    piped = wallboard("ingest", "queue-log", log)  # nothing new, and no bar when piped
+    assert piped.stderr.startswith("read 0 lines")
+
+
+def _read(fd: int) -> bytes:
+    import os
+
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the child closed the terminal
+        return b""
