@@ -165,3 +165,30 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the child closed the terminal
         return b""
+
+
+def test_ingest_follow_until_sigterm(wallboard, tmp_path):
+    import signal
+    import time
+
+    log = tmp_path / "queue_log"
+    log.write_text("1700000000|c1|sales|NONE|ENTERQUEUE||555|1\n")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "wallboard", "ingest", "queue-log", str(log), "--follow"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        with log.open("a") as fh:
+            fh.write("1700000030|c1|sales|Ann|CONNECT|30|c1.1|4\n1700000090|c1|sales|Ann|COMPLETEAGENT|30|60|1\n")
+        deadline = time.monotonic() + 20
+        while True:
+            result = wallboard("report", "queues", "--all", "--format", "json", ok=False)
+            if result.returncode == 0 and json.loads(result.stdout)["total"]["aht_seconds"] == 60:
+                break
+            assert time.monotonic() < deadline, "follow did not pick up the appended lines"
+            time.sleep(0.2)
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        _, stderr = follower.communicate(timeout=20)
+    assert follower.returncode == 0
+    assert stderr.strip().splitlines()[-1].startswith("read 3 lines, applied 3 events")
