@@ -15,10 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from db.engine import insert_many, update_many
-
 from db.models import Agent, AgentQueue, AgentStateChange, Call
 from wallboard.events import Event, EventKind
 
@@ -340,9 +339,7 @@ def close_floor(connection: Connection, at: float) -> None:
             .where(AGENTS.c.name.in_(names))
             .values(state="logged_out", paused=False, pause_reason=None, state_since=at, current_callid=None, current_queue=None)
         )
-        connection.execute(
-            insert(STATE_CHANGES), [{"agent": n, "at": at, "state": "logged_out", "pause_reason": None} for n in names]
-        )
+        insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, [(n, at, "logged_out", None) for n in names])
 
 
 def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str, values) -> list[tuple]:
