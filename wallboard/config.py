@@ -50,8 +50,12 @@ class DatabaseSettings(_Section):
 
 
 class FeedSettings(_Section):
-    kind: Literal["simulator", "queue-log", "none"] = "simulator"
+    kind: Literal["simulator", "queue-log", "ami", "none"] = "simulator"
     queue_log: str = "/var/log/asterisk/queue_log"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_username: str = "wallboard"
+    ami_secret: str = ""
 
 
 class SimulatorSettingsConfig(_Section):

@@ -1,7 +1,8 @@
-"""Runs the simulated floor through the engine: into the database (live or fast) or a queue_log."""
+"""Live feeds into the database: the simulated floor (live, fast, or as a queue_log) and AMI."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,9 +13,11 @@ from db.engine import upsert, write_transaction
 from db.models import Feed
 from wallboard.config import Settings
 from wallboard.engine import CallEngine, close_floor
+from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
 from wallboard.metrics import refresh_snapshots
 
+log = logging.getLogger(__name__)
 FEEDS = Feed.__table__
 FEED_NAME = "simulator"
 CHUNK_SECONDS = 900.0  # simulated time per batch when running fast: keeps memory flat
@@ -78,11 +81,21 @@ class SimulationRun:
         return applied
 
 
-def apply_batch(engine: Engine, settings: Settings, calls: CallEngine, events, now: float, *, refresh: bool) -> int:
+def apply_batch(
+    engine: Engine,
+    settings: Settings,
+    calls: CallEngine,
+    events,
+    now: float,
+    *,
+    refresh: bool,
+    feed: tuple[str, str] = (FEED_NAME, "simulator"),
+) -> int:
     """One transaction: the events, the feed's heartbeat and (when live) the snapshot."""
     with write_transaction(engine) as connection:
         applied = calls.apply(connection, events)
-        row = {"name": FEED_NAME, "kind": "simulator", "heartbeat_at": now}
+        name, kind = feed
+        row = {"name": name, "kind": kind, "heartbeat_at": now}
         if events:
             row["last_event_at"] = events[-1].ts
         upsert(connection, FEEDS, [row], key=("name",))
@@ -118,3 +131,53 @@ class LiveSimulatorFeed:
     def _last_event_at(self) -> float | None:
         with self.engine.connect() as connection:
             return connection.execute(select(FEEDS.c.last_event_at).where(FEEDS.c.name == FEED_NAME)).scalar()
+
+
+class AmiFeed:
+    """Asterisk Manager Interface events into the database, reconnecting with back-off."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        feed = settings.feed
+        self.name = f"ami:{feed.ami_host}:{feed.ami_port}"
+        self.error: str | None = None  # the last connection problem, for the log and the board
+
+    def run(self, stop: threading.Event, *, max_backoff: float = 30.0) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                self._session(stop)
+                backoff = 1.0
+            except (OSError, AmiError) as exc:
+                self.error = str(exc)
+                log.warning("AMI feed: %s; retrying in %.0f s", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+
+    def _session(self, stop: threading.Event) -> None:
+        feed = self.settings.feed
+        connection = AmiConnection(feed.ami_host, feed.ami_port, timeout=0.2)
+        try:
+            connection.login(feed.ami_username, feed.ami_secret)
+            self.error = None
+            connection.send({"Action": "QueueStatus"})  # start from the floor as it is now
+            mapper = AmiEventMapper(self.clock)
+            calls = CallEngine(tracks_wrap_up=False)
+            pending, next_tick = [], self.clock()
+            try:
+                for message in connection.messages():
+                    if stop.is_set():
+                        break
+                    if message is not None and (event := mapper.map(message)) is not None:
+                        pending.append(event)
+                    now = self.clock()
+                    if now >= next_tick:
+                        apply_batch(self.engine, self.settings, calls, pending, now, refresh=True, feed=(self.name, "ami"))
+                        pending, next_tick = [], now + 1.0
+            finally:  # what arrived before a disconnect is kept
+                if pending:
+                    apply_batch(self.engine, self.settings, calls, pending, self.clock(), refresh=True, feed=(self.name, "ami"))
+        finally:
+            connection.close()
