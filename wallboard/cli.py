@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -90,24 +91,51 @@ def ingest_queue_log(ctx: click.Context, path: str, follow: bool) -> None:
     """Import an Asterisk queue_log; run again to import only what was added since."""
     from wallboard.ingest import QueueLogIngest
 
+    _ingest_file(ctx, QueueLogIngest, path, follow)
+
+
+@ingest_group.command("jsonl")
+@click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--follow", is_flag=True, help="Keep reading new lines as they are written (through rotation).")
+@click.pass_context
+def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
+    """Import JSON lines, one event per line, from a file or - for standard input.
+
+    Each line: {"ts": epoch or ISO 8601, "kind": "call_entered", "callid": ..., "queue": ...};
+    kinds and fields are those of wallboard.events.
+    """
+    from wallboard.ingest import JsonLinesIngest, ingest_stream
+
+    if path != "-":
+        if not os.path.isfile(path):
+            raise Failure(f"{path}: no such file")
+        _ingest_file(ctx, JsonLinesIngest, path, follow)
+        return
     engine = _open(ctx, migrate=True)
-    ingest = QueueLogIngest(engine, _settings(ctx), path)
+    summary = ingest_stream(engine, _settings(ctx), sys.stdin, _stop_on_signals())
+    _print_summary(summary)
+
+
+def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> None:
+    engine = _open(ctx, migrate=True)
+    ingest = ingest_class(engine, _settings(ctx), path)
     if follow:
-        stop = _stop_on_signals()
         click.echo(f"following {path} (Ctrl-C to stop)", err=True)
-        summary = ingest.follow(stop)
+        summary = ingest.follow(_stop_on_signals())
     else:
         summary = _with_progress(ingest, path)
-    click.echo(summary.line(), err=True)
+    _print_summary(summary)
+
+
+def _print_summary(summary) -> None:
     for line_no, reason in summary.errors[:5]:
         click.echo(f"  line {line_no}: {reason}", err=True)
+    click.echo(summary.line(), err=True)  # last: scripts read the final line
 
 
 def _with_progress(ingest, path: str):
     if not sys.stderr.isatty():
         return ingest.run()
-    import os
-
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -303,6 +331,26 @@ def _emit_rows(rows: list[dict], fmt: str) -> None:
     # Piped output is for reading later, not for a terminal's width: don't squeeze it.
     Console(width=None if sys.stdout.isatty() else 250).print(table)
 
+
+# -- processes: TUI only, feed only ------------------------------------------------
+
+
+@cli.command("ui")
+@click.pass_context
+def ui(ctx: click.Context) -> None:
+    """The wallboard TUI only, on a database another process keeps live."""
+    from wallboard.runtime import run_ui
+
+    run_ui(_settings(ctx))
+
+
+@cli.command("serve")
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """The configured feed, headless, until Ctrl-C or SIGTERM."""
+    from wallboard.runtime import run_serve
+
+    run_serve(_settings(ctx))
 
 def main() -> None:
     try:
