@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from db import open_database
 from db.models import Call
 from wallboard.ingest import QueueLogIngest
 from wallboard.metrics import queue_report
@@ -48,6 +49,13 @@ def lines_of_a_day(tmp_path: Path, hours: float = 3.0) -> list[str]:
     return path.read_text().splitlines(keepends=True)
 
 
+def ingested_in_one_go(path: Path, settings, tmp_path: Path):
+    """A separate SQLite database holding `path` imported in one uninterrupted run."""
+    reference = open_database(f"sqlite:///{tmp_path / 'reference.db'}", migrate=True)
+    QueueLogIngest(reference, settings, path).run()
+    return reference
+
+
 def test_sample_counts_each_call_once(engine, settings, tmp_path):
     summary = QueueLogIngest(engine, settings, SAMPLE).run()
     assert (summary.lines_read, summary.events_applied, summary.blank, summary.ignored) == (23, 20, 2, 1)
@@ -68,12 +76,7 @@ def test_growth_imports_only_new_lines_and_closes_calls_open_at_the_cut(engine, 
     lines = lines_of_a_day(tmp_path)
     whole = tmp_path / "whole.log"
     whole.write_text("".join(lines))
-    reference_engine_settings = settings.model_copy(deep=True)
-    reference_engine_settings.database.url = f"sqlite:///{tmp_path / 'reference.db'}"
-    from db import open_database
-
-    reference = open_database(reference_engine_settings.database_url(), migrate=True)
-    QueueLogIngest(reference, settings, whole).run()
+    reference = ingested_in_one_go(whole, settings, tmp_path)
 
     growing = tmp_path / "queue_log"
     cut = len(lines) // 2
@@ -169,12 +172,7 @@ def test_kill_9_mid_ingest_loses_and_doubles_nothing(engine, settings, tmp_path)
     lines = lines_of_a_day(tmp_path, hours=6)
     path = tmp_path / "queue_log"
     path.write_text("".join(lines))
-    from db import open_database
-
-    reference_settings = settings.model_copy(deep=True)
-    reference_settings.database.url = f"sqlite:///{tmp_path / 'reference.db'}"
-    reference = open_database(reference_settings.database_url(), migrate=True)
-    QueueLogIngest(reference, settings, path).run()
+    reference = ingested_in_one_go(path, settings, tmp_path)
 
     for _attempt in range(3):
         child = subprocess.Popen(

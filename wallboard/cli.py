@@ -248,6 +248,13 @@ def _window(settings: Settings, since, until, everything) -> tuple[float | None,
     return start, end
 
 
+def _report_inputs(ctx: click.Context, since, until, everything):
+    """Settings, window and database for a report; the schema is checked, never changed."""
+    settings = _settings(ctx)
+    start, end = _window(settings, since, until, everything)
+    return settings, start, end, _open(ctx, migrate=False)
+
+
 def _parse_when(text: str, settings: Settings, option: str) -> float:
     """ISO 8601 date or date-time; without an offset it is the site's local time."""
     try:
@@ -269,9 +276,7 @@ def report_queues(ctx, since, until, everything, fmt) -> None:
     """Offered, answered, abandoned, service level, ASA, AHT per queue and in total."""
     from wallboard.metrics import queue_report
 
-    settings = _settings(ctx)
-    start, end = _window(settings, since, until, everything)
-    engine = _open(ctx, migrate=False)
+    settings, start, end, engine = _report_inputs(ctx, since, until, everything)
     with engine.connect() as connection:
         report = queue_report(connection, settings, start, end)
     rows = report.queues + [report.total]
@@ -288,9 +293,7 @@ def report_agents(ctx, since, until, everything, fmt) -> None:
     """Calls answered, talk time, AHT and time in each state per agent."""
     from wallboard.metrics import AGENT_STATES, agent_report
 
-    settings = _settings(ctx)
-    start, end = _window(settings, since, until, everything)
-    engine = _open(ctx, migrate=False)
+    _, start, end, engine = _report_inputs(ctx, since, until, everything)
     with engine.connect() as connection:
         agents = agent_report(connection, start, end, time.time())
     if fmt == "json":
