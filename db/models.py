@@ -141,3 +141,9 @@ class Feed(SQLModel, table=True):
     lines_skipped: int = 0
     last_event_at: float | None = None
     heartbeat_at: float = 0.0
+
+
+# Users and complaints live in their own module; importing it here puts their tables on
+# the same metadata, so Alembic and every importer of db.models see the whole schema.
+from db import complaints  # noqa: E402,F401
+from db import ssh_sessions  # noqa: E402,F401

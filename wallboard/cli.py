@@ -339,21 +339,86 @@ def _emit_rows(rows: list[dict], fmt: str) -> None:
 
 
 @cli.command("ui")
+@click.option("--as", "user", metavar="USER", help="The user looking (set by the SSH front door for each session).")
 @click.pass_context
-def ui(ctx: click.Context) -> None:
+def ui(ctx: click.Context, user: str | None) -> None:
     """The wallboard TUI only, on a database another process keeps live."""
     from wallboard.runtime import run_ui
 
-    run_ui(_settings(ctx))
+    run_ui(_settings(ctx), user)
 
 
 @cli.command("serve")
+@click.option("--ssh-port", type=click.IntRange(0, 65535), metavar="N", help="SSH port (config: ssh.port; 0: any free port).")
+@click.option("--no-ssh", is_flag=True, help="Without the SSH front door.")
 @click.pass_context
-def serve(ctx: click.Context) -> None:
-    """The configured feed, headless, until Ctrl-C or SIGTERM."""
+def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool) -> None:
+    """The configured feed and the SSH front door, headless, until Ctrl-C or SIGTERM."""
     from wallboard.runtime import run_serve
 
-    run_serve(_settings(ctx))
+    settings = _settings(ctx)
+    if ssh_port is not None:
+        settings.ssh.port = ssh_port
+    if no_ssh:
+        settings.ssh.enabled = False
+    run_serve(settings)
+
+
+@cli.group("ssh")
+def ssh_group() -> None:
+    """The SSH front door: connection log and host key."""
+
+
+@ssh_group.command("sessions")
+@click.option("--user", metavar="USER", help="Only this user's sessions.")
+@click.option("--limit", type=click.IntRange(min=1, max=100_000), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def ssh_sessions(ctx: click.Context, user: str | None, limit: int, fmt: str) -> None:
+    """Who logged in over SSH, from where, when and for how long (newest first)."""
+    from wallboard.ssh_access import recent_sessions
+    from wallboard.ssh_server import format_duration
+
+    settings = _settings(ctx)
+    rows = recent_sessions(_open(ctx, migrate=False), limit=limit, user=user)
+    if fmt == "json":
+        click.echo(json.dumps({"sessions": rows}, indent=2))
+        return
+    now = time.time()
+    table = [
+        {
+            "user": row["user"],
+            "role": row["role"],
+            "from": f"{row['peer_address']}:{row['peer_port']}",
+            "started": datetime.fromtimestamp(row["started_at"], settings.site.tz).strftime("%Y-%m-%d %H:%M:%S"),
+            "duration": format_duration((row["ended_at"] or now) - row["started_at"]),
+            "ended": row["end_reason"] or "running",
+            "terminal": row["term"] or "-",
+            "key": row["key_fingerprint"] or "-",
+        }
+        for row in rows
+    ]
+    if not table:
+        click.echo("no SSH sessions yet", err=True)
+        return
+    _emit_rows(table, fmt)
+
+
+@ssh_group.command("host-key")
+@click.pass_context
+def ssh_host_key(ctx: click.Context) -> None:
+    """The server's host key fingerprint (created now if there is none yet), to give to users."""
+    from wallboard.ssh_server import host_key_path, load_or_create_host_key
+
+    path = host_key_path(_settings(ctx))
+    click.echo(f"{load_or_create_host_key(path).get_fingerprint()} {path}")
+
+# The complaint tracker's command groups (tickets/cli.py).
+from tickets.cli import ticket as _ticket_group, user as _user_group  # noqa: E402
+
+cli.add_command(_ticket_group)
+cli.add_command(_user_group)
+
 
 def main() -> None:
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date, time as clock_time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -180,6 +181,100 @@ class ThresholdSettings(QueueThresholdValues):
         return self.pause_minutes.get(reason or "", self.long_pause_minutes)
 
 
+class BusinessHoursSettings(_Section):
+    """[business_hours]: when the complaint SLA clock runs."""
+
+    # Empty: the [site] time zone.
+    timezone: str = ""
+    # Per weekday: "HH:MM-HH:MM", several joined by commas; empty: closed all day.
+    monday: str = "08:00-18:00"
+    tuesday: str = "08:00-18:00"
+    wednesday: str = "08:00-18:00"
+    thursday: str = "08:00-18:00"
+    friday: str = "08:00-18:00"
+    saturday: str = ""
+    sunday: str = ""
+    holidays: list[date] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return SiteSettings._known_zone(value) if value else value
+
+    @field_validator("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        parse_opening_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _some_hours(self) -> BusinessHoursSettings:
+        if not any(self.week()):
+            raise ValueError("no business hours on any day: the SLA clock would never run")
+        return self
+
+    def week(self) -> list[list[tuple[clock_time, clock_time | None]]]:
+        """Opening intervals Monday..Sunday; an end of None is midnight at the day's end."""
+        days = (self.monday, self.tuesday, self.wednesday, self.thursday, self.friday, self.saturday, self.sunday)
+        return [parse_opening_hours(day) for day in days]
+
+
+def parse_opening_hours(value: str) -> list[tuple[clock_time, clock_time | None]]:
+    """ "08:00-12:00, 13:00-18:00" -> [(08:00, 12:00), (13:00, 18:00)]; "24:00" ends the day."""
+    intervals: list[tuple[clock_time, clock_time | None]] = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", part)
+        if not match:
+            raise ValueError(f"{part!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = map(int, match.groups())
+        if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+            raise ValueError(f"{part!r} is not a time of day")
+        start, end = clock_time(h1, m1), (None if h2 == 24 else clock_time(h2, m2))
+        if end is not None and end <= start:
+            raise ValueError(f"{part!r} ends before it starts (split a night across two days)")
+        if intervals and (intervals[-1][1] is None or start < intervals[-1][1]):
+            raise ValueError(f"{part!r} overlaps or precedes the interval before it")
+        intervals.append((start, end))
+    return intervals
+
+
+class SlaTarget(_Section):
+    """Business hours to acknowledge and to resolve a complaint of one severity."""
+
+    acknowledge_hours: float = Field(gt=0)
+    resolve_hours: float = Field(gt=0)
+
+
+class SlaSettings(_Section):
+    low: SlaTarget = SlaTarget(acknowledge_hours=8, resolve_hours=80)
+    normal: SlaTarget = SlaTarget(acknowledge_hours=4, resolve_hours=40)
+    high: SlaTarget = SlaTarget(acknowledge_hours=2, resolve_hours=16)
+    critical: SlaTarget = SlaTarget(acknowledge_hours=1, resolve_hours=8)
+
+
+class ComplaintSettings(_Section):
+    """[complaints]: SLA per severity and auto-close."""
+
+    # A resolved complaint the customer has not answered closes itself after these many days.
+    auto_close_days: float = Field(7, gt=0)
+    sla: SlaSettings = SlaSettings()
+
+
+class SshSettings(_Section):
+    """[ssh]: the SSH front door of `wallboard serve`."""
+
+    enabled: bool = True
+    bind: str = "127.0.0.1"
+    port: int = Field(2222, ge=0, le=65535)
+    host_key: str = ""
+    idle_timeout_minutes: float = Field(480, ge=0)
+    max_failures: int = Field(5, ge=1)
+    failure_window_minutes: float = Field(10, gt=0)
+    block_minutes: float = Field(15, ge=0)
+    max_sessions: int = Field(50, ge=1)
+    access_log: str = ""
+
+
 class Settings(_Section):
     site: SiteSettings = SiteSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -189,6 +284,9 @@ class Settings(_Section):
     queues: dict[str, QueueOverrides] = {}
     board: BoardSettings = BoardSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
+    business_hours: BusinessHoursSettings = BusinessHoursSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
+    ssh: SshSettings = SshSettings()
 
     # Where these settings were read from (None: built-in defaults).
     source: Path | None = Field(None, exclude=True)

@@ -1,0 +1,238 @@
+"""Tables for users and complaints. Persistence only: the rules live in `tickets/`.
+
+Times are epoch seconds (float, UTC), as in `db.models`.
+
+Objects the migration creates outside SQLAlchemy's metadata (so `alembic check` must not
+see them, see `UNMANAGED`):
+- SQLite: the FTS5 table `complaint_search_fts` (external content over `complaint_search`,
+  kept in step by triggers) and its shadow tables; triggers refusing UPDATE and DELETE on
+  `audit_events`.
+- PostgreSQL: the column `complaint_search.document_tsv`, generated and stored as
+  `to_tsvector('simple', document)`, with a GIN index; a trigger function and triggers
+  refusing UPDATE, DELETE and TRUNCATE on `audit_events`.
+
+`complaint_search.document` holds text already normalised by the domain (lower case, no
+accents, Chinese and Japanese characters one word each, only letters and digits between
+single spaces), so both databases split it into the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Column, ColumnElement, Index, Integer, Text, bindparam, text
+from sqlmodel import Field, SQLModel
+
+import db.models  # noqa: F401  (the naming convention is set there, before any table)
+
+# A complaint is open until it is resolved (resolved and closed ones leave the work views).
+# A literal, not bound parameters: SQLite uses a partial index only when the query's WHERE
+# repeats the index's WHERE with the same constants.
+OPEN_SQL = "status NOT IN ('resolved', 'closed')"
+
+# Created by the migration, invisible to autogenerate (db/migrations/env.py skips them).
+SEARCH_FTS = "complaint_search_fts"
+SEARCH_TSV_INDEX = "ix_complaint_search_document_tsv"
+SEARCH_TSV_COLUMN = "document_tsv"
+UNMANAGED_PREFIXES = (SEARCH_FTS,)
+UNMANAGED = {SEARCH_TSV_INDEX, SEARCH_TSV_COLUMN}
+
+
+def is_unmanaged(name: str | None) -> bool:
+    return bool(name) and (name in UNMANAGED or name.startswith(UNMANAGED_PREFIXES))
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in (over SSH by public key) and acts on complaints. Never deleted:
+    audit rows name them; removing a user deactivates it and drops its keys."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)  # agent | supervisor | display
+    active: bool = True
+    created_at: float
+    removed_at: float | None = None
+
+
+class UserKey(SQLModel, table=True):
+    """An OpenSSH public key that logs its user in; a key belongs to one user only."""
+
+    __tablename__ = "user_keys"
+    __table_args__ = (Index("ix_user_keys_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    key_type: str = Field(max_length=64)
+    public_key: str = Field(sa_type=Text)  # "TYPE BASE64", without the comment
+    comment: str | None = Field(default=None, sa_type=Text)
+    fingerprint: str = Field(max_length=80, unique=True)  # "SHA256:..." as ssh-keygen -l shows it
+    added_at: float
+
+
+_version = Column("version", Integer, nullable=False)
+
+
+class Complaint(SQLModel, table=True):
+    """A customer complaint. `version` is SQLAlchemy's optimistic lock: every UPDATE
+    checks and bumps it, so a write over a newer one fails instead of overwriting it."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        # Saved views (all partial over open complaints, see OPEN_SQL).
+        Index("ix_complaints_open_owner", "owner_id", "due_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        Index("ix_complaints_open_due", "due_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        Index("ix_complaints_open_id", "id", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        Index(
+            "ix_complaints_escalated",
+            "escalation_level",
+            "due_at",
+            sqlite_where=text(f"{OPEN_SQL} AND escalation_level > 0"),
+            postgresql_where=text(f"{OPEN_SQL} AND escalation_level > 0"),
+        ),
+        # Waiting on customer (longest first) and resolved ones due to close themselves.
+        Index("ix_complaints_status_since", "status", "status_changed_at"),
+        # A flagged caller is recognised when they call again.
+        Index("ix_complaints_malicious_caller", "caller_number", sqlite_where=text("malicious"), postgresql_where=text("malicious")),
+        Index("ix_complaints_callid", "callid"),
+    )
+    __mapper_args__ = {"version_id_col": _version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_name: str = Field(sa_type=Text)
+    customer_contact: str = Field(sa_type=Text)
+    channel: str = Field(max_length=16)
+    callid: str | None = Field(default=None, max_length=64)
+    call_queue: str | None = Field(default=None, max_length=80)
+    call_agent: str | None = Field(default=None, max_length=120)
+    caller_number: str | None = Field(default=None, max_length=80)
+    category: str | None = Field(default=None, sa_type=Text)
+    severity: str = Field(max_length=8)  # low | normal | high | critical
+    subject: str = Field(sa_type=Text)
+    description: str = Field(sa_type=Text)
+    status: str = Field(max_length=16)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: float
+    updated_at: float
+    updated_by_id: int | None = Field(default=None, foreign_key="users.id")  # None: the system
+    status_changed_at: float
+    acknowledged_at: float | None = None
+    resolved_at: float | None = None
+    closed_at: float | None = None
+    # SLA: targets counted in business hours from created_at, plus the business time the
+    # clock stood still (waiting on the customer, resolved, closed).
+    ack_due_at: float
+    resolve_due_at: float
+    sla_paused_seconds: float = 0.0
+    sla_paused_since: float | None = None
+    # Denormalised for the views: the SLA target running now (None while paused), the
+    # earliest open promise to the customer, and the earlier of the two.
+    sla_due_at: float | None = None
+    next_follow_up_at: float | None = None
+    due_at: float | None = None
+    root_cause: str | None = Field(default=None, max_length=16)  # agent | business | process | system
+    resolution: str | None = Field(default=None, sa_type=Text)
+    customer_confirmed: bool | None = None
+    malicious: bool = False
+    malicious_reason: str | None = Field(default=None, sa_type=Text)
+    escalation_level: int = 0  # 0 owner, 1 supervisor, 2 manager
+    version: int = Field(default=None, sa_column=_version)
+
+
+class FollowUp(SQLModel, table=True):
+    """A promised call-back or action, or a corrective action, with its owner and due time."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        Index("ix_follow_ups_complaint_id", "complaint_id"),
+        Index("ix_follow_ups_open_due", "due_at", sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
+        Index("ix_follow_ups_open_owner", "owner_id", "due_at", sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaints.id")
+    # callback | action | coaching | training | process_fix | kb_update | system_change
+    kind: str = Field(max_length=16)
+    owner_id: int = Field(foreign_key="users.id")
+    due_at: float
+    note: str = Field(sa_type=Text)
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: float
+    outcome: str | None = Field(default=None, max_length=16)  # done | no_answer | rescheduled
+    outcome_note: str | None = Field(default=None, sa_type=Text)
+    outcome_at: float | None = None
+    outcome_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: one row per changed field (or per event), all rows of one intent
+    sharing a changeset. The database itself refuses UPDATE and DELETE (see the migration).
+    complaint_id is None for user administration."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_complaint_id_id", "complaint_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    changeset: str = Field(max_length=32)
+    at: float
+    actor_id: int | None = Field(default=None, foreign_key="users.id")  # None: the system
+    complaint_id: int | None = Field(default=None, foreign_key="complaints.id")
+    follow_up_id: int | None = Field(default=None, foreign_key="follow_ups.id")
+    kind: str = Field(max_length=32)
+    field: str | None = Field(default=None, max_length=40)
+    old: str | None = Field(default=None, sa_type=Text)
+    new: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class ComplaintSearch(SQLModel, table=True):
+    """The words a complaint is found by: subject, description, customer, notes (normalised)."""
+
+    __tablename__ = "complaint_search"
+
+    complaint_id: int = Field(primary_key=True, foreign_key="complaints.id")
+    document: str = Field(sa_type=Text)
+
+
+# -- full-text search ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """Consecutive normalised words that must appear together; `prefix`: the last one may
+    be the start of a longer word."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+def search_condition(dialect: str, terms: list[SearchTerm], newest: int | None = None) -> ColumnElement[bool]:
+    """`complaints.id` matches every term (SQLite FTS5 or PostgreSQL full text); with
+    `newest`, only the newest that many matches (the search's page, found without
+    collecting every match of a common word).
+
+    The words are letters and digits only (normalised by the domain), so they are safe to
+    quote into either query language.
+    """
+    complaints = Complaint.__table__
+    if dialect == "sqlite":
+        query = " AND ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms)
+        top = f" ORDER BY rowid DESC LIMIT {int(newest)}" if newest else ""
+        matching = text(f"SELECT rowid FROM {SEARCH_FTS} WHERE {SEARCH_FTS} MATCH :fts_query{top}").bindparams(
+            bindparam("fts_query", query)
+        )
+        return complaints.c.id.in_(matching)
+    parts = []
+    for term in terms:
+        words = [f"'{w}'" for w in term.words]
+        if term.prefix:
+            words[-1] += ":*"
+        parts.append("(" + " <-> ".join(words) + ")")
+    top = f" ORDER BY complaint_id DESC LIMIT {int(newest)}" if newest else ""
+    matching = text(
+        "SELECT complaint_id FROM complaint_search "
+        f"WHERE {SEARCH_TSV_COLUMN} @@ to_tsquery('simple', :ts_query){top}"
+    ).bindparams(bindparam("ts_query", " & ".join(parts)))
+    return complaints.c.id.in_(matching)

@@ -1,0 +1,36 @@
+"""The SSH front door's connection log: one row per terminal session (who, from where,
+when, how long, how it ended). Persistence only: `wallboard.ssh_access` writes and reads it.
+
+Times are epoch seconds (float, UTC), as in `db.models`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+import db.models  # noqa: F401  (the naming convention is set there, before any table)
+
+
+class SshSession(SQLModel, table=True):
+    """A session of an authenticated user; ended_at is None while it runs (or when the
+    server died under it)."""
+
+    __tablename__ = "ssh_sessions"
+    __table_args__ = (
+        Index("ix_ssh_sessions_started_at", "started_at"),
+        Index("ix_ssh_sessions_user_id_started_at", "user_id", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    role: str = Field(max_length=16)  # the role at login
+    peer_address: str = Field(max_length=64)
+    peer_port: int
+    key_fingerprint: str | None = Field(default=None, max_length=80)
+    term: str | None = Field(default=None, max_length=64)
+    started_at: float
+    ended_at: float | None = None
+    # client disconnected | quit | idle timeout | server stopped | refused: ...
+    end_reason: str | None = Field(default=None, max_length=64)
+    exit_status: int | None = None

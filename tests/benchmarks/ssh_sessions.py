@@ -1,0 +1,284 @@
+"""SSH sessions benchmark: N concurrent wallboard sessions through the SSH front door.
+
+    .venv/bin/python tests/benchmarks/ssh_sessions.py [--sessions 10 25 50] [--seconds 30] [--keep DIR]
+
+Starts a real `wallboard serve` (simulator feed at real time: the feed writes once a
+second) on a temporary SQLite database, adds one user with `wallboard user add`, then for
+each N opens N real OpenSSH clients, each on its own 100x30 pseudo-terminal, waits until
+every board shows its clock, and watches them for --seconds. Prints for each N:
+  held        sessions whose TUI process is still running at the end
+  refreshing  sessions that drew a new clock second at least once in every 1.5 s of the window;
+              seconds drawn: distinct clock seconds seen / window seconds, over all sessions;
+              worst gap: each session's longest wait for a new clock (median and max)
+  RSS         of each session's TUI process (min / median / max, MB); PSS and private (USS)
+              medians too: RSS counts shared library pages once per process
+  CPU         of the server and all its session processes over the window, in % of one core
+              (this machine has `nproc` cores); the ssh clients are counted apart
+  first frame seconds from starting ssh to the first clock on its screen (median / max)
+Target: 50 sessions held, <= 60 MB RSS each. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import selectors
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WALLBOARD = Path(sys.executable).with_name("wallboard")
+CLOCK = re.compile(rb"(?<![0-9])([0-9][0-9]:[0-9][0-9]:[0-9][0-9])(?![0-9])")
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_MB = 1 / 1024  # smaps values are in kB
+
+
+class Client:
+    """One `ssh` on its own pseudo-terminal; remembers when each clock second showed up."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        os.set_blocking(self.master, False)
+        self.first_clock: float | None = None
+        self.clocks: list[tuple[float, bytes]] = []  # (when, HH:MM:SS) for each new second
+        self.tail = b""
+        self.closed = False
+
+    def read(self, now: float) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            return
+        text = self.tail + data
+        self.tail = text[-16:]
+        for match in CLOCK.finditer(text):
+            value = match.group(1)
+            if not self.clocks or self.clocks[-1][1] != value:
+                self.clocks.append((now, value))
+                if self.first_clock is None:
+                    self.first_clock = now - self.started
+
+    def gaps(self, start: float, end: float) -> list[float]:
+        """Seconds between new clock values drawn in the window (edges included)."""
+        times = [start] + [t for t, _ in self.clocks if start <= t <= end] + [end]
+        return [b - a for a, b in zip(times, times[1:])]
+
+    def refreshing(self, start: float, end: float, gap: float = 1.5) -> bool:
+        return max(self.gaps(start, end)) <= gap
+
+    def seconds_drawn(self, start: float, end: float) -> int:
+        return len({value for t, value in self.clocks if start <= t <= end})
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        os.close(self.master)
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def memory_mb(pid: int) -> tuple[float, float, float]:
+    """RSS, PSS and USS (private) of a process, in MB."""
+    values: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = line.split(":", 1)
+            values[name] = int(value.split()[0])
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0, 0.0, 0.0
+    private = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
+    return values.get("Rss", 0) * PAGE_MB, values.get("Pss", 0) * PAGE_MB, private * PAGE_MB
+
+
+def session_pids(server: int) -> list[int]:
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if " ui --as" in line]
+
+
+def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str], env: dict[str, str]) -> dict:
+    clients: list[Client] = []
+    selector = selectors.DefaultSelector()
+    deadline = time.monotonic() + 60 + count * 3
+
+    def pump(timeout: float) -> None:
+        for key, _ in selector.select(timeout):
+            client = key.data
+            client.read(time.monotonic())
+            if client.closed:
+                selector.unregister(client.master)
+
+    for _ in range(count):  # staggered, as people log in
+        client = Client(ssh_args, env)
+        clients.append(client)
+        selector.register(client.master, selectors.EVENT_READ, client)
+        until = time.monotonic() + 0.2
+        while time.monotonic() < until:
+            pump(0.05)
+    while any(c.first_clock is None for c in clients) and time.monotonic() < deadline:
+        pump(0.1)
+    settle = time.monotonic() + 5
+    while time.monotonic() < settle:
+        pump(0.1)
+
+    pids = session_pids(server.pid)
+    watched = [server.pid, *pids]
+    cpu_before = {pid: cpu_seconds(pid) for pid in watched}
+    ssh_before = sum(cpu_seconds(c.proc.pid) for c in clients)
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        pump(0.1)
+    end = time.monotonic()
+    wall = end - start
+    cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in watched)
+    server_cpu = cpu_seconds(server.pid) - cpu_before[server.pid]
+    ssh_cpu = sum(cpu_seconds(c.proc.pid) for c in clients) - ssh_before
+    memory = [memory_mb(pid) for pid in session_pids(server.pid)]
+    held = len(memory)
+    refreshing = sum(c.refreshing(start, end) for c in clients)
+    worst_gaps = sorted(max(c.gaps(start, end)) for c in clients)
+    drawn = sum(c.seconds_drawn(start, end) for c in clients) / (len(clients) * wall)
+    first = sorted(c.first_clock for c in clients if c.first_clock is not None)
+    server_rss = memory_mb(server.pid)[0]
+
+    for client in clients:
+        client.close()
+    wait_until = time.monotonic() + 30
+    while session_pids(server.pid) and time.monotonic() < wait_until:
+        time.sleep(0.2)
+    left = len(session_pids(server.pid))
+
+    rss = sorted(m[0] for m in memory) or [0.0]
+    return {
+        "sessions": count,
+        "held": held,
+        "refreshing": refreshing,
+        "rss": (rss[0], statistics.median(rss), rss[-1]),
+        "pss": statistics.median([m[1] for m in memory] or [0.0]),
+        "uss": statistics.median([m[2] for m in memory] or [0.0]),
+        "server_rss": server_rss,
+        "cpu_pct": 100 * cpu / wall,
+        "server_cpu_pct": 100 * server_cpu / wall,
+        "worst_gap": (statistics.median(worst_gaps), worst_gaps[-1]),
+        "drawn_pct": 100 * drawn,
+        "ssh_cpu_pct": 100 * ssh_cpu / wall,
+        "first": (statistics.median(first) if first else float("nan"), first[-1] if first else float("nan")),
+        "started": len(first),
+        "left_after_close": left,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50])
+    parser.add_argument("--seconds", type=float, default=30.0, help="observation window per N")
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    options = parser.parse_args()
+    if not WALLBOARD.exists() or shutil.which("ssh") is None:
+        sys.exit("needs the installed wallboard command and the OpenSSH client")
+
+    root = options.keep or Path(tempfile.mkdtemp(prefix="wallboard-ssh-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(root)),
+        "LANG": "C.UTF-8",
+        "WALLBOARD_DB": f"sqlite:///{root / 'wallboard.db'}",
+        "WALLBOARD_CONFIG": str(root / "config.toml"),
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_STATE_HOME": str(root / "state"),
+    }
+    (root / "config.toml").write_text(f"[ssh]\nport = 0\nmax_sessions = {max(options.sessions) + 10}\n")
+    key = root / "bench"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    added = subprocess.run([str(WALLBOARD), "user", "add", "bench", "--role", "supervisor", "--key", f"{key}.pub"],
+                           env=env, capture_output=True, text=True)
+    if added.returncode and "already exists" not in added.stderr:
+        sys.exit(added.stderr.strip())
+    errors = (root / "serve.err").open("w")
+    server = subprocess.Popen([str(WALLBOARD), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=errors,
+                              start_new_session=True)
+    try:
+        port = None
+        for _ in range(600):
+            found = re.search(r"ssh on [^:]+:(\d+)", (root / "serve.err").read_text())
+            if found:
+                port = int(found.group(1))
+                break
+            if server.poll() is not None:
+                sys.exit((root / "serve.err").read_text())
+            time.sleep(0.1)
+        if port is None:
+            sys.exit("wallboard serve did not start listening")
+        ssh_args = [
+            "ssh", "-tt", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR",
+            "-i", str(key), "-p", str(port), "bench@127.0.0.1",
+        ]
+        client_env = {"PATH": env["PATH"], "HOME": env["HOME"], "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+        print(f"{os.cpu_count()} cores; window {options.seconds:g} s per run; work dir {root}", flush=True)
+        header = ("sessions", "held", "refreshing", "seconds drawn %", "worst gap s med/max", "RSS MB min/med/max",
+                  "PSS med", "USS med", "server RSS", "CPU % of a core (server)", "ssh clients CPU %",
+                  "first frame s med/max", "left after close")
+        print(" | ".join(header), flush=True)
+        for count in options.sessions:
+            r = run(count, options.seconds, server, ssh_args, client_env)
+            print(" | ".join([
+                str(r["sessions"]),
+                str(r["held"]),
+                f"{r['refreshing']}/{count}",
+                f"{r['drawn_pct']:.0f}",
+                "{:.1f}/{:.1f}".format(*r["worst_gap"]),
+                "{:.0f}/{:.0f}/{:.0f}".format(*r["rss"]),
+                f"{r['pss']:.0f}",
+                f"{r['uss']:.0f}",
+                f"{r['server_rss']:.0f}",
+                f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
+                f"{r['ssh_cpu_pct']:.0f}",
+                "{:.1f}/{:.1f}".format(*r["first"]),
+                str(r["left_after_close"]),
+            ]), flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        errors.close()
+        if options.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,430 @@
+"""The SSH front door, end to end with the real OpenSSH client against a real `wallboard serve`.
+
+One server per test module (per xdist worker) on 127.0.0.1 with a port the kernel picks,
+the simulator feed and a SQLite file in tmp; users added with the real `wallboard user add`.
+Interactive sessions run `ssh` in tmux (a private tmux server per module). Refusals and the
+rate limit use distinct loopback source addresses (`ssh -b 127.0.0.N`), so one test's
+failed logins never shut another test out.
+
+Below the end-to-end tests: the pieces (PTY child, rate limit, environment) on their own,
+and the idle timeout and server stop on a front door run in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from wallboard import ssh_server
+from wallboard.ssh_server import FailureLimiter, PtyProcess, load_or_create_host_key, session_env
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,
+    reason="needs the OpenSSH client, ssh-keygen and tmux",
+)
+
+WALLBOARD = Path(sys.executable).with_name("wallboard")
+CONFIG = """\
+[simulator]
+warm_up_hours = 0.5
+
+[ssh]
+port = 0
+max_failures = 3
+failure_window_minutes = 10
+block_minutes = 15
+"""
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Site:
+    """A running `wallboard serve` with users alice (supervisor), bob (agent), wall
+    (display) and carol (agent, removed during the tests), and a stranger's key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "USER")},
+            "WALLBOARD_DB": f"sqlite:///{root / 'wallboard.db'}",
+            "WALLBOARD_CONFIG": str(root / "config.toml"),
+            "XDG_DATA_HOME": str(root / "data"),
+            "XDG_STATE_HOME": str(root / "state"),
+            "XDG_CONFIG_HOME": str(root / "config"),
+            "XDG_CACHE_HOME": str(root / "cache"),
+        }
+        (root / "config.toml").write_text(CONFIG)
+        self.tmux_socket = f"wallboard-ssh-{uuid.uuid4().hex[:8]}"
+        self.server: subprocess.Popen | None = None
+        self.port = 0
+        self.source = 10  # next loopback source address for a test of its own
+
+    def wallboard(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([str(WALLBOARD), *args], env=self.env, capture_output=True, text=True, timeout=60, check=check)
+
+    def key(self, name: str) -> Path:
+        path = self.root / "keys" / name
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)], check=True)
+        return path
+
+    def start(self) -> None:
+        for name, role in (("alice", "supervisor"), ("bob", "agent"), ("wall", "display"), ("carol", "agent")):
+            self.wallboard("user", "add", name, "--role", role, "--key", str(self.key(name)) + ".pub")
+        self.key("stranger")
+        self.stderr = (self.root / "serve.err").open("w")
+        self.server = subprocess.Popen([str(WALLBOARD), "serve"], env=self.env, stdout=subprocess.DEVNULL,
+                                       stderr=self.stderr, start_new_session=True)
+
+        def listening():
+            if self.server.poll() is not None:
+                raise AssertionError(f"wallboard serve exited: {(self.root / 'serve.err').read_text()}")
+            found = re.search(r"ssh on 127\.0\.0\.1:(\d+)", (self.root / "serve.err").read_text())
+            return int(found.group(1)) if found else None
+
+        self.port = wait_for(listening, 60, "wallboard serve to listen for SSH")
+
+    def stop(self) -> None:
+        subprocess.run(["tmux", "-L", self.tmux_socket, "kill-server"], capture_output=True)
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            try:
+                self.server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+                self.server.wait()
+        self.stderr.close()
+
+    def next_source(self) -> str:
+        self.source += 1
+        return f"127.0.0.{self.source}"
+
+    def ssh_args(self, user: str, key: str, *extra: str, source: str = "127.0.0.1") -> list[str]:
+        return [
+            "ssh", "-F", "/dev/null",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10",
+            "-i", str(self.key(key)), "-p", str(self.port), "-b", source,
+            *extra, f"{user}@127.0.0.1",
+        ]
+
+    def ssh(self, user: str, key: str, *extra: str, source: str | None = None, command: str | None = None):
+        args = self.ssh_args(user, key, "-o", "BatchMode=yes", *extra, source=source or self.next_source())
+        if command is not None:
+            args.append(command)
+        return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+
+    # interactive sessions in tmux
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.tmux_socket, *args], capture_output=True, text=True, check=True,
+                              timeout=20).stdout
+
+    def open(self, user: str, key: str, *, term: str = "xterm-256color", width: int = 100, height: int = 30) -> str:
+        """An interactive `ssh` in a new tmux session; `exec` so the pane's pid is ssh's."""
+        name = f"{user}-{uuid.uuid4().hex[:6]}"
+        status = self.root / f"{name}.status"
+        command = " ".join(shlex.quote(a) for a in self.ssh_args(user, key, source=self.next_source()))
+        self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height),
+                  f"TERM={term} {command}; echo $? > {shlex.quote(str(status))}; sleep 60")
+        return name
+
+    def screen(self, name: str) -> list[str]:
+        return self.tmux("capture-pane", "-p", "-t", name).splitlines()
+
+    def wait_for_board(self, name: str, header: str) -> list[str]:
+        def board():
+            lines = self.screen(name)
+            return lines if lines and header in lines[0] and any("Queue" in line for line in lines) else None
+
+        return wait_for(board, 30, f"the board with {header!r} in the header")
+
+    def session_process(self, user: str) -> int:
+        """Pid of the server's TUI child running for `user`."""
+
+        def find():
+            out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.server.pid)], capture_output=True,
+                                 text=True).stdout
+            pids = [int(line.split()[0]) for line in out.splitlines() if f"ui --as={user}" in line]
+            return pids[0] if len(pids) == 1 else None
+
+        return wait_for(find, 10, f"the session process of {user}")
+
+    def sessions(self, user: str) -> list[dict]:
+        return json.loads(self.wallboard("ssh", "sessions", "--user", user, "--format", "json").stdout)["sessions"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not WALLBOARD.exists():
+        pytest.skip(f"{WALLBOARD} not installed (pip install -e .)")
+    running = Site(tmp_path_factory.mktemp("ssh-site"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def gone(pid: int) -> bool:
+    """Neither the process (not even as a zombie) nor anything in its process group is left."""
+    try:
+        os.kill(pid, 0)
+        return False
+    except ProcessLookupError:
+        pass
+    try:
+        os.killpg(pid, 0)
+        return False
+    except ProcessLookupError:
+        return True
+
+
+# -- end to end ----------------------------------------------------------------------------
+
+
+def test_a_registered_key_gets_the_board_which_follows_resizes_and_quits(site):
+    name = site.open("alice", "alice")
+    lines = site.wait_for_board(name, "alice (supervisor)")
+    assert len(lines) == 30 and "Quit" in lines[29], "the footer is on the last of 30 lines"
+    child = site.session_process("alice")
+    assert os.getsid(child) == child, "the session process leads its own session"
+
+    site.tmux("resize-window", "-t", name, "-x", "130", "-y", "40")
+    wider = wait_for(lambda: (lines := site.screen(name)) and len(lines) == 40 and "Quit" in lines[39] and lines,
+                     15, "the footer to move to line 40")
+    assert max(len(line) for line in wider) > 100, "the board uses the new width"
+
+    site.tmux("send-keys", "-t", name, "q")
+    status = site.root / f"{name}.status"
+    assert wait_for(lambda: status.exists() and status.read_text().strip(), 15, "ssh to exit") == "0"
+    assert wait_for(lambda: gone(child), 5, "the session process to be reaped")
+    row = site.sessions("alice")[0]
+    assert row["end_reason"] == "quit" and row["peer_address"].startswith("127.0.0.")
+    assert row["ended_at"] >= row["started_at"] and row["term"] == "xterm-256color"
+    assert row["key_fingerprint"].startswith("SHA256:")
+
+
+def test_a_killed_client_leaves_no_process_behind(site):
+    name = site.open("wall", "wall", term="xterm")  # a display user, on a 16-colour terminal
+    site.wait_for_board(name, "wall (display)")
+    child = site.session_process("wall")
+    ssh_pid = int(site.tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+    client = next(int(pid) for pid in subprocess.run(["pgrep", "-P", str(ssh_pid), "-x", "ssh"], capture_output=True,
+                                                     text=True).stdout.split())
+    os.kill(client, signal.SIGKILL)
+    assert wait_for(lambda: gone(child), 8, "the session process and its group to be gone")
+    row = wait_for(lambda: (rows := site.sessions("wall")) and rows[0]["ended_at"] and rows[0], 10, "the session logged as ended")
+    assert row["end_reason"] == "client disconnected" and row["role"] == "display"
+
+
+def test_keys_of_other_users_unknown_keys_and_passwords_are_refused(site):
+    refused = [
+        site.ssh("alice", "bob"),  # bob's registered key does not log in as alice
+        site.ssh("alice", "stranger"),
+        site.ssh("nobody", "alice"),  # a registered key under a name that does not exist
+        site.ssh("nobody", "stranger"),
+        site.ssh("alice", "alice", "-o", "PreferredAuthentications=password"),
+        site.ssh("alice", "alice", "-o", "PreferredAuthentications=keyboard-interactive"),
+    ]
+    for result in refused:
+        assert result.returncode == 255, result
+        assert "Permission denied (publickey)" in result.stderr, result
+    log = (site.root / "state" / "wallboard" / "log" / "ssh.log").read_text()
+    assert "rejected key" in log and "for 'alice'" in log and "failed login as 'nobody'" in log
+
+
+def test_sessions_without_a_terminal_and_commands_are_refused(site):
+    for extra, command in ((("-T",), None), ((), "ls /"), (("-tt",), "ls /")):
+        result = site.ssh("bob", "bob", *extra, command=command)
+        assert result.returncode == 1, result
+        assert result.stderr.strip().count("\n") == 0 and "terminal only" in result.stderr, result
+    reasons = {row["end_reason"] for row in site.sessions("bob")}
+    assert {"refused: no terminal", "refused: command"} <= reasons
+
+
+def test_a_removed_user_is_refused(site):
+    assert site.ssh("carol", "carol", "-T").returncode == 1  # logged in (then refused: no terminal)
+    site.wallboard("user", "remove", "carol")
+    result = site.ssh("carol", "carol", "-T")
+    assert result.returncode == 255 and "Permission denied (publickey)" in result.stderr
+
+
+def test_repeated_failures_shut_the_address_out(site):
+    source = site.next_source()
+    for _ in range(3):  # max_failures in the test config
+        assert site.ssh("alice", "stranger", source=source).returncode == 255
+    shut_out = site.ssh("alice", "alice", "-T", source=source)
+    assert shut_out.returncode == 255 and "Permission denied" not in shut_out.stderr, shut_out
+    assert site.ssh("alice", "alice", "-T").returncode == 1, "other addresses still get in"
+    log = (site.root / "state" / "wallboard" / "log" / "ssh.log").read_text()
+    assert f"shut out {source}" in log and f"refused connection from {source}" in log
+
+
+# -- the pieces ------------------------------------------------------------------------------
+
+CHILD = r"""
+import os, signal, subprocess, sys, time
+def size(*_):
+    c, r = os.get_terminal_size(0)
+    print(f"size {c}x{r}", flush=True)
+print("session-leader", os.getsid(0) == os.getpid(), "foreground", os.tcgetpgrp(0) == os.getpgrp(),
+      "sighup-default", signal.getsignal(signal.SIGHUP) == signal.SIG_DFL, flush=True)
+size()
+signal.signal(signal.SIGWINCH, size)
+grandchild = subprocess.Popen(["sleep", "60"])
+print("grandchild", grandchild.pid, flush=True)
+if "stubborn" in sys.argv:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def _run_child(*args: str) -> tuple[str, int | None, int]:
+    async def scenario():
+        output = bytearray()
+        exited = []
+        child = PtyProcess([sys.executable, "-c", CHILD, *args], dict(os.environ), (90, 20, 0, 0),
+                           output.extend, exited.append)
+        child.start()
+
+        async def seen(text: str) -> None:
+            while text not in output.decode(errors="replace"):
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(seen("grandchild"), 10)
+        child.resize(120, 33)
+        await asyncio.wait_for(seen("size 120x33"), 5)
+        code = await child.stop(grace=0.5)
+        grandchild = int(re.search(r"grandchild (\d+)", output.decode()).group(1))
+        return output.decode(errors="replace"), code, child.pid, grandchild, exited
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # an ignored SIGHUP must not reach the child
+    try:
+        text, code, pid, grandchild, exited = asyncio.run(scenario())
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert "session-leader True foreground True sighup-default True" in text
+    assert "size 90x20" in text
+    assert exited == [code]
+    assert wait_for(lambda: gone(pid), 3, "the child to be gone")
+    assert wait_for(lambda: not Path(f"/proc/{grandchild}").exists() or "Z" in _state(grandchild), 3,
+                    "the grandchild to be killed")
+    return text, code, pid
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
+
+
+def test_pty_child_hangs_up_with_its_process_group():
+    _, code, _ = _run_child()
+    assert code == -signal.SIGHUP
+
+
+def test_pty_child_ignoring_sighup_is_killed():
+    _, code, _ = _run_child("stubborn")
+    assert code == -signal.SIGKILL
+
+
+def test_failure_limiter_shuts_out_per_address_for_a_while():
+    now = [0.0]
+    limiter = FailureLimiter(limit=3, window=600, block=900, clock=lambda: now[0])
+    assert not limiter.failure("10.0.0.1") and not limiter.failure("10.0.0.1")
+    now[0] = 700  # the first two fell out of the window
+    assert not limiter.failure("10.0.0.1") and not limiter.failure("10.0.0.1")
+    assert limiter.failure("10.0.0.1") and limiter.blocked("10.0.0.1")
+    assert not limiter.blocked("10.0.0.2")
+    now[0] = 700 + 899
+    assert limiter.blocked("10.0.0.1")
+    now[0] = 700 + 901
+    assert not limiter.blocked("10.0.0.1")
+
+
+def test_session_environment_takes_only_the_terminal_from_the_client():
+    client = {"TERM": "evil", "COLORTERM": "truecolor", "LANG": "de_DE.UTF-8", "LD_PRELOAD": "/tmp/x.so",
+              "WALLBOARD_USER": "boss", "WALLBOARD_DB": "sqlite:////tmp/other.db", "PATH": "/tmp", "COLUMNS": "20"}
+    server = {"PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d", "COLUMNS": "80", "SSH_AUTH_SOCK": "/s",
+              "LC_ALL": "C"}
+    env = session_env(client, "xterm-256color", database_url="sqlite:////srv/wb.db", user="alice", server_env=server)
+    assert env == {
+        "PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d",
+        "TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "de_DE.UTF-8",
+        "PYTHONIOENCODING": "utf-8", "WALLBOARD_DB": "sqlite:////srv/wb.db", "WALLBOARD_USER": "alice",
+    }
+    odd = session_env({"LANG": "$(reboot)", "COLORTERM": "a b"}, "xterm\x1b]", database_url="x", user="u", server_env={})
+    assert odd["TERM"] == "xterm" and odd["LANG"] == "C.UTF-8" and "COLORTERM" not in odd
+
+
+def test_host_key_is_made_once_and_kept(tmp_path):
+    path = tmp_path / "keys" / "host"
+    first = load_or_create_host_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert Path(str(path) + ".pub").read_text().startswith("ssh-ed25519 ")
+    assert load_or_create_host_key(path).get_fingerprint() == first.get_fingerprint()
+
+
+def test_idle_sessions_time_out_and_a_stopping_server_hangs_up(settings, engine, tmp_path):
+    """The front door in this process (idle limit 3 s), the real ssh client in tmux."""
+    from tickets.users import add_user
+
+    key = tmp_path / "dora"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    add_user(engine, "dora", "agent", (tmp_path / "dora.pub").read_text())
+    settings.ssh.port = 0
+    settings.ssh.idle_timeout_minutes = 0.05
+    settings.ssh.host_key = str(tmp_path / "host_key")
+    front = ssh_server.start_ssh(engine, settings)
+    socket = f"wallboard-ssh-{uuid.uuid4().hex[:8]}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, timeout=20).stdout  # noqa: E731
+    ssh = (f"ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes "
+           f"-o IdentityAgent=none -o LogLevel=ERROR -i {key} -p {front.port} dora@127.0.0.1; echo exit=$?; sleep 30")
+    try:
+        tmux("new-session", "-d", "-s", "idle", "-x", "90", "-y", "25", ssh)
+        started = time.monotonic()
+        screen = wait_for(lambda: (s := tmux("capture-pane", "-p", "-t", "idle")) and "exit=" in s and s, 40,
+                          "the idle session to close")
+        assert time.monotonic() - started >= 3
+        assert "no key pressed for 0:00:03: session closed" in screen
+
+        tmux("new-session", "-d", "-s", "stop", "-x", "90", "-y", "25", ssh)
+
+        def board_while_typing():
+            tmux("send-keys", "-t", "stop", "Escape")  # a key press (clears a filter): not idle
+            return "dora (agent)" in tmux("capture-pane", "-p", "-t", "stop")
+
+        wait_for(board_while_typing, 40, "the board")
+    finally:
+        front.stop()
+        screen = tmux("capture-pane", "-p", "-t", "stop")
+        tmux("kill-server")
+    assert "the server is stopping" in screen
+    from wallboard.ssh_access import recent_sessions
+
+    assert [row["end_reason"] for row in recent_sessions(engine)] == ["server stopped", "idle timeout"]

@@ -1,0 +1,442 @@
+"""The wallboard TUI driven by Textual's Pilot against a seeded real SQLite database.
+
+The clock is frozen at the seeded floor's 14:00:00 (or moved by hand), so every figure
+on screen is known. Snapshot tests compare SVG screenshots at 80x24 and 200x60
+(regenerate after a deliberate change with `pytest --snapshot-update`, after looking).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+
+import pytest
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.widgets import Digits
+
+from tests.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
+from wallboard.ui import WallboardApp
+from wallboard.ui.agents import AgentTable
+from wallboard.ui.board_screen import BoardScreen
+from wallboard.ui.help_screen import HelpScreen
+from wallboard.ui.tiles import QueueTileView, WallTileView
+
+
+def run_async(test):
+    """Run an async test in its own event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+class Clock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def floor(engine, settings):
+    seed_floor(engine, settings)
+    return engine, settings
+
+
+def make_app(floor, clock=None, **kwargs) -> WallboardApp:
+    engine, settings = floor
+    return WallboardApp(engine, settings, clock=clock or Clock(), **kwargs)
+
+
+async def settle(pilot, reads: int = 1) -> None:
+    """Wait until the app has read the database `reads` times (and the trend) and drawn it."""
+    app = pilot.app
+    for _ in range(400):
+        if app.reads >= reads and app.trend is not None and app.view is not None:
+            break
+        await pilot.pause(0.01)
+    else:
+        raise AssertionError("the board never read the database")
+    # The widgets repaint after the read lands; on a loaded machine that takes a few frames.
+    expected = app.view.tiles[0].queue if app.view.tiles else app.settings.site.name
+    for _ in range(400):
+        await pilot.pause()
+        if expected in screen_text(app):
+            break
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
+                      record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def board(app) -> BoardScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, BoardScreen))
+
+
+def tiles(app) -> dict[str, QueueTileView]:
+    return {t.queue: t for t in board(app).query(QueueTileView) if not t.header}
+
+
+def table(app) -> AgentTable:
+    return board(app).query_one(AgentTable)
+
+
+def table_names(app) -> list[str]:
+    t = table(app)
+    return [t.get_row(key)[0].plain for key in (row.key for row in t.ordered_rows)]
+
+
+# -- what is drawn ---------------------------------------------------------------------
+
+
+@run_async
+async def test_board_shows_the_floor_at_80x24(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        lines = text.splitlines()
+        assert "Contact Centre" in lines[0] and "14:00:00" in lines[0] and "live" in lines[0]
+        assert lines[1].split() == "Queue Wait Longest SL Ans Abn Abn% ASA AHT Free Call Paus".split()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        sales = next(line for line in lines if line.startswith(" sales "))
+        assert sales.split()[:4] == ["sales", "1", "2:30", "79%"]
+        assert "Maria Garcia" in text and "paused: break" in text
+        assert "a caller has waited 2:30" in text
+        assert set(tiles(app)) == {"billing", "sales", "support", "All queues"}
+
+
+@run_async
+async def test_threshold_colours(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        t = tiles(app)
+        assert t["support"].metric("sl").has_class("-alert")
+        assert t["sales"].metric("sl").has_class("-warn")
+        assert t["billing"].metric("sl").has_class("-ok")
+        assert t["billing"].metric("longest").has_class("-none")
+        assert t["support"].metric("available").has_class("-alert")  # callers waiting, nobody free
+        assert t["support"].has_class("-alert") and t["billing"].has_class("-ok")
+        # red and amber are blocks of colour, not only a hue
+        metric = t["support"].metric("sl")
+        assert metric.get_component_rich_style("metric--alert").bgcolor is not None
+        assert t["sales"].metric("sl").get_component_rich_style("metric--warn").bgcolor is not None
+        # long calls and long pauses stand out in the agent table
+        agents = table(app)
+        long_call = agents.get_cell("Maria Garcia", "time")
+        long_pause = agents.get_cell("Aisha Khan", "time")
+        ordinary = agents.get_cell("Liam Murphy", "time")
+        assert long_call.style.bgcolor is not None and long_call.style.bold
+        assert long_pause.style.bgcolor is not None and long_pause.style.bgcolor != long_call.style.bgcolor
+        assert not ordinary.style.bgcolor
+
+
+def test_level_colours_survive_16_and_256_colours():
+    from rich.color import Color, ColorSystem
+
+    from wallboard.ui import colours
+
+    def ansi(value: str) -> int:
+        return Color.parse(value).downgrade(ColorSystem.STANDARD).number
+
+    assert ansi(colours.OK_TEXT) == 2  # green
+    assert ansi(colours.WARN_BLOCK) == 11 and ansi(colours.WARN_TEXT_DARK) == 11  # bright yellow
+    assert ansi(colours.ALERT_BLOCK) == 9 and ansi(colours.ALERT_TEXT_DARK) == 9  # bright red
+    assert ansi(colours.WARN_TEXT_LIGHT) == 3 and ansi(colours.ALERT_TEXT_LIGHT) == 1
+    assert Color.parse(colours.WARN_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number != Color.parse(
+        colours.ALERT_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number
+    # the stylesheets use these very values
+    from pathlib import Path
+
+    import wallboard.ui.widgets as widgets
+
+    css = Path(widgets.__file__).with_name("board.tcss").read_text() + widgets.Metric.DEFAULT_CSS
+    for value in (colours.OK_TEXT, colours.WARN_BLOCK, colours.ALERT_BLOCK, colours.ALERT_TEXT_DARK):
+        assert value in css
+
+
+@run_async
+async def test_names_are_drawn_literally(engine, settings):
+    from tests.floor_seed import floor_events
+    from wallboard.events import Event, EventKind as K
+
+    events = floor_events() + [
+        Event(NOW - 60, K.AGENT_JOINED_QUEUE, queue="[b]vip[/b]", agent="Evil\x1b[2J\x1b[31mName"),
+    ]
+    seed_floor(engine, settings, events=sorted(events, key=lambda e: e.ts))
+    app = WallboardApp(engine, settings, clock=Clock())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert MARKUP_AGENT in text  # "[red]x[/red]" with its brackets, not a red "x"
+        assert table(app).get_cell(MARKUP_AGENT, "name").plain == MARKUP_AGENT
+        assert "Evil␛[2J␛[31mName" in text  # escapes made visible, never sent to the terminal
+        assert "\x1b" not in table(app).get_cell("Evil\x1b[2J\x1b[31mName", "name").plain
+        assert "[b]vip[/b]" in text  # a queue's card title is literal too
+        assert "[b]vip[/b]" in tiles(app)
+
+
+@run_async
+async def test_times_tick_each_second(floor):
+    clock = Clock()
+    app = make_app(floor, clock=clock, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert table(app).get_cell("Maria Garcia", "time").plain == "22:00"
+        clock.now += 5
+        await settle(pilot, reads=app.reads + 2)
+        assert table(app).get_cell("Maria Garcia", "time").plain == "22:05"
+        assert tiles(app)["sales"].metric("longest").value == "2:35"
+        assert "14:00:05" in screen_text(app).splitlines()[0]
+
+
+@run_async
+async def test_rows_are_diffed_by_key_never_rebuilt(floor, monkeypatch):
+    clock = Clock()
+    app = make_app(floor, clock=clock, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        monkeypatch.setattr(agents, "clear", lambda *a, **k: pytest.fail("the table was cleared"))
+        added = []
+        original_add = agents.add_row
+        monkeypatch.setattr(agents, "add_row", lambda *a, **k: added.append(k.get("key")) or original_add(*a, **k))
+        updated = []
+        original_update = agents.update_cell
+        monkeypatch.setattr(agents, "update_cell",
+                            lambda row, col, value, **k: updated.append((row, col)) or original_update(row, col, value, **k))
+        clock.now += 1
+        await settle(pilot, reads=app.reads + 2)
+        assert added == []
+        # a second later only the ticking time cells change
+        assert {col for _, col in updated} == {"time"}
+        assert agents.row_count == 7
+
+
+# -- keys ------------------------------------------------------------------------------
+
+
+@run_async
+async def test_filter_by_queue_then_agent_then_clear(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert board(app).has_class("-filtering")
+        await pilot.press("s")  # typed into the filter, not a sort
+        board(app).query_one("#filter").insert_text_at_cursor("al")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not board(app).has_class("-filtering")
+        assert set(tiles(app)) == {"sales", "Selected"}
+        assert sorted(table_names(app)) == ["James Smith", "Maria Garcia", "Noah Rossi"]
+        assert "filter: sal" in screen_text(app).splitlines()[0]
+        await pilot.press("slash")
+        board(app).query_one("#filter").value = "chen"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table_names(app) == ["Chen Nguyen"]
+        assert set(tiles(app)) == {"billing", "Selected"}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.filter_text == ""
+        assert len(table_names(app)) == 7
+
+
+@run_async
+async def test_filter_escape_restores_the_previous_filter(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        board(app).query_one("#filter").value = "bill"
+        await pilot.press("enter")
+        assert app.filter_text == "bill"
+        await pilot.press("slash", *"sup")  # the old filter is selected: typing replaces it
+        assert app.filter_text == "sup"  # live as you type
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.filter_text == "bill"
+
+
+@run_async
+async def test_sort_cycles(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert table_names(app)[:2] == ["Maria Garcia", MARKUP_AGENT]  # by state: on call first
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.sort_mode == "name"
+        assert table_names(app) == sorted(table_names(app), key=str.casefold)
+        assert "by name" in screen_text(app)
+        for _ in range(4):
+            await pilot.press("s")
+        await pilot.pause()
+        assert app.sort_mode == "state"
+
+
+@run_async
+async def test_wall_mode(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        screen = board(app)
+        assert screen.has_class("-wall")
+        walls = {w.queue: w for w in screen.query(WallTileView)}
+        assert set(walls) == {"billing", "sales", "support", "All queues"}
+        sales = walls["sales"].figures
+        assert sales["waiting"].digits.value == "1"
+        assert sales["longest_wait"].digits.value == "2:30"
+        assert sales["longest_wait"].digits.has_class("-alert")
+        assert walls["support"].figures["service_level"].digits.value == "0"
+        assert len(screen.query(Digits)) == 12
+        text = screen_text(app)
+        assert "Agent" not in text  # tiles only
+        await pilot.press("w")
+        await pilot.pause()
+        assert not screen.has_class("-wall")
+        assert "Maria Garcia" in screen_text(app)
+
+
+@run_async
+async def test_theme_cycles(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        first = app.theme
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.theme != first
+        # the table's colours follow the theme
+        assert table(app).get_cell("Maria Garcia", "time").style.bgcolor is not None
+
+
+@run_async
+async def test_help_and_command_palette(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "amber below 80%, red below 70%" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"wall")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.wall
+
+
+@run_async
+async def test_quit_key(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+# -- data freshness ----------------------------------------------------------------------
+
+
+@run_async
+async def test_stale_banner_comes_and_goes(floor):
+    engine, settings = floor
+    app = make_app(floor, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        banner = board(app).query_one("#banner")
+        assert not banner.display
+        set_heartbeat(engine, NOW - 42)
+        await settle(pilot, reads=app.reads + 2)
+        text = screen_text(app)
+        assert banner.display
+        assert "stale 42 s" in text.splitlines()[0]
+        assert "STALE: nothing from the feed for 42 s (since 13:59:18)" in text
+        set_heartbeat(engine, NOW)
+        await settle(pilot, reads=app.reads + 2)
+        assert not banner.display
+        assert "live" in screen_text(app).splitlines()[0]
+
+
+@run_async
+async def test_a_dead_feed_and_an_unreadable_database_show(floor):
+    engine, _ = floor
+    status = {"value": ("running", None)}
+    app = make_app(floor, poll_seconds=0.05, feed_status=lambda: status["value"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status["value"] = ("stopped", "disk full")
+        await settle(pilot, reads=app.reads + 1)
+        assert "The feed stopped" in screen_text(app) and "disk full" in screen_text(app)
+        status["value"] = ("running", None)
+        engine.dispose()
+        engine.pool.dispose()
+        from sqlalchemy import text as sql
+
+        with engine.begin() as connection:
+            connection.execute(sql("ALTER TABLE agents RENAME TO agents_gone"))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.read_error:
+                break
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Cannot read the database" in text
+        assert "Maria Garcia" in text  # the last good data stays on screen
+
+
+@run_async
+async def test_no_feed_yet(engine, settings):
+    seed_floor(engine, settings, heartbeat_age=None)
+    app = WallboardApp(engine, settings, clock=Clock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "No feed has written to this database yet" in screen_text(app)
+
+
+# -- snapshots (frozen clock) -------------------------------------------------------------
+
+
+def _snapshot_run_before():
+    async def run_before(pilot):
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+def test_snapshot_board(floor, snap_compare, size):
+    assert snap_compare(make_app(floor), terminal_size=size, run_before=_snapshot_run_before())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+def test_snapshot_wall(floor, snap_compare, size):
+    assert snap_compare(make_app(floor), terminal_size=size, press=["w"], run_before=_snapshot_run_before())
+
+
+def test_snapshot_stale_banner(floor, snap_compare):
+    engine, _ = floor
+    set_heartbeat(engine, NOW - 42)
+    assert snap_compare(make_app(floor), terminal_size=(80, 24), run_before=_snapshot_run_before())

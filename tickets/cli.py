@@ -1,0 +1,525 @@
+"""`wallboard ticket ...` and `wallboard user ...`: the complaint tracker's command line.
+
+Every command takes `--json`; every mutating ticket command takes `--as USER` and
+`--expect-version N`. Errors are one line on stderr and exit status 1 (bad usage too).
+Customer text is printed literally: rich `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from tickets.errors import TicketError
+
+
+class CliFailure(click.ClickException):
+    """One line on stderr, exit status 1."""
+
+    exit_code = 1
+
+
+class _Group(click.Group):
+    """Usage errors exit 1 like every other error of these commands (the issue's contract)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise CliFailure(exc.format_message()) from None
+        except TicketError as exc:
+            raise CliFailure(str(exc)) from None
+
+
+def _settings(ctx: click.Context):
+    root = ctx.find_root()
+    if root.obj is None:
+        from wallboard.config import load_settings
+
+        root.obj = {"settings": load_settings()}
+    return root.obj["settings"]
+
+
+def _engine(ctx: click.Context):
+    from db import open_database
+
+    engine = ctx.meta.get("tickets.engine")
+    if engine is None:
+        engine = open_database(_settings(ctx).database_url(), migrate=True)
+        ctx.meta["tickets.engine"] = engine
+        ctx.call_on_close(engine.dispose)
+    return engine
+
+
+def _service(ctx: click.Context):
+    from tickets.service import ComplaintService
+
+    return ComplaintService(_engine(ctx), _settings(ctx))
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- options shared by the mutating commands -------------------------------------------------
+
+as_option = click.option("--as", "actor", required=True, metavar="USER", help="The user acting (recorded in the audit trail).")
+version_option = click.option(
+    "--expect-version", "expect_version", type=click.IntRange(min=1), metavar="N",
+    help="Refuse the change unless the complaint is still at this version (as last read).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _done(info, verb: str, as_json: bool) -> None:
+    if as_json:
+        _echo_json(info.as_dict())
+    else:
+        click.echo(f"{info.ref} {verb}: {info.status_label}, owner {info.owner or '-'}, version {info.version}")
+
+
+_RELATIVE = re.compile(r"\+(\d+(?:\.\d+)?)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_due(value: str, settings, *, now: float | None = None, option: str = "--due") -> float:
+    """`+N[smhd]` from now, or an ISO 8601 time (without an offset: the site's time zone)."""
+    now = time.time() if now is None else now
+    value = value.strip()
+    if match := _RELATIVE.fullmatch(value):
+        return now + float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliFailure(f"{option}: {value!r} is neither +N[smhd] (e.g. +2h, +1d) nor an ISO 8601 time (e.g. 2026-11-24T10:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.site.tz)
+    return moment.timestamp()
+
+
+# -- ticket ----------------------------------------------------------------------------------
+
+
+@click.group("ticket", cls=_Group)
+def ticket() -> None:
+    """Customer complaints: log, own, follow up, resolve, close."""
+
+
+@ticket.command("new")
+@as_option
+@click.option("--customer", required=True, help="Customer's name.")
+@click.option("--contact", required=True, help="How to reach the customer (phone, e-mail).")
+@click.option("--subject", required=True)
+@click.option("--description", required=True)
+@click.option("--severity", required=True, type=click.Choice(["low", "normal", "high", "critical"]))
+@click.option("--category")
+@click.option("--call", "callid", metavar="CALLID", help="The call it came from (fills queue, agent, caller when known).")
+@click.option("--channel", default="phone", show_default=True,
+              type=click.Choice(["phone", "email", "chat", "letter", "in-person", "social", "other"]))
+@click.option("--owner", metavar="USER", help="Owner other than yourself (supervisors).")
+@click.option("--unassigned", is_flag=True, help="Leave it unassigned (supervisors).")
+@json_option
+@click.pass_context
+def ticket_new(ctx, actor, customer, contact, subject, description, severity, category, callid, channel, owner,
+               unassigned, as_json) -> None:
+    """Log a new complaint (owned by you unless --owner/--unassigned)."""
+    info = _service(ctx).create(
+        actor, customer=customer, contact=contact, subject=subject, description=description, severity=severity,
+        category=category, callid=callid, channel=channel, owner=owner, unassigned=unassigned,
+    )
+    _done(info, "created", as_json)
+
+
+@ticket.command("show")
+@click.argument("ref")
+@json_option
+@click.pass_context
+def ticket_show(ctx, ref, as_json) -> None:
+    """A complaint with its audit trail and follow-ups."""
+    info = _service(ctx).get(ref)
+    if as_json:
+        _echo_json(info.as_dict())
+        return
+    _print_detail(info, _settings(ctx))
+
+
+@ticket.command("list")
+@click.option("--owner", metavar="USER")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help="new, acknowledged, in_progress, waiting, resolved, closed, reopened (repeat for several; default: open ones).")
+@click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
+@click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
+@click.option("--view", metavar="VIEW", help="A saved view: mine, due-today, overdue, unassigned, waiting, escalated, all-open.")
+@click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
+@json_option
+@click.pass_context
+def ticket_list(ctx, owner, statuses, overdue, search, view, actor, limit, as_json) -> None:
+    """Complaints, most urgent first (or newest first with --search)."""
+    service = _service(ctx)
+    if view:
+        if owner or statuses or overdue or search:
+            raise CliFailure("--view cannot be combined with --owner, --status, --overdue or --search")
+        rows = service.view(view, actor, limit=limit)
+    else:
+        rows = service.list(owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit)
+    if as_json:
+        _echo_json({"complaints": [r.as_dict() for r in rows]})
+        return
+    _print_list(rows, _settings(ctx))
+
+
+def _transition_command(name: str, method: str, verb: str, doc: str):
+    @ticket.command(name, help=doc)
+    @click.argument("ref")
+    @as_option
+    @click.option("--note", help="Why (kept in the audit trail).")
+    @version_option
+    @json_option
+    @click.pass_context
+    def command(ctx, ref, actor, note, expect_version, as_json) -> None:
+        info = getattr(_service(ctx), method)(ref, actor, note=note, expect_version=expect_version)
+        _done(info, verb, as_json)
+
+    return command
+
+
+_transition_command("ack", "acknowledge", "acknowledged", "Acknowledge: you own it and the customer was told.")
+_transition_command("start", "start", "started", "Start work on it (from acknowledged or reopened).")
+_transition_command("wait", "wait", "waiting on customer", "Wait on the customer (the SLA clock stops).")
+_transition_command("resume", "resume", "resumed", "The customer answered: back in progress (the SLA clock runs).")
+
+
+@ticket.command("assign")
+@click.argument("ref")
+@click.option("--to", "to", required=True, metavar="USER", help="The new owner.")
+@click.option("--note", required=True, help="Why it is handed over.")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
+    """Hand a complaint over to another user."""
+    _done(_service(ctx).assign(ref, actor, to=to, note=note, expect_version=expect_version), f"assigned to {to}", as_json)
+
+
+@ticket.command("follow-up")
+@click.argument("ref")
+@click.option("--due", required=True, help="+N[smhd] from now, or ISO 8601 (e.g. 2026-11-24T10:00).")
+@click.option("--note", required=True, help="What was promised.")
+@click.option("--kind", default="callback", show_default=True,
+              type=click.Choice(["callback", "action", "coaching", "training", "process-fix", "kb-update", "system-change"]),
+              help="A promise to the customer (callback, action) or a corrective action.")
+@click.option("--owner", metavar="USER", help="Who does it (default: the complaint's owner).")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_follow_up(ctx, ref, due, note, kind, owner, actor, expect_version, as_json) -> None:
+    """Promise a call-back or action, or set a corrective action, with a due time."""
+    due_at = parse_due(due, _settings(ctx))
+    info = _service(ctx).add_follow_up(ref, actor, due_at=due_at, note=note, kind=kind, owner=owner,
+                                       expect_version=expect_version)
+    if as_json:
+        _echo_json(info.as_dict())
+    else:
+        newest = max(info.follow_ups, key=lambda f: f.id)
+        click.echo(f"{info.ref} follow-up {newest.id} ({newest.kind}) due {_local(newest.due_at, _settings(ctx))}, "
+                   f"owner {newest.owner}, version {info.version}")
+
+
+@ticket.command("outcome")
+@click.argument("ref")
+@click.argument("follow_up_id", metavar="FOLLOWUP_ID", type=int)
+@click.option("--outcome", required=True, type=click.Choice(["done", "no-answer", "rescheduled"]))
+@click.option("--note", required=True)
+@click.option("--due", help="With rescheduled: when it is due now (opens a new follow-up).")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_outcome(ctx, ref, follow_up_id, outcome, note, due, actor, expect_version, as_json) -> None:
+    """Record how a follow-up went."""
+    new_due = parse_due(due, _settings(ctx)) if due else None
+    info = _service(ctx).record_outcome(ref, follow_up_id, actor, outcome=outcome, note=note, new_due_at=new_due,
+                                        expect_version=expect_version)
+    _done(info, f"follow-up {follow_up_id} {outcome}", as_json)
+
+
+@ticket.command("resolve")
+@click.argument("ref")
+@click.option("--resolution", required=True, help="The answer given to the customer.")
+@click.option("--root-cause", "root_cause", required=True, type=click.Choice(["agent", "business", "process", "system"]),
+              help="agent manner, business rule, process, or system.")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_resolve(ctx, ref, resolution, root_cause, actor, expect_version, as_json) -> None:
+    """Resolve: the answer was given to the customer."""
+    _done(_service(ctx).resolve(ref, actor, resolution=resolution, root_cause=root_cause, expect_version=expect_version),
+          "resolved", as_json)
+
+
+@ticket.command("close")
+@click.argument("ref")
+@click.option("--confirmed", is_flag=True, help="The customer confirmed the answer.")
+@click.option("--note")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_close(ctx, ref, confirmed, note, actor, expect_version, as_json) -> None:
+    """Close a resolved complaint."""
+    _done(_service(ctx).close(ref, actor, confirmed=confirmed, note=note, expect_version=expect_version), "closed", as_json)
+
+
+@ticket.command("reopen")
+@click.argument("ref")
+@click.option("--note", required=True, help="Why it is reopened.")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_reopen(ctx, ref, note, actor, expect_version, as_json) -> None:
+    """Reopen a resolved or closed complaint (its owner stays)."""
+    _done(_service(ctx).reopen(ref, actor, note=note, expect_version=expect_version), "reopened", as_json)
+
+
+@ticket.command("flag")
+@click.argument("ref")
+@click.option("--reason", help="Why the contact is malicious or abusive.")
+@click.option("--clear", is_flag=True, help="Remove the flag (give the reason with --reason).")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_flag(ctx, ref, reason, clear, actor, expect_version, as_json) -> None:
+    """Flag the contact as malicious or abusive (supervisors)."""
+    if not reason:
+        raise CliFailure("--reason is required")
+    service = _service(ctx)
+    if clear:
+        info = service.clear_malicious(ref, actor, note=reason, expect_version=expect_version)
+    else:
+        info = service.flag_malicious(ref, actor, reason=reason, expect_version=expect_version)
+    _done(info, "flag cleared" if clear else "flagged malicious", as_json)
+
+
+@ticket.command("edit")
+@click.argument("ref")
+@click.option("--subject")
+@click.option("--description")
+@click.option("--customer")
+@click.option("--contact")
+@click.option("--category")
+@click.option("--severity", type=click.Choice(["low", "normal", "high", "critical"]))
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_edit(ctx, ref, subject, description, customer, contact, category, severity, actor, expect_version, as_json) -> None:
+    """Change a complaint's details (a new severity moves its SLA due times)."""
+    info = _service(ctx).update_details(
+        ref, actor, expect_version=expect_version, subject=subject, description=description, customer=customer,
+        contact=contact, category=category, severity=severity,
+    )
+    _done(info, "updated", as_json)
+
+
+@ticket.command("close-stale")
+@json_option
+@click.pass_context
+def ticket_close_stale(ctx, as_json) -> None:
+    """Close resolved complaints the customer has not answered within [complaints] auto_close_days."""
+    closed = _service(ctx).close_stale_resolved()
+    if as_json:
+        _echo_json({"closed": closed})
+    else:
+        click.echo(f"closed {len(closed)} complaint{'s' * (len(closed) != 1)}" + (f": {', '.join(closed)}" if closed else ""))
+
+
+# -- human output ------------------------------------------------------------------------------
+
+
+def _local(at: float | None, settings) -> str:
+    if at is None:
+        return "-"
+    return datetime.fromtimestamp(at, settings.site.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False, emoji=False)
+
+
+def _print_list(rows, settings) -> None:
+    if not rows:
+        click.echo("no complaints", err=True)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    now = time.time()
+    table = Table(box=None, header_style="bold")
+    for name in ("ref", "status", "severity", "owner", "due", "customer", "subject"):
+        table.add_column(name, no_wrap=name in ("ref", "status", "due"), overflow="ellipsis")
+    for row in rows:
+        due = _local(row.due_at, settings) + (" overdue" if row.is_overdue(now) else "")
+        cells = (row.ref, row.status_label, row.severity, row.owner or "-", due, row.customer, row.subject)
+        table.add_row(*(Text(str(value)) for value in cells))
+    _console().print(table)
+
+
+def _print_detail(info, settings) -> None:
+    from rich.text import Text
+
+    console = _console()
+    lines = [
+        ("ref", info.ref), ("status", info.status_label), ("owner", info.owner or "-"), ("version", str(info.version)),
+        ("severity", info.severity), ("subject", info.subject), ("customer", info.customer), ("contact", info.contact),
+        ("channel", info.channel), ("category", info.category or "-"),
+        ("call", " ".join(x for x in (info.callid, info.call_queue, info.call_agent, info.caller_number) if x) or "-"),
+        ("created", f"{_local(info.created_at, settings)} by {info.created_by}"),
+        ("acknowledge by", _local(info.ack_due_at, settings)),
+        ("resolve by", _local(info.resolve_due_at, settings) + (" (clock paused)" if info.sla_paused else "")),
+    ]
+    if info.root_cause:
+        lines.append(("root cause", info.root_cause))
+    if info.resolution:
+        lines.append(("resolution", info.resolution))
+    if info.customer_confirmed is not None:
+        lines.append(("confirmed", "yes" if info.customer_confirmed else "no"))
+    if info.malicious:
+        lines.append(("MALICIOUS", info.malicious_reason or ""))
+    if info.escalation_level:
+        lines.append(("escalated", {1: "supervisor", 2: "manager"}.get(info.escalation_level, str(info.escalation_level))))
+    for label, value in lines:
+        console.print(Text(f"{label:>15}  ") + Text(value))
+    console.print(Text("\ndescription"))
+    console.print(Text(info.description))
+    if info.follow_ups:
+        console.print(Text("\nfollow-ups"))
+        for f in info.follow_ups:
+            state = f.outcome.replace("_", " ") if f.outcome else "open"
+            console.print(Text(f"  #{f.id} {f.kind} due {_local(f.due_at, settings)} owner {f.owner} [{state}] ") + Text(f.note))
+    console.print(Text("\ntimeline"))
+    for e in reversed(info.events):
+        change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ""
+        line = Text(f"  {_local(e.at, settings)} {e.actor or 'system'} {e.kind} ") + Text(change)
+        if e.note:
+            line += Text(f"  ({e.note})")
+        console.print(line)
+
+
+# -- user ----------------------------------------------------------------------------------------
+
+
+@click.group("user", cls=_Group)
+def user() -> None:
+    """Users, their roles (agent, supervisor, display) and SSH public keys."""
+
+
+def _read_key(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CliFailure(f"{path}: {exc.strerror}") from None
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "display"]))
+@click.option("--key", "key_file", metavar="PUBLIC_KEY_FILE", help="OpenSSH public key (.pub) the user logs in with.")
+@json_option
+@click.pass_context
+def user_add(ctx, name, role, key_file, as_json) -> None:
+    """Add a user."""
+    from tickets import users
+
+    info = users.add_user(_engine(ctx), name, role, _read_key(key_file) if key_file else None)
+    if as_json:
+        _echo_json(info.as_dict())
+    else:
+        click.echo(f"added {info.name} ({info.role})" + (f", key {info.keys[0].fingerprint}" if info.keys else ""))
+
+
+@user.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Removed users too.")
+@json_option
+@click.pass_context
+def user_list(ctx, include_removed, as_json) -> None:
+    """Users and their keys."""
+    from tickets import users
+
+    rows = users.list_users(_engine(ctx), include_removed=include_removed)
+    if as_json:
+        _echo_json({"users": [u.as_dict() for u in rows]})
+        return
+    if not rows:
+        click.echo("no users", err=True)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold")
+    for name in ("name", "role", "active", "keys"):
+        table.add_column(name)
+    for u in rows:
+        keys = ", ".join(f"{k.fingerprint} {k.comment or ''}".strip() for k in u.keys) or "-"
+        table.add_row(Text(u.name), Text(u.role), Text("yes" if u.active else "removed"), Text(keys))
+    _console().print(table)
+
+
+@user.command("remove")
+@click.argument("name")
+@json_option
+@click.pass_context
+def user_remove(ctx, name, as_json) -> None:
+    """Remove a user (they keep their name in the audit trail; their keys stop working)."""
+    from tickets import users
+
+    users.remove_user(_engine(ctx), name)
+    if as_json:
+        _echo_json(users.get_user(_engine(ctx), name).as_dict())
+    else:
+        click.echo(f"removed {name}")
+
+
+@user.command("add-key")
+@click.argument("name")
+@click.argument("key_file", metavar="PUBLIC_KEY_FILE")
+@json_option
+@click.pass_context
+def user_add_key(ctx, name, key_file, as_json) -> None:
+    """Let NAME log in with another public key."""
+    from tickets import users
+
+    key = users.add_key(_engine(ctx), name, _read_key(key_file))
+    if as_json:
+        _echo_json({"name": name, "fingerprint": key.fingerprint, "type": key.key_type, "comment": key.comment})
+    else:
+        click.echo(f"{name}: added key {key.fingerprint}")
+
+
+@user.command("remove-key")
+@click.argument("name")
+@click.argument("fingerprint")
+@json_option
+@click.pass_context
+def user_remove_key(ctx, name, fingerprint, as_json) -> None:
+    """Stop a key (named by its SHA256 fingerprint) from logging NAME in."""
+    from tickets import users
+
+    users.remove_key(_engine(ctx), name, fingerprint)
+    if as_json:
+        _echo_json(users.get_user(_engine(ctx), name).as_dict())
+    else:
+        click.echo(f"{name}: removed key {fingerprint}")

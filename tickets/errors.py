@@ -1,0 +1,31 @@
+"""Domain errors: each message is one line, worded for the person who acted."""
+
+from __future__ import annotations
+
+
+class TicketError(Exception):
+    """A refused intent; str(error) says why."""
+
+
+class NotFound(TicketError):
+    pass
+
+
+class InvalidInput(TicketError):
+    pass
+
+
+class PermissionDenied(TicketError):
+    pass
+
+
+class IllegalTransition(TicketError):
+    pass
+
+
+class StaleVersion(TicketError):
+    """The complaint changed since the caller read it: "C-000001 changed by bob at T, reload"."""
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version

@@ -1,0 +1,721 @@
+"""What the wallboard shows: the live snapshot read once a second, and its thresholds.
+
+No Textual here: the TUI (wallboard/ui/) only draws what this module computes, so every
+figure, colour and alert is testable without a terminal.
+
+`read_board` is the one read a wallboard session makes each second. It touches only the
+small live tables (queue_snapshots, agents, agent_queues, feeds): O(queues + agents) rows,
+never the call table. `read_trend` (service level and offered calls per interval through
+the day) does read calls, by their enter_at index, and the board runs it at most once a
+minute.
+
+Levels: "ok" (green), "warn" (amber), "alert" (red), "none" (nothing to judge: no calls
+yet, nobody waiting).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import Connection, or_, select
+
+from db.models import Agent, AgentQueue, Feed, QueueSnapshot
+from wallboard.config import QueueThresholdValues, Settings
+from wallboard.metrics import QueueCounts, day_start, queue_counts
+
+SNAPSHOTS = QueueSnapshot.__table__
+AGENTS = Agent.__table__
+AGENT_QUEUES = AgentQueue.__table__
+FEEDS = Feed.__table__
+
+NONE, OK, WARN, ALERT = "none", "ok", "warn", "alert"
+LEVELS = (NONE, OK, WARN, ALERT)
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+TOTAL_QUEUE = "All queues"
+
+# Agent states in the order the table groups them: people talking first, the idle last.
+STATE_ORDER = ("on_call", "ringing", "wrap_up", "available", "paused", "logged_out")
+STATE_LABELS = {
+    "on_call": "on call",
+    "ringing": "ringing",
+    "wrap_up": "wrap-up",
+    "available": "available",
+    "paused": "paused",
+    "logged_out": "logged out",
+}
+SORT_MODES = ("state", "name", "time", "calls", "queue")
+SORT_LABELS = {
+    "state": "state",
+    "name": "name",
+    "time": "time in state",
+    "calls": "calls today",
+    "queue": "queue",
+}
+
+# Metrics of a queue tile that carry a level.
+TILE_METRICS = ("waiting", "longest_wait", "service_level", "abandon_rate", "asa", "aht", "available")
+
+
+def worst(levels: Iterable[str]) -> str:
+    return max(levels, key=_RANK.__getitem__, default=NONE)
+
+
+# -- literal text --------------------------------------------------------------------
+
+# C0 controls, DEL, C1 controls; bidirectional overrides and isolates (they reorder what
+# follows them on screen); line and paragraph separators.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _picture(match: re.Match) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode "control pictures": ␛ for ESC, ␀ for NUL ...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"
+
+
+def printable(text: str | None) -> str:
+    """Text from outside (queue, agent and site names, pause reasons) made safe to draw.
+
+    Control characters become visible symbols, so a name can never move the cursor,
+    change colours or reorder the line. Markup is not touched here: the TUI draws these
+    strings literally (Rich `Text`, never markup).
+    """
+    if not text:
+        return ""
+    return _UNPRINTABLE.sub(_picture, text)
+
+
+# -- thresholds ----------------------------------------------------------------------
+
+
+def level_above(value: float | None, amber: float, red: float) -> str:
+    """Higher is worse (calls waiting, longest wait, abandon rate, ASA)."""
+    if value is None:
+        return NONE
+    if value >= red:
+        return ALERT
+    if value >= amber:
+        return WARN
+    return OK
+
+
+def level_below(value: float | None, target: float, red: float) -> str:
+    """Lower is worse (service level)."""
+    if value is None:
+        return NONE
+    if value < red:
+        return ALERT
+    if value < target:
+        return WARN
+    return OK
+
+
+def level_band(value: float | None, low: float, high: float, red_low: float, red_high: float) -> str:
+    """A target band (AHT): outside is amber, far outside red."""
+    if value is None:
+        return NONE
+    if value < red_low or value > red_high:
+        return ALERT
+    if value < low or value > high:
+        return WARN
+    return OK
+
+
+def queue_levels(
+    th: QueueThresholdValues,
+    *,
+    waiting: int,
+    longest_wait: float | None,
+    service_level_pct: float | None,
+    abandon_rate_pct: float | None,
+    asa_seconds: float | None,
+    aht_seconds: float | None,
+    agents_available: int,
+    agents_logged_in: int,
+) -> dict[str, str]:
+    """Each metric of a queue tile judged against the queue's thresholds."""
+    if waiting and not agents_available:
+        staffed = ALERT  # callers waiting and nobody free to take them
+    elif agents_logged_in or agents_available:
+        staffed = OK
+    else:
+        staffed = NONE
+    return {
+        "waiting": level_above(waiting, th.waiting_amber, th.waiting_red),
+        "longest_wait": level_above(longest_wait, th.longest_wait_amber_seconds, th.longest_wait_red_seconds),
+        "service_level": level_below(service_level_pct, th.service_level_target_pct, th.service_level_red_pct),
+        "abandon_rate": level_above(abandon_rate_pct, th.abandon_rate_amber_pct, th.abandon_rate_red_pct),
+        "asa": level_above(asa_seconds, th.asa_amber_seconds, th.asa_red_seconds),
+        "aht": level_band(
+            aht_seconds, th.aht_low_seconds, th.aht_high_seconds, th.aht_red_low_seconds, th.aht_red_high_seconds
+        ),
+        "available": staffed,
+    }
+
+
+def agent_flag(settings: Settings, state: str, pause_reason: str | None, queue: str | None, seconds: float) -> str | None:
+    """"long_call" (red) or "long_pause" (amber) when an agent's state has lasted too long."""
+    th = settings.thresholds
+    if state == "on_call" and seconds >= th.for_queue(queue).long_call_minutes * 60:
+        return "long_call"
+    if state == "paused" and seconds >= th.pause_limit_minutes(pause_reason) * 60:
+        return "long_pause"
+    return None
+
+
+# -- what the board shows ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTile:
+    queue: str  # as stored; draw it through `printable`
+    waiting: int
+    oldest_waiting_since: float | None
+    longest_wait: float | None  # at the board's `now`; None: nobody waiting
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within_sl: int
+    service_level_pct: float | None
+    abandon_rate_pct: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    agents_logged_in: int
+    agents_available: int
+    agents_on_call: int
+    agents_wrap_up: int
+    agents_paused: int
+    levels: Mapping[str, str]
+    level: str
+    is_total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    name: str
+    state: str
+    pause_reason: str | None
+    state_since: float
+    seconds_in_state: float
+    current_queue: str | None
+    queues: tuple[str, ...]
+    calls_today: int
+    aht_today: float | None
+    flag: str | None  # "long_call" | "long_pause" | None
+
+    @property
+    def state_label(self) -> str:
+        label = STATE_LABELS.get(self.state, self.state)
+        if self.state == "paused" and self.pause_reason:
+            return f"{label}: {self.pause_reason}"
+        return label
+
+    @property
+    def level(self) -> str:
+        return {"long_call": ALERT, "long_pause": WARN}.get(self.flag or "", NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How current the data is: the newest heartbeat of any feed writing this database."""
+
+    heartbeat_at: float | None
+    age_seconds: float | None
+    stale: bool
+    feeds: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        if self.heartbeat_at is None:
+            return "no feed"
+        if not self.stale:
+            return "live"
+        return f"stale {format_age(self.age_seconds or 0.0)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    key: tuple
+    kind: str  # sl_below | long_wait | no_agent | long_call
+    level: str
+    queue: str | None
+    agent: str | None
+    text: str  # plain text; names inside are raw, draw through `printable`
+    began: float | None  # when the condition began; None: not known from the data
+    began_before: bool = False  # True: it began at or before `began` (seen when the board opened)
+
+
+ALERT_ORDER = {"long_wait": 0, "no_agent": 1, "long_call": 2, "sl_below": 3}
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The rows read from the database, kept so the board can be re-evaluated each second."""
+
+    snapshots: tuple[dict, ...]
+    agents: tuple[dict, ...]
+    memberships: Mapping[str, tuple[str, ...]]
+    heartbeat_at: float | None
+    feeds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BoardState:
+    now: float
+    site: str
+    tiles: tuple[QueueTile, ...]
+    total: QueueTile
+    agents: tuple[AgentRow, ...]
+    freshness: Freshness
+    alerts: tuple[Alert, ...]
+    filter: str = ""
+    source: _Source = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    settings: Settings = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+    def at(self, now: float) -> BoardState:
+        """The same data judged at another moment: waits and times in state tick on."""
+        state = evaluate(self.source, self.settings, now)
+        return state.filtered(self.filter) if self.filter else state
+
+    def filtered(self, query: str) -> BoardState:
+        """Only the queues, agents and alerts `query` is about (see `match_filter`)."""
+        query = query.strip()
+        if not query:
+            return replace(self, filter="") if self.filter else self
+        queues, agents = match_filter(self, query)
+        tiles = tuple(t for t in self.tiles if t.queue in queues)
+        return replace(
+            self,
+            tiles=tiles,
+            agents=tuple(a for a in self.agents if a.name in agents),
+            alerts=tuple(
+                a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)
+            ),
+            total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
+            filter=query,
+        )
+
+
+def match_filter(state: BoardState, query: str) -> tuple[set[str], set[str]]:
+    """Queues and agents a filter selects; `query` is one or more comma-separated words.
+
+    A word selects the queues whose name contains it, the agents whose name contains it,
+    and the team of a selected queue (the agents who take its calls, or are on one of its
+    calls now). Selecting only agents also shows their queues. Case is ignored.
+    """
+    words = [w.strip().casefold() for w in query.split(",") if w.strip()]
+    queues = {t.queue for t in state.tiles if any(w in t.queue.casefold() for w in words)}
+    named = {a.name for a in state.agents if any(w in a.name.casefold() for w in words)}
+    team = {a.name for a in state.agents if queues & set(a.queues) or (a.current_queue in queues)}
+    agents = named | team
+    if not queues:
+        for row in state.agents:
+            if row.name in named:
+                queues.update(row.queues)
+                if row.current_queue:
+                    queues.add(row.current_queue)
+        queues &= {t.queue for t in state.tiles}
+    return queues, agents
+
+
+def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
+    """The agent table's order. Keys use when a state began, not its running time, so the
+    order stays put while times tick."""
+    state_rank = {state: rank for rank, state in enumerate(STATE_ORDER)}
+
+    def by_state(row: AgentRow):
+        return (state_rank.get(row.state, len(STATE_ORDER)), row.state_since, row.name.casefold())
+
+    if mode == "name":
+        return sorted(rows, key=lambda r: (r.name.casefold(), r.name))
+    if mode == "time":
+        return sorted(rows, key=lambda r: (r.state == "logged_out", r.state_since, r.name.casefold()))
+    if mode == "calls":
+        return sorted(rows, key=lambda r: (-r.calls_today, r.name.casefold()))
+    if mode == "queue":
+        return sorted(rows, key=lambda r: ((r.current_queue or "\uffff").casefold(), *by_state(r)))
+    return sorted(rows, key=by_state)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
+    """The board at `now`, from the live snapshot (O(queues + agents) rows, no calls)."""
+    today = day_start(settings, now)
+    snapshots = tuple(dict(row) for row in connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)).mappings())
+    a = AGENTS.c
+    agents = tuple(
+        dict(row)
+        for row in connection.execute(
+            select(
+                a.name,
+                a.state,
+                a.pause_reason,
+                a.state_since,
+                a.current_queue,
+                a.current_callid,
+                a.calls_today,
+                a.talk_seconds_today,
+            ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
+        ).mappings()
+    )
+    memberships: dict[str, list[str]] = {}
+    for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
+        memberships.setdefault(agent, []).append(queue)
+    feeds = connection.execute(select(FEEDS.c.name, FEEDS.c.heartbeat_at)).all()
+    source = _Source(
+        snapshots=snapshots,
+        agents=agents,
+        memberships={agent: tuple(sorted(qs)) for agent, qs in memberships.items()},
+        heartbeat_at=max((hb for _, hb in feeds if hb), default=None),
+        feeds=tuple(sorted(name for name, _ in feeds)),
+    )
+    return evaluate(source, settings, now)
+
+
+def evaluate(source: _Source, settings: Settings, now: float) -> BoardState:
+    """Judge the rows read at any moment `now`: O(queues + agents), no database."""
+    tiles = tuple(_tile(row, settings, now) for row in source.snapshots)
+    agents = tuple(_agent_row(row, source.memberships.get(row["name"], ()), settings, now) for row in source.agents)
+    age = None if source.heartbeat_at is None else max(0.0, now - source.heartbeat_at)
+    freshness = Freshness(
+        heartbeat_at=source.heartbeat_at,
+        age_seconds=age,
+        stale=age is None or age > settings.board.stale_after_seconds,
+        feeds=source.feeds,
+    )
+    return BoardState(
+        now=now,
+        site=settings.site.name,
+        tiles=tiles,
+        total=_total(tiles, agents, settings, now),
+        agents=agents,
+        freshness=freshness,
+        alerts=tuple(_alerts(tiles, agents, settings)),
+        source=source,
+        settings=settings,
+    )
+
+
+def _tile(row: dict, settings: Settings, now: float) -> QueueTile:
+    oldest = row["oldest_waiting_since"] if row["waiting"] else None
+    longest = None if oldest is None else max(0.0, now - oldest)
+    levels = queue_levels(
+        settings.thresholds.for_queue(row["queue"]),
+        waiting=row["waiting"],
+        longest_wait=longest,
+        service_level_pct=row["service_level_pct"],
+        abandon_rate_pct=row["abandon_rate_pct"],
+        asa_seconds=row["asa_seconds"],
+        aht_seconds=row["aht_seconds"],
+        agents_available=row["agents_available"],
+        agents_logged_in=row["agents_logged_in"],
+    )
+    return QueueTile(
+        queue=row["queue"],
+        waiting=row["waiting"],
+        oldest_waiting_since=oldest,
+        longest_wait=longest,
+        offered=row["offered"],
+        answered=row["answered"],
+        abandoned=row["abandoned"],
+        short_abandoned=row["short_abandoned"],
+        answered_within_sl=row["answered_within_sl"],
+        service_level_pct=row["service_level_pct"],
+        abandon_rate_pct=row["abandon_rate_pct"],
+        asa_seconds=row["asa_seconds"],
+        aht_seconds=row["aht_seconds"],
+        agents_logged_in=row["agents_logged_in"],
+        agents_available=row["agents_available"],
+        agents_on_call=row["agents_on_call"],
+        agents_wrap_up=row["agents_wrap_up"],
+        agents_paused=row["agents_paused"],
+        levels=levels,
+        level=worst(levels.values()),
+    )
+
+
+def _weighted(tiles: Sequence[QueueTile], value: str, weight: str) -> float | None:
+    pairs = [(getattr(t, value), getattr(t, weight)) for t in tiles if getattr(t, value) is not None]
+    total = sum(w for _, w in pairs)
+    return round(sum(v * w for v, w in pairs) / total, 2) if total else None
+
+
+def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Settings, now: float) -> QueueTile:
+    """The floor (or the filtered queues) as one tile.
+
+    Service level and abandon rate are recomputed from the queues' counts; ASA is exact (weighted by answered calls); AHT is weighted by
+    answered calls too, which counts calls still in progress: close, not exact.
+    Staffing counts each agent once, however many queues they serve.
+    """
+    offered = sum(t.offered for t in tiles)
+    answered = sum(t.answered for t in tiles)
+    abandoned = sum(t.abandoned for t in tiles)
+    short = sum(t.short_abandoned for t in tiles)
+    waiting = sum(t.waiting for t in tiles)
+    eligible = offered - short
+    within = sum(t.answered_within_sl for t in tiles)
+    formulas = {settings.metrics_for(t.queue).service_level_formula for t in tiles}
+    if formulas <= {"offered"}:
+        service_level = round(100.0 * within / eligible, 2) if eligible > 0 else None
+    elif formulas == {"answered"}:
+        service_level = round(100.0 * within / answered, 2) if answered > 0 else None
+    else:
+        # Queues count service level differently: weight each queue's figure by its calls.
+        service_level = _weighted(tiles, "service_level_pct", "offered")
+    oldest = min((t.oldest_waiting_since for t in tiles if t.oldest_waiting_since is not None), default=None)
+    longest = None if oldest is None else max(0.0, now - oldest)
+    states = [a.state for a in agents]
+    counts = {state: states.count(state) for state in STATE_ORDER}
+    logged_in = len(states) - counts["logged_out"]
+    figures = dict(
+        waiting=waiting,
+        longest_wait=longest,
+        service_level_pct=service_level,
+        abandon_rate_pct=round(100.0 * (abandoned - short) / eligible, 2) if eligible > 0 else None,
+        asa_seconds=_weighted(tiles, "asa_seconds", "answered"),
+        aht_seconds=_weighted(tiles, "aht_seconds", "answered"),
+        agents_available=counts["available"],
+        agents_logged_in=logged_in,
+    )
+    levels = queue_levels(settings.thresholds.for_queue(None), **figures)
+    return QueueTile(
+        queue=TOTAL_QUEUE,
+        oldest_waiting_since=oldest,
+        offered=offered,
+        answered=answered,
+        abandoned=abandoned,
+        short_abandoned=short,
+        answered_within_sl=within,
+        agents_on_call=counts["on_call"] + counts["ringing"],
+        agents_wrap_up=counts["wrap_up"],
+        agents_paused=counts["paused"],
+        levels=levels,
+        level=worst(levels.values()),
+        is_total=True,
+        **figures,
+    )
+
+
+def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: float) -> AgentRow:
+    seconds = max(0.0, now - row["state_since"])
+    handled = row["calls_today"]
+    if row["state"] == "on_call" and row["current_callid"] and handled:
+        handled -= 1  # the call in progress is answered (counted) but has no talk time yet
+    aht = row["talk_seconds_today"] / handled if handled > 0 else None
+    return AgentRow(
+        name=row["name"],
+        state=row["state"],
+        pause_reason=row["pause_reason"],
+        state_since=row["state_since"],
+        seconds_in_state=seconds,
+        current_queue=row["current_queue"],
+        queues=queues,
+        calls_today=row["calls_today"],
+        aht_today=aht,
+        flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds),
+    )
+
+
+def _alerts(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Settings) -> list[Alert]:
+    th = settings.thresholds
+    found: list[Alert] = []
+    for tile in tiles:
+        limits = th.for_queue(tile.queue)
+        if tile.longest_wait is not None and tile.longest_wait >= limits.longest_wait_red_seconds:
+            found.append(
+                Alert(
+                    key=("long_wait", tile.queue),
+                    kind="long_wait",
+                    level=ALERT,
+                    queue=tile.queue,
+                    agent=None,
+                    text=f"{tile.queue}: a caller has waited {format_duration(tile.longest_wait)} "
+                    f"(limit {format_duration(limits.longest_wait_red_seconds)})",
+                    began=tile.oldest_waiting_since + limits.longest_wait_red_seconds,
+                )
+            )
+        if tile.waiting and not tile.agents_available:
+            found.append(
+                Alert(
+                    key=("no_agent", tile.queue),
+                    kind="no_agent",
+                    level=ALERT,
+                    queue=tile.queue,
+                    agent=None,
+                    text=f"{tile.queue}: {tile.waiting} waiting and no agent free",
+                    began=None,
+                )
+            )
+        level = tile.levels["service_level"]
+        if level in (WARN, ALERT):
+            found.append(
+                Alert(
+                    key=("sl_below", tile.queue),
+                    kind="sl_below",
+                    level=level,
+                    queue=tile.queue,
+                    agent=None,
+                    text=f"{tile.queue}: service level {format_pct(tile.service_level_pct)} "
+                    f"below target {format_pct(limits.service_level_target_pct)}",
+                    began=None,
+                )
+            )
+    for agent in agents:
+        if agent.flag == "long_call":
+            limit = th.for_queue(agent.current_queue).long_call_minutes * 60
+            where = f" ({agent.current_queue})" if agent.current_queue else ""
+            found.append(
+                Alert(
+                    key=("long_call", agent.name),
+                    kind="long_call",
+                    level=ALERT,
+                    queue=agent.current_queue,
+                    agent=agent.name,
+                    text=f"{agent.name}: on one call for {format_duration(agent.seconds_in_state)}{where}",
+                    began=agent.state_since + limit,
+                )
+            )
+    found.sort(key=lambda a: (ALERT_ORDER[a.kind], a.began if a.began is not None else math.inf, a.key))
+    return found
+
+
+class AlertBook:
+    """When alerts the data cannot date began: the first time this board saw them.
+
+    An alert seen on the board's first look was already on when the board opened: it
+    is marked `began_before` (shown as "<= 10:02"). An alert that clears and comes back
+    starts again.
+    """
+
+    def __init__(self) -> None:
+        self.first_seen: dict[tuple, float] = {}
+        self.opened_at: float | None = None
+
+    def stamp(self, state: BoardState) -> BoardState:
+        now = state.now
+        if self.opened_at is None:
+            self.opened_at = now
+        seen = {}
+        alerts = []
+        for alert in state.alerts:
+            if alert.began is None:
+                began = self.first_seen.get(alert.key, now)
+                seen[alert.key] = began
+                alert = replace(alert, began=began, began_before=began <= self.opened_at)
+            alerts.append(alert)
+        self.first_seen = seen
+        return replace(state, alerts=tuple(alerts))
+
+
+# -- trend -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    starts: tuple[float, ...]  # interval start times
+    service_level: tuple[float | None, ...]  # per interval; None: no calls to judge
+    offered: tuple[int, ...]
+    levels: tuple[str, ...]  # the service level's colour per interval
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Per queue, the counts of each interval of the day so far (calls by when they entered)."""
+
+    read_at: float
+    day_start: float
+    interval_seconds: float
+    starts: tuple[float, ...]
+    counts: Mapping[str, tuple[QueueCounts, ...]]
+
+    def series(self, settings: Settings, queues: Iterable[str] | None = None) -> TrendSeries:
+        """The series of some queues (None: all), summed per interval."""
+        names = sorted(self.counts if queues is None else set(queues) & set(self.counts))
+        single = names[0] if len(names) == 1 else None
+        formula = settings.metrics_for(single).service_level_formula if single else settings.metrics.service_level_formula
+        th = settings.thresholds.for_queue(single)
+        service_level, offered, levels = [], [], []
+        for i in range(len(self.starts)):
+            total = QueueCounts("*")
+            for name in names:
+                total.add(self.counts[name][i])
+            figures = total.figures(formula)
+            service_level.append(figures["service_level_pct"])
+            offered.append(total.offered)
+            levels.append(level_below(figures["service_level_pct"], th.service_level_target_pct, th.service_level_red_pct))
+        return TrendSeries(self.starts, tuple(service_level), tuple(offered), tuple(levels))
+
+
+def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
+    """Service level and offered calls per interval from the start of today to `now`.
+
+    One indexed range query (calls.enter_at) per interval, through the same counting as
+    the reports, so the trend and `wallboard report queues` agree by construction.
+    """
+    minutes = interval_minutes or settings.board.trend_interval_minutes
+    step = minutes * 60.0
+    start = day_start(settings, now)
+    count = max(1, math.ceil((now - start) / step))
+    starts = tuple(start + i * step for i in range(count))
+    per_queue: dict[str, list[QueueCounts]] = {}
+    for i, begin in enumerate(starts):
+        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
+            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
+            series[i] = counts
+    return Trend(
+        read_at=now,
+        day_start=start,
+        interval_seconds=step,
+        starts=starts,
+        counts={queue: tuple(series) for queue, series in per_queue.items()},
+    )
+
+
+# -- formatting (plain strings, shared by the TUI and its tests) ----------------------
+
+
+def format_duration(seconds: float | None) -> str:
+    """m:ss under an hour, h:mm:ss above; "-" for nothing."""
+    if seconds is None:
+        return "-"
+    total = int(max(0.0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_age(seconds: float) -> str:
+    """A short age for the header: "42 s", "12 min", "3 h"."""
+    if seconds < 120:
+        return f"{int(seconds)} s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)} min"
+    return f"{int(seconds // 3600)} h"
+
+
+def format_pct(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}%"
+
+
+def format_rate(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+
+
+def format_clock(ts: float, settings: Settings, *, seconds: bool = True) -> str:
+    moment = datetime.fromtimestamp(ts, settings.site.tz)
+    return moment.strftime("%H:%M:%S" if seconds else "%H:%M")

@@ -1,0 +1,122 @@
+"""Who may log in over SSH, and the connection log. No asyncssh, no Textual: the session's
+own TUI process imports this to learn its user and role.
+
+Users and their keys are the complaint tracker's tables (`db.complaints`); only active
+users count (removing a user deactivates it and drops its keys). The connection log is
+`db.ssh_sessions`: one row per terminal session.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select, update
+
+from db.complaints import User, UserKey
+from db.engine import write_transaction
+from db.ssh_sessions import SshSession
+
+ROLES = ("agent", "supervisor", "display")
+
+_users = User.__table__
+_keys = UserKey.__table__
+_sessions = SshSession.__table__
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    public_key: str  # "TYPE BASE64"
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Login:
+    """An active user and the keys that log them in."""
+
+    user_id: int
+    name: str
+    role: str
+    keys: tuple[RegisteredKey, ...]
+
+
+def find_login(engine: Engine, name: str) -> Login | None:
+    """The active user called exactly `name` and their keys; None for anyone else.
+
+    One query whether or not the user exists, so the answer takes the same time.
+    """
+    query = (
+        select(_users.c.id, _users.c.name, _users.c.role, _keys.c.public_key, _keys.c.fingerprint)
+        .select_from(_users.outerjoin(_keys, _keys.c.user_id == _users.c.id))
+        .where(_users.c.name == name, _users.c.active.is_(True))
+        .order_by(_keys.c.id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    if not rows:
+        return None
+    keys = tuple(RegisteredKey(r.public_key, r.fingerprint) for r in rows if r.public_key)
+    return Login(rows[0].id, rows[0].name, rows[0].role, keys)
+
+
+# -- the connection log ----------------------------------------------------------------
+
+
+def session_started(
+    engine: Engine,
+    login: Login,
+    *,
+    peer_address: str,
+    peer_port: int,
+    key_fingerprint: str | None,
+    term: str | None,
+    at: float | None = None,
+) -> int:
+    """A new row for a session that starts now; returns its id."""
+    row = {
+        "user_id": login.user_id,
+        "role": login.role,
+        "peer_address": peer_address[:64],
+        "peer_port": peer_port,
+        "key_fingerprint": key_fingerprint,
+        "term": term[:64] if term else term,
+        "started_at": time.time() if at is None else at,
+    }
+    with write_transaction(engine) as connection:
+        return connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
+
+
+def session_ended(engine: Engine, session_id: int, *, reason: str, exit_status: int | None, at: float | None = None) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(_sessions)
+            .where(_sessions.c.id == session_id, _sessions.c.ended_at.is_(None))
+            .values(ended_at=time.time() if at is None else at, end_reason=reason[:64], exit_status=exit_status)
+        )
+
+
+def recent_sessions(engine: Engine, *, limit: int = 50, user: str | None = None) -> list[dict]:
+    """The newest sessions first: who, from where, when, how long, how it ended."""
+    query = (
+        select(
+            _sessions.c.id,
+            _users.c.name.label("user"),
+            _sessions.c.role,
+            _sessions.c.peer_address,
+            _sessions.c.peer_port,
+            _sessions.c.key_fingerprint,
+            _sessions.c.term,
+            _sessions.c.started_at,
+            _sessions.c.ended_at,
+            _sessions.c.end_reason,
+            _sessions.c.exit_status,
+        )
+        .select_from(_sessions.join(_users, _users.c.id == _sessions.c.user_id))
+        .order_by(_sessions.c.started_at.desc(), _sessions.c.id.desc())
+        .limit(limit)
+    )
+    if user is not None:
+        query = query.where(_users.c.name == user)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+

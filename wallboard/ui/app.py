@@ -1,0 +1,240 @@
+"""The wallboard app: reads the live snapshot once a second in a thread, draws it.
+
+The database is read in a thread worker (never on the event loop) through one function,
+`wallboard.board.read_board`; the trend at most once a minute through `read_trend`.
+Between reads, the last state is re-judged each second, so waits and times in state
+tick even if a read is slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from wallboard.board import (
+    ALERT,
+    OK,
+    SORT_LABELS,
+    SORT_MODES,
+    WARN,
+    AlertBook,
+    BoardState,
+    Trend,
+    format_age,
+    format_clock,
+    read_board,
+    read_trend,
+)
+from wallboard.config import Settings
+from wallboard.ui.board_screen import BoardScreen, Status
+from wallboard.ui.help_screen import HelpScreen
+
+log = logging.getLogger(__name__)
+
+THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "solarized-light", "ansi-dark")
+TREND_EVERY_SECONDS = 60.0
+TREND_RETRY_SECONDS = 5.0
+# A feed this young that has not caught up yet is starting, not stale.
+STARTING_GRACE_SECONDS = 30.0
+
+FeedStatus = Callable[[], tuple[str, str | None]]  # ("starting" | "running" | "stopped", problem)
+
+
+class WallboardApp(App[None]):
+    """The wallboard TUI over `engine`'s database.
+
+    clock: the wall clock (injectable: tests freeze it).
+    feed_status: for the all-in-one process, how its own feed thread is doing.
+    """
+
+    TITLE = "Wallboard"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("t", "cycle_theme", "Theme"),
+        Binding("w", "toggle_wall", "Wall"),
+        Binding("question_mark", "help", "Help"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        *,
+        feed_status: FeedStatus | None = None,
+        handle_signals: bool = False,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.feed_status = feed_status
+        self.handle_signals = handle_signals
+        self.poll_seconds = poll_seconds
+        self.board: BoardState | None = None  # the last read, unfiltered
+        self.view: BoardState | None = None  # what is on screen
+        self.trend: Trend | None = None
+        self.filter_text = ""
+        self.sort_mode = SORT_MODES[0]
+        self.wall = False
+        self.read_error: str | None = None
+        self.reads = 0  # successful reads so far (tests wait on it)
+        self._alerts = AlertBook()
+        self._reading = False
+        self._trend_due = -math.inf
+        self._board_screen = BoardScreen()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # Pushed rather than the default screen: a pushed screen loads its own .tcss.
+        self.push_screen(self._board_screen)
+        theme = self.settings.board.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            log.warning("unknown theme %r in config; using %s", theme, self.theme)
+        if self.handle_signals and threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self.exit)
+        self.set_interval(self.poll_seconds, self._tick)
+        self._tick()
+
+    def _tick(self) -> None:
+        if self._reading:
+            # A slow read (a locked database, a far server): keep the clock and waits moving.
+            if self.board is not None:
+                self._draw(self.board.at(self.clock()))
+            return
+        self._reading = True
+        self.run_worker(self._read, thread=True, group="board-read", exit_on_error=False)
+
+    def _read(self) -> None:
+        """In a worker thread: one short read transaction, then hand over to the UI."""
+        now = self.clock()
+        want_trend = now >= self._trend_due
+        board = trend = error = None
+        try:
+            with self.engine.connect() as connection:
+                board = read_board(connection, self.settings, now)
+                if want_trend:
+                    trend = read_trend(connection, self.settings, now)
+        except Exception as exc:  # noqa: BLE001 - shown in the banner, the details in the log
+            log.exception("reading the board failed")
+            error = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        try:
+            self.call_from_thread(self._received, board, trend, error)
+        except RuntimeError:
+            pass  # the app closed while we read
+
+    def _received(self, board: BoardState | None, trend: Trend | None, error: str | None) -> None:
+        self._reading = False
+        self.read_error = error
+        if trend is not None:
+            self.trend = trend
+            # Read while the feed was catching up (or stopped): look again soon.
+            fresh = board is not None and not board.freshness.stale
+            self._trend_due = trend.read_at + (TREND_EVERY_SECONDS if fresh else TREND_RETRY_SECONDS)
+        if board is not None:
+            self.board = board
+            self.reads += 1
+        if self.board is not None:
+            self._draw(board if board is not None else self.board.at(self.clock()))
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _draw(self, board: BoardState) -> None:
+        stamped = self._alerts.stamp(board)
+        self.view = stamped.filtered(self.filter_text)
+        series = None
+        if self.trend is not None:
+            queues = None if not self.filter_text else [t.queue for t in self.view.tiles]
+            series = self.trend.series(self.settings, queues)
+        self._board_screen.show(self.view, series, self.sort_mode, self.status(self.view))
+
+    def redraw(self) -> None:
+        if self.board is not None:
+            self._draw(self.board.at(self.clock()))
+
+    def status(self, view: BoardState) -> Status:
+        """The header's freshness word and the banner, from the data and the feed."""
+        fresh = view.freshness
+        state, problem = self.feed_status() if self.feed_status else ("", None)
+        if self.read_error:
+            return Status("no data", ALERT, f"Cannot read the database: {self.read_error}. Retrying every second.")
+        if problem:
+            age = f" {format_age(fresh.age_seconds)} ago" if fresh.age_seconds is not None else ""
+            return Status(fresh.label if fresh.stale else "live", ALERT,
+                          f"The feed stopped{age}: {problem}. Figures are frozen; see the log file.")
+        if not fresh.stale:
+            return Status(fresh.label, OK)
+        if state == "starting":
+            return Status("starting", WARN, "Catching up with the day so far...", WARN)
+        if fresh.heartbeat_at is None:
+            return Status(fresh.label, ALERT,
+                          "No feed has written to this database yet: start `wallboard serve`, or "
+                          "`wallboard ingest queue-log --follow`.")
+        when = format_clock(fresh.heartbeat_at, self.settings)
+        return Status(
+            fresh.label,
+            ALERT,
+            f"STALE: nothing from the feed for {format_age(fresh.age_seconds or 0.0)} (since {when}); "
+            "counts are as of then.",
+        )
+
+    # -- actions -----------------------------------------------------------------------
+
+    def set_filter(self, text: str) -> None:
+        if text != self.filter_text:
+            self.filter_text = text.strip()
+            self.redraw()
+
+    def action_filter(self) -> None:
+        self._board_screen.open_filter(self.filter_text)
+
+    def action_clear_filter(self) -> None:
+        self.set_filter("")
+
+    def action_cycle_sort(self) -> None:
+        self.sort_mode = SORT_MODES[(SORT_MODES.index(self.sort_mode) + 1) % len(SORT_MODES)]
+        self.notify(f"Agents sorted by {SORT_LABELS[self.sort_mode]}", timeout=2)
+        self.redraw()
+
+    def action_cycle_theme(self) -> None:
+        themes = [name for name in THEMES if name in self.available_themes]
+        index = themes.index(self.theme) + 1 if self.theme in themes else 0
+        self.theme = themes[index % len(themes)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_toggle_wall(self) -> None:
+        self.wall = not self.wall
+        self._board_screen.set_wall(self.wall)
+        self.redraw()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.settings))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Filter", "Show only some queues, teams or agents (/)", self.action_filter)
+        yield SystemCommand("Clear filter", "Show every queue and agent (Esc)", self.action_clear_filter)
+        yield SystemCommand("Sort agents", "Next agent sort: state, name, time, calls, queue (s)", self.action_cycle_sort)
+        yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
+        yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)
+        yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)

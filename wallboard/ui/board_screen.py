@@ -1,0 +1,318 @@
+"""The board screen: header, queue tiles, alerts, trend and the agent table; or the wall.
+
+The screen draws what the app hands it (a `BoardState` already judged against the
+thresholds); it never reads the database. Layout and colours are in board.tcss: compact
+rows on terminals smaller than 150x45, cards with a side column on larger ones, and the
+big-digit wall (tiles only) in wall mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, ItemGrid, Vertical, VerticalScroll
+from textual.content import Content
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from wallboard.board import (
+    ALERT,
+    SORT_LABELS,
+    BoardState,
+    TrendSeries,
+    format_clock,
+    format_pct,
+    printable,
+    sort_agents,
+)
+from wallboard.ui.agents import AgentTable
+from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
+from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.widgets import IntervalBars, set_level_class
+
+# Cards (and the side column) from this size up; compact rows below.
+CARDS_MIN_WIDTH = 150
+CARDS_MIN_HEIGHT = 45
+COMPACT_ALERT_LINES = 3
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the header and the banner say about the data, decided by the app."""
+
+    label: str  # "live", "stale 42 s", "starting", ...
+    level: str  # ok | warn | alert
+    banner: str | None = None
+    banner_level: str = ALERT
+
+
+class FilterBar(Input):
+    """The `/` filter: narrows tiles, agents and alerts as you type."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
+
+    class Cancelled(Message):
+        pass
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+class BoardScreen(Screen):
+    CSS_PATH = "board.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards = False
+        self.wall = False
+        self._tiles: dict[str, QueueTileView] = {}
+        self._tile_names: list[str] = []
+        self._wall_tiles: dict[str, WallTileView] = {}
+        self._wall_names: list[str] = []
+        self._filter_before = ""
+        self._last: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header"):
+            yield Label(id="site", markup=False)
+            yield Label(id="mode", markup=False)
+            yield Label(id="clock", markup=False)
+            yield Label(id="freshness", markup=False)
+        yield Static(id="banner", markup=False)
+        with Vertical(id="normal"):
+            with VerticalScroll(id="tiles-scroll"):
+                yield QueueTileView("Queue", header=True)
+                yield ItemGrid(id="tiles", min_column_width=1000, regular=True)
+            with Vertical(id="body"):
+                with Vertical(id="side"):
+                    with VerticalScroll(id="alerts-scroll"):
+                        yield Static(id="alerts", markup=False)
+                    with Vertical(id="trend"):
+                        yield IntervalBars("Service level", short_label="SL", id="trend-sl")
+                        yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
+                with Vertical(id="agents-pane"):
+                    yield Label(id="agents-title", markup=False)
+                    yield AgentTable(id="agents")
+        with VerticalScroll(id="wall-scroll"):
+            yield ItemGrid(id="wall", min_column_width=26)
+        yield FilterBar(id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._layout_for(self.app.size.width, self.app.size.height)
+        self.query_one(AgentTable).focus()
+
+    def _theme_changed(self, _theme) -> None:
+        self.query_one(AgentTable).restyle()
+        self.redraw()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
+        self.set_class(cards, "-cards")
+        self.set_class(not cards, "-compact")
+        self.query_one("#tiles", ItemGrid).min_column_width = 40 if cards else 1000
+        self.query_one("#wall", ItemGrid).min_column_width = 40 if cards else 26
+        if cards != self.cards:
+            self.cards = cards
+            for tile in self._tiles.values():
+                tile.set_card(cards)
+            self.query_one(AgentTable).set_wide(cards)
+            self.redraw()
+
+    def set_wall(self, wall: bool) -> None:
+        self.wall = wall
+        self.set_class(wall, "-wall")
+        if wall:
+            self.query_one("#wall-scroll").focus()
+        else:
+            self.query_one(AgentTable).focus()
+        self.redraw()
+
+    # -- filter ------------------------------------------------------------------------
+
+    def open_filter(self, current: str) -> None:
+        bar = self.query_one(FilterBar)
+        self._filter_before = current
+        bar.value = current
+        self.add_class("-filtering")
+        bar.focus()
+
+    def _close_filter(self) -> None:
+        self.remove_class("-filtering")
+        if self.wall:
+            self.query_one("#wall-scroll").focus()
+        else:
+            self.query_one(AgentTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self.has_class("-filtering"):
+            self.app.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.app.set_filter(event.value)
+        self._close_filter()
+
+    @on(FilterBar.Cancelled)
+    def _filter_cancelled(self) -> None:
+        self.app.set_filter(self._filter_before)
+        self._close_filter()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)
+
+    def show(self, view: BoardState, trend: TrendSeries | None, sort_mode: str, status: Status) -> None:
+        """Draw `view`; only the widgets whose content changed repaint."""
+        self._last = (view, trend, sort_mode, status)
+        if not self.is_mounted:
+            return
+        with self.app.batch_update():
+            self._show_header(view, sort_mode, status)
+            if self.wall:
+                self._show_wall(view)
+            else:
+                self._show_tiles(view)
+                self._show_alerts(view)
+                self._show_trend(view, trend)
+                self._show_agents(view, sort_mode)
+
+    def _show_header(self, view: BoardState, sort_mode: str, status: Status) -> None:
+        settings = view.settings
+        self._set_label("#site", printable(view.site))
+        mode = []
+        if view.filter:
+            mode.append(f"filter: {printable(view.filter)}")
+        if self.wall:
+            mode.append("wall")
+        self._set_label("#mode", "  ".join(mode))
+        self._set_label("#clock", format_clock(view.now, settings))
+        freshness = self.query_one("#freshness", Label)
+        self._set_label("#freshness", status.label)
+        set_level_class(freshness, status.level)
+        banner = self.query_one("#banner", Static)
+        banner.display = status.banner is not None
+        if status.banner is not None:
+            self._set_static(banner, status.banner)
+            set_level_class(banner, status.banner_level)
+
+    def _set_label(self, selector: str, text: str) -> None:
+        self._set_static(self.query_one(selector, Static), text)
+
+    @staticmethod
+    def _set_static(widget: Static, text: str) -> None:
+        if getattr(widget, "_shown", None) != text:
+            widget._shown = text
+            widget.update(Content(text))
+
+    def _show_tiles(self, view: BoardState) -> None:
+        tiles = list(view.tiles) + [view.total]
+        names = [t.queue for t in view.tiles] + ["\x00total"]
+        if names != self._tile_names:
+            grid = self.query_one("#tiles", ItemGrid)
+            grid.remove_children()
+            self._tiles = {}
+            for name, tile in zip(names, tiles):
+                widget = QueueTileView(tile.queue, total=tile.is_total)
+                widget.set_card(self.cards)
+                self._tiles[name] = widget
+            grid.mount_all(self._tiles.values())
+            self._tile_names = names
+        for name, tile in zip(names, tiles):
+            if tile.is_total and view.filter:
+                tile = replace(tile, queue="Selected")
+            self._tiles[name].show(tile)
+
+    def _show_wall(self, view: BoardState) -> None:
+        tiles = list(view.tiles) + [view.total]
+        names = [t.queue for t in view.tiles] + ["\x00total"]
+        if names != self._wall_names:
+            grid = self.query_one("#wall", ItemGrid)
+            grid.remove_children()
+            self._wall_tiles = {name: WallTileView(tile.queue, total=tile.is_total) for name, tile in zip(names, tiles)}
+            grid.mount_all(self._wall_tiles.values())
+            self._wall_names = names
+        for name, tile in zip(names, tiles):
+            self._wall_tiles[name].show(tile)
+
+    def _show_alerts(self, view: BoardState) -> None:
+        alerts = view.alerts
+        widget = self.query_one("#alerts", Static)
+        set_level_class(widget, "ok" if not alerts else "alert")
+        if not alerts:
+            content = Content.styled("No alerts", OK_TEXT)
+        else:
+            limit = len(alerts) if self.cards else COMPACT_ALERT_LINES
+            shown = alerts if len(alerts) <= limit else alerts[: limit - 1]
+            lines = []
+            for alert in shown:
+                since = "?" if alert.began is None else format_clock(alert.began, view.settings, seconds=False)
+                since = f"<={since}" if alert.began_before else f"  {since}"
+                style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
+                lines.append(Content.assemble((f" {since} ", style), " ", printable(alert.text)))
+            if len(shown) < len(alerts):
+                lines.append(Content.styled(f"  +{len(alerts) - len(shown)} more alerts (wider window or / to filter)",
+                                            "$text-muted"))
+            content = Content("\n").join(lines)
+        key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
+        if getattr(widget, "_shown", None) != key:
+            widget._shown = key
+            widget.update(content)
+
+    def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
+        sl_bars = self.query_one("#trend-sl", IntervalBars)
+        offered_bars = self.query_one("#trend-offered", IntervalBars)
+        if trend is None:
+            sl_bars.set([], value="", caption="")
+            offered_bars.set([], value="", caption="")
+            return
+        settings = view.settings
+        # From the first interval with calls: the night before the floor opened is empty.
+        first = next((i for i, n in enumerate(trend.offered) if n), len(trend.offered) - 1)
+        minutes = settings.board.trend_interval_minutes
+        since = format_clock(trend.starts[first], settings, seconds=False) if trend.starts else ""
+        last_sl = next((v for v in reversed(trend.service_level[first:]) if v is not None), None)
+        sl_bars.label = f"SL per {minutes} min"
+        sl_bars.set(
+            trend.service_level[first:],
+            levels=trend.levels[first:],
+            scale=100.0,
+            value=format_pct(last_sl),
+            caption=f"from {since}",
+        )
+        offered = trend.offered[first:]
+        offered_bars.label = f"Offered per {minutes} min"
+        offered_bars.set(
+            offered,
+            value=str(offered[-1] if offered else 0),
+            caption=f"peak {max(offered, default=0)}",
+        )
+
+    def _show_agents(self, view: BoardState, sort_mode: str) -> None:
+        table = self.query_one(AgentTable)
+        rows = sort_agents(view.agents, sort_mode)
+        table.sync(rows)
+        counts: dict[str, int] = {}
+        for row in view.agents:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        parts = []
+        for state, word in (("on_call", "on call"), ("available", "free"), ("paused", "paused"), ("wrap_up", "wrap-up")):
+            if counts.get(state):
+                parts.append(f"{counts[state]} {word}")
+        title = f"Agents {len(view.agents)}: " + (", ".join(parts) or "none logged in")
+        self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
+

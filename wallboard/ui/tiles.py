@@ -1,0 +1,129 @@
+"""Queue tiles: a row or a card of figures per queue, and the big-digit wall tile.
+
+Their layout lives in board.tcss (a compact row under a header line on small terminals,
+a bordered card on large ones); these classes only put figures in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Digits, Label
+
+from wallboard.board import QueueTile, format_duration, format_pct, format_rate, printable
+from wallboard.ui.widgets import Metric, set_level_class
+
+
+def _count(value: int) -> str:
+    return str(value)
+
+
+# key, card label, header label (compact rows), value, level key
+TILE_FIGURES: tuple[tuple[str, str, str, Callable[[QueueTile], str], str | None], ...] = (
+    ("waiting", "Waiting", "Wait", lambda t: _count(t.waiting), "waiting"),
+    ("longest", "Longest", "Longest", lambda t: format_duration(t.longest_wait), "longest_wait"),
+    ("sl", "SL today", "SL", lambda t: format_pct(t.service_level_pct), "service_level"),
+    ("answered", "Answered", "Ans", lambda t: _count(t.answered), None),
+    ("abandoned", "Abandoned", "Abn", lambda t: _count(t.abandoned), None),
+    ("abandon-rate", "Abandon %", "Abn%", lambda t: format_rate(t.abandon_rate_pct), "abandon_rate"),
+    ("asa", "ASA", "ASA", lambda t: format_duration(t.asa_seconds), "asa"),
+    ("aht", "AHT", "AHT", lambda t: format_duration(t.aht_seconds), "aht"),
+    ("available", "Available", "Free", lambda t: _count(t.agents_available), "available"),
+    ("on-call", "On call", "Call", lambda t: _count(t.agents_on_call), None),
+    ("paused", "Paused", "Paus", lambda t: _count(t.agents_paused), None),
+    ("wrap-up", "Wrap-up", "Wrap", lambda t: _count(t.agents_wrap_up), None),
+)
+
+
+class QueueTileView(Widget):
+    """One queue's figures. `header=True`: the column labels of the compact rows."""
+
+    def __init__(self, queue: str, *, total: bool = False, header: bool = False) -> None:
+        classes = "tile" + (" -total" if total else "") + (" -header" if header else "")
+        super().__init__(classes=classes)
+        self.queue = queue
+        self.header = header
+        name = "Queue" if header else printable(queue)
+        # Border titles are markup unless given as Content: the name is drawn literally.
+        self.border_title = Content(name)
+        self._name = Label(Text(name, no_wrap=True, overflow="ellipsis"), classes="tile-name", markup=False)
+        self._metrics = {
+            key: Metric(label, value=short if header else "", show_label=False, classes=f"m-{key}")
+            for key, label, short, _, _ in TILE_FIGURES
+        }
+
+    def compose(self) -> ComposeResult:
+        yield self._name
+        yield from self._metrics.values()
+
+    def set_card(self, card: bool) -> None:
+        """Cards label each figure; compact rows rely on the header line."""
+        if self.header:
+            return
+        for metric in self._metrics.values():
+            if metric.show_label != card:
+                metric.show_label = card
+                metric.refresh()
+
+    def show(self, tile: QueueTile) -> None:
+        if tile.queue != self.queue:  # the total is renamed while a filter is on
+            self.queue = tile.queue
+            self.border_title = Content(printable(tile.queue))
+            self._name.update(Text(printable(tile.queue), no_wrap=True, overflow="ellipsis"))
+        set_level_class(self, tile.level)
+        for key, _, _, value, level_key in TILE_FIGURES:
+            self._metrics[key].set(value(tile), tile.levels[level_key] if level_key else "none")
+
+    def metric(self, key: str) -> Metric:
+        return self._metrics[key]
+
+
+class WallFigure(Horizontal):
+    """A small label beside a big number."""
+
+    def __init__(self, label: str, key: str) -> None:
+        super().__init__(classes=f"wall-figure w-{key}")
+        self._label = Label(label, classes="wall-label", markup=False)
+        self.digits = Digits("-", classes="wall-digits")
+        self.level = "none"
+
+    def compose(self) -> ComposeResult:
+        yield self._label
+        yield self.digits
+
+    def set(self, value: str, level: str) -> None:
+        if value != self.digits.value:
+            self.digits.update(value)
+        if level != self.level:
+            self.level = level
+            set_level_class(self.digits, level)
+
+
+class WallTileView(Widget):
+    """A queue for the wall: calls waiting, longest wait and service level in big digits."""
+
+    def __init__(self, queue: str, *, total: bool = False) -> None:
+        super().__init__(classes="wall-tile" + (" -total" if total else ""))
+        self.queue = queue
+        self.border_title = Content(printable(queue))
+        self.figures = {
+            "waiting": WallFigure("WAITING", "waiting"),
+            "longest_wait": WallFigure("LONGEST", "longest"),
+            "service_level": WallFigure("SL %", "sl"),
+        }
+
+    def compose(self) -> ComposeResult:
+        yield from self.figures.values()
+
+    def show(self, tile: QueueTile) -> None:
+        set_level_class(self, tile.level)
+        self.figures["waiting"].set(str(tile.waiting), tile.levels["waiting"])
+        longest = format_duration(tile.longest_wait) if tile.longest_wait is not None else "0:00"
+        self.figures["longest_wait"].set(longest, tile.levels["longest_wait"])
+        sl = "-" if tile.service_level_pct is None else f"{tile.service_level_pct:.0f}"
+        self.figures["service_level"].set(sl, tile.levels["service_level"])

@@ -1,0 +1,227 @@
+"""Small reusable widgets of the wallboard: a labelled figure and interval bars.
+
+Their look travels with them (DEFAULT_CSS); the screens' layout lives in .tcss files.
+Level colours (fixed, not the theme's: see colours.py): ok in green, warn as black on
+amber, alert as bold white on red. Blocks of background stay readable with 16 colours (PuTTY's "xterm"),
+256 colours and truecolor alike, and do not depend on the colour alone: they are shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+LEVEL_CLASSES = ("-none", "-ok", "-warn", "-alert")
+
+
+def set_level_class(widget: Widget, level: str) -> None:
+    """Give `widget` exactly one of the -none/-ok/-warn/-alert classes."""
+    wanted = f"-{level}"
+    if not widget.has_class(wanted):
+        widget.remove_class(*LEVEL_CLASSES)
+        widget.add_class(wanted)
+
+
+class Metric(Widget):
+    """One figure on one line: a muted label on the left, the value on the right.
+
+    The value carries a level (none, ok, warn, alert) that colours it. With
+    `show_label` off (a compact row under a header line) only the value is drawn.
+    Text is always drawn literally (no markup).
+    """
+
+    DEFAULT_CSS = """
+    Metric {
+        height: 1;
+        width: 1fr;
+    }
+    Metric > .metric--label {
+        color: $text-muted;
+    }
+    Metric > .metric--none {
+    }
+    Metric > .metric--ok {
+        color: #2da44e;
+    }
+    Metric > .metric--warn {
+        background: #ffb000;
+        color: black;
+    }
+    Metric > .metric--alert {
+        background: #d32f2f;
+        color: white;
+        text-style: bold;
+    }
+    """
+
+    COMPONENT_CLASSES = {"metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert"}
+
+    def __init__(self, label: str, *, value: str = "", show_label: bool = True, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.label = label
+        self.value = value
+        self.level = "none"
+        self.show_label = show_label
+
+    def set(self, value: str, level: str = "none") -> None:
+        """Change the figure; repaints only when something changed."""
+        if value == self.value and level == self.level:
+            return
+        self.value = value
+        self.level = level
+        set_level_class(self, level)
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width
+        # A space each side: the block of colour of an amber or red value (visible
+        # without colour too), and the same right edge for every value in a column.
+        value = f" {self.value} "
+        value_style = self.get_component_rich_style(f"metric--{self.level}")
+        label = self.label if self.show_label else ""
+        room = width - cell_len(value)
+        if label and room < cell_len(label) + 1:
+            label = label[: max(0, room - 1)]
+        pad = max(0, room - cell_len(label))
+        return Text.assemble(
+            (label, self.get_component_rich_style("metric--label")), " " * pad, (value, value_style), end="",
+            no_wrap=True, overflow="crop",
+        )
+
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+class IntervalBars(Widget):
+    """A labelled row of vertical bars, one per interval, on a fixed scale.
+
+    Unlike a sparkline it keeps a fixed scale (0-100 for a percentage), so a good day
+    does not look like a crisis. Each bar has a level colour; intervals with nothing to
+    show are a muted dot. The most recent intervals are kept when there are more than
+    the width allows.
+    """
+
+    DEFAULT_CSS = """
+    IntervalBars {
+        height: 1;
+        width: 1fr;
+    }
+    IntervalBars > .interval-bars--label {
+        color: $text-muted;
+    }
+    IntervalBars > .interval-bars--value {
+        text-style: bold;
+    }
+    IntervalBars > .interval-bars--none {
+        color: $text-muted;
+    }
+    IntervalBars > .interval-bars--plain {
+        color: $text-primary;
+    }
+    IntervalBars > .interval-bars--ok {
+        color: #2da44e;
+    }
+    IntervalBars > .interval-bars--warn {
+        color: #ffb000;
+    }
+    IntervalBars > .interval-bars--alert {
+        color: #ff5f5f;
+    }
+    IntervalBars:light > .interval-bars--warn {
+        color: #9a6700;
+    }
+    IntervalBars:light > .interval-bars--alert {
+        color: #c62828;
+    }
+    """
+
+    COMPONENT_CLASSES = {
+        "interval-bars--label",
+        "interval-bars--value",
+        "interval-bars--none",
+        "interval-bars--plain",
+        "interval-bars--ok",
+        "interval-bars--warn",
+        "interval-bars--alert",
+    }
+
+    LABEL_WIDTH = 16
+
+    def __init__(self, label: str, *, short_label: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.label = label
+        self.short_label = short_label or label
+        self.caption = ""
+        self.value = ""
+        self.values: tuple[float | None, ...] = ()
+        self.levels: tuple[str, ...] = ()
+        self.scale: float = 1.0
+
+    def set(self, values: Sequence[float | None], *, levels: Sequence[str] | None = None, scale: float | None = None,
+            value: str = "", caption: str = "") -> None:
+        values = tuple(values)
+        levels = tuple(levels) if levels is not None else tuple("plain" for _ in values)
+        scale = scale if scale is not None else max([v for v in values if v is not None] + [1.0])
+        if (values, levels, scale, value, caption) == (self.values, self.levels, self.scale, self.value, self.caption):
+            return
+        self.values, self.levels, self.scale, self.value, self.caption = values, levels, scale, value, caption
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.size
+        label_width = min(self.LABEL_WIDTH if height == 1 else self.LABEL_WIDTH + 4, max(0, width - 4))
+        room = max(0, width - label_width)
+        values = self.values[-room:] if room else ()
+        levels = self.levels[-room:] if room else ()
+        # Wider bars (with a gap) when there is room: a short day fills the space too.
+        bar_width = min(3, max(1, room // len(values))) if values else 1
+        label_style = self.get_component_rich_style("interval-bars--label")
+        value_style = self.get_component_rich_style("interval-bars--value")
+        styles = {name: self.get_component_rich_style(f"interval-bars--{name}") for name in
+                  ("none", "plain", "ok", "warn", "alert")}
+        eighths = [self._eighths(v, height) for v in values]
+        # The left column: label on top, value at the bottom (together on one line when
+        # there is only one), caption between them.
+        if height == 1:
+            left_lines = [[(self.short_label, label_style), (" ", Style()), (self.value, value_style)]]
+        else:
+            left_lines = [[(self.label, label_style)]]
+            if height >= 3 and self.caption:
+                left_lines.append([(self.caption, label_style)])
+            while len(left_lines) < height - 1:
+                left_lines.append([])
+            left_lines.append([(self.value, value_style)])
+        text = Text(end="", no_wrap=True, overflow="crop")
+        for row in range(height):
+            line = Text(end="", no_wrap=True, overflow="crop")
+            for part, style in left_lines[row]:
+                line.append(part, style)
+            line.truncate(label_width, overflow="crop")
+            line.pad_right(label_width - line.cell_len)
+            text.append_text(line)
+            level_from_bottom = height - 1 - row
+            gap = " " if bar_width > 1 else ""
+            fill = max(1, bar_width - len(gap))
+            for total, value, level in zip(eighths, values, levels):
+                if value is None:
+                    text.append(("·" if level_from_bottom == 0 else " ") * fill + gap, styles["none"])
+                    continue
+                cell = max(0, min(8, total - 8 * level_from_bottom))
+                text.append(BARS[cell] * fill, styles.get(level, styles["plain"]))
+                text.append(gap)
+            if row < height - 1:
+                text.append("\n")
+        return text
+
+    def _eighths(self, value: float | None, height: int) -> int:
+        if value is None or self.scale <= 0:
+            return 0
+        share = max(0.0, min(1.0, value / self.scale))
+        total = round(share * 8 * height)
+        return max(total, 1)  # a bar of zero still shows: the interval had calls
