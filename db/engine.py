@@ -84,13 +84,19 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def upsert(connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...]) -> None:
-    """Insert rows, updating those whose `key` columns already exist (SQLite and PostgreSQL)."""
+def upsert(connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...], only_new: bool = False) -> None:
+    """Insert rows, updating those whose `key` columns already exist (SQLite and PostgreSQL).
+
+    `only_new`: leave existing rows as they are (INSERT ... ON CONFLICT DO NOTHING).
+    """
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table)
+    if only_new:
+        connection.execute(statement.on_conflict_do_nothing(index_elements=list(key)), rows)
+        return
     updates = {name: statement.excluded[name] for name in rows[0] if name not in key}
     connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), rows)
 

@@ -147,3 +147,4 @@ class Feed(SQLModel, table=True):
 # the same metadata, so Alembic and every importer of db.models see the whole schema.
 from db import complaints  # noqa: E402,F401
 from db import ssh_sessions  # noqa: E402,F401
+from db import reminders  # noqa: E402,F401

@@ -523,3 +523,36 @@ def user_remove_key(ctx, name, fingerprint, as_json) -> None:
         _echo_json(users.get_user(_engine(ctx), name).as_dict())
     else:
         click.echo(f"{name}: removed key {fingerprint}")
+
+
+# -- notifications -------------------------------------------------------------------------
+
+
+@click.command("notifications")
+@click.option("--as", "actor", required=True, metavar="USER", help="Whose notifications.")
+@click.option("--unread", is_flag=True, help="Only those not read yet.")
+@click.option("--mark-read", is_flag=True, help="Mark the listed notifications read.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@json_option
+@click.pass_context
+def notifications(ctx, actor, unread, mark_read, limit, as_json) -> None:
+    """Reminders, escalations and hand-overs for a user, newest first."""
+    from tickets import reminders
+
+    engine = _engine(ctx)
+    try:
+        found = reminders.notifications_for(engine, actor, unread_only=unread, limit=limit)
+        if mark_read and found:
+            reminders.mark_read(engine, actor, [n.id for n in found], time.time())
+    except TicketError as exc:
+        raise CliFailure(str(exc)) from None
+    tz = _settings(ctx).site.tz
+    if as_json:
+        _echo_json([n.as_dict(tz) for n in found])
+        return
+    if not found:
+        click.echo("no notifications", err=True)
+    for n in found:
+        row = n.as_dict(tz)
+        flag = " " if n.read else "*"
+        click.echo(f"{flag} {row['created_at']}  {n.kind:<18} {n.complaint_ref or '-':<9} {n.text}")

@@ -35,7 +35,7 @@ from db.complaints import (
     search_condition,
 )
 from db.engine import read_session, write_session
-from tickets import lifecycle, permissions
+from tickets import lifecycle, permissions, reminders
 from tickets.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from tickets.lifecycle import OPEN, PAUSED, Status
 from tickets.sla import BusinessCalendar
@@ -331,6 +331,7 @@ class ComplaintService:
                 self._refresh_due(c)
                 session.flush()
                 self._reindex(session, c)
+                reminders.arm(session, c, self.settings, self.calendar, now)
                 return self._info(session, c, full=True)
         except StaleDataError:
             with read_session(self.engine) as session:
@@ -406,6 +407,7 @@ class ComplaintService:
             audit("create", "owner", None, owner_user.name if owner_user else None)
             session.flush()
             self._reindex(session, c)
+            reminders.arm(session, c, self.settings, self.calendar, now)
             return self._info(session, c, full=True)
 
     @staticmethod
@@ -518,6 +520,9 @@ class ComplaintService:
                 raise InvalidInput(f"{to} already owns {ref_of(c.id)}")
             audit("assign", "owner", self._name(session, c.owner_id), target.name, note)
             c.owner_id = target.id
+            if target.id != user.id:
+                reminders.notify(session, self.settings, [target.id], reminders.ASSIGNED, c.id,
+                                 f"{ref_of(c.id)} assigned to you by {user.name}: {note}", audit.now)
 
         return self._mutate(ref, actor, "assign", expect_version, change)
 
@@ -650,6 +655,16 @@ class ComplaintService:
 
         return self._mutate(ref, actor, "escalate", expect_version, change)
 
+    def escalate_in(self, session: Session, c: Complaint, level: int, note: str, now: float) -> None:
+        """The system raises the escalation level inside the caller's transaction (the
+        reminder sweep), with its audit row; never lowers it."""
+        if level <= c.escalation_level:
+            return
+        _Audit(session, c, None, now)("escalate", "escalation_level", c.escalation_level, level, note)
+        c.escalation_level = level
+        c.updated_at, c.updated_by_id = now, None
+        self._refresh_due(c)
+
     def close_stale_resolved(self, now: float | None = None, *, batch: int = 500) -> list[str]:
         """Close the complaints resolved more than `auto_close_days` ago that the customer never
         answered (confirmed: no). Called by the scheduler; returns their references."""
@@ -673,6 +688,7 @@ class ComplaintService:
                     c.customer_confirmed, c.closed_at = False, now
                     c.updated_at, c.updated_by_id = now, None
                     self._refresh_due(c)
+                    reminders.arm(session, c, self.settings, self.calendar, now)
                     closed.append(ref_of(c.id))
             if len(stale) < batch:
                 return closed

@@ -351,12 +351,19 @@ def ui(ctx: click.Context, user: str | None) -> None:
 @cli.command("serve")
 @click.option("--ssh-port", type=click.IntRange(0, 65535), metavar="N", help="SSH port (config: ssh.port; 0: any free port).")
 @click.option("--no-ssh", is_flag=True, help="Without the SSH front door.")
+@click.option("--feed", "feed_kind", type=click.Choice(["none", "simulator", "queue-log", "ami"]),
+              help="Which feed to run (config: feed.kind).")
 @click.pass_context
-def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool) -> None:
-    """The configured feed and the SSH front door, headless, until Ctrl-C or SIGTERM."""
+def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str | None) -> None:
+    """The site server, headless: feed, reminders and the SSH front door, until Ctrl-C or SIGTERM.
+
+    A second server on the same database stands by and takes over within 15 s of the first stopping.
+    """
     from wallboard.runtime import run_serve
 
     settings = _settings(ctx)
+    if feed_kind is not None:
+        settings.feed.kind = feed_kind
     if ssh_port is not None:
         settings.ssh.port = ssh_port
     if no_ssh:
@@ -414,10 +421,12 @@ def ssh_host_key(ctx: click.Context) -> None:
     click.echo(f"{load_or_create_host_key(path).get_fingerprint()} {path}")
 
 # The complaint tracker's command groups (tickets/cli.py).
+from tickets.cli import notifications as _notifications_command  # noqa: E402
 from tickets.cli import ticket as _ticket_group, user as _user_group  # noqa: E402
 
 cli.add_command(_ticket_group)
 cli.add_command(_user_group)
+cli.add_command(_notifications_command)
 
 
 def main() -> None:

@@ -260,6 +260,27 @@ class ComplaintSettings(_Section):
     sla: SlaSettings = SlaSettings()
 
 
+class ReminderSettings(_Section):
+    """[reminders]: when reminders fire and where else they go."""
+
+    lead_minutes: float = Field(15, ge=0)
+    overdue_grace_minutes: float = Field(30, ge=0)
+    sla_risk_pct: float = Field(75, gt=0, lt=100)
+    command: str = ""
+    webhook_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    mail_from: str = ""
+    mail_to: list[str] = []
+    max_attempts: int = Field(5, ge=1)
+    retry_seconds: float = Field(30, gt=0)
+
+    def hooks(self) -> list[str]:
+        """The outbound hooks that are configured."""
+        configured = {"command": self.command, "webhook": self.webhook_url, "email": self.smtp_host and self.mail_to}
+        return [name for name, value in configured.items() if value]
+
+
 class SshSettings(_Section):
     """[ssh]: the SSH front door of `wallboard serve`."""
 
@@ -286,6 +307,7 @@ class Settings(_Section):
     thresholds: ThresholdSettings = ThresholdSettings()
     business_hours: BusinessHoursSettings = BusinessHoursSettings()
     complaints: ComplaintSettings = ComplaintSettings()
+    reminders: ReminderSettings = ReminderSettings()
     ssh: SshSettings = SshSettings()
 
     # Where these settings were read from (None: built-in defaults).

@@ -109,6 +109,11 @@ class FeedRunner:
                 log.info("following %s", self.settings.feed.queue_log)
                 summary = QueueLogIngest(self.engine, self.settings, self.settings.feed.queue_log).follow(self.stop_event)
                 log.info("queue_log feed stopped: %s", summary.line())
+            elif self.kind == "ami":
+                from wallboard.live import AmiFeed
+
+                log.info("AMI feed to %s:%s", self.settings.feed.ami_host, self.settings.feed.ami_port)
+                AmiFeed(self.engine, self.settings).run(self.stop_event)
         except Exception as exc:  # noqa: BLE001 - a dead feed shows on the board, details in the log
             log.exception("the %s feed failed", self.kind)
             self.problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -136,6 +141,87 @@ class FeedRunner:
                 log.warning("feed thread still busy after %.0f s; leaving it to exit with the process", timeout)
 
 
+# -- the active server's duties ------------------------------------------------------
+
+LEASE_SECONDS = 10.0  # a standby takes over this long after the active server stops renewing
+RENEW_SECONDS = 2.0
+
+
+class ActiveDuties:
+    """The feed and the reminder scheduler, run only while this process holds the site lease.
+
+    Several processes may be started on one database (a hot standby, or the all-in-one
+    beside a `wallboard serve`): exactly one runs the duties; the others take over when its
+    lease runs out.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        from wallboard.lease import Lease, holder_name
+
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.holder = holder_name()
+        self.lease = Lease(engine, self.holder, ttl=LEASE_SECONDS)
+        self.feed: FeedRunner | None = None
+        self.scheduler = None
+        self.problem: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.feed is not None
+
+    def tick(self) -> None:
+        """Take or renew the lease; start the duties when it is won, stop them when it is lost."""
+        try:
+            held = self.lease.acquire_or_renew(self.clock())
+        except Exception:  # noqa: BLE001 - the database is unreachable: keep trying, and stand down
+            log.exception("cannot renew the server lease")
+            held = False
+        if held and not self.active:
+            log.info("%s is the active server: starting the %s feed and the reminder scheduler",
+                     self.holder, self.settings.feed.kind)
+            from wallboard.scheduler import ReminderScheduler
+
+            self.feed = FeedRunner(self.engine, self.settings, clock=self.clock)
+            self.feed.start()
+            self.scheduler = ReminderScheduler(self.engine, self.settings, server=self.holder)
+            self.scheduler.start()
+        elif not held and self.active:
+            current = self.lease.current()
+            log.warning("lost the server lease to %s: standing by", current[0] if current else "nobody")
+            self._stop_duties()
+
+    def _stop_duties(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until `stop` (for a thread beside the TUI)."""
+        while True:
+            self.tick()
+            if stop.wait(RENEW_SECONDS):
+                break
+        self.stop()
+
+    def stop(self) -> None:
+        was_active = self.active
+        self._stop_duties()
+        if was_active:
+            try:
+                self.lease.release()
+            except Exception:  # noqa: BLE001 - it runs out by itself
+                log.exception("could not release the server lease")
+
+    def feed_status(self) -> tuple[str, str | None]:
+        """For the board's header: the feed as this process runs it ("none" on a standby)."""
+        return self.feed.status() if self.feed is not None else ("none", None)
+
+
 # -- the three processes -----------------------------------------------------------
 
 
@@ -144,13 +230,17 @@ def run_all_in_one(settings: Settings) -> None:
     path = setup_logging()
     engine = _open(settings, migrate=True)
     log.info("all-in-one on %s, feed %s, log %s", engine.url.render_as_string(hide_password=True), settings.feed.kind, path)
-    feed = FeedRunner(engine, settings)
-    feed.check()
-    feed.start()
+    FeedRunner(engine, settings).check()
+    duties = ActiveDuties(engine, settings)
+    stop = threading.Event()
+    duties.tick()  # the first lease attempt before the board opens: a live floor at once
+    keeper = threading.Thread(target=duties.run, args=(stop,), name="duties", daemon=True)
+    keeper.start()
     try:
-        _run_app(engine, settings, feed_status=feed.status if settings.feed.kind != "none" else None)
+        _run_app(engine, settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None)
     finally:
-        feed.stop()
+        stop.set()
+        keeper.join(FEED_STOP_SECONDS * 2)
         engine.dispose()
 
 
@@ -197,11 +287,12 @@ def _run_app(engine: Engine, settings: Settings, *, feed_status) -> None:
 
 
 def run_serve(settings: Settings) -> None:
-    """`wallboard serve`: the feed, headless, until SIGINT or SIGTERM."""
+    """`wallboard serve`: feed, reminder scheduler and SSH front door, headless, until SIGINT
+    or SIGTERM. With another server already active on the database, this one stands by and
+    takes over the feed and the scheduler when that one's lease runs out."""
     path = setup_logging()
     engine = _open(settings, migrate=True)
-    feed = FeedRunner(engine, settings)
-    feed.check()
+    FeedRunner(engine, settings).check()
     stop = threading.Event()
 
     def handler(signum, _frame):
@@ -211,10 +302,8 @@ def run_serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     where = engine.url.render_as_string(hide_password=True)
-    if settings.feed.kind == "none":
-        click.echo(f"serving {where}: no feed configured ([feed] kind = \"none\"); Ctrl-C stops. Log: {path}", err=True)
-    else:
-        click.echo(f"serving {where}: {settings.feed.kind} feed; Ctrl-C stops. Log: {path}", err=True)
+    feed = "no feed ([feed] kind = \"none\")" if settings.feed.kind == "none" else f"{settings.feed.kind} feed"
+    click.echo(f"serving {where}: {feed}, reminders; Ctrl-C stops. Log: {path}", err=True)
     log.info("serve on %s, feed %s", where, settings.feed.kind)
     ssh = None
     if settings.ssh.enabled:
@@ -222,16 +311,27 @@ def run_serve(settings: Settings) -> None:
 
         ssh = start_ssh(engine, settings)
         click.echo(describe(ssh), err=True)
-    feed.start()
+    duties = ActiveDuties(engine, settings)
+    announced = None
     try:
-        while not stop.wait(1.0):
-            if feed.thread is not None and not feed.thread.is_alive():
-                raise click.ClickException(f"the {feed.kind} feed stopped: {feed.problem or 'unknown reason'} (log: {path})")
+        while True:
+            duties.tick()
+            if duties.active != announced:
+                announced = duties.active
+                click.echo("active: running the feed and the reminders" if announced
+                           else "standing by: another server is active on this database", err=True)
+            running = duties.feed
+            if running is not None and running.thread is not None and not running.thread.is_alive():
+                raise click.ClickException(
+                    f"the {running.kind} feed stopped: {running.problem or 'unknown reason'} (log: {path})"
+                )
             if ssh is not None and not ssh.alive():
                 raise click.ClickException(f"the SSH front door stopped (log: {path})")
+            if stop.wait(RENEW_SECONDS):
+                break
     finally:
         if ssh is not None:
             ssh.stop()
-        feed.stop()
+        duties.stop()
         engine.dispose()
     click.echo("stopped", err=True)

@@ -1,0 +1,109 @@
+"""`wallboard serve` end to end: real processes, real SQLite file, real time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'site.db'}")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    servers = []
+
+    def cli(*args):
+        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def serve():
+        server = subprocess.Popen(
+            [sys.executable, "-m", "wallboard", "serve", "--no-ssh", "--feed", "none"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        servers.append(server)
+        return server
+
+    cli("user", "add", "ann", "--role", "agent")
+    yield cli, serve
+    for server in servers:
+        if server.poll() is None:
+            server.kill()
+        server.wait(10)
+
+
+def due_notifications(cli) -> list[dict]:
+    return [n for n in json.loads(cli("notifications", "--as", "ann", "--json")) if n["kind"] == "follow_up_due"]
+
+
+def wait_for(condition, timeout: float, step: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out")
+
+
+def stop(server) -> None:
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(20) == 0, server.stderr.read()
+
+
+def new_complaint(cli) -> str:
+    info = json.loads(cli("ticket", "new", "--as", "ann", "--customer", "Mrs Jones", "--contact", "555",
+                          "--subject", "Refund", "--description", "late", "--severity", "low", "--json"))
+    return info["ref"]
+
+
+def test_a_follow_up_due_in_3_s_fires_once_also_across_a_restart(site):
+    cli, serve = site
+    server = serve()
+    ref = new_complaint(cli)
+    promised = time.time() + 3
+    cli("ticket", "follow-up", ref, "--due", "+3s", "--note", "call back", "--as", "ann")
+    (note,) = wait_for(lambda: due_notifications(cli), timeout=20)
+    assert note["complaint_ref"] == ref
+    assert time.time() - promised < 4  # fired within seconds of its time (plus the CLI's own start)
+    stop(server)
+    server = serve()
+    time.sleep(4)  # a restarted server sweeps at once: nothing may fire again
+    assert len(due_notifications(cli)) == 1
+    stop(server)
+
+
+def test_a_reminder_due_while_the_server_was_down_fires_when_it_starts(site):
+    cli, serve = site
+    ref = new_complaint(cli)
+    cli("ticket", "follow-up", ref, "--due", "+1s", "--note", "call back", "--as", "ann")
+    time.sleep(2)
+    assert due_notifications(cli) == []
+    server = serve()
+    assert len(wait_for(lambda: due_notifications(cli), timeout=20)) == 1
+    stop(server)
+
+
+def test_a_standby_takes_over_within_15_s(site):
+    cli, serve = site
+    first = serve()
+    wait_for(lambda: "active" in first.stderr.readline(), timeout=20, step=0)
+    second = serve()
+    wait_for(lambda: "standing by" in second.stderr.readline(), timeout=20, step=0)
+    os.kill(first.pid, signal.SIGKILL)
+    died = time.monotonic()
+    wait_for(lambda: "active" in second.stderr.readline(), timeout=20, step=0)
+    assert time.monotonic() - died <= 15
+    # The new active server runs the reminders.
+    ref = new_complaint(cli)
+    cli("ticket", "follow-up", ref, "--due", "+1s", "--note", "call back", "--as", "ann")
+    assert len(wait_for(lambda: due_notifications(cli), timeout=20)) == 1
+    stop(second)

@@ -1,0 +1,73 @@
+"""The active server's APScheduler: reminder sweeps, hook deliveries, auto-close.
+
+APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
+(DESIGN.md: a shared job store fires twice, missed date jobs are dropped). The reminders
+themselves are rows, so nothing is lost while no scheduler runs: the first sweep after a
+start fires whatever came due meanwhile. Between the 1 s sweeps, a one-off job wakes the
+sweep at the next due time so a reminder fires close to its second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from tickets.hooks import HookSender
+from tickets.reminders import Sweeper, next_fire_at
+from tickets.service import ComplaintService
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 1.0
+HOOK_SECONDS = 5.0
+AUTO_CLOSE_SECONDS = 3600.0
+
+
+class ReminderScheduler:
+    def __init__(self, engine: Engine, settings, *, server: str, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.complaints = ComplaintService(engine, settings, clock=clock)
+        self.sweeper = Sweeper(engine, settings, server=server, escalate=self.complaints.escalate_in)
+        self.hooks = HookSender(engine, settings, clock=clock)
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+
+    def start(self) -> None:
+        add = self.scheduler.add_job
+        # misfire_grace_time=None: a run that is late (a busy machine) still runs.
+        common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        add(self.sweep, "interval", seconds=SWEEP_SECONDS, id="reminder-sweep", **common)
+        add(self.hooks.deliver_due, "interval", seconds=HOOK_SECONDS, id="hook-deliveries", **common)
+        add(self.complaints.close_stale_resolved, "interval", seconds=AUTO_CLOSE_SECONDS, id="auto-close",
+            next_run_time=datetime.now(timezone.utc), **common)
+        self.scheduler.start()
+        log.info("reminder scheduler started")
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+            log.info("reminder scheduler stopped")
+
+    def sweep(self) -> int:
+        """Fire what is due, then set a wake-up for the next due time before the next sweep."""
+        try:
+            fired = self.sweeper.sweep(self.clock())
+        except Exception:  # noqa: BLE001 - a failed sweep is retried by the next one
+            log.exception("reminder sweep failed")
+            return 0
+        if fired:
+            log.info("fired %d reminders", fired)
+        upcoming = next_fire_at(self.engine)
+        now = self.clock()
+        if upcoming is not None and now < upcoming < now + SWEEP_SECONDS:
+            self.scheduler.add_job(
+                self.sweep, "date", run_date=datetime.fromtimestamp(upcoming, timezone.utc), id="reminder-wake",
+                replace_existing=True, misfire_grace_time=None,
+            )
+        return fired
