@@ -238,4 +238,8 @@ POSTGRESQL_UP = [
     """ALTER TABLE complaint_search ADD COLUMN document_tsv tsvector
         GENERATED ALWAYS AS (to_tsvector('simple', document)) STORED""",
     """CREATE INDEX ix_complaint_search_document_tsv ON complaint_search USING gin (document_tsv)""",
+    # The planner picks between that backward walk and the GIN index by the word's estimated
+    # frequency; with the default statistics it overestimates uncommon words 10x and walks
+    # 170k rows for 50 (measured at 1M complaints: search p95 124 ms; with 1000: 14 ms).
+    """ALTER TABLE complaint_search ALTER COLUMN document_tsv SET STATISTICS 1000""",
 ]
