@@ -41,8 +41,10 @@ def _open(ctx: click.Context, *, migrate: bool):
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.toml to use.")
+@click.option("--as", "user", metavar="USER",
+              help="All-in-one: the user at the keyboard, for complaints (default: your login name, if it is a user).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, user: str | None) -> None:
     """Call-centre wallboard and complaint tracker.
 
     With no command: the all-in-one wallboard (feed, scheduler and TUI on the embedded database).
@@ -54,7 +56,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     if ctx.invoked_subcommand is None:
         from wallboard.runtime import run_all_in_one
 
-        run_all_in_one(_settings(ctx))
+        run_all_in_one(_settings(ctx), user)
 
 
 # -- db ----------------------------------------------------------------------------
@@ -339,7 +341,8 @@ def _emit_rows(rows: list[dict], fmt: str) -> None:
 
 
 @cli.command("ui")
-@click.option("--as", "user", metavar="USER", help="The user looking (set by the SSH front door for each session).")
+@click.option("--as", "user", metavar="USER",
+              help="The user looking (set by the SSH front door for each session; default: your login name, if it is a user).")
 @click.pass_context
 def ui(ctx: click.Context, user: str | None) -> None:
     """The wallboard TUI only, on a database another process keeps live."""

@@ -258,6 +258,9 @@ class ComplaintSettings(_Section):
     # A resolved complaint the customer has not answered closes itself after these many days.
     auto_close_days: float = Field(7, gt=0)
     sla: SlaSettings = SlaSettings()
+    # User name -> the agent's name in the call data, where they differ ("new complaint"
+    # fills in that agent's current or last call).
+    agent_names: dict[str, str] = {}
 
 
 class ReminderSettings(_Section):

@@ -225,10 +225,16 @@ class ActiveDuties:
 # -- the three processes -----------------------------------------------------------
 
 
-def run_all_in_one(settings: Settings) -> None:
-    """`wallboard`: open (create, migrate) the database, start the feed, show the board."""
+def run_all_in_one(settings: Settings, user: str | None = None) -> None:
+    """`wallboard`: open (create, migrate) the database, start the feed, show the board.
+
+    user: who is at the keyboard (`--as`); by default the login name when it is a
+    registered user, else nobody (the board only: the complaint keys say how to choose).
+    """
     path = setup_logging()
     engine = _open(settings, migrate=True)
+    user = _default_user(engine, user)
+    board_settings = _as_user(engine, settings, user) if user is not None else settings
     log.info("all-in-one on %s, feed %s, log %s", engine.url.render_as_string(hide_password=True), settings.feed.kind, path)
     FeedRunner(engine, settings).check()
     duties = ActiveDuties(engine, settings)
@@ -237,7 +243,8 @@ def run_all_in_one(settings: Settings) -> None:
     keeper = threading.Thread(target=duties.run, args=(stop,), name="duties", daemon=True)
     keeper.start()
     try:
-        _run_app(engine, settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None)
+        _run_app(engine, board_settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None,
+                 user=user)
     finally:
         stop.set()
         keeper.join(FEED_STOP_SECONDS * 2)
@@ -247,17 +254,36 @@ def run_all_in_one(settings: Settings) -> None:
 def run_ui(settings: Settings, user: str | None = None) -> None:
     """`wallboard ui`: the board on a database another process keeps live.
 
-    user: who is looking (`--as`, set by the SSH front door); shown in the header.
+    user: who is looking (`--as`, set by the SSH front door; by default the login name
+    when it is a registered user); shown in the header, their complaints and inbox.
     """
     path = setup_logging()
     engine = _open(settings, migrate=False)
-    log.info("ui on %s as %s, log %s", engine.url.render_as_string(hide_password=True), user or "-", path)
     try:
+        user = _default_user(engine, user)
+        log.info("ui on %s as %s, log %s", engine.url.render_as_string(hide_password=True), user or "-", path)
         if user is not None:
             settings = _as_user(engine, settings, user)
-        _run_app(engine, settings, feed_status=None)
+        _run_app(engine, settings, feed_status=None, user=user)
     finally:
         engine.dispose()
+
+
+def _default_user(engine: Engine, name: str | None) -> str | None:
+    """`name` if given; else the login name when an active user has it; else None."""
+    if name is not None:
+        return name
+    import getpass
+
+    from tickets.errors import NotFound
+    from tickets.users import get_user
+
+    try:
+        login = getpass.getuser()
+        user = get_user(engine, login)
+    except (NotFound, KeyError, OSError):
+        return None
+    return user.name if user.active else None
 
 
 def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
@@ -275,12 +301,12 @@ def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
     return settings.model_copy(update={"site": site})
 
 
-def _run_app(engine: Engine, settings: Settings, *, feed_status) -> None:
+def _run_app(engine: Engine, settings: Settings, *, feed_status, user: str | None = None) -> None:
     if not sys.stdin.isatty() or not sys.__stderr__.isatty():
         raise click.ClickException("the wallboard needs a terminal (stdin and stderr must be a TTY)")
     from wallboard.ui import WallboardApp
 
-    app = WallboardApp(engine, settings, feed_status=feed_status, handle_signals=True)
+    app = WallboardApp(engine, settings, feed_status=feed_status, handle_signals=True, user=user)
     app.run()
     if app.return_code not in (None, 0):
         raise SystemExit(app.return_code)

@@ -21,6 +21,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tickets.ui import ComplaintDesk
 from wallboard.board import (
     ALERT,
     OK,
@@ -55,6 +56,8 @@ class WallboardApp(App[None]):
 
     clock: the wall clock (injectable: tests freeze it).
     feed_status: for the all-in-one process, how its own feed thread is doing.
+    user: who is looking (None: the board only); their complaints, inbox and role
+    come through `self.desk` (tickets/ui).
     """
 
     TITLE = "Wallboard"
@@ -62,6 +65,10 @@ class WallboardApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("slash", "filter", "Filter"),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("c", "complaints('complaints')", "Complaints"),
+        Binding("n", "complaints('new')", "New"),
+        Binding("i", "complaints('notifications')", "Inbox"),
+        Binding("o", "complaints('overview')", "Overview"),
         Binding("t", "cycle_theme", "Theme"),
         Binding("w", "toggle_wall", "Wall"),
         Binding("question_mark", "help", "Help"),
@@ -77,6 +84,8 @@ class WallboardApp(App[None]):
         feed_status: FeedStatus | None = None,
         handle_signals: bool = False,
         poll_seconds: float = 1.0,
+        user: str | None = None,
+        inbox_poll_seconds: float = 2.0,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -96,7 +105,10 @@ class WallboardApp(App[None]):
         self._alerts = AlertBook()
         self._reading = False
         self._trend_due = -math.inf
+        self._series_key: tuple | None = None
+        self._series = None
         self._board_screen = BoardScreen()
+        self.desk = ComplaintDesk(self, engine, settings, user, clock=clock, poll_seconds=inbox_poll_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -114,6 +126,7 @@ class WallboardApp(App[None]):
                 loop.add_signal_handler(signum, self.exit)
         self.set_interval(self.poll_seconds, self._tick)
         self._tick()
+        self.desk.start(self._board_screen)
 
     def _tick(self) -> None:
         if self._reading:
@@ -163,8 +176,13 @@ class WallboardApp(App[None]):
         self.view = stamped.filtered(self.filter_text)
         series = None
         if self.trend is not None:
-            queues = None if not self.filter_text else [t.queue for t in self.view.tiles]
-            series = self.trend.series(self.settings, queues)
+            queues = None if not self.filter_text else tuple(t.queue for t in self.view.tiles)
+            # The trend changes once a minute: its series are summed once per trend and filter.
+            key = (self.trend, queues)
+            if self._series_key is None or self._series_key[0] is not self.trend or self._series_key[1] != queues:
+                self._series = self.trend.series(self.settings, queues)
+                self._series_key = key
+            series = self._series
         self._board_screen.show(self.view, series, self.sort_mode, self.status(self.view))
 
     def redraw(self) -> None:
@@ -226,6 +244,14 @@ class WallboardApp(App[None]):
         self._board_screen.set_wall(self.wall)
         self.redraw()
 
+    def action_complaints(self, target: str) -> None:
+        self.desk.open(target)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "complaints":
+            return self.desk.may_open(str(parameters[0]))  # a display user has no complaint keys
+        return True
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings))
@@ -238,3 +264,4 @@ class WallboardApp(App[None]):
         yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
         yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)
+        yield from self.desk.system_commands()

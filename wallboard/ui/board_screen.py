@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +40,25 @@ from wallboard.ui.widgets import IntervalBars, set_level_class
 CARDS_MIN_WIDTH = 150
 CARDS_MIN_HEIGHT = 45
 COMPACT_ALERT_LINES = 3
+
+
+def _resizes(widget: Static, old: str | None, new: str) -> bool:
+    """Whether drawing `new` instead of `old` can change `widget`'s size.
+
+    A layout pass costs the whole screen (hundreds of widgets), so a ticking clock or a
+    wait that goes from 2:35 to 2:36 repaints its widget only. A widget whose size is
+    fixed never needs one; an auto-sized one only when a line's width or the number of
+    lines changes (wrapping depends on the widths).
+    """
+    if old is None:
+        return True
+    styles = widget.styles
+    if not (styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto):
+        return False
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    return len(old_lines) != len(new_lines) or any(
+        cell_len(a) != cell_len(b) for a, b in zip(old_lines, new_lines)
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,7 @@ class BoardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.watch(self.query_one("#tiles-scroll"), "scroll_y", self._tiles_scrolled, init=False)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._layout_for(self.app.size.width, self.app.size.height)
         self.query_one(AgentTable).focus()
@@ -116,6 +137,12 @@ class BoardScreen(Screen):
 
     def on_resize(self, event: Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
+        self._tiles_scrolled()
+
+    def _tiles_scrolled(self) -> None:
+        """Tiles may have come into view: draw the figures they held while out of sight."""
+        for tile in self._tiles.values():
+            tile.catch_up()
 
     def _layout_for(self, width: int, height: int) -> None:
         cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
@@ -215,9 +242,10 @@ class BoardScreen(Screen):
 
     @staticmethod
     def _set_static(widget: Static, text: str) -> None:
-        if getattr(widget, "_shown", None) != text:
+        old = getattr(widget, "_shown", None)
+        if old != text:
             widget._shown = text
-            widget.update(Content(text))
+            widget.update(Content(text), layout=_resizes(widget, old, text))
 
     def _show_tiles(self, view: BoardState) -> None:
         tiles = list(view.tiles) + [view.total]
@@ -232,10 +260,18 @@ class BoardScreen(Screen):
                 self._tiles[name] = widget
             grid.mount_all(self._tiles.values())
             self._tile_names = names
+        # Tiles scrolled out of sight keep their figures until they come into view
+        # (scrolling, a resize): see QueueTileView.hold.
+        viewport = self.query_one("#tiles-scroll").region
         for name, tile in zip(names, tiles):
             if tile.is_total and view.filter:
                 tile = replace(tile, queue="Selected")
-            self._tiles[name].show(tile)
+            widget = self._tiles[name]
+            region = widget.region
+            if region.area and viewport.area and not region.overlaps(viewport):
+                widget.hold(tile)
+            else:
+                widget.show(tile)
 
     def _show_wall(self, view: BoardState) -> None:
         tiles = list(view.tiles) + [view.total]
@@ -269,9 +305,11 @@ class BoardScreen(Screen):
                                             "$text-muted"))
             content = Content("\n").join(lines)
         key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
-        if getattr(widget, "_shown", None) != key:
+        old = getattr(widget, "_shown", None)
+        if old != key:
             widget._shown = key
-            widget.update(content)
+            widget.update(content, layout=_resizes(widget, getattr(widget, "_shown_text", None), content.plain))
+            widget._shown_text = content.plain
 
     def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
         sl_bars = self.query_one("#trend-sl", IntervalBars)

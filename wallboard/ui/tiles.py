@@ -56,6 +56,7 @@ class QueueTileView(Widget):
             key: Metric(label, value=short if header else "", show_label=False, classes=f"m-{key}")
             for key, label, short, _, _ in TILE_FIGURES
         }
+        self._held: QueueTile | None = None
 
     def compose(self) -> ComposeResult:
         yield self._name
@@ -70,7 +71,21 @@ class QueueTileView(Widget):
                 metric.show_label = card
                 metric.refresh()
 
+    def hold(self, tile: QueueTile) -> None:
+        """Keep `tile` for later: this tile is scrolled out of sight.
+
+        Repainting a widget that is out of sight makes Textual rebuild its map of every
+        widget on the screen (hundreds, with 30 queues); `catch_up` draws it when it
+        comes into view.
+        """
+        self._held = tile
+
+    def catch_up(self) -> None:
+        if self._held is not None:
+            self.show(self._held)
+
     def show(self, tile: QueueTile) -> None:
+        self._held = None
         if tile.queue != self.queue:  # the total is renamed while a filter is on
             self.queue = tile.queue
             self.border_title = Content(printable(tile.queue))

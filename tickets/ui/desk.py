@@ -1,0 +1,293 @@
+"""The complaint desk: what the wallboard app holds to offer complaints to its user.
+
+It knows who is looking (and, after a first read, their role), opens the complaint
+screens, and polls the user's notifications in a light worker thread: new ones become a
+toast with the terminal bell, and the unread count a badge in the headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.signal import Signal
+
+from tickets import reminders
+from tickets.errors import TicketError
+from tickets.permissions import Role
+from tickets.service import ComplaintService
+from tickets.ui.base import message_of
+from tickets.ui.text import literal
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("complaints", "new", "notifications", "overview")
+KIND_TITLES = {
+    reminders.UPCOMING: "Follow-up soon",
+    reminders.DUE: "Follow-up due now",
+    reminders.OVERDUE: "Follow-up overdue",
+    reminders.AT_RISK: "SLA at risk",
+    reminders.BREACHED: "SLA breached",
+    reminders.ASSIGNED: "Assigned to you",
+}
+URGENT_KINDS = {reminders.DUE, reminders.OVERDUE, reminders.BREACHED}
+TOASTS_AT_ONCE = 3
+POLL_SECONDS = 2.0
+NO_USER = ("No user for complaints: start with `wallboard --as NAME` "
+           "(users: `wallboard user add NAME --role agent`).")
+
+
+class ComplaintDesk:
+    """Complaints for `user` inside `app` (a Textual App). `user` None: the board only."""
+
+    def __init__(self, app: App, engine, settings, user: str | None, *,
+                 clock: Callable[[], float], poll_seconds: float = POLL_SECONDS) -> None:
+        self.app = app
+        self.engine = engine
+        self.settings = settings
+        self.user = user
+        self.service = ComplaintService(engine, settings, clock)
+        self.tz = settings.site.tz
+        self.poll_seconds = poll_seconds
+        self.role: str | None = None  # known after the first read
+        self.active = True
+        self.unread = 0
+        self.last_id: int | None = None  # newest notification seen (None: not read yet)
+        self.pending = 0  # database calls under way (tests wait for 0)
+        self.polls = 0  # inbox reads done (tests wait on it)
+        self.inbox_changed: Signal[int] = Signal(app, "complaint-inbox")
+        self._polling = False
+        self._board: Screen | None = None
+        self._badge_attached = False
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.service.clock
+
+    # -- start -------------------------------------------------------------------------
+
+    def start(self, board: Screen | None = None) -> None:
+        """Begin polling the inbox; put the badge in the board's header."""
+        self._board = board
+        if self.user is None:
+            return
+        self.app.set_interval(self.poll_seconds, self.poll)
+        self.poll()
+        self.app.call_after_refresh(self._attach_badge)
+
+    def _attach_badge(self) -> None:
+        from tickets.ui.base import NotificationBadge
+
+        board = self._board
+        if self._badge_attached or board is None or not board.is_mounted:
+            return
+        headers = board.query("#header")
+        if not headers:
+            return
+        header = headers.first()
+        clocks = header.query("#clock")
+        header.mount(NotificationBadge(self), before=clocks.first() if clocks else None)
+        self._badge_attached = True
+
+    # -- who may open what ---------------------------------------------------------------
+
+    def refusal(self, target: str) -> str | None:
+        """Why the user may not open `target` now (a one-line message), or None."""
+        if self.user is None:
+            return NO_USER
+        if not self.active:
+            return f"{self.user} has been removed and may not act"
+        if self.role == Role.DISPLAY:
+            return f"{self.user} is a display user: the wallboard only, no complaints"
+        if target == "overview" and self.role is not None and self.role != Role.SUPERVISOR:
+            return f"{self.user} ({self.role}): the overview is for supervisors"
+        return None
+
+    def may_open(self, target: str) -> bool:
+        """For `check_action`: False hides a key that is certainly refused (a display user
+        sees no complaint keys at all; an agent no overview; with no user, only "c", which
+        says how to choose one)."""
+        if self.user is None:
+            return target == "complaints"
+        if self.role is None:
+            return True
+        return self.refusal(target) is None
+
+    def open(self, target: str) -> None:
+        """Open a complaint screen, or say in one line why not."""
+        if self.user is not None and self.role is None:
+            self._read_user(lambda: self.open(target))
+            return
+        reason = self.refusal(target)
+        if reason:
+            self.app.notify(reason, severity="warning", markup=False, timeout=4)
+            return
+        if target == "new":
+            self.open_new()
+            return
+        from tickets.ui.list_screen import ComplaintListScreen
+        from tickets.ui.notifications_screen import NotificationsScreen
+        from tickets.ui.overview_screen import OverviewScreen
+
+        screen_type = {"complaints": ComplaintListScreen, "notifications": NotificationsScreen,
+                       "overview": OverviewScreen}[target]
+        if not self._bring(screen_type):
+            self.app.push_screen(screen_type(self))
+
+    def _bring(self, screen_type: type) -> bool:
+        """Pop back to an open screen of this type, if there is one."""
+        stack = self.app.screen_stack
+        for index, screen in enumerate(stack):
+            if isinstance(screen, screen_type):
+                for _ in range(len(stack) - 1 - index):
+                    self.app.pop_screen()
+                return True
+        return False
+
+    def open_new(self) -> None:
+        """The new complaint form, filled in from the user's current or last call."""
+        from tickets.queries import current_or_last_call
+        from tickets.ui.new_screen import NewComplaintScreen
+
+        if self._bring(NewComplaintScreen):
+            return
+        user, now = self.user, self.clock()
+
+        def read():
+            call = current_or_last_call(self.engine, self.settings, user, now)
+            flags = self.service.caller_flags(call.caller) if call is not None and call.caller else []
+            return call, flags
+
+        def opened(result) -> None:
+            call, flags = result
+            self.app.push_screen(NewComplaintScreen(self, call, flags))
+
+        def without_call(message: str, _error: BaseException) -> None:
+            log.warning("no call for the new complaint form: %s", message)
+            self.app.push_screen(NewComplaintScreen(self, None, []))
+
+        self.run(read, opened, without_call)
+
+    def open_detail(self, ref: str) -> None:
+        from tickets.ui.detail_screen import ComplaintDetailScreen
+
+        top = self.app.screen
+        if isinstance(top, ComplaintDetailScreen) and top.ref == ref:
+            top.reload()
+            return
+        self.app.push_screen(ComplaintDetailScreen(self, ref))
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        names = {
+            "complaints": ("My complaints", "Saved views of complaints (c)"),
+            "new": ("New complaint", "Log a complaint from your current or last call (n)"),
+            "notifications": ("Inbox", "Your notifications (i)"),
+            "overview": ("Complaints overview", "Open by owner, overdue, escalated, due today (o)"),
+        }
+        for target in TARGETS:
+            if self.may_open(target):
+                title, help_text = names[target]
+                yield SystemCommand(title, help_text, lambda target=target: self.open(target))
+
+    # -- database calls off the event loop ----------------------------------------------
+
+    def run(self, job: Callable[[], object], done: Callable[[object], None],
+            failed: Callable[[str, BaseException], None] | None = None, *, owner=None) -> None:
+        """`job()` in a worker thread, then `done(result)` or `failed(message, error)` on the
+        UI; skipped when `owner` (a screen) has closed meanwhile."""
+        self.pending += 1
+
+        def work() -> None:
+            try:
+                outcome = (True, job())
+            except Exception as exc:  # noqa: BLE001 - one line for the person, details in the log
+                if not isinstance(exc, TicketError):
+                    log.exception("a complaint screen's database call failed")
+                outcome = (False, exc)
+            try:
+                self.app.call_from_thread(finish, outcome)
+            except RuntimeError:
+                self.pending -= 1  # the app has closed
+
+        def finish(outcome) -> None:
+            self.pending -= 1
+            if owner is not None and not owner.is_attached:
+                return
+            ok, value = outcome
+            if ok:
+                done(value)
+            elif failed is not None:
+                failed(message_of(value), value)
+            else:
+                self.app.notify(message_of(value), severity="error", markup=False)
+
+        # On the app, not a screen: closing a screen must not cancel a write under way.
+        self.app.run_worker(work, thread=True, group="complaint-desk", exit_on_error=False)
+
+    def _read_user(self, then: Callable[[], None]) -> None:
+        from tickets.users import get_user
+
+        def done(info) -> None:
+            self.role, self.active = info.role, info.active
+            self.app.refresh_bindings()
+            then()
+
+        self.run(lambda: get_user(self.engine, self.user), done)
+
+    # -- the inbox -----------------------------------------------------------------------
+
+    def poll(self) -> None:
+        if self._polling or self.user is None:
+            return
+        self._polling = True
+        self.app.run_worker(self._read_inbox, thread=True, group="complaint-inbox", exit_on_error=False)
+
+    def _read_inbox(self) -> None:
+        """In a worker thread: the user's role, unread count and new notifications."""
+        from tickets.queries import inbox_state
+
+        state = None
+        try:
+            state = inbox_state(self.engine, self.user, self.last_id)
+        except Exception:  # noqa: BLE001 - the board shows database trouble; try again next time
+            log.exception("reading notifications failed")
+        try:
+            self.app.call_from_thread(self._inbox_read, state)
+        except RuntimeError:
+            pass  # the app has closed
+
+    def _inbox_read(self, state) -> None:
+        self._polling = False
+        if state is None:
+            return
+        first = self.last_id is None
+        if (state.role, state.active) != (self.role, self.active):
+            self.role, self.active = state.role, state.active
+            self.app.refresh_bindings()
+        self.last_id = state.newest_id
+        self.polls += 1
+        if state.role == Role.DISPLAY:
+            return
+        if first and state.unread:
+            self.app.notify(f"{state.unread} unread notification{'s' if state.unread != 1 else ''}: "
+                            "press i for the inbox", title="Inbox", markup=False, timeout=6)
+        if state.new:
+            self.toast(list(state.new))
+        if state.unread != self.unread or state.new:
+            self.unread = state.unread
+            self.inbox_changed.publish(state.unread)
+        if not self._badge_attached:
+            self._attach_badge()
+
+    def toast(self, new: list) -> None:
+        """Newest last on screen; a few at once, then a count; one bell."""
+        shown = sorted(new, key=lambda n: n.id)[-TOASTS_AT_ONCE:]
+        for note in shown:
+            self.app.notify(literal(note.text), title=KIND_TITLES.get(note.kind, note.kind.replace("_", " ")),
+                            severity="warning" if note.kind in URGENT_KINDS else "information",
+                            markup=False, timeout=10)
+        if len(new) > len(shown):
+            self.app.notify(f"and {len(new) - len(shown)} more: press i for the inbox", markup=False, timeout=10)
+        self.app.bell()

@@ -1,0 +1,241 @@
+"""One complaint: its facts, the actions this user may take in this state, and its
+timeline (audit rows, newest first) with its follow-ups.
+
+Enter on an action opens its form; r reloads; Esc goes back. The actions are those the
+service allows this user now (`allowed_intents`); the service refuses anything else anyway.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tickets.lifecycle import label as status_label
+from tickets.permissions import Role
+from tickets.service import ESCALATION_LEVELS, ROOT_CAUSES
+from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.ui.forms import ACTION_ORDER, ACTIONS, ActionForm
+from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
+
+LABEL_WIDTH = 13
+FIELD_NAMES = {
+    "status": "status", "owner": "owner", "resolution": "resolution", "root_cause": "root cause",
+    "customer_confirmed": "customer confirmed", "escalation_level": "escalation", "malicious": "malicious",
+    "customer_name": "customer", "customer_contact": "contact", "subject": "subject", "description": "description",
+    "category": "category", "severity": "severity", "channel": "channel", "outcome": "outcome",
+}
+
+
+def _row(label: str, *parts) -> Content:
+    return Content.assemble((f"{label:<{LABEL_WIDTH}}", "bold"), *parts)
+
+
+def facts(info, now: float, tz) -> Content:
+    """The complaint's own fields, customer text literally."""
+    lines = [
+        _row("Subject", literal(info.subject)),
+        _row("Status", f"{status_label(info.status)}  ·  severity {info.severity}  ·  owner ",
+             (info.owner or "unassigned", "" if info.owner else "italic"), f"  ·  version {info.version}"),
+        _row("Customer", literal(info.customer), "  ·  ", literal(info.contact), f"  ({info.channel.replace('_', ' ')})"),
+    ]
+    if info.category:
+        lines.append(_row("Category", literal(info.category)))
+    if info.callid:
+        call = [f"{literal(info.callid)}"]
+        if info.call_queue:
+            call.append(f"queue {literal(info.call_queue)}")
+        if info.caller_number:
+            call.append(f"caller {literal(info.caller_number)}")
+        if info.call_agent:
+            call.append(f"agent {literal(info.call_agent)}")
+        lines.append(_row("Call", "  ·  ".join(call)))
+    lines.append(_row("Created", f"{stamp(info.created_at, tz)} by {info.created_by}"))
+    if info.acknowledged_at is None:
+        lines.append(_row("Acknowledge", "by ", _due(info.ack_due_at, now, tz)))
+    else:
+        lines.append(_row("Acknowledged", stamp(info.acknowledged_at, tz)))
+    if info.status in ("resolved", "closed"):
+        lines.append(_row("Resolved", stamp(info.resolved_at, tz)))
+    elif info.sla_paused:
+        lines.append(_row("Resolve", "clock paused while waiting on the customer"))
+    else:
+        lines.append(_row("Resolve", "by ", _due(info.resolve_due_at, now, tz)))
+    if info.next_follow_up_at is not None:
+        lines.append(_row("Next promise", _due(info.next_follow_up_at, now, tz)))
+    if info.escalation_level:
+        lines.append(_row("Escalated", (f" {ESCALATION_LEVELS.get(info.escalation_level, info.escalation_level)} ",
+                                        OVERDUE_STYLE)))
+    if info.malicious:
+        lines.append(_row("Flagged", (" malicious/abusive ", OVERDUE_STYLE), " ", literal(info.malicious_reason)))
+    if info.resolution:
+        lines.append(_row("Resolution", literal(info.resolution, multiline=True)))
+        lines.append(_row("Root cause", ROOT_CAUSES.get(info.root_cause or "", info.root_cause or "-")))
+    if info.customer_confirmed is not None:
+        lines.append(_row("Confirmed", "yes" if info.customer_confirmed else "no"))
+    lines.append(Content(""))
+    lines.append(Content.styled("Description", "bold"))
+    lines.append(Content(literal(info.description, multiline=True)))
+    if info.follow_ups:
+        lines.append(Content(""))
+        lines.append(Content.styled("Follow-ups", "bold"))
+        for f in sorted(info.follow_ups, key=lambda f: (f.outcome is not None, -f.id if f.outcome else f.due_at)):
+            head = f"#{f.id} {f.kind.replace('_', ' ')}  {f.owner}  "
+            if f.outcome is None:
+                lines.append(Content.assemble(head, "due ", _due(f.due_at, now, tz), "  ", one_line(f.note, 200)))
+            else:
+                lines.append(Content.assemble(
+                    (head + f"{f.outcome.replace('_', ' ')} {when(f.outcome_at, now, tz)} by {f.outcome_by}: ", "dim"),
+                    one_line(f.outcome_note, 200)))
+    return Content("\n").join(lines)
+
+
+def _due(at: float | None, now: float, tz) -> Content:
+    return Content.styled(*due_label(at, now, tz))
+
+
+def timeline(info, tz) -> Content:
+    """Audit rows grouped by change, newest first."""
+    if not info.events:
+        return Content("nothing yet")
+    blocks = []
+    events = sorted(info.events, key=lambda e: e.id, reverse=True)
+    for _changeset, group in groupby(events, key=lambda e: e.changeset):
+        rows = sorted(group, key=lambda e: e.id)
+        first = rows[0]
+        head = Content.assemble((stamp(first.at, tz), "bold"), "  ", (first.actor or "system", "italic"),
+                                "  ", (first.kind.replace("_", " "), "$text-accent"))
+        lines = [head]
+        notes = []
+        for e in rows:
+            lines.append(Content("   " + _change(e)))
+            if e.note and e.note not in notes:
+                notes.append(e.note)
+        for note in notes:
+            lines.append(Content.assemble(("   » ", "dim"), literal(note, multiline=True).replace("\n", "\n     ")))
+        blocks.append(Content("\n").join(lines))
+    return Content("\n").join(blocks)
+
+
+def _change(e) -> str:
+    if e.follow_up_id is not None and e.kind == "follow_up":
+        return f"follow-up #{e.follow_up_id} ({(e.field or '').replace('_', ' ')}): {one_line(e.new, 80)}"
+    if e.follow_up_id is not None and e.kind == "outcome":
+        return f"follow-up #{e.follow_up_id} outcome: {(e.new or '').replace('_', ' ')}"
+    name = FIELD_NAMES.get(e.field or "", (e.field or e.kind).replace("_", " "))
+    old, new = e.old, e.new
+    if e.field == "status":
+        old, new = old and status_label(old), new and status_label(new)
+    if e.field == "escalation_level":
+        old = old and ESCALATION_LEVELS.get(int(old), old)
+        new = new and ESCALATION_LEVELS.get(int(new), new)
+    if old is None:
+        return f"{name}: {one_line(new, 80) or '-'}"
+    return f"{name}: {one_line(old, 60)} → {one_line(new, 60) if new is not None else '-'}"
+
+
+class ComplaintDetailScreen(DeskScreen):
+    TITLE_TEXT = "Complaint"
+    BINDINGS = [Binding("r", "reload", "Reload")]
+
+    def __init__(self, desk, ref: str) -> None:
+        super().__init__(desk)
+        self.ref = ref
+        self.info = None
+        self.intents: list[str] = []
+        self.users: list[str] = []
+        self.loaded = 0  # loads finished (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="detail-top"):
+            with VerticalScroll(id="facts-scroll"):
+                yield Static(id="facts", markup=False)
+            with Vertical(id="actions-pane"):
+                yield Label("Actions (Enter)", classes="pane-title")
+                yield OptionList(id="actions")
+        yield Label("Timeline, newest first", classes="pane-title")
+        with VerticalScroll(id="timeline-scroll"):
+            yield Static(id="timeline", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DeskHeader).set_title(self.ref)
+        self.query_one("#actions", OptionList).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        service, user, ref = self.desk.service, self.desk.user, self.ref
+        want_users = not self.users and self.desk.role != Role.DISPLAY
+
+        def read():
+            from tickets.users import list_users
+
+            info = service.get(ref)
+            intents = service.allowed_intents(ref, user)
+            users = [u.name for u in list_users(self.desk.engine) if u.role != Role.DISPLAY] if want_users else None
+            return info, intents, users
+
+        self.run_db(read, self._show)
+
+    def _show(self, result) -> None:
+        info, intents, users = result
+        if users is not None:
+            self.users = users
+        self.info = info
+        self.intents = self._with_outcome(info, intents)
+        now, tz = self.desk.clock(), self.desk.tz
+        self.query_one(DeskHeader).set_title(f"{info.ref}  ·  {status_label(info.status)}  ·  {info.severity}")
+        self.query_one("#facts", Static).update(facts(info, now, tz))
+        self.query_one("#timeline", Static).update(timeline(info, tz))
+        actions = self.query_one("#actions", OptionList)
+        highlighted = actions.highlighted_option.id if actions.highlighted_option else None
+        actions.clear_options()
+        actions.add_options([Option(Content(ACTIONS[i].label), id=i) for i in self.intents])
+        if self.intents:
+            actions.highlighted = self.intents.index(highlighted) if highlighted in self.intents else 0
+        if not self.intents:
+            owner = f"owned by {info.owner}" if info.owner else "unassigned"
+            self.say(f"No actions for you on {info.ref} ({status_label(info.status)}, {owner}).", "info")
+        self.loaded += 1
+
+    def _with_outcome(self, info, intents: list[str]) -> list[str]:
+        """The service's allowed intents, plus recording a follow-up's outcome when one is
+        open and this user may record it (its owner, the complaint's, or a supervisor)."""
+        found = list(intents)
+        open_ones = [f for f in info.follow_ups if f.outcome is None]
+        if open_ones and (self.desk.role == Role.SUPERVISOR or info.owner == self.desk.user
+                          or any(f.owner == self.desk.user for f in open_ones)):
+            found.append("outcome")
+        return [i for i in ACTION_ORDER if i in found]
+
+    def action_reload(self) -> None:
+        self.say("")
+        self.reload()
+
+    @on(OptionList.OptionSelected, "#actions")
+    def _act(self, event: OptionList.OptionSelected) -> None:
+        if self.info is None:
+            return
+        self.open_action(event.option.id)
+
+    def open_action(self, intent: str) -> None:
+        """The form of one action (tests call this to try one the screen does not offer)."""
+
+        def closed(info) -> None:
+            if info is not None:
+                self.app.notify(f"{info.ref}: {ACTIONS[intent].label.lower()} saved", markup=False, timeout=3)
+                self.say("")
+                self.reload()
+
+        self.app.push_screen(ActionForm(self.desk, intent, self.info, self.users, on_stale=self._stale), closed)
+
+    def _stale(self) -> None:
+        self.reload()
+

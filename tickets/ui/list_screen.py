@@ -1,0 +1,183 @@
+"""My complaints: the saved views (mine open, due today, overdue, unassigned, waiting on
+customer, escalated, all open) and full-text search, a page at a time.
+
+Keys: 1-7 (or Tab to the view bar, then arrows) choose a view; / searches; Enter opens a
+complaint; r reloads. The list reloads whenever the screen comes back into view.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Tab, Tabs
+
+from tickets.lifecycle import label as status_label
+from tickets.service import PAGE, VIEW_LABELS, View
+from tickets.ui.base import DeskScreen
+from tickets.ui.text import due, one_line, plain
+
+VIEWS = tuple(View)
+CUSTOMER_WIDTH = 24
+SUBJECT_WIDTH = 60
+SEVERITY_STYLE = {"critical": "bold white on #d32f2f", "high": "bold", "normal": "", "low": "dim"}
+
+
+def severity_cell(severity: str) -> Text:
+    return Text(severity, style=SEVERITY_STYLE.get(severity, ""))
+
+
+class ComplaintTable(DataTable):
+    """Complaints, one row each, keyed by reference."""
+
+    COLUMNS = (("ref", "Ref"), ("due", "Due"), ("sev", "Severity"), ("status", "Status"), ("owner", "Owner"),
+               ("customer", "Customer"), ("subject", "Subject"))
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    def fill(self, rows, now: float, tz, *, append: bool = False) -> None:
+        if not append:
+            self.clear()
+        for info in rows:
+            if info.ref in self.rows:
+                continue
+            self.add_row(
+                Text(info.ref, style="bold"),
+                due(info.due_at, now, tz, paused=info.sla_paused),
+                severity_cell(info.severity),
+                Text(status_label(info.status) + (" ▲" * info.escalation_level)),
+                plain(info.owner or "unassigned", "" if info.owner else "italic"),
+                plain(one_line(info.customer, CUSTOMER_WIDTH)),
+                plain(one_line(info.subject, SUBJECT_WIDTH)),
+                key=info.ref,
+            )
+
+    def current_ref(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+
+class ComplaintListScreen(DeskScreen):
+    TITLE_TEXT = "Complaints"
+    OPENS = frozenset({"new", "notifications", "overview"})
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("r", "reload", "Reload"),
+        *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
+    ]
+
+    def __init__(self, desk) -> None:
+        super().__init__(desk)
+        self.view_name: str = View.MINE.value
+        self.search_text = ""
+        self.pages = 1
+        self.more = False
+        self.loaded = 0  # loads finished (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Tabs(*(Tab(f"{i} {VIEW_LABELS[v]}", id=f"view-{v.value}") for i, v in enumerate(VIEWS, 1)),
+                   id="views")
+        yield Input(placeholder="search subject, description, customer, notes; Enter searches, Esc ends",
+                    id="search")
+        yield ComplaintTable(id="complaints")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ComplaintTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    # -- loading ---------------------------------------------------------------------
+
+    def load(self, *, append: bool = False) -> None:
+        service, user, view, text = self.desk.service, self.desk.user, self.view_name, self.search_text
+        offset = (self.pages - 1) * PAGE if append else 0
+        limit = PAGE if append else PAGE * self.pages
+        now = self.desk.clock()
+
+        def read():
+            if text:
+                return service.search(text, limit=limit, offset=offset)
+            return service.view(view, user, now=now, limit=limit, offset=offset)
+
+        def done(rows) -> None:
+            table = self.query_one(ComplaintTable)
+            keep = table.current_ref()
+            table.fill(rows, now, self.desk.tz, append=append)
+            self.more = len(rows) == limit
+            if keep in table.rows and not append:
+                table.move_cursor(row=table.get_row_index(keep))
+            what = f"search {text!r}" if text else VIEW_LABELS[View(view)]
+            count = table.row_count
+            self.say(f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
+                     if count else f"{what}: none")
+            self.loaded += 1
+
+        self.run_db(read, done)
+
+    # -- keys ------------------------------------------------------------------------
+
+    def action_show_view(self, index: int) -> None:
+        self.query_one(Tabs).active = f"view-{VIEWS[index].value}"
+
+    @on(Tabs.TabActivated, "#views")
+    def _view_chosen(self, event: Tabs.TabActivated) -> None:
+        name = event.tab.id.removeprefix("view-")
+        if name == self.view_name and not self.search_text:
+            return
+        self.view_name = name
+        self.search_text = ""
+        self.pages = 1
+        self.remove_class("-searching")
+        self.load()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        self.add_class("-searching")
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search(self, event: Input.Submitted) -> None:
+        self.search_text = event.value.strip()
+        self.pages = 1
+        if not self.search_text:
+            self.remove_class("-searching")
+        self.query_one(ComplaintTable).focus()
+        self.load()
+
+    def action_back(self) -> None:
+        if self.has_class("-searching"):
+            self.remove_class("-searching")
+            self.query_one("#search", Input).value = ""
+            self.query_one(ComplaintTable).focus()
+            if self.search_text:
+                self.search_text = ""
+                self.load()
+            return
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @on(DataTable.RowSelected, "#complaints")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.desk.open_detail(event.row_key.value)
+
+    @on(DataTable.RowHighlighted, "#complaints")
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(ComplaintTable)
+        if self.more and event.cursor_row == table.row_count - 1:
+            self.more = False
+            self.pages += 1
+            self.load(append=True)

@@ -1,0 +1,97 @@
+"""The supervisor's overview: open complaints by owner (with how many are overdue, due
+today, escalated, waiting), then the overdue, escalated and due-today lists.
+
+Tab moves between the tables; Enter on a complaint opens it; r reloads.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Label
+
+from tickets.queries import open_by_owner
+from tickets.ui.base import DeskScreen
+from tickets.ui.list_screen import ComplaintTable
+from tickets.ui.text import OVERDUE_STYLE, plain
+
+LIST_LIMIT = 20
+LISTS = (("overdue", "Overdue"), ("escalated", "Escalated"), ("due_today", "Due today"))
+
+
+def _count(value: int, style: str = "") -> Text:
+    return Text(str(value), style=style if value else "dim", justify="right")
+
+
+class OverviewScreen(DeskScreen):
+    TITLE_TEXT = "Complaints overview"
+    OPENS = frozenset({"complaints", "new", "notifications"})
+    BINDINGS = [Binding("r", "reload", "Reload")]
+
+    def __init__(self, desk) -> None:
+        super().__init__(desk)
+        self.loaded = 0
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with VerticalScroll(id="overview"):
+            yield Label("Open by owner", classes="pane-title")
+            yield DataTable(id="owners", cursor_type="row", zebra_stripes=True, classes="overview-table")
+            for key, title in LISTS:
+                yield Label(title, classes="pane-title", id=f"title-{key}")
+                yield ComplaintTable(id=f"list-{key}", classes="overview-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        owners = self.query_one("#owners", DataTable)
+        for key, label in (("owner", "Owner"), ("open", "Open"), ("overdue", "Overdue"), ("due_today", "Due today"),
+                           ("escalated", "Escalated"), ("waiting", "Waiting")):
+            owners.add_column(label, key=key)
+        owners.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    def load(self) -> None:
+        desk = self.desk
+        now = desk.clock()
+
+        def read():
+            loads = open_by_owner(desk.engine, desk.service.calendar, now)
+            lists = {key: desk.service.view(key, now=now, limit=LIST_LIMIT) for key, _ in LISTS}
+            return loads, lists
+
+        def done(result) -> None:
+            loads, lists = result
+            owners = self.query_one("#owners", DataTable)
+            owners.clear()
+            for load in loads:
+                owners.add_row(
+                    plain(load.owner or "unassigned", "" if load.owner else "italic"),
+                    _count(load.open), _count(load.overdue, OVERDUE_STYLE), _count(load.due_today, "bold"),
+                    _count(load.escalated, OVERDUE_STYLE), _count(load.waiting),
+                )
+            for key, title in LISTS:
+                rows = lists[key]
+                self.query_one(f"#list-{key}", ComplaintTable).fill(rows, now, desk.tz)
+                shown = f"{len(rows)}+" if len(rows) == LIST_LIMIT else str(len(rows))
+                self.query_one(f"#title-{key}", Label).update(f"{title}: {shown}")
+            total = sum(load.open for load in loads)
+            overdue = sum(load.overdue for load in loads)
+            self.say(f"{total} open, {overdue} overdue", "info")
+            self.loaded += 1
+
+        self.run_db(read, done)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @on(DataTable.RowSelected, ".overview-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, ComplaintTable):
+            self.desk.open_detail(event.row_key.value)
