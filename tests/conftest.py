@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,31 @@ from db import open_database
 from wallboard.config import Settings
 
 DATA = Path(__file__).parent / "data"
+
+
+class Clock:
+    """A clock the test sets by hand: pass it wherever code takes `clock=`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def wallboard(tmp_path, monkeypatch):
+    """Runs the real `wallboard` command (a new process) on a SQLite file of this test."""
+    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args, ok=True):
+        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
 
 
 @pytest.fixture

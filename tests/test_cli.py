@@ -17,20 +17,6 @@ QUEUE_KEYS = {
 }
 
 
-@pytest.fixture
-def wallboard(tmp_path, monkeypatch):
-    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args, ok=True):
-        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
-
-
 def test_ingest_then_report_queues_json_contract(wallboard):
     ingest = wallboard("ingest", "queue-log", SAMPLE)
     assert ingest.stderr.strip().splitlines()[-1] == (

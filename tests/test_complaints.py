@@ -20,7 +20,7 @@ from tickets.errors import IllegalTransition, InvalidInput, NotFound, Permission
 from tickets.lifecycle import TRANSITIONS, Status
 from tickets.service import ComplaintService
 
-from .conftest import BACKENDS, on_backend
+from .conftest import BACKENDS, Clock, on_backend
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3600.0
@@ -35,17 +35,10 @@ def settings(request, settings):
     return settings
 
 
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

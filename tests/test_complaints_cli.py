@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -15,20 +14,6 @@ from wallboard.config import Settings
 
 SHOW_KEYS = {"ref", "status", "owner", "version", "severity", "subject", "description", "ack_due_at",
              "resolve_due_at", "events", "follow_ups"}
-
-
-@pytest.fixture
-def wallboard(tmp_path, monkeypatch):
-    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args, ok=True):
-        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 def fails(wallboard, *args) -> str:

@@ -32,6 +32,8 @@ from tickets.errors import InvalidInput
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 
+from .conftest import Clock
+
 HOUR = 3600.0
 
 
@@ -42,13 +44,6 @@ def run_async(test):
 
     return wrapper
 
-
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ def people(engine, settings):
 @pytest.fixture
 def svc(people):
     engine, settings = people
-    return ComplaintService(engine, settings, Clock())
+    return ComplaintService(engine, settings, Clock(NOW))
 
 
 def new(svc, actor="maria", **fields):
@@ -74,7 +69,7 @@ def new(svc, actor="maria", **fields):
 
 def make_app(people, user, **kwargs) -> WallboardApp:
     engine, settings = people
-    return WallboardApp(engine, settings, clock=Clock(), user=user, **kwargs)
+    return WallboardApp(engine, settings, clock=Clock(NOW), user=user, **kwargs)
 
 
 async def until(pilot, condition, what: str = "the condition") -> None:

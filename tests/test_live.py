@@ -9,17 +9,10 @@ from sqlalchemy import func, select
 from db.models import Agent, Call, Feed, QueueSnapshot
 from wallboard.live import LiveSimulatorFeed
 
+from .conftest import Clock
+
 NOON = 1_795_000_000.0 - (1_795_000_000.0 % 86400) + 12 * 3600  # a day at 12:00 UTC
 
-
-class Clock:
-    """Advances one second each time a tick waits, so the test runs at machine speed."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class TickingStop(threading.Event):

@@ -17,7 +17,7 @@ from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, mark_read, notifications_for, unread_count
 from tickets.service import ComplaintService
 
-from .conftest import BACKENDS, on_backend
+from .conftest import BACKENDS, Clock, on_backend
 
 LONDON = ZoneInfo("Europe/London")
 MINUTE, HOUR = 60.0, 3600.0
@@ -31,17 +31,10 @@ def settings(request, settings):
     return settings
 
 
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

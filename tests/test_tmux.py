@@ -6,7 +6,6 @@ reads the screen twice a couple of seconds apart and sees it move, then quits wi
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select
 
 from db.engine import upsert
 from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
-from wallboard.config import MetricSettings, Settings
+from wallboard.config import Settings
 from wallboard.events import EXIT_REASONS
 
 CALLS = Call.__table__
