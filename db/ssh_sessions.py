@@ -14,7 +14,7 @@ import db.models  # noqa: F401  (the naming convention is set there, before any 
 
 class SshSession(SQLModel, table=True):
     """A session of an authenticated user; ended_at is None while it runs (or when the
-    server died under it)."""
+    server died under it, until that host's next server start closes it)."""
 
     __tablename__ = "ssh_sessions"
     __table_args__ = (
@@ -27,10 +27,12 @@ class SshSession(SQLModel, table=True):
     role: str = Field(max_length=16)  # the role at login
     peer_address: str = Field(max_length=64)
     peer_port: int
+    # the host name of the server that ran it (several servers may share one database)
+    server: str | None = Field(default=None, max_length=255)
     key_fingerprint: str | None = Field(default=None, max_length=80)
     term: str | None = Field(default=None, max_length=64)
     started_at: float
     ended_at: float | None = None
-    # client disconnected | quit | idle timeout | server stopped | refused: ...
+    # client disconnected | quit | idle timeout | server stopped | server restarted | refused: ...
     end_reason: str | None = Field(default=None, max_length=64)
     exit_status: int | None = None

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from wallboard import ssh_server
+from wallboard import ssh_access, ssh_server
 from wallboard.ssh_server import FailureLimiter, PtyProcess, load_or_create_host_key, session_env
 
 pytestmark = pytest.mark.skipif(
@@ -283,6 +283,59 @@ def test_repeated_failures_shut_the_address_out(site):
     assert f"shut out {source}" in log and f"refused connection from {source}" in log
 
 
+def test_an_agent_session_cannot_do_a_supervisor_action(site):
+    """Roles hold in a real session: an agent gets no overview and no hand-over or close on
+    another agent's complaint, where a supervisor gets both; a display user gets no complaints."""
+    for name in ("dave", "erin"):
+        site.wallboard("user", "add", name, "--role", "agent", "--key", str(site.key(name)) + ".pub")
+    created = site.wallboard("ticket", "new", "--as", "erin", "--customer", "Ms Other", "--contact", "0161 496 0000",
+                             "--subject", "Erin's own complaint", "--description", "owned by erin",
+                             "--severity", "normal", "--json")
+    ref = json.loads(created.stdout)["ref"]
+
+    def on_screen(name: str, *texts: str, timeout: float = 15) -> str:
+        return wait_for(lambda: (text := "\n".join(site.screen(name))) and all(t in text for t in texts) and text,
+                        timeout, f"{texts} on {name}'s screen")
+
+    def open_complaint(name: str) -> str:
+        """c, the "all open" view (7), Enter on its only row: the detail screen's text."""
+        site.tmux("send-keys", "-t", name, "c")
+        on_screen(name, "mine open: none")  # loaded: a late first load would empty the next view's list
+        site.tmux("send-keys", "-t", name, "7")
+        on_screen(name, "all open: 1 complaint", ref, "Erin's own complaint")
+        site.tmux("send-keys", "-t", name, "Enter")
+        return on_screen(name, "Actions (Enter)", "owned by erin", "Timeline")
+
+    def still_the_board(name: str, header: str, key: str) -> str:
+        site.tmux("send-keys", "-t", name, key)
+        time.sleep(1.5)  # time enough for a screen to open, were it going to
+        lines = site.wait_for_board(name, header)
+        return "\n".join(lines)
+
+    agent, boss, wall = site.open("dave", "dave"), site.open("alice", "alice"), site.open("wall", "wall")
+    site.wait_for_board(agent, "dave (agent)")
+    site.wait_for_board(boss, "alice (supervisor)")
+    site.wait_for_board(wall, "wall (display)")
+
+    board = still_the_board(agent, "dave (agent)", "o")
+    assert "Open by owner" not in board and "Complaints overview" not in board
+    detail = open_complaint(agent)
+    assert f"No actions for you on {ref}" in detail, detail
+    assert "Hand over" not in detail and "Close" not in detail, detail
+
+    site.tmux("send-keys", "-t", boss, "o")
+    overview = on_screen(boss, "Open by owner", "erin")
+    assert "Complaints overview" in overview
+    site.tmux("send-keys", "-t", boss, "Escape")
+    site.wait_for_board(boss, "alice (supervisor)")
+    detail = open_complaint(boss)
+    assert "Hand over" in detail, detail
+
+    for key in ("c", "o"):
+        board = still_the_board(wall, "wall (display)", key)
+        assert "mine open" not in board and "Open by owner" not in board and "Complaints" not in board.splitlines()[0]
+
+
 # -- the pieces ------------------------------------------------------------------------------
 
 CHILD = r"""
@@ -428,3 +481,37 @@ def test_idle_sessions_time_out_and_a_stopping_server_hangs_up(settings, engine,
     from wallboard.ssh_access import recent_sessions
 
     assert [row["end_reason"] for row in recent_sessions(engine)] == ["server stopped", "idle timeout"]
+
+
+def test_sessions_left_open_by_a_crashed_run_on_this_host_are_closed_at_start(settings, engine, tmp_path):
+    """The server died under two sessions: its next start on this host ends them at its start
+    time, "server restarted"; a session of another host's server (it may be running) is left open."""
+    from tickets.users import add_user
+    from wallboard.ssh_access import SERVER_RESTARTED, find_login, recent_sessions, session_ended, session_started
+
+    add_user(engine, "dora", "agent")
+    dora = find_login(engine, "dora")
+    here = ssh_access.this_server()
+    opened = {
+        name: session_started(engine, dora, peer_address="10.0.0.9", peer_port=port, key_fingerprint=None,
+                              term="xterm", at=1000.0 + port, server=server)
+        for name, port, server in (("crashed", 1, None), ("crashed too", 2, here), ("quit", 3, here),
+                                   ("elsewhere", 4, "other-host"))
+    }
+    session_ended(engine, opened["quit"], reason="quit", exit_status=0, at=1100.0)
+
+    settings.ssh.port = 0
+    settings.ssh.host_key = str(tmp_path / "host_key")
+    before = time.time()
+    front = ssh_server.start_ssh(engine, settings)
+    front.stop()
+    rows = {row["id"]: row for row in recent_sessions(engine)}
+
+    for name in ("crashed", "crashed too"):
+        row = rows[opened[name]]
+        assert row["server"] == here and row["end_reason"] == SERVER_RESTARTED and row["exit_status"] is None
+        assert before <= row["ended_at"] <= time.time()
+    assert rows[opened["quit"]]["ended_at"] == 1100.0 and rows[opened["quit"]]["end_reason"] == "quit"
+    assert rows[opened["elsewhere"]]["ended_at"] is None and rows[opened["elsewhere"]]["end_reason"] is None
+    assert ssh_access.close_abandoned_sessions(engine, at=2000.0) == 0, "nothing left open here"
+    assert ssh_access.close_abandoned_sessions(engine, at=2000.0, server="other-host") == 1

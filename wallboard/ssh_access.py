@@ -8,6 +8,7 @@ users count (removing a user deactivates it and drops its keys). The connection 
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from db.engine import write_transaction
 from db.ssh_sessions import SshSession
 
 ROLES = ("agent", "supervisor", "display")
+SERVER_RESTARTED = "server restarted"
 
 _users = User.__table__
 _keys = UserKey.__table__
@@ -71,9 +73,11 @@ def session_started(
     key_fingerprint: str | None,
     term: str | None,
     at: float | None = None,
+    server: str | None = None,
 ) -> int:
-    """A new row for a session that starts now; returns its id."""
+    """A new row for a session that starts now (on `server`, by default this host); returns its id."""
     row = {
+        "server": (server or this_server())[:255],
         "user_id": login.user_id,
         "role": login.role,
         "peer_address": peer_address[:64],
@@ -95,6 +99,23 @@ def session_ended(engine: Engine, session_id: int, *, reason: str, exit_status: 
         )
 
 
+def this_server() -> str:
+    """This host, as the connection log names the server that ran a session."""
+    return socket.gethostname()
+
+
+def close_abandoned_sessions(engine: Engine, *, at: float | None = None, server: str | None = None) -> int:
+    """At a server's start: end the rows still open from an earlier run on this host (the
+    server crashed or was killed under them) at `at`, the start time. Other hosts' rows are
+    left alone: their servers may be running. Returns how many were closed."""
+    with write_transaction(engine) as connection:
+        return connection.execute(
+            update(_sessions)
+            .where(_sessions.c.server == (server or this_server()), _sessions.c.ended_at.is_(None))
+            .values(ended_at=time.time() if at is None else at, end_reason=SERVER_RESTARTED)
+        ).rowcount
+
+
 def recent_sessions(engine: Engine, *, limit: int = 50, user: str | None = None) -> list[dict]:
     """The newest sessions first: who, from where, when, how long, how it ended."""
     query = (
@@ -104,6 +125,7 @@ def recent_sessions(engine: Engine, *, limit: int = 50, user: str | None = None)
             _sessions.c.role,
             _sessions.c.peer_address,
             _sessions.c.peer_port,
+            _sessions.c.server,
             _sessions.c.key_fingerprint,
             _sessions.c.term,
             _sessions.c.started_at,

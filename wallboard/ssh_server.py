@@ -781,6 +781,18 @@ class SshFrontDoor:
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
+        await self._close_abandoned_sessions(time.time())
+
+    async def _close_abandoned_sessions(self, started_at: float) -> None:
+        """Rows left open by an earlier run on this host that died: ended now, by the restart.
+        After the port is bound, so a second server that cannot start closes nothing."""
+        try:
+            closed = await asyncio.to_thread(ssh_access.close_abandoned_sessions, self.engine, at=started_at)
+        except Exception:  # noqa: BLE001 - the front door runs on; the log file has it
+            log.exception("cannot close the SSH sessions left open by an earlier run")
+            return
+        if closed:
+            access.info("closed %d session(s) left open by an earlier run on this host", closed)
 
     async def _idle_watch(self, limit: float) -> None:
         every = min(30.0, max(limit / 4, 0.5))

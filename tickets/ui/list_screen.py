@@ -112,6 +112,8 @@ class ComplaintListScreen(DeskScreen):
             return service.view(view, user, now=now, limit=limit, offset=offset)
 
         def done(rows) -> None:
+            if (self.view_name, self.search_text) != (view, text):
+                return  # another view was chosen while this one loaded: its own load follows
             table = self.query_one(ComplaintTable)
             keep = table.current_ref()
             table.fill(rows, now, self.desk.tz, append=append)
