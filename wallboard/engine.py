@@ -349,11 +349,17 @@ def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str
     more than the lookups themselves (tests/benchmarks/ingest.py).
     """
     values = sorted(values)
+    if not values:
+        return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    size = min(_IN_CHUNK, len(values))
+    # One statement text per table: a short last chunk is padded with a repeat, so the
+    # driver's statement cache does not fill with one variant per batch (memory stays flat).
+    sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * size)})"
     found = []
-    for start in range(0, len(values), _IN_CHUNK):
-        chunk = values[start : start + _IN_CHUNK]
-        sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * len(chunk))})"
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        chunk += [chunk[-1]] * (size - len(chunk))
         found.extend(connection.exec_driver_sql(sql, tuple(chunk)))
     return found
 
