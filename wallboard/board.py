@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -161,14 +161,32 @@ def queue_levels(
     }
 
 
-def agent_flag(settings: Settings, state: str, pause_reason: str | None, queue: str | None, seconds: float) -> str | None:
-    """"long_call" (red) or "long_pause" (amber) when an agent's state has lasted too long."""
+def agent_flag(settings: Settings, state: str, pause_reason: str | None, queue: str | None, seconds: float,
+               thresholds: Callable[[str | None], QueueThresholdValues] | None = None) -> str | None:
+    """"long_call" (red) or "long_pause" (amber) when an agent's state has lasted too long.
+
+    thresholds: a queue's thresholds (default: `settings.thresholds.for_queue`; the board
+    passes a memo of it, as hundreds of agents share a few dozen queues).
+    """
     th = settings.thresholds
-    if state == "on_call" and seconds >= th.for_queue(queue).long_call_minutes * 60:
+    if state == "on_call" and seconds >= (thresholds or th.for_queue)(queue).long_call_minutes * 60:
         return "long_call"
     if state == "paused" and seconds >= th.pause_limit_minutes(pause_reason) * 60:
         return "long_pause"
     return None
+
+
+def _thresholds_memo(settings: Settings) -> Callable[[str | None], QueueThresholdValues]:
+    """`settings.thresholds.for_queue`, each queue worked out once (it builds a model each call)."""
+    found: dict[str | None, QueueThresholdValues] = {}
+
+    def for_queue(queue: str | None) -> QueueThresholdValues:
+        values = found.get(queue)
+        if values is None:
+            values = found[queue] = settings.thresholds.for_queue(queue)
+        return values
+
+    return for_queue
 
 
 # -- what the board shows ------------------------------------------------------------
@@ -352,11 +370,10 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
 def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
     """The board at `now`, from the live snapshot (O(queues + agents) rows, no calls)."""
     today = day_start(settings, now)
-    snapshots = tuple(dict(row) for row in connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)).mappings())
+    snapshots = _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)))
     a = AGENTS.c
-    agents = tuple(
-        dict(row)
-        for row in connection.execute(
+    agents = _dicts(
+        connection.execute(
             select(
                 a.name,
                 a.state,
@@ -367,7 +384,7 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
                 a.calls_today,
                 a.talk_seconds_today,
             ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
-        ).mappings()
+        )
     )
     memberships: dict[str, list[str]] = {}
     for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
@@ -383,10 +400,19 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
     return evaluate(source, settings, now)
 
 
+def _dicts(result) -> tuple[dict, ...]:
+    """The rows of `result` as plain dicts (zipping the keys once: cheaper than RowMapping)."""
+    keys = tuple(result.keys())
+    return tuple(dict(zip(keys, row)) for row in result)
+
+
 def evaluate(source: _Source, settings: Settings, now: float) -> BoardState:
     """Judge the rows read at any moment `now`: O(queues + agents), no database."""
     tiles = tuple(_tile(row, settings, now) for row in source.snapshots)
-    agents = tuple(_agent_row(row, source.memberships.get(row["name"], ()), settings, now) for row in source.agents)
+    thresholds = _thresholds_memo(settings)
+    agents = tuple(
+        _agent_row(row, source.memberships.get(row["name"], ()), settings, now, thresholds) for row in source.agents
+    )
     age = None if source.heartbeat_at is None else max(0.0, now - source.heartbeat_at)
     freshness = Freshness(
         heartbeat_at=source.heartbeat_at,
@@ -507,7 +533,8 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
     )
 
 
-def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: float) -> AgentRow:
+def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: float,
+               thresholds: Callable[[str | None], QueueThresholdValues] | None = None) -> AgentRow:
     seconds = max(0.0, now - row["state_since"])
     handled = row["calls_today"]
     if row["state"] == "on_call" and row["current_callid"] and handled:
@@ -523,7 +550,7 @@ def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: floa
         queues=queues,
         calls_today=row["calls_today"],
         aht_today=aht,
-        flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds),
+        flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds, thresholds),
     )
 
 

@@ -1,8 +1,12 @@
 """The agent table: one keyed row per agent, updated by difference, never rebuilt.
 
-Each refresh compares every cell with what is on screen and touches only the cells that
-changed (inside the app's `batch_update`, so the table repaints once). Rows are added and
-removed by agent name; the order is changed only when it really changed.
+Each refresh compares the rows with what is on screen and touches only the cells that
+changed; rows out of sight skip their ticking time until they scroll into view. Rows are
+added and removed by agent name; the order is changed only when it really changed.
+
+Drawing cost follows what is on screen, not the size of the floor (500 agents measured in
+tests/benchmarks/wallboard.py): only cells and rows that changed on screen are repainted
+and sent to the terminal, and a cell is rendered again only when its own value changed.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.color import Color
+from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey
 
 from wallboard.board import AgentRow, format_duration, printable
@@ -155,7 +159,7 @@ class AgentTable(DataTable):
                 self.refresh()
             else:
                 for index in sorted(self._repaint_rows):
-                    self.refresh_row(index)
+                    self._refresh_line(index)
 
     def _add_and_remove(self, rows: Sequence[AgentRow], wanted: dict[str, AgentRow], keys: list[str]) -> None:
         for name in [n for n in self._cells if n not in wanted]:
@@ -182,7 +186,7 @@ class AgentTable(DataTable):
             if old[TIME_INDEX][0] != format_duration(row.seconds_in_state):
                 cell = self._time_cell(row)
                 self.update_cell(name, "time", cell)
-                self.refresh_coordinate(Coordinate(self.get_row_index(name), TIME_INDEX))
+                self._refresh_time_cell(self.get_row_index(name))
                 self._cells[name] = (*old[:TIME_INDEX], (cell.plain, cell.style), *old[TIME_INDEX + 1 :])
             return
         cells = self._row_cells(row)
@@ -198,6 +202,23 @@ class AgentTable(DataTable):
             self._repaint_rows.add(self.get_row_index(name))
         self._cells[name] = tuple((cells[k].plain, cells[k].style) for k in keys)
         self._signatures[name] = signature
+
+    def _refresh_time_cell(self, row_index: int) -> None:
+        columns = self.ordered_columns
+        x = sum(column.get_render_width(self) for column in columns[:TIME_INDEX])
+        self._refresh_line(row_index, x, columns[TIME_INDEX].get_render_width(self))
+
+    def _refresh_line(self, row_index: int, x: int = 0, width: int | None = None) -> None:
+        """Repaint a row, or `width` cells of it from `x`.
+
+        (DataTable's `refresh_row` and `refresh_coordinate` add up the heights of every
+        row above, from a list of all rows that each update rebuilds: slow with hundreds
+        of agents. Here every row is one line high.)
+        """
+        y = row_index + (self.header_height if self.show_header else 0)
+        if width is None:
+            width = max(self.size.width, self.virtual_size.width)
+        self.refresh(Region(x, y, width, 1).translate(-self.scroll_offset))
 
     def _visible_span(self) -> tuple[int, int] | None:
         """The indexes of the rows on screen, a row of margin each side; None: not known yet."""
