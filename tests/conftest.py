@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,16 @@ from db import open_database
 from wallboard.config import Settings
 
 DATA = Path(__file__).parent / "data"
+
+
+def wait_for(predicate, timeout: float = 10.0, what: str = "the condition", step: float = 0.1):
+    """Poll `predicate` until it returns something true (returned), or fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Clock:

@@ -19,7 +19,7 @@ from db.models import Call
 from wallboard.ingest import QueueLogIngest
 from wallboard.metrics import queue_report
 
-from .conftest import BACKENDS, DATA, on_backend
+from .conftest import BACKENDS, DATA, on_backend, wait_for
 
 
 @pytest.fixture(params=BACKENDS)
@@ -145,14 +145,6 @@ def test_follow_reads_appends_rotation_and_truncation(engine, settings, tmp_path
         stop.set()
         worker.join(5)
     assert not worker.is_alive()
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 KILLER = """

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from .conftest import wait_for
 
 
 @pytest.fixture
@@ -43,15 +44,6 @@ def site(tmp_path, monkeypatch):
 
 def due_notifications(cli) -> list[dict]:
     return [n for n in json.loads(cli("notifications", "--as", "ann", "--json")) if n["kind"] == "follow_up_due"]
-
-
-def wait_for(condition, timeout: float, step: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(step)
-    raise AssertionError("timed out")
 
 
 def stop(server) -> None:

@@ -30,6 +30,8 @@ import pytest
 from wallboard import ssh_access, ssh_server
 from wallboard.ssh_server import FailureLimiter, PtyProcess, load_or_create_host_key, session_env
 
+from .conftest import wait_for
+
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,
     reason="needs the OpenSSH client, ssh-keygen and tmux",
@@ -46,16 +48,6 @@ max_failures = 3
 failure_window_minutes = 10
 block_minutes = 15
 """
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Site:

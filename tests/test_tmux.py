@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import wait_for
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 
 WALLBOARD = Path(sys.executable).with_name("wallboard")
@@ -27,16 +29,6 @@ def tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def capture(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session).stdout
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
