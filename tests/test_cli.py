@@ -178,3 +178,21 @@ def test_ingest_follow_until_sigterm(wallboard, tmp_path):
         _, stderr = follower.communicate(timeout=20)
     assert follower.returncode == 0
     assert stderr.strip().splitlines()[-1].startswith("read 3 lines, applied 3 events")
+
+
+def test_the_tui_refuses_a_database_of_another_revision(wallboard, tmp_path):
+    from alembic import command
+
+    from db.engine import make_engine, writer
+    from db.migrate import alembic_config, head_revision
+
+    wallboard("db", "upgrade")
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with writer(engine).begin() as connection:
+        command.downgrade(alembic_config(connection), "0003")
+    engine.dispose()
+    result = wallboard("ui", ok=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"wallboard: database is at revision 0003, this wallboard needs {head_revision()}: run `wallboard db upgrade`"
+    )
