@@ -11,6 +11,11 @@ from enum import StrEnum
 from tickets.errors import IllegalTransition
 
 
+def ref_of(complaint_id: int) -> str:
+    """A complaint's reference as people quote it: C-000123."""
+    return f"C-{complaint_id:06d}"
+
+
 class Status(StrEnum):
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"

@@ -20,7 +20,7 @@ from db.complaints import Complaint, FollowUp, User
 from db.engine import read_session, write_session
 from db.reminders import HookDelivery, Notification, Reminder
 from tickets.errors import NotFound
-from tickets.lifecycle import OPEN, Status
+from tickets.lifecycle import OPEN, Status, ref_of
 from tickets.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,6 @@ AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
 ASSIGNED = "assigned_to_you"
 KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED)
 SWEEP_BATCH = 500
-
-
-def ref_of(complaint_id: int) -> str:
-    return f"C-{complaint_id:06d}"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from db.complaints import (
 from db.engine import read_session, write_session
 from tickets import lifecycle, permissions, reminders
 from tickets.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
-from tickets.lifecycle import OPEN, PAUSED, Status
+from tickets.lifecycle import OPEN, PAUSED, Status, ref_of
 from tickets.sla import BusinessCalendar
 from tickets.text import clean, parse_query, search_document
 
@@ -77,10 +77,6 @@ VIEW_LABELS = {
     View.ESCALATED: "escalated",
     View.ALL_OPEN: "all open",
 }
-
-
-def ref_of(complaint_id: int) -> str:
-    return f"C-{complaint_id:06d}"
 
 
 def parse_ref(ref: str | int) -> int:

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from wallboard.board import SORT_LABELS, format_duration, printable
+from wallboard.board import format_duration, printable
 from wallboard.config import Settings
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 
