@@ -18,7 +18,8 @@ from textual.widgets import DataTable, OptionList, Select
 
 from db.models import Agent, Call
 from tests.floor_seed import NOW, seed_floor
-from tickets import reminders, users
+from tickets import records, reminders, users
+from tickets.errors import InvalidInput
 from tickets.queries import _match_agent, current_or_last_call, open_by_owner
 from tickets.service import ComplaintService
 from tickets.ui.detail_screen import ComplaintDetailScreen
@@ -28,11 +29,12 @@ from tickets.ui.list_screen import ComplaintListScreen, ComplaintTable
 from tickets.ui.new_screen import NewComplaintScreen
 from tickets.ui.notifications_screen import NotificationsScreen
 from tickets.ui.overview_screen import OverviewScreen
-from tickets.errors import InvalidInput
+from wallboard.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 
 from .conftest import Clock
+from .links import LinkServer
 
 HOUR = 3600.0
 
@@ -67,9 +69,27 @@ def new(svc, actor="maria", **fields):
     return svc.create(actor, **values)
 
 
-def make_app(people, user, **kwargs) -> WallboardApp:
+def local(people, user, **kwargs) -> WallboardApp:
     engine, settings = people
-    return WallboardApp(engine, settings, clock=Clock(NOW), user=user, **kwargs)
+    return local_app(engine, settings, clock=Clock(NOW), user=user, **kwargs)
+
+
+@pytest.fixture(params=["local", "link"])
+def make_app(request, people):
+    """The app as the all-in-one process makes it, and as an SSH session's process does:
+    every screen's calls then go over a real session link to a server-side UserDesk."""
+    links = []
+
+    def make(user, **kwargs) -> WallboardApp:
+        if request.param == "local":
+            return local(people, user, **kwargs)
+        engine, settings = people
+        links.append(LinkServer(engine, settings, user, Clock(NOW)))
+        return links[-1].app(**kwargs)
+
+    yield make
+    for link in links:
+        link.close()
 
 
 async def until(pilot, condition, what: str = "the condition") -> None:
@@ -130,13 +150,13 @@ def type_into(form: FormView, **values) -> None:
 
 
 @run_async
-async def test_new_complaint_from_the_agents_current_call(people, svc):
+async def test_new_complaint_from_the_agents_current_call(make_app, people, svc):
     engine, settings = people
     seed_floor(engine, settings)
     with engine.connect() as connection:
         callid = connection.scalar(select(Agent.current_callid).where(Agent.name == "Maria Garcia"))
         caller = connection.scalar(select(Call.caller).where(Call.callid == callid))
-    app = make_app(people, "maria")
+    app = make_app("maria")
     async with app.run_test(size=(100, 40)) as pilot:
         await started(pilot)
         await pilot.press("n")
@@ -161,8 +181,8 @@ async def test_new_complaint_from_the_agents_current_call(people, svc):
 
 
 @run_async
-async def test_new_complaint_form_names_the_wrong_field(people, svc):
-    app = make_app(people, "maria")
+async def test_new_complaint_form_names_the_wrong_field(make_app, people, svc):
+    app = make_app("maria")
     async with app.run_test(size=(100, 40)) as pilot:
         await started(pilot)
         await pilot.press("n")
@@ -193,14 +213,14 @@ async def test_new_complaint_form_names_the_wrong_field(people, svc):
 
 
 @run_async
-async def test_my_complaints_views_and_search(people, svc):
+async def test_my_complaints_views_and_search(make_app, people, svc):
     engine, settings = people
     low = new(svc, subject="Low one", severity="low")
     urgent = new(svc, subject="Urgent one", severity="critical")
     svc.add_follow_up(low.ref, "maria", due_at=NOW + 60, note="call back")
     new(svc, "carl", subject="Carl's")
     unassigned = new(svc, "sue", subject="Nobody's", unassigned=True)
-    app = make_app(people, "maria")
+    app = make_app("maria")
     async with app.run_test(size=(120, 30)) as pilot:
         await started(pilot)
         await pilot.press("c")
@@ -232,9 +252,9 @@ async def test_my_complaints_views_and_search(people, svc):
 
 
 @run_async
-async def test_act_on_a_complaint_through_its_actions(people, svc):
+async def test_act_on_a_complaint_through_its_actions(make_app, people, svc):
     complaint = new(svc, customer="[red]Evil[/red] Corp")
-    app = make_app(people, "maria")
+    app = make_app("maria")
     async with app.run_test(size=(100, 40)) as pilot:
         await started(pilot)
         app.desk.open_detail(complaint.ref)
@@ -271,9 +291,9 @@ async def test_act_on_a_complaint_through_its_actions(people, svc):
 
 
 @run_async
-async def test_a_stale_edit_is_refused_and_reloaded(people, svc):
+async def test_a_stale_edit_is_refused_and_reloaded(make_app, people, svc):
     complaint = new(svc)
-    app = make_app(people, "maria")
+    app = make_app("maria")
     async with app.run_test(size=(100, 40)) as pilot:
         await started(pilot)
         app.desk.open_detail(complaint.ref)
@@ -298,9 +318,9 @@ async def test_a_stale_edit_is_refused_and_reloaded(people, svc):
 
 
 @run_async
-async def test_an_agent_cannot_reassign_someone_elses_complaint(people, svc):
+async def test_an_agent_cannot_reassign_someone_elses_complaint(make_app, people, svc):
     carls = new(svc, "carl")
-    app = make_app(people, "maria")
+    app = make_app("maria")
     async with app.run_test(size=(100, 40)) as pilot:
         await started(pilot)
         app.desk.open_detail(carls.ref)
@@ -320,14 +340,14 @@ async def test_an_agent_cannot_reassign_someone_elses_complaint(people, svc):
 
 
 @run_async
-async def test_a_supervisor_reassigns_and_sees_the_overview(people, svc):
+async def test_a_supervisor_reassigns_and_sees_the_overview(make_app, people, svc):
     overdue = new(svc, subject="Late", severity="critical")
     svc.add_follow_up(overdue.ref, "maria", due_at=NOW + 120, note="promised")
     new(svc, "carl")
-    app = make_app(people, "sue")
+    app = make_app("sue")
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
-        app.desk.service.clock.now = NOW + 600  # the promise is now 8 minutes overdue
+        app.desk.clock.now = NOW + 600  # the promise is now 8 minutes overdue
         await pilot.press("o")
         screen = await on_screen(pilot, OverviewScreen)
         owners = screen.query_one("#owners", DataTable)
@@ -348,10 +368,10 @@ async def test_a_supervisor_reassigns_and_sees_the_overview(people, svc):
 
 
 @run_async
-async def test_every_action_form_reaches_its_service_function(people, svc):
+async def test_every_action_form_reaches_its_service_function(make_app, people, svc):
     complaint = new(svc, "maria")
     svc.add_follow_up(complaint.ref, "maria", due_at=NOW + HOUR, note="call back")
-    app = make_app(people, "sue")
+    app = make_app("sue")
     steps = [  # intent, fields typed, choices made, what the complaint then shows
         ("acknowledge", {}, {}, lambda i: i.status == "acknowledged"),
         ("start", {}, {}, lambda i: i.status == "in_progress"),
@@ -390,9 +410,9 @@ async def test_every_action_form_reaches_its_service_function(people, svc):
 
 
 @run_async
-async def test_a_display_user_gets_the_wallboard_only(people, svc):
+async def test_a_display_user_gets_the_wallboard_only(make_app, people, svc):
     new(svc)
-    app = make_app(people, "dee")
+    app = make_app("dee")
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         footer = screen_text(app).splitlines()[-1]
@@ -408,8 +428,8 @@ async def test_a_display_user_gets_the_wallboard_only(people, svc):
 
 
 @run_async
-async def test_without_a_user_the_complaint_key_says_how_to_choose_one(people):
-    app = make_app(people, None)
+async def test_without_a_user_the_complaint_key_says_how_to_choose_one(make_app, people):
+    app = make_app(None)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         await pilot.pause()
@@ -422,8 +442,8 @@ async def test_without_a_user_the_complaint_key_says_how_to_choose_one(people):
 
 
 @run_async
-async def test_an_agent_has_no_overview(people):
-    app = make_app(people, "maria")
+async def test_an_agent_has_no_overview(make_app, people):
+    app = make_app("maria")
     async with app.run_test(size=(120, 30)) as pilot:
         await started(pilot)
         assert "Overview" not in screen_text(app).splitlines()[-1]
@@ -437,9 +457,9 @@ async def test_an_agent_has_no_overview(people):
 
 
 @run_async
-async def test_notifications_toast_bell_badge_and_inbox(people, svc):
+async def test_notifications_toast_bell_badge_and_inbox(make_app, people, svc):
     complaint = new(svc, "carl")
-    app = make_app(people, "maria", inbox_poll_seconds=0.05)
+    app = make_app("maria", inbox_poll_seconds=0.05)
     bells = []
     async with app.run_test(size=(120, 30)) as pilot:
         app.bell = lambda: bells.append(1)
@@ -461,7 +481,7 @@ async def test_notifications_toast_bell_badge_and_inbox(people, svc):
         detail = await on_screen(pilot, ComplaintDetailScreen)
         assert detail.ref == complaint.ref and "acknowledge" in detail.intents  # maria owns it now
         await until(pilot, lambda: app.desk.unread == 0, "the badge to clear")
-        assert reminders.unread_count(app.desk.engine, "maria") == 0
+        assert reminders.unread_count(people[0], "maria") == 0
         assert "Inbox" not in screen_text(app).splitlines()[0]
         # more arrive while the inbox is open: it follows them
         for n in range(2):
@@ -471,7 +491,7 @@ async def test_notifications_toast_bell_badge_and_inbox(people, svc):
         assert len(bells) >= 2
         # many at once: a few toasts, then a count, and one bell
         before = len(bells)
-        many = [reminders.NotificationInfo(100 + i, reminders.DUE, "C-000009", f"due {i}", NOW, False) for i in range(5)]
+        many = [records.NotificationInfo(100 + i, records.DUE, "C-000009", f"due {i}", NOW, False) for i in range(5)]
         app.desk.toast(many)
         await pilot.pause()
         assert toasts(app)[-4:] == ["due 2", "due 3", "due 4", "and 2 more: press i for the inbox"]
@@ -552,7 +572,7 @@ def _seeded(svc):
 
 def test_snapshot_detail(people, svc, snap_compare):
     complaint = _seeded(svc)
-    app = make_app(people, "maria")
+    app = local(people, "maria")
 
     async def run_before(pilot):
         await started(pilot)
@@ -564,7 +584,7 @@ def test_snapshot_detail(people, svc, snap_compare):
 
 def test_snapshot_my_complaints(people, svc, snap_compare):
     _seeded(svc)
-    app = make_app(people, "maria")
+    app = local(people, "maria")
 
     async def run_before(pilot):
         await started(pilot)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from db import open_database
@@ -14,7 +16,7 @@ REFERENCE = LAYOUTS_DIR / "asterisk-13.queue_log"
 
 
 def ingest_report(settings, path, database):
-    settings = settings.model_copy(deep=True)
+    settings = copy.deepcopy(settings)
     settings.database.url = f"sqlite:///{database}"
     engine = open_database(settings.database_url(), migrate=True)
     summary = QueueLogIngest(engine, settings, path).run()

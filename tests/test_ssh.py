@@ -159,7 +159,7 @@ class Site:
         def find():
             out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.server.pid)], capture_output=True,
                                  text=True).stdout
-            pids = [int(line.split()[0]) for line in out.splitlines() if f"ui --as={user}" in line]
+            pids = [int(line.split()[0]) for line in out.splitlines() if f"wallboard.session --for={user}" in line]
             return pids[0] if len(pids) == 1 else None
 
         return wait_for(find, 10, f"the session process of {user}")
@@ -417,13 +417,14 @@ def test_session_environment_takes_only_the_terminal_from_the_client():
               "WALLBOARD_USER": "boss", "WALLBOARD_DB": "sqlite:////tmp/other.db", "PATH": "/tmp", "COLUMNS": "20"}
     server = {"PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d", "COLUMNS": "80", "SSH_AUTH_SOCK": "/s",
               "LC_ALL": "C"}
-    env = session_env(client, "xterm-256color", database_url="sqlite:////srv/wb.db", user="alice", server_env=server)
-    assert env == {
+    server |= {"WALLBOARD_DB": "postgresql://wb:secret@db/wb", "PGPASSWORD": "secret"}
+    env = session_env(client, "xterm-256color", link_fd=7, server_env=server)
+    assert env == {  # nothing of the database: the session's process has none
         "PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d",
         "TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "de_DE.UTF-8",
-        "PYTHONIOENCODING": "utf-8", "WALLBOARD_DB": "sqlite:////srv/wb.db", "WALLBOARD_USER": "alice",
+        "PYTHONIOENCODING": "utf-8", "WALLBOARD_LINK_FD": "7",
     }
-    odd = session_env({"LANG": "$(reboot)", "COLORTERM": "a b"}, "xterm\x1b]", database_url="x", user="u", server_env={})
+    odd = session_env({"LANG": "$(reboot)", "COLORTERM": "a b"}, "xterm\x1b]", link_fd=7, server_env={})
     assert odd["TERM"] == "xterm" and odd["LANG"] == "C.UTF-8" and "COLORTERM" not in odd
 
 

@@ -17,6 +17,7 @@ from textual.command import CommandPalette
 from textual.widgets import Digits
 
 from tests.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
+from wallboard.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
@@ -50,7 +51,7 @@ def floor(engine, settings):
 
 def make_app(floor, clock=None, **kwargs) -> WallboardApp:
     engine, settings = floor
-    return WallboardApp(engine, settings, clock=clock or Clock(), **kwargs)
+    return local_app(engine, settings, clock=clock or Clock(), **kwargs)
 
 
 async def settle(pilot, reads: int = 1) -> None:
@@ -175,7 +176,7 @@ async def test_names_are_drawn_literally(engine, settings):
         Event(NOW - 60, K.AGENT_JOINED_QUEUE, queue="[b]vip[/b]", agent="Evil\x1b[2J\x1b[31mName"),
     ]
     seed_floor(engine, settings, events=sorted(events, key=lambda e: e.ts))
-    app = WallboardApp(engine, settings, clock=Clock())
+    app = local_app(engine, settings, clock=Clock())
     async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
         for _ in range(300):  # on a loaded machine the last rows and cards land a few frames later
@@ -414,7 +415,7 @@ async def test_a_dead_feed_and_an_unreadable_database_show(floor):
 @run_async
 async def test_no_feed_yet(engine, settings):
     seed_floor(engine, settings, heartbeat_age=None)
-    app = WallboardApp(engine, settings, clock=Clock())
+    app = local_app(engine, settings, clock=Clock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "No feed has written to this database yet" in screen_text(app)

@@ -29,3 +29,11 @@ class StaleVersion(TicketError):
     def __init__(self, message: str, *, current_version: int) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+    def __reduce__(self):
+        # Crosses the session link as a pickle: the keyword argument must survive.
+        return _stale_version, (str(self), self.current_version)
+
+
+def _stale_version(message: str, current_version: int) -> StaleVersion:
+    return StaleVersion(message, current_version=current_version)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, update
 from db.complaints import User
 from db.engine import write_session
 from db.reminders import HookDelivery, Notification
-from tickets.reminders import ref_of
+from tickets.lifecycle import ref_of
 
 log = logging.getLogger(__name__)
 

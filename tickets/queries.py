@@ -6,8 +6,6 @@ No Textual here (the screens in tickets/ui/ call these in a worker thread); no w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Engine, case, func, select, text
 
 from db.complaints import OPEN_SQL, Complaint, User
@@ -15,27 +13,13 @@ from db.engine import read_session
 from db.models import Agent, Call
 from db.reminders import Notification
 from tickets.errors import NotFound
-from tickets.lifecycle import Status
-from tickets.reminders import NotificationInfo, ref_of
+from tickets.lifecycle import Status, ref_of
+from tickets.records import CallInfo, InboxState, NotificationInfo, OwnerLoad
 from tickets.sla import BusinessCalendar
 
 # "Last call": the newest one the agent answered within this many hours (a range over the
 # calls' enter_at index: never a scan of the whole call table).
 LAST_CALL_HOURS = 12.0
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    """The call a new complaint is most likely about."""
-
-    callid: str
-    queue: str
-    caller: str | None
-    agent: str  # the name in the call data
-    current: bool  # the agent is on it now
-    enter_at: float
-    answer_at: float | None
-    end_at: float | None
 
 
 def acd_names(settings, user: str) -> list[str]:
@@ -100,18 +84,6 @@ def current_or_last_call(engine: Engine, settings, user: str, now: float) -> Cal
                         row.end_at)
 
 
-@dataclass(frozen=True)
-class OwnerLoad:
-    """One owner's open complaints (owner None: unassigned)."""
-
-    owner: str | None
-    open: int
-    overdue: int
-    due_today: int
-    escalated: int
-    waiting: int
-
-
 def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> list[OwnerLoad]:
     """Open complaints per owner with how many are overdue, due today (site time zone),
     escalated and waiting on the customer; the most overdue owners first."""
@@ -138,17 +110,6 @@ def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> lis
     loads = [OwnerLoad(names.get(owner_id) if owner_id is not None else None, *map(int, counts))
              for owner_id, *counts in rows]
     return sorted(loads, key=lambda load: (-load.overdue, -load.escalated, -load.open, load.owner or ""))
-
-
-@dataclass(frozen=True)
-class InboxState:
-    """What a session's inbox poll learns in one short read."""
-
-    role: str
-    active: bool
-    unread: int
-    newest_id: int  # the newest notification of the user (0: none yet)
-    new: tuple  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
 
 
 def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int = 50) -> InboxState:

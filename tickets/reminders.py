@@ -21,14 +21,11 @@ from db.engine import read_session, write_session
 from db.reminders import HookDelivery, Notification, Reminder
 from tickets.errors import NotFound
 from tickets.lifecycle import OPEN, Status, ref_of
+from tickets.records import AT_RISK, BREACHED, DUE, OVERDUE, UPCOMING, NotificationInfo
 from tickets.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
 
-UPCOMING, DUE, OVERDUE = "follow_up_upcoming", "follow_up_due", "follow_up_overdue"
-AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
-ASSIGNED = "assigned_to_you"
-KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED)
 SWEEP_BATCH = 500
 
 
@@ -211,26 +208,6 @@ def notify(session: Session, settings, user_ids: Iterable[int], kind: str, compl
 
 
 # -- reading ---------------------------------------------------------------------------
-
-
-@dataclass
-class NotificationInfo:
-    id: int
-    kind: str
-    complaint_ref: str | None
-    text: str
-    created_at: float
-    read: bool
-
-    def as_dict(self, tz) -> dict:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "complaint_ref": self.complaint_ref,
-            "text": self.text,
-            "created_at": datetime.fromtimestamp(self.created_at, tz).isoformat(timespec="seconds"),
-            "read": self.read,
-        }
 
 
 def notifications_for(engine: Engine, user: str, *, unread_only: bool = False, after_id: int = 0,

@@ -16,7 +16,6 @@ import struct
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,7 @@ from db.complaints import OPEN_SQL, AuditEvent, Complaint, User, UserKey
 from db.engine import read_session, write_session
 from tickets.errors import InvalidInput, NotFound
 from tickets.permissions import Role
+from tickets.records import KeyInfo, UserInfo
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
 KEY_TYPES = (
@@ -53,32 +53,6 @@ class PublicKey:
     @property
     def openssh(self) -> str:
         return f"{self.key_type} {base64.b64encode(self.blob).decode()}"
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    fingerprint: str
-    key_type: str
-    comment: str | None
-    added_at: float
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    name: str
-    role: str
-    active: bool
-    created_at: float
-    keys: tuple[KeyInfo, ...]
-
-    def as_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "role": self.role,
-            "active": self.active,
-            "created_at": datetime.fromtimestamp(self.created_at, timezone.utc).isoformat(timespec="seconds"),
-            "keys": [{"fingerprint": k.fingerprint, "type": k.key_type, "comment": k.comment} for k in self.keys],
-        }
 
 
 # -- public keys ----------------------------------------------------------------------------

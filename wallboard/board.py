@@ -3,11 +3,8 @@
 No Textual here: the TUI (wallboard/ui/) only draws what this module computes, so every
 figure, colour and alert is testable without a terminal.
 
-`read_board` is the one read a wallboard session makes each second. It touches only the
-small live tables (queue_snapshots, agents, agent_queues, feeds): O(queues + agents) rows,
-never the call table. `read_trend` (service level and offered calls per interval through
-the day) does read calls, by their enter_at index, and the board runs it at most once a
-minute.
+No database either (wallboard/board_reader.py reads the rows): a session's TUI process
+gets `BoardRows` over its session link and judges them here, each second.
 
 Levels: "ok" (green), "warn" (amber), "alert" (red), "none" (nothing to judge: no calls
 yet, nobody waiting).
@@ -21,16 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select
-
-from db.models import Agent, AgentQueue, Feed, QueueSnapshot
 from wallboard.config import QueueThresholdValues, Settings
-from wallboard.metrics import QueueCounts, day_start, queue_counts
-
-SNAPSHOTS = QueueSnapshot.__table__
-AGENTS = Agent.__table__
-AGENT_QUEUES = AgentQueue.__table__
-FEEDS = Feed.__table__
+from wallboard.counts import QueueCounts
 
 NONE, OK, WARN, ALERT = "none", "ok", "warn", "alert"
 LEVELS = (NONE, OK, WARN, ALERT)
@@ -276,7 +265,7 @@ ALERT_ORDER = {"long_wait": 0, "no_agent": 1, "long_call": 2, "sl_below": 3}
 
 
 @dataclass(frozen=True)
-class _Source:
+class BoardRows:
     """The rows read from the database, kept so the board can be re-evaluated each second."""
 
     snapshots: tuple[dict, ...]
@@ -296,7 +285,7 @@ class BoardState:
     freshness: Freshness
     alerts: tuple[Alert, ...]
     filter: str = ""
-    source: _Source = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    source: BoardRows = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     settings: Settings = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def at(self, now: float) -> BoardState:
@@ -364,49 +353,7 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
     return sorted(rows, key=by_state)
 
 
-# -- reading ---------------------------------------------------------------------------
-
-
-def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
-    """The board at `now`, from the live snapshot (O(queues + agents) rows, no calls)."""
-    today = day_start(settings, now)
-    snapshots = _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)))
-    a = AGENTS.c
-    agents = _dicts(
-        connection.execute(
-            select(
-                a.name,
-                a.state,
-                a.pause_reason,
-                a.state_since,
-                a.current_queue,
-                a.current_callid,
-                a.calls_today,
-                a.talk_seconds_today,
-            ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
-        )
-    )
-    memberships: dict[str, list[str]] = {}
-    for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
-        memberships.setdefault(agent, []).append(queue)
-    feeds = connection.execute(select(FEEDS.c.name, FEEDS.c.heartbeat_at)).all()
-    source = _Source(
-        snapshots=snapshots,
-        agents=agents,
-        memberships={agent: tuple(sorted(qs)) for agent, qs in memberships.items()},
-        heartbeat_at=max((hb for _, hb in feeds if hb), default=None),
-        feeds=tuple(sorted(name for name, _ in feeds)),
-    )
-    return evaluate(source, settings, now)
-
-
-def _dicts(result) -> tuple[dict, ...]:
-    """The rows of `result` as plain dicts (zipping the keys once: cheaper than RowMapping)."""
-    keys = tuple(result.keys())
-    return tuple(dict(zip(keys, row)) for row in result)
-
-
-def evaluate(source: _Source, settings: Settings, now: float) -> BoardState:
+def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
     """Judge the rows read at any moment `now`: O(queues + agents), no database."""
     tiles = tuple(_tile(row, settings, now) for row in source.snapshots)
     thresholds = _thresholds_memo(settings)
@@ -682,31 +629,6 @@ class Trend:
             offered.append(total.offered)
             levels.append(level_below(figures["service_level_pct"], th.service_level_target_pct, th.service_level_red_pct))
         return TrendSeries(self.starts, tuple(service_level), tuple(offered), tuple(levels))
-
-
-def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
-    """Service level and offered calls per interval from the start of today to `now`.
-
-    One indexed range query (calls.enter_at) per interval, through the same counting as
-    the reports, so the trend and `wallboard report queues` agree by construction.
-    """
-    minutes = interval_minutes or settings.board.trend_interval_minutes
-    step = minutes * 60.0
-    start = day_start(settings, now)
-    count = max(1, math.ceil((now - start) / step))
-    starts = tuple(start + i * step for i in range(count))
-    per_queue: dict[str, list[QueueCounts]] = {}
-    for i, begin in enumerate(starts):
-        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
-            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
-            series[i] = counts
-    return Trend(
-        read_at=now,
-        day_start=start,
-        interval_seconds=step,
-        starts=starts,
-        counts={queue: tuple(series) for queue, series in per_queue.items()},
-    )
 
 
 # -- formatting (plain strings, shared by the TUI and its tests) ----------------------

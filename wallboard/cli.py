@@ -237,7 +237,7 @@ def _window_options(fn):
 
 
 def _window(settings: Settings, since, until, everything) -> tuple[float | None, float | None]:
-    from wallboard.metrics import day_start
+    from wallboard.counts import day_start
 
     if everything:
         if since or until:

@@ -2,6 +2,9 @@
 
 Lookup order: --config PATH, $WALLBOARD_CONFIG, ./config.toml, built-in defaults (equal to
 the shipped config.toml). A bad file fails with one line naming the file, line and key.
+
+The settings are plain dataclasses and pydantic is imported only to validate a file, so a
+process that receives pickled Settings (an SSH session's TUI) does not pay for pydantic.
 """
 
 from __future__ import annotations
@@ -9,12 +12,15 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time as clock_time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+# Constraint markers pydantic understands; annotated_types comes with pydantic and is tiny.
+from annotated_types import Ge, Gt, Le, Lt
 
 CONFIG_ENV = "WALLBOARD_CONFIG"
 DATABASE_ENV = "WALLBOARD_DB"
@@ -24,110 +30,156 @@ class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the file."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Checked:
+    """`Annotated[str, Checked(fn)]`: pydantic runs fn on the value after the type check.
+
+    A field_validator without importing pydantic here; the error stays located at the key.
+    """
+
+    __slots__ = ("check",)
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
 
+class _Section:
+    # pydantic's config for these dataclasses (ConfigDict is a TypedDict: a plain dict will do).
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def _known_zone_or_empty(value: str) -> str:
+    return _known_zone(value) if value else value
+
+
+def _opening_hours(value: str) -> str:
+    parse_opening_hours(value)
+    return value
+
+
+TimeZoneName = Annotated[str, Checked(_known_zone)]
+OptionalTimeZoneName = Annotated[str, Checked(_known_zone_or_empty)]
+OpeningHours = Annotated[str, Checked(_opening_hours)]
+Port = Annotated[int, Ge(1), Le(65535)]
+Percent = Annotated[float, Ge(0), Le(100)]
+Positive = Annotated[float, Gt(0)]
+NonNegative = Annotated[float, Ge(0)]
+Count = Annotated[int, Ge(1)]
+Seconds = Annotated[int, Ge(0)]
+
+
+@dataclass
 class SiteSettings(_Section):
     name: str = "Contact Centre"
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    timezone: TimeZoneName = "UTC"
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
+@dataclass
 class DatabaseSettings(_Section):
     url: str = ""
 
 
+@dataclass
 class FeedSettings(_Section):
     kind: Literal["simulator", "queue-log", "ami", "none"] = "simulator"
     queue_log: str = "/var/log/asterisk/queue_log"
     ami_host: str = "127.0.0.1"
-    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_port: Port = 5038
     ami_username: str = "wallboard"
     ami_secret: str = ""
 
 
+@dataclass
 class SimulatorSettingsConfig(_Section):
     seed: int = 42
-    agents: int = Field(24, ge=1, le=5000)
-    calls_per_hour: float = Field(180, gt=0)
-    speed: float = Field(1.0, gt=0)
-    warm_up_hours: float = Field(2.0, ge=0, le=24)
+    agents: Annotated[int, Ge(1), Le(5000)] = 24
+    calls_per_hour: Positive = 180
+    speed: Positive = 1.0
+    warm_up_hours: Annotated[float, Ge(0), Le(24)] = 2.0
 
 
 ServiceLevelFormula = Literal["offered", "answered", "abandons-met"]
 
 
+@dataclass
 class MetricSettings(_Section):
-    service_level_seconds: int = Field(20, ge=0)
-    short_abandon_seconds: int = Field(5, ge=0)
+    service_level_seconds: Seconds = 20
+    short_abandon_seconds: Seconds = 5
     service_level_formula: ServiceLevelFormula = "offered"
 
 
+@dataclass
 class QueueOverrides(_Section):
-    service_level_seconds: int | None = Field(None, ge=0)
-    short_abandon_seconds: int | None = Field(None, ge=0)
+    service_level_seconds: Seconds | None = None
+    short_abandon_seconds: Seconds | None = None
     service_level_formula: ServiceLevelFormula | None = None
 
 
+@dataclass
 class BoardSettings(_Section):
     """The wallboard TUI ([board])."""
 
-    stale_after_seconds: float = Field(10, gt=0)
-    trend_interval_minutes: int = Field(30, ge=5, le=240)
+    stale_after_seconds: Positive = 10
+    trend_interval_minutes: Annotated[int, Ge(5), Le(240)] = 30
     theme: str = "textual-dark"
 
 
+@dataclass
 class QueueThresholds(_Section):
     """Per-queue overrides of the queue-level [thresholds] keys (None: the floor's value)."""
 
-    service_level_target_pct: float | None = Field(None, ge=0, le=100)
-    service_level_red_pct: float | None = Field(None, ge=0, le=100)
-    waiting_amber: int | None = Field(None, ge=1)
-    waiting_red: int | None = Field(None, ge=1)
-    longest_wait_amber_seconds: float | None = Field(None, gt=0)
-    longest_wait_red_seconds: float | None = Field(None, gt=0)
-    abandon_rate_amber_pct: float | None = Field(None, ge=0, le=100)
-    abandon_rate_red_pct: float | None = Field(None, ge=0, le=100)
-    asa_amber_seconds: float | None = Field(None, gt=0)
-    asa_red_seconds: float | None = Field(None, gt=0)
-    aht_low_seconds: float | None = Field(None, ge=0)
-    aht_high_seconds: float | None = Field(None, gt=0)
-    aht_red_low_seconds: float | None = Field(None, ge=0)
-    aht_red_high_seconds: float | None = Field(None, gt=0)
-    long_call_minutes: float | None = Field(None, gt=0)
+    service_level_target_pct: Percent | None = None
+    service_level_red_pct: Percent | None = None
+    waiting_amber: Count | None = None
+    waiting_red: Count | None = None
+    longest_wait_amber_seconds: Positive | None = None
+    longest_wait_red_seconds: Positive | None = None
+    abandon_rate_amber_pct: Percent | None = None
+    abandon_rate_red_pct: Percent | None = None
+    asa_amber_seconds: Positive | None = None
+    asa_red_seconds: Positive | None = None
+    aht_low_seconds: NonNegative | None = None
+    aht_high_seconds: Positive | None = None
+    aht_red_low_seconds: NonNegative | None = None
+    aht_red_high_seconds: Positive | None = None
+    long_call_minutes: Positive | None = None
 
 
+@dataclass
 class QueueThresholdValues(_Section):
     """The thresholds that apply to one queue: green / amber / red per metric."""
 
-    service_level_target_pct: float = Field(80, ge=0, le=100)
-    service_level_red_pct: float = Field(70, ge=0, le=100)
-    waiting_amber: int = Field(3, ge=1)
-    waiting_red: int = Field(6, ge=1)
-    longest_wait_amber_seconds: float = Field(60, gt=0)
-    longest_wait_red_seconds: float = Field(120, gt=0)
-    abandon_rate_amber_pct: float = Field(5, ge=0, le=100)
-    abandon_rate_red_pct: float = Field(10, ge=0, le=100)
-    asa_amber_seconds: float = Field(20, gt=0)
-    asa_red_seconds: float = Field(40, gt=0)
-    aht_low_seconds: float = Field(180, ge=0)
-    aht_high_seconds: float = Field(300, gt=0)
-    aht_red_low_seconds: float = Field(60, ge=0)
-    aht_red_high_seconds: float = Field(480, gt=0)
-    long_call_minutes: float = Field(15, gt=0)
+    service_level_target_pct: Percent = 80
+    service_level_red_pct: Percent = 70
+    waiting_amber: Count = 3
+    waiting_red: Count = 6
+    longest_wait_amber_seconds: Positive = 60
+    longest_wait_red_seconds: Positive = 120
+    abandon_rate_amber_pct: Percent = 5
+    abandon_rate_red_pct: Percent = 10
+    asa_amber_seconds: Positive = 20
+    asa_red_seconds: Positive = 40
+    aht_low_seconds: NonNegative = 180
+    aht_high_seconds: Positive = 300
+    aht_red_low_seconds: NonNegative = 60
+    aht_red_high_seconds: Positive = 480
+    long_call_minutes: Positive = 15
 
     def problems(self) -> list[str]:
         """Orderings that make no sense (amber must come before red), worded for the file's editor."""
@@ -152,66 +204,59 @@ class QueueThresholdValues(_Section):
         return found
 
 
+def _set_values(section: Any) -> dict[str, Any]:
+    """The fields of an overrides section that are set (not None)."""
+    return {f.name: value for f in fields(section) if (value := getattr(section, f.name)) is not None}
+
+
+@dataclass
 class ThresholdSettings(QueueThresholdValues):
     """[thresholds]: the floor's thresholds, per-queue overrides, pause limits."""
 
-    long_pause_minutes: float = Field(15, gt=0)
-    pause_minutes: dict[str, Annotated[float, Field(gt=0)]] = {"lunch": 60, "training": 120, "coaching": 60}
-    queues: dict[str, QueueThresholds] = {}
+    long_pause_minutes: Positive = 15
+    pause_minutes: dict[str, Positive] = field(default_factory=lambda: {"lunch": 60, "training": 120, "coaching": 60})
+    queues: dict[str, QueueThresholds] = field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ThresholdSettings:
+    def __post_init__(self) -> None:
+        # pydantic runs this after the fields validate and reports the error at [thresholds].
         found = self.problems()
         for name in self.queues:
             found += [f"queues.{name}: {p}" for p in self.for_queue(name).problems()]
         if found:
             raise ValueError(found[0])
-        return self
 
     def for_queue(self, queue: str | None) -> QueueThresholdValues:
         """The thresholds of one queue: the floor's values with that queue's overrides."""
-        values = {name: getattr(self, name) for name in QueueThresholdValues.model_fields}
+        values = {f.name: getattr(self, f.name) for f in fields(QueueThresholdValues)}
         override = self.queues.get(queue) if queue is not None else None
         if override is not None:
-            values.update(override.model_dump(exclude_none=True))
-        return QueueThresholdValues.model_construct(**values)
+            values.update(_set_values(override))
+        return QueueThresholdValues(**values)
 
     def pause_limit_minutes(self, reason: str | None) -> float:
         """How long a pause with this reason may last before it stands out."""
         return self.pause_minutes.get(reason or "", self.long_pause_minutes)
 
 
+@dataclass
 class BusinessHoursSettings(_Section):
     """[business_hours]: when the complaint SLA clock runs."""
 
     # Empty: the [site] time zone.
-    timezone: str = ""
+    timezone: OptionalTimeZoneName = ""
     # Per weekday: "HH:MM-HH:MM", several joined by commas; empty: closed all day.
-    monday: str = "08:00-18:00"
-    tuesday: str = "08:00-18:00"
-    wednesday: str = "08:00-18:00"
-    thursday: str = "08:00-18:00"
-    friday: str = "08:00-18:00"
-    saturday: str = ""
-    sunday: str = ""
-    holidays: list[date] = []
+    monday: OpeningHours = "08:00-18:00"
+    tuesday: OpeningHours = "08:00-18:00"
+    wednesday: OpeningHours = "08:00-18:00"
+    thursday: OpeningHours = "08:00-18:00"
+    friday: OpeningHours = "08:00-18:00"
+    saturday: OpeningHours = ""
+    sunday: OpeningHours = ""
+    holidays: list[date] = field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return SiteSettings._known_zone(value) if value else value
-
-    @field_validator("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    @classmethod
-    def _hours(cls, value: str) -> str:
-        parse_opening_hours(value)
-        return value
-
-    @model_validator(mode="after")
-    def _some_hours(self) -> BusinessHoursSettings:
+    def __post_init__(self) -> None:
         if not any(self.week()):
             raise ValueError("no business hours on any day: the SLA clock would never run")
-        return self
 
     def week(self) -> list[list[tuple[clock_time, clock_time | None]]]:
         """Opening intervals Monday..Sunday; an end of None is midnight at the day's end."""
@@ -238,45 +283,49 @@ def parse_opening_hours(value: str) -> list[tuple[clock_time, clock_time | None]
     return intervals
 
 
+@dataclass
 class SlaTarget(_Section):
     """Business hours to acknowledge and to resolve a complaint of one severity."""
 
-    acknowledge_hours: float = Field(gt=0)
-    resolve_hours: float = Field(gt=0)
+    acknowledge_hours: Positive
+    resolve_hours: Positive
 
 
+@dataclass
 class SlaSettings(_Section):
-    low: SlaTarget = SlaTarget(acknowledge_hours=8, resolve_hours=80)
-    normal: SlaTarget = SlaTarget(acknowledge_hours=4, resolve_hours=40)
-    high: SlaTarget = SlaTarget(acknowledge_hours=2, resolve_hours=16)
-    critical: SlaTarget = SlaTarget(acknowledge_hours=1, resolve_hours=8)
+    low: SlaTarget = field(default_factory=lambda: SlaTarget(acknowledge_hours=8.0, resolve_hours=80.0))
+    normal: SlaTarget = field(default_factory=lambda: SlaTarget(acknowledge_hours=4.0, resolve_hours=40.0))
+    high: SlaTarget = field(default_factory=lambda: SlaTarget(acknowledge_hours=2.0, resolve_hours=16.0))
+    critical: SlaTarget = field(default_factory=lambda: SlaTarget(acknowledge_hours=1.0, resolve_hours=8.0))
 
 
+@dataclass
 class ComplaintSettings(_Section):
     """[complaints]: SLA per severity and auto-close."""
 
     # A resolved complaint the customer has not answered closes itself after these many days.
-    auto_close_days: float = Field(7, gt=0)
-    sla: SlaSettings = SlaSettings()
+    auto_close_days: Positive = 7
+    sla: SlaSettings = field(default_factory=SlaSettings)
     # User name -> the agent's name in the call data, where they differ ("new complaint"
     # fills in that agent's current or last call).
-    agent_names: dict[str, str] = {}
+    agent_names: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
 class ReminderSettings(_Section):
     """[reminders]: when reminders fire and where else they go."""
 
-    lead_minutes: float = Field(15, ge=0)
-    overdue_grace_minutes: float = Field(30, ge=0)
-    sla_risk_pct: float = Field(75, gt=0, lt=100)
+    lead_minutes: NonNegative = 15
+    overdue_grace_minutes: NonNegative = 30
+    sla_risk_pct: Annotated[float, Gt(0), Lt(100)] = 75
     command: str = ""
     webhook_url: str = ""
     smtp_host: str = ""
-    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_port: Port = 25
     mail_from: str = ""
-    mail_to: list[str] = []
-    max_attempts: int = Field(5, ge=1)
-    retry_seconds: float = Field(30, gt=0)
+    mail_to: list[str] = field(default_factory=list)
+    max_attempts: Count = 5
+    retry_seconds: Positive = 30
 
     def hooks(self) -> list[str]:
         """The outbound hooks that are configured."""
@@ -284,45 +333,51 @@ class ReminderSettings(_Section):
         return [name for name, value in configured.items() if value]
 
 
+@dataclass
 class SshSettings(_Section):
     """[ssh]: the SSH front door of `wallboard serve`."""
 
     enabled: bool = True
     bind: str = "127.0.0.1"
-    port: int = Field(2222, ge=0, le=65535)
+    port: Annotated[int, Ge(0), Le(65535)] = 2222
     host_key: str = ""
-    idle_timeout_minutes: float = Field(480, ge=0)
-    max_failures: int = Field(5, ge=1)
-    failure_window_minutes: float = Field(10, gt=0)
-    block_minutes: float = Field(15, ge=0)
-    max_sessions: int = Field(50, ge=1)
+    idle_timeout_minutes: NonNegative = 480
+    max_failures: Count = 5
+    failure_window_minutes: Positive = 10
+    block_minutes: NonNegative = 15
+    max_sessions: Count = 50
     access_log: str = ""
 
 
+@dataclass
 class Settings(_Section):
-    site: SiteSettings = SiteSettings()
-    database: DatabaseSettings = DatabaseSettings()
-    feed: FeedSettings = FeedSettings()
-    simulator: SimulatorSettingsConfig = SimulatorSettingsConfig()
-    metrics: MetricSettings = MetricSettings()
-    queues: dict[str, QueueOverrides] = {}
-    board: BoardSettings = BoardSettings()
-    thresholds: ThresholdSettings = ThresholdSettings()
-    business_hours: BusinessHoursSettings = BusinessHoursSettings()
-    complaints: ComplaintSettings = ComplaintSettings()
-    reminders: ReminderSettings = ReminderSettings()
-    ssh: SshSettings = SshSettings()
+    site: SiteSettings = field(default_factory=SiteSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
+    simulator: SimulatorSettingsConfig = field(default_factory=SimulatorSettingsConfig)
+    metrics: MetricSettings = field(default_factory=MetricSettings)
+    queues: dict[str, QueueOverrides] = field(default_factory=dict)
+    board: BoardSettings = field(default_factory=BoardSettings)
+    thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
+    business_hours: BusinessHoursSettings = field(default_factory=BusinessHoursSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    ssh: SshSettings = field(default_factory=SshSettings)
 
-    # Where these settings were read from (None: built-in defaults).
-    source: Path | None = Field(None, exclude=True)
+    # Where these settings were read from (None: built-in defaults); not part of equality.
+    source: Path | None = field(default=None, compare=False)
 
     def metrics_for(self, queue: str) -> MetricSettings:
         """The [metrics] settings with the queue's own overrides applied."""
         override = self.queues.get(queue)
         if override is None:
             return self.metrics
-        changes = override.model_dump(exclude_none=True)
-        return self.metrics.model_copy(update=changes) if changes else self.metrics
+        changes = _set_values(override)
+        return replace(self.metrics, **changes) if changes else self.metrics
+
+    def signed_in(self, user: str, role: str) -> Settings:
+        """These settings as a signed-in user's board shows them: who, in the header."""
+        return replace(self, site=replace(self.site, name=f"{self.site.name} · {user} ({role})"))
 
     def database_url(self) -> str:
         """$WALLBOARD_DB, else [database] url, else the SQLite file in the user's data dir."""
@@ -354,13 +409,21 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
     return parse_settings(path.read_text(encoding="utf-8"), path)
 
 
+_settings_adapter = None  # pydantic's validator for Settings, built on first use
+
+
 def parse_settings(text: str, path: Path) -> Settings:
+    global _settings_adapter
+    from pydantic import TypeAdapter, ValidationError
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if _settings_adapter is None:
+        _settings_adapter = TypeAdapter(Settings)
     try:
-        settings = Settings.model_validate(data)
+        settings = _settings_adapter.validate_python(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         keys = [str(part) for part in error["loc"]]
@@ -371,9 +434,18 @@ def parse_settings(text: str, path: Path) -> Settings:
     return settings
 
 
+# pydantic words some errors differently for dataclasses than for models: keep the model wording.
+_REWORDED = {
+    "extra_forbidden": "unknown key",
+    "unexpected_keyword_argument": "unknown key",
+    "missing_argument": "Field required",
+    "dataclass_type": "Input should be a valid dictionary or instance of {class_name}",
+}
+
+
 def _reason(error: dict) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key"
+    if error["type"] in _REWORDED:
+        return _REWORDED[error["type"]].format(**error.get("ctx", {}))
     message = error["msg"]
     return message.removeprefix("Value error, ")
 

@@ -1,23 +1,19 @@
 """The metrics engine: window reports and the live per-queue snapshot.
 
-Definitions (DESIGN.md): offered = calls that entered the queue; answered = connected to an
-agent; short abandon = abandoned within short_abandon_seconds; service level by the
-configured formula; ASA = mean wait of answered calls; AHT = mean talk (+ wrap-up where the
-feed reports it) of answered calls that ended; abandon rate = (abandoned - short) /
-(offered - short). Each queue may override the thresholds; the total adds up each queue's
-counts under its own thresholds.
+The definitions are those of wallboard/counts.py (DESIGN.md); each queue may override the
+thresholds; the total adds up each queue's counts under its own thresholds.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, case, func, select
 
 from db.engine import upsert
 from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
 from wallboard.config import Settings
+from wallboard.counts import QueueCounts, day_start, mean_of
 from wallboard.events import EXIT_REASONS
 
 CALLS = Call.__table__
@@ -31,66 +27,6 @@ TOTAL = "*"
 # A caller cannot really wait this long: older "waiting" rows are lines lost at a cut.
 WAITING_HORIZON_SECONDS = 4 * 3600
 AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
-
-
-@dataclass
-class QueueCounts:
-    """Sums over a window for one queue (or the total); figures derive from these."""
-
-    queue: str
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    short_abandoned: int = 0
-    exited: int = 0
-    answered_within_sl: int = 0
-    abandoned_within_sl: int = 0
-    wait_sum: float = 0.0
-    handle_sum: float = 0.0
-    handled: int = 0
-    max_wait: float | None = None
-
-    def add(self, other: QueueCounts) -> None:
-        for name in (
-            "offered answered abandoned short_abandoned exited answered_within_sl abandoned_within_sl "
-            "wait_sum handle_sum handled"
-        ).split():
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        if other.max_wait is not None:
-            self.max_wait = other.max_wait if self.max_wait is None else max(self.max_wait, other.max_wait)
-
-    def figures(self, formula: str) -> dict:
-        """The report's row for this queue: exactly the keys of the report contract."""
-        eligible = self.offered - self.short_abandoned
-        if formula == "answered":
-            met, base = self.answered_within_sl, self.answered
-        elif formula == "abandons-met":
-            met = self.answered_within_sl + max(0, self.abandoned_within_sl - self.short_abandoned)
-            base = eligible
-        else:
-            met, base = self.answered_within_sl, eligible
-        return {
-            "queue": self.queue,
-            "offered": self.offered,
-            "answered": self.answered,
-            "abandoned": self.abandoned,
-            "short_abandoned": self.short_abandoned,
-            "exited": self.exited,
-            "answered_within_sl": self.answered_within_sl,
-            "service_level_pct": _pct(met, base),
-            "abandon_rate_pct": _pct(self.abandoned - self.short_abandoned, eligible),
-            "asa_seconds": _mean(self.wait_sum, self.answered),
-            "aht_seconds": _mean(self.handle_sum, self.handled),
-            "max_wait_seconds": None if self.max_wait is None else round(self.max_wait, 2),
-        }
-
-
-def _pct(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 2) if whole > 0 else None
-
-
-def _mean(total: float, count: int) -> float | None:
-    return round(total / count, 2) if count else None
 
 
 @dataclass
@@ -187,7 +123,7 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
             "agent": name,
             "answered": answered,
             "talk_seconds": round(talk or 0.0, 2),
-            "aht_seconds": _mean(handle or 0.0, handled),
+            "aht_seconds": mean_of(handle or 0.0, handled),
             "states": {},
             "pause_reasons": {},
         }
@@ -222,11 +158,6 @@ def _state_spans(connection: Connection, start: float | None, end: float):
 
 
 # -- the live snapshot -------------------------------------------------------------
-
-
-def day_start(settings: Settings, now: float) -> float:
-    local = datetime.fromtimestamp(now, settings.site.tz)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def refresh_snapshots(connection: Connection, settings: Settings, now: float) -> None:

@@ -15,12 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from platformdirs import user_log_path
 from sqlalchemy import Engine
 
 from wallboard.config import Settings
+
+if TYPE_CHECKING:
+    from wallboard.ui import WallboardApp
 
 log = logging.getLogger("wallboard")
 
@@ -297,16 +301,25 @@ def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
         user = None
     if user is None or not user.active:
         raise click.ClickException(f"{name!r} is not an active user")
-    site = settings.site.model_copy(update={"name": f"{settings.site.name} · {user.name} ({user.role})"})
-    return settings.model_copy(update={"site": site})
+    return settings.signed_in(user.name, user.role)
+
+
+def local_app(engine: Engine, settings: Settings, *, user: str | None = None, clock: Callable[[], float] = time.time,
+              **options) -> WallboardApp:
+    """The wallboard app of a process with the database: the board read here, the user's
+    complaint calls made here (an SSH session's process asks the server for both)."""
+    from tickets.user_desk import UserDesk
+    from wallboard.board_reader import BoardReader
+    from wallboard.ui import WallboardApp
+
+    desk = UserDesk(engine, settings, user, clock) if user is not None else None
+    return WallboardApp(BoardReader(engine, settings), settings, clock, desk_calls=desk, **options)
 
 
 def _run_app(engine: Engine, settings: Settings, *, feed_status, user: str | None = None) -> None:
     if not sys.stdin.isatty() or not sys.__stderr__.isatty():
         raise click.ClickException("the wallboard needs a terminal (stdin and stderr must be a TTY)")
-    from wallboard.ui import WallboardApp
-
-    app = WallboardApp(engine, settings, feed_status=feed_status, handle_signals=True, user=user)
+    app = local_app(engine, settings, user=user, feed_status=feed_status, handle_signals=True)
     app.run()
     if app.return_code not in (None, 0):
         raise SystemExit(app.return_code)

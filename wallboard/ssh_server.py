@@ -1,8 +1,11 @@
 """The SSH front door: remote sites reach the board with a plain `ssh`.
 
 `wallboard serve` runs it (`start_ssh`) on its own event loop in a thread, next to the feed.
-Each terminal session runs its own TUI process, `python -m wallboard ui --as NAME`, on a
-pseudo-terminal; this module never imports Textual.
+Each terminal session runs its own TUI process, `python -m wallboard.session`, on a
+pseudo-terminal; this module never imports Textual. The process has no database access of
+its own: it asks this server over its session link (wallboard/session_link.py), which
+answers from one board read a second shared by all sessions and from a `UserDesk` bound to
+the session's user.
 
 Authentication: public keys only. `begin_auth` binds the user name to that user's own
 registered keys (`conn.set_authorized_keys`), so a key registered to somebody else does
@@ -16,7 +19,8 @@ Sessions: a PTY is required (`ssh -T` and commands get one line on stderr and ex
 status 1). The child is a session leader with the PTY as its controlling terminal and
 SIGHUP at its default, sees the client's window size (changes are forwarded with
 TIOCSWINSZ and SIGWINCH) and of the client's environment only TERM, COLORTERM and LANG.
-Its user comes from the authenticated connection (`--as`), never from the client.
+Its user comes from the authenticated connection (the link is bound to it), never from
+the client.
 When the client goes away (or idles out, or the server stops) the child's process group
 gets SIGHUP, then SIGKILL after a grace period, and the child is reaped.
 
@@ -32,6 +36,7 @@ import logging.handlers
 import os
 import re
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -40,6 +45,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncssh
@@ -47,8 +53,12 @@ import click
 from platformdirs import user_data_path, user_log_path
 from sqlalchemy import Engine
 
+from tickets.errors import TicketError
+from tickets.user_desk import UserDesk
 from wallboard import ssh_access
+from wallboard.board_reader import BoardReader
 from wallboard.config import Settings
+from wallboard.session_link import LINK_FD_ENV, serve_link
 from wallboard.ssh_access import Login
 
 log = logging.getLogger("wallboard.ssh")
@@ -62,6 +72,9 @@ HANGUP_GRACE_SECONDS = 2.0  # after SIGHUP, before SIGKILL
 MAX_KEYS_PER_CONNECTION = 6  # rejected keys before the connection is dropped (OpenSSH's MaxAuthTries)
 REAP_TIMEOUT_SECONDS = 5.0
 MAX_TRACKED_ADDRESSES = 10_000
+BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within this
+TREND_SHARE_SECONDS = 15.0
+LINK_WORKERS = 8  # threads answering sessions' database calls
 DEFAULT_SIZE = (80, 24)
 NO_TERMINAL = (
     "wallboard: this server shows the wallboard in a terminal only; "
@@ -69,9 +82,10 @@ NO_TERMINAL = (
 )
 
 # What of the server's own environment a session's TUI process keeps (the operator's
-# settings); everything the terminal decides comes from the client, below.
+# settings, but not the database's: the process has none); everything the terminal
+# decides comes from the client, below.
 SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
-SERVER_ENV_PREFIXES = ("XDG_", "WALLBOARD_", "TEXTUAL_", "PG")
+SERVER_ENV_PREFIXES = ("XDG_", "TEXTUAL_")
 _TERM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -168,12 +182,11 @@ def session_env(
     client_env: Mapping[str, str],
     term: str | None,
     *,
-    database_url: str,
-    user: str,
+    link_fd: int,
     server_env: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
-    """The TUI process's environment: the server's own settings (paths, database), the
-    terminal as the client describes it (TERM, COLORTERM, LANG only, checked), the user."""
+    """The TUI process's environment: the server's own settings (paths), the terminal as
+    the client describes it (TERM, COLORTERM, LANG only, checked), its end of the link."""
     env = {k: v for k, v in server_env.items() if k in SERVER_ENV or k.startswith(SERVER_ENV_PREFIXES)}
     env["TERM"] = term if term and _TERM_RE.fullmatch(term) else "xterm"
     colorterm = client_env.get("COLORTERM", "")
@@ -183,16 +196,26 @@ def session_env(
     env["LANG"] = lang if _LANG_RE.fullmatch(lang) else "C.UTF-8"
     # Box drawing and symbols go out as UTF-8 whatever the locale (PuTTY: set UTF-8).
     env["PYTHONIOENCODING"] = "utf-8"
-    env["WALLBOARD_DB"] = database_url
-    env["WALLBOARD_USER"] = user
+    env[LINK_FD_ENV] = str(link_fd)
     return env
 
 
-def session_command(settings: Settings, user: str) -> list[str]:
-    argv = [sys.executable, "-m", "wallboard"]
-    if settings.source is not None:
-        argv += ["--config", str(Path(settings.source).resolve())]
-    return argv + ["ui", f"--as={user}"]
+def session_command(user: str) -> list[str]:
+    # The name is for `ps` only: the process learns its user from the link.
+    return [sys.executable, "-m", "wallboard.session", f"--for={user}"]
+
+
+class SessionHello:
+    """What a session's process learns first over its link: the settings and who it is."""
+
+    REMOTE = frozenset({"hello"})
+
+    def __init__(self, settings: Settings, login: Login) -> None:
+        self.settings = settings.signed_in(login.name, login.role)
+        self.user = login.name
+
+    def hello(self) -> tuple[Settings, str]:
+        return self.settings, self.user
 
 
 def format_duration(seconds: float) -> str:
@@ -223,6 +246,7 @@ class PtyProcess:
 
     on_output(bytes) gets what the child draws; on_exit(returncode) is called once, after
     the child has been reaped, its last output delivered and its process group killed.
+    pass_fds: descriptors the child inherits (its end of the session link).
     """
 
     def __init__(
@@ -232,8 +256,9 @@ class PtyProcess:
         size: tuple[int, int, int, int],
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
-        self.argv, self.env, self.size = argv, env, size
+        self.argv, self.env, self.size, self.pass_fds = argv, env, size, pass_fds
         self.on_output, self.on_exit = on_output, on_exit
         self.loop = asyncio.get_running_loop()
         self.proc: subprocess.Popen | None = None
@@ -261,6 +286,7 @@ class PtyProcess:
                 stderr=slave,  # Textual draws on stderr: it must be the PTY
                 env=self.env,
                 close_fds=True,
+                pass_fds=self.pass_fds,
                 start_new_session=True,
                 preexec_fn=_child_setup,
             )
@@ -590,18 +616,39 @@ class _TerminalSession(asyncssh.SSHServerSession):
             return
         cols, rows, xpixels, ypixels = self.chan.get_terminal_size()
         size = (cols or DEFAULT_SIZE[0], rows or DEFAULT_SIZE[1], xpixels, ypixels)
-        settings = self.front.settings
-        env = session_env(self.chan.get_environment(), term, database_url=settings.database_url(), user=self.login.name)
-        self.child = PtyProcess(session_command(settings, self.login.name), env, size, self._output, self._child_exited)
+        link, child_end = socket.socketpair()
+        env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
+        self.child = PtyProcess(session_command(self.login.name), env, size, self._output, self._child_exited,
+                                pass_fds=(child_end.fileno(),))
         try:
             self.child.start()
         except OSError as exc:
             log.exception("cannot start the session process")
             self.child = None
+            link.close()
             self._refuse("refused: cannot start", "a session (cannot start)", f"wallboard: cannot start the board: {exc}")
             return
+        finally:
+            child_end.close()  # the child has its own copy
         self.front.sessions.add(self)
+        self.front.spawn(self._serve_link(link))
         self._row = self.front.spawn(self._log_start(term, size))
+
+    async def _serve_link(self, link: socket.socket) -> None:
+        """Answer the session process until it closes its end (it exits)."""
+        front, login = self.front, self.login
+        try:
+            reader, writer = await asyncio.open_connection(sock=link)
+        except OSError:
+            link.close()
+            raise
+        targets = {
+            "session": SessionHello(front.settings, login),
+            "board": front.board,
+            "desk": UserDesk(front.engine, front.settings, login.name),
+        }
+        await serve_link(reader, writer, targets, front.executor, passes=(TicketError,),
+                         label=f"session of {login.name}")
 
     def _refuse(self, reason: str, what: str, message: str) -> None:
         access.info("refused %s for %s from %s", what, self.login.name, self.owner.address)
@@ -730,6 +777,9 @@ class SshFrontDoor:
         self._tasks: set[asyncio.Task] = set()
         self._idle_task: asyncio.Task | None = None
         self.closing = False
+        # What sessions ask for over their links: the board (one read shared by all).
+        self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
+        self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
 
     @property
     def port(self) -> int:
@@ -821,6 +871,7 @@ class SshFrontDoor:
             if connection.conn is not None:
                 connection.conn.close()
         await self._settle(HANGUP_GRACE_SECONDS + REAP_TIMEOUT_SECONDS + 2)
+        self.executor.shutdown(wait=False, cancel_futures=True)
         access.info("stopped listening")
 
     async def _settle(self, timeout: float) -> None:

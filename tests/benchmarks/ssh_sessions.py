@@ -123,7 +123,7 @@ def memory_mb(pid: int) -> tuple[float, float, float]:
 
 def session_pids(server: int) -> list[int]:
     out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in out.splitlines() if " ui --as" in line]
+    return [int(line.split()[0]) for line in out.splitlines() if "wallboard.session --for=" in line]
 
 
 def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str], env: dict[str, str]) -> dict:

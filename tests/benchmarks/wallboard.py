@@ -71,7 +71,7 @@ sys.path.insert(0, str(ROOT))
 from db import open_database  # noqa: E402
 from db.engine import upsert, write_transaction  # noqa: E402
 from db.models import Feed  # noqa: E402
-from wallboard.board import read_board  # noqa: E402
+from wallboard.board_reader import read_board  # noqa: E402
 from wallboard.config import load_settings  # noqa: E402
 from wallboard.engine import CallEngine  # noqa: E402
 from wallboard.events import Event, EventKind as K  # noqa: E402

@@ -1,7 +1,8 @@
 """The complaint desk: what the wallboard app holds to offer complaints to its user.
 
 It knows who is looking (and, after a first read, their role), opens the complaint
-screens, and polls the user's notifications in a light worker thread: new ones become a
+screens, makes their calls (`calls`: a tickets.user_desk.UserDesk, or the server's one over
+an SSH session's link) off the event loop, and polls the user's notifications in a light worker thread: new ones become a
 toast with the terminal bell, and the unread count a badge in the headers.
 """
 
@@ -14,10 +15,9 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
 
-from tickets import reminders
+from tickets import records
 from tickets.errors import TicketError
 from tickets.permissions import Role
-from tickets.service import ComplaintService
 from tickets.ui.base import message_of
 from tickets.ui.text import literal
 
@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 
 TARGETS = ("complaints", "new", "notifications", "overview")
 KIND_TITLES = {
-    reminders.UPCOMING: "Follow-up soon",
-    reminders.DUE: "Follow-up due now",
-    reminders.OVERDUE: "Follow-up overdue",
-    reminders.AT_RISK: "SLA at risk",
-    reminders.BREACHED: "SLA breached",
-    reminders.ASSIGNED: "Assigned to you",
+    records.UPCOMING: "Follow-up soon",
+    records.DUE: "Follow-up due now",
+    records.OVERDUE: "Follow-up overdue",
+    records.AT_RISK: "SLA at risk",
+    records.BREACHED: "SLA breached",
+    records.ASSIGNED: "Assigned to you",
 }
-URGENT_KINDS = {reminders.DUE, reminders.OVERDUE, reminders.BREACHED}
+URGENT_KINDS = {records.DUE, records.OVERDUE, records.BREACHED}
 TOASTS_AT_ONCE = 3
 POLL_SECONDS = 2.0
 NO_USER = ("No user for complaints: start with `wallboard --as NAME` "
@@ -40,15 +40,15 @@ NO_USER = ("No user for complaints: start with `wallboard --as NAME` "
 
 
 class ComplaintDesk:
-    """Complaints for `user` inside `app` (a Textual App). `user` None: the board only."""
+    """Complaints for the user of `calls` inside `app` (a Textual App). `calls` None: the
+    board only."""
 
-    def __init__(self, app: App, engine, settings, user: str | None, *,
-                 clock: Callable[[], float], poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, app: App, calls, settings, *, clock: Callable[[], float],
+                 poll_seconds: float = POLL_SECONDS) -> None:
         self.app = app
-        self.engine = engine
-        self.settings = settings
-        self.user = user
-        self.service = ComplaintService(engine, settings, clock)
+        self.calls = calls
+        self.user: str | None = calls.user if calls is not None else None
+        self.clock = clock
         self.tz = settings.site.tz
         self.poll_seconds = poll_seconds
         self.role: str | None = None  # known after the first read
@@ -61,10 +61,6 @@ class ComplaintDesk:
         self._polling = False
         self._board: Screen | None = None
         self._badge_attached = False
-
-    @property
-    def clock(self) -> Callable[[], float]:
-        return self.service.clock
 
     # -- start -------------------------------------------------------------------------
 
@@ -148,17 +144,10 @@ class ComplaintDesk:
 
     def open_new(self) -> None:
         """The new complaint form, filled in from the user's current or last call."""
-        from tickets.queries import current_or_last_call
         from tickets.ui.new_screen import NewComplaintScreen
 
         if self._bring(NewComplaintScreen):
             return
-        user, now = self.user, self.clock()
-
-        def read():
-            call = current_or_last_call(self.engine, self.settings, user, now)
-            flags = self.service.caller_flags(call.caller) if call is not None and call.caller else []
-            return call, flags
 
         def opened(result) -> None:
             call, flags = result
@@ -168,7 +157,7 @@ class ComplaintDesk:
             log.warning("no call for the new complaint form: %s", message)
             self.app.push_screen(NewComplaintScreen(self, None, []))
 
-        self.run(read, opened, without_call)
+        self.run(self.calls.call_for_new_complaint, opened, without_call)
 
     def open_detail(self, ref: str) -> None:
         from tickets.ui.detail_screen import ComplaintDetailScreen
@@ -227,14 +216,12 @@ class ComplaintDesk:
         self.app.run_worker(work, thread=True, group="complaint-desk", exit_on_error=False)
 
     def _read_user(self, then: Callable[[], None]) -> None:
-        from tickets.users import get_user
-
         def done(info) -> None:
             self.role, self.active = info.role, info.active
             self.app.refresh_bindings()
             then()
 
-        self.run(lambda: get_user(self.engine, self.user), done)
+        self.run(self.calls.whoami, done)
 
     # -- the inbox -----------------------------------------------------------------------
 
@@ -246,11 +233,9 @@ class ComplaintDesk:
 
     def _read_inbox(self) -> None:
         """In a worker thread: the user's role, unread count and new notifications."""
-        from tickets.queries import inbox_state
-
         state = None
         try:
-            state = inbox_state(self.engine, self.user, self.last_id)
+            state = self.calls.inbox(self.last_id)
         except Exception:  # noqa: BLE001 - the board shows database trouble; try again next time
             log.exception("reading notifications failed")
         try:

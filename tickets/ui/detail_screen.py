@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from tickets.lifecycle import label as status_label
 from tickets.permissions import Role
-from tickets.service import ESCALATION_LEVELS, ROOT_CAUSES
+from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES
 from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.forms import ACTION_ORDER, ACTIONS, ActionForm
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
@@ -171,18 +171,8 @@ class ComplaintDetailScreen(DeskScreen):
         self.reload()
 
     def reload(self) -> None:
-        service, user, ref = self.desk.service, self.desk.user, self.ref
-        want_users = not self.users and self.desk.role != Role.DISPLAY
-
-        def read():
-            from tickets.users import list_users
-
-            info = service.get(ref)
-            intents = service.allowed_intents(ref, user)
-            users = [u.name for u in list_users(self.desk.engine) if u.role != Role.DISPLAY] if want_users else None
-            return info, intents, users
-
-        self.run_db(read, self._show)
+        calls, ref, with_users = self.desk.calls, self.ref, not self.users
+        self.run_db(lambda: calls.complaint(ref, with_users), self._show)
 
     def _show(self, result) -> None:
         info, intents, users = result

@@ -21,13 +21,13 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from tickets import service as svc
+from tickets import records
 from tickets.errors import InvalidInput, StaleVersion
 from tickets.ui.fields import DUE_HELP, FieldSpec, check, field_of, parse_due
 from tickets.ui.text import literal, one_line, when
 
 if TYPE_CHECKING:
-    from tickets.service import ComplaintInfo
+    from tickets.records import ComplaintInfo
     from tickets.ui.desk import ComplaintDesk
 
 
@@ -136,12 +136,12 @@ class FormView(Vertical):
 
 NOTE = FieldSpec("note", "Note", "area", placeholder="what happened, what the customer was told")
 NOTE_REQUIRED = FieldSpec("note", "Note", "area", required=True, placeholder="why")
-SEVERITY_CHOICES = tuple((s, s) for s in svc.SEVERITIES)
-CHANNEL_CHOICES = tuple((c.replace("_", " "), c) for c in svc.CHANNELS)
-ROOT_CAUSE_CHOICES = tuple((label, key) for key, label in svc.ROOT_CAUSES.items())
-KIND_CHOICES = tuple((k.replace("_", " "), k) for k in svc.FOLLOW_UP_KINDS)
-OUTCOME_CHOICES = tuple((o.replace("_", " "), o) for o in svc.OUTCOMES)
-LEVEL_CHOICES = tuple((f"{level} {name}", str(level)) for level, name in svc.ESCALATION_LEVELS.items())
+SEVERITY_CHOICES = tuple((s, s) for s in records.SEVERITIES)
+CHANNEL_CHOICES = tuple((c.replace("_", " "), c) for c in records.CHANNELS)
+ROOT_CAUSE_CHOICES = tuple((label, key) for key, label in records.ROOT_CAUSES.items())
+KIND_CHOICES = tuple((k.replace("_", " "), k) for k in records.FOLLOW_UP_KINDS)
+OUTCOME_CHOICES = tuple((o.replace("_", " "), o) for o in records.OUTCOMES)
+LEVEL_CHOICES = tuple((f"{level} {name}", str(level)) for level, name in records.ESCALATION_LEVELS.items())
 
 
 @dataclass(frozen=True)
@@ -239,41 +239,41 @@ def _note(values: dict) -> str | None:
 def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version: int, now: float):
     """The service call an action form makes (run in a worker thread), with its due
     times read first (a wrong one is an InvalidInput naming the field)."""
-    s, user, tz = desk.service, desk.user, desk.tz
+    s, tz = desk.calls, desk.tz
     if intent in ("acknowledge", "start", "wait", "resume"):
         method = getattr(s, intent)
-        return lambda: method(ref, user, expect_version=version, note=_note(values))
+        return lambda: method(ref, expect_version=version, note=_note(values))
     if intent == "resolve":
-        return lambda: s.resolve(ref, user, resolution=values["resolution"], root_cause=values["root_cause"],
+        return lambda: s.resolve(ref, resolution=values["resolution"], root_cause=values["root_cause"],
                                  expect_version=version)
     if intent == "close":
-        return lambda: s.close(ref, user, confirmed=bool(values["confirmed"]), note=_note(values), expect_version=version)
+        return lambda: s.close(ref, confirmed=bool(values["confirmed"]), note=_note(values), expect_version=version)
     if intent == "reopen":
-        return lambda: s.reopen(ref, user, note=values["note"], expect_version=version)
+        return lambda: s.reopen(ref, note=values["note"], expect_version=version)
     if intent == "assign":
-        return lambda: s.assign(ref, user, to=values["to"], note=values["note"], expect_version=version)
+        return lambda: s.assign(ref, to=values["to"], note=values["note"], expect_version=version)
     if intent == "follow_up":
         due_at = parse_due(values["due"], now, tz)
-        return lambda: s.add_follow_up(ref, user, due_at=due_at, note=values["note"], kind=values["kind"],
+        return lambda: s.add_follow_up(ref, due_at=due_at, note=values["note"], kind=values["kind"],
                                        owner=values.get("owner") or None, expect_version=version)
     if intent == "outcome":
         new_due = parse_due(values["new_due"], now, tz) if (values.get("new_due") or "").strip() else None
         if values["outcome"] == "rescheduled" and new_due is None:
             raise InvalidInput("new due time is required when rescheduling")
-        return lambda: s.record_outcome(ref, int(values["follow_up"]), user, outcome=values["outcome"],
+        return lambda: s.record_outcome(ref, int(values["follow_up"]), outcome=values["outcome"],
                                         note=values["note"], new_due_at=new_due, expect_version=version)
     if intent == "update":
         initial = values.pop("__initial__", {})
         changed = {k: v for k, v in values.items() if (v or "") != (initial.get(k) or "")}
         if not changed:
             raise InvalidInput("nothing to change")
-        return lambda: s.update_details(ref, user, expect_version=version, **changed)
+        return lambda: s.update_details(ref, expect_version=version, **changed)
     if intent == "flag_malicious":
-        return lambda: s.flag_malicious(ref, user, reason=values["reason"], expect_version=version)
+        return lambda: s.flag_malicious(ref, reason=values["reason"], expect_version=version)
     if intent == "clear_malicious":
-        return lambda: s.clear_malicious(ref, user, note=values["note"], expect_version=version)
+        return lambda: s.clear_malicious(ref, note=values["note"], expect_version=version)
     if intent == "escalate":
-        return lambda: s.escalate(ref, int(values["level"]), actor=user, note=values["note"], expect_version=version)
+        return lambda: s.escalate(ref, int(values["level"]), note=values["note"], expect_version=version)
     raise ValueError(f"no service call for {intent!r}")
 
 

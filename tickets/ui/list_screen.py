@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Tab, Tabs
 
 from tickets.lifecycle import label as status_label
-from tickets.service import PAGE, VIEW_LABELS, View
+from tickets.records import PAGE, VIEW_LABELS, View
 from tickets.ui.base import DeskScreen
 from tickets.ui.text import due, one_line, plain
 
@@ -101,15 +101,15 @@ class ComplaintListScreen(DeskScreen):
     # -- loading ---------------------------------------------------------------------
 
     def load(self, *, append: bool = False) -> None:
-        service, user, view, text = self.desk.service, self.desk.user, self.view_name, self.search_text
+        calls, view, text = self.desk.calls, self.view_name, self.search_text
         offset = (self.pages - 1) * PAGE if append else 0
         limit = PAGE if append else PAGE * self.pages
         now = self.desk.clock()
 
         def read():
             if text:
-                return service.search(text, limit=limit, offset=offset)
-            return service.view(view, user, now=now, limit=limit, offset=offset)
+                return calls.search(text, limit=limit, offset=offset)
+            return calls.view(view, limit=limit, offset=offset)
 
         def done(rows) -> None:
             if (self.view_name, self.search_text) != (view, text):

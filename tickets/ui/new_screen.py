@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from tickets.queries import CallInfo
+from tickets.records import CallInfo
 from tickets.ui.base import DeskScreen
 from tickets.ui.fields import FieldSpec, field_of
 from tickets.ui.forms import CHANNEL_CHOICES, SEVERITY_CHOICES, FormView
@@ -103,10 +103,10 @@ class NewComplaintScreen(DeskScreen):
                       category=(values["category"] or "").strip() or None)
         if call is not None:
             fields.update(callid=call.callid, call_queue=call.queue, call_agent=call.agent, caller_number=call.caller)
-        service, user = self.desk.service, self.desk.user
+        calls = self.desk.calls
         self.saving = True
         self.say("Saving...", "info")
-        self.run_db(lambda: service.create(user, **fields), self._created, self._refused)
+        self.run_db(lambda: calls.create(**fields), self._created, self._refused)
 
     def _created(self, info) -> None:
         self.saving = False

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer
 
-from tickets import reminders
+from tickets import records
 from tickets.ui.base import DeskScreen
 from tickets.ui.desk import KIND_TITLES
 from tickets.ui.text import one_line, when
@@ -31,7 +31,7 @@ class NotificationsScreen(DeskScreen):
 
     def __init__(self, desk) -> None:
         super().__init__(desk)
-        self.notes: dict[str, reminders.NotificationInfo] = {}
+        self.notes: dict[str, records.NotificationInfo] = {}
         self.loaded = 0
 
     def compose(self) -> ComposeResult:
@@ -51,8 +51,7 @@ class NotificationsScreen(DeskScreen):
         self.desk.inbox_changed.unsubscribe(self)
 
     def load(self) -> None:
-        engine, user = self.desk.engine, self.desk.user
-        now = self.desk.clock()
+        calls, now = self.desk.calls, self.desk.clock()
 
         def done(notes) -> None:
             table = self.query_one("#notes", DataTable)
@@ -70,7 +69,7 @@ class NotificationsScreen(DeskScreen):
                      if notes else "No notifications", "info")
             self.loaded += 1
 
-        self.run_db(lambda: reminders.notifications_for(engine, user, limit=LIMIT), done)
+        self.run_db(lambda: calls.notifications(LIMIT), done)
 
     def _add(self, table: DataTable, note, now: float) -> None:
         style = "" if note.read else "bold"
@@ -89,7 +88,7 @@ class NotificationsScreen(DeskScreen):
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     def _mark(self, ids: list[int] | None, then=None) -> None:
-        engine, user, now = self.desk.engine, self.desk.user, self.desk.clock()
+        calls = self.desk.calls
 
         def done(_count) -> None:
             self.desk.poll()  # the badge follows at once
@@ -97,7 +96,7 @@ class NotificationsScreen(DeskScreen):
                 then()
             self.load()
 
-        self.run_db(lambda: reminders.mark_read(engine, user, ids, now), done)
+        self.run_db(lambda: calls.mark_read(ids), done)
 
     def action_mark_read(self) -> None:
         key = self._current()

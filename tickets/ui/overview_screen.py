@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label
 
-from tickets.queries import open_by_owner
 from tickets.ui.base import DeskScreen
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import OVERDUE_STYLE, plain
@@ -61,11 +60,6 @@ class OverviewScreen(DeskScreen):
         desk = self.desk
         now = desk.clock()
 
-        def read():
-            loads = open_by_owner(desk.engine, desk.service.calendar, now)
-            lists = {key: desk.service.view(key, now=now, limit=LIST_LIMIT) for key, _ in LISTS}
-            return loads, lists
-
         def done(result) -> None:
             loads, lists = result
             owners = self.query_one("#owners", DataTable)
@@ -86,7 +80,7 @@ class OverviewScreen(DeskScreen):
             self.say(f"{total} open, {overdue} overdue", "info")
             self.loaded += 1
 
-        self.run_db(read, done)
+        self.run_db(lambda: desk.calls.overview([key for key, _ in LISTS], LIST_LIMIT), done)
 
     def action_reload(self) -> None:
         self.load()

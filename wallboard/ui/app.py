@@ -1,7 +1,9 @@
 """The wallboard app: reads the live snapshot once a second in a thread, draws it.
 
-The database is read in a thread worker (never on the event loop) through one function,
-`wallboard.board.read_board`; the trend at most once a minute through `read_trend`.
+It reads through a `BoardSource` in a thread worker (never on the event loop): the rows
+each second, the trend at most once a minute. The source is a
+`wallboard.board_reader.BoardReader` on the database, or, in an SSH session's process,
+the server's one over the session link; this package imports no database code.
 Between reads, the last state is re-judged each second, so waits and times in state
 tick even if a read is slow.
 """
@@ -15,8 +17,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from sqlalchemy import Engine
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -29,12 +31,12 @@ from wallboard.board import (
     SORT_MODES,
     WARN,
     AlertBook,
+    BoardRows,
     BoardState,
     Trend,
+    evaluate,
     format_age,
     format_clock,
-    read_board,
-    read_trend,
 )
 from wallboard.config import Settings
 from wallboard.ui.board_screen import BoardScreen, Status
@@ -51,13 +53,17 @@ STARTING_GRACE_SECONDS = 30.0
 FeedStatus = Callable[[], tuple[str, str | None]]  # ("starting" | "running" | "stopped", problem)
 
 
+class BoardSource(Protocol):
+    def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]: ...
+
+
 class WallboardApp(App[None]):
-    """The wallboard TUI over `engine`'s database.
+    """The wallboard TUI over a `BoardSource`.
 
     clock: the wall clock (injectable: tests freeze it).
     feed_status: for the all-in-one process, how its own feed thread is doing.
-    user: who is looking (None: the board only); their complaints, inbox and role
-    come through `self.desk` (tickets/ui).
+    desk_calls: the complaint calls of who is looking (a tickets.user_desk.UserDesk or a
+    session link's proxy of one; None: the board only), used through `self.desk` (tickets/ui).
     """
 
     TITLE = "Wallboard"
@@ -77,18 +83,18 @@ class WallboardApp(App[None]):
 
     def __init__(
         self,
-        engine: Engine,
+        source: BoardSource,
         settings: Settings,
         clock: Callable[[], float] = time.time,
         *,
         feed_status: FeedStatus | None = None,
         handle_signals: bool = False,
         poll_seconds: float = 1.0,
-        user: str | None = None,
+        desk_calls=None,
         inbox_poll_seconds: float = 2.0,
     ) -> None:
         super().__init__()
-        self.engine = engine
+        self.source = source
         self.settings = settings
         self.clock = clock
         self.feed_status = feed_status
@@ -108,7 +114,7 @@ class WallboardApp(App[None]):
         self._series_key: tuple | None = None
         self._series = None
         self._board_screen = BoardScreen()
-        self.desk = ComplaintDesk(self, engine, settings, user, clock=clock, poll_seconds=inbox_poll_seconds)
+        self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -138,15 +144,12 @@ class WallboardApp(App[None]):
         self.run_worker(self._read, thread=True, group="board-read", exit_on_error=False)
 
     def _read(self) -> None:
-        """In a worker thread: one short read transaction, then hand over to the UI."""
+        """In a worker thread: one read, then hand over to the UI."""
         now = self.clock()
-        want_trend = now >= self._trend_due
         board = trend = error = None
         try:
-            with self.engine.connect() as connection:
-                board = read_board(connection, self.settings, now)
-                if want_trend:
-                    trend = read_trend(connection, self.settings, now)
+            rows, trend = self.source.read(now, now >= self._trend_due)
+            board = evaluate(rows, self.settings, now)
         except Exception as exc:  # noqa: BLE001 - shown in the banner, the details in the log
             log.exception("reading the board failed")
             error = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,152 @@
+"""The session link (wallboard/session_link.py): an SSH session's process asks the server
+for everything it shows, over a real socket pair, as the server's user; and the process
+itself loads no database code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.floor_seed import NOW, seed_floor
+from tickets import users
+from tickets.errors import PermissionDenied, StaleVersion
+from tickets.service import ComplaintService
+from wallboard.board import evaluate
+from wallboard.board_reader import BoardReader, read_board, read_trend
+from wallboard.session_link import HEADER, LinkError
+
+from .conftest import Clock
+from .links import LinkServer
+
+COMPLAINT = dict(customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund not received",
+                 description="Promised last week.", severity="normal")
+
+
+@pytest.fixture
+def floor(engine, settings):
+    seed_floor(engine, settings)
+    for name, role in (("ann", "agent"), ("bob", "agent"), ("sue", "supervisor"), ("dee", "display")):
+        users.add_user(engine, name, role, now=NOW - 86400)
+    return engine, settings
+
+
+@pytest.fixture
+def link_as(floor):
+    servers = []
+
+    def connect(user: str) -> LinkServer:
+        engine, settings = floor
+        server = LinkServer(engine, settings, user, Clock(NOW))
+        servers.append(server)
+        return server
+
+    yield connect
+    for server in servers:
+        server.close()
+
+
+def test_the_session_process_loads_no_database_code():
+    code = ("import sys, wallboard.session, wallboard.ui.app, tickets.ui.desk, tickets.ui.forms, "
+            "tickets.ui.detail_screen, tickets.ui.list_screen, tickets.ui.new_screen, tickets.ui.overview_screen, "
+            "tickets.ui.notifications_screen; "
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], text=True).replace("'", '"')))
+    assert "textual" in loaded
+    assert not loaded & {"sqlalchemy", "sqlmodel", "pydantic", "pydantic_core", "db", "alembic", "click",
+                         "asyncssh", "apscheduler", "psycopg"}
+
+
+def test_the_board_over_the_link_is_the_board_read_directly(floor, link_as):
+    engine, settings = floor
+    rows, trend = link_as("ann").client.call("board", "read", NOW, True)
+    with engine.connect() as connection:
+        direct = read_board(connection, settings, NOW)
+        direct_trend = read_trend(connection, settings, NOW)
+    assert evaluate(rows, settings, NOW) == direct
+    assert len(direct.agents) > 5
+    assert trend.counts == direct_trend.counts and trend.starts == direct_trend.starts
+
+
+def test_hello_gives_the_settings_and_the_bound_user(link_as):
+    settings, user = link_as("sue").client.call("session", "hello")
+    assert user == "sue"
+    assert settings.site.name.endswith("· sue (supervisor)")
+
+
+def test_every_write_is_the_sessions_user_whatever_the_request_says(floor, link_as):
+    desk = link_as("ann").client.proxy("desk", user="ann")
+    created = desk.create(**COMPLAINT)
+    assert created.created_by == "ann" and created.owner == "ann"
+    with pytest.raises(LinkError):
+        desk.acknowledge(created.ref, actor="sue")  # no way to act as someone else
+    with pytest.raises(PermissionDenied, match="supervisors only"):
+        desk.escalate(created.ref, 1, note="try")
+    engine, settings = floor
+    stored = ComplaintService(engine, settings).get(created.ref)
+    assert stored.version == created.version and {e.actor for e in stored.events} == {"ann"}
+
+
+def test_refusals_and_stale_edits_come_back_as_themselves(floor, link_as):
+    engine, settings = floor
+    theirs = ComplaintService(engine, settings, Clock(NOW)).create("bob", **COMPLAINT)
+    ann = link_as("ann").client.proxy("desk", user="ann")
+    with pytest.raises(PermissionDenied, match="owned by bob"):
+        ann.assign(theirs.ref, to="ann", note="mine now")
+    with pytest.raises(PermissionDenied, match="overview is for supervisors"):
+        ann.overview(["overdue"], 10)
+    bob = link_as("bob").client.proxy("desk", user="bob")
+    bob.acknowledge(theirs.ref, expect_version=theirs.version)
+    with pytest.raises(StaleVersion, match="changed by bob"):
+        bob.start(theirs.ref, expect_version=theirs.version)
+    loads, lists = link_as("sue").client.proxy("desk", user="sue").overview(["all_open"], 10)
+    assert [c.ref for c in lists["all_open"]] == [theirs.ref] and loads[0].owner == "bob"
+
+
+def test_a_display_user_reads_no_complaints(floor, link_as):
+    engine, settings = floor
+    ComplaintService(engine, settings, Clock(NOW)).create("bob", **COMPLAINT)
+    dee = link_as("dee").client.proxy("desk", user="dee")
+    for call in (lambda: dee.view("all_open"), lambda: dee.search("refund"), lambda: dee.create(**COMPLAINT)):
+        with pytest.raises(PermissionDenied, match="display user"):
+            call()
+    assert dee.whoami().role == "display"
+
+
+@pytest.mark.parametrize("target, method", [("desk", "service"), ("desk", "_reader"), ("desk", "__init__"),
+                                            ("board", "engine"), ("nobody", "read"), ("session", "settings")])
+def test_only_the_listed_calls_are_answered(link_as, target, method):
+    client = link_as("sue").client
+    with pytest.raises(LinkError, match=f"no such call: {target}.{method}"):
+        client.call(target, method)
+    assert client.call("desk", "whoami").name == "sue"  # the link goes on
+
+
+def test_a_malformed_request_closes_that_link_only(link_as):
+    bad, good = link_as("ann"), link_as("bob")
+    bad.client.sock.sendall(HEADER.pack(5) + b"nope!")
+    with pytest.raises(LinkError, match="lost the connection"):
+        bad.client.call("desk", "whoami")
+    huge = link_as("sue")
+    huge.client.sock.sendall(HEADER.pack(1 << 30))
+    with pytest.raises(LinkError, match="lost the connection"):
+        huge.client.call("desk", "whoami")
+    assert good.client.call("desk", "whoami").name == "bob"
+
+
+def test_sessions_share_one_board_read(floor):
+    engine, settings = floor
+    clock = Clock(100.0)
+    board = BoardReader(engine, settings, share_for=0.5, share_trend_for=15.0, clock=clock)
+    first, trend = board.read(NOW, True)
+    for _ in range(49):
+        rows, shared_trend = board.read(NOW, True)
+        assert rows is first and shared_trend is trend
+    assert board.reads == 1
+    clock.now += 0.6
+    rows, again = board.read(NOW + 0.6, True)
+    assert rows is not first and again is trend and board.reads == 2
+    clock.now += 15
+    assert board.read(NOW + 16, True)[1] is not trend

@@ -1,0 +1,263 @@
+"""What the complaint tracker hands out and takes in: plain values, no database.
+
+The service, the queries and the CLI build these; the TUI (tickets/ui/) shows them, also in
+an SSH session's process, which gets them over its session link and must not need the
+database layer to read them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from tickets import lifecycle
+from tickets.errors import InvalidInput
+from tickets.lifecycle import OPEN
+
+SEVERITIES = ("low", "normal", "high", "critical")
+ROOT_CAUSES = {
+    "agent": "agent manner",
+    "business": "business rule",
+    "process": "process",
+    "system": "system",
+}
+CHANNELS = ("phone", "email", "chat", "letter", "in_person", "social", "other")
+PROMISE_KINDS = ("callback", "action")  # promises to the customer: they set the complaint's urgency
+CORRECTIVE_KINDS = ("coaching", "training", "process_fix", "kb_update", "system_change")
+FOLLOW_UP_KINDS = PROMISE_KINDS + CORRECTIVE_KINDS
+OUTCOMES = ("done", "no_answer", "rescheduled")
+ESCALATION_LEVELS = {0: "owner", 1: "supervisor", 2: "manager"}
+PAGE = 50
+_REF = re.compile(r"(?:C-?)?0*(\d{1,12})", re.IGNORECASE)
+
+
+class View(StrEnum):
+    MINE = "mine"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    UNASSIGNED = "unassigned"
+    WAITING = "waiting"
+    ESCALATED = "escalated"
+    ALL_OPEN = "all_open"
+
+
+VIEW_LABELS = {
+    View.MINE: "mine open",
+    View.DUE_TODAY: "due today",
+    View.OVERDUE: "overdue",
+    View.UNASSIGNED: "unassigned",
+    View.WAITING: "waiting on customer",
+    View.ESCALATED: "escalated",
+    View.ALL_OPEN: "all open",
+}
+
+
+def parse_ref(ref: str | int) -> int:
+    if isinstance(ref, int):
+        return ref
+    match = _REF.fullmatch(str(ref).strip())
+    if not match:
+        raise InvalidInput(f"{ref!r} is not a complaint reference (like C-000123)")
+    return int(match.group(1))
+
+
+def iso(at: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 in UTC, to the second (JSON output)."""
+    if at is None:
+        return None
+    return datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds")
+
+
+# -- complaints -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    id: int
+    changeset: str
+    at: float
+    actor: str | None  # None: the system
+    kind: str
+    field: str | None
+    old: str | None
+    new: str | None
+    note: str | None
+    follow_up_id: int | None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "at": iso(self.at)}
+
+
+@dataclass(frozen=True)
+class FollowUpInfo:
+    id: int
+    kind: str
+    owner: str
+    due_at: float
+    note: str
+    created_by: str
+    created_at: float
+    outcome: str | None
+    outcome_note: str | None
+    outcome_at: float | None
+    outcome_by: str | None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("due_at", "created_at", "outcome_at"):
+            data[key] = iso(data[key])
+        return data
+
+
+@dataclass(frozen=True)
+class ComplaintInfo:
+    id: int
+    ref: str
+    status: str
+    owner: str | None
+    version: int
+    severity: str
+    subject: str
+    description: str
+    customer: str
+    contact: str
+    channel: str
+    category: str | None
+    callid: str | None
+    call_queue: str | None
+    call_agent: str | None
+    caller_number: str | None
+    created_by: str
+    created_at: float
+    updated_by: str | None
+    updated_at: float
+    status_changed_at: float
+    acknowledged_at: float | None
+    resolved_at: float | None
+    closed_at: float | None
+    ack_due_at: float
+    resolve_due_at: float
+    sla_paused: bool
+    sla_due_at: float | None
+    next_follow_up_at: float | None
+    due_at: float | None
+    root_cause: str | None
+    resolution: str | None
+    customer_confirmed: bool | None
+    malicious: bool
+    malicious_reason: str | None
+    escalation_level: int
+    events: tuple[EventInfo, ...] = field(default=())
+    follow_ups: tuple[FollowUpInfo, ...] = field(default=())
+
+    @property
+    def status_label(self) -> str:
+        return lifecycle.label(self.status)
+
+    def is_overdue(self, now: float) -> bool:
+        return self.status in OPEN and self.due_at is not None and self.due_at < now
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if k not in ("events", "follow_ups")}
+        for key in ("created_at", "updated_at", "status_changed_at", "acknowledged_at", "resolved_at", "closed_at",
+                    "ack_due_at", "resolve_due_at", "sla_due_at", "next_follow_up_at", "due_at"):
+            data[key] = iso(data[key])
+        data["events"] = [e.as_dict() for e in self.events]
+        data["follow_ups"] = [f.as_dict() for f in self.follow_ups]
+        return data
+
+
+# -- calls, owners, the inbox -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """The call a new complaint is most likely about."""
+
+    callid: str
+    queue: str
+    caller: str | None
+    agent: str  # the name in the call data
+    current: bool  # the agent is on it now
+    enter_at: float
+    answer_at: float | None
+    end_at: float | None
+
+
+@dataclass(frozen=True)
+class OwnerLoad:
+    """One owner's open complaints (owner None: unassigned)."""
+
+    owner: str | None
+    open: int
+    overdue: int
+    due_today: int
+    escalated: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class InboxState:
+    """What a session's inbox poll learns in one short read."""
+
+    role: str
+    active: bool
+    unread: int
+    newest_id: int  # the newest notification of the user (0: none yet)
+    new: tuple  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
+
+
+# -- notifications and users ------------------------------------------------------------
+
+UPCOMING, DUE, OVERDUE = "follow_up_upcoming", "follow_up_due", "follow_up_overdue"
+AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
+ASSIGNED = "assigned_to_you"
+KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED)
+
+
+@dataclass
+class NotificationInfo:
+    id: int
+    kind: str
+    complaint_ref: str | None
+    text: str
+    created_at: float
+    read: bool
+
+    def as_dict(self, tz) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "complaint_ref": self.complaint_ref,
+            "text": self.text,
+            "created_at": datetime.fromtimestamp(self.created_at, tz).isoformat(timespec="seconds"),
+            "read": self.read,
+        }
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    fingerprint: str
+    key_type: str
+    comment: str | None
+    added_at: float
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    role: str
+    active: bool
+    created_at: float
+    keys: tuple[KeyInfo, ...]
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "active": self.active,
+            "created_at": datetime.fromtimestamp(self.created_at, timezone.utc).isoformat(timespec="seconds"),
+            "keys": [{"fingerprint": k.fingerprint, "type": k.key_type, "comment": k.comment} for k in self.keys],
+        }

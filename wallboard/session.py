@@ -1,0 +1,38 @@
+"""The TUI of one SSH session: `python -m wallboard.session --for=NAME`, started by the SSH
+server on the session's pseudo-terminal with one end of the session link as
+$WALLBOARD_LINK_FD. (--for is for `ps`; the user is the one the server bound to the link.)
+
+Everything it shows comes over the link: the settings and the user first, then the board
+each second and the user's complaints. It imports no database code, no pydantic and no
+click (tests/test_session_link.py checks), so each session costs little memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from wallboard.session_link import LINK_FD_ENV, LinkClient, LinkError
+
+
+def main() -> int:
+    fd = os.environ.pop(LINK_FD_ENV, "")
+    if not fd.isdigit():
+        print(f"wallboard: no session link (${LINK_FD_ENV}); this runs under `wallboard serve` only", file=sys.stderr)
+        return 2
+    link = LinkClient.from_fd(int(fd))
+    try:
+        settings, user = link.call("session", "hello")
+    except LinkError as exc:
+        print(f"wallboard: {exc}", file=sys.stderr)
+        return 1
+    from wallboard.ui.app import WallboardApp
+
+    app = WallboardApp(link.proxy("board"), settings, handle_signals=True,
+                       desk_calls=link.proxy("desk", user=user) if user else None)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The session link: how an SSH session's TUI process asks the server for what it shows.
+
+The server (wallboard/ssh_server.py) keeps the database; each session's process
+(wallboard/session.py) holds one end of a socket pair and asks over it, so it needs neither
+the database layer in memory nor a connection of its own, and 50 sessions share one board
+read a second.
+
+Requests, process -> server: a length-prefixed JSON array [target, method, args, kwargs].
+The server calls only the methods a target lists in its REMOTE set, on the objects it bound
+to this session (a `UserDesk` of the session's user, the shared `BoardReader`), so a session
+cannot choose whom it acts as. Replies, server -> process: a length-prefixed pickle of
+(True, result) or (False, exception): the process trusts its server, the server trusts no
+session, hence JSON that way. A failure the person should read (a refused action, a stale
+edit) comes back as itself; anything else as a `LinkError` with one line.
+
+Stdlib only: the session's process must stay small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import pickle
+import socket
+import struct
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+
+log = logging.getLogger(__name__)
+
+LINK_FD_ENV = "WALLBOARD_LINK_FD"
+HEADER = struct.Struct("!I")
+MAX_REQUEST_BYTES = 1 << 20  # a complaint's text is capped well below this
+
+
+class LinkError(Exception):
+    """The server could not answer; the message is one line for the person."""
+
+
+# -- the session's side ----------------------------------------------------------------
+
+
+class LinkClient:
+    """Blocking calls over the link, from any thread (one at a time)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_fd(cls, fd: int) -> LinkClient:
+        return cls(socket.socket(fileno=fd))
+
+    def call(self, target: str, method: str, *args, **kwargs):
+        request = json.dumps([target, method, args, kwargs]).encode()
+        with self._lock:
+            try:
+                self.sock.sendall(HEADER.pack(len(request)) + request)
+                (size,) = HEADER.unpack(self._receive(HEADER.size))
+                reply = self._receive(size)
+            except OSError as exc:
+                raise LinkError(f"lost the connection to the server ({exc.strerror or exc})") from None
+        try:
+            ok, value = pickle.loads(reply)
+        except Exception as exc:  # noqa: BLE001 - a server of another version, say
+            raise LinkError(f"cannot read the server's answer to {method}: {exc}") from None
+        if ok:
+            return value
+        raise value
+
+    def _receive(self, size: int) -> bytes:
+        chunks, left = [], size
+        while left:
+            chunk = self.sock.recv(min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionResetError(0, "the server closed the link")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def proxy(self, target: str, **attributes) -> Proxy:
+        return Proxy(self, target, attributes)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Proxy:
+    """Stands for the server's `target` object: `proxy.view("mine", limit=50)` is a call over
+    the link. `attributes` are plain values known in advance (a desk's `user`)."""
+
+    def __init__(self, client: LinkClient, target: str, attributes: Mapping[str, object]) -> None:
+        self._client, self._target = client, target
+        self.__dict__.update(attributes)
+
+    def __getattr__(self, method: str) -> Callable:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return functools.partial(self._client.call, self._target, method)
+
+
+# -- the server's side -----------------------------------------------------------------
+
+
+def _allowed(targets: Mapping[str, object], target: object, method: object) -> Callable | None:
+    obj = targets.get(target) if isinstance(target, str) else None
+    if obj is None or not isinstance(method, str) or method not in getattr(obj, "REMOTE", ()):
+        return None
+    return getattr(obj, method)
+
+
+async def serve_link(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    targets: Mapping[str, object],
+    executor: Executor,
+    *,
+    passes: tuple[type[BaseException], ...] = (),
+    label: str = "session",
+) -> None:
+    """Answer one session's requests, in order, until it closes its end. The calls run in
+    `executor` (they block on the database). Exceptions of the `passes` types go back as
+    they are; others are logged and go back as a one-line LinkError."""
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
+                if size > MAX_REQUEST_BYTES:
+                    log.warning("%s: a request of %d bytes: closing its link", label, size)
+                    return
+                request = json.loads(await reader.readexactly(size))
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            except ValueError:
+                log.warning("%s: a request that is not JSON: closing its link", label)
+                return
+            target, method, args, kwargs = request if isinstance(request, list) and len(request) == 4 else (0, 0, 0, 0)
+            try:
+                call = _allowed(targets, target, method)
+                if call is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+                    raise LinkError(f"no such call: {target}.{method}")
+                result = (True, await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs)))
+            except passes as exc:
+                result = (False, exc)
+            except LinkError as exc:
+                log.warning("%s: %s", label, exc)
+                result = (False, exc)
+            except Exception as exc:  # noqa: BLE001 - the session shows one line; the log has the rest
+                log.exception("%s: %s.%s failed", label, target, method)
+                result = (False, LinkError(_one_line(exc)))
+            reply = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            writer.write(HEADER.pack(len(reply)) + reply)
+            await writer.drain()
+    except ConnectionError:
+        return
+    finally:
+        writer.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    # A database error carries the driver's error as .orig; its first line is the readable part.
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
