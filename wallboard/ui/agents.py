@@ -282,6 +282,34 @@ class AgentTable(DataTable):
         self._cell_renders.set(key, (value, lines))
         return lines
 
+    # Styles DataTable works out again for every line it draws (walking the ancestors'
+    # styles: a quarter of an SSH session's CPU), kept for one `render_lines` pass, in
+    # which they cannot change.
+    _pass_style: Style | None = None
+    _pass_row_styles: dict | None = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._pass_style if self._pass_style is not None else super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        memo = self._pass_row_styles
+        if memo is None:
+            return super()._get_row_style(row_index, base_style)
+        kind = row_index if row_index < max(self.fixed_rows, 0) else row_index % 2
+        key = (kind, base_style)
+        style = memo.get(key)
+        if style is None:
+            style = memo[key] = super()._get_row_style(row_index, base_style)
+        return style
+
+    def render_lines(self, crop: Region):
+        self._pass_style, self._pass_row_styles = super().rich_style, {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_style = self._pass_row_styles = None
+
     def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
         if self._whole_refresh_muted and not regions and not layout and not recompose:
             return self  # inside `sync`: it repaints what changed on screen itself
