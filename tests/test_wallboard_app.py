@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import itertools
 
 import pytest
 from rich.console import Console
+from rich.style import Style
 from textual.command import CommandPalette
-from textual.widgets import Digits
+from textual.coordinate import Coordinate
+from textual.strip import Strip
+from textual.widgets import DataTable, Digits
 
 from tests.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
 from wallboard.runtime import local_app
@@ -123,11 +127,11 @@ async def test_threshold_colours(floor):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         t = tiles(app)
-        assert t["support"].metric("sl").has_class("-alert")
-        assert t["sales"].metric("sl").has_class("-warn")
-        assert t["billing"].metric("sl").has_class("-ok")
-        assert t["billing"].metric("longest").has_class("-none")
-        assert t["support"].metric("available").has_class("-alert")  # callers waiting, nobody free
+        assert t["support"].metric("sl").level == "alert"
+        assert t["sales"].metric("sl").level == "warn"
+        assert t["billing"].metric("sl").level == "ok"
+        assert t["billing"].metric("longest").level == "none"
+        assert t["support"].metric("available").level == "alert"  # callers waiting, nobody free
         assert t["support"].has_class("-alert") and t["billing"].has_class("-ok")
         # red and amber are blocks of colour, not only a hue
         metric = t["support"].metric("sl")
@@ -227,6 +231,30 @@ async def test_rows_are_diffed_by_key_never_rebuilt(floor, monkeypatch):
         # a second later only the ticking time cells change
         assert {col for _, col in updated} == {"time"}
         assert agents.row_count == 7
+
+
+@run_async
+async def test_the_quick_cell_rendering_draws_what_datatable_draws(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        styles = [Style(), Style(bold=True), Style(color="red", bgcolor="white"), agents.get_component_rich_style(
+            "datatable--even-row")]
+        checked = 0
+        for row_index in range(agents.row_count):
+            for column_index, column in enumerate(agents.ordered_columns):
+                value = agents.get_cell_at(Coordinate(row_index, column_index))
+                for base, width, cursor, hover in itertools.product(styles, (3, 6, 9, 30), (False, True),
+                                                                      (False, True)):
+                    quick = agents._plain_cell(value, row_index, column_index, base, width, cursor, hover)
+                    if quick is None:
+                        continue
+                    agents._cell_render_cache.clear()  # DataTable's own cache ignores the width
+                    rich = DataTable._render_cell(agents, row_index, column_index, base, width, cursor, hover)
+                    assert Strip(quick[0]).simplify() == Strip(rich[0]).simplify(), (value, width, cursor, hover)
+                    checked += 1
+        assert checked > 500
 
 
 # -- keys ------------------------------------------------------------------------------

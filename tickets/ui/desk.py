@@ -2,14 +2,17 @@
 
 It knows who is looking (and, after a first read, their role), opens the complaint
 screens, makes their calls (`calls`: a tickets.user_desk.UserDesk, or the server's one over
-an SSH session's link) off the event loop, and polls the user's notifications in a light worker thread: new ones become a
-toast with the terminal bell, and the unread count a badge in the headers.
+an SSH session's link) off the event loop, and polls the user's notifications from one
+lasting thread: new ones become a toast with the terminal bell, and the unread count a
+badge in the headers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -59,6 +62,9 @@ class ComplaintDesk:
         self.polls = 0  # inbox reads done (tests wait on it)
         self.inbox_changed: Signal[int] = Signal(app, "complaint-inbox")
         self._polling = False
+        # One lasting thread, not a Textual worker per poll: polls are every few seconds in
+        # every SSH session, and a worker costs a thread and three messages each time.
+        self._poller = ThreadPoolExecutor(1, thread_name_prefix="inbox-poll")
         self._board: Screen | None = None
         self._badge_attached = False
 
@@ -229,19 +235,19 @@ class ComplaintDesk:
         if self._polling or self.user is None:
             return
         self._polling = True
-        self.app.run_worker(self._read_inbox, thread=True, group="complaint-inbox", exit_on_error=False)
+        read = asyncio.get_running_loop().run_in_executor(self._poller, self._read_inbox)
+        read.add_done_callback(lambda done: done.cancelled() or self._inbox_read(done.result()))
 
-    def _read_inbox(self) -> None:
-        """In a worker thread: the user's role, unread count and new notifications."""
-        state = None
+    def _read_inbox(self):
+        """In the poll thread: the user's role, unread count and new notifications."""
         try:
-            state = self.calls.inbox(self.last_id)
+            return self.calls.inbox(self.last_id)
         except Exception:  # noqa: BLE001 - the board shows database trouble; try again next time
             log.exception("reading notifications failed")
-        try:
-            self.app.call_from_thread(self._inbox_read, state)
-        except RuntimeError:
-            pass  # the app has closed
+            return None
+
+    def stop(self) -> None:
+        self._poller.shutdown(wait=False, cancel_futures=True)
 
     def _inbox_read(self, state) -> None:
         self._polling = False

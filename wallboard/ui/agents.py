@@ -278,9 +278,35 @@ class AgentTable(DataTable):
         cached = self._cell_renders.get(key)
         if cached is not None and cached[0] is value:
             return cached[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = (self._plain_cell(value, row_index, column_index, base_style, width, cursor, hover)
+                 or super()._render_cell(row_index, column_index, base_style, width, cursor, hover))
         self._cell_renders.set(key, (value, lines))
         return lines
+
+    def _plain_cell(self, value, row_index: int, column_index: int, base_style: Style, width: int,
+                    cursor: bool, hover: bool) -> list[list[Segment]] | None:
+        """The segments DataTable's own rendering makes of a one-style ASCII `Text` that fits
+        its one-line cell, made directly (None for anything else). Every time cell changes every
+        second: through Rich's padding and cropping it was a third of a session's CPU.
+        tests/test_wallboard_app.py checks it against DataTable's rendering."""
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        row_key = self._row_locations.get_key(row_index)
+        if (not isinstance(value, Text) or not value.plain or value.spans or not isinstance(value.style, Style)
+                or len(value.plain) > inner or value.justify not in (None, "default", "left", "right") or not value.plain.isascii()
+                or not value.plain.isprintable() or self.rows[row_key].height != 1
+                or self.fixed_rows or self.fixed_columns):
+            return None
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        edge = Segment(" " * pad, pre + post)
+        if value.justify == "right":  # Rich pads the text itself: the spaces take its style
+            return [[edge, Segment(value.plain.rjust(inner), pre + value.style + post), edge]]
+        fill = Segment(" " * (inner - len(value.plain)), pre + post)
+        return [[edge, Segment(value.plain, pre + value.style + post), fill, edge]]
 
     # Styles DataTable works out again for every line it draws (walking the ancestors'
     # styles: a quarter of an SSH session's CPU), kept for one `render_lines` pass, in

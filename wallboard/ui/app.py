@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from textual.app import App, SystemCommand
@@ -114,6 +115,9 @@ class WallboardApp(App[None]):
         self._series_key: tuple | None = None
         self._series = None
         self._board_screen = BoardScreen()
+        # One lasting thread for the reads, not a Textual worker a second (a thread and
+        # three messages each time: it adds up over 50 SSH sessions).
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="board-read")
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -141,22 +145,23 @@ class WallboardApp(App[None]):
                 self._draw(self.board.at(self.clock()))
             return
         self._reading = True
-        self.run_worker(self._read, thread=True, group="board-read", exit_on_error=False)
-
-    def _read(self) -> None:
-        """In a worker thread: one read, then hand over to the UI."""
         now = self.clock()
-        board = trend = error = None
+        read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, now, now >= self._trend_due)
+        read.add_done_callback(lambda done: done.cancelled() or self._received(*done.result()))
+
+    def _read(self, now: float, with_trend: bool) -> tuple[BoardState | None, Trend | None, str | None]:
+        """In the read thread: the board judged at `now` (and the trend), or what went wrong."""
         try:
-            rows, trend = self.source.read(now, now >= self._trend_due)
-            board = evaluate(rows, self.settings, now)
+            rows, trend = self.source.read(now, with_trend)
+            return evaluate(rows, self.settings, now), trend, None
         except Exception as exc:  # noqa: BLE001 - shown in the banner, the details in the log
             log.exception("reading the board failed")
             error = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-        try:
-            self.call_from_thread(self._received, board, trend, error)
-        except RuntimeError:
-            pass  # the app closed while we read
+            return None, None, error
+
+    def on_unmount(self) -> None:
+        self._reader.shutdown(wait=False, cancel_futures=True)
+        self.desk.stop()
 
     def _received(self, board: BoardState | None, trend: Trend | None, error: str | None) -> None:
         self._reading = False

@@ -19,10 +19,11 @@ LEVEL_CLASSES = ("-none", "-ok", "-warn", "-alert")
 
 
 def set_level_class(widget: Widget, level: str) -> None:
-    """Give `widget` exactly one of the -none/-ok/-warn/-alert classes."""
+    """Give `widget` exactly one of the -none/-ok/-warn/-alert classes (restyling it and its
+    children once: that is the costly part, so only when the level changed)."""
     wanted = f"-{level}"
     if not widget.has_class(wanted):
-        widget.remove_class(*LEVEL_CLASSES)
+        widget.remove_class(*LEVEL_CLASSES, update=False)
         widget.add_class(wanted)
 
 
@@ -73,8 +74,7 @@ class Metric(Widget):
         if value == self.value and level == self.level:
             return
         self.value = value
-        self.level = level
-        set_level_class(self, level)
+        self.level = level  # drawn through a component class: no restyle of the widget
         self.refresh()
 
     def render(self) -> Text:
