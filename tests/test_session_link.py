@@ -70,10 +70,16 @@ def test_the_board_over_the_link_is_the_board_read_directly(floor, link_as):
     assert trend.counts == direct_trend.counts and trend.starts == direct_trend.starts
 
 
-def test_hello_gives_the_settings_and_the_bound_user(link_as):
+def test_hello_gives_the_settings_less_the_servers_secrets_and_the_bound_user(floor, link_as):
+    engine, server_settings = floor
+    server_settings.feed.ami_secret = "s3cret"
+    server_settings.reminders.webhook_url = "https://hooks.example/T0/abc"
     settings, user = link_as("sue").client.call("session", "hello")
     assert user == "sue"
     assert settings.site.name.endswith("· sue (supervisor)")
+    assert settings.database.url == "" and settings.feed.ami_secret == "" and settings.reminders.webhook_url == ""
+    assert settings.thresholds == server_settings.thresholds and settings.site.timezone == server_settings.site.timezone
+    assert server_settings.database.url.startswith("sqlite:///")  # the server's own are untouched
 
 
 def test_every_write_is_the_sessions_user_whatever_the_request_says(floor, link_as):

@@ -379,6 +379,17 @@ class Settings(_Section):
         """These settings as a signed-in user's board shows them: who, in the header."""
         return replace(self, site=replace(self.site, name=f"{self.site.name} · {user} ({role})"))
 
+    def without_secrets(self) -> Settings:
+        """These settings less what only the server needs and nobody else may read: the
+        database URL (a password), the AMI secret, where hooks go. What an SSH session's
+        process is given."""
+        return replace(
+            self,
+            database=DatabaseSettings(),
+            feed=replace(self.feed, ami_secret=""),
+            reminders=replace(self.reminders, command="", webhook_url="", smtp_host="", mail_from="", mail_to=[]),
+        )
+
     def database_url(self) -> str:
         """$WALLBOARD_DB, else [database] url, else the SQLite file in the user's data dir."""
         from db.engine import default_sqlite_url

@@ -206,12 +206,13 @@ def session_command(user: str) -> list[str]:
 
 
 class SessionHello:
-    """What a session's process learns first over its link: the settings and who it is."""
+    """What a session's process learns first over its link: the settings (less the
+    server's secrets) and who it is."""
 
     REMOTE = frozenset({"hello"})
 
     def __init__(self, settings: Settings, login: Login) -> None:
-        self.settings = settings.signed_in(login.name, login.role)
+        self.settings = settings.signed_in(login.name, login.role).without_secrets()
         self.user = login.name
 
     def hello(self) -> tuple[Settings, str]:
