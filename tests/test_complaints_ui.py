@@ -19,7 +19,7 @@ from textual.widgets import DataTable, OptionList, Select
 from db.models import Agent, Call
 from tests.floor_seed import NOW, seed_floor
 from tickets import records, reminders, users
-from tickets.errors import InvalidInput
+from tickets.errors import InvalidInput, PermissionDenied
 from tickets.queries import _match_agent, current_or_last_call, open_by_owner
 from tickets.service import ComplaintService
 from tickets.ui.detail_screen import ComplaintDetailScreen
@@ -28,7 +28,8 @@ from tickets.ui.forms import ActionForm, FormView
 from tickets.ui.list_screen import ComplaintListScreen, ComplaintTable
 from tickets.ui.new_screen import NewComplaintScreen
 from tickets.ui.notifications_screen import NotificationsScreen
-from tickets.ui.overview_screen import OverviewScreen
+from tickets.ui.overview_screen import OverviewScreen, OwnerScreen
+from tickets.user_desk import UserDesk
 from wallboard.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
@@ -365,6 +366,31 @@ async def test_a_supervisor_reassigns_and_sees_the_overview(make_app, people, sv
         await pilot.press("ctrl+s")
         await on_screen(pilot, ComplaintDetailScreen, 2)
         assert svc.get(overdue.ref).owner == "carl"
+
+
+@run_async
+async def test_enter_on_an_owner_opens_their_open_complaints(make_app, people, svc):
+    mine = [new(svc, subject=f"Maria's {i}") for i in range(2)]
+    carls = new(svc, "carl", subject="Carl's")
+    nobodys = new(svc, "sue", unassigned=True, subject="Nobody's")
+    app = make_app("sue")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("o")
+        overview = await on_screen(pilot, OverviewScreen)
+        owners = overview.query_one("#owners", DataTable)
+        owners.focus()
+        owners.move_cursor(row=[owners.get_row_at(i)[0].plain for i in range(owners.row_count)].index("maria"))
+        await pilot.press("enter")
+        screen = await on_screen(pilot, OwnerScreen)
+        assert sorted(rows(screen.query_one(ComplaintTable))) == sorted(c.ref for c in mine)
+        assert carls.ref not in rows(screen.query_one(ComplaintTable))
+        await pilot.press("enter")
+        detail = await on_screen(pilot, ComplaintDetailScreen)
+        assert detail.ref in {c.ref for c in mine}
+    assert [c.ref for c in UserDesk(people[0], people[1], "sue", Clock(NOW)).owned_by(None)] == [nobodys.ref]
+    with pytest.raises(PermissionDenied, match="supervisors"):
+        UserDesk(people[0], people[1], "maria", Clock(NOW)).owned_by("carl")
 
 
 @run_async

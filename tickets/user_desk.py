@@ -29,7 +29,7 @@ class UserDesk:
 
     REMOTE = frozenset({
         "whoami", "inbox", "notifications", "mark_read", "call_for_new_complaint", "complaint", "view", "search",
-        "overview", "create", "acknowledge", "start", "wait", "resume", "resolve", "close", "reopen", "assign",
+        "overview", "owned_by", "create", "acknowledge", "start", "wait", "resume", "resolve", "close", "reopen", "assign",
         "add_follow_up", "record_outcome", "update_details", "flag_malicious", "clear_malicious", "escalate",
     })
 
@@ -97,6 +97,14 @@ class UserDesk:
         now = self.clock()
         loads = open_by_owner(self.engine, self.service.calendar, now)
         return loads, {view: self.service.view(view, now=now, limit=limit) for view in views}
+
+    def owned_by(self, owner: str | None, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        """One owner's open complaints (None: the unassigned ones), most urgent first: a row
+        of the overview opened; supervisors only."""
+        self._reader(supervisor=True)
+        if owner is None:
+            return self.service.view("unassigned", now=self.clock(), limit=limit, offset=offset)
+        return self.service.list(owner=owner, now=self.clock(), limit=limit, offset=offset)
 
     # -- changing them (the service checks permission and transition) ------------------------
 

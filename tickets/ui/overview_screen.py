@@ -1,7 +1,8 @@
 """The supervisor's overview: open complaints by owner (with how many are overdue, due
 today, escalated, waiting), then the overdue, escalated and due-today lists.
 
-Tab moves between the tables; Enter on a complaint opens it; r reloads.
+Tab moves between the tables; Enter on a complaint opens it, on an owner that owner's open
+complaints; r reloads.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label
 
-from tickets.ui.base import DeskScreen
+from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.records import PAGE
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import OVERDUE_STYLE, plain
 
 LIST_LIMIT = 20
+UNASSIGNED = "\x00unassigned"  # the owners table's row key for complaints nobody owns
 LISTS = (("overdue", "Overdue"), ("escalated", "Escalated"), ("due_today", "Due today"))
 
 
@@ -69,6 +72,7 @@ class OverviewScreen(DeskScreen):
                     plain(load.owner or "unassigned", "" if load.owner else "italic"),
                     _count(load.open), _count(load.overdue, OVERDUE_STYLE), _count(load.due_today, "bold"),
                     _count(load.escalated, OVERDUE_STYLE), _count(load.waiting),
+                    key=load.owner or UNASSIGNED,
                 )
             for key, title in LISTS:
                 rows = lists[key]
@@ -89,3 +93,50 @@ class OverviewScreen(DeskScreen):
     def _open(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, ComplaintTable):
             self.desk.open_detail(event.row_key.value)
+        else:
+            owner = event.row_key.value
+            self.app.push_screen(OwnerScreen(self.desk, None if owner == UNASSIGNED else owner))
+
+
+class OwnerScreen(DeskScreen):
+    """One owner's open complaints, most urgent first, from a row of the overview."""
+
+    OPENS = frozenset({"complaints", "new", "notifications", "overview"})
+    BINDINGS = [Binding("r", "reload", "Reload")]
+
+    def __init__(self, desk, owner: str | None) -> None:
+        super().__init__(desk)
+        self.owner = owner
+        self.loaded = 0
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield ComplaintTable(id="complaints")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DeskHeader).set_title(f"Open: {self.owner}" if self.owner else "Open: unassigned")
+        self.query_one(ComplaintTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    def load(self) -> None:
+        desk, owner, now = self.desk, self.owner, self.desk.clock()
+
+        def done(rows) -> None:
+            self.query_one(ComplaintTable).fill(rows, now, desk.tz)
+            shown = f"{len(rows)}+" if len(rows) == PAGE else str(len(rows))
+            self.say(f"{shown} open complaint{'s' if len(rows) != 1 else ''}" if rows else "No open complaints")
+            self.loaded += 1
+
+        self.run_db(lambda: desk.calls.owned_by(owner), done)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @on(DataTable.RowSelected, "#complaints")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.desk.open_detail(event.row_key.value)
