@@ -156,3 +156,11 @@ def test_sessions_share_one_board_read(floor):
     assert rows is not first and again is trend and board.reads == 2
     clock.now += 15
     assert board.read(NOW + 16, True)[1] is not trend
+
+
+def test_the_session_process_outside_the_server_says_so_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "wallboard.session"], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "wallboard: no session link ($WALLBOARD_LINK_FD); this runs under `wallboard serve` only"]
