@@ -96,12 +96,32 @@ def read_trend(connection: Connection, settings: Settings, now: float, interval_
     )
 
 
+class _Shared:
+    """A value read at most once per `max_age` seconds whoever asks (0: every time); the
+    callers that arrive while it is being read wait for that read."""
+
+    def __init__(self, max_age: float, clock: Callable[[], float]) -> None:
+        self.max_age, self.clock = max_age, clock
+        self.reads = 0
+        self._lock = threading.Lock()
+        self._value = None
+        self._at = 0.0
+
+    def get(self, fetch: Callable[[], object]):
+        with self._lock:
+            at = self.clock()
+            if self.reads == 0 or at - self._at >= self.max_age:
+                self._value, self._at = fetch(), at
+                self.reads += 1
+            return self._value
+
+
 class BoardReader:
     """The board's reads for a TUI: its rows each second, the trend when asked.
 
-    share_for: seconds one read may serve the next callers too (the SSH server's sessions
-    share one read a second instead of each reading). Thread-safe: the callers that
-    arrive while a read is under way wait for it.
+    share_for, share_trend_for: seconds one read may serve the next callers too (the SSH
+    server's sessions share one read a second instead of each reading). Thread-safe; the
+    rows and the trend are read apart, so a slow trend never holds up the rows.
     """
 
     REMOTE = frozenset({"read"})  # what a session may call over its link
@@ -109,24 +129,18 @@ class BoardReader:
     def __init__(self, engine: Engine, settings: Settings, *, share_for: float = 0.0,
                  share_trend_for: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine, self.settings = engine, settings
-        self.share_for, self.share_trend_for, self.clock = share_for, share_trend_for, clock
-        self.reads = 0  # reads made of the database (not shared answers)
-        self._lock = threading.Lock()
-        self._rows: tuple[float, BoardRows] | None = None
-        self._trend: tuple[float, Trend] | None = None
+        self._rows = _Shared(share_for, clock)
+        self._trend = _Shared(share_trend_for, clock)
+
+    @property
+    def reads(self) -> int:
+        """Rows read from the database (not shared answers)."""
+        return self._rows.reads
 
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
-        with self._lock:
-            at = self.clock()
-            rows = self._rows[1] if self._rows and at - self._rows[0] < self.share_for else None
-            trend = self._trend[1] if with_trend and self._trend and at - self._trend[0] < self.share_trend_for else None
-            if rows is None or (with_trend and trend is None):
-                with self.engine.connect() as connection:
-                    if rows is None:
-                        rows = read_rows(connection, self.settings, now)
-                        self._rows = (at, rows)
-                        self.reads += 1
-                    if with_trend and trend is None:
-                        trend = read_trend(connection, self.settings, now)
-                        self._trend = (at, trend)
-            return rows, trend
+        rows = self._rows.get(lambda: self._fetch(read_rows, now))
+        return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
+
+    def _fetch(self, reader: Callable, now: float):
+        with self.engine.connect() as connection:
+            return reader(connection, self.settings, now)

@@ -1,6 +1,6 @@
 """The wallboard app: reads the live snapshot once a second in a thread, draws it.
 
-It reads through a `BoardSource` in a thread worker (never on the event loop): the rows
+It reads through a `BoardSource` on a thread of its own (never on the event loop): the rows
 each second, the trend at most once a minute. The source is a
 `wallboard.board_reader.BoardReader` on the database, or, in an SSH session's process,
 the server's one over the session link; this package imports no database code.
