@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from db import open_database
 from wallboard.config import Settings
@@ -104,3 +106,12 @@ def pg_url(pg_server: str):
     url = postgres.create_database(pg_server)
     yield url
     postgres.drop_database(url)
+
+
+def screen_text(app) -> str:
+    """What a running Textual app shows, as plain text (the tests' eyes)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
+                      record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

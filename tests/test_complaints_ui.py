@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 
 import pytest
-from rich.console import Console
 from sqlalchemy import select
 from textual.widgets import DataTable, OptionList, Select
 
@@ -34,7 +32,7 @@ from wallboard.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 
-from .conftest import Clock
+from .conftest import Clock, screen_text
 from .links import LinkServer
 
 HOUR = 3600.0
@@ -118,13 +116,6 @@ async def on_screen(pilot, screen_type, loads: int = 1):
 async def settled(pilot) -> None:
     await until(pilot, lambda: pilot.app.desk.pending == 0, "the database calls")
 
-
-def screen_text(app) -> str:
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
-                      record=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()
 
 
 def toasts(app) -> list[str]:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import itertools
 
 import pytest
-from rich.console import Console
 from rich.style import Style
 from textual.command import CommandPalette
 from textual.coordinate import Coordinate
@@ -27,6 +25,8 @@ from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.tiles import QueueTileView, WallTileView
+
+from .conftest import screen_text
 
 
 def run_async(test):
@@ -75,13 +75,6 @@ async def settle(pilot, reads: int = 1) -> None:
             break
     await pilot.pause()
 
-
-def screen_text(app) -> str:
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
-                      record=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()
 
 
 def board(app) -> BoardScreen:
