@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -164,3 +166,24 @@ def test_the_session_process_outside_the_server_says_so_in_one_line():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "wallboard: no session link ($WALLBOARD_LINK_FD); this runs under `wallboard serve` only"]
+
+
+def test_a_slow_trend_read_does_not_hold_up_the_rows(floor, monkeypatch):
+    engine, settings = floor
+    board = BoardReader(engine, settings, share_for=0.5, share_trend_for=15.0)
+    trend_started, release = threading.Event(), threading.Event()
+
+    def slow_trend(*args):
+        trend_started.set()
+        release.wait(10)
+        return read_trend(*args)
+
+    monkeypatch.setattr("wallboard.board_reader.read_trend", slow_trend)
+    with ThreadPoolExecutor(2) as pool:
+        with_trend = pool.submit(board.read, NOW, True)
+        assert trend_started.wait(5)
+        rows_only = pool.submit(board.read, NOW + 1, False)
+        rows, trend = rows_only.result(timeout=2)  # while the trend read is still under way
+        assert trend is None and rows.agents and not with_trend.done()
+        release.set()
+        assert with_trend.result(timeout=10)[1] is not None
