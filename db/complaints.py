@@ -81,7 +81,13 @@ class Complaint(SQLModel, table=True):
     __tablename__ = "complaints"
     __table_args__ = (
         # Saved views (all partial over open complaints, see OPEN_SQL).
-        Index("ix_complaints_open_owner", "owner_id", "due_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        Index(
+            "ix_complaints_open_owner",
+            "owner_id",
+            "due_at",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
         Index("ix_complaints_open_due", "due_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
         Index("ix_complaints_open_id", "id", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
         Index(
@@ -94,7 +100,12 @@ class Complaint(SQLModel, table=True):
         # Waiting on customer (longest first) and resolved ones due to close themselves.
         Index("ix_complaints_status_since", "status", "status_changed_at"),
         # A flagged caller is recognised when they call again.
-        Index("ix_complaints_malicious_caller", "caller_number", sqlite_where=text("malicious"), postgresql_where=text("malicious")),
+        Index(
+            "ix_complaints_malicious_caller",
+            "caller_number",
+            sqlite_where=text("malicious"),
+            postgresql_where=text("malicious"),
+        ),
         Index("ix_complaints_callid", "callid"),
     )
     __mapper_args__ = {"version_id_col": _version}
@@ -147,8 +158,19 @@ class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_ups"
     __table_args__ = (
         Index("ix_follow_ups_complaint_id", "complaint_id"),
-        Index("ix_follow_ups_open_due", "due_at", sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
-        Index("ix_follow_ups_open_owner", "owner_id", "due_at", sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
+        Index(
+            "ix_follow_ups_open_due",
+            "due_at",
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
+        Index(
+            "ix_follow_ups_open_owner",
+            "owner_id",
+            "due_at",
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -232,7 +254,6 @@ def search_condition(dialect: str, terms: list[SearchTerm], newest: int | None =
         parts.append("(" + " <-> ".join(words) + ")")
     top = f" ORDER BY complaint_id DESC LIMIT {int(newest)}" if newest else ""
     matching = text(
-        "SELECT complaint_id FROM complaint_search "
-        f"WHERE {SEARCH_TSV_COLUMN} @@ to_tsquery('simple', :ts_query){top}"
+        f"SELECT complaint_id FROM complaint_search WHERE {SEARCH_TSV_COLUMN} @@ to_tsquery('simple', :ts_query){top}"
     ).bindparams(bindparam("ts_query", " & ".join(parts)))
     return complaints.c.id.in_(matching)

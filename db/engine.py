@@ -84,7 +84,9 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def upsert(connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...], only_new: bool = False) -> None:
+def upsert(
+    connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...], only_new: bool = False
+) -> None:
     """Insert rows, updating those whose `key` columns already exist (SQLite and PostgreSQL).
 
     `only_new`: leave existing rows as they are (INSERT ... ON CONFLICT DO NOTHING).

@@ -145,6 +145,4 @@ class Feed(SQLModel, table=True):
 
 # Users and complaints live in their own module; importing it here puts their tables on
 # the same metadata, so Alembic and every importer of db.models see the whole schema.
-from db import complaints  # noqa: E402,F401
-from db import ssh_sessions  # noqa: E402,F401
-from db import reminders  # noqa: E402,F401
+from db import complaints, reminders, ssh_sessions  # noqa: E402, F401

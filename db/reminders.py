@@ -22,8 +22,12 @@ class Reminder(SQLModel, table=True):
     __tablename__ = "reminders"
     __table_args__ = (
         UniqueConstraint("key", name="uq_reminders_key"),
-        Index("ix_reminders_pending", "fire_at", sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
-              postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL")),
+        Index(
+            "ix_reminders_pending",
+            "fire_at",
+            sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        ),
         Index("ix_reminders_complaint_id", "complaint_id"),
     )
 
@@ -47,8 +51,12 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_id_id", "user_id", "id"),
-        Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
-              postgresql_where=text("read_at IS NULL")),
+        Index(
+            "ix_notifications_unread",
+            "user_id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,8 +75,12 @@ class HookDelivery(SQLModel, table=True):
 
     __tablename__ = "hook_deliveries"
     __table_args__ = (
-        Index("ix_hook_deliveries_pending", "next_attempt_at", sqlite_where=text("delivered_at IS NULL AND gave_up_at IS NULL"),
-              postgresql_where=text("delivered_at IS NULL AND gave_up_at IS NULL")),
+        Index(
+            "ix_hook_deliveries_pending",
+            "next_attempt_at",
+            sqlite_where=text("delivered_at IS NULL AND gave_up_at IS NULL"),
+            postgresql_where=text("delivered_at IS NULL AND gave_up_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,5 +1,5 @@
 """The SSH front door's connection log: one row per terminal session (who, from where,
-when, how long, how it ended). Persistence only: `wallboard.ssh_access` writes and reads it.
+when, how long, how it ended). Persistence only: `wallboard.ssh.access` writes and reads it.
 
 Times are epoch seconds (float, UTC), as in `db.models`.
 """

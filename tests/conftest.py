@@ -44,7 +44,9 @@ def wallboard(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     def run(*args, ok=True):
-        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60
+        )
         if ok:
             assert result.returncode == 0, result.stderr
         return result
@@ -111,7 +113,14 @@ def pg_url(pg_server: str):
 def screen_text(app) -> str:
     """What a running Textual app shows, as plain text (the tests' eyes)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
-                      record=True, legacy_windows=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+    )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()

@@ -19,20 +19,21 @@ At 14:00:00:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from db.engine import upsert, write_transaction
 from db.models import Feed
-from wallboard.engine import CallEngine
-from wallboard.events import Event, EventKind as K
-from wallboard.metrics import refresh_snapshots
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
+from wallboard.store.applier import EventApplier
+from wallboard.store.metrics import refresh_snapshots
 
-NOW = datetime(2026, 11, 23, 14, 0, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC).timestamp()
 MARKUP_AGENT = "[red]x[/red]"
 
 
 def at(hh: int, mm: int, ss: float = 0) -> float:
-    return datetime(2026, 11, 23, hh, mm, 0, tzinfo=timezone.utc).timestamp() + ss
+    return datetime(2026, 11, 23, hh, mm, 0, tzinfo=UTC).timestamp() + ss
 
 
 class _Floor:
@@ -44,23 +45,46 @@ class _Floor:
         for queue in queues:
             self.events.append(Event(ts, K.AGENT_JOINED_QUEUE, queue=queue, agent=agent))
 
-    def call(self, ts: float, queue: str, agent: str | None = None, *, wait: float, talk: float | None = None,
-             abandon: bool = False, wrap: float | None = 10.0) -> str:
+    def call(
+        self,
+        ts: float,
+        queue: str,
+        agent: str | None = None,
+        *,
+        wait: float,
+        talk: float | None = None,
+        abandon: bool = False,
+        wrap: float | None = 10.0,
+    ) -> str:
         """A call entering at `ts`; answered after `wait` (talk None: still talking), or abandoned."""
         self.n += 1
         callid = f"{queue}-{self.n:04d}"
-        self.events.append(Event(ts, K.CALL_ENTERED, callid=callid, queue=queue, caller=f"555-01{self.n:02d}", position=1))
+        self.events.append(
+            Event(ts, K.CALL_ENTERED, callid=callid, queue=queue, caller=f"555-01{self.n:02d}", position=1)
+        )
         if abandon:
-            self.events.append(Event(ts + wait, K.CALL_ABANDONED, callid=callid, queue=queue, wait_seconds=wait, position=1))
+            self.events.append(
+                Event(ts + wait, K.CALL_ABANDONED, callid=callid, queue=queue, wait_seconds=wait, position=1)
+            )
             return callid
         if agent is None:
             return callid  # still waiting
-        self.events.append(Event(ts + wait, K.CALL_ANSWERED, callid=callid, queue=queue, agent=agent, wait_seconds=wait))
+        self.events.append(
+            Event(ts + wait, K.CALL_ANSWERED, callid=callid, queue=queue, agent=agent, wait_seconds=wait)
+        )
         if talk is not None:
             end = ts + wait + talk
             self.events.append(
-                Event(end, K.CALL_ENDED, callid=callid, queue=queue, agent=agent, wait_seconds=wait, talk_seconds=talk,
-                      reason="caller")
+                Event(
+                    end,
+                    K.CALL_ENDED,
+                    callid=callid,
+                    queue=queue,
+                    agent=agent,
+                    wait_seconds=wait,
+                    talk_seconds=talk,
+                    reason="caller",
+                )
             )
             if wrap is not None:
                 self.events.append(Event(end + wrap, K.AGENT_WRAPUP_ENDED, callid=callid, queue=queue, agent=agent))
@@ -112,13 +136,20 @@ def seed_floor(engine, settings, *, now: float = NOW, heartbeat_age: float | Non
     heartbeat_age: seconds since the feed last wrote (None: no feed row at all).
     """
     with write_transaction(engine) as connection:
-        CallEngine(tracks_wrap_up=True).apply(connection, floor_events() if events is None else events)
+        EventApplier(tracks_wrap_up=True).apply(connection, floor_events() if events is None else events)
         refresh_snapshots(connection, settings, now)
         if heartbeat_age is not None:
             upsert(
                 connection,
                 Feed.__table__,
-                [{"name": "simulator", "kind": "simulator", "heartbeat_at": now - heartbeat_age, "last_event_at": now - heartbeat_age}],
+                [
+                    {
+                        "name": "simulator",
+                        "kind": "simulator",
+                        "heartbeat_at": now - heartbeat_age,
+                        "last_event_at": now - heartbeat_age,
+                    }
+                ],
                 key=("name",),
             )
     return now

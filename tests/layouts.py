@@ -6,7 +6,7 @@ field layout is covered by real, multi-call input, and to check they ingest to o
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LAYOUTS_DIR = Path(__file__).parent / "data" / "layouts"
@@ -19,7 +19,7 @@ def to_layout(line: str, layout: str) -> str | None:
     verb = fields[4]
     data = fields[5:]
     if layout == "realtime":
-        stamp = datetime.fromtimestamp(int(head), timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stamp = datetime.fromtimestamp(int(head), UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return f"{stamp}|{rest}"
     if layout == "22":
         if verb == "ENTERQUEUE":

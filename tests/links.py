@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from tickets.errors import TicketError
 from tickets.user_desk import UserDesk
 from tickets.users import get_user
-from wallboard.board_reader import BoardReader
-from wallboard.session_link import LinkClient, serve_link
-from wallboard.ssh_access import Login
-from wallboard.ssh_server import SessionHello
+from wallboard.ssh.access import Login
+from wallboard.ssh.front_door import SessionHello
+from wallboard.ssh.link import LinkClient, serve_link
+from wallboard.store.board_reader import BoardReader
 
 
 class LinkServer:
@@ -38,14 +38,19 @@ class LinkServer:
         await serve_link(reader, writer, self.targets, self.executor, passes=(TicketError,), label="test session")
 
     def app(self, **kwargs):
-        """The wallboard app as a session's process makes it (wallboard/session.py)."""
+        """The wallboard app as a session's process makes it (wallboard/ssh/board_process.py)."""
         from wallboard.ui import WallboardApp
 
         if self.user is None:
             return WallboardApp(self.client.proxy("board"), self.settings, clock=self.clock, **kwargs)
         settings, user = self.client.call("session", "hello")
-        return WallboardApp(self.client.proxy("board"), settings, clock=self.clock,
-                            desk_calls=self.client.proxy("desk", user=user), **kwargs)
+        return WallboardApp(
+            self.client.proxy("board"),
+            settings,
+            clock=self.clock,
+            desk_calls=self.client.proxy("desk", user=user),
+            **kwargs,
+        )
 
     def close(self) -> None:
         self.client.close()

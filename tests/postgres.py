@@ -122,8 +122,18 @@ class PostgresServer:
                 self._hand_over(self.root, self.socket_dir)
             self.port = _free_port()
             self._run(
-                "initdb", "--pgdata", self.data_dir, "--username", SUPERUSER, "--auth", "trust",
-                "--encoding", "UTF8", "--locale", "C", "--no-sync",
+                "initdb",
+                "--pgdata",
+                self.data_dir,
+                "--username",
+                SUPERUSER,
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-sync",
             )
             self._configure()
             self._run("pg_ctl", "--pgdata", self.data_dir, "--log", self.log_file, "-w", "start")
@@ -213,7 +223,9 @@ def throwaway_server() -> Iterator[PostgresServer]:
     """A running server with one database (`.url`); skips the test without binaries."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        message = f"PostgreSQL server binaries (initdb, pg_ctl) not found in {DEBIAN_ROOT}/*/bin or on PATH: {INSTALL_HINT}"
+        message = (
+            f"PostgreSQL server binaries (initdb, pg_ctl) not found in {DEBIAN_ROOT}/*/bin or on PATH: {INSTALL_HINT}"
+        )
         if os.environ.get(REQUIRE_ENV) == "required":
             pytest.fail(f"{REQUIRE_ENV}=required, but {message}", pytrace=False)
         pytest.skip(message)

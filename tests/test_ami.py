@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Agent
-from wallboard.events import EventKind as K
+from wallboard.calls.events import EventKind as K
 from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
-from wallboard.live import AmiFeed
-from wallboard.metrics import queue_report
+from wallboard.feeds.live import AmiFeed
+from wallboard.store.metrics import queue_report
 
 T0 = 1_700_000_000.0
 
@@ -33,7 +33,16 @@ A_DAY = [
     ev("AgentConnect", T0 + 6, Queue="sales", Uniqueid="c1", MemberName="Ann", HoldTime=6, RingTime=4),
     ev("QueueCallerJoin", T0 + 10, Queue="sales", Uniqueid="c2", CallerIDNum="556", Position=1),
     ev("QueueCallerAbandon", T0 + 40, Queue="sales", Uniqueid="c2", Position=1, OriginalPosition=1, HoldTime=30),
-    ev("AgentComplete", T0 + 126, Queue="sales", Uniqueid="c1", MemberName="Ann", HoldTime=6, TalkTime=120, Reason="caller"),
+    ev(
+        "AgentComplete",
+        T0 + 126,
+        Queue="sales",
+        Uniqueid="c1",
+        MemberName="Ann",
+        HoldTime=6,
+        TalkTime=120,
+        Reason="caller",
+    ),
     ev("QueueMemberPause", T0 + 130, Queue="sales", MemberName="Ann", Paused=1, PausedReason="lunch"),
     ev("FullyBooted", T0 + 131),  # not a queue event: ignored
 ]
@@ -136,9 +145,22 @@ def ann(engine):
 
 def test_events_become_calls_and_agent_states(engine, settings, asterisk):
     server = asterisk()
-    run_feed(engine, settings, server.port, lambda feed: totals(engine, settings)["abandoned"] == 1 and (a := ann(engine)) is not None and a.state == "paused")
+    run_feed(
+        engine,
+        settings,
+        server.port,
+        lambda feed: (
+            totals(engine, settings)["abandoned"] == 1 and (a := ann(engine)) is not None and a.state == "paused"
+        ),
+    )
     total = totals(engine, settings)
-    assert (total["offered"], total["answered"], total["abandoned"], total["aht_seconds"], total["asa_seconds"]) == (2, 1, 1, 120, 6)
+    assert (total["offered"], total["answered"], total["abandoned"], total["aht_seconds"], total["asa_seconds"]) == (
+        2,
+        1,
+        1,
+        120,
+        6,
+    )
     agent = ann(engine)
     assert (agent.state, agent.pause_reason, agent.state_since) == ("paused", "lunch", T0 + 130)
 
@@ -175,14 +197,58 @@ def test_something_else_on_the_port_is_named():
 @pytest.mark.parametrize(
     ("fields", "kind", "expected"),
     [
-        ({"Event": "AgentRingNoAnswer", "Queue": "q", "Uniqueid": "c", "MemberName": "Ann", "RingTime": "15000"}, K.RING_NO_ANSWER, {"ring_seconds": 15.0}),
-        ({"Event": "AgentComplete", "Queue": "q", "Uniqueid": "c", "Interface": "SIP/1", "HoldTime": "3", "TalkTime": "9", "Reason": "transfer"}, K.CALL_TRANSFERRED, {"agent": "SIP/1", "talk_seconds": 9.0}),
-        ({"Event": "AgentComplete", "Queue": "q", "Uniqueid": "c", "MemberName": "Ann", "HoldTime": "3", "TalkTime": "9", "Reason": "agent"}, K.CALL_ENDED, {"reason": "agent"}),
-        ({"Event": "QueueMemberAdded", "Queue": "q", "MemberName": "Ann", "Paused": "1"}, K.AGENT_JOINED_QUEUE, {"reason": "paused"}),
+        (
+            {"Event": "AgentRingNoAnswer", "Queue": "q", "Uniqueid": "c", "MemberName": "Ann", "RingTime": "15000"},
+            K.RING_NO_ANSWER,
+            {"ring_seconds": 15.0},
+        ),
+        (
+            {
+                "Event": "AgentComplete",
+                "Queue": "q",
+                "Uniqueid": "c",
+                "Interface": "SIP/1",
+                "HoldTime": "3",
+                "TalkTime": "9",
+                "Reason": "transfer",
+            },
+            K.CALL_TRANSFERRED,
+            {"agent": "SIP/1", "talk_seconds": 9.0},
+        ),
+        (
+            {
+                "Event": "AgentComplete",
+                "Queue": "q",
+                "Uniqueid": "c",
+                "MemberName": "Ann",
+                "HoldTime": "3",
+                "TalkTime": "9",
+                "Reason": "agent",
+            },
+            K.CALL_ENDED,
+            {"reason": "agent"},
+        ),
+        (
+            {"Event": "QueueMemberAdded", "Queue": "q", "MemberName": "Ann", "Paused": "1"},
+            K.AGENT_JOINED_QUEUE,
+            {"reason": "paused"},
+        ),
         ({"Event": "QueueMemberRemoved", "Queue": "q", "MemberName": "Ann"}, K.AGENT_LEFT_QUEUE, {"queue": "q"}),
-        ({"Event": "QueueMemberPause", "Queue": "q", "MemberName": "Ann", "Paused": "0", "PausedReason": "lunch"}, K.AGENT_UNPAUSED, {"reason": None}),
-        ({"Event": "QueueMemberPaused", "Queue": "q", "MemberName": "Ann", "Paused": "1", "Reason": "break"}, K.AGENT_PAUSED, {"reason": "break"}),
-        ({"Event": "QueueEntry", "Queue": "q", "Uniqueid": "c", "CallerIDNum": "555", "Position": "2", "Wait": "42"}, K.CALL_ENTERED, {"ts": 1000.0 - 42, "position": 2}),
+        (
+            {"Event": "QueueMemberPause", "Queue": "q", "MemberName": "Ann", "Paused": "0", "PausedReason": "lunch"},
+            K.AGENT_UNPAUSED,
+            {"reason": None},
+        ),
+        (
+            {"Event": "QueueMemberPaused", "Queue": "q", "MemberName": "Ann", "Paused": "1", "Reason": "break"},
+            K.AGENT_PAUSED,
+            {"reason": "break"},
+        ),
+        (
+            {"Event": "QueueEntry", "Queue": "q", "Uniqueid": "c", "CallerIDNum": "555", "Position": "2", "Wait": "42"},
+            K.CALL_ENTERED,
+            {"ts": 1000.0 - 42, "position": 2},
+        ),
     ],
 )
 def test_event_mapping(fields, kind, expected):

@@ -9,23 +9,12 @@ import pytest
 from sqlalchemy import event
 
 from tests.floor_seed import MARKUP_AGENT, NOW, at, seed_floor, set_heartbeat
-from wallboard.board import (
-    ALERT,
-    NONE,
-    OK,
-    TOTAL_QUEUE,
-    WARN,
-    AlertBook,
-    agent_flag,
-    format_duration,
-    level_above,
-    level_band,
-    level_below,
-    printable,
-    sort_agents,
-)
-from wallboard.board_reader import read_board, read_trend
+from wallboard.calls.alerts import AlertBook
+from wallboard.calls.board import TOTAL_QUEUE, sort_agents
+from wallboard.calls.levels import ALERT, NONE, OK, WARN, agent_flag, level_above, level_band, level_below
 from wallboard.config import ConfigError, Settings, parse_settings
+from wallboard.store.board_reader import read_board, read_trend
+from wallboard.text import format_duration, printable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +67,10 @@ def test_builtin_defaults_equal_the_shipped_config_toml():
 
     assert asdict(shipped) | {"source": None} == asdict(Settings())
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    assert set(raw["thresholds"]) - {"pause_minutes"} == set(asdict(Settings().thresholds)) - {"pause_minutes", "queues"}
+    assert set(raw["thresholds"]) - {"pause_minutes"} == set(asdict(Settings().thresholds)) - {
+        "pause_minutes",
+        "queues",
+    }
     assert set(raw["board"]) == set(asdict(Settings().board))
 
 
@@ -104,7 +96,10 @@ long_call_minutes = 5
         ("[thresholds]\nwaiting_amber = 8\n", "thresholds: waiting_amber (8) is above waiting_red (6)"),
         ("[thresholds]\nservice_level_red_pct = 90\n", "service_level_red_pct (90) is above service_level_target_pct"),
         ("[thresholds]\naht_low_seconds = 400\n", "the AHT keys must go up"),
-        ("[thresholds.queues.vip]\nasa_amber_seconds = 50\n", "queues.vip: asa_amber_seconds (50) is above asa_red_seconds"),
+        (
+            "[thresholds.queues.vip]\nasa_amber_seconds = 50\n",
+            "queues.vip: asa_amber_seconds (50) is above asa_red_seconds",
+        ),
         ("[thresholds]\nwaiting_amber = 0\n", "thresholds.waiting_amber: Input should be greater than or equal to 1"),
         ("[thresholds]\nlong_calls = 3\n", "c.toml:2: thresholds.long_calls: unknown key"),
     ],
@@ -158,7 +153,12 @@ def test_total_tile_adds_up_the_queues(board):
 
 def test_agent_rows(board):
     maria = agent(board, "Maria Garcia")
-    assert (maria.state, maria.current_queue, maria.seconds_in_state, maria.flag) == ("on_call", "sales", 22 * 60, "long_call")
+    assert (maria.state, maria.current_queue, maria.seconds_in_state, maria.flag) == (
+        "on_call",
+        "sales",
+        22 * 60,
+        "long_call",
+    )
     assert maria.queues == ("sales", "support")
     assert maria.calls_today == 4 and maria.aht_today == 200.0  # the call in progress has no talk time yet
     aisha = agent(board, "Aisha Khan")
@@ -307,6 +307,6 @@ def test_only_the_ui_imports_textual():
     import subprocess
     import sys
 
-    code = "import sys, wallboard.board, wallboard.runtime, wallboard.cli; print('textual' in sys.modules)"
+    code = "import sys, wallboard.calls.board, wallboard.server.runtime, wallboard.cli.main; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "False"

@@ -12,8 +12,18 @@ from .conftest import DATA
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 QUEUE_KEYS = {
-    "queue", "offered", "answered", "abandoned", "short_abandoned", "exited", "answered_within_sl",
-    "service_level_pct", "abandon_rate_pct", "asa_seconds", "aht_seconds", "max_wait_seconds",
+    "queue",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "exited",
+    "answered_within_sl",
+    "service_level_pct",
+    "abandon_rate_pct",
+    "asa_seconds",
+    "aht_seconds",
+    "max_wait_seconds",
 }
 
 
@@ -33,7 +43,11 @@ def test_ingest_then_report_queues_json_contract(wallboard):
 def test_report_window_by_enter_time(wallboard):
     wallboard("ingest", "queue-log", SAMPLE)
     # The sample's calls entered at 16:43, 18:46, 18:52 and 20:07 UTC on 2018-12-28.
-    early = json.loads(wallboard("report", "queues", "--from", "2018-12-28T16:00Z", "--to", "2018-12-28T18:00Z", "--format", "json").stdout)
+    early = json.loads(
+        wallboard(
+            "report", "queues", "--from", "2018-12-28T16:00Z", "--to", "2018-12-28T18:00Z", "--format", "json"
+        ).stdout
+    )
     late = json.loads(wallboard("report", "queues", "--from", "2018-12-28T18:00+00:00", "--format", "json").stdout)
     assert early["total"]["offered"] + late["total"]["offered"] == 4
     assert early["total"]["offered"] == 1
@@ -50,7 +64,9 @@ def test_report_csv_and_table(wallboard):
 
 def test_report_agents_json(wallboard):
     wallboard("ingest", "queue-log", SAMPLE)
-    agents = {a["agent"]: a for a in json.loads(wallboard("report", "agents", "--all", "--format", "json").stdout)["agents"]}
+    agents = {
+        a["agent"]: a for a in json.loads(wallboard("report", "agents", "--all", "--format", "json").stdout)["agents"]
+    }
     assert agents["Paty Marin"]["answered"] == 3
     assert agents["Vanessa Flores"]["talk_seconds"] == 406
 
@@ -84,7 +100,17 @@ def test_config_error_names_file_and_line(wallboard, tmp_path):
 
 @pytest.mark.parametrize(
     "command",
-    [(), ("ingest",), ("ingest", "queue-log"), ("simulate",), ("report",), ("report", "queues"), ("report", "agents"), ("db",), ("db", "upgrade")],
+    [
+        (),
+        ("ingest",),
+        ("ingest", "queue-log"),
+        ("simulate",),
+        ("report",),
+        ("report", "queues"),
+        ("report", "agents"),
+        ("db",),
+        ("db", "upgrade"),
+    ],
 )
 def test_every_command_has_help(wallboard, command):
     result = wallboard(*command, "--help")
@@ -92,7 +118,9 @@ def test_every_command_has_help(wallboard, command):
 
 
 def test_simulate_writes_a_queue_log_that_ingests_cleanly(wallboard, tmp_path):
-    wallboard("simulate", "--hours", "2", "--start", "2026-11-23T09:00", "--queue-log", tmp_path / "sim.log", "--seed", "3")
+    wallboard(
+        "simulate", "--hours", "2", "--start", "2026-11-23T09:00", "--queue-log", tmp_path / "sim.log", "--seed", "3"
+    )
     summary = wallboard("ingest", "queue-log", tmp_path / "sim.log").stderr
     assert "0 malformed, 0 unknown verb, 0 blank" in summary
     total = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)["total"]
@@ -111,7 +139,10 @@ def test_simulate_fast_into_the_database_matches_its_queue_log(wallboard, tmp_pa
     for key in ("offered", "answered", "abandoned", "exited"):
         assert direct["total"][key] == from_log["total"][key], key
     # queue_log carries whole seconds: a wait of 20.4 s is 20 there, within a 20 s target.
-    assert abs(direct["total"]["answered_within_sl"] - from_log["total"]["answered_within_sl"]) <= 0.01 * direct["total"]["answered"]
+    assert (
+        abs(direct["total"]["answered_within_sl"] - from_log["total"]["answered_within_sl"])
+        <= 0.01 * direct["total"]["answered"]
+    )
     # The queue_log has no wrap-up: AHT from the log is talk only, never more than direct.
     assert from_log["total"]["aht_seconds"] <= direct["total"]["aht_seconds"]
 
@@ -130,7 +161,9 @@ def test_bulk_ingest_shows_a_progress_bar_on_a_terminal_only(wallboard, tmp_path
     primary, secondary = pty.openpty()
     child = subprocess.Popen(
         [sys.executable, "-m", "wallboard", "ingest", "queue-log", str(log)],
-        stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary,
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
     )
     os.close(secondary)
     screen = b""
@@ -139,7 +172,9 @@ def test_bulk_ingest_shows_a_progress_bar_on_a_terminal_only(wallboard, tmp_path
     assert child.wait(30) == 0
     text = screen.decode()
     assert "lines/s" in text and "kB" in text
-    assert text.rstrip().endswith("read 870 lines, applied 870 events, skipped 0 lines (0 malformed, 0 unknown verb, 0 blank), 0 informational")
+    assert text.rstrip().endswith(
+        "read 870 lines, applied 870 events, skipped 0 lines (0 malformed, 0 unknown verb, 0 blank), 0 informational"
+    )
     piped = wallboard("ingest", "queue-log", log)  # nothing new, and no bar when piped
     assert piped.stderr.startswith("read 0 lines")
 
@@ -161,7 +196,10 @@ def test_ingest_follow_until_sigterm(wallboard, tmp_path):
     log.write_text("1700000000|c1|sales|NONE|ENTERQUEUE||555|1\n")
     follower = subprocess.Popen(
         [sys.executable, "-m", "wallboard", "ingest", "queue-log", str(log), "--follow"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         with log.open("a") as fh:

@@ -35,7 +35,6 @@ def settings(request, settings):
     return settings
 
 
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(T0)
@@ -51,8 +50,13 @@ def svc(engine, settings, clock) -> ComplaintService:
 
 
 def new(svc, actor="ann", **fields):
-    values = dict(customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund not received",
-                  description="Promised last week.", severity="normal")
+    values = dict(
+        customer="Mrs Jones",
+        contact="+44 20 7946 0000",
+        subject="Refund not received",
+        description="Promised last week.",
+        severity="normal",
+    )
     values.update(fields)
     return svc.create(actor, **values)
 
@@ -116,7 +120,11 @@ def test_every_transition_legal_and_illegal(svc, engine):
     [
         (Status.NEW, "resolve", "it is new; acknowledge it and start work on it first"),
         (Status.NEW, "start", "it is new; acknowledge it first"),
-        (Status.IN_PROGRESS, "close", "it is in progress; resolve it first: closing needs a resolution and a root cause"),
+        (
+            Status.IN_PROGRESS,
+            "close",
+            "it is in progress; resolve it first: closing needs a resolution and a root cause",
+        ),
         (Status.CLOSED, "wait", "it is closed; reopen it first"),
         (Status.ACKNOWLEDGED, "acknowledge", "it is already acknowledged"),
         (Status.NEW, "reopen", "it is new; only a complaint that is resolved or closed can be reopened"),
@@ -152,8 +160,11 @@ def test_resolve_close_reopen_keep_what_matters(svc):
 def test_agents_act_on_their_own_complaints_only(svc):
     mine = in_status(svc, Status.IN_PROGRESS)
     for intent, options in [
-        ("wait", {}), ("resolve", {}), ("assign", {"to": "carl", "note": "x"}),
-        ("add_follow_up", {"due_at": T0 + HOUR, "note": "x"}), ("update_details", {"subject": "x"}),
+        ("wait", {}),
+        ("resolve", {}),
+        ("assign", {"to": "carl", "note": "x"}),
+        ("add_follow_up", {"due_at": T0 + HOUR, "note": "x"}),
+        ("update_details", {"subject": "x"}),
     ]:
         with pytest.raises(PermissionDenied, match=f"carl \\(agent\\) may not .* {mine.ref}: it is owned by ann"):
             act(svc, intent, mine.ref, "carl", **options)
@@ -214,7 +225,10 @@ def test_an_agent_takes_an_unassigned_complaint_by_acknowledging_it(svc):
         svc.add_follow_up(pool.ref, "carl", due_at=T0 + HOUR, note="x")
     taken = svc.acknowledge(pool.ref, "carl")
     assert taken.owner == "carl" and svc.view("unassigned") == []
-    assert [(e.field, e.new) for e in taken.events if e.kind == "acknowledge"] == [("owner", "carl"), ("status", "acknowledged")]
+    assert [(e.field, e.new) for e in taken.events if e.kind == "acknowledge"] == [
+        ("owner", "carl"),
+        ("status", "acknowledged"),
+    ]
 
 
 # -- follow-ups -------------------------------------------------------------------------------------
@@ -229,7 +243,9 @@ def test_follow_ups_promises_and_corrective_actions(svc, clock):
     promised = svc.add_follow_up(complaint.ref, "ann", due_at=T0 + 2 * HOUR, note="Call back after the bank replies")
     assert promised.next_follow_up_at == T0 + 2 * HOUR == promised.due_at
     # A corrective action owned by someone else does not make the complaint more urgent.
-    coached = svc.add_follow_up(complaint.ref, "ann", due_at=T0 + HOUR, note="Coach on refunds", kind="coaching", owner="sue")
+    coached = svc.add_follow_up(
+        complaint.ref, "ann", due_at=T0 + HOUR, note="Coach on refunds", kind="coaching", owner="sue"
+    )
     assert coached.next_follow_up_at == T0 + 2 * HOUR
     callback, coaching = coached.follow_ups
     assert (coaching.kind, coaching.owner, coaching.outcome) == ("coaching", "sue", None)
@@ -241,8 +257,14 @@ def test_follow_ups_promises_and_corrective_actions(svc, clock):
     with pytest.raises(InvalidInput, match="already has an outcome"):
         svc.record_outcome(complaint.ref, coaching.id, "sue", outcome="done", note="again")
     clock.now += 3 * HOUR
-    moved = svc.record_outcome(complaint.ref, callback.id, "ann", outcome="rescheduled", note="Bank still checking",
-                               new_due_at=clock.now + 24 * HOUR)
+    moved = svc.record_outcome(
+        complaint.ref,
+        callback.id,
+        "ann",
+        outcome="rescheduled",
+        note="Bank still checking",
+        new_due_at=clock.now + 24 * HOUR,
+    )
     assert [f.outcome for f in moved.follow_ups] == ["rescheduled", "done", None]
     assert moved.next_follow_up_at == clock.now + 24 * HOUR
     final = svc.record_outcome(complaint.ref, moved.follow_ups[2].id, "ann", outcome="no-answer", note="Voicemail")
@@ -298,7 +320,10 @@ def test_resolved_complaints_close_themselves_after_n_days_without_an_answer(svc
     assert svc.close_stale_resolved(T0 + 7 * 86400 + 1) == [quiet.ref]
     closed = svc.get(quiet.ref)
     assert (closed.status, closed.customer_confirmed, closed.updated_by) == ("closed", False, None)
-    assert [(e.actor, e.kind, e.field) for e in closed.events[-2:]] == [(None, "auto_close", "status"), (None, "auto_close", "customer_confirmed")]
+    assert [(e.actor, e.kind, e.field) for e in closed.events[-2:]] == [
+        (None, "auto_close", "status"),
+        (None, "auto_close", "customer_confirmed"),
+    ]
     assert svc.get(late.ref).status == "resolved"
     assert svc.close_stale_resolved(T0 + 7 * 86400 + 1) == []
 
@@ -340,7 +365,9 @@ def test_a_save_over_a_newer_version_is_refused_and_loses_nothing(svc, settings,
     assert refused.value.current_version == seen_by_ann + 1
     after = svc.get(complaint.ref)
     assert after.subject == "Refund short by 20 GBP"
-    assert [(e.actor, e.old, e.new) for e in after.events if e.field == "subject"] == [("ann", "Refund not received", "Refund short by 20 GBP")]
+    assert [(e.actor, e.old, e.new) for e in after.events if e.field == "subject"] == [
+        ("ann", "Refund not received", "Refund short by 20 GBP")
+    ]
 
 
 def test_the_version_column_refuses_a_write_based_on_an_old_read(svc, engine):
@@ -363,7 +390,9 @@ def test_markup_and_escape_sequences_are_stored_literally_without_control_charac
         "[bold red]Refund[/] \x1b[31mred\x1b[0m \x1b]0;owned\x07 \x1b]52;c;ZXZpbA==\x1b\\ \x9b2J"
         "\x00\x08 退款没有到账 مرحبا 👩‍💻 $(rm -rf) <script>"
     )
-    complaint = new(svc, subject=hostile, description="line one\r\nline\ttwo\x1b[2J\x07\n\n  ", customer="O'Brien [link]")
+    complaint = new(
+        svc, subject=hostile, description="line one\r\nline\ttwo\x1b[2J\x07\n\n  ", customer="O'Brien [link]"
+    )
     assert complaint.subject == "[bold red]Refund[/] red    退款没有到账 مرحبا 👩‍💻 $(rm -rf) <script>"
     assert complaint.description == "line one\nline\ttwo"
     assert complaint.customer == "O'Brien [link]"
@@ -415,13 +444,13 @@ def test_saved_views(svc, clock):
     # Ann's: an overdue promise, a critical one, a normal one; Carl's; an unassigned one.
     promise = new(svc, subject="promise", severity="low")
     svc.add_follow_up(promise.ref, "ann", due_at=T0 + 60, note="Call at 09:01")
-    critical = new(svc, subject="critical", severity="critical")
+    new(svc, subject="critical", severity="critical")
     normal = new(svc, subject="normal", severity="normal")
     carls = new(svc, "carl", subject="carl's")
-    pool = new(svc, "sue", subject="pool", unassigned=True)
-    waiting_long = in_status(svc, Status.WAITING, subject="waiting long")
+    new(svc, "sue", subject="pool", unassigned=True)
+    in_status(svc, Status.WAITING, subject="waiting long")
     clock.now += 600
-    waiting_short = in_status(svc, Status.WAITING, subject="waiting short")
+    in_status(svc, Status.WAITING, subject="waiting short")
     done = in_status(svc, Status.RESOLVED, subject="resolved")
     svc.escalate(normal.ref, 1, note="ack overdue")
     svc.escalate(carls.ref, 2, note="breach")
@@ -439,7 +468,15 @@ def test_saved_views(svc, clock):
     assert refs("unassigned", now=now) == ["pool"]
     assert refs("waiting", now=now) == ["waiting long", "waiting short"]
     assert refs("escalated", now=now) == ["carl's", "normal"]
-    assert refs("all_open", now=now) == ["waiting short", "waiting long", "pool", "carl's", "normal", "critical", "promise"]
+    assert refs("all_open", now=now) == [
+        "waiting short",
+        "waiting long",
+        "pool",
+        "carl's",
+        "normal",
+        "critical",
+        "promise",
+    ]
     assert done.subject not in refs("all_open", now=now)
     assert [c.subject for c in svc.list(owner="ann", overdue=True, now=now)] == ["promise"]
     assert [c.subject for c in svc.list(statuses=["resolved"])] == ["resolved"]
@@ -454,12 +491,29 @@ def test_a_flagged_caller_is_recognised_and_the_call_fills_in_the_complaint(svc,
     from db.models import Call
 
     with write_transaction(engine) as connection:
-        connection.execute(Call.__table__.insert(), [dict(callid="1700000000.42", queue="billing", caller="07700900123",
-                                                          agent="Ann Agent", enter_at=T0 - 600, outcome="completed")])
+        connection.execute(
+            Call.__table__.insert(),
+            [
+                dict(
+                    callid="1700000000.42",
+                    queue="billing",
+                    caller="07700900123",
+                    agent="Ann Agent",
+                    enter_at=T0 - 600,
+                    outcome="completed",
+                )
+            ],
+        )
     complaint = new(svc, callid="1700000000.42")
-    assert (complaint.call_queue, complaint.call_agent, complaint.caller_number) == ("billing", "Ann Agent", "07700900123")
+    assert (complaint.call_queue, complaint.call_agent, complaint.caller_number) == (
+        "billing",
+        "Ann Agent",
+        "07700900123",
+    )
     assert svc.caller_flags("07700900123") == []
     svc.flag_malicious(complaint.ref, "sue", reason="Abusive to three agents")
-    assert [(c.ref, c.malicious_reason) for c in svc.caller_flags("07700900123")] == [(complaint.ref, "Abusive to three agents")]
+    assert [(c.ref, c.malicious_reason) for c in svc.caller_flags("07700900123")] == [
+        (complaint.ref, "Abusive to three agents")
+    ]
     svc.clear_malicious(complaint.ref, "sue", note="Apologised")
     assert svc.caller_flags("07700900123") == []

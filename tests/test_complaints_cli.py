@@ -12,8 +12,19 @@ from tickets import users
 from tickets.service import ComplaintService
 from wallboard.config import Settings
 
-SHOW_KEYS = {"ref", "status", "owner", "version", "severity", "subject", "description", "ack_due_at",
-             "resolve_due_at", "events", "follow_ups"}
+SHOW_KEYS = {
+    "ref",
+    "status",
+    "owner",
+    "version",
+    "severity",
+    "subject",
+    "description",
+    "ack_due_at",
+    "resolve_due_at",
+    "events",
+    "follow_ups",
+}
 
 
 def fails(wallboard, *args) -> str:
@@ -25,7 +36,9 @@ def fails(wallboard, *args) -> str:
 
 
 def keypair(tmp_path, name):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@desk", "-f", tmp_path / name], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@desk", "-f", tmp_path / name], check=True
+    )
     return tmp_path / f"{name}.pub"
 
 
@@ -35,23 +48,52 @@ def test_complaint_life_through_the_command_line(wallboard, tmp_path):
     fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", key], capture_output=True, text=True).stdout.split()[1]
     assert added["keys"][0]["fingerprint"] == fingerprint
     wallboard("user", "add", "sue", "--role", "supervisor")
-    assert fails(wallboard, "user", "add", "eve", "--role", "agent", "--key", key) == f"wallboard: key {fingerprint} already belongs to ann"
+    assert (
+        fails(wallboard, "user", "add", "eve", "--role", "agent", "--key", key)
+        == f"wallboard: key {fingerprint} already belongs to ann"
+    )
 
     hostile = "[bold]Refund[/bold] \x1b]0;pwned\x07late 退款"
-    created = json.loads(wallboard(
-        "ticket", "new", "--as", "ann", "--customer", "Zhang Wei", "--contact", "+44 20 7946 0000", "--subject", hostile,
-        "--description", "Second call\x1b[2J about it", "--severity", "high", "--category", "billing", "--json",
-    ).stdout)
+    created = json.loads(
+        wallboard(
+            "ticket",
+            "new",
+            "--as",
+            "ann",
+            "--customer",
+            "Zhang Wei",
+            "--contact",
+            "+44 20 7946 0000",
+            "--subject",
+            hostile,
+            "--description",
+            "Second call\x1b[2J about it",
+            "--severity",
+            "high",
+            "--category",
+            "billing",
+            "--json",
+        ).stdout
+    )
     ref = created["ref"]
     assert SHOW_KEYS <= set(created)
     assert (ref, created["status"], created["owner"], created["version"]) == ("C-000001", "new", "ann", 1)
     assert created["subject"] == "[bold]Refund[/bold] late 退款" and created["description"] == "Second call about it"
 
-    assert wallboard("ticket", "ack", ref, "--as", "ann").stdout.strip() == f"{ref} acknowledged: acknowledged, owner ann, version 2"
+    assert (
+        wallboard("ticket", "ack", ref, "--as", "ann").stdout.strip()
+        == f"{ref} acknowledged: acknowledged, owner ann, version 2"
+    )
     wallboard("ticket", "start", ref, "--as", "ann", "--expect-version", "2")
-    stale = fails(wallboard, "ticket", "assign", ref, "--to", "sue", "--note", "x", "--as", "ann", "--expect-version", "2")
+    stale = fails(
+        wallboard, "ticket", "assign", ref, "--to", "sue", "--note", "x", "--as", "ann", "--expect-version", "2"
+    )
     assert f"{ref} changed by ann at " in stale and ", reload" in stale
-    follow = json.loads(wallboard("ticket", "follow-up", ref, "--due", "+2h", "--note", "Call after the bank", "--as", "ann", "--json").stdout)
+    follow = json.loads(
+        wallboard(
+            "ticket", "follow-up", ref, "--due", "+2h", "--note", "Call after the bank", "--as", "ann", "--json"
+        ).stdout
+    )
     follow_up = follow["follow_ups"][0]
     assert (follow_up["kind"], follow_up["owner"], follow_up["outcome"]) == ("callback", "ann", None)
     wallboard("ticket", "outcome", ref, follow_up["id"], "--outcome", "no-answer", "--note", "Voicemail", "--as", "ann")
@@ -60,13 +102,23 @@ def test_complaint_life_through_the_command_line(wallboard, tmp_path):
     wallboard("ticket", "assign", ref, "--to", "sue", "--note", "Needs a supervisor", "--as", "ann")
     wallboard("ticket", "resolve", ref, "--resolution", "Refunded", "--root-cause", "process", "--as", "sue")
     wallboard("ticket", "close", ref, "--confirmed", "--as", "sue")
-    reopened = json.loads(wallboard("ticket", "reopen", ref, "--note", "Short by 5 GBP", "--as", "sue", "--json").stdout)
+    reopened = json.loads(
+        wallboard("ticket", "reopen", ref, "--note", "Short by 5 GBP", "--as", "sue", "--json").stdout
+    )
     assert (reopened["status"], reopened["owner"]) == ("reopened", "sue")
 
     shown = json.loads(wallboard("ticket", "show", ref, "--json").stdout)
     assert SHOW_KEYS <= set(shown) and shown["version"] == reopened["version"]
     assert [e["kind"] for e in shown["events"] if e["field"] == "status"] == [
-        "create", "acknowledge", "start", "wait", "resume", "resolve", "close", "reopen"]
+        "create",
+        "acknowledge",
+        "start",
+        "wait",
+        "resume",
+        "resolve",
+        "close",
+        "reopen",
+    ]
     assert [f["outcome"] for f in shown["follow_ups"]] == ["no_answer"]
 
     listed = json.loads(wallboard("ticket", "list", "--search", "bank", "--json").stdout)["complaints"]
@@ -101,12 +153,63 @@ def test_users_and_keys(wallboard, tmp_path):
         (("ticket", "show", "C-000042"), "wallboard: no complaint C-000042"),
         (("ticket", "show", "banana"), "is not a complaint reference"),
         (("ticket", "ack", "C-1"), "Missing option '--as'"),
-        (("ticket", "new", "--as", "ann", "--customer", "x", "--contact", "y", "--subject", "z", "--description", "d",
-          "--severity", "urgent"), "Invalid value for '--severity'"),
-        (("ticket", "new", "--as", "nobody", "--customer", "x", "--contact", "y", "--subject", "z", "--description", "d",
-          "--severity", "low"), "wallboard: no user 'nobody'"),
-        (("ticket", "new", "--as", "ann", "--customer", "x", "--contact", "y", "--subject", "\x1b[2J", "--description", "d",
-          "--severity", "low"), "wallboard: subject is empty"),
+        (
+            (
+                "ticket",
+                "new",
+                "--as",
+                "ann",
+                "--customer",
+                "x",
+                "--contact",
+                "y",
+                "--subject",
+                "z",
+                "--description",
+                "d",
+                "--severity",
+                "urgent",
+            ),
+            "Invalid value for '--severity'",
+        ),
+        (
+            (
+                "ticket",
+                "new",
+                "--as",
+                "nobody",
+                "--customer",
+                "x",
+                "--contact",
+                "y",
+                "--subject",
+                "z",
+                "--description",
+                "d",
+                "--severity",
+                "low",
+            ),
+            "wallboard: no user 'nobody'",
+        ),
+        (
+            (
+                "ticket",
+                "new",
+                "--as",
+                "ann",
+                "--customer",
+                "x",
+                "--contact",
+                "y",
+                "--subject",
+                "\x1b[2J",
+                "--description",
+                "d",
+                "--severity",
+                "low",
+            ),
+            "wallboard: subject is empty",
+        ),
         (("ticket", "follow-up", "C-1", "--due", "tomorrow", "--note", "x", "--as", "ann"), "neither +N[smhd]"),
         (("ticket", "close", "C-1", "--as", "ann"), "cannot close C-000001: it is new; resolve it first"),
         (("ticket", "close", "C-1", "--as", "dee"), "dee is a display user"),
@@ -132,6 +235,8 @@ def test_bad_input_gets_one_line_and_exit_1(wallboard, tmp_path, args, message):
     assert message in fails(wallboard, *args)
 
 
-@pytest.mark.parametrize("command", [("ticket",), ("user",), ("ticket", "new"), ("ticket", "follow-up"), ("user", "add")])
+@pytest.mark.parametrize(
+    "command", [("ticket",), ("user",), ("ticket", "new"), ("ticket", "follow-up"), ("user", "add")]
+)
 def test_every_command_has_help(wallboard, command):
     assert "Usage:" in wallboard(*command, "--help").stdout

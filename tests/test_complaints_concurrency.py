@@ -55,12 +55,16 @@ def test_two_processes_editing_one_complaint_lose_nothing(engine, settings):
     service = ComplaintService(engine, settings)
     complaint = service.create("ann", customer="C", contact="c", subject="start", description="d", severity="low")
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, settings.database_url(), complaint.ref, name, str(EDITS)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, settings.database_url(), complaint.ref, name, str(EDITS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("ann", "sue")
     ]
     results = [worker.communicate(timeout=120) for worker in workers]
-    for worker, (out, err) in zip(workers, results):
+    for worker, (_out, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err
     final = service.get(complaint.ref)
     subject_edits = [e for e in final.events if e.field == "subject"]

@@ -55,7 +55,9 @@ def test_dst_weekends_are_an_hour_shorter_or_longer_in_real_time(calendar):
 
 
 def test_round_the_clock_day_has_23_or_25_hours_on_dst_days():
-    hours = BusinessHoursSettings(**{day: "00:00-24:00" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")})
+    hours = BusinessHoursSettings(
+        **{day: "00:00-24:00" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+    )
     calendar = BusinessCalendar(LONDON, hours.week())
     assert calendar.seconds_between(*calendar.day_bounds(date(2026, 3, 29))) == 23 * HOUR
     assert calendar.seconds_between(*calendar.day_bounds(date(2026, 10, 25))) == 25 * HOUR
@@ -90,10 +92,16 @@ def test_business_hours_come_from_config_toml(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[business_hours]\nmonday = "18:00-08:00"\n', ":2: business_hours.monday: '18:00-08:00' ends before it starts"),
+        (
+            '[business_hours]\nmonday = "18:00-08:00"\n',
+            ":2: business_hours.monday: '18:00-08:00' ends before it starts",
+        ),
         ('[business_hours]\nmonday = "8am-5pm"\n', ":2: business_hours.monday: '8am-5pm' is not HH:MM-HH:MM"),
         ('[business_hours]\ntimezone = "Moon/Base"\n', ":2: business_hours.timezone: unknown time zone 'Moon/Base'"),
-        ("[complaints.sla.high]\nacknowledge_hours = 0\nresolve_hours = 1\n", ":2: complaints.sla.high.acknowledge_hours:"),
+        (
+            "[complaints.sla.high]\nacknowledge_hours = 0\nresolve_hours = 1\n",
+            ":2: complaints.sla.high.acknowledge_hours:",
+        ),
         ("[complaints]\nauto_close_days = -1\n", ":2: complaints.auto_close_days:"),
     ],
 )

@@ -28,7 +28,7 @@ from tickets.ui.new_screen import NewComplaintScreen
 from tickets.ui.notifications_screen import NotificationsScreen
 from tickets.ui.overview_screen import OverviewScreen, OwnerScreen
 from tickets.user_desk import UserDesk
-from wallboard.runtime import local_app
+from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 
@@ -46,7 +46,6 @@ def run_async(test):
     return wrapper
 
 
-
 @pytest.fixture
 def people(engine, settings):
     for name, role in (("maria", "agent"), ("carl", "agent"), ("sue", "supervisor"), ("dee", "display")):
@@ -62,8 +61,13 @@ def svc(people):
 
 
 def new(svc, actor="maria", **fields):
-    values = dict(customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund not received",
-                  description="Promised last week.", severity="normal")
+    values = dict(
+        customer="Mrs Jones",
+        contact="+44 20 7946 0000",
+        subject="Refund not received",
+        description="Promised last week.",
+        severity="normal",
+    )
     values.update(fields)
     return svc.create(actor, **values)
 
@@ -107,15 +111,20 @@ async def started(pilot) -> None:
 
 async def on_screen(pilot, screen_type, loads: int = 1):
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, screen_type)
-                and getattr(app.screen, "loaded", loads) >= loads and app.desk.pending == 0,
-                f"{screen_type.__name__} to load")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, screen_type)
+            and getattr(app.screen, "loaded", loads) >= loads
+            and app.desk.pending == 0
+        ),
+        f"{screen_type.__name__} to load",
+    )
     return app.screen
 
 
 async def settled(pilot) -> None:
     await until(pilot, lambda: pilot.app.desk.pending == 0, "the database calls")
-
 
 
 def toasts(app) -> list[str]:
@@ -165,8 +174,18 @@ async def test_new_complaint_from_the_agents_current_call(make_app, people, svc)
         detail = await on_screen(pilot, ComplaintDetailScreen)
         assert detail.ref == "C-000001"
         info = svc.get("C-000001")
-        assert (info.callid, info.call_queue, info.call_agent, info.caller_number) == (callid, "sales", "Maria Garcia", caller)
-        assert (info.customer, info.owner, info.severity, info.created_by) == ("Mr [b]Smith[/b]", "maria", "high", "maria")
+        assert (info.callid, info.call_queue, info.call_agent, info.caller_number) == (
+            callid,
+            "sales",
+            "Maria Garcia",
+            caller,
+        )
+        assert (info.customer, info.owner, info.severity, info.created_by) == (
+            "Mr [b]Smith[/b]",
+            "maria",
+            "high",
+            "maria",
+        )
         assert info.description == "Two debits\nfor one order"
         assert "Mr [b]Smith[/b]" in screen_text(app)  # customer text literally
         assert any("C-000001 created" in t for t in toasts(app))
@@ -253,7 +272,11 @@ async def test_act_on_a_complaint_through_its_actions(make_app, people, svc):
         screen = await on_screen(pilot, ComplaintDetailScreen)
         actions = screen.query_one("#actions", OptionList)
         assert [actions.get_option_at_index(i).id for i in range(actions.option_count)] == [
-            "acknowledge", "assign", "follow_up", "update"]
+            "acknowledge",
+            "assign",
+            "follow_up",
+            "update",
+        ]
         assert "[red]Evil[/red] Corp" in screen_text(app)
         await pilot.press("enter")  # acknowledge
         form = await on_screen(pilot, ActionForm)
@@ -327,7 +350,8 @@ async def test_an_agent_cannot_reassign_someone_elses_complaint(make_app, people
         await pilot.press("ctrl+s")
         await settled(pilot)
         assert form.query_one(".form-message").render().plain == (
-            f"maria (agent) may not assign {carls.ref}: it is owned by carl")
+            f"maria (agent) may not assign {carls.ref}: it is owned by carl"
+        )
         assert svc.get(carls.ref).owner == "carl" and svc.get(carls.ref).version == 1
 
 
@@ -344,7 +368,9 @@ async def test_a_supervisor_reassigns_and_sees_the_overview(make_app, people, sv
         screen = await on_screen(pilot, OverviewScreen)
         owners = screen.query_one("#owners", DataTable)
         assert [[cell.plain for cell in owners.get_row_at(i)] for i in range(owners.row_count)] == [
-            ["maria", "1", "1", "1", "0", "0"], ["carl", "1", "0", "1", "0", "0"]]
+            ["maria", "1", "1", "1", "0", "0"],
+            ["carl", "1", "0", "1", "0", "0"],
+        ]
         assert rows(screen.query_one("#list-overdue", ComplaintTable)) == [overdue.ref]
         screen.query_one("#list-overdue").focus()
         await pilot.press("enter")
@@ -394,13 +420,29 @@ async def test_every_action_form_reaches_its_service_function(make_app, people, 
         ("start", {}, {}, lambda i: i.status == "in_progress"),
         ("wait", {"note": "asked for the receipt"}, {}, lambda i: i.status == "waiting" and i.sla_paused),
         ("resume", {}, {}, lambda i: i.status == "in_progress"),
-        ("outcome", {"note": "no answer", "new_due": "+3h"}, {"outcome": "rescheduled"},
-         lambda i: [f.outcome for f in i.follow_ups] == ["rescheduled", None] and i.follow_ups[1].due_at == NOW + 3 * HOUR),
+        (
+            "outcome",
+            {"note": "no answer", "new_due": "+3h"},
+            {"outcome": "rescheduled"},
+            lambda i: (
+                [f.outcome for f in i.follow_ups] == ["rescheduled", None] and i.follow_ups[1].due_at == NOW + 3 * HOUR
+            ),
+        ),
         ("escalate", {"note": "VIP"}, {"level": "2"}, lambda i: i.escalation_level == 2),
         ("flag_malicious", {"reason": "threats"}, {}, lambda i: i.malicious and i.malicious_reason == "threats"),
         ("clear_malicious", {"note": "misheard"}, {}, lambda i: not i.malicious),
-        ("update", {"subject": "Refund short"}, {"severity": "low"}, lambda i: (i.subject, i.severity) == ("Refund short", "low")),
-        ("resolve", {"resolution": "Refunded"}, {"root_cause": "process"}, lambda i: i.status == "resolved" and i.root_cause == "process"),
+        (
+            "update",
+            {"subject": "Refund short"},
+            {"severity": "low"},
+            lambda i: (i.subject, i.severity) == ("Refund short", "low"),
+        ),
+        (
+            "resolve",
+            {"resolution": "Refunded"},
+            {"root_cause": "process"},
+            lambda i: i.status == "resolved" and i.root_cause == "process",
+        ),
         ("close", {}, {"confirmed": True}, lambda i: i.status == "closed" and i.customer_confirmed),
         ("reopen", {"note": "still short"}, {}, lambda i: i.status == "reopened" and i.owner == "maria"),
     ]
@@ -565,7 +607,7 @@ def test_the_overview_counts_by_owner(people, svc):
 
 def test_the_login_name_is_the_default_user(people, monkeypatch):
     engine, _ = people
-    from wallboard import runtime
+    from wallboard.server import runtime
 
     monkeypatch.setattr("getpass.getuser", lambda: "carl")
     assert runtime._default_user(engine, None) == "carl"
@@ -578,8 +620,12 @@ def test_the_login_name_is_the_default_user(people, monkeypatch):
 
 
 def _seeded(svc):
-    complaint = new(svc, customer="Mrs [b]Jones[/b] 张伟", severity="high",
-                    description="Refund promised on the 16th.\nStill nothing: [red]angry[/red].")
+    complaint = new(
+        svc,
+        customer="Mrs [b]Jones[/b] 张伟",
+        severity="high",
+        description="Refund promised on the 16th.\nStill nothing: [red]angry[/red].",
+    )
     svc.acknowledge(complaint.ref, "maria", note="Called her back, apologised")
     svc.start(complaint.ref, "maria")
     svc.add_follow_up(complaint.ref, "maria", due_at=NOW + 2 * HOUR, note="Confirm the refund went out")

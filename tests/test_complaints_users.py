@@ -18,11 +18,16 @@ def generate(tmp_path, kind: str, bits: int | None = None) -> tuple[str, str]:
     if bits:
         args[4:4] = ["-b", str(bits)]
     subprocess.run(args, check=True)
-    fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", f"{path}.pub"], capture_output=True, text=True, check=True).stdout.split()[1]
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-l", "-f", f"{path}.pub"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
     return (tmp_path / f"{kind}.pub").read_text(), fingerprint
 
 
-@pytest.mark.parametrize(("kind", "bits", "key_type"), [("ed25519", None, "ssh-ed25519"), ("ecdsa", 384, "ecdsa-sha2-nistp384"), ("rsa", 2048, "ssh-rsa")])
+@pytest.mark.parametrize(
+    ("kind", "bits", "key_type"),
+    [("ed25519", None, "ssh-ed25519"), ("ecdsa", 384, "ecdsa-sha2-nistp384"), ("rsa", 2048, "ssh-rsa")],
+)
 def test_keys_from_ssh_keygen(tmp_path, kind, bits, key_type):
     text, fingerprint = generate(tmp_path, kind, bits)
     key = parse_public_key(text)
@@ -45,7 +50,10 @@ def _blob(*fields: bytes) -> str:
         (f"ssh-ed25519 {_blob(b'ssh-ed25519', b'x' * 31)}", "ed25519 key data is malformed"),
         (f"ssh-ed25519 {_blob(b'ssh-ed25519')[:-4]}", "truncated"),
         ("ssh-rsa " + _blob(b"ssh-rsa", b"\x01\x00\x01", b"\x00" + b"\xff" * 128), "RSA key of 1024 bits is too weak"),
-        ("ecdsa-sha2-nistp256 " + _blob(b"ecdsa-sha2-nistp256", b"nistp384", b"\x04" + b"x" * 64), "ECDSA key data is malformed"),
+        (
+            "ecdsa-sha2-nistp256 " + _blob(b"ecdsa-sha2-nistp256", b"nistp384", b"\x04" + b"x" * 64),
+            "ECDSA key data is malformed",
+        ),
         ("ssh-ed25519 AAAA a\nssh-ed25519 AAAA b", "more than one line"),
     ],
 )

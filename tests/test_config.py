@@ -29,7 +29,9 @@ def test_unpickled_settings_work_without_pydantic():
         "wallboard.config.Settings()\n"
         "print(sorted(name for name in ('pydantic', 'pydantic_core') if name in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SHIPPED.parent)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SHIPPED.parent
+    )
     assert result.stdout.splitlines() == ["6 UTC config.toml", "[]"]
 
 
@@ -68,8 +70,14 @@ def test_default_database_is_in_the_user_data_directory(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[metrics]\nservice_level_seconds = "twenty"\n', ":2: metrics.service_level_seconds: Input should be a valid integer"),
-        ("[site]\nname = 'x'\n\n[metrics]\n# comment\nshort_abandon_seconds = -1\n", ":6: metrics.short_abandon_seconds:"),
+        (
+            '[metrics]\nservice_level_seconds = "twenty"\n',
+            ":2: metrics.service_level_seconds: Input should be a valid integer",
+        ),
+        (
+            "[site]\nname = 'x'\n\n[metrics]\n# comment\nshort_abandon_seconds = -1\n",
+            ":6: metrics.short_abandon_seconds:",
+        ),
         ('[feed]\nkind = "carrier-pigeon"\n', ":2: feed.kind:"),
         ('[site]\ntimezone = "Mars/Olympus"\n', ":2: site.timezone: unknown time zone 'Mars/Olympus'"),
         ("[metrics]\nservice_levl_seconds = 20\n", ":2: metrics.service_levl_seconds: unknown key"),

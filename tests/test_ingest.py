@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from db import open_database
 from db.models import Call
-from wallboard.ingest import QueueLogIngest
-from wallboard.metrics import queue_report
+from wallboard.feeds.files import QueueLogIngest
+from wallboard.store.metrics import queue_report
 
 from .conftest import BACKENDS, DATA, on_backend, wait_for
 
@@ -25,6 +25,7 @@ from .conftest import BACKENDS, DATA, on_backend, wait_for
 @pytest.fixture(params=BACKENDS)
 def settings(request, settings):
     return on_backend(request, settings)
+
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 
@@ -151,7 +152,7 @@ KILLER = """
 import sys
 from db import open_database
 from wallboard.config import Settings
-from wallboard.ingest import QueueLogIngest
+from wallboard.feeds.files import QueueLogIngest
 settings = Settings()
 settings.database.url = sys.argv[1]
 engine = open_database(settings.database_url(), migrate=True)
@@ -193,7 +194,9 @@ def test_crlf_files(engine, settings, tmp_path, line_ending):
 
 def test_unicode_line_separators_inside_a_field_do_not_split_the_line(engine, settings, tmp_path):
     path = tmp_path / "queue_log"
-    path.write_text("1700000000|c1|sales|NONE|ENTERQUEUE||Jos\u2028\x85\x1c\u00e9|1\n1700000009|c1|sales|NONE|ABANDON|1|1|9\n")
+    path.write_text(
+        "1700000000|c1|sales|NONE|ENTERQUEUE||Jos\u2028\x85\x1c\u00e9|1\n1700000009|c1|sales|NONE|ABANDON|1|1|9\n"
+    )
     summary = QueueLogIngest(engine, settings, path).run()
     assert (summary.lines_read, summary.events_applied, summary.malformed) == (2, 2, 0)
     assert report(engine, settings)["total"]["abandoned"] == 1

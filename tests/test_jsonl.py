@@ -8,15 +8,29 @@ import sys
 
 import pytest
 
-from wallboard.events import EventKind as K
+from wallboard.calls.events import EventKind as K
+from wallboard.feeds.files import JsonLinesIngest
 from wallboard.feeds.jsonl import JsonLinesParser
-from wallboard.ingest import JsonLinesIngest
-from wallboard.metrics import queue_report
+from wallboard.store.metrics import queue_report
 
 CALL = [
     {"ts": 1700000000, "kind": "call_entered", "callid": "c1", "queue": "sales", "caller": "555", "position": 1},
-    {"ts": 1700000012.5, "kind": "call_answered", "callid": "c1", "queue": "sales", "agent": "Ann", "wait_seconds": 12.5},
-    {"ts": "2023-11-14T22:15:12.5+00:00", "kind": "call_ended", "callid": "c1", "queue": "sales", "agent": "Ann", "reason": "caller"},
+    {
+        "ts": 1700000012.5,
+        "kind": "call_answered",
+        "callid": "c1",
+        "queue": "sales",
+        "agent": "Ann",
+        "wait_seconds": 12.5,
+    },
+    {
+        "ts": "2023-11-14T22:15:12.5+00:00",
+        "kind": "call_ended",
+        "callid": "c1",
+        "queue": "sales",
+        "agent": "Ann",
+        "reason": "caller",
+    },
 ]
 
 
@@ -40,7 +54,10 @@ def test_parses_epoch_and_iso_times_and_fields():
         ('{"ts": 1, "kind": "call_entered", "queue": "q"}', "call_entered needs callid and queue"),
         ('{"ts": 1, "kind": "agent_paused"}', "agent_paused needs agent"),
         ('{"ts": "yesterday", "kind": "agent_paused", "agent": "A"}', "Invalid isoformat string"),
-        ('{"ts": 1, "kind": "call_answered", "callid": "c", "queue": "q", "wait_seconds": "ten"}', "wait_seconds must be a number"),
+        (
+            '{"ts": 1, "kind": "call_answered", "callid": "c", "queue": "q", "wait_seconds": "ten"}',
+            "wait_seconds must be a number",
+        ),
         ('{"ts": 1, "kind": "agent_paused", "agent": "A", "mood": "sad"}', "unknown field 'mood'"),
     ],
 )
@@ -74,13 +91,18 @@ def test_stdin_pipe(tmp_path, monkeypatch):
     monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'pipe.db'}")
     feed = subprocess.run(
         [sys.executable, "-m", "wallboard", "ingest", "jsonl", "-"],
-        input=lines(CALL) + "garbage\n", capture_output=True, text=True, timeout=60,
+        input=lines(CALL) + "garbage\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert feed.returncode == 0, feed.stderr
     assert feed.stderr.splitlines()[-1].startswith("read 4 lines, applied 3 events, skipped 1 lines (1 malformed")
     assert "line 4:" in feed.stderr
     report = subprocess.run(
         [sys.executable, "-m", "wallboard", "report", "queues", "--all", "--format", "json"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert json.loads(report.stdout)["total"]["answered"] == 1

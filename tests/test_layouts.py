@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from db import open_database
-from wallboard.ingest import QueueLogIngest
-from wallboard.metrics import queue_report
+from wallboard.feeds.files import QueueLogIngest
+from wallboard.store.metrics import queue_report
 
 from .layouts import LAYOUTS_DIR, to_layout
 

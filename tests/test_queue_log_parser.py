@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from wallboard.events import EXIT_REASONS, Event, EventKind as K
+from wallboard.calls.events import EXIT_REASONS, Event
+from wallboard.calls.events import EventKind as K
 from wallboard.feeds.queue_log import MAX_ERRORS, QueueLogParser, format_event
 
 FIXTURE = Path(__file__).parent / "data" / "asterisk2slack-fixture.queue_log"
@@ -29,6 +30,7 @@ def assert_fields(ev: Event | None, **expected) -> None:
 
 # --- call verbs, every layout ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "data, caller, position",
     [
@@ -43,8 +45,14 @@ def assert_fields(ev: Event | None, **expected) -> None:
 def test_enterqueue_layouts(data, caller, position):
     ev = parse_one(f"{T}|{CID}|sales|NONE|ENTERQUEUE|{data}")
     assert_fields(
-        ev, ts=float(T), kind=K.CALL_ENTERED, callid=CID, queue="sales", agent=None,
-        caller=caller, position=position,
+        ev,
+        ts=float(T),
+        kind=K.CALL_ENTERED,
+        callid=CID,
+        queue="sales",
+        agent=None,
+        caller=caller,
+        position=position,
     )
 
 
@@ -60,8 +68,14 @@ def test_enterqueue_layouts(data, caller, position):
 def test_connect_layouts(data, wait, ring, agent):
     ev = parse_one(f"{T}|{CID}|201|{agent}|CONNECT|{data}")
     assert_fields(
-        ev, kind=K.CALL_ANSWERED, callid=CID, queue="201", agent=agent,
-        wait_seconds=wait, ring_seconds=ring, talk_seconds=None,
+        ev,
+        kind=K.CALL_ANSWERED,
+        callid=CID,
+        queue="201",
+        agent=agent,
+        wait_seconds=wait,
+        ring_seconds=ring,
+        talk_seconds=None,
     )
 
 
@@ -69,19 +83,22 @@ def test_connect_layouts(data, wait, ring, agent):
 def test_complete(verb, reason):
     ev = parse_one(f"{T}|{CID}|201|Paty Marin|{verb}|10|122|1")
     assert_fields(
-        ev, kind=K.CALL_ENDED, agent="Paty Marin", reason=reason,
-        wait_seconds=10.0, talk_seconds=122.0,
+        ev,
+        kind=K.CALL_ENDED,
+        agent="Paty Marin",
+        reason=reason,
+        wait_seconds=10.0,
+        talk_seconds=122.0,
     )
 
 
 @pytest.mark.parametrize(
-    "agent, expected_agent", [("NONE", None), ("SIP/1001", "SIP/1001")]  # announcement hang-up
+    "agent, expected_agent",
+    [("NONE", None), ("SIP/1001", "SIP/1001")],  # announcement hang-up
 )
 def test_abandon(agent, expected_agent):
     ev = parse_one(f"{T}|{CID}|sales|{agent}|ABANDON|2|3|45")
-    assert_fields(
-        ev, kind=K.CALL_ABANDONED, agent=expected_agent, position=2, wait_seconds=45.0
-    )
+    assert_fields(ev, kind=K.CALL_ABANDONED, agent=expected_agent, position=2, wait_seconds=45.0)
 
 
 @pytest.mark.parametrize(
@@ -102,9 +119,7 @@ def test_exits(line_data, reason, position, wait):
     assert_fields(ev, kind=K.CALL_EXITED, reason=reason, position=position, wait_seconds=wait)
 
 
-@pytest.mark.parametrize(
-    "verb, kind", [("RINGNOANSWER", K.RING_NO_ANSWER), ("RINGCANCELED", K.RING_CANCELED)]
-)
+@pytest.mark.parametrize("verb, kind", [("RINGNOANSWER", K.RING_NO_ANSWER), ("RINGCANCELED", K.RING_CANCELED)])
 @pytest.mark.parametrize("ms, seconds", [("15000", 15.0), ("2500", 2.5), ("0", 0.0), ("", None)])
 def test_ring_events_in_ms(verb, kind, ms, seconds):
     ev = parse_one(f"{T}|{CID}|sales|SIP/1001|{verb}|{ms}")
@@ -122,7 +137,9 @@ def test_ring_events_in_ms(verb, kind, ms, seconds):
         ("ATTENDEDTRANSFER|APP|VoiceMail|7|65|2", "app:VoiceMail", 7.0, 65.0),
         (
             "ATTENDEDTRANSFER|LINK|SIP/1001-0001|SIP/2002-0002|7|65|1",
-            "link:SIP/2002-0002", 7.0, 65.0,
+            "link:SIP/2002-0002",
+            7.0,
+            65.0,
         ),
         ("ATTENDEDTRANSFER|THREEWAY|x|7|65|1", "attended", None, None),  # unknown layout
     ],
@@ -130,12 +147,17 @@ def test_ring_events_in_ms(verb, kind, ms, seconds):
 def test_transfers(line_data, reason, wait, talk):
     ev = parse_one(f"{T}|{CID}|sales|SIP/1001|{line_data}")
     assert_fields(
-        ev, kind=K.CALL_TRANSFERRED, agent="SIP/1001", reason=reason,
-        wait_seconds=wait, talk_seconds=talk,
+        ev,
+        kind=K.CALL_TRANSFERRED,
+        agent="SIP/1001",
+        reason=reason,
+        wait_seconds=wait,
+        talk_seconds=talk,
     )
 
 
 # --- agent verbs -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "line, kind, callid, queue, agent, reason",
@@ -154,8 +176,22 @@ def test_transfers(line_data, reason, wait, talk):
         ("NONE|NONE|PJSIP/200|UNPAUSEALL|", K.AGENT_UNPAUSED, None, None, "PJSIP/200", None),
         ("NONE|NONE|Agent/1001|AGENTLOGIN|SIP/1001-00000001", K.AGENT_LOGGED_IN, None, None, "Agent/1001", None),
         ("NONE|NONE|Agent/1001|AGENTLOGOFF|SIP/1001-00000001|3600", K.AGENT_LOGGED_OUT, None, None, "Agent/1001", None),
-        ("NONE|NONE|Agent/1001|AGENTCALLBACKLOGIN|1001@from-internal", K.AGENT_LOGGED_IN, None, None, "Agent/1001", None),
-        ("NONE|NONE|Agent/1001|AGENTCALLBACKLOGOFF|1001@from-internal|3600|CommandLogoff", K.AGENT_LOGGED_OUT, None, None, "Agent/1001", None),
+        (
+            "NONE|NONE|Agent/1001|AGENTCALLBACKLOGIN|1001@from-internal",
+            K.AGENT_LOGGED_IN,
+            None,
+            None,
+            "Agent/1001",
+            None,
+        ),
+        (
+            "NONE|NONE|Agent/1001|AGENTCALLBACKLOGOFF|1001@from-internal|3600|CommandLogoff",
+            K.AGENT_LOGGED_OUT,
+            None,
+            None,
+            "Agent/1001",
+            None,
+        ),
     ],
 )
 def test_agent_verbs(line, kind, callid, queue, agent, reason):
@@ -170,6 +206,7 @@ def test_pauseall_drops_queue_even_if_written():
 
 # --- timestamps ------------------------------------------------------------------------
 
+
 def test_fractional_epoch():
     assert parse_one(f"{T}.25|{CID}|q|NONE|ENTERQUEUE||1|1").ts == T + 0.25
 
@@ -177,12 +214,12 @@ def test_fractional_epoch():
 @pytest.mark.parametrize(
     "stamp, tz, expected",
     [
-        ("2018-12-28 16:43:35", timezone.utc, datetime(2018, 12, 28, 16, 43, 35, tzinfo=timezone.utc)),
-        ("2018-12-28 16:43:35.250000", timezone.utc, datetime(2018, 12, 28, 16, 43, 35, 250000, tzinfo=timezone.utc)),
+        ("2018-12-28 16:43:35", UTC, datetime(2018, 12, 28, 16, 43, 35, tzinfo=UTC)),
+        ("2018-12-28 16:43:35.250000", UTC, datetime(2018, 12, 28, 16, 43, 35, 250000, tzinfo=UTC)),
         # local time in the parser's zone: winter (UTC-8) and summer (UTC-7)
-        ("2018-12-28 08:43:35.000000", ZoneInfo("America/Los_Angeles"), datetime(2018, 12, 28, 16, 43, 35, tzinfo=timezone.utc)),
-        ("2018-07-01 09:00:00", ZoneInfo("America/Los_Angeles"), datetime(2018, 7, 1, 16, 0, 0, tzinfo=timezone.utc)),
-        ("2018-12-28 18:43:35", timezone(timedelta(hours=2)), datetime(2018, 12, 28, 16, 43, 35, tzinfo=timezone.utc)),
+        ("2018-12-28 08:43:35.000000", ZoneInfo("America/Los_Angeles"), datetime(2018, 12, 28, 16, 43, 35, tzinfo=UTC)),
+        ("2018-07-01 09:00:00", ZoneInfo("America/Los_Angeles"), datetime(2018, 7, 1, 16, 0, 0, tzinfo=UTC)),
+        ("2018-12-28 18:43:35", timezone(timedelta(hours=2)), datetime(2018, 12, 28, 16, 43, 35, tzinfo=UTC)),
     ],
 )
 def test_realtime_timestamps(stamp, tz, expected):
@@ -214,7 +251,7 @@ def test_realtime_rows_in_sequence():
 def test_realtime_with_explicit_offset_ignores_parser_tz():
     p = QueueLogParser(tz=ZoneInfo("America/New_York"))
     ev = p.parse(f"2018-12-28 18:43:35+02:00|{CID}|q|NONE|ABANDON|1|1|5")
-    assert ev.ts == datetime(2018, 12, 28, 16, 43, 35, tzinfo=timezone.utc).timestamp()
+    assert ev.ts == datetime(2018, 12, 28, 16, 43, 35, tzinfo=UTC).timestamp()
 
 
 def test_default_tz_is_utc_for_realtime():
@@ -223,6 +260,7 @@ def test_default_tz_is_utc_for_realtime():
 
 
 # --- line hygiene and bad input ------------------------------------------------------
+
 
 def test_crlf_and_lf_are_stripped():
     p = QueueLogParser()
@@ -301,8 +339,15 @@ def test_unknown_verbs_counted_by_name():
     ]
     assert all(p.parse(line) is None for line in lines)
     assert p.stats.unknown == Counter(
-        {"INFO": 2, "PAUSEREASON": 1, "CALLSTATUS": 1, "FULL": 1, "JOINEMPTY": 1,
-         "RINGING": 1, "Customer pressed 5 twice": 1}
+        {
+            "INFO": 2,
+            "PAUSEREASON": 1,
+            "CALLSTATUS": 1,
+            "FULL": 1,
+            "JOINEMPTY": 1,
+            "RINGING": 1,
+            "Customer pressed 5 twice": 1,
+        }
     )
     assert p.stats.malformed == 0 and p.stats.ignored == 0 and p.stats.events == 0
 
@@ -327,6 +372,7 @@ def test_ignored_verbs(line):
 
 # --- the real sample -------------------------------------------------------------------
 
+
 def test_real_sample_file():
     # Counted by hand from the file: 23 lines, two of them empty (19 and 23), one DID,
     # 8 ENTERQUEUE, 3 RINGNOANSWER, 3 CONNECT, 2 COMPLETECALLER, 4 COMPLETEAGENT.
@@ -342,8 +388,13 @@ def test_real_sample_file():
     assert Counter(e.reason for e in events if e.kind is K.CALL_ENDED) == {"caller": 2, "agent": 4}
     first_connect = next(e for e in events if e.kind is K.CALL_ANSWERED)
     assert first_connect == Event(
-        1546015425.0, K.CALL_ANSWERED, "1546015415.757927", "201", "Paty Marin",
-        wait_seconds=10.0, ring_seconds=9.0,
+        1546015425.0,
+        K.CALL_ANSWERED,
+        "1546015415.757927",
+        "201",
+        "Paty Marin",
+        wait_seconds=10.0,
+        ring_seconds=9.0,
     )
     assert st.lines == st.events + st.blank + st.ignored + st.malformed + sum(st.unknown.values())
 
@@ -359,11 +410,15 @@ ROUND_TRIP = [
     Event(T, K.RING_CANCELED, CID, "sales", "Local/1001@from-queue/n", ring_seconds=3),
     Event(T, K.CALL_ENDED, CID, "sales", "SIP/1001", wait_seconds=12, talk_seconds=300, reason="caller"),
     Event(T, K.CALL_ENDED, CID, "sales", "SIP/1001", wait_seconds=12, talk_seconds=300, reason="agent"),
-    Event(T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="2001@from-internal"),
+    Event(
+        T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="2001@from-internal"
+    ),
     Event(T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="2001"),
     Event(T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="bridge:abc-123"),
     Event(T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="app:VoiceMail"),
-    Event(T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="link:SIP/2002-0002"),
+    Event(
+        T, K.CALL_TRANSFERRED, CID, "sales", "SIP/1001", wait_seconds=5, talk_seconds=60, reason="link:SIP/2002-0002"
+    ),
     Event(T, K.CALL_ABANDONED, CID, "sales", wait_seconds=40, position=2),
     Event(T, K.CALL_ABANDONED, CID, "sales", "SIP/1001", wait_seconds=3, position=1),
     *[Event(T, K.CALL_EXITED, CID, "sales", wait_seconds=90, position=1, reason=r) for r in EXIT_REASONS],
@@ -387,8 +442,19 @@ def test_round_trip(ev):
     back = p.parse(line)
     assert p.stats.malformed == 0, p.stats.errors
     assert back is not None
-    for name in ("ts", "kind", "callid", "queue", "agent", "caller", "position", "reason",
-                 "wait_seconds", "talk_seconds", "ring_seconds"):
+    for name in (
+        "ts",
+        "kind",
+        "callid",
+        "queue",
+        "agent",
+        "caller",
+        "position",
+        "reason",
+        "wait_seconds",
+        "talk_seconds",
+        "ring_seconds",
+    ):
         assert getattr(back, name) == getattr(ev, name), name
 
 
@@ -400,24 +466,36 @@ def test_round_trip_covers_every_formattable_kind():
 @pytest.mark.parametrize(
     "ev, expected",
     [
-        (Event(T, K.CALL_ENTERED, CID, "sales", caller="5551234", position=1),
-         f"{T}|{CID}|sales|NONE|ENTERQUEUE||5551234|1"),
-        (Event(T + 0.9, K.CALL_ANSWERED, CID, "201", "Paty Marin", wait_seconds=10.4, ring_seconds=9),
-         f"{T}|{CID}|201|Paty Marin|CONNECT|10||9"),
-        (Event(T, K.CALL_ENDED, CID, "201", "Paty Marin", wait_seconds=10, talk_seconds=122, reason="caller"),
-         f"{T}|{CID}|201|Paty Marin|COMPLETECALLER|10|122|"),
-        (Event(T, K.RING_NO_ANSWER, CID, "201", "SIP/1001", ring_seconds=15.0),
-         f"{T}|{CID}|201|SIP/1001|RINGNOANSWER|15000"),
-        (Event(T, K.AGENT_LOGGED_IN, None, "sales", "Agent/1001"),
-         f"{T}|NONE|NONE|Agent/1001|AGENTLOGIN|"),
-        (Event(T, K.AGENT_JOINED_QUEUE, None, "sales", "SIP/1001", reason="paused"),
-         f"{T}|MANAGER|sales|SIP/1001|ADDMEMBER|PAUSED"),
-        (Event(T, K.AGENT_PAUSED, None, "sales", "SIP/1001", reason="lunch"),
-         f"{T}|MANAGER|sales|SIP/1001|PAUSE|lunch"),
-        (Event(T, K.AGENT_PAUSED, None, None, "SIP/1001", reason="lunch"),
-         f"{T}|NONE|NONE|SIP/1001|PAUSEALL|lunch"),
-        (Event(T, K.CALL_EXITED, CID, "sales", wait_seconds=61, position=3, reason="key"),
-         f"{T}|{CID}|sales|NONE|EXITWITHKEY||3||61"),
+        (
+            Event(T, K.CALL_ENTERED, CID, "sales", caller="5551234", position=1),
+            f"{T}|{CID}|sales|NONE|ENTERQUEUE||5551234|1",
+        ),
+        (
+            Event(T + 0.9, K.CALL_ANSWERED, CID, "201", "Paty Marin", wait_seconds=10.4, ring_seconds=9),
+            f"{T}|{CID}|201|Paty Marin|CONNECT|10||9",
+        ),
+        (
+            Event(T, K.CALL_ENDED, CID, "201", "Paty Marin", wait_seconds=10, talk_seconds=122, reason="caller"),
+            f"{T}|{CID}|201|Paty Marin|COMPLETECALLER|10|122|",
+        ),
+        (
+            Event(T, K.RING_NO_ANSWER, CID, "201", "SIP/1001", ring_seconds=15.0),
+            f"{T}|{CID}|201|SIP/1001|RINGNOANSWER|15000",
+        ),
+        (Event(T, K.AGENT_LOGGED_IN, None, "sales", "Agent/1001"), f"{T}|NONE|NONE|Agent/1001|AGENTLOGIN|"),
+        (
+            Event(T, K.AGENT_JOINED_QUEUE, None, "sales", "SIP/1001", reason="paused"),
+            f"{T}|MANAGER|sales|SIP/1001|ADDMEMBER|PAUSED",
+        ),
+        (
+            Event(T, K.AGENT_PAUSED, None, "sales", "SIP/1001", reason="lunch"),
+            f"{T}|MANAGER|sales|SIP/1001|PAUSE|lunch",
+        ),
+        (Event(T, K.AGENT_PAUSED, None, None, "SIP/1001", reason="lunch"), f"{T}|NONE|NONE|SIP/1001|PAUSEALL|lunch"),
+        (
+            Event(T, K.CALL_EXITED, CID, "sales", wait_seconds=61, position=3, reason="key"),
+            f"{T}|{CID}|sales|NONE|EXITWITHKEY||3||61",
+        ),
     ],
 )
 def test_format_event_exact_lines(ev, expected):

@@ -31,7 +31,6 @@ def settings(request, settings):
     return settings
 
 
-
 @pytest.fixture
 def clock():
     return Clock(T0)
@@ -50,8 +49,14 @@ def sweeper(engine, settings, svc, name="server-a"):
 
 
 def complaint(svc, severity="low"):
-    return svc.create("ann", customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund",
-                      description="Promised last week.", severity=severity)
+    return svc.create(
+        "ann",
+        customer="Mrs Jones",
+        contact="+44 20 7946 0000",
+        subject="Refund",
+        description="Promised last week.",
+        severity=severity,
+    )
 
 
 def kinds(engine, user):
@@ -87,8 +92,9 @@ def test_escalation_is_in_the_audit_trail(engine, settings, svc, clock):
     sweeper(engine, settings, svc).sweep(clock.now)
     with engine.connect() as connection:
         rows = connection.execute(
-            select(AuditEvent.kind, AuditEvent.field, AuditEvent.old, AuditEvent.new, AuditEvent.actor_id)
-            .where(AuditEvent.kind == "escalate")
+            select(AuditEvent.kind, AuditEvent.field, AuditEvent.old, AuditEvent.new, AuditEvent.actor_id).where(
+                AuditEvent.kind == "escalate"
+            )
         ).all()
     assert [tuple(r) for r in rows] == [("escalate", "escalation_level", "0", "1", None)]
 
@@ -116,15 +122,16 @@ def test_sla_clock_across_the_night_and_paused_while_waiting(engine, settings, s
     svc.acknowledge(c.ref, "ann")
     svc.start(c.ref, "ann")
     with engine.connect() as connection:
-        risk = connection.execute(select(Reminder.fire_at).where(Reminder.key.like(f"sla:%:resolve:risk:%"))).scalar()
+        risk = connection.execute(select(Reminder.fire_at).where(Reminder.key.like("sla:%:resolve:risk:%"))).scalar()
     # 60 business hours = 6 working days of 10 h (08:00-18:00 by default): 09:00 seven working days on.
     assert risk == ComplaintService(engine, settings, clock).calendar.add(T0, 60 * HOUR)
     clock.now = T0 + HOUR
     svc.wait(c.ref, "ann")  # the clock stands still: nothing may fire while waiting
     with engine.connect() as connection:
         pending = connection.execute(
-            select(func.count()).select_from(Reminder).where(Reminder.kind.like("sla%"), Reminder.fired_at.is_(None),
-                                                              Reminder.cancelled_at.is_(None))
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.kind.like("sla%"), Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None))
         ).scalar()
     assert pending == 0
     clock.now = T0 + 48 * HOUR  # two days later the customer answers
@@ -165,7 +172,9 @@ def test_two_sweepers_racing_fire_nothing_twice(engine, settings, svc, clock):
     assert len(due) == 30
     assert len({n.text for n in due}) == 30
     with engine.connect() as connection:
-        fired = connection.execute(select(func.count()).select_from(Reminder).where(Reminder.fired_at.is_not(None))).scalar()
+        fired = connection.execute(
+            select(func.count()).select_from(Reminder).where(Reminder.fired_at.is_not(None))
+        ).scalar()
     assert sum(counts) == fired
 
 
@@ -178,8 +187,9 @@ def test_a_moved_promise_is_reminded_again_once(engine, settings, svc, clock):
         sweep.sweep(clock.now)
     assert kinds(engine, "ann") == ["follow_up_upcoming", "follow_up_due"]
     # Rescheduled later: the old promise's overdue reminder is cancelled, the new one armed.
-    svc.record_outcome(c.ref, follow_up_id, "ann", outcome="rescheduled", note="asked to call tomorrow",
-                       new_due_at=T0 + 24 * HOUR)
+    svc.record_outcome(
+        c.ref, follow_up_id, "ann", outcome="rescheduled", note="asked to call tomorrow", new_due_at=T0 + 24 * HOUR
+    )
     clock.now = T0 + 2 * HOUR
     sweep.sweep(clock.now)
     assert "follow_up_overdue" not in kinds(engine, "sue")  # not overdue: the promise moved
@@ -192,8 +202,7 @@ def test_a_moved_promise_is_reminded_again_once(engine, settings, svc, clock):
 def test_moved_earlier_fires_at_the_new_time(engine, settings, svc, clock):
     c = complaint(svc)
     info = svc.add_follow_up(c.ref, "ann", due_at=T0 + 5 * HOUR, note="call")
-    svc.record_outcome(c.ref, info.follow_ups[0].id, "ann", outcome="rescheduled", note="sooner",
-                       new_due_at=T0 + HOUR)
+    svc.record_outcome(c.ref, info.follow_ups[0].id, "ann", outcome="rescheduled", note="sooner", new_due_at=T0 + HOUR)
     sweep = sweeper(engine, settings, svc)
     for clock.now in (T0 + 44 * MINUTE, T0 + 45 * MINUTE, T0 + HOUR):
         sweep.sweep(clock.now)
@@ -227,7 +236,7 @@ def test_failing_hook_is_retried_with_back_off_then_delivered(engine, settings, 
     script = tmp_path / "hook.sh"
     # Fails twice, then keeps what it was given.
     script.write_text(
-        f'n=$(cat {attempts} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {attempts}\n'
+        f"n=$(cat {attempts} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {attempts}\n"
         f'if [ $n -lt 3 ]; then echo "mail server down" >&2; exit 1; fi\ncat > {received}\n'
     )
     settings.reminders.command = f"sh {script}"
@@ -247,7 +256,11 @@ def test_failing_hook_is_retried_with_back_off_then_delivered(engine, settings, 
     assert (payload["user"], payload["kind"], payload["complaint_ref"]) == ("bob", "assigned_to_you", c.ref)
     with engine.connect() as connection:
         delivery = connection.execute(select(HookDelivery)).one()
-    assert delivery.attempts == 3 and delivery.delivered_at == clock.now and delivery.last_error == "command exited 1: mail server down"
+    assert (
+        delivery.attempts == 3
+        and delivery.delivered_at == clock.now
+        and delivery.last_error == "command exited 1: mail server down"
+    )
 
 
 def test_hook_gives_up_after_max_attempts(engine, settings, svc, clock):

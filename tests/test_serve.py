@@ -22,14 +22,19 @@ def site(tmp_path, monkeypatch):
     servers = []
 
     def cli(*args):
-        result = subprocess.run([sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
     def serve():
         server = subprocess.Popen(
             [sys.executable, "-m", "wallboard", "serve", "--no-ssh", "--feed", "none"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         servers.append(server)
         return server
@@ -52,8 +57,25 @@ def stop(server) -> None:
 
 
 def new_complaint(cli) -> str:
-    info = json.loads(cli("ticket", "new", "--as", "ann", "--customer", "Mrs Jones", "--contact", "555",
-                          "--subject", "Refund", "--description", "late", "--severity", "low", "--json"))
+    info = json.loads(
+        cli(
+            "ticket",
+            "new",
+            "--as",
+            "ann",
+            "--customer",
+            "Mrs Jones",
+            "--contact",
+            "555",
+            "--subject",
+            "Refund",
+            "--description",
+            "late",
+            "--severity",
+            "low",
+            "--json",
+        )
+    )
     return info["ref"]
 
 

@@ -1,4 +1,4 @@
-"""The session link (wallboard/session_link.py): an SSH session's process asks the server
+"""The session link (wallboard/ssh/link.py): an SSH session's process asks the server
 for everything it shows, over a real socket pair, as the server's user; and the process
 itself loads no database code."""
 
@@ -16,15 +16,20 @@ from tests.floor_seed import NOW, seed_floor
 from tickets import users
 from tickets.errors import PermissionDenied, StaleVersion
 from tickets.service import ComplaintService
-from wallboard.board import evaluate
-from wallboard.board_reader import BoardReader, read_board, read_trend
-from wallboard.session_link import HEADER, LinkError
+from wallboard.calls.board import evaluate
+from wallboard.ssh.link import HEADER, LinkError
+from wallboard.store.board_reader import BoardReader, read_board, read_trend
 
 from .conftest import Clock
 from .links import LinkServer
 
-COMPLAINT = dict(customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund not received",
-                 description="Promised last week.", severity="normal")
+COMPLAINT = dict(
+    customer="Mrs Jones",
+    contact="+44 20 7946 0000",
+    subject="Refund not received",
+    description="Promised last week.",
+    severity="normal",
+)
 
 
 @pytest.fixture
@@ -51,14 +56,26 @@ def link_as(floor):
 
 
 def test_the_session_process_loads_no_database_code():
-    code = ("import sys, wallboard.session, wallboard.ui.app, tickets.ui.desk, tickets.ui.forms, "
-            "tickets.ui.detail_screen, tickets.ui.list_screen, tickets.ui.new_screen, tickets.ui.overview_screen, "
-            "tickets.ui.notifications_screen; "
-            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    code = (
+        "import sys, wallboard.ssh.board_process, wallboard.ui.app, tickets.ui.desk, tickets.ui.forms, "
+        "tickets.ui.detail_screen, tickets.ui.list_screen, tickets.ui.new_screen, tickets.ui.overview_screen, "
+        "tickets.ui.notifications_screen; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], text=True).replace("'", '"')))
     assert "textual" in loaded
-    assert not loaded & {"sqlalchemy", "sqlmodel", "pydantic", "pydantic_core", "db", "alembic", "click",
-                         "asyncssh", "apscheduler", "psycopg"}
+    assert not loaded & {
+        "sqlalchemy",
+        "sqlmodel",
+        "pydantic",
+        "pydantic_core",
+        "db",
+        "alembic",
+        "click",
+        "asyncssh",
+        "apscheduler",
+        "psycopg",
+    }
 
 
 def test_the_board_over_the_link_is_the_board_read_directly(floor, link_as):
@@ -123,8 +140,17 @@ def test_a_display_user_reads_no_complaints(floor, link_as):
     assert dee.whoami().role == "display"
 
 
-@pytest.mark.parametrize("target, method", [("desk", "service"), ("desk", "_reader"), ("desk", "__init__"),
-                                            ("board", "engine"), ("nobody", "read"), ("session", "settings")])
+@pytest.mark.parametrize(
+    "target, method",
+    [
+        ("desk", "service"),
+        ("desk", "_reader"),
+        ("desk", "__init__"),
+        ("board", "engine"),
+        ("nobody", "read"),
+        ("session", "settings"),
+    ],
+)
 def test_only_the_listed_calls_are_answered(link_as, target, method):
     client = link_as("sue").client
     with pytest.raises(LinkError, match=f"no such call: {target}.{method}"):
@@ -161,11 +187,17 @@ def test_sessions_share_one_board_read(floor):
 
 
 def test_the_session_process_outside_the_server_says_so_in_one_line():
-    result = subprocess.run([sys.executable, "-m", "wallboard.session"], capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "wallboard.ssh.board_process"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "wallboard: no session link ($WALLBOARD_LINK_FD); this runs under `wallboard serve` only"]
+        "wallboard: no session link ($WALLBOARD_LINK_FD); this runs under `wallboard serve` only"
+    ]
 
 
 def test_a_slow_trend_read_does_not_hold_up_the_rows(floor, monkeypatch):
@@ -178,7 +210,7 @@ def test_a_slow_trend_read_does_not_hold_up_the_rows(floor, monkeypatch):
         release.wait(10)
         return read_trend(*args)
 
-    monkeypatch.setattr("wallboard.board_reader.read_trend", slow_trend)
+    monkeypatch.setattr("wallboard.store.board_reader.read_trend", slow_trend)
     with ThreadPoolExecutor(2) as pool:
         with_trend = pool.submit(board.read, NOW, True)
         assert trend_started.wait(5)

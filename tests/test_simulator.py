@@ -10,12 +10,13 @@ import sys
 import time
 import types
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from wallboard.events import Event, EventKind as K
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
 from wallboard.feeds.simulator import (
     DEFAULT_DAY_PROFILE,
     FloorSimulator,
@@ -24,7 +25,7 @@ from wallboard.feeds.simulator import (
     write_queue_log,
 )
 
-START = datetime(2024, 3, 4, tzinfo=timezone.utc).timestamp()  # a Monday, 00:00 UTC
+START = datetime(2024, 3, 4, tzinfo=UTC).timestamp()  # a Monday, 00:00 UTC
 HOUR = 3600.0
 DAY = 86400.0
 PAUSE_REASONS = {"break", "lunch", "training", "coaching"}
@@ -38,7 +39,7 @@ class Violation(AssertionError):
 
 
 class FloorReplay:
-    """Applies events as the engine would, and refuses any incoherent step."""
+    """Applies events as the applier would, and refuses any incoherent step."""
 
     def __init__(self) -> None:
         self.calls: dict[str, dict] = {}
@@ -318,7 +319,7 @@ def test_the_floor_is_staffed_for_every_queue_around_the_clock(day):
     for e in day:
         while probe is not None and e.ts > probe:
             served = set().union(*members.values()) if members else set()
-            assert served == queues, f"unstaffed at {datetime.fromtimestamp(probe, timezone.utc)}"
+            assert served == queues, f"unstaffed at {datetime.fromtimestamp(probe, UTC)}"
             probe = next(hours, None)
         if e.kind is K.AGENT_JOINED_QUEUE:
             members.setdefault(e.agent, set()).add(e.queue)
@@ -401,9 +402,7 @@ def test_the_day_profile_runs_on_local_time():
     assert utc[15] == local[10] and utc[8] == local[3]
     assert utc[15] > 10 * max(utc[8], 1)
     # Shifts follow the local day too: nobody from the day shift logs in at 03:00 local.
-    logins = Counter(
-        int(((e.ts - 5 * HOUR) % DAY) // HOUR) for e in events if e.kind is K.AGENT_LOGGED_IN
-    )
+    logins = Counter(int(((e.ts - 5 * HOUR) % DAY) // HOUR) for e in events if e.kind is K.AGENT_LOGGED_IN)
     assert sum(logins[h] for h in range(6, 11)) > sum(logins[h] for h in range(0, 5))
 
 
@@ -476,9 +475,7 @@ def test_write_queue_log_writes_one_line_per_formatted_event(monkeypatch):
 
     fake.format_event = format_event
     monkeypatch.setitem(sys.modules, "wallboard.feeds.queue_log", fake)
-    events = FloorSimulator(SimulatorSettings(seed=1), START + 10 * HOUR).advance(
-        START + 10.25 * HOUR
-    )
+    events = FloorSimulator(SimulatorSettings(seed=1), START + 10 * HOUR).advance(START + 10.25 * HOUR)
     fh = io.StringIO()
     n = write_queue_log(events, fh)
     lines = fh.getvalue().splitlines()

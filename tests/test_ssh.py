@@ -27,8 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from wallboard import ssh_access, ssh_server
-from wallboard.ssh_server import FailureLimiter, PtyProcess, load_or_create_host_key, session_env
+from wallboard.ssh import access as ssh_access
+from wallboard.ssh import front_door
+from wallboard.ssh.host_key import load_or_create_host_key
+from wallboard.ssh.limiter import FailureLimiter
+from wallboard.ssh.pty import PtyProcess, session_env
 
 from .conftest import wait_for
 
@@ -72,7 +75,9 @@ class Site:
         self.source = 10  # next loopback source address for a test of its own
 
     def wallboard(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([str(WALLBOARD), *args], env=self.env, capture_output=True, text=True, timeout=60, check=check)
+        return subprocess.run(
+            [str(WALLBOARD), *args], env=self.env, capture_output=True, text=True, timeout=60, check=check
+        )
 
     def key(self, name: str) -> Path:
         path = self.root / "keys" / name
@@ -86,8 +91,13 @@ class Site:
             self.wallboard("user", "add", name, "--role", role, "--key", str(self.key(name)) + ".pub")
         self.key("stranger")
         self.stderr = (self.root / "serve.err").open("w")
-        self.server = subprocess.Popen([str(WALLBOARD), "serve"], env=self.env, stdout=subprocess.DEVNULL,
-                                       stderr=self.stderr, start_new_session=True)
+        self.server = subprocess.Popen(
+            [str(WALLBOARD), "serve"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+            start_new_session=True,
+        )
 
         def listening():
             if self.server.poll() is not None:
@@ -114,12 +124,29 @@ class Site:
 
     def ssh_args(self, user: str, key: str, *extra: str, source: str = "127.0.0.1") -> list[str]:
         return [
-            "ssh", "-F", "/dev/null",
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR",
-            "-o", "ConnectTimeout=10",
-            "-i", str(self.key(key)), "-p", str(self.port), "-b", source,
-            *extra, f"{user}@127.0.0.1",
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=10",
+            "-i",
+            str(self.key(key)),
+            "-p",
+            str(self.port),
+            "-b",
+            source,
+            *extra,
+            f"{user}@127.0.0.1",
         ]
 
     def ssh(self, user: str, key: str, *extra: str, source: str | None = None, command: str | None = None):
@@ -131,16 +158,26 @@ class Site:
     # interactive sessions in tmux
 
     def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.tmux_socket, *args], capture_output=True, text=True, check=True,
-                              timeout=20).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.tmux_socket, *args], capture_output=True, text=True, check=True, timeout=20
+        ).stdout
 
     def open(self, user: str, key: str, *, term: str = "xterm-256color", width: int = 100, height: int = 30) -> str:
         """An interactive `ssh` in a new tmux session; `exec` so the pane's pid is ssh's."""
         name = f"{user}-{uuid.uuid4().hex[:6]}"
         status = self.root / f"{name}.status"
         command = " ".join(shlex.quote(a) for a in self.ssh_args(user, key, source=self.next_source()))
-        self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height),
-                  f"TERM={term} {command}; echo $? > {shlex.quote(str(status))}; sleep 60")
+        self.tmux(
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"TERM={term} {command}; echo $? > {shlex.quote(str(status))}; sleep 60",
+        )
         return name
 
     def screen(self, name: str) -> list[str]:
@@ -157,9 +194,12 @@ class Site:
         """Pid of the server's TUI child running for `user`."""
 
         def find():
-            out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.server.pid)], capture_output=True,
-                                 text=True).stdout
-            pids = [int(line.split()[0]) for line in out.splitlines() if f"wallboard.session --for={user}" in line]
+            out = subprocess.run(
+                ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.server.pid)], capture_output=True, text=True
+            ).stdout
+            pids = [
+                int(line.split()[0]) for line in out.splitlines() if f"wallboard.ssh.board_process --for={user}" in line
+            ]
             return pids[0] if len(pids) == 1 else None
 
         return wait_for(find, 10, f"the session process of {user}")
@@ -205,8 +245,11 @@ def test_a_registered_key_gets_the_board_which_follows_resizes_and_quits(site):
     assert os.getsid(child) == child, "the session process leads its own session"
 
     site.tmux("resize-window", "-t", name, "-x", "130", "-y", "40")
-    wider = wait_for(lambda: (lines := site.screen(name)) and len(lines) == 40 and "Quit" in lines[39] and lines,
-                     15, "the footer to move to line 40")
+    wider = wait_for(
+        lambda: (lines := site.screen(name)) and len(lines) == 40 and "Quit" in lines[39] and lines,
+        15,
+        "the footer to move to line 40",
+    )
     assert max(len(line) for line in wider) > 100, "the board uses the new width"
 
     site.tmux("send-keys", "-t", name, "q")
@@ -224,11 +267,17 @@ def test_a_killed_client_leaves_no_process_behind(site):
     site.wait_for_board(name, "wall (display)")
     child = site.session_process("wall")
     ssh_pid = int(site.tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
-    client = next(int(pid) for pid in subprocess.run(["pgrep", "-P", str(ssh_pid), "-x", "ssh"], capture_output=True,
-                                                     text=True).stdout.split())
+    client = next(
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-P", str(ssh_pid), "-x", "ssh"], capture_output=True, text=True
+        ).stdout.split()
+    )
     os.kill(client, signal.SIGKILL)
     assert wait_for(lambda: gone(child), 8, "the session process and its group to be gone")
-    row = wait_for(lambda: (rows := site.sessions("wall")) and rows[0]["ended_at"] and rows[0], 10, "the session logged as ended")
+    row = wait_for(
+        lambda: (rows := site.sessions("wall")) and rows[0]["ended_at"] and rows[0], 10, "the session logged as ended"
+    )
     assert row["end_reason"] == "client disconnected" and row["role"] == "display"
 
 
@@ -280,14 +329,31 @@ def test_an_agent_session_cannot_do_a_supervisor_action(site):
     another agent's complaint, where a supervisor gets both; a display user gets no complaints."""
     for name in ("dave", "erin"):
         site.wallboard("user", "add", name, "--role", "agent", "--key", str(site.key(name)) + ".pub")
-    created = site.wallboard("ticket", "new", "--as", "erin", "--customer", "Ms Other", "--contact", "0161 496 0000",
-                             "--subject", "Erin's own complaint", "--description", "owned by erin",
-                             "--severity", "normal", "--json")
+    created = site.wallboard(
+        "ticket",
+        "new",
+        "--as",
+        "erin",
+        "--customer",
+        "Ms Other",
+        "--contact",
+        "0161 496 0000",
+        "--subject",
+        "Erin's own complaint",
+        "--description",
+        "owned by erin",
+        "--severity",
+        "normal",
+        "--json",
+    )
     ref = json.loads(created.stdout)["ref"]
 
     def on_screen(name: str, *texts: str, timeout: float = 15) -> str:
-        return wait_for(lambda: (text := "\n".join(site.screen(name))) and all(t in text for t in texts) and text,
-                        timeout, f"{texts} on {name}'s screen")
+        return wait_for(
+            lambda: (text := "\n".join(site.screen(name))) and all(t in text for t in texts) and text,
+            timeout,
+            f"{texts} on {name}'s screen",
+        )
 
     def open_complaint(name: str) -> str:
         """c, the "all open" view (7), Enter on its only row: the detail screen's text."""
@@ -352,8 +418,9 @@ def _run_child(*args: str) -> tuple[str, int | None, int]:
     async def scenario():
         output = bytearray()
         exited = []
-        child = PtyProcess([sys.executable, "-c", CHILD, *args], dict(os.environ), (90, 20, 0, 0),
-                           output.extend, exited.append)
+        child = PtyProcess(
+            [sys.executable, "-c", CHILD, *args], dict(os.environ), (90, 20, 0, 0), output.extend, exited.append
+        )
         child.start()
 
         async def seen(text: str) -> None:
@@ -376,8 +443,9 @@ def _run_child(*args: str) -> tuple[str, int | None, int]:
     assert "size 90x20" in text
     assert exited == [code]
     assert wait_for(lambda: gone(pid), 3, "the child to be gone")
-    assert wait_for(lambda: not Path(f"/proc/{grandchild}").exists() or "Z" in _state(grandchild), 3,
-                    "the grandchild to be killed")
+    assert wait_for(
+        lambda: not Path(f"/proc/{grandchild}").exists() or "Z" in _state(grandchild), 3, "the grandchild to be killed"
+    )
     return text, code, pid
 
 
@@ -413,16 +481,35 @@ def test_failure_limiter_shuts_out_per_address_for_a_while():
 
 
 def test_session_environment_takes_only_the_terminal_from_the_client():
-    client = {"TERM": "evil", "COLORTERM": "truecolor", "LANG": "de_DE.UTF-8", "LD_PRELOAD": "/tmp/x.so",
-              "WALLBOARD_USER": "boss", "WALLBOARD_DB": "sqlite:////tmp/other.db", "PATH": "/tmp", "COLUMNS": "20"}
-    server = {"PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d", "COLUMNS": "80", "SSH_AUTH_SOCK": "/s",
-              "LC_ALL": "C"}
+    client = {
+        "TERM": "evil",
+        "COLORTERM": "truecolor",
+        "LANG": "de_DE.UTF-8",
+        "LD_PRELOAD": "/tmp/x.so",
+        "WALLBOARD_USER": "boss",
+        "WALLBOARD_DB": "sqlite:////tmp/other.db",
+        "PATH": "/tmp",
+        "COLUMNS": "20",
+    }
+    server = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/wb",
+        "XDG_DATA_HOME": "/d",
+        "COLUMNS": "80",
+        "SSH_AUTH_SOCK": "/s",
+        "LC_ALL": "C",
+    }
     server |= {"WALLBOARD_DB": "postgresql://wb:secret@db/wb", "PGPASSWORD": "secret"}
     env = session_env(client, "xterm-256color", link_fd=7, server_env=server)
     assert env == {  # nothing of the database: the session's process has none
-        "PATH": "/usr/bin", "HOME": "/home/wb", "XDG_DATA_HOME": "/d",
-        "TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "de_DE.UTF-8",
-        "PYTHONIOENCODING": "utf-8", "WALLBOARD_LINK_FD": "7",
+        "PATH": "/usr/bin",
+        "HOME": "/home/wb",
+        "XDG_DATA_HOME": "/d",
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "LANG": "de_DE.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "WALLBOARD_LINK_FD": "7",
     }
     odd = session_env({"LANG": "$(reboot)", "COLORTERM": "a b"}, "xterm\x1b]", link_fd=7, server_env={})
     assert odd["TERM"] == "xterm" and odd["LANG"] == "C.UTF-8" and "COLORTERM" not in odd
@@ -446,18 +533,23 @@ def test_idle_sessions_time_out_and_a_stopping_server_hangs_up(settings, engine,
     settings.ssh.port = 0
     settings.ssh.idle_timeout_minutes = 0.05
     settings.ssh.host_key = str(tmp_path / "host_key")
-    front = ssh_server.start_ssh(engine, settings)
+    front = front_door.start_ssh(engine, settings)
     socket = f"wallboard-ssh-{uuid.uuid4().hex[:8]}"
     tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, timeout=20).stdout  # noqa: E731
-    ssh = (f"ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes "
-           f"-o IdentityAgent=none -o LogLevel=ERROR -i {key} -p {front.port} dora@127.0.0.1; echo exit=$?; sleep 30")
+    ssh = (
+        f"ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes "
+        f"-o IdentityAgent=none -o LogLevel=ERROR -i {key} -p {front.port} dora@127.0.0.1; echo exit=$?; sleep 30"
+    )
     try:
         tmux("new-session", "-d", "-s", "idle", "-x", "90", "-y", "25", ssh)
         started = time.monotonic()
-        screen = wait_for(lambda: (s := tmux("capture-pane", "-p", "-t", "idle")) and "exit=" in s and s, 40,
-                          "the idle session to close")
+        screen = wait_for(
+            lambda: (s := tmux("capture-pane", "-p", "-t", "idle")) and "exit=" in s and s,
+            40,
+            "the idle session to close",
+        )
         assert time.monotonic() - started >= 3
-        assert "no key pressed for 0:00:03: session closed" in screen
+        assert "no key pressed for 0:03: session closed" in screen
 
         tmux("new-session", "-d", "-s", "stop", "-x", "90", "-y", "25", ssh)
 
@@ -471,7 +563,7 @@ def test_idle_sessions_time_out_and_a_stopping_server_hangs_up(settings, engine,
         screen = tmux("capture-pane", "-p", "-t", "stop")
         tmux("kill-server")
     assert "the server is stopping" in screen
-    from wallboard.ssh_access import recent_sessions
+    from wallboard.ssh.access import recent_sessions
 
     assert [row["end_reason"] for row in recent_sessions(engine)] == ["server stopped", "idle timeout"]
 
@@ -480,23 +572,35 @@ def test_sessions_left_open_by_a_crashed_run_on_this_host_are_closed_at_start(se
     """The server died under two sessions: its next start on this host ends them at its start
     time, "server restarted"; a session of another host's server (it may be running) is left open."""
     from tickets.users import add_user
-    from wallboard.ssh_access import SERVER_RESTARTED, find_login, recent_sessions, session_ended, session_started
+    from wallboard.ssh.access import SERVER_RESTARTED, find_login, recent_sessions, session_ended, session_started
 
     add_user(engine, "dora", "agent")
     dora = find_login(engine, "dora")
     here = ssh_access.this_server()
     opened = {
-        name: session_started(engine, dora, peer_address="10.0.0.9", peer_port=port, key_fingerprint=None,
-                              term="xterm", at=1000.0 + port, server=server)
-        for name, port, server in (("crashed", 1, None), ("crashed too", 2, here), ("quit", 3, here),
-                                   ("elsewhere", 4, "other-host"))
+        name: session_started(
+            engine,
+            dora,
+            peer_address="10.0.0.9",
+            peer_port=port,
+            key_fingerprint=None,
+            term="xterm",
+            at=1000.0 + port,
+            server=server,
+        )
+        for name, port, server in (
+            ("crashed", 1, None),
+            ("crashed too", 2, here),
+            ("quit", 3, here),
+            ("elsewhere", 4, "other-host"),
+        )
     }
     session_ended(engine, opened["quit"], reason="quit", exit_status=0, at=1100.0)
 
     settings.ssh.port = 0
     settings.ssh.host_key = str(tmp_path / "host_key")
     before = time.time()
-    front = ssh_server.start_ssh(engine, settings)
+    front = front_door.start_ssh(engine, settings)
     front.stop()
     rows = {row["id"]: row for row in recent_sessions(engine)}
 

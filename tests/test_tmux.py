@@ -70,8 +70,11 @@ def test_wallboard_in_tmux_moves_and_quits_with_q(tmp_path, session):
     assert header(second) != header(first)  # at least the clock moved
 
     tmux("send-keys", "-t", session, "q")
-    code = wait_for(lambda: status.read_text().strip() if status.exists() and status.read_text().strip() else None,
-                    timeout=20, what="the wallboard to exit after q")
+    code = wait_for(
+        lambda: status.read_text().strip() if status.exists() and status.read_text().strip() else None,
+        timeout=20,
+        what="the wallboard to exit after q",
+    )
     assert code == "0"
     log = tmp_path / "state" / "wallboard" / "log" / "wallboard.log"
     assert log.exists(), "logs go to the user's log directory"

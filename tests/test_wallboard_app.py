@@ -19,7 +19,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, Digits
 
 from tests.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
-from wallboard.runtime import local_app
+from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
@@ -74,7 +74,6 @@ async def settle(pilot, reads: int = 1) -> None:
         if expected in screen_text(app):
             break
     await pilot.pause()
-
 
 
 def board(app) -> BoardScreen:
@@ -152,8 +151,10 @@ def test_level_colours_survive_16_and_256_colours():
     assert ansi(colours.WARN_BLOCK) == 11 and ansi(colours.WARN_TEXT_DARK) == 11  # bright yellow
     assert ansi(colours.ALERT_BLOCK) == 9 and ansi(colours.ALERT_TEXT_DARK) == 9  # bright red
     assert ansi(colours.WARN_TEXT_LIGHT) == 3 and ansi(colours.ALERT_TEXT_LIGHT) == 1
-    assert Color.parse(colours.WARN_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number != Color.parse(
-        colours.ALERT_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number
+    assert (
+        Color.parse(colours.WARN_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number
+        != Color.parse(colours.ALERT_BLOCK).downgrade(ColorSystem.EIGHT_BIT).number
+    )
     # the stylesheets use these very values
     from pathlib import Path
 
@@ -167,7 +168,8 @@ def test_level_colours_survive_16_and_256_colours():
 @run_async
 async def test_names_are_drawn_literally(engine, settings):
     from tests.floor_seed import floor_events
-    from wallboard.events import Event, EventKind as K
+    from wallboard.calls.events import Event
+    from wallboard.calls.events import EventKind as K
 
     events = floor_events() + [
         Event(NOW - 60, K.AGENT_JOINED_QUEUE, queue="[b]vip[/b]", agent="Evil\x1b[2J\x1b[31mName"),
@@ -216,8 +218,11 @@ async def test_rows_are_diffed_by_key_never_rebuilt(floor, monkeypatch):
         monkeypatch.setattr(agents, "add_row", lambda *a, **k: added.append(k.get("key")) or original_add(*a, **k))
         updated = []
         original_update = agents.update_cell
-        monkeypatch.setattr(agents, "update_cell",
-                            lambda row, col, value, **k: updated.append((row, col)) or original_update(row, col, value, **k))
+        monkeypatch.setattr(
+            agents,
+            "update_cell",
+            lambda row, col, value, **k: updated.append((row, col)) or original_update(row, col, value, **k),
+        )
         clock.now += 1
         await settle(pilot, reads=app.reads + 2)
         assert added == []
@@ -232,14 +237,19 @@ async def test_the_quick_cell_rendering_draws_what_datatable_draws(floor):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         agents = table(app)
-        styles = [Style(), Style(bold=True), Style(color="red", bgcolor="white"), agents.get_component_rich_style(
-            "datatable--even-row")]
+        styles = [
+            Style(),
+            Style(bold=True),
+            Style(color="red", bgcolor="white"),
+            agents.get_component_rich_style("datatable--even-row"),
+        ]
         checked = 0
         for row_index in range(agents.row_count):
-            for column_index, column in enumerate(agents.ordered_columns):
+            for column_index in range(len(agents.ordered_columns)):
                 value = agents.get_cell_at(Coordinate(row_index, column_index))
-                for base, width, cursor, hover in itertools.product(styles, (3, 6, 9, 30), (False, True),
-                                                                      (False, True)):
+                for base, width, cursor, hover in itertools.product(
+                    styles, (3, 6, 9, 30), (False, True), (False, True)
+                ):
                     quick = agents._plain_cell(value, row_index, column_index, base, width, cursor, hover)
                     if quick is None:
                         continue

@@ -14,7 +14,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from sqlalchemy import Engine, select, update
@@ -23,6 +23,7 @@ from db.complaints import User
 from db.engine import write_session
 from db.reminders import HookDelivery, Notification
 from tickets.lifecycle import ref_of
+from wallboard.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,9 @@ class HookSender:
         for delivery_id, hook, attempts, payload in self._claim(self.clock()):
             try:
                 self._send(hook, payload)
-            except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up
+            except Exception as exc:
                 failed += 1
-                self._failed(delivery_id, hook, attempts + 1, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                self._failed(delivery_id, hook, attempts + 1, one_line(exc))
             else:
                 delivered += 1
                 self._record(delivery_id, attempts=attempts + 1, delivered_at=self.clock())
@@ -58,8 +59,11 @@ class HookSender:
                 select(HookDelivery, Notification, User.name)
                 .join(Notification, Notification.id == HookDelivery.notification_id)
                 .join(User, User.id == Notification.user_id)
-                .where(HookDelivery.delivered_at.is_(None), HookDelivery.gave_up_at.is_(None),
-                       HookDelivery.next_attempt_at <= now)
+                .where(
+                    HookDelivery.delivered_at.is_(None),
+                    HookDelivery.gave_up_at.is_(None),
+                    HookDelivery.next_attempt_at <= now,
+                )
                 .order_by(HookDelivery.next_attempt_at)
                 .limit(BATCH)
             ).all()
@@ -82,26 +86,39 @@ class HookSender:
             self._record(delivery_id, attempts=attempts, gave_up_at=now, last_error=error)
         else:
             pause = config.retry_seconds * 2 ** (attempts - 1)
-            log.warning("hook %s: delivery %d failed (attempt %d), retry in %.0f s: %s", hook, delivery_id, attempts, pause, error)
+            log.warning(
+                "hook %s: delivery %d failed (attempt %d), retry in %.0f s: %s",
+                hook,
+                delivery_id,
+                attempts,
+                pause,
+                error,
+            )
             self._record(delivery_id, attempts=attempts, next_attempt_at=now + pause, last_error=error)
 
     def _record(self, delivery_id: int, **values) -> None:
         with write_session(self.engine) as session:
-            session.execute(update(HookDelivery).where(HookDelivery.id == delivery_id).values(**values)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(HookDelivery)
+                .where(HookDelivery.id == delivery_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
 
     def _send(self, hook: str, payload: dict) -> None:
         config = self.settings.reminders
         body = json.dumps(payload)
         if hook == "command":
-            done = subprocess.run(shlex.split(config.command), input=body, capture_output=True, text=True,
-                                  timeout=TIMEOUT_SECONDS)
+            done = subprocess.run(
+                shlex.split(config.command), input=body, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
+            )
             if done.returncode != 0:
                 detail = (done.stderr.strip().splitlines() or [""])[-1]
                 raise RuntimeError(f"command exited {done.returncode}: {detail}")
         elif hook == "webhook":
-            request = urllib.request.Request(config.webhook_url, data=body.encode(), method="POST",
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                config.webhook_url, data=body.encode(), method="POST", headers={"Content-Type": "application/json"}
+            )
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 if not 200 <= response.status < 300:
                     raise RuntimeError(f"webhook answered {response.status}")
@@ -123,5 +140,5 @@ def _payload(note: Notification, user: str) -> dict:
         "kind": note.kind,
         "complaint_ref": ref_of(note.complaint_id) if note.complaint_id else None,
         "text": note.text,
-        "created_at": datetime.fromtimestamp(note.created_at, timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.fromtimestamp(note.created_at, UTC).isoformat(timespec="seconds"),
     }

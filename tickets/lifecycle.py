@@ -1,7 +1,7 @@
 """Complaint lifecycle: statuses, the transitions each intent makes, and why one is refused.
 
-    new -> acknowledged -> in_progress <-> waiting -> resolved -> closed
-    in_progress -> resolved;  resolved | closed -> reopened -> in_progress
+new -> acknowledged -> in_progress <-> waiting -> resolved -> closed
+in_progress -> resolved;  resolved | closed -> reopened -> in_progress
 """
 
 from __future__ import annotations
@@ -68,8 +68,13 @@ _HINTS = {
     ("resume", Status.IN_PROGRESS): "it is not waiting on the customer",
 }
 _VERBS = {
-    "acknowledge": "acknowledged", "start": "started", "wait": "put on waiting", "resume": "resumed",
-    "resolve": "resolved", "close": "closed", "reopen": "reopened",
+    "acknowledge": "acknowledged",
+    "start": "started",
+    "wait": "put on waiting",
+    "resume": "resumed",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
 }
 
 

@@ -69,19 +69,25 @@ def current_or_last_call(engine: Engine, settings, user: str, now: float) -> Cal
                 query = query.where(Call.queue == agent_row.current_queue)
             row = session.execute(query.order_by(Call.enter_at.desc()).limit(1)).first()
             if row is not None:
-                return CallInfo(row.callid, row.queue, row.caller, agent_row.name, True, row.enter_at, row.answer_at,
-                                row.end_at)
+                return CallInfo(
+                    row.callid, row.queue, row.caller, agent_row.name, True, row.enter_at, row.answer_at, row.end_at
+                )
         row = session.execute(
             select(*columns)
-            .where(Call.enter_at >= now - LAST_CALL_HOURS * 3600, Call.enter_at <= now, Call.agent == agent_row.name,
-                   Call.answer_at.is_not(None))
+            .where(
+                Call.enter_at >= now - LAST_CALL_HOURS * 3600,
+                Call.enter_at <= now,
+                Call.agent == agent_row.name,
+                Call.answer_at.is_not(None),
+            )
             .order_by(Call.enter_at.desc())
             .limit(1)
         ).first()
         if row is None:
             return None
-        return CallInfo(row.callid, row.queue, row.caller, agent_row.name, False, row.enter_at, row.answer_at,
-                        row.end_at)
+        return CallInfo(
+            row.callid, row.queue, row.caller, agent_row.name, False, row.enter_at, row.answer_at, row.end_at
+        )
 
 
 def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> list[OwnerLoad]:
@@ -107,8 +113,10 @@ def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> lis
         ).all()
         ids = {row[0] for row in rows if row[0] is not None}
         names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
-    loads = [OwnerLoad(names.get(owner_id) if owner_id is not None else None, *map(int, counts))
-             for owner_id, *counts in rows]
+    loads = [
+        OwnerLoad(names.get(owner_id) if owner_id is not None else None, *map(int, counts))
+        for owner_id, *counts in rows
+    ]
     return sorted(loads, key=lambda load: (-load.overdue, -load.escalated, -load.open, load.owner or ""))
 
 
@@ -121,19 +129,28 @@ def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int =
         if row is None:
             raise NotFound(f"no user {user!r}")
         unread = session.scalar(
-            select(func.count()).select_from(Notification)
+            select(func.count())
+            .select_from(Notification)
             .where(Notification.user_id == row.id, Notification.read_at.is_(None))
         )
         if after_id is None:
             newest = session.scalar(select(func.max(Notification.id)).where(Notification.user_id == row.id)) or 0
             return InboxState(row.role, row.active, unread, newest, ())
         notes = session.scalars(
-            select(Notification).where(Notification.user_id == row.id, Notification.id > after_id)
-            .order_by(Notification.id.desc()).limit(limit)
+            select(Notification)
+            .where(Notification.user_id == row.id, Notification.id > after_id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
         ).all()
         new = tuple(
-            NotificationInfo(n.id, n.kind, ref_of(n.complaint_id) if n.complaint_id else None, n.text, n.created_at,
-                             n.read_at is not None)
+            NotificationInfo(
+                n.id,
+                n.kind,
+                ref_of(n.complaint_id) if n.complaint_id else None,
+                n.text,
+                n.created_at,
+                n.read_at is not None,
+            )
             for n in notes
         )
         return InboxState(row.role, row.active, unread, max((n.id for n in new), default=after_id), new)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from tickets import lifecycle
@@ -67,7 +67,7 @@ def iso(at: float | None) -> str | None:
     """Epoch seconds as ISO 8601 in UTC, to the second (JSON output)."""
     if at is None:
         return None
-    return datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 # -- complaints -------------------------------------------------------------
@@ -161,8 +161,19 @@ class ComplaintInfo:
 
     def as_dict(self) -> dict:
         data = {k: v for k, v in asdict(self).items() if k not in ("events", "follow_ups")}
-        for key in ("created_at", "updated_at", "status_changed_at", "acknowledged_at", "resolved_at", "closed_at",
-                    "ack_due_at", "resolve_due_at", "sla_due_at", "next_follow_up_at", "due_at"):
+        for key in (
+            "created_at",
+            "updated_at",
+            "status_changed_at",
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "ack_due_at",
+            "resolve_due_at",
+            "sla_due_at",
+            "next_follow_up_at",
+            "due_at",
+        ):
             data[key] = iso(data[key])
         data["events"] = [e.as_dict() for e in self.events]
         data["follow_ups"] = [f.as_dict() for f in self.follow_ups]
@@ -258,6 +269,6 @@ class UserInfo:
             "name": self.name,
             "role": self.role,
             "active": self.active,
-            "created_at": datetime.fromtimestamp(self.created_at, timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.fromtimestamp(self.created_at, UTC).isoformat(timespec="seconds"),
             "keys": [{"fingerprint": k.fingerprint, "type": k.key_type, "comment": k.comment} for k in self.keys],
         }

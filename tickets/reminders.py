@@ -51,7 +51,9 @@ def _wanted(session: Session, c: Complaint, settings, calendar: BusinessCalendar
     for follow_up_id, due in follow_ups:
         stamp = f"follow_up:{follow_up_id}:{{}}:{due:.0f}"
         if lead > 0:
-            wanted[stamp.format("upcoming")] = _Wanted(stamp.format("upcoming"), UPCOMING, follow_up_id, due, due - lead)
+            wanted[stamp.format("upcoming")] = _Wanted(
+                stamp.format("upcoming"), UPCOMING, follow_up_id, due, due - lead
+            )
         wanted[stamp.format("due")] = _Wanted(stamp.format("due"), DUE, follow_up_id, due, due)
         wanted[stamp.format("overdue")] = _Wanted(stamp.format("overdue"), OVERDUE, follow_up_id, due, due + grace)
     if c.sla_due_at is not None:  # None while the SLA clock stands still
@@ -61,7 +63,9 @@ def _wanted(session: Session, c: Complaint, settings, calendar: BusinessCalendar
         paused = 0.0 if stage == "acknowledge" else c.sla_paused_seconds
         risk_at = calendar.add(c.created_at, config.sla_risk_pct / 100 * budget + paused)
         stamp = f"sla:{c.id}:{stage}:{{}}:{c.sla_due_at:.0f}"
-        wanted[stamp.format("risk")] = _Wanted(stamp.format("risk"), AT_RISK, None, c.sla_due_at, min(risk_at, c.sla_due_at))
+        wanted[stamp.format("risk")] = _Wanted(
+            stamp.format("risk"), AT_RISK, None, c.sla_due_at, min(risk_at, c.sla_due_at)
+        )
         wanted[stamp.format("breach")] = _Wanted(stamp.format("breach"), BREACHED, None, c.sla_due_at, c.sla_due_at)
     return wanted
 
@@ -84,8 +88,17 @@ def arm(session: Session, c: Complaint, settings, calendar: BusinessCalendar, no
         if row is None and w.kind == UPCOMING and w.fire_at <= now:
             continue  # promised within the lead time: the owner knows, "due now" will follow
         if row is None:
-            session.add(Reminder(key=key, kind=w.kind, complaint_id=c.id, follow_up_id=w.follow_up_id,
-                                 basis_at=w.basis_at, fire_at=w.fire_at, armed_at=now))
+            session.add(
+                Reminder(
+                    key=key,
+                    kind=w.kind,
+                    complaint_id=c.id,
+                    follow_up_id=w.follow_up_id,
+                    basis_at=w.basis_at,
+                    fire_at=w.fire_at,
+                    armed_at=now,
+                )
+            )
         elif row.fired_at is None and (row.cancelled_at is not None or row.fire_at != w.fire_at):
             row.cancelled_at, row.fire_at, row.armed_at = None, w.fire_at, now
 
@@ -193,13 +206,23 @@ def _ids(user: User | None) -> set[int]:
     return {user.id} if user is not None and user.active else set()
 
 
-def notify(session: Session, settings, user_ids: Iterable[int], kind: str, complaint_id: int | None, text: str,
-           now: float, *, reminder_id: int | None = None) -> None:
+def notify(
+    session: Session,
+    settings,
+    user_ids: Iterable[int],
+    kind: str,
+    complaint_id: int | None,
+    text: str,
+    now: float,
+    *,
+    reminder_id: int | None = None,
+) -> None:
     """Notification rows for these users, plus a delivery row per configured outbound hook."""
     hooks = settings.reminders.hooks()
     for user_id in sorted(set(user_ids)):
-        note = Notification(user_id=user_id, kind=kind, complaint_id=complaint_id, reminder_id=reminder_id,
-                            text=text, created_at=now)
+        note = Notification(
+            user_id=user_id, kind=kind, complaint_id=complaint_id, reminder_id=reminder_id, text=text, created_at=now
+        )
         session.add(note)
         if hooks:
             session.flush()
@@ -210,8 +233,9 @@ def notify(session: Session, settings, user_ids: Iterable[int], kind: str, compl
 # -- reading ---------------------------------------------------------------------------
 
 
-def notifications_for(engine: Engine, user: str, *, unread_only: bool = False, after_id: int = 0,
-                      limit: int = 200) -> list[NotificationInfo]:
+def notifications_for(
+    engine: Engine, user: str, *, unread_only: bool = False, after_id: int = 0, limit: int = 200
+) -> list[NotificationInfo]:
     """A user's notifications, newest first (`after_id`: only newer than that one)."""
     with read_session(engine) as session:
         user_id = _user_id(session, user)
@@ -220,8 +244,14 @@ def notifications_for(engine: Engine, user: str, *, unread_only: bool = False, a
             query = query.where(Notification.read_at.is_(None))
         rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
         return [
-            NotificationInfo(n.id, n.kind, ref_of(n.complaint_id) if n.complaint_id else None, n.text, n.created_at,
-                             n.read_at is not None)
+            NotificationInfo(
+                n.id,
+                n.kind,
+                ref_of(n.complaint_id) if n.complaint_id else None,
+                n.text,
+                n.created_at,
+                n.read_at is not None,
+            )
             for n in rows
         ]
 
@@ -230,7 +260,9 @@ def unread_count(engine: Engine, user: str) -> int:
     with read_session(engine) as session:
         user_id = _user_id(session, user)
         return session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         )
 
 

@@ -65,13 +65,29 @@ class _Audit:
         self.session, self.complaint, self.actor, self.now = session, complaint, actor, now
         self.changeset = uuid.uuid4().hex
 
-    def __call__(self, kind: str, field: str | None = None, old=None, new=None, note: str | None = None,
-                 follow_up_id: int | None = None) -> None:
-        self.session.add(AuditEvent(
-            changeset=self.changeset, at=self.now, actor_id=self.actor.id if self.actor else None,
-            complaint_id=self.complaint.id if self.complaint else None, follow_up_id=follow_up_id,
-            kind=kind, field=field, old=_audit_text(old), new=_audit_text(new), note=note,
-        ))
+    def __call__(
+        self,
+        kind: str,
+        field: str | None = None,
+        old=None,
+        new=None,
+        note: str | None = None,
+        follow_up_id: int | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                changeset=self.changeset,
+                at=self.now,
+                actor_id=self.actor.id if self.actor else None,
+                complaint_id=self.complaint.id if self.complaint else None,
+                follow_up_id=follow_up_id,
+                kind=kind,
+                field=field,
+                old=_audit_text(old),
+                new=_audit_text(new),
+                note=note,
+            )
+        )
 
 
 def _audit_text(value) -> str | None:
@@ -164,12 +180,20 @@ class ComplaintService:
     def _stale(self, c: Complaint, session: Session, expected: int | None) -> StaleVersion:
         who = self._name(session, c.updated_by_id) or "the system"
         mine = f" (you have version {expected}, it is at {c.version})" if expected is not None else ""
-        return StaleVersion(f"{ref_of(c.id)} changed by {who} at {self._fmt(c.updated_at)}, reload{mine}",
-                            current_version=c.version)
+        return StaleVersion(
+            f"{ref_of(c.id)} changed by {who} at {self._fmt(c.updated_at)}, reload{mine}", current_version=c.version
+        )
 
-    def _mutate(self, ref, actor: str | None, intent: str, expect_version: int | None,
-                change: Callable[[Session, Complaint, User | None, _Audit], None], *,
-                check_permission: bool = True) -> ComplaintInfo:
+    def _mutate(
+        self,
+        ref,
+        actor: str | None,
+        intent: str,
+        expect_version: int | None,
+        change: Callable[[Session, Complaint, User | None, _Audit], None],
+        *,
+        check_permission: bool = True,
+    ) -> ComplaintInfo:
         complaint_id = parse_ref(ref)
         now = self.clock()
         try:
@@ -197,10 +221,13 @@ class ComplaintService:
 
     def _reindex(self, session: Session, c: Complaint) -> None:
         notes = session.scalars(
-            select(AuditEvent.note).where(AuditEvent.complaint_id == c.id, AuditEvent.note.is_not(None)).order_by(AuditEvent.id)
+            select(AuditEvent.note)
+            .where(AuditEvent.complaint_id == c.id, AuditEvent.note.is_not(None))
+            .order_by(AuditEvent.id)
         ).all()
-        document = search_document(c.subject, c.customer_name, c.customer_contact, c.category, c.resolution,
-                                   c.description, *notes)
+        document = search_document(
+            c.subject, c.customer_name, c.customer_contact, c.category, c.resolution, c.description, *notes
+        )
         row = session.get(ComplaintSearch, c.id)
         if row is None:
             session.add(ComplaintSearch(complaint_id=c.id, document=document))
@@ -217,10 +244,24 @@ class ComplaintService:
 
     # -- create ---------------------------------------------------------------------------
 
-    def create(self, actor: str, *, customer: str, contact: str, subject: str, description: str,
-               severity: str = "normal", category: str | None = None, channel: str = "phone",
-               callid: str | None = None, call_queue: str | None = None, call_agent: str | None = None,
-               caller_number: str | None = None, owner: str | None = "", unassigned: bool = False) -> ComplaintInfo:
+    def create(
+        self,
+        actor: str,
+        *,
+        customer: str,
+        contact: str,
+        subject: str,
+        description: str,
+        severity: str = "normal",
+        category: str | None = None,
+        channel: str = "phone",
+        callid: str | None = None,
+        call_queue: str | None = None,
+        call_agent: str | None = None,
+        caller_number: str | None = None,
+        owner: str | None = "",
+        unassigned: bool = False,
+    ) -> ComplaintInfo:
         """A new complaint, owned by its creator unless a supervisor names another `owner`
         (or `unassigned`). A known `callid` fills in the call's queue, agent and caller."""
         fields = {
@@ -250,9 +291,18 @@ class ComplaintService:
             if fields["callid"]:
                 self._fill_from_call(session, fields)
             c = Complaint(
-                **fields, channel=channel, severity=severity, status=Status.NEW.value,
-                owner_id=owner_user.id if owner_user else None, created_by_id=user.id, created_at=now,
-                updated_at=now, updated_by_id=user.id, status_changed_at=now, ack_due_at=0.0, resolve_due_at=0.0,
+                **fields,
+                channel=channel,
+                severity=severity,
+                status=Status.NEW.value,
+                owner_id=owner_user.id if owner_user else None,
+                created_by_id=user.id,
+                created_at=now,
+                updated_at=now,
+                updated_by_id=user.id,
+                status_changed_at=now,
+                ack_due_at=0.0,
+                resolve_due_at=0.0,
                 sla_paused_seconds=0.0,
             )
             self._set_targets(c)
@@ -272,7 +322,10 @@ class ComplaintService:
         from db.models import Call
 
         call = session.execute(
-            select(Call.queue, Call.agent, Call.caller).where(Call.callid == fields["callid"]).order_by(Call.enter_at.desc()).limit(1)
+            select(Call.queue, Call.agent, Call.caller)
+            .where(Call.callid == fields["callid"])
+            .order_by(Call.enter_at.desc())
+            .limit(1)
         ).first()
         if call is not None:
             fields["call_queue"] = fields["call_queue"] or call.queue
@@ -292,7 +345,9 @@ class ComplaintService:
 
         return self._mutate(ref, actor, intent, expect_version, change)
 
-    def acknowledge(self, ref, actor: str, *, expect_version: int | None = None, note: str | None = None) -> ComplaintInfo:
+    def acknowledge(
+        self, ref, actor: str, *, expect_version: int | None = None, note: str | None = None
+    ) -> ComplaintInfo:
         """new -> acknowledged: an owner took it and told the customer. An agent acknowledging an
         unassigned complaint takes it."""
         note = clean(note, "note", multiline=True, required=False)
@@ -307,7 +362,9 @@ class ComplaintService:
 
     def start(self, ref, actor: str, *, expect_version: int | None = None, note: str | None = None) -> ComplaintInfo:
         """acknowledged or reopened -> in progress."""
-        return self._transition("start", ref, actor, expect_version, clean(note, "note", multiline=True, required=False))
+        return self._transition(
+            "start", ref, actor, expect_version, clean(note, "note", multiline=True, required=False)
+        )
 
     def wait(self, ref, actor: str, *, expect_version: int | None = None, note: str | None = None) -> ComplaintInfo:
         """in progress -> waiting on customer (the SLA clock stops)."""
@@ -315,9 +372,13 @@ class ComplaintService:
 
     def resume(self, ref, actor: str, *, expect_version: int | None = None, note: str | None = None) -> ComplaintInfo:
         """waiting on customer -> in progress (the SLA clock runs again, its due time moved on)."""
-        return self._transition("resume", ref, actor, expect_version, clean(note, "note", multiline=True, required=False))
+        return self._transition(
+            "resume", ref, actor, expect_version, clean(note, "note", multiline=True, required=False)
+        )
 
-    def resolve(self, ref, actor: str, *, resolution: str, root_cause: str, expect_version: int | None = None) -> ComplaintInfo:
+    def resolve(
+        self, ref, actor: str, *, resolution: str, root_cause: str, expect_version: int | None = None
+    ) -> ComplaintInfo:
         """in progress or waiting -> resolved, with the answer given and the root cause."""
         resolution = clean(resolution, "resolution", multiline=True)
         root_cause = _choice(root_cause, tuple(ROOT_CAUSES), "root cause")
@@ -329,8 +390,9 @@ class ComplaintService:
 
         return self._transition("resolve", ref, actor, expect_version, None, record)
 
-    def close(self, ref, actor: str, *, confirmed: bool = False, expect_version: int | None = None,
-              note: str | None = None) -> ComplaintInfo:
+    def close(
+        self, ref, actor: str, *, confirmed: bool = False, expect_version: int | None = None, note: str | None = None
+    ) -> ComplaintInfo:
         """resolved -> closed; records whether the customer confirmed the answer."""
         note = clean(note, "note", multiline=True, required=False)
 
@@ -343,7 +405,9 @@ class ComplaintService:
 
     @staticmethod
     def _closable(c: Complaint) -> None:
-        missing = [name for name, value in (("a resolution", c.resolution), ("a root cause", c.root_cause)) if not value]
+        missing = [
+            name for name, value in (("a resolution", c.resolution), ("a root cause", c.root_cause)) if not value
+        ]
         if missing:
             raise lifecycle.IllegalTransition(f"cannot close {ref_of(c.id)}: it needs {' and '.join(missing)}")
 
@@ -378,13 +442,29 @@ class ComplaintService:
             audit("assign", "owner", self._name(session, c.owner_id), target.name, note)
             c.owner_id = target.id
             if target.id != user.id:
-                reminders.notify(session, self.settings, [target.id], ASSIGNED, c.id,
-                                 f"{ref_of(c.id)} assigned to you by {user.name}: {note}", audit.now)
+                reminders.notify(
+                    session,
+                    self.settings,
+                    [target.id],
+                    ASSIGNED,
+                    c.id,
+                    f"{ref_of(c.id)} assigned to you by {user.name}: {note}",
+                    audit.now,
+                )
 
         return self._mutate(ref, actor, "assign", expect_version, change)
 
-    def add_follow_up(self, ref, actor: str, *, due_at: float, note: str, kind: str = "callback",
-                      owner: str | None = None, expect_version: int | None = None) -> ComplaintInfo:
+    def add_follow_up(
+        self,
+        ref,
+        actor: str,
+        *,
+        due_at: float,
+        note: str,
+        kind: str = "callback",
+        owner: str | None = None,
+        expect_version: int | None = None,
+    ) -> ComplaintInfo:
         """A promised call-back or action, or a corrective action, due at `due_at`, owned by
         `owner` (default: the complaint's owner, else the actor)."""
         note = clean(note, "note", multiline=True)
@@ -403,8 +483,15 @@ class ComplaintService:
                 owner_user = session.get(User, c.owner_id)
             else:
                 owner_user = user
-            follow_up = FollowUp(complaint_id=c.id, kind=kind, owner_id=owner_user.id, due_at=due_at, note=note,
-                                 created_by_id=user.id, created_at=audit.now)
+            follow_up = FollowUp(
+                complaint_id=c.id,
+                kind=kind,
+                owner_id=owner_user.id,
+                due_at=due_at,
+                note=note,
+                created_by_id=user.id,
+                created_at=audit.now,
+            )
             session.add(follow_up)
             session.flush()
             audit("follow_up", kind, None, f"{owner_user.name} by {self._fmt(due_at)}", note, follow_up.id)
@@ -412,14 +499,24 @@ class ComplaintService:
 
         return self._mutate(ref, actor, "follow_up", expect_version, change)
 
-    def record_outcome(self, ref, follow_up_id: int, actor: str, *, outcome: str, note: str,
-                       new_due_at: float | None = None, expect_version: int | None = None) -> ComplaintInfo:
+    def record_outcome(
+        self,
+        ref,
+        follow_up_id: int,
+        actor: str,
+        *,
+        outcome: str,
+        note: str,
+        new_due_at: float | None = None,
+        expect_version: int | None = None,
+    ) -> ComplaintInfo:
         """The outcome of a follow-up: done, no answer, or rescheduled (to `new_due_at`, which
         opens a new follow-up like it). The follow-up's owner may record it too."""
         note = clean(note, "note", multiline=True)
         outcome = _choice(outcome, OUTCOMES, "outcome")
         if new_due_at is not None and outcome != "rescheduled":
             raise InvalidInput("a new due time goes with the outcome 'rescheduled' only")
+
         def change(session, c, user, audit):
             f = session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.complaint_id == c.id))
             if f is None:
@@ -433,12 +530,25 @@ class ComplaintService:
             f.outcome, f.outcome_note, f.outcome_at, f.outcome_by_id = outcome, note, audit.now, user.id
             audit("outcome", "outcome", None, outcome, note, f.id)
             if new_due_at is not None:
-                again = FollowUp(complaint_id=c.id, kind=f.kind, owner_id=f.owner_id, due_at=new_due_at, note=f.note,
-                                 created_by_id=user.id, created_at=audit.now)
+                again = FollowUp(
+                    complaint_id=c.id,
+                    kind=f.kind,
+                    owner_id=f.owner_id,
+                    due_at=new_due_at,
+                    note=f.note,
+                    created_by_id=user.id,
+                    created_at=audit.now,
+                )
                 session.add(again)
                 session.flush()
-                audit("follow_up", again.kind, None, f"{self._name(session, again.owner_id)} by {self._fmt(new_due_at)}",
-                      f"rescheduled from follow-up {f.id}", again.id)
+                audit(
+                    "follow_up",
+                    again.kind,
+                    None,
+                    f"{self._name(session, again.owner_id)} by {self._fmt(new_due_at)}",
+                    f"rescheduled from follow-up {f.id}",
+                    again.id,
+                )
             self._refresh_follow_ups(session, c)
 
         return self._mutate(ref, actor, "outcome", expect_version, change, check_permission=False)
@@ -466,14 +576,27 @@ class ComplaintService:
 
         return self._mutate(ref, actor, "clear_malicious", expect_version, change)
 
-    def update_details(self, ref, actor: str, *, expect_version: int | None = None, subject: str | None = None,
-                       description: str | None = None, customer: str | None = None, contact: str | None = None,
-                       category: str | None = None, severity: str | None = None, channel: str | None = None) -> ComplaintInfo:
+    def update_details(
+        self,
+        ref,
+        actor: str,
+        *,
+        expect_version: int | None = None,
+        subject: str | None = None,
+        description: str | None = None,
+        customer: str | None = None,
+        contact: str | None = None,
+        category: str | None = None,
+        severity: str | None = None,
+        channel: str | None = None,
+    ) -> ComplaintInfo:
         """Edit the complaint's own fields (a form's save). A new severity moves the SLA targets."""
         changes = {}
         for name, value, column, multiline in (
-            ("subject", subject, "subject", False), ("description", description, "description", True),
-            ("customer", customer, "customer_name", False), ("contact", contact, "customer_contact", False),
+            ("subject", subject, "subject", False),
+            ("description", description, "description", True),
+            ("customer", customer, "customer_name", False),
+            ("contact", contact, "customer_contact", False),
             ("category", category, "category", False),
         ):
             if value is not None:
@@ -497,8 +620,9 @@ class ComplaintService:
 
         return self._mutate(ref, actor, "update", expect_version, change)
 
-    def escalate(self, ref, level: int, *, actor: str | None = None, note: str,
-                 expect_version: int | None = None) -> ComplaintInfo:
+    def escalate(
+        self, ref, level: int, *, actor: str | None = None, note: str, expect_version: int | None = None
+    ) -> ComplaintInfo:
         """Raise (or lower) the escalation level: 0 owner, 1 supervisor, 2 manager. `actor`
         None is the system (the reminder sweep); a person must be a supervisor."""
         note = clean(note, "note", multiline=True)
@@ -534,7 +658,9 @@ class ComplaintService:
                 stale = session.scalars(
                     select(Complaint)
                     .where(Complaint.status == Status.RESOLVED.value, Complaint.status_changed_at < cutoff)
-                    .order_by(Complaint.status_changed_at).limit(batch).with_for_update()
+                    .order_by(Complaint.status_changed_at)
+                    .limit(batch)
+                    .with_for_update()
                 ).all()
                 for c in stale:
                     audit = _Audit(session, c, None, now)
@@ -581,8 +707,9 @@ class ComplaintService:
                     found.append(intent)
             return found
 
-    def view(self, name: str, user: str | None = None, *, now: float | None = None, limit: int = PAGE,
-             offset: int = 0) -> list[ComplaintInfo]:
+    def view(
+        self, name: str, user: str | None = None, *, now: float | None = None, limit: int = PAGE, offset: int = 0
+    ) -> list[ComplaintInfo]:
         """A saved view's page. `mine` needs the user; ordered by urgency (overdue promises
         first, then SLA time left, then severity), `due_today`/`overdue` by due time,
         `waiting` longest first, `escalated` highest level first, `all_open` newest first."""
@@ -601,28 +728,44 @@ class ComplaintService:
             query = query.where(Complaint.owner_id == owner_id, open_).order_by(*self._urgency(now))
         elif view is View.DUE_TODAY:
             start, end = self.calendar.day_bounds(self.calendar.local_date(now))
-            query = query.where(open_, Complaint.due_at >= start, Complaint.due_at < end).order_by(Complaint.due_at, Complaint.id)
+            query = query.where(open_, Complaint.due_at >= start, Complaint.due_at < end).order_by(
+                Complaint.due_at, Complaint.id
+            )
         elif view is View.OVERDUE:
             query = query.where(open_, Complaint.due_at < now).order_by(Complaint.due_at, Complaint.id)
         elif view is View.UNASSIGNED:
             query = query.where(open_, Complaint.owner_id.is_(None)).order_by(*self._urgency(now))
         elif view is View.WAITING:
-            query = query.where(Complaint.status == Status.WAITING.value).order_by(Complaint.status_changed_at, Complaint.id)
+            query = query.where(Complaint.status == Status.WAITING.value).order_by(
+                Complaint.status_changed_at, Complaint.id
+            )
         elif view is View.ESCALATED:
             query = query.where(open_, Complaint.escalation_level > 0).order_by(
-                Complaint.escalation_level.desc(), Complaint.due_at.is_(None), Complaint.due_at, Complaint.id)
+                Complaint.escalation_level.desc(), Complaint.due_at.is_(None), Complaint.due_at, Complaint.id
+            )
         else:
             query = query.where(open_).order_by(Complaint.id.desc())
         return self._page(query, limit, offset)
 
     @staticmethod
     def _urgency(now: float):
-        severity = case({s: i for i, s in enumerate(reversed(SEVERITIES))}, value=Complaint.severity, else_=len(SEVERITIES))
+        severity = case(
+            {s: i for i, s in enumerate(reversed(SEVERITIES))}, value=Complaint.severity, else_=len(SEVERITIES)
+        )
         promise_overdue = case((Complaint.next_follow_up_at < now, 0), else_=1)
         return (promise_overdue, Complaint.sla_due_at.is_(None), Complaint.sla_due_at, severity, Complaint.id)
 
-    def list(self, *, owner: str | None = None, statuses: list[str] | None = None, overdue: bool = False,
-             search: str | None = None, now: float | None = None, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+    def list(
+        self,
+        *,
+        owner: str | None = None,
+        statuses: list[str] | None = None,
+        overdue: bool = False,
+        search: str | None = None,
+        now: float | None = None,
+        limit: int = PAGE,
+        offset: int = 0,
+    ) -> list[ComplaintInfo]:
         """Complaints matching all the filters given; without `statuses`, the open ones.
         With `search`, newest first; else by due time (none last), then newest."""
         now = self.clock() if now is None else now
@@ -662,7 +805,11 @@ class ComplaintService:
 
     def caller_flags(self, caller_number: str) -> list[ComplaintInfo]:
         """Complaints flagged malicious from this caller number (shown when they call again)."""
-        query = select(Complaint).where(text("malicious"), Complaint.caller_number == caller_number).order_by(Complaint.id.desc())
+        query = (
+            select(Complaint)
+            .where(text("malicious"), Complaint.caller_number == caller_number)
+            .order_by(Complaint.id.desc())
+        )
         return self._page(query, PAGE, 0)
 
     def _page(self, query, limit: int, offset: int) -> list[ComplaintInfo]:
@@ -688,30 +835,69 @@ class ComplaintService:
             events = tuple(
                 EventInfo(e.id, e.changeset, e.at, name, e.kind, e.field, e.old, e.new, e.note, e.follow_up_id)
                 for e, name in session.execute(
-                    select(AuditEvent, actor.name).outerjoin(actor, actor.id == AuditEvent.actor_id)
-                    .where(AuditEvent.complaint_id == c.id).order_by(AuditEvent.id)
+                    select(AuditEvent, actor.name)
+                    .outerjoin(actor, actor.id == AuditEvent.actor_id)
+                    .where(AuditEvent.complaint_id == c.id)
+                    .order_by(AuditEvent.id)
                 )
             )
             rows = session.scalars(select(FollowUp).where(FollowUp.complaint_id == c.id).order_by(FollowUp.id)).all()
             people = self._names(session, {i for f in rows for i in (f.owner_id, f.created_by_id, f.outcome_by_id)})
             follow_ups = tuple(
-                FollowUpInfo(f.id, f.kind, people.get(f.owner_id), f.due_at, f.note, people.get(f.created_by_id),
-                             f.created_at, f.outcome, f.outcome_note, f.outcome_at, people.get(f.outcome_by_id))
+                FollowUpInfo(
+                    f.id,
+                    f.kind,
+                    people.get(f.owner_id),
+                    f.due_at,
+                    f.note,
+                    people.get(f.created_by_id),
+                    f.created_at,
+                    f.outcome,
+                    f.outcome_note,
+                    f.outcome_at,
+                    people.get(f.outcome_by_id),
+                )
                 for f in rows
             )
         return ComplaintInfo(
-            id=c.id, ref=ref_of(c.id), status=c.status, owner=names.get(c.owner_id), version=c.version,
-            severity=c.severity, subject=c.subject, description=c.description, customer=c.customer_name,
-            contact=c.customer_contact, channel=c.channel, category=c.category, callid=c.callid,
-            call_queue=c.call_queue, call_agent=c.call_agent, caller_number=c.caller_number,
-            created_by=names.get(c.created_by_id), created_at=c.created_at, updated_by=names.get(c.updated_by_id),
-            updated_at=c.updated_at, status_changed_at=c.status_changed_at, acknowledged_at=c.acknowledged_at,
-            resolved_at=c.resolved_at, closed_at=c.closed_at, ack_due_at=c.ack_due_at,
-            resolve_due_at=c.resolve_due_at, sla_paused=c.sla_paused_since is not None, sla_due_at=c.sla_due_at,
-            next_follow_up_at=c.next_follow_up_at, due_at=c.due_at, root_cause=c.root_cause,
-            resolution=c.resolution, customer_confirmed=c.customer_confirmed, malicious=c.malicious,
-            malicious_reason=c.malicious_reason, escalation_level=c.escalation_level,
-            events=events, follow_ups=follow_ups,
+            id=c.id,
+            ref=ref_of(c.id),
+            status=c.status,
+            owner=names.get(c.owner_id),
+            version=c.version,
+            severity=c.severity,
+            subject=c.subject,
+            description=c.description,
+            customer=c.customer_name,
+            contact=c.customer_contact,
+            channel=c.channel,
+            category=c.category,
+            callid=c.callid,
+            call_queue=c.call_queue,
+            call_agent=c.call_agent,
+            caller_number=c.caller_number,
+            created_by=names.get(c.created_by_id),
+            created_at=c.created_at,
+            updated_by=names.get(c.updated_by_id),
+            updated_at=c.updated_at,
+            status_changed_at=c.status_changed_at,
+            acknowledged_at=c.acknowledged_at,
+            resolved_at=c.resolved_at,
+            closed_at=c.closed_at,
+            ack_due_at=c.ack_due_at,
+            resolve_due_at=c.resolve_due_at,
+            sla_paused=c.sla_paused_since is not None,
+            sla_due_at=c.sla_due_at,
+            next_follow_up_at=c.next_follow_up_at,
+            due_at=c.due_at,
+            root_cause=c.root_cause,
+            resolution=c.resolution,
+            customer_confirmed=c.customer_confirmed,
+            malicious=c.malicious,
+            malicious_reason=c.malicious_reason,
+            escalation_level=c.escalation_level,
+            events=events,
+            follow_ups=follow_ups,
         )
 
 

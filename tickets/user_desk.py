@@ -2,7 +2,7 @@
 
 The TUI's complaint screens call nothing else: in the all-in-one process they call a
 `UserDesk` directly; in an SSH session's process they call the server's `UserDesk` for the
-session's user over the session link (wallboard/session_link.py), so a session can neither
+session's user over the session link (wallboard/ssh/link.py), so a session can neither
 choose whom it acts as nor reach any other function. Every write goes through the
 `ComplaintService` (permissions, transitions, audit); reads a display user may not make,
 and the overview for anyone but a supervisor, are refused here.
@@ -27,14 +27,44 @@ from tickets.users import get_user, list_users
 class UserDesk:
     """The complaint calls of `user`. Only the names in REMOTE may be called over a link."""
 
-    REMOTE = frozenset({
-        "whoami", "inbox", "notifications", "mark_read", "call_for_new_complaint", "complaint", "view", "search",
-        "overview", "owned_by", "create", "acknowledge", "start", "wait", "resume", "resolve", "close", "reopen", "assign",
-        "add_follow_up", "record_outcome", "update_details", "flag_malicious", "clear_malicious", "escalate",
-    })
+    REMOTE = frozenset(
+        {
+            "whoami",
+            "inbox",
+            "notifications",
+            "mark_read",
+            "call_for_new_complaint",
+            "complaint",
+            "view",
+            "search",
+            "overview",
+            "owned_by",
+            "create",
+            "acknowledge",
+            "start",
+            "wait",
+            "resume",
+            "resolve",
+            "close",
+            "reopen",
+            "assign",
+            "add_follow_up",
+            "record_outcome",
+            "update_details",
+            "flag_malicious",
+            "clear_malicious",
+            "escalate",
+        }
+    )
 
-    def __init__(self, engine: Engine, settings, user: str, clock: Callable[[], float] = time.time,
-                 service: ComplaintService | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings,
+        user: str,
+        clock: Callable[[], float] = time.time,
+        service: ComplaintService | None = None,
+    ) -> None:
         self.engine = engine
         self.user = user
         self.clock = clock

@@ -147,7 +147,9 @@ def _get(session, name: str, *, active: bool = True) -> User:
     return user
 
 
-def add_user(engine: Engine, name: str, role: str, key_text: str | None = None, *, now: float | None = None) -> UserInfo:
+def add_user(
+    engine: Engine, name: str, role: str, key_text: str | None = None, *, now: float | None = None
+) -> UserInfo:
     now = time.time() if now is None else now
     if not NAME.fullmatch(name or ""):
         raise InvalidInput(f"user name {name!r}: letters, digits, _ . @ - (up to 64, not starting with . @ -)")
@@ -174,11 +176,21 @@ def add_user(engine: Engine, name: str, role: str, key_text: str | None = None, 
 
 
 def _add_key(session, user: User, key: PublicKey, now: float) -> None:
-    owner = session.scalar(select(User.name).join(UserKey, UserKey.user_id == User.id).where(UserKey.fingerprint == key.fingerprint))
+    owner = session.scalar(
+        select(User.name).join(UserKey, UserKey.user_id == User.id).where(UserKey.fingerprint == key.fingerprint)
+    )
     if owner is not None:
         raise InvalidInput(f"key {key.fingerprint} already belongs to {owner}")
-    session.add(UserKey(user_id=user.id, key_type=key.key_type, public_key=key.openssh, comment=key.comment,
-                        fingerprint=key.fingerprint, added_at=now))
+    session.add(
+        UserKey(
+            user_id=user.id,
+            key_type=key.key_type,
+            public_key=key.openssh,
+            comment=key.comment,
+            fingerprint=key.fingerprint,
+            added_at=now,
+        )
+    )
     _audit(session, "key_add", "key", None, f"{user.name} {key.fingerprint}", now)
 
 
@@ -243,7 +255,8 @@ def user_for_key(engine: Engine, fingerprint: str) -> str | None:
     """The active user a key logs in (for the SSH front door), by fingerprint."""
     with read_session(engine) as session:
         return session.scalar(
-            select(User.name).join(UserKey, UserKey.user_id == User.id)
+            select(User.name)
+            .join(UserKey, UserKey.user_id == User.id)
             .where(UserKey.fingerprint == fingerprint, User.active.is_(True))
         )
 
@@ -251,6 +264,9 @@ def user_for_key(engine: Engine, fingerprint: str) -> str | None:
 def _info(session, user: User) -> UserInfo:
     keys = session.scalars(select(UserKey).where(UserKey.user_id == user.id).order_by(UserKey.id))
     return UserInfo(
-        user.name, user.role, user.active, user.created_at,
+        user.name,
+        user.role,
+        user.active,
+        user.created_at,
         tuple(KeyInfo(k.fingerprint, k.key_type, k.comment, k.added_at) for k in keys),
     )

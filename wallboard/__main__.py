@@ -1,3 +1,3 @@
-from wallboard.cli import main
+from wallboard.cli.main import main
 
 main()

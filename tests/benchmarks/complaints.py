@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from db import open_database  # noqa: E402
-from db.complaints import AuditEvent, Complaint, ComplaintSearch, User  # noqa: E402
-from db.engine import insert_many, write_transaction  # noqa: E402
-from tickets.service import ComplaintService  # noqa: E402
-from wallboard.config import Settings  # noqa: E402
+from db import open_database
+from db.complaints import AuditEvent, Complaint, ComplaintSearch, User
+from db.engine import insert_many, write_transaction
+from tickets.service import ComplaintService
+from wallboard.config import Settings
 
 NOW = 1_795_420_800.0  # 2026-11-23 08:00 UTC, a Monday
 DAY = 86400.0
@@ -43,7 +43,26 @@ CAUSES = ("agent", "business", "process", "system")
 
 
 def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
-    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "de", "an", "or", "el", "in", "us", "ba", "ge", "zo"]
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ru",
+        "ta",
+        "shi",
+        "po",
+        "ve",
+        "de",
+        "an",
+        "or",
+        "el",
+        "in",
+        "us",
+        "ba",
+        "ge",
+        "zo",
+    ]
     words = set()
     while len(words) < size:
         words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
@@ -67,16 +86,43 @@ def load(engine, n: int, seed: int) -> dict:
     words = Words(rng, vocabulary(rng))
     surnames = vocabulary(random.Random(seed + 1), 5000)
     user_rows = [(i + 1, f"agent{i + 1:03d}", "agent", True, NOW - 800 * DAY) for i in range(AGENTS)]
-    user_rows += [(AGENTS + i + 1, f"super{i + 1:02d}", "supervisor", True, NOW - 800 * DAY) for i in range(SUPERVISORS)]
+    user_rows += [
+        (AGENTS + i + 1, f"super{i + 1:02d}", "supervisor", True, NOW - 800 * DAY) for i in range(SUPERVISORS)
+    ]
     with write_transaction(engine) as connection:
         insert_many(connection, User.__table__, ("id", "name", "role", "active", "created_at"), user_rows)
 
     complaint_columns = (
-        "id", "customer_name", "customer_contact", "channel", "callid", "severity", "subject", "description", "status",
-        "owner_id", "created_by_id", "created_at", "updated_at", "updated_by_id", "status_changed_at", "resolved_at",
-        "closed_at", "ack_due_at", "resolve_due_at", "sla_paused_seconds", "sla_paused_since", "sla_due_at",
-        "next_follow_up_at", "due_at", "root_cause", "resolution", "customer_confirmed", "malicious",
-        "escalation_level", "version",
+        "id",
+        "customer_name",
+        "customer_contact",
+        "channel",
+        "callid",
+        "severity",
+        "subject",
+        "description",
+        "status",
+        "owner_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+        "updated_by_id",
+        "status_changed_at",
+        "resolved_at",
+        "closed_at",
+        "ack_due_at",
+        "resolve_due_at",
+        "sla_paused_seconds",
+        "sla_paused_since",
+        "sla_due_at",
+        "next_follow_up_at",
+        "due_at",
+        "root_cause",
+        "resolution",
+        "customer_confirmed",
+        "malicious",
+        "escalation_level",
+        "version",
     )
     audit_columns = ("changeset", "at", "actor_id", "complaint_id", "kind", "field", "old", "new", "note")
     search_columns = ("complaint_id", "document")
@@ -121,23 +167,52 @@ def load(engine, n: int, seed: int) -> dict:
         escalation = rng.choice((1, 1, 2)) if is_open and due is not None and due < NOW and rng.random() < 0.2 else 0
         changed = created + min(age, rng.uniform(0.1, 5) * DAY)
         closed = status == "closed"
-        complaints.append((
-            cid, customer, contact, "phone", f"{created:.0f}.{cid}", severity, subject, description, status, owner,
-            owner or 1, created, changed, owner, changed, changed if status in ("resolved", "closed") else None,
-            changed if closed else None, ack_due, resolve_due, 0.0, paused_since, sla_due, promise, due,
-            rng.choice(CAUSES) if not is_open else None, "answered" if not is_open else None,
-            (rng.random() < 0.7) if closed else None, rng.random() < 0.001, escalation, 5,
-        ))
+        complaints.append(
+            (
+                cid,
+                customer,
+                contact,
+                "phone",
+                f"{created:.0f}.{cid}",
+                severity,
+                subject,
+                description,
+                status,
+                owner,
+                owner or 1,
+                created,
+                changed,
+                owner,
+                changed,
+                changed if status in ("resolved", "closed") else None,
+                changed if closed else None,
+                ack_due,
+                resolve_due,
+                0.0,
+                paused_since,
+                sla_due,
+                promise,
+                due,
+                rng.choice(CAUSES) if not is_open else None,
+                "answered" if not is_open else None,
+                (rng.random() < 0.7) if closed else None,
+                rng.random() < 0.001,
+                escalation,
+                5,
+            )
+        )
         documents.append((cid, " ".join((subject, customer.lower(), contact[1:].replace(" ", " "), description, note))))
         actor = owner or 1
         changeset = uuid.uuid4().hex
-        audits.extend((
-            (changeset, created, actor, cid, "create", "status", None, "new", None),
-            (changeset, created, actor, cid, "create", "owner", None, f"agent{actor:03d}", None),
-            (uuid.uuid4().hex, created + 600, actor, cid, "acknowledge", "status", "new", "acknowledged", None),
-            (uuid.uuid4().hex, created + 900, actor, cid, "follow_up", "callback", None, "later", note),
-            (uuid.uuid4().hex, changed, actor, cid, "start", "status", "acknowledged", status, None),
-        ))
+        audits.extend(
+            (
+                (changeset, created, actor, cid, "create", "status", None, "new", None),
+                (changeset, created, actor, cid, "create", "owner", None, f"agent{actor:03d}", None),
+                (uuid.uuid4().hex, created + 600, actor, cid, "acknowledge", "status", "new", "acknowledged", None),
+                (uuid.uuid4().hex, created + 900, actor, cid, "follow_up", "callback", None, "later", note),
+                (uuid.uuid4().hex, changed, actor, cid, "start", "status", "acknowledged", status, None),
+            )
+        )
         if len(complaints) >= BATCH:
             flush()
             done = cid / n
@@ -183,7 +258,9 @@ def run(url: str, n: int, runs: int, seed: int) -> None:
     else:
         print(f"{engine.dialect.name}: loading {n:,} complaints with 5 events each", file=sys.stderr)
         loaded = load(engine, n, seed)
-        print(f"loaded in {loaded['seconds']:.0f} s ({n / loaded['seconds']:,.0f} complaints/s, {loaded['open']:,} open)")
+        print(
+            f"loaded in {loaded['seconds']:.0f} s ({n / loaded['seconds']:,.0f} complaints/s, {loaded['open']:,} open)"
+        )
     settings = Settings()
     service = ComplaintService(engine, settings, clock=lambda: NOW)
     rng = random.Random(seed + 2)
@@ -217,7 +294,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--keep", type=Path, help="Directory for the SQLite file, kept afterwards (and reused when run again).")
+    parser.add_argument(
+        "--keep", type=Path, help="Directory for the SQLite file, kept afterwards (and reused when run again)."
+    )
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()

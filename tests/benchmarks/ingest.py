@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from wallboard.feeds.queue_log import QueueLogParser  # noqa: E402
-from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log  # noqa: E402
+from wallboard.feeds.queue_log import QueueLogParser
+from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
 
 START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 
@@ -82,7 +82,7 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[3])
 from db import open_database
 from wallboard.config import Settings
-from wallboard.ingest import QueueLogIngest
+from wallboard.feeds.files import QueueLogIngest
 settings = Settings()
 settings.database.url = "sqlite:///" + sys.argv[1]
 engine = open_database(settings.database_url(), migrate=True)
@@ -98,7 +98,9 @@ def ingest(path: Path, database: Path) -> dict:
     """Full ingest in a fresh process, so its peak RSS is its own."""
     out = subprocess.run(
         [sys.executable, "-c", INGEST_CHILD, str(database), str(path), str(ROOT)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out)
 
@@ -135,7 +137,9 @@ def main() -> None:
     print(f"bare insert     {rate(bare_seconds)}")
     print(f"ingest          {rate(full['seconds'])}")
     print(f"ingest / bare   {full['seconds'] / bare_seconds:.2f}x slower (target <= 3x)")
-    print(f"peak RSS        {small['rss_mb']:.0f} MB at {small['lines']:,} lines, {full['rss_mb']:.0f} MB at {full['lines']:,} lines")
+    print(
+        f"peak RSS        {small['rss_mb']:.0f} MB at {small['lines']:,} lines, {full['rss_mb']:.0f} MB at {full['lines']:,} lines"
+    )
 
 
 if __name__ == "__main__":

@@ -21,15 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from db import open_database  # noqa: E402
-from db.complaints import Complaint, FollowUp, User  # noqa: E402
-from db.engine import write_transaction  # noqa: E402
-from db.reminders import Notification, Reminder  # noqa: E402
-from tickets import users  # noqa: E402
-from wallboard.config import Settings  # noqa: E402
-from wallboard.scheduler import ReminderScheduler  # noqa: E402
+from db import open_database
+from db.complaints import Complaint, FollowUp, User
+from db.engine import write_transaction
+from db.reminders import Notification, Reminder
+from tickets import users
+from wallboard.config import Settings
+from wallboard.server.scheduler import ReminderScheduler
 
 
 def load(engine, count: int, start: float, window: float) -> None:
@@ -39,17 +39,54 @@ def load(engine, count: int, start: float, window: float) -> None:
     complaints, follow_ups, reminders = [], [], []
     for n in range(1, count + 1):
         due = start + window * n / count
-        complaints.append(dict(
-            id=n, customer_name=f"Customer {n}", customer_contact="555", channel="phone", severity="low",
-            subject="Refund", description="late", status="in_progress", owner_id=ann, created_by_id=ann,
-            created_at=start, updated_at=start, status_changed_at=start, ack_due_at=start + 86400 * 30,
-            resolve_due_at=start + 86400 * 30, sla_paused_seconds=0.0, escalation_level=0, malicious=False,
-            version=1, next_follow_up_at=due, due_at=due,
-        ))
-        follow_ups.append(dict(id=n, complaint_id=n, kind="callback", owner_id=ann, due_at=due, note="call",
-                               created_by_id=ann, created_at=start))
-        reminders.append(dict(key=f"follow_up:{n}:due:{due:.0f}", kind="follow_up_due", complaint_id=n,
-                              follow_up_id=n, basis_at=due, fire_at=due, armed_at=start))
+        complaints.append(
+            dict(
+                id=n,
+                customer_name=f"Customer {n}",
+                customer_contact="555",
+                channel="phone",
+                severity="low",
+                subject="Refund",
+                description="late",
+                status="in_progress",
+                owner_id=ann,
+                created_by_id=ann,
+                created_at=start,
+                updated_at=start,
+                status_changed_at=start,
+                ack_due_at=start + 86400 * 30,
+                resolve_due_at=start + 86400 * 30,
+                sla_paused_seconds=0.0,
+                escalation_level=0,
+                malicious=False,
+                version=1,
+                next_follow_up_at=due,
+                due_at=due,
+            )
+        )
+        follow_ups.append(
+            dict(
+                id=n,
+                complaint_id=n,
+                kind="callback",
+                owner_id=ann,
+                due_at=due,
+                note="call",
+                created_by_id=ann,
+                created_at=start,
+            )
+        )
+        reminders.append(
+            dict(
+                key=f"follow_up:{n}:due:{due:.0f}",
+                kind="follow_up_due",
+                complaint_id=n,
+                follow_up_id=n,
+                basis_at=due,
+                fire_at=due,
+                armed_at=start,
+            )
+        )
     with write_transaction(engine) as connection:
         connection.execute(Complaint.__table__.insert(), complaints)
         connection.execute(FollowUp.__table__.insert(), follow_ups)
@@ -78,7 +115,9 @@ def main() -> None:
     try:
         while time.time() < deadline:
             with engine.connect() as connection:
-                left = connection.execute(select(func.count()).select_from(Reminder).where(Reminder.fired_at.is_(None))).scalar()
+                left = connection.execute(
+                    select(func.count()).select_from(Reminder).where(Reminder.fired_at.is_(None))
+                ).scalar()
             if not left:
                 break
             time.sleep(0.5)
@@ -87,7 +126,9 @@ def main() -> None:
             scheduler.stop()
 
     with engine.connect() as connection:
-        lateness = [fired - due for fired, due in connection.execute(select(Reminder.fired_at, Reminder.fire_at)) if fired]
+        lateness = [
+            fired - due for fired, due in connection.execute(select(Reminder.fired_at, Reminder.fire_at)) if fired
+        ]
         per_reminder = connection.execute(
             select(Notification.reminder_id, func.count()).group_by(Notification.reminder_id)
         ).all()
@@ -96,7 +137,9 @@ def main() -> None:
     lateness.sort()
     p = lambda q: lateness[min(len(lateness) - 1, int(q * len(lateness)))]  # noqa: E731
     print(f"fired           {len(lateness):,} of {args.reminders:,}")
-    print(f"lateness        p50 {p(0.50):.3f} s   p99 {p(0.99):.3f} s   max {lateness[-1]:.3f} s   mean {statistics.mean(lateness):.3f} s (target p99 <= 2 s)")
+    print(
+        f"lateness        p50 {p(0.50):.3f} s   p99 {p(0.99):.3f} s   max {lateness[-1]:.3f} s   mean {statistics.mean(lateness):.3f} s (target p99 <= 2 s)"
+    )
     print(f"fired twice     {twice} (target 0)")
     print("claimed by      " + ", ".join(f"{server}: {n:,}" for server, n in sorted(by_server)))
 

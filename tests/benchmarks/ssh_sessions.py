@@ -122,8 +122,10 @@ def memory_mb(pid: int) -> tuple[float, float, float]:
 
 
 def session_pids(server: int) -> list[int]:
-    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in out.splitlines() if "wallboard.session --for=" in line]
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True
+    ).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if "wallboard.ssh.board_process --for=" in line]
 
 
 def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str], env: dict[str, str]) -> dict:
@@ -222,13 +224,18 @@ def main() -> None:
     key = root / "bench"
     if not key.exists():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    added = subprocess.run([str(WALLBOARD), "user", "add", "bench", "--role", "supervisor", "--key", f"{key}.pub"],
-                           env=env, capture_output=True, text=True)
+    added = subprocess.run(
+        [str(WALLBOARD), "user", "add", "bench", "--role", "supervisor", "--key", f"{key}.pub"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if added.returncode and "already exists" not in added.stderr:
         sys.exit(added.stderr.strip())
     errors = (root / "serve.err").open("w")
-    server = subprocess.Popen([str(WALLBOARD), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=errors,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [str(WALLBOARD), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True
+    )
     try:
         port = None
         for _ in range(600):
@@ -242,33 +249,66 @@ def main() -> None:
         if port is None:
             sys.exit("wallboard serve did not start listening")
         ssh_args = [
-            "ssh", "-tt", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR",
-            "-i", str(key), "-p", str(port), "bench@127.0.0.1",
+            "ssh",
+            "-tt",
+            "-F",
+            "/dev/null",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            "-o",
+            "LogLevel=ERROR",
+            "-i",
+            str(key),
+            "-p",
+            str(port),
+            "bench@127.0.0.1",
         ]
         client_env = {"PATH": env["PATH"], "HOME": env["HOME"], "TERM": "xterm-256color", "LANG": "C.UTF-8"}
         print(f"{os.cpu_count()} cores; window {options.seconds:g} s per run; work dir {root}", flush=True)
-        header = ("sessions", "held", "refreshing", "seconds drawn %", "worst gap s med/max", "RSS MB min/med/max",
-                  "PSS med", "USS med", "server RSS", "CPU % of a core (server)", "ssh clients CPU %",
-                  "first frame s med/max", "left after close")
+        header = (
+            "sessions",
+            "held",
+            "refreshing",
+            "seconds drawn %",
+            "worst gap s med/max",
+            "RSS MB min/med/max",
+            "PSS med",
+            "USS med",
+            "server RSS",
+            "CPU % of a core (server)",
+            "ssh clients CPU %",
+            "first frame s med/max",
+            "left after close",
+        )
         print(" | ".join(header), flush=True)
         for count in options.sessions:
             r = run(count, options.seconds, server, ssh_args, client_env)
-            print(" | ".join([
-                str(r["sessions"]),
-                str(r["held"]),
-                f"{r['refreshing']}/{count}",
-                f"{r['drawn_pct']:.0f}",
-                "{:.1f}/{:.1f}".format(*r["worst_gap"]),
-                "{:.0f}/{:.0f}/{:.0f}".format(*r["rss"]),
-                f"{r['pss']:.0f}",
-                f"{r['uss']:.0f}",
-                f"{r['server_rss']:.0f}",
-                f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
-                f"{r['ssh_cpu_pct']:.0f}",
-                "{:.1f}/{:.1f}".format(*r["first"]),
-                str(r["left_after_close"]),
-            ]), flush=True)
+            print(
+                " | ".join(
+                    [
+                        str(r["sessions"]),
+                        str(r["held"]),
+                        f"{r['refreshing']}/{count}",
+                        f"{r['drawn_pct']:.0f}",
+                        "{:.1f}/{:.1f}".format(*r["worst_gap"]),
+                        "{:.0f}/{:.0f}/{:.0f}".format(*r["rss"]),
+                        f"{r['pss']:.0f}",
+                        f"{r['uss']:.0f}",
+                        f"{r['server_rss']:.0f}",
+                        f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
+                        f"{r['ssh_cpu_pct']:.0f}",
+                        "{:.1f}/{:.1f}".format(*r["first"]),
+                        str(r["left_after_close"]),
+                    ]
+                ),
+                flush=True,
+            )
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -6,7 +6,7 @@
 
 What it does:
 1. Builds a temporary SQLite database: --agents agents across --queues queues, and a day in
-   progress (--warm-up-hours of calls), through the real engine (`CallEngine.apply` in
+   progress (--warm-up-hours of calls), through the real applier (`EventApplier.apply` in
    `write_transaction`) and the real snapshot refresh.
 2. A writer process (forked) then moves the floor once a second as a feed would: calls
    enter, are answered, end, agents wrap up, pause and come back; then
@@ -68,14 +68,15 @@ ROOT = HERE.parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
-from db import open_database  # noqa: E402
-from db.engine import upsert, write_transaction  # noqa: E402
-from db.models import Feed  # noqa: E402
-from wallboard.board_reader import read_board  # noqa: E402
-from wallboard.config import load_settings  # noqa: E402
-from wallboard.engine import CallEngine  # noqa: E402
-from wallboard.events import Event, EventKind as K  # noqa: E402
-from wallboard.metrics import refresh_snapshots  # noqa: E402
+from db import open_database
+from db.engine import upsert, write_transaction
+from db.models import Feed
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
+from wallboard.config import load_settings
+from wallboard.store.applier import EventApplier
+from wallboard.store.board_reader import read_board
+from wallboard.store.metrics import refresh_snapshots
 
 TICK = os.sysconf("SC_CLK_TCK")
 TITLE = b"Agents "
@@ -91,7 +92,7 @@ FEED_NAME = "benchmark"
 
 
 class Floor:
-    """A small, seeded call-centre model that emits the engine's events.
+    """A small, seeded call-centre model that emits the applier's events.
 
     Calls arrive per queue (Poisson), wait in line, are answered by a free agent of the
     queue or abandon after the caller's patience; talk is log-normal around 4 min, wrap-up
@@ -141,8 +142,18 @@ class Floor:
             ts = max(start, until)
             if state == "on_call":
                 callid, queue, wait = self.call_of[name]
-                events.append(Event(ts, K.CALL_ENDED, callid=callid, queue=queue, agent=name, wait_seconds=wait,
-                                    talk_seconds=self._talk_of(callid), reason="caller"))
+                events.append(
+                    Event(
+                        ts,
+                        K.CALL_ENDED,
+                        callid=callid,
+                        queue=queue,
+                        agent=name,
+                        wait_seconds=wait,
+                        talk_seconds=self._talk_of(callid),
+                        reason="caller",
+                    )
+                )
                 self.state[name], self.until[name] = "wrap_up", ts + rng.uniform(10, 30)
             elif state == "wrap_up":
                 callid, queue, _ = self.call_of.pop(name)
@@ -165,8 +176,16 @@ class Floor:
             while t < end:
                 self.n += 1
                 callid = f"bench-{self.n:07d}"
-                events.append(Event(t, K.CALL_ENTERED, callid=callid, queue=queue, caller=f"555-{self.n % 10000:04d}",
-                                    position=len(self.waiting[queue]) + 1))
+                events.append(
+                    Event(
+                        t,
+                        K.CALL_ENTERED,
+                        callid=callid,
+                        queue=queue,
+                        caller=f"555-{self.n % 10000:04d}",
+                        position=len(self.waiting[queue]) + 1,
+                    )
+                )
                 self.waiting[queue].append((callid, t, rng.expovariate(1 / 120.0)))
                 t += rng.expovariate(rate)
         # Callers are answered in order by a free member, or give up.
@@ -181,14 +200,16 @@ class Floor:
                 elif free and self.state[free[-1]] == "available":
                     agent = free.pop()
                     wait = ts - entered
-                    events.append(Event(ts, K.CALL_ANSWERED, callid=callid, queue=queue, agent=agent,
-                                        wait_seconds=wait))
+                    events.append(
+                        Event(ts, K.CALL_ANSWERED, callid=callid, queue=queue, agent=agent, wait_seconds=wait)
+                    )
                     self.state[agent], self.until[agent] = "on_call", ts + self._talk_of(callid)
                     self.call_of[agent] = (callid, queue, wait)
                 elif entered + patience < end:
                     at = max(start, entered + patience)
-                    events.append(Event(at, K.CALL_ABANDONED, callid=callid, queue=queue, wait_seconds=at - entered,
-                                        position=1))
+                    events.append(
+                        Event(at, K.CALL_ABANDONED, callid=callid, queue=queue, wait_seconds=at - entered, position=1)
+                    )
                 else:
                     kept.append((callid, entered, patience))
             self.waiting[queue] = kept
@@ -201,20 +222,28 @@ class Floor:
 
 
 def heartbeat(connection, now: float) -> None:
-    upsert(connection, Feed.__table__,
-           [{"name": FEED_NAME, "kind": "simulator", "heartbeat_at": now, "last_event_at": now}], key=("name",))
+    upsert(
+        connection,
+        Feed.__table__,
+        [{"name": FEED_NAME, "kind": "simulator", "heartbeat_at": now, "last_event_at": now}],
+        key=("name",),
+    )
 
 
 def build(url: str, settings, floor: Floor, warm_up_hours: float) -> None:
     engine = open_database(url, migrate=True)
-    calls = CallEngine(tracks_wrap_up=True)
+    calls = EventApplier(tracks_wrap_up=True)
     now = time.time()
     start = now - warm_up_hours * 3600
     with write_transaction(engine) as connection:
-        calls.apply(connection, floor.open(start) + [
-            Event(start, K.AGENT_JOINED_QUEUE, queue=floor.queues[MARKER_QUEUE_INDEX], agent=MARKER_AGENT),
-            Event(start, K.AGENT_PAUSED, agent=MARKER_AGENT, reason="t00000"),
-        ])
+        calls.apply(
+            connection,
+            floor.open(start)
+            + [
+                Event(start, K.AGENT_JOINED_QUEUE, queue=floor.queues[MARKER_QUEUE_INDEX], agent=MARKER_AGENT),
+                Event(start, K.AGENT_PAUSED, agent=MARKER_AGENT, reason="t00000"),
+            ],
+        )
     step = 600.0
     t = start
     while t < now:
@@ -237,7 +266,7 @@ def build(url: str, settings, floor: Floor, warm_up_hours: float) -> None:
 def writer(url: str, settings, floor: Floor, stop, stamps) -> None:
     """The forked feed: one write transaction per second, each with a marker."""
     engine = open_database(url, migrate=False)
-    calls = CallEngine(tracks_wrap_up=True)
+    calls = EventApplier(tracks_wrap_up=True)
     rng = random.Random(11)
     last = time.time()
     slot = time.monotonic()
@@ -380,9 +409,13 @@ def main() -> int:
     parser.add_argument("--size", default="200x60", help="COLSxROWS of the pseudo-terminal")
     parser.add_argument("--warm-up-hours", type=float, default=2.0)
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after the first frame before measuring")
-    parser.add_argument("--view", choices=("bottom", "top"), default="bottom",
-                        help="bottom (default): scroll the agent table to the marker agent; top: leave it at the "
-                        "top (the longest calls), for CPU and output only: the marker is not on screen")
+    parser.add_argument(
+        "--view",
+        choices=("bottom", "top"),
+        default="bottom",
+        help="bottom (default): scroll the agent table to the marker agent; top: leave it at the "
+        "top (the longest calls), for CPU and output only: the marker is not on screen",
+    )
     parser.add_argument("--profile", help="profile the TUI's event loop over the window, writing this file")
     parser.add_argument("--keep", help="keep the database, config and log here")
     parser.add_argument("--dump", help="write what the TUI sent to the terminal during the window to this file")
@@ -405,8 +438,11 @@ def main() -> int:
         board = read_board(connection, settings, time.time())
     engine.dispose()
     calls = sum(t.offered for t in board.tiles)
-    print(f"floor: {len(board.agents)} agents, {len(board.tiles)} queues, {calls} calls today, "
-          f"{sum(t.waiting for t in board.tiles)} waiting (built in {time.monotonic() - t0:.1f} s)", flush=True)
+    print(
+        f"floor: {len(board.agents)} agents, {len(board.tiles)} queues, {calls} calls today, "
+        f"{sum(t.waiting for t in board.tiles)} waiting (built in {time.monotonic() - t0:.1f} s)",
+        flush=True,
+    )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "WALLBOARD", "XDG_", "COLORTERM"))}
     env.update(
@@ -448,14 +484,15 @@ def main() -> int:
             if any(t > shown for t in screen.seen.values()):
                 break
         else:
-            return fail("the marker agent never showed at the bottom of the agent table", pid, stop,
-                        None if args.keep else tmp)
+            return fail(
+                "the marker agent never showed at the bottom of the agent table", pid, stop, None if args.keep else tmp
+            )
     screen.run_for(args.settle)
 
     if profile:
         os.kill(pid, signal.SIGUSR1)
     if args.dump:
-        screen.dump = open(args.dump, "wb")  # noqa: SIM115 - closed after the window
+        screen.dump = open(args.dump, "wb")
     cpu0, main0, bytes0, w0 = cpu_seconds(pid), cpu_seconds(pid, pid), screen.bytes, time.monotonic()
     screen.run_for(args.seconds)
     cpu1, main1, bytes1, w1 = cpu_seconds(pid), cpu_seconds(pid, pid), screen.bytes, time.monotonic()
@@ -506,16 +543,22 @@ def main() -> int:
         latencies.append(min(shown) - stamp)
     wall = w1 - w0
     events = [n for _, s, n in stamps if w0 <= s <= w1]
-    print(f"TUI: python -m wallboard ui on a {cols}x{rows} PTY; first frame after {first_frame:.2f} s; "
-          f"window {wall:.1f} s; {len(events)} writes, {statistics.mean(events) if events else 0:.1f} events each")
+    print(
+        f"TUI: python -m wallboard ui on a {cols}x{rows} PTY; first frame after {first_frame:.2f} s; "
+        f"window {wall:.1f} s; {len(events)} writes, {statistics.mean(events) if events else 0:.1f} events each"
+    )
     cpu, main_thread = 100 * (cpu1 - cpu0) / wall, 100 * (main1 - main0) / wall
-    print(f"CPU:      {cpu:5.1f} % of one core   (target <= 10 %): event loop thread {main_thread:.1f} %, "
-          f"other threads (database reads, key input) {cpu - main_thread:.1f} %")
+    print(
+        f"CPU:      {cpu:5.1f} % of one core   (target <= 10 %): event loop thread {main_thread:.1f} %, "
+        f"other threads (database reads, key input) {cpu - main_thread:.1f} %"
+    )
     print(f"output:   {(bytes1 - bytes0) / wall / 1024:5.1f} KiB/s to the terminal")
     if latencies:
         never = f", {missing} never drawn" if missing else ""
-        print(f"latency:  p50 {percentile(latencies, 50):.2f} s  p95 {percentile(latencies, 95):.2f} s  "
-              f"max {max(latencies):.2f} s  over {len(latencies)} markers{never}   (target p95 <= 1.5 s)")
+        print(
+            f"latency:  p50 {percentile(latencies, 50):.2f} s  p95 {percentile(latencies, 95):.2f} s  "
+            f"max {max(latencies):.2f} s  over {len(latencies)} markers{never}   (target p95 <= 1.5 s)"
+        )
     elif args.view == "top":
         print("latency:  not measured (--view top: the marker agent is off screen)")
     else:

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from tickets.errors import TicketError
+from wallboard.text import one_line
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -24,10 +25,8 @@ if TYPE_CHECKING:
 def message_of(exc: BaseException) -> str:
     """One line for the person: the domain's own words, else what the database said."""
     if isinstance(exc, TicketError):
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    text = str(getattr(exc, "orig", None) or exc)
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return f"could not reach the database: {first}"
+        return one_line(exc)
+    return f"could not reach the database: {one_line(exc)}"
 
 
 class NotificationBadge(Label):
@@ -136,8 +135,12 @@ class DeskScreen(Screen):
 
     # -- database calls ---------------------------------------------------------------
 
-    def run_db(self, job: Callable[[], object], done: Callable[[object], None],
-               failed: Callable[[str, BaseException], None] | None = None) -> None:
+    def run_db(
+        self,
+        job: Callable[[], object],
+        done: Callable[[object], None],
+        failed: Callable[[str, BaseException], None] | None = None,
+    ) -> None:
         """`job` in a worker thread; then `done(result)`, or `failed(message, error)` (by
         default the message row), on the UI, if this screen is still open."""
         self.desk.run(job, done, failed or (lambda message, _error: self.say(message, "error")), owner=self)

@@ -38,16 +38,16 @@ KIND_TITLES = {
 URGENT_KINDS = {records.DUE, records.OVERDUE, records.BREACHED}
 TOASTS_AT_ONCE = 3
 POLL_SECONDS = 2.0
-NO_USER = ("No user for complaints: start with `wallboard --as NAME` "
-           "(users: `wallboard user add NAME --role agent`).")
+NO_USER = "No user for complaints: start with `wallboard --as NAME` (users: `wallboard user add NAME --role agent`)."
 
 
 class ComplaintDesk:
     """Complaints for the user of `calls` inside `app` (a Textual App). `calls` None: the
     board only."""
 
-    def __init__(self, app: App, calls, settings, *, clock: Callable[[], float],
-                 poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, app: App, calls, settings, *, clock: Callable[[], float], poll_seconds: float = POLL_SECONDS
+    ) -> None:
         self.app = app
         self.calls = calls
         self.user: str | None = calls.user if calls is not None else None
@@ -133,8 +133,11 @@ class ComplaintDesk:
         from tickets.ui.notifications_screen import NotificationsScreen
         from tickets.ui.overview_screen import OverviewScreen
 
-        screen_type = {"complaints": ComplaintListScreen, "notifications": NotificationsScreen,
-                       "overview": OverviewScreen}[target]
+        screen_type = {
+            "complaints": ComplaintListScreen,
+            "notifications": NotificationsScreen,
+            "overview": OverviewScreen,
+        }[target]
         if not self._bring(screen_type):
             self.app.push_screen(screen_type(self))
 
@@ -188,8 +191,14 @@ class ComplaintDesk:
 
     # -- database calls off the event loop ----------------------------------------------
 
-    def run(self, job: Callable[[], object], done: Callable[[object], None],
-            failed: Callable[[str, BaseException], None] | None = None, *, owner=None) -> None:
+    def run(
+        self,
+        job: Callable[[], object],
+        done: Callable[[object], None],
+        failed: Callable[[str, BaseException], None] | None = None,
+        *,
+        owner=None,
+    ) -> None:
         """`job()` in a worker thread, then `done(result)` or `failed(message, error)` on the
         UI; skipped when `owner` (a screen) has closed meanwhile."""
         self.pending += 1
@@ -197,7 +206,7 @@ class ComplaintDesk:
         def work() -> None:
             try:
                 outcome = (True, job())
-            except Exception as exc:  # noqa: BLE001 - one line for the person, details in the log
+            except Exception as exc:
                 if not isinstance(exc, TicketError):
                     log.exception("a complaint screen's database call failed")
                 outcome = (False, exc)
@@ -242,7 +251,7 @@ class ComplaintDesk:
         """In the poll thread: the user's role, unread count and new notifications."""
         try:
             return self.calls.inbox(self.last_id)
-        except Exception:  # noqa: BLE001 - the board shows database trouble; try again next time
+        except Exception:
             log.exception("reading notifications failed")
             return None
 
@@ -262,8 +271,12 @@ class ComplaintDesk:
         if state.role == Role.DISPLAY:
             return
         if first and state.unread:
-            self.app.notify(f"{state.unread} unread notification{'s' if state.unread != 1 else ''}: "
-                            "press i for the inbox", title="Inbox", markup=False, timeout=6)
+            self.app.notify(
+                f"{state.unread} unread notification{'s' if state.unread != 1 else ''}: press i for the inbox",
+                title="Inbox",
+                markup=False,
+                timeout=6,
+            )
         if state.new:
             self.toast(list(state.new))
         if state.unread != self.unread or state.new:
@@ -276,9 +289,13 @@ class ComplaintDesk:
         """Newest last on screen; a few at once, then a count; one bell."""
         shown = sorted(new, key=lambda n: n.id)[-TOASTS_AT_ONCE:]
         for note in shown:
-            self.app.notify(literal(note.text), title=KIND_TITLES.get(note.kind, note.kind.replace("_", " ")),
-                            severity="warning" if note.kind in URGENT_KINDS else "information",
-                            markup=False, timeout=10)
+            self.app.notify(
+                literal(note.text),
+                title=KIND_TITLES.get(note.kind, note.kind.replace("_", " ")),
+                severity="warning" if note.kind in URGENT_KINDS else "information",
+                markup=False,
+                timeout=10,
+            )
         if len(new) > len(shown):
             self.app.notify(f"and {len(new) - len(shown)} more: press i for the inbox", markup=False, timeout=10)
         self.app.bell()

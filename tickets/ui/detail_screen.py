@@ -26,10 +26,21 @@ from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, 
 
 LABEL_WIDTH = 13
 FIELD_NAMES = {
-    "status": "status", "owner": "owner", "resolution": "resolution", "root_cause": "root cause",
-    "customer_confirmed": "customer confirmed", "escalation_level": "escalation", "malicious": "malicious",
-    "customer_name": "customer", "customer_contact": "contact", "subject": "subject", "description": "description",
-    "category": "category", "severity": "severity", "channel": "channel", "outcome": "outcome",
+    "status": "status",
+    "owner": "owner",
+    "resolution": "resolution",
+    "root_cause": "root cause",
+    "customer_confirmed": "customer confirmed",
+    "escalation_level": "escalation",
+    "malicious": "malicious",
+    "customer_name": "customer",
+    "customer_contact": "contact",
+    "subject": "subject",
+    "description": "description",
+    "category": "category",
+    "severity": "severity",
+    "channel": "channel",
+    "outcome": "outcome",
 }
 
 
@@ -41,9 +52,15 @@ def facts(info, now: float, tz) -> Content:
     """The complaint's own fields, customer text literally."""
     lines = [
         _row("Subject", literal(info.subject)),
-        _row("Status", f"{status_label(info.status)}  ·  severity {info.severity}  ·  owner ",
-             (info.owner or "unassigned", "" if info.owner else "italic"), f"  ·  version {info.version}"),
-        _row("Customer", literal(info.customer), "  ·  ", literal(info.contact), f"  ({info.channel.replace('_', ' ')})"),
+        _row(
+            "Status",
+            f"{status_label(info.status)}  ·  severity {info.severity}  ·  owner ",
+            (info.owner or "unassigned", "" if info.owner else "italic"),
+            f"  ·  version {info.version}",
+        ),
+        _row(
+            "Customer", literal(info.customer), "  ·  ", literal(info.contact), f"  ({info.channel.replace('_', ' ')})"
+        ),
     ]
     if info.category:
         lines.append(_row("Category", literal(info.category)))
@@ -70,8 +87,11 @@ def facts(info, now: float, tz) -> Content:
     if info.next_follow_up_at is not None:
         lines.append(_row("Next promise", _due(info.next_follow_up_at, now, tz)))
     if info.escalation_level:
-        lines.append(_row("Escalated", (f" {ESCALATION_LEVELS.get(info.escalation_level, info.escalation_level)} ",
-                                        OVERDUE_STYLE)))
+        lines.append(
+            _row(
+                "Escalated", (f" {ESCALATION_LEVELS.get(info.escalation_level, info.escalation_level)} ", OVERDUE_STYLE)
+            )
+        )
     if info.malicious:
         lines.append(_row("Flagged", (" malicious/abusive ", OVERDUE_STYLE), " ", literal(info.malicious_reason)))
     if info.resolution:
@@ -90,9 +110,15 @@ def facts(info, now: float, tz) -> Content:
             if f.outcome is None:
                 lines.append(Content.assemble(head, "due ", _due(f.due_at, now, tz), "  ", one_line(f.note, 200)))
             else:
-                lines.append(Content.assemble(
-                    (head + f"{f.outcome.replace('_', ' ')} {when(f.outcome_at, now, tz)} by {f.outcome_by}: ", "dim"),
-                    one_line(f.outcome_note, 200)))
+                lines.append(
+                    Content.assemble(
+                        (
+                            head + f"{f.outcome.replace('_', ' ')} {when(f.outcome_at, now, tz)} by {f.outcome_by}: ",
+                            "dim",
+                        ),
+                        one_line(f.outcome_note, 200),
+                    )
+                )
     return Content("\n").join(lines)
 
 
@@ -109,8 +135,13 @@ def timeline(info, tz) -> Content:
     for _changeset, group in groupby(events, key=lambda e: e.changeset):
         rows = sorted(group, key=lambda e: e.id)
         first = rows[0]
-        head = Content.assemble((stamp(first.at, tz), "bold"), "  ", (first.actor or "system", "italic"),
-                                "  ", (first.kind.replace("_", " "), "$text-accent"))
+        head = Content.assemble(
+            (stamp(first.at, tz), "bold"),
+            "  ",
+            (first.actor or "system", "italic"),
+            "  ",
+            (first.kind.replace("_", " "), "$text-accent"),
+        )
         lines = [head]
         notes = []
         for e in rows:
@@ -200,8 +231,11 @@ class ComplaintDetailScreen(DeskScreen):
         open and this user may record it (its owner, the complaint's, or a supervisor)."""
         found = list(intents)
         open_ones = [f for f in info.follow_ups if f.outcome is None]
-        if open_ones and (self.desk.role == Role.SUPERVISOR or info.owner == self.desk.user
-                          or any(f.owner == self.desk.user for f in open_ones)):
+        if open_ones and (
+            self.desk.role == Role.SUPERVISOR
+            or info.owner == self.desk.user
+            or any(f.owner == self.desk.user for f in open_ones)
+        ):
             found.append("outcome")
         return [i for i in ACTION_ORDER if i in found]
 
@@ -228,4 +262,3 @@ class ComplaintDetailScreen(DeskScreen):
 
     def _stale(self) -> None:
         self.reload()
-

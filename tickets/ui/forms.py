@@ -56,16 +56,34 @@ class FormView(Vertical):
     def _widget(self, spec: FieldSpec, value) -> Widget:
         wid = f"f-{spec.name}"
         if spec.kind == "area":
-            return TextArea(value or "", id=wid, classes="field-area", soft_wrap=True, tab_behavior="focus",
-                            placeholder=spec.placeholder, compact=True, show_cursor=True)
+            return TextArea(
+                value or "",
+                id=wid,
+                classes="field-area",
+                soft_wrap=True,
+                tab_behavior="focus",
+                placeholder=spec.placeholder,
+                compact=True,
+                show_cursor=True,
+            )
         if spec.kind == "choice":
-            return Select(_options(spec.choices), id=wid, allow_blank=not spec.required or value is None,
-                          value=value if value is not None else Select.NULL, prompt=spec.placeholder or "choose",
-                          compact=True)
+            return Select(
+                _options(spec.choices),
+                id=wid,
+                allow_blank=not spec.required or value is None,
+                value=value if value is not None else Select.NULL,
+                prompt=spec.placeholder or "choose",
+                compact=True,
+            )
         if spec.kind == "check":
             return Checkbox(Content(spec.placeholder or spec.label), bool(value), id=wid, compact=True)
-        return Input(value or "", id=wid, placeholder=spec.placeholder or (DUE_HELP if spec.kind == "due" else ""),
-                     select_on_focus=False, compact=True)
+        return Input(
+            value or "",
+            id=wid,
+            placeholder=spec.placeholder or (DUE_HELP if spec.kind == "due" else ""),
+            select_on_focus=False,
+            compact=True,
+        )
 
     def widget(self, name: str) -> Widget:
         return self.query_one(f"#f-{name}")
@@ -176,12 +194,16 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
         return [NOTE], {}
     if intent == "resolve":
         return [
-            FieldSpec("resolution", "Resolution", "area", required=True, placeholder="the answer given to the customer"),
+            FieldSpec(
+                "resolution", "Resolution", "area", required=True, placeholder="the answer given to the customer"
+            ),
             FieldSpec("root_cause", "Root cause", "choice", required=True, choices=ROOT_CAUSE_CHOICES),
         ], {"resolution": info.resolution or "", "root_cause": info.root_cause}
     if intent == "close":
-        return [FieldSpec("confirmed", "Customer confirmed", "check", placeholder="the customer confirmed the answer"),
-                NOTE], {}
+        return [
+            FieldSpec("confirmed", "Customer confirmed", "check", placeholder="the customer confirmed the answer"),
+            NOTE,
+        ], {}
     if intent == "reopen":
         return [NOTE_REQUIRED], {}
     if intent == "assign":
@@ -194,21 +216,35 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
         return [
             FieldSpec("kind", "Kind", "choice", required=True, choices=KIND_CHOICES),
             FieldSpec("due", "Due", "due", required=True, aliases=("due time",)),
-            FieldSpec("owner", "Owner", "choice", choices=tuple((n, n) for n in users),
-                      placeholder=f"the complaint's owner ({info.owner or 'you'})"),
+            FieldSpec(
+                "owner",
+                "Owner",
+                "choice",
+                choices=tuple((n, n) for n in users),
+                placeholder=f"the complaint's owner ({info.owner or 'you'})",
+            ),
             FieldSpec("note", "Note", "area", required=True, placeholder="what was promised"),
         ], {"kind": "callback"}
     if intent == "outcome":
         open_ones = [f for f in info.follow_ups if f.outcome is None]
         choices = tuple(
-            (f"#{f.id} {f.kind.replace('_', ' ')}, {f.owner}, due {when(f.due_at, now, tz)}: {one_line(f.note, 40)}", str(f.id))
+            (
+                f"#{f.id} {f.kind.replace('_', ' ')}, {f.owner}, due {when(f.due_at, now, tz)}: {one_line(f.note, 40)}",
+                str(f.id),
+            )
             for f in open_ones
         )
         return [
             FieldSpec("follow_up", "Follow-up", "choice", required=True, choices=choices, aliases=("follow-up",)),
             FieldSpec("outcome", "Outcome", "choice", required=True, choices=OUTCOME_CHOICES),
             FieldSpec("note", "Note", "area", required=True, placeholder="what happened"),
-            FieldSpec("new_due", "New due time", "due", help="Only when rescheduled.", aliases=("new due time", "a new due time")),
+            FieldSpec(
+                "new_due",
+                "New due time",
+                "due",
+                help="Only when rescheduled.",
+                aliases=("new due time", "a new due time"),
+            ),
         ], {"follow_up": choices[0][1] if len(choices) == 1 else None}
     if intent == "update":
         return [
@@ -219,15 +255,24 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
             FieldSpec("severity", "Severity", "choice", required=True, choices=SEVERITY_CHOICES),
             FieldSpec("category", "Category"),
             FieldSpec("description", "Description", "area", required=True),
-        ], {"subject": info.subject, "customer": info.customer, "contact": info.contact, "channel": info.channel,
-            "severity": info.severity, "category": info.category or "", "description": info.description}
+        ], {
+            "subject": info.subject,
+            "customer": info.customer,
+            "contact": info.contact,
+            "channel": info.channel,
+            "severity": info.severity,
+            "category": info.category or "",
+            "description": info.description,
+        }
     if intent == "flag_malicious":
         return [FieldSpec("reason", "Reason", "area", required=True, placeholder="what the caller did")], {}
     if intent == "clear_malicious":
         return [NOTE_REQUIRED], {}
     if intent == "escalate":
-        return [FieldSpec("level", "Level", "choice", required=True, choices=LEVEL_CHOICES, aliases=("escalation level",)),
-                NOTE_REQUIRED], {"level": str(min(info.escalation_level + 1, 2))}
+        return [
+            FieldSpec("level", "Level", "choice", required=True, choices=LEVEL_CHOICES, aliases=("escalation level",)),
+            NOTE_REQUIRED,
+        ], {"level": str(min(info.escalation_level + 1, 2))}
     raise ValueError(f"no form for {intent!r}")
 
 
@@ -244,8 +289,9 @@ def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version:
         method = getattr(s, intent)
         return lambda: method(ref, expect_version=version, note=_note(values))
     if intent == "resolve":
-        return lambda: s.resolve(ref, resolution=values["resolution"], root_cause=values["root_cause"],
-                                 expect_version=version)
+        return lambda: s.resolve(
+            ref, resolution=values["resolution"], root_cause=values["root_cause"], expect_version=version
+        )
     if intent == "close":
         return lambda: s.close(ref, confirmed=bool(values["confirmed"]), note=_note(values), expect_version=version)
     if intent == "reopen":
@@ -254,14 +300,26 @@ def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version:
         return lambda: s.assign(ref, to=values["to"], note=values["note"], expect_version=version)
     if intent == "follow_up":
         due_at = parse_due(values["due"], now, tz)
-        return lambda: s.add_follow_up(ref, due_at=due_at, note=values["note"], kind=values["kind"],
-                                       owner=values.get("owner") or None, expect_version=version)
+        return lambda: s.add_follow_up(
+            ref,
+            due_at=due_at,
+            note=values["note"],
+            kind=values["kind"],
+            owner=values.get("owner") or None,
+            expect_version=version,
+        )
     if intent == "outcome":
         new_due = parse_due(values["new_due"], now, tz) if (values.get("new_due") or "").strip() else None
         if values["outcome"] == "rescheduled" and new_due is None:
             raise InvalidInput("new due time is required when rescheduling")
-        return lambda: s.record_outcome(ref, int(values["follow_up"]), outcome=values["outcome"],
-                                        note=values["note"], new_due_at=new_due, expect_version=version)
+        return lambda: s.record_outcome(
+            ref,
+            int(values["follow_up"]),
+            outcome=values["outcome"],
+            note=values["note"],
+            new_due_at=new_due,
+            expect_version=version,
+        )
     if intent == "update":
         initial = values.pop("__initial__", {})
         changed = {k: v for k, v in values.items() if (v or "") != (initial.get(k) or "")}
@@ -290,8 +348,14 @@ class ActionForm(ModalScreen):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, desk: ComplaintDesk, intent: str, info: ComplaintInfo, users: list[str],
-                 on_stale: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        desk: ComplaintDesk,
+        intent: str,
+        info: ComplaintInfo,
+        users: list[str],
+        on_stale: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.desk = desk
         self.intent = intent

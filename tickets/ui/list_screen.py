@@ -31,8 +31,15 @@ def severity_cell(severity: str) -> Text:
 class ComplaintTable(DataTable):
     """Complaints, one row each, keyed by reference."""
 
-    COLUMNS = (("ref", "Ref"), ("due", "Due"), ("sev", "Severity"), ("status", "Status"), ("owner", "Owner"),
-               ("customer", "Customer"), ("subject", "Subject"))
+    COLUMNS = (
+        ("ref", "Ref"),
+        ("due", "Due"),
+        ("sev", "Severity"),
+        ("status", "Status"),
+        ("owner", "Owner"),
+        ("customer", "Customer"),
+        ("subject", "Subject"),
+    )
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -83,10 +90,8 @@ class ComplaintListScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield Tabs(*(Tab(f"{i} {VIEW_LABELS[v]}", id=f"view-{v.value}") for i, v in enumerate(VIEWS, 1)),
-                   id="views")
-        yield Input(placeholder="search subject, description, customer, notes; Enter searches, Esc ends",
-                    id="search")
+        yield Tabs(*(Tab(f"{i} {VIEW_LABELS[v]}", id=f"view-{v.value}") for i, v in enumerate(VIEWS, 1)), id="views")
+        yield Input(placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search")
         yield ComplaintTable(id="complaints")
         yield Footer()
 
@@ -122,8 +127,11 @@ class ComplaintListScreen(DeskScreen):
                 table.move_cursor(row=table.get_row_index(keep))
             what = f"search {text!r}" if text else VIEW_LABELS[View(view)]
             count = table.row_count
-            self.say(f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
-                     if count else f"{what}: none")
+            self.say(
+                f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
+                if count
+                else f"{what}: none"
+            )
             self.loaded += 1
 
         self.run_db(read, done)

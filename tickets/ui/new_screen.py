@@ -43,8 +43,12 @@ class NewComplaintScreen(DeskScreen):
         self.call = call
         self.flags = flags
         self.specs = SPECS + ([LINK] if call is not None else [])
-        self.initial = {"severity": "normal", "channel": "phone", "link_call": call is not None,
-                        "contact": (call.caller or "") if call is not None else ""}
+        self.initial = {
+            "severity": "normal",
+            "channel": "phone",
+            "link_call": call is not None,
+            "contact": (call.caller or "") if call is not None else "",
+        }
         self.saving = False
         self._discard_armed = False
 
@@ -70,8 +74,11 @@ class NewComplaintScreen(DeskScreen):
     def _flag_text(self) -> Content:
         first = self.flags[0]
         more = f" (and {len(self.flags) - 1} more)" if len(self.flags) > 1 else ""
-        return Content.assemble((" Caller flagged malicious/abusive ", OVERDUE_STYLE),
-                                f" on {first.ref}{more}: ", one_line(first.malicious_reason, 200))
+        return Content.assemble(
+            (" Caller flagged malicious/abusive ", OVERDUE_STYLE),
+            f" on {first.ref}{more}: ",
+            one_line(first.malicious_reason, 200),
+        )
 
     def on_mount(self) -> None:
         form = self.query_one(FormView)
@@ -98,9 +105,15 @@ class NewComplaintScreen(DeskScreen):
             return
         values = self.form.values()
         call = self.call if values.pop("link_call", False) else None
-        fields = dict(customer=values["customer"], contact=values["contact"], subject=values["subject"],
-                      description=values["description"], severity=values["severity"], channel=values["channel"],
-                      category=(values["category"] or "").strip() or None)
+        fields = dict(
+            customer=values["customer"],
+            contact=values["contact"],
+            subject=values["subject"],
+            description=values["description"],
+            severity=values["severity"],
+            channel=values["channel"],
+            category=(values["category"] or "").strip() or None,
+        )
         if call is not None:
             fields.update(callid=call.callid, call_queue=call.queue, call_agent=call.agent, caller_number=call.caller)
         calls = self.desk.calls

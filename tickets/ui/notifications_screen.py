@@ -65,8 +65,12 @@ class NotificationsScreen(DeskScreen):
             if keep is not None and keep in table.rows:
                 table.move_cursor(row=table.get_row_index(keep))
             unread = sum(not n.read for n in notes)
-            self.say(f"{len(notes)} notification{'s' if len(notes) != 1 else ''}, {unread} unread"
-                     if notes else "No notifications", "info")
+            self.say(
+                f"{len(notes)} notification{'s' if len(notes) != 1 else ''}, {unread} unread"
+                if notes
+                else "No notifications",
+                "info",
+            )
             self.loaded += 1
 
         self.run_db(lambda: calls.notifications(LIMIT), done)

@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label
 
-from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.records import PAGE
+from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import OVERDUE_STYLE, plain
 
@@ -49,8 +49,14 @@ class OverviewScreen(DeskScreen):
 
     def on_mount(self) -> None:
         owners = self.query_one("#owners", DataTable)
-        for key, label in (("owner", "Owner"), ("open", "Open"), ("overdue", "Overdue"), ("due_today", "Due today"),
-                           ("escalated", "Escalated"), ("waiting", "Waiting")):
+        for key, label in (
+            ("owner", "Owner"),
+            ("open", "Open"),
+            ("overdue", "Overdue"),
+            ("due_today", "Due today"),
+            ("escalated", "Escalated"),
+            ("waiting", "Waiting"),
+        ):
             owners.add_column(label, key=key)
         owners.focus()
         self.load()
@@ -70,8 +76,11 @@ class OverviewScreen(DeskScreen):
             for load in loads:
                 owners.add_row(
                     plain(load.owner or "unassigned", "" if load.owner else "italic"),
-                    _count(load.open), _count(load.overdue, OVERDUE_STYLE), _count(load.due_today, "bold"),
-                    _count(load.escalated, OVERDUE_STYLE), _count(load.waiting),
+                    _count(load.open),
+                    _count(load.overdue, OVERDUE_STYLE),
+                    _count(load.due_today, "bold"),
+                    _count(load.escalated, OVERDUE_STYLE),
+                    _count(load.waiting),
                     key=load.owner or UNASSIGNED,
                 )
             for key, title in LISTS:

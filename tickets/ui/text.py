@@ -11,7 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from wallboard.board import printable
+from wallboard.text import printable
 
 # The longest text one screen draws of a field (a description can hold a million characters).
 MAX_SHOWN = 20_000

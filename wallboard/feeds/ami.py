@@ -5,7 +5,7 @@ ask for `QueueStatus` so the board starts from the floor as it is (members and c
 already waiting), then read queue events as they happen. Asterisk 12+ event names.
 
 AMI is live only: there is nothing to resume, so a reconnect resynchronises through
-QueueStatus and the engine's idempotence keeps repeated events harmless.
+QueueStatus and the applier's idempotence keeps repeated events harmless.
 QueueCallerAbandon also fires for queue timeouts (DESIGN.md pitfalls), so with AMI a
 timeout counts as an abandon; reports that must tell them apart need the queue_log.
 """
@@ -16,7 +16,8 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
-from wallboard.events import Event, EventKind as K
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
 
 Message = dict[str, str]
 
@@ -51,8 +52,14 @@ class AmiEventMapper:
 
 def _caller_joined(ts: float, m: Message) -> Event:
     position = _number(m.get("Position"))
-    return Event(ts, K.CALL_ENTERED, m.get("Uniqueid"), m.get("Queue"), caller=m.get("CallerIDNum"),
-                 position=None if position is None else int(position))
+    return Event(
+        ts,
+        K.CALL_ENTERED,
+        m.get("Uniqueid"),
+        m.get("Queue"),
+        caller=m.get("CallerIDNum"),
+        position=None if position is None else int(position),
+    )
 
 
 def _waiting_entry(ts: float, m: Message) -> Event:
@@ -68,27 +75,53 @@ def _agent_called(ts: float, m: Message) -> Event:
 
 def _ring_no_answer(ts: float, m: Message) -> Event:
     ring = _number(m.get("RingTime"))
-    return Event(ts, K.RING_NO_ANSWER, m.get("Uniqueid"), m.get("Queue"), _member(m),
-                 ring_seconds=None if ring is None else ring / 1000)
+    return Event(
+        ts,
+        K.RING_NO_ANSWER,
+        m.get("Uniqueid"),
+        m.get("Queue"),
+        _member(m),
+        ring_seconds=None if ring is None else ring / 1000,
+    )
 
 
 def _agent_connect(ts: float, m: Message) -> Event:
-    return Event(ts, K.CALL_ANSWERED, m.get("Uniqueid"), m.get("Queue"), _member(m),
-                 wait_seconds=_number(m.get("HoldTime")), ring_seconds=_number(m.get("RingTime")))
+    return Event(
+        ts,
+        K.CALL_ANSWERED,
+        m.get("Uniqueid"),
+        m.get("Queue"),
+        _member(m),
+        wait_seconds=_number(m.get("HoldTime")),
+        ring_seconds=_number(m.get("RingTime")),
+    )
 
 
 def _agent_complete(ts: float, m: Message) -> Event:
     reason = (m.get("Reason") or "").lower()
     kind = K.CALL_TRANSFERRED if reason == "transfer" else K.CALL_ENDED
-    return Event(ts, kind, m.get("Uniqueid"), m.get("Queue"), _member(m),
-                 wait_seconds=_number(m.get("HoldTime")), talk_seconds=_number(m.get("TalkTime")),
-                 reason=reason if reason in ("caller", "agent") else "transfer" if kind is K.CALL_TRANSFERRED else None)
+    return Event(
+        ts,
+        kind,
+        m.get("Uniqueid"),
+        m.get("Queue"),
+        _member(m),
+        wait_seconds=_number(m.get("HoldTime")),
+        talk_seconds=_number(m.get("TalkTime")),
+        reason=reason if reason in ("caller", "agent") else "transfer" if kind is K.CALL_TRANSFERRED else None,
+    )
 
 
 def _caller_abandon(ts: float, m: Message) -> Event:
     position = _number(m.get("Position"))
-    return Event(ts, K.CALL_ABANDONED, m.get("Uniqueid"), m.get("Queue"),
-                 wait_seconds=_number(m.get("HoldTime")), position=None if position is None else int(position))
+    return Event(
+        ts,
+        K.CALL_ABANDONED,
+        m.get("Uniqueid"),
+        m.get("Queue"),
+        wait_seconds=_number(m.get("HoldTime")),
+        position=None if position is None else int(position),
+    )
 
 
 def _member_added(ts: float, m: Message) -> Event:

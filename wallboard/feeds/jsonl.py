@@ -3,7 +3,7 @@
     {"ts": 1700000000.5, "kind": "call_entered", "callid": "abc", "queue": "sales", "caller": "555"}
     {"ts": "2026-11-23T09:15:02+01:00", "kind": "agent_paused", "agent": "Ann", "reason": "lunch"}
 
-`kind` is one of wallboard.events.EventKind's values; the other keys are Event's fields.
+`kind` is one of wallboard.calls.events.EventKind's values; the other keys are Event's fields.
 `ts` is epoch seconds or ISO 8601 (without an offset: the site's time zone). Bad lines
 are counted and skipped like the queue_log's.
 """
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from datetime import datetime, tzinfo, timezone
+from datetime import UTC, datetime, tzinfo
 
-from wallboard.events import CALL_EVENTS, Event, EventKind
+from wallboard.calls.events import CALL_EVENTS, Event, EventKind
 from wallboard.feeds.queue_log import MAX_ERRORS, ParseStats
+from wallboard.text import one_line
 
 _KINDS = {kind.value: kind for kind in EventKind}
 _TEXT = ("callid", "queue", "agent", "caller", "reason")
@@ -28,7 +29,7 @@ class _Malformed(ValueError):
 
 
 class JsonLinesParser:
-    def __init__(self, tz: tzinfo = timezone.utc) -> None:
+    def __init__(self, tz: tzinfo = UTC) -> None:
         self.tz = tz
         self.stats = ParseStats()
 
@@ -50,7 +51,7 @@ class JsonLinesParser:
         except (ValueError, _Malformed) as exc:  # json.JSONDecodeError is a ValueError
             stats.malformed += 1
             if len(stats.errors) < MAX_ERRORS:
-                stats.errors.append((stats.lines, str(exc).splitlines()[0][:120]))
+                stats.errors.append((stats.lines, one_line(exc)[:120]))
             return None
         stats.events += 1
         return event

@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timezone
 
-from wallboard.events import Event, EventKind
+from wallboard.calls.events import Event, EventKind
 
 __all__ = ["ParseStats", "QueueLogParser", "format_event"]
 
@@ -42,9 +41,7 @@ _NO_CALLID = frozenset({"NONE", "MANAGER", "REALTIME", "CLI", ""})
 _NO_NAME = frozenset({"NONE", ""})
 
 # Known verbs that do not change what the board shows.
-_IGNORED = frozenset(
-    {"QUEUESTART", "CONFIGRELOAD", "DID", "AGENTDUMP", "PENALTY", "RINGINUSE", "OUTCALL"}
-)
+_IGNORED = frozenset({"QUEUESTART", "CONFIGRELOAD", "DID", "AGENTDUMP", "PENALTY", "RINGINUSE", "OUTCALL"})
 
 # Anything outside this range is not a plausible duration or timestamp; also rejects nan/inf.
 _MAX_NUM = 1e11
@@ -117,15 +114,11 @@ def _connect(ts, c, q, a, p):
 
 
 def _completecaller(ts, c, q, a, p):
-    return Event(
-        ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="caller"
-    )
+    return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="caller")
 
 
 def _completeagent(ts, c, q, a, p):
-    return Event(
-        ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="agent"
-    )
+    return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="agent")
 
 
 def _abandon(ts, c, q, a, p):
@@ -137,9 +130,7 @@ def _abandon(ts, c, q, a, p):
 def _exit_handler(reason: str):
     # position|origposition|waittime[|info]; 1.4 EXITWITHTIMEOUT had the position only.
     def handler(ts, c, q, a, p):
-        return Event(
-            ts, _EXITED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5), reason=reason
-        )
+        return Event(ts, _EXITED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5), reason=reason)
 
     return handler
 
@@ -165,9 +156,7 @@ def _transfer(ts, c, q, a, p):
     exten = p[5] if n > 5 else ""
     context = p[6] if n > 6 else ""
     target = f"{exten}@{context}" if context else (exten or None)
-    return Event(
-        ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 7), talk_seconds=_num(p, 8), reason=target
-    )
+    return Event(ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 7), talk_seconds=_num(p, 8), reason=target)
 
 
 def _attendedtransfer(ts, c, q, a, p):
@@ -177,13 +166,25 @@ def _attendedtransfer(ts, c, q, a, p):
     if kind == "BRIDGE" or kind == "APP":
         target = f"{kind.lower()}:{p[6] if n > 6 else ''}"
         return Event(
-            ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 7), talk_seconds=_num(p, 8),
+            ts,
+            _TRANSFERRED,
+            c,
+            q,
+            a,
+            wait_seconds=_num(p, 7),
+            talk_seconds=_num(p, 8),
             reason=target,
         )
     if kind == "LINK":
         target = f"link:{p[7] if n > 7 else ''}"
         return Event(
-            ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 8), talk_seconds=_num(p, 9),
+            ts,
+            _TRANSFERRED,
+            c,
+            q,
+            a,
+            wait_seconds=_num(p, 8),
+            talk_seconds=_num(p, 9),
             reason=target,
         )
     # A layout we do not know: the call still left the queue, so report the transfer
@@ -269,7 +270,7 @@ class QueueLogParser:
 
     __slots__ = ("tz", "stats", "_localize", "_rt_key", "_rt_base")
 
-    def __init__(self, tz: datetime.tzinfo = timezone.utc) -> None:
+    def __init__(self, tz: datetime.tzinfo = datetime.UTC) -> None:
         self.tz = tz
         self.stats = ParseStats()
         # pytz zones need localize(); replace(tzinfo=...) would pick their LMT offset.

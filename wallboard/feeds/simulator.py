@@ -27,11 +27,12 @@ import heapq
 import math
 import random
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import IO, Iterable, Sequence
+from typing import IO
 
-from wallboard.events import Event, EventKind
+from wallboard.calls.events import Event, EventKind
 
 __all__ = [
     "DEFAULT_DAY_PROFILE",
@@ -330,10 +331,7 @@ class FloorSimulator:
     @property
     def shifts(self) -> dict[str, tuple[float, float]]:
         """Agent name -> planned (start, end) in local hours after midnight; end may pass 24."""
-        return {
-            a.name: (a.shift_start / HOUR, (a.shift_start + self._shift_len) / HOUR)
-            for a in self._agents
-        }
+        return {a.name: (a.shift_start / HOUR, (a.shift_start + self._shift_len) / HOUR) for a in self._agents}
 
     # ----------------------------------------------------------------- planning
 
@@ -427,9 +425,7 @@ class FloorSimulator:
             jitter = rng.uniform(-15.0, 15.0) * MINUTE
             agent.shift_start = (s * 1800.0 + jitter) % DAY
             agent.break_phase = ((i % 4) - 1.5) * 20 * MINUTE
-        self._slot_cover = [
-            [a for a in self._agents if self._on_shift_in_slot(a, j)] for j in range(slots)
-        ]
+        self._slot_cover = [[a for a in self._agents if self._on_shift_in_slot(a, j)] for j in range(slots)]
 
     def _on_shift_in_slot(self, agent: _Agent, slot: int) -> bool:
         mid = slot * 1800.0 + 900.0
@@ -760,9 +756,7 @@ class FloorSimulator:
         if agent.state == _OFF:
             self._emit(t, EventKind.AGENT_LOGGED_IN, agent=agent.name)
             for qi in agent.queues:
-                self._emit(
-                    t, EventKind.AGENT_JOINED_QUEUE, agent=agent.name, queue=self._qnames[qi]
-                )
+                self._emit(t, EventKind.AGENT_JOINED_QUEUE, agent=agent.name, queue=self._qnames[qi])
         else:  # still finishing yesterday's last call: simply stays on
             agent.shift_over = False
         if s.breaks:

@@ -22,7 +22,8 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from wallboard.board import AgentRow, format_duration, printable
+from wallboard.calls.board import AgentRow
+from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 
 COLUMNS = (
@@ -77,7 +78,7 @@ class AgentTable(DataTable):
         def colour(name: str) -> Style:
             try:
                 return Style(color=Color.parse(variables[name]).rich_color)
-            except Exception:  # noqa: BLE001 - a theme without that colour: plain text
+            except Exception:
                 return Style()
 
         self._styles = {
@@ -145,7 +146,8 @@ class AgentTable(DataTable):
                     # Positions on screen that now hold another agent repaint.
                     first, last = span
                     self._repaint_rows.update(
-                        index for index in range(first, min(last, len(order)))
+                        index
+                        for index in range(first, min(last, len(order)))
                         if index >= len(before) or before[index] != order[index]
                     )
             visible = None if span is None else set(order[span[0] : span[1]])
@@ -246,8 +248,15 @@ class AgentTable(DataTable):
 
     # -- rendering ----------------------------------------------------------------------
 
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
         """A body cell, rendered again only when its own value (or look) changed.
 
         DataTable keys its render caches on a counter that every `update_cell` bumps, so
@@ -278,13 +287,15 @@ class AgentTable(DataTable):
         cached = self._cell_renders.get(key)
         if cached is not None and cached[0] is value:
             return cached[1]
-        lines = (self._plain_cell(value, row_index, column_index, base_style, width, cursor, hover)
-                 or super()._render_cell(row_index, column_index, base_style, width, cursor, hover))
+        lines = self._plain_cell(
+            value, row_index, column_index, base_style, width, cursor, hover
+        ) or super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         self._cell_renders.set(key, (value, lines))
         return lines
 
-    def _plain_cell(self, value, row_index: int, column_index: int, base_style: Style, width: int,
-                    cursor: bool, hover: bool) -> list[list[Segment]] | None:
+    def _plain_cell(
+        self, value, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    ) -> list[list[Segment]] | None:
         """The segments DataTable's own rendering makes of a one-style ASCII `Text` that fits
         its one-line cell, made directly (None for anything else). Every time cell changes every
         second: through Rich's padding and cropping it was a third of a session's CPU.
@@ -292,14 +303,30 @@ class AgentTable(DataTable):
         pad = self.cell_padding
         inner = width - 2 * pad
         row_key = self._row_locations.get_key(row_index)
-        if (not isinstance(value, Text) or not value.plain or value.spans or not isinstance(value.style, Style)
-                or len(value.plain) > inner or value.justify not in (None, "default", "left", "right") or not value.plain.isascii()
-                or not value.plain.isprintable() or self.rows[row_key].height != 1
-                or self.fixed_rows or self.fixed_columns):
+        if (
+            not isinstance(value, Text)
+            or not value.plain
+            or value.spans
+            or not isinstance(value.style, Style)
+            or len(value.plain) > inner
+            or value.justify not in (None, "default", "left", "right")
+            or not value.plain.isascii()
+            or not value.plain.isprintable()
+            or self.rows[row_key].height != 1
+            or self.fixed_rows
+            or self.fixed_columns
+        ):
             return None
         component, post = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
         )
         pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
         edge = Segment(" " * pad, pre + post)
@@ -404,4 +431,3 @@ class AgentTable(DataTable):
     @property
     def order(self) -> list[str]:
         return list(self._order)
-

@@ -2,7 +2,7 @@
 
 It reads through a `BoardSource` on a thread of its own (never on the event loop): the rows
 each second, the trend at most once a minute. The source is a
-`wallboard.board_reader.BoardReader` on the database, or, in an SSH session's process,
+`wallboard.store.board_reader.BoardReader` on the database, or, in an SSH session's process,
 the server's one over the session link; this package imports no database code.
 Between reads, the last state is re-judged each second, so waits and times in state
 tick even if a read is slow.
@@ -25,21 +25,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tickets.ui import ComplaintDesk
-from wallboard.board import (
-    ALERT,
-    OK,
-    SORT_LABELS,
-    SORT_MODES,
-    WARN,
-    AlertBook,
-    BoardRows,
-    BoardState,
-    Trend,
-    evaluate,
-    format_age,
-    format_clock,
-)
+from wallboard.calls.alerts import AlertBook
+from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
+from wallboard.calls.levels import ALERT, OK, WARN
+from wallboard.calls.trend import Trend
 from wallboard.config import Settings
+from wallboard.text import format_age, one_line
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 
@@ -154,9 +145,9 @@ class WallboardApp(App[None]):
         try:
             rows, trend = self.source.read(now, with_trend)
             return evaluate(rows, self.settings, now), trend, None
-        except Exception as exc:  # noqa: BLE001 - shown in the banner, the details in the log
+        except Exception as exc:
             log.exception("reading the board failed")
-            error = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+            error = one_line(exc)
             return None, None, error
 
     def on_unmount(self) -> None:
@@ -205,16 +196,22 @@ class WallboardApp(App[None]):
             return Status("no data", ALERT, f"Cannot read the database: {self.read_error}. Retrying every second.")
         if problem:
             age = f" {format_age(fresh.age_seconds)} ago" if fresh.age_seconds is not None else ""
-            return Status(fresh.label if fresh.stale else "live", ALERT,
-                          f"The feed stopped{age}: {problem}. Figures are frozen; see the log file.")
+            return Status(
+                fresh.label if fresh.stale else "live",
+                ALERT,
+                f"The feed stopped{age}: {problem}. Figures are frozen; see the log file.",
+            )
         if not fresh.stale:
             return Status(fresh.label, OK)
         if state == "starting":
             return Status("starting", WARN, "Catching up with the day so far...", WARN)
         if fresh.heartbeat_at is None:
-            return Status(fresh.label, ALERT,
-                          "No feed has written to this database yet: start `wallboard serve`, or "
-                          "`wallboard ingest queue-log --follow`.")
+            return Status(
+                fresh.label,
+                ALERT,
+                "No feed has written to this database yet: start `wallboard serve`, or "
+                "`wallboard ingest queue-log --follow`.",
+            )
         when = format_clock(fresh.heartbeat_at, self.settings)
         return Status(
             fresh.label,
@@ -268,7 +265,9 @@ class WallboardApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Filter", "Show only some queues, teams or agents (/)", self.action_filter)
         yield SystemCommand("Clear filter", "Show every queue and agent (Esc)", self.action_clear_filter)
-        yield SystemCommand("Sort agents", "Next agent sort: state, name, time, calls, queue (s)", self.action_cycle_sort)
+        yield SystemCommand(
+            "Sort agents", "Next agent sort: state, name, time, calls, queue (s)", self.action_cycle_sort
+        )
         yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
         yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)

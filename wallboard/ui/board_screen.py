@@ -21,16 +21,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
-from wallboard.board import (
-    ALERT,
-    SORT_LABELS,
-    BoardState,
-    TrendSeries,
-    format_clock,
-    format_pct,
-    printable,
-    sort_agents,
-)
+from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
+from wallboard.calls.levels import ALERT
+from wallboard.calls.trend import TrendSeries
+from wallboard.text import format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
@@ -56,9 +50,7 @@ def _resizes(widget: Static, old: str | None, new: str) -> bool:
     if not (styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto):
         return False
     old_lines, new_lines = old.split("\n"), new.split("\n")
-    return len(old_lines) != len(new_lines) or any(
-        cell_len(a) != cell_len(b) for a, b in zip(old_lines, new_lines)
-    )
+    return len(old_lines) != len(new_lines) or any(cell_len(a) != cell_len(b) for a, b in zip(old_lines, new_lines))
 
 
 @dataclass(frozen=True)
@@ -120,7 +112,9 @@ class BoardScreen(Screen):
                     yield AgentTable(id="agents")
         with VerticalScroll(id="wall-scroll"):
             yield ItemGrid(id="wall", min_column_width=26)
-        yield FilterBar(id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels")
+        yield FilterBar(
+            id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -301,8 +295,11 @@ class BoardScreen(Screen):
                 style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
                 lines.append(Content.assemble((f" {since} ", style), " ", printable(alert.text)))
             if len(shown) < len(alerts):
-                lines.append(Content.styled(f"  +{len(alerts) - len(shown)} more alerts (wider window or / to filter)",
-                                            "$text-muted"))
+                lines.append(
+                    Content.styled(
+                        f"  +{len(alerts) - len(shown)} more alerts (wider window or / to filter)", "$text-muted"
+                    )
+                )
             content = Content("\n").join(lines)
         key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
         old = getattr(widget, "_shown", None)
@@ -348,9 +345,13 @@ class BoardScreen(Screen):
         for row in view.agents:
             counts[row.state] = counts.get(row.state, 0) + 1
         parts = []
-        for state, word in (("on_call", "on call"), ("available", "free"), ("paused", "paused"), ("wrap_up", "wrap-up")):
+        for state, word in (
+            ("on_call", "on call"),
+            ("available", "free"),
+            ("paused", "paused"),
+            ("wrap_up", "wrap-up"),
+        ):
             if counts.get(state):
                 parts.append(f"{counts[state]} {word}")
         title = f"Agents {len(view.agents)}: " + (", ".join(parts) or "none logged in")
         self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
-

@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from wallboard.board import format_duration, printable
 from wallboard.config import Settings
+from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 
 KEYS = (
@@ -39,33 +39,51 @@ def help_content(settings: Settings) -> Content:
     lines += [
         Content(""),
         Content.styled("Colours", "bold"),
-        Content.assemble("  ", (" green ", OK_TEXT), " within target   ",
-                         (" amber ", f"black on {WARN_BLOCK}"), " needs watching   ",
-                         (" red ", f"bold white on {ALERT_BLOCK}"), " act now"),
+        Content.assemble(
+            "  ",
+            (" green ", OK_TEXT),
+            " within target   ",
+            (" amber ", f"black on {WARN_BLOCK}"),
+            " needs watching   ",
+            (" red ", f"bold white on {ALERT_BLOCK}"),
+            " act now",
+        ),
         Content(""),
         Content.styled("Thresholds (config.toml [thresholds])", "bold"),
-        Content(f"  Service level   amber below {t.service_level_target_pct:g}%, red below {t.service_level_red_pct:g}%"),
+        Content(
+            f"  Service level   amber below {t.service_level_target_pct:g}%, red below {t.service_level_red_pct:g}%"
+        ),
         Content(f"  Calls waiting   amber from {t.waiting_amber}, red from {t.waiting_red}"),
-        Content(f"  Longest wait    amber from {format_duration(t.longest_wait_amber_seconds)}, "
-                f"red (and an alert) from {format_duration(t.longest_wait_red_seconds)}"),
+        Content(
+            f"  Longest wait    amber from {format_duration(t.longest_wait_amber_seconds)}, "
+            f"red (and an alert) from {format_duration(t.longest_wait_red_seconds)}"
+        ),
         Content(f"  Abandon rate    amber from {t.abandon_rate_amber_pct:g}%, red from {t.abandon_rate_red_pct:g}%"),
-        Content(f"  ASA             amber from {format_duration(t.asa_amber_seconds)}, "
-                f"red from {format_duration(t.asa_red_seconds)}"),
-        Content(f"  AHT             target {format_duration(t.aht_low_seconds)} to {format_duration(t.aht_high_seconds)}; "
-                f"red below {format_duration(t.aht_red_low_seconds)} or above {format_duration(t.aht_red_high_seconds)}"),
-        Content(f"  Free agents     red when callers wait and nobody is free"),
+        Content(
+            f"  ASA             amber from {format_duration(t.asa_amber_seconds)}, "
+            f"red from {format_duration(t.asa_red_seconds)}"
+        ),
+        Content(
+            f"  AHT             target {format_duration(t.aht_low_seconds)} to {format_duration(t.aht_high_seconds)}; "
+            f"red below {format_duration(t.aht_red_low_seconds)} or above {format_duration(t.aht_red_high_seconds)}"
+        ),
+        Content("  Free agents     red when callers wait and nobody is free"),
         Content(f"  Long call       over {t.long_call_minutes:g} min on one call (red row, alert)"),
-        Content(f"  Long pause      over {th.long_pause_minutes:g} min (amber row); "
-                + ", ".join(f"{printable(reason)} {minutes:g} min" for reason, minutes in sorted(th.pause_minutes.items()))),
+        Content(
+            f"  Long pause      over {th.long_pause_minutes:g} min (amber row); "
+            + ", ".join(f"{printable(reason)} {minutes:g} min" for reason, minutes in sorted(th.pause_minutes.items()))
+        ),
     ]
     if th.queues:
         lines.append(Content(f"  Own thresholds: {', '.join(printable(q) for q in sorted(th.queues))}"))
     lines += [
         Content(""),
         Content.styled("Figures", "bold"),
-        Content(f"  Today since midnight ({printable(settings.site.timezone)}). Service level: answered within "
-                f"{settings.metrics.service_level_seconds} s; short abandons (within "
-                f"{settings.metrics.short_abandon_seconds} s) left out."),
+        Content(
+            f"  Today since midnight ({printable(settings.site.timezone)}). Service level: answered within "
+            f"{settings.metrics.service_level_seconds} s; short abandons (within "
+            f"{settings.metrics.short_abandon_seconds} s) left out."
+        ),
         Content("  Alert times: when it began; <= means it was already on when this board opened."),
     ]
     return Content("\n").join(lines)

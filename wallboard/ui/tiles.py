@@ -15,7 +15,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Digits, Label
 
-from wallboard.board import QueueTile, format_duration, format_pct, format_rate, printable
+from wallboard.calls.board import QueueTile
+from wallboard.text import format_duration, format_pct, format_rate, printable
 from wallboard.ui.widgets import Metric, set_level_class
 
 

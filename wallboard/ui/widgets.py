@@ -61,8 +61,9 @@ class Metric(Widget):
 
     COMPONENT_CLASSES = {"metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert"}
 
-    def __init__(self, label: str, *, value: str = "", show_label: bool = True, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, label: str, *, value: str = "", show_label: bool = True, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.label = label
         self.value = value
@@ -89,8 +90,12 @@ class Metric(Widget):
             label = label[: max(0, room - 1)]
         pad = max(0, room - cell_len(label))
         return Text.assemble(
-            (label, self.get_component_rich_style("metric--label")), " " * pad, (value, value_style), end="",
-            no_wrap=True, overflow="crop",
+            (label, self.get_component_rich_style("metric--label")),
+            " " * pad,
+            (value, value_style),
+            end="",
+            no_wrap=True,
+            overflow="crop",
         )
 
 
@@ -152,8 +157,9 @@ class IntervalBars(Widget):
 
     LABEL_WIDTH = 16
 
-    def __init__(self, label: str, *, short_label: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, label: str, *, short_label: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.label = label
         self.short_label = short_label or label
@@ -163,8 +169,15 @@ class IntervalBars(Widget):
         self.levels: tuple[str, ...] = ()
         self.scale: float = 1.0
 
-    def set(self, values: Sequence[float | None], *, levels: Sequence[str] | None = None, scale: float | None = None,
-            value: str = "", caption: str = "") -> None:
+    def set(
+        self,
+        values: Sequence[float | None],
+        *,
+        levels: Sequence[str] | None = None,
+        scale: float | None = None,
+        value: str = "",
+        caption: str = "",
+    ) -> None:
         values = tuple(values)
         levels = tuple(levels) if levels is not None else tuple("plain" for _ in values)
         scale = scale if scale is not None else max([v for v in values if v is not None] + [1.0])
@@ -183,8 +196,10 @@ class IntervalBars(Widget):
         bar_width = min(3, max(1, room // len(values))) if values else 1
         label_style = self.get_component_rich_style("interval-bars--label")
         value_style = self.get_component_rich_style("interval-bars--value")
-        styles = {name: self.get_component_rich_style(f"interval-bars--{name}") for name in
-                  ("none", "plain", "ok", "warn", "alert")}
+        styles = {
+            name: self.get_component_rich_style(f"interval-bars--{name}")
+            for name in ("none", "plain", "ok", "warn", "alert")
+        }
         eighths = [self._eighths(v, height) for v in values]
         # The left column: label on top, value at the bottom (together on one line when
         # there is only one), caption between them.

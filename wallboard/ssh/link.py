@@ -1,7 +1,7 @@
 """The session link: how an SSH session's TUI process asks the server for what it shows.
 
-The server (wallboard/ssh_server.py) keeps the database; each session's process
-(wallboard/session.py) holds one end of a socket pair and asks over it, so it needs neither
+The server (wallboard/ssh/front_door.py) keeps the database; each session's process
+(wallboard/ssh/board_process.py) holds one end of a socket pair and asks over it, so it needs neither
 the database layer in memory nor a connection of its own, and 50 sessions share one board
 read a second.
 
@@ -28,6 +28,8 @@ import struct
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
+
+from wallboard.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class LinkClient:
                 raise LinkError(f"lost the connection to the server ({exc.strerror or exc})") from None
         try:
             ok, value = pickle.loads(reply)
-        except Exception as exc:  # noqa: BLE001 - a server of another version, say
+        except Exception as exc:
             raise LinkError(f"cannot read the server's answer to {method}: {exc}") from None
         if ok:
             return value
@@ -149,9 +151,9 @@ async def serve_link(
             except LinkError as exc:
                 log.warning("%s: %s", label, exc)
                 result = (False, exc)
-            except Exception as exc:  # noqa: BLE001 - the session shows one line; the log has the rest
+            except Exception as exc:
                 log.exception("%s: %s.%s failed", label, target, method)
-                result = (False, LinkError(_one_line(exc)))
+                result = (False, LinkError(one_line(exc)))
             reply = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             writer.write(HEADER.pack(len(reply)) + reply)
             await writer.drain()
@@ -159,9 +161,3 @@ async def serve_link(
         return
     finally:
         writer.close()
-
-
-def _one_line(exc: BaseException) -> str:
-    # A database error carries the driver's error as .orig; its first line is the readable part.
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,12 +17,7 @@ from pathlib import Path
 import click
 
 from tickets.errors import TicketError
-
-
-class CliFailure(click.ClickException):
-    """One line on stderr, exit status 1."""
-
-    exit_code = 1
+from wallboard.cli.common import Failure, open_database_of, settings_of
 
 
 class _Group(click.Group):
@@ -32,35 +27,15 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            raise CliFailure(exc.format_message()) from None
+            raise Failure(exc.format_message()) from None
         except TicketError as exc:
-            raise CliFailure(str(exc)) from None
-
-
-def _settings(ctx: click.Context):
-    root = ctx.find_root()
-    if root.obj is None:
-        from wallboard.config import load_settings
-
-        root.obj = {"settings": load_settings()}
-    return root.obj["settings"]
-
-
-def _engine(ctx: click.Context):
-    from db import open_database
-
-    engine = ctx.meta.get("tickets.engine")
-    if engine is None:
-        engine = open_database(_settings(ctx).database_url(), migrate=True)
-        ctx.meta["tickets.engine"] = engine
-        ctx.call_on_close(engine.dispose)
-    return engine
+            raise Failure(str(exc)) from None
 
 
 def _service(ctx: click.Context):
     from tickets.service import ComplaintService
 
-    return ComplaintService(_engine(ctx), _settings(ctx))
+    return ComplaintService(open_database_of(ctx, migrate=True), settings_of(ctx))
 
 
 def _echo_json(data) -> None:
@@ -69,9 +44,14 @@ def _echo_json(data) -> None:
 
 # -- options shared by the mutating commands -------------------------------------------------
 
-as_option = click.option("--as", "actor", required=True, metavar="USER", help="The user acting (recorded in the audit trail).")
+as_option = click.option(
+    "--as", "actor", required=True, metavar="USER", help="The user acting (recorded in the audit trail)."
+)
 version_option = click.option(
-    "--expect-version", "expect_version", type=click.IntRange(min=1), metavar="N",
+    "--expect-version",
+    "expect_version",
+    type=click.IntRange(min=1),
+    metavar="N",
     help="Refuse the change unless the complaint is still at this version (as last read).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -97,7 +77,9 @@ def parse_due(value: str, settings, *, now: float | None = None, option: str = "
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise CliFailure(f"{option}: {value!r} is neither +N[smhd] (e.g. +2h, +1d) nor an ISO 8601 time (e.g. 2026-11-24T10:00)") from None
+        raise Failure(
+            f"{option}: {value!r} is neither +N[smhd] (e.g. +2h, +1d) nor an ISO 8601 time (e.g. 2026-11-24T10:00)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.site.tz)
     return moment.timestamp()
@@ -119,19 +101,35 @@ def ticket() -> None:
 @click.option("--description", required=True)
 @click.option("--severity", required=True, type=click.Choice(["low", "normal", "high", "critical"]))
 @click.option("--category")
-@click.option("--call", "callid", metavar="CALLID", help="The call it came from (fills queue, agent, caller when known).")
-@click.option("--channel", default="phone", show_default=True,
-              type=click.Choice(["phone", "email", "chat", "letter", "in-person", "social", "other"]))
+@click.option(
+    "--call", "callid", metavar="CALLID", help="The call it came from (fills queue, agent, caller when known)."
+)
+@click.option(
+    "--channel",
+    default="phone",
+    show_default=True,
+    type=click.Choice(["phone", "email", "chat", "letter", "in-person", "social", "other"]),
+)
 @click.option("--owner", metavar="USER", help="Owner other than yourself (supervisors).")
 @click.option("--unassigned", is_flag=True, help="Leave it unassigned (supervisors).")
 @json_option
 @click.pass_context
-def ticket_new(ctx, actor, customer, contact, subject, description, severity, category, callid, channel, owner,
-               unassigned, as_json) -> None:
+def ticket_new(
+    ctx, actor, customer, contact, subject, description, severity, category, callid, channel, owner, unassigned, as_json
+) -> None:
     """Log a new complaint (owned by you unless --owner/--unassigned)."""
     info = _service(ctx).create(
-        actor, customer=customer, contact=contact, subject=subject, description=description, severity=severity,
-        category=category, callid=callid, channel=channel, owner=owner, unassigned=unassigned,
+        actor,
+        customer=customer,
+        contact=contact,
+        subject=subject,
+        description=description,
+        severity=severity,
+        category=category,
+        callid=callid,
+        channel=channel,
+        owner=owner,
+        unassigned=unassigned,
     )
     _done(info, "created", as_json)
 
@@ -146,16 +144,23 @@ def ticket_show(ctx, ref, as_json) -> None:
     if as_json:
         _echo_json(info.as_dict())
         return
-    _print_detail(info, _settings(ctx))
+    _print_detail(info, settings_of(ctx))
 
 
 @ticket.command("list")
 @click.option("--owner", metavar="USER")
-@click.option("--status", "statuses", multiple=True, metavar="STATUS",
-              help="new, acknowledged, in_progress, waiting, resolved, closed, reopened (repeat for several; default: open ones).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="STATUS",
+    help="new, acknowledged, in_progress, waiting, resolved, closed, reopened (repeat for several; default: open ones).",
+)
 @click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
 @click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
-@click.option("--view", metavar="VIEW", help="A saved view: mine, due-today, overdue, unassigned, waiting, escalated, all-open.")
+@click.option(
+    "--view", metavar="VIEW", help="A saved view: mine, due-today, overdue, unassigned, waiting, escalated, all-open."
+)
 @click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
 @click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
 @json_option
@@ -165,14 +170,14 @@ def ticket_list(ctx, owner, statuses, overdue, search, view, actor, limit, as_js
     service = _service(ctx)
     if view:
         if owner or statuses or overdue or search:
-            raise CliFailure("--view cannot be combined with --owner, --status, --overdue or --search")
+            raise Failure("--view cannot be combined with --owner, --status, --overdue or --search")
         rows = service.view(view, actor, limit=limit)
     else:
         rows = service.list(owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit)
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
-    _print_list(rows, _settings(ctx))
+    _print_list(rows, settings_of(ctx))
 
 
 def _transition_command(name: str, method: str, verb: str, doc: str):
@@ -206,16 +211,22 @@ _transition_command("resume", "resume", "resumed", "The customer answered: back 
 @click.pass_context
 def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
     """Hand a complaint over to another user."""
-    _done(_service(ctx).assign(ref, actor, to=to, note=note, expect_version=expect_version), f"assigned to {to}", as_json)
+    _done(
+        _service(ctx).assign(ref, actor, to=to, note=note, expect_version=expect_version), f"assigned to {to}", as_json
+    )
 
 
 @ticket.command("follow-up")
 @click.argument("ref")
 @click.option("--due", required=True, help="+N[smhd] from now, or ISO 8601 (e.g. 2026-11-24T10:00).")
 @click.option("--note", required=True, help="What was promised.")
-@click.option("--kind", default="callback", show_default=True,
-              type=click.Choice(["callback", "action", "coaching", "training", "process-fix", "kb-update", "system-change"]),
-              help="A promise to the customer (callback, action) or a corrective action.")
+@click.option(
+    "--kind",
+    default="callback",
+    show_default=True,
+    type=click.Choice(["callback", "action", "coaching", "training", "process-fix", "kb-update", "system-change"]),
+    help="A promise to the customer (callback, action) or a corrective action.",
+)
 @click.option("--owner", metavar="USER", help="Who does it (default: the complaint's owner).")
 @as_option
 @version_option
@@ -223,15 +234,18 @@ def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
 @click.pass_context
 def ticket_follow_up(ctx, ref, due, note, kind, owner, actor, expect_version, as_json) -> None:
     """Promise a call-back or action, or set a corrective action, with a due time."""
-    due_at = parse_due(due, _settings(ctx))
-    info = _service(ctx).add_follow_up(ref, actor, due_at=due_at, note=note, kind=kind, owner=owner,
-                                       expect_version=expect_version)
+    due_at = parse_due(due, settings_of(ctx))
+    info = _service(ctx).add_follow_up(
+        ref, actor, due_at=due_at, note=note, kind=kind, owner=owner, expect_version=expect_version
+    )
     if as_json:
         _echo_json(info.as_dict())
     else:
         newest = max(info.follow_ups, key=lambda f: f.id)
-        click.echo(f"{info.ref} follow-up {newest.id} ({newest.kind}) due {_local(newest.due_at, _settings(ctx))}, "
-                   f"owner {newest.owner}, version {info.version}")
+        click.echo(
+            f"{info.ref} follow-up {newest.id} ({newest.kind}) due {_local(newest.due_at, settings_of(ctx))}, "
+            f"owner {newest.owner}, version {info.version}"
+        )
 
 
 @ticket.command("outcome")
@@ -246,25 +260,34 @@ def ticket_follow_up(ctx, ref, due, note, kind, owner, actor, expect_version, as
 @click.pass_context
 def ticket_outcome(ctx, ref, follow_up_id, outcome, note, due, actor, expect_version, as_json) -> None:
     """Record how a follow-up went."""
-    new_due = parse_due(due, _settings(ctx)) if due else None
-    info = _service(ctx).record_outcome(ref, follow_up_id, actor, outcome=outcome, note=note, new_due_at=new_due,
-                                        expect_version=expect_version)
+    new_due = parse_due(due, settings_of(ctx)) if due else None
+    info = _service(ctx).record_outcome(
+        ref, follow_up_id, actor, outcome=outcome, note=note, new_due_at=new_due, expect_version=expect_version
+    )
     _done(info, f"follow-up {follow_up_id} {outcome}", as_json)
 
 
 @ticket.command("resolve")
 @click.argument("ref")
 @click.option("--resolution", required=True, help="The answer given to the customer.")
-@click.option("--root-cause", "root_cause", required=True, type=click.Choice(["agent", "business", "process", "system"]),
-              help="agent manner, business rule, process, or system.")
+@click.option(
+    "--root-cause",
+    "root_cause",
+    required=True,
+    type=click.Choice(["agent", "business", "process", "system"]),
+    help="agent manner, business rule, process, or system.",
+)
 @as_option
 @version_option
 @json_option
 @click.pass_context
 def ticket_resolve(ctx, ref, resolution, root_cause, actor, expect_version, as_json) -> None:
     """Resolve: the answer was given to the customer."""
-    _done(_service(ctx).resolve(ref, actor, resolution=resolution, root_cause=root_cause, expect_version=expect_version),
-          "resolved", as_json)
+    _done(
+        _service(ctx).resolve(ref, actor, resolution=resolution, root_cause=root_cause, expect_version=expect_version),
+        "resolved",
+        as_json,
+    )
 
 
 @ticket.command("close")
@@ -277,7 +300,11 @@ def ticket_resolve(ctx, ref, resolution, root_cause, actor, expect_version, as_j
 @click.pass_context
 def ticket_close(ctx, ref, confirmed, note, actor, expect_version, as_json) -> None:
     """Close a resolved complaint."""
-    _done(_service(ctx).close(ref, actor, confirmed=confirmed, note=note, expect_version=expect_version), "closed", as_json)
+    _done(
+        _service(ctx).close(ref, actor, confirmed=confirmed, note=note, expect_version=expect_version),
+        "closed",
+        as_json,
+    )
 
 
 @ticket.command("reopen")
@@ -303,7 +330,7 @@ def ticket_reopen(ctx, ref, note, actor, expect_version, as_json) -> None:
 def ticket_flag(ctx, ref, reason, clear, actor, expect_version, as_json) -> None:
     """Flag the contact as malicious or abusive (supervisors)."""
     if not reason:
-        raise CliFailure("--reason is required")
+        raise Failure("--reason is required")
     service = _service(ctx)
     if clear:
         info = service.clear_malicious(ref, actor, note=reason, expect_version=expect_version)
@@ -324,11 +351,20 @@ def ticket_flag(ctx, ref, reason, clear, actor, expect_version, as_json) -> None
 @version_option
 @json_option
 @click.pass_context
-def ticket_edit(ctx, ref, subject, description, customer, contact, category, severity, actor, expect_version, as_json) -> None:
+def ticket_edit(
+    ctx, ref, subject, description, customer, contact, category, severity, actor, expect_version, as_json
+) -> None:
     """Change a complaint's details (a new severity moves its SLA due times)."""
     info = _service(ctx).update_details(
-        ref, actor, expect_version=expect_version, subject=subject, description=description, customer=customer,
-        contact=contact, category=category, severity=severity,
+        ref,
+        actor,
+        expect_version=expect_version,
+        subject=subject,
+        description=description,
+        customer=customer,
+        contact=contact,
+        category=category,
+        severity=severity,
     )
     _done(info, "updated", as_json)
 
@@ -342,7 +378,9 @@ def ticket_close_stale(ctx, as_json) -> None:
     if as_json:
         _echo_json({"closed": closed})
     else:
-        click.echo(f"closed {len(closed)} complaint{'s' * (len(closed) != 1)}" + (f": {', '.join(closed)}" if closed else ""))
+        click.echo(
+            f"closed {len(closed)} complaint{'s' * (len(closed) != 1)}" + (f": {', '.join(closed)}" if closed else "")
+        )
 
 
 # -- human output ------------------------------------------------------------------------------
@@ -383,9 +421,16 @@ def _print_detail(info, settings) -> None:
 
     console = _console()
     lines = [
-        ("ref", info.ref), ("status", info.status_label), ("owner", info.owner or "-"), ("version", str(info.version)),
-        ("severity", info.severity), ("subject", info.subject), ("customer", info.customer), ("contact", info.contact),
-        ("channel", info.channel), ("category", info.category or "-"),
+        ("ref", info.ref),
+        ("status", info.status_label),
+        ("owner", info.owner or "-"),
+        ("version", str(info.version)),
+        ("severity", info.severity),
+        ("subject", info.subject),
+        ("customer", info.customer),
+        ("contact", info.contact),
+        ("channel", info.channel),
+        ("category", info.category or "-"),
         ("call", " ".join(x for x in (info.callid, info.call_queue, info.call_agent, info.caller_number) if x) or "-"),
         ("created", f"{_local(info.created_at, settings)} by {info.created_by}"),
         ("acknowledge by", _local(info.ack_due_at, settings)),
@@ -400,7 +445,9 @@ def _print_detail(info, settings) -> None:
     if info.malicious:
         lines.append(("MALICIOUS", info.malicious_reason or ""))
     if info.escalation_level:
-        lines.append(("escalated", {1: "supervisor", 2: "manager"}.get(info.escalation_level, str(info.escalation_level))))
+        lines.append(
+            ("escalated", {1: "supervisor", 2: "manager"}.get(info.escalation_level, str(info.escalation_level)))
+        )
     for label, value in lines:
         console.print(Text(f"{label:>15}  ") + Text(value))
     console.print(Text("\ndescription"))
@@ -409,7 +456,9 @@ def _print_detail(info, settings) -> None:
         console.print(Text("\nfollow-ups"))
         for f in info.follow_ups:
             state = f.outcome.replace("_", " ") if f.outcome else "open"
-            console.print(Text(f"  #{f.id} {f.kind} due {_local(f.due_at, settings)} owner {f.owner} [{state}] ") + Text(f.note))
+            console.print(
+                Text(f"  #{f.id} {f.kind} due {_local(f.due_at, settings)} owner {f.owner} [{state}] ") + Text(f.note)
+            )
     console.print(Text("\ntimeline"))
     for e in reversed(info.events):
         change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ""
@@ -431,7 +480,7 @@ def _read_key(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise CliFailure(f"{path}: {exc.strerror}") from None
+        raise Failure(f"{path}: {exc.strerror}") from None
 
 
 @user.command("add")
@@ -444,7 +493,7 @@ def user_add(ctx, name, role, key_file, as_json) -> None:
     """Add a user."""
     from tickets import users
 
-    info = users.add_user(_engine(ctx), name, role, _read_key(key_file) if key_file else None)
+    info = users.add_user(open_database_of(ctx, migrate=True), name, role, _read_key(key_file) if key_file else None)
     if as_json:
         _echo_json(info.as_dict())
     else:
@@ -459,7 +508,7 @@ def user_list(ctx, include_removed, as_json) -> None:
     """Users and their keys."""
     from tickets import users
 
-    rows = users.list_users(_engine(ctx), include_removed=include_removed)
+    rows = users.list_users(open_database_of(ctx, migrate=True), include_removed=include_removed)
     if as_json:
         _echo_json({"users": [u.as_dict() for u in rows]})
         return
@@ -486,9 +535,9 @@ def user_remove(ctx, name, as_json) -> None:
     """Remove a user (they keep their name in the audit trail; their keys stop working)."""
     from tickets import users
 
-    users.remove_user(_engine(ctx), name)
+    users.remove_user(open_database_of(ctx, migrate=True), name)
     if as_json:
-        _echo_json(users.get_user(_engine(ctx), name).as_dict())
+        _echo_json(users.get_user(open_database_of(ctx, migrate=True), name).as_dict())
     else:
         click.echo(f"removed {name}")
 
@@ -502,7 +551,7 @@ def user_add_key(ctx, name, key_file, as_json) -> None:
     """Let NAME log in with another public key."""
     from tickets import users
 
-    key = users.add_key(_engine(ctx), name, _read_key(key_file))
+    key = users.add_key(open_database_of(ctx, migrate=True), name, _read_key(key_file))
     if as_json:
         _echo_json({"name": name, "fingerprint": key.fingerprint, "type": key.key_type, "comment": key.comment})
     else:
@@ -518,9 +567,9 @@ def user_remove_key(ctx, name, fingerprint, as_json) -> None:
     """Stop a key (named by its SHA256 fingerprint) from logging NAME in."""
     from tickets import users
 
-    users.remove_key(_engine(ctx), name, fingerprint)
+    users.remove_key(open_database_of(ctx, migrate=True), name, fingerprint)
     if as_json:
-        _echo_json(users.get_user(_engine(ctx), name).as_dict())
+        _echo_json(users.get_user(open_database_of(ctx, migrate=True), name).as_dict())
     else:
         click.echo(f"{name}: removed key {fingerprint}")
 
@@ -539,14 +588,14 @@ def notifications(ctx, actor, unread, mark_read, limit, as_json) -> None:
     """Reminders, escalations and hand-overs for a user, newest first."""
     from tickets import reminders
 
-    engine = _engine(ctx)
+    engine = open_database_of(ctx, migrate=True)
     try:
         found = reminders.notifications_for(engine, actor, unread_only=unread, limit=limit)
         if mark_read and found:
             reminders.mark_read(engine, actor, [n.id for n in found], time.time())
     except TicketError as exc:
-        raise CliFailure(str(exc)) from None
-    tz = _settings(ctx).site.tz
+        raise Failure(str(exc)) from None
+    tz = settings_of(ctx).site.tz
     if as_json:
         _echo_json([n.as_dict(tz) for n in found])
         return

@@ -1,4 +1,4 @@
-"""The engine: applies normalized events to the call and agent tables, idempotently.
+"""The event applier: applies normalized events to the call and agent tables, idempotently.
 
 A batch of events is applied in memory to the rows it touches (loaded once per batch) and
 written back with a few executemany statements, inside the caller's transaction, so a
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from db.engine import insert_many, update_many
 from db.models import Agent, AgentQueue, AgentStateChange, Call
-from wallboard.events import Event, EventKind
+from wallboard.calls.events import Event, EventKind
 
 CALLS = Call.__table__
 AGENTS = Agent.__table__
@@ -45,7 +45,7 @@ class _Row:
     dirty: bool = False
 
 
-class CallEngine:
+class EventApplier:
     """Applies events for one feed.
 
     `tracks_wrap_up`: the feed reports the end of after-call work (AGENT_WRAPUP_ENDED), so
@@ -329,15 +329,20 @@ def close_floor(connection: Connection, at: float) -> None:
     Run when a feed that owns the whole floor (the simulator) starts again.
     """
     c = CALLS.c
-    connection.execute(
-        update(CALLS).where(c.outcome.in_(OPEN_OUTCOMES)).values(outcome="interrupted", end_at=at)
-    )
+    connection.execute(update(CALLS).where(c.outcome.in_(OPEN_OUTCOMES)).values(outcome="interrupted", end_at=at))
     names = list(connection.execute(select(AGENTS.c.name).where(AGENTS.c.state != "logged_out")).scalars())
     if names:
         connection.execute(
             update(AGENTS)
             .where(AGENTS.c.name.in_(names))
-            .values(state="logged_out", paused=False, pause_reason=None, state_since=at, current_callid=None, current_queue=None)
+            .values(
+                state="logged_out",
+                paused=False,
+                pause_reason=None,
+                state_since=at,
+                current_callid=None,
+                current_queue=None,
+            )
         )
         insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, [(n, at, "logged_out", None) for n in names])
 

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from db.engine import write_transaction
 from db.models import Agent, AgentStateChange, Call
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
 from wallboard.config import QueueOverrides
-from wallboard.engine import CallEngine
-from wallboard.events import Event, EventKind as K
-from wallboard.metrics import agent_report, queue_report
+from wallboard.store.applier import EventApplier
+from wallboard.store.metrics import agent_report, queue_report
 
 from .conftest import BACKENDS, on_backend
 
@@ -19,12 +20,13 @@ from .conftest import BACKENDS, on_backend
 def settings(request, settings):
     return on_backend(request, settings)
 
+
 T0 = 1_700_000_000.0
 
 
 def apply(engine, events, **options):
     with write_transaction(engine) as connection:
-        CallEngine(**options).apply(connection, events)
+        EventApplier(**options).apply(connection, events)
 
 
 def calls(engine):
@@ -46,7 +48,9 @@ def answered_call(callid, queue="sales", agent="Ann", at=T0, wait=10, talk=100):
     return [
         Event(at, K.CALL_ENTERED, callid, queue, caller="555", position=1),
         Event(at + wait, K.CALL_ANSWERED, callid, queue, agent, wait_seconds=wait, ring_seconds=3),
-        Event(at + wait + talk, K.CALL_ENDED, callid, queue, agent, wait_seconds=wait, talk_seconds=talk, reason="caller"),
+        Event(
+            at + wait + talk, K.CALL_ENDED, callid, queue, agent, wait_seconds=wait, talk_seconds=talk, reason="caller"
+        ),
     ]
 
 
@@ -59,7 +63,10 @@ def test_answered_call_has_wait_talk_and_outcome(engine):
 
 
 def test_replaying_the_same_events_changes_nothing(engine, settings):
-    events = answered_call("c1") + [Event(T0 + 5, K.CALL_ENTERED, "c2", "sales"), Event(T0 + 30, K.CALL_ABANDONED, "c2", "sales", wait_seconds=25)]
+    events = answered_call("c1") + [
+        Event(T0 + 5, K.CALL_ENTERED, "c2", "sales"),
+        Event(T0 + 30, K.CALL_ABANDONED, "c2", "sales", wait_seconds=25),
+    ]
     apply(engine, events)
     first = report(engine, settings).as_dict()
     apply(engine, events)
@@ -70,7 +77,10 @@ def test_replaying_the_same_events_changes_nothing(engine, settings):
 
 def test_call_missing_its_first_lines_is_rebuilt_from_durations(engine):
     # A COMPLETECALLER whose ENTERQUEUE and CONNECT are before the file starts.
-    apply(engine, [Event(T0 + 500, K.CALL_ENDED, "c1", "sales", "Ann", wait_seconds=12, talk_seconds=400, reason="caller")])
+    apply(
+        engine,
+        [Event(T0 + 500, K.CALL_ENDED, "c1", "sales", "Ann", wait_seconds=12, talk_seconds=400, reason="caller")],
+    )
     call = calls(engine)["c1"]
     assert call.enter_at == T0 + 500 - 400 - 12
     assert call.answer_at == T0 + 100
@@ -90,7 +100,13 @@ def test_wait_is_derived_when_the_line_does_not_carry_it(engine):
 
 
 def test_same_callid_in_two_queues_is_two_calls(engine, settings):
-    apply(engine, [Event(T0, K.CALL_ENTERED, "c1", "first"), Event(T0 + 30, K.CALL_EXITED, "c1", "first", reason="timeout", wait_seconds=30)])
+    apply(
+        engine,
+        [
+            Event(T0, K.CALL_ENTERED, "c1", "first"),
+            Event(T0 + 30, K.CALL_EXITED, "c1", "first", reason="timeout", wait_seconds=30),
+        ],
+    )
     apply(engine, answered_call("c1", queue="second", at=T0 + 31))
     figures = {q["queue"]: q for q in report(engine, settings).queues}
     assert figures["first"]["exited"] == 1 and figures["second"]["answered"] == 1
@@ -100,9 +116,18 @@ def test_metric_definitions(engine, settings):
     events = []
     events += answered_call("in-sl", wait=20, talk=100)  # exactly at the target: within
     events += answered_call("late", wait=21, talk=300, agent="Bob")
-    events += [Event(T0, K.CALL_ENTERED, "short", "sales"), Event(T0 + 5, K.CALL_ABANDONED, "short", "sales", wait_seconds=5)]
-    events += [Event(T0, K.CALL_ENTERED, "long", "sales"), Event(T0 + 60, K.CALL_ABANDONED, "long", "sales", wait_seconds=60)]
-    events += [Event(T0, K.CALL_ENTERED, "key", "sales"), Event(T0 + 3, K.CALL_EXITED, "key", "sales", reason="key", wait_seconds=3)]
+    events += [
+        Event(T0, K.CALL_ENTERED, "short", "sales"),
+        Event(T0 + 5, K.CALL_ABANDONED, "short", "sales", wait_seconds=5),
+    ]
+    events += [
+        Event(T0, K.CALL_ENTERED, "long", "sales"),
+        Event(T0 + 60, K.CALL_ABANDONED, "long", "sales", wait_seconds=60),
+    ]
+    events += [
+        Event(T0, K.CALL_ENTERED, "key", "sales"),
+        Event(T0 + 3, K.CALL_EXITED, "key", "sales", reason="key", wait_seconds=3),
+    ]
     events += [Event(T0, K.CALL_ENTERED, "still-waiting", "sales")]
     apply(engine, events)
     q = report(engine, settings).queues[0]
@@ -125,7 +150,10 @@ def test_metric_definitions(engine, settings):
 def test_service_level_formulas(engine, settings, formula, expected):
     settings.metrics.service_level_formula = formula
     events = answered_call("fast", wait=5) + answered_call("slow", wait=50)
-    events += [Event(T0, K.CALL_ENTERED, "gone", "sales"), Event(T0 + 15, K.CALL_ABANDONED, "gone", "sales", wait_seconds=15)]
+    events += [
+        Event(T0, K.CALL_ENTERED, "gone", "sales"),
+        Event(T0 + 15, K.CALL_ABANDONED, "gone", "sales", wait_seconds=15),
+    ]
     apply(engine, events)
     assert report(engine, settings).total["service_level_pct"] == round(expected, 2)
 
@@ -200,7 +228,9 @@ def test_agent_report_time_in_state_and_pause_reasons(engine):
 
 
 def test_state_history_is_append_only_rows(engine):
-    apply(engine, [Event(T0, K.AGENT_LOGGED_IN, agent="Ann"), Event(T0 + 10, K.AGENT_PAUSED, agent="Ann", reason="break")])
+    apply(
+        engine, [Event(T0, K.AGENT_LOGGED_IN, agent="Ann"), Event(T0 + 10, K.AGENT_PAUSED, agent="Ann", reason="break")]
+    )
     apply(engine, [Event(T0 + 20, K.AGENT_PAUSED, agent="Ann", reason="break")])  # repeated: no new row
     with engine.connect() as connection:
         rows = connection.execute(select(AgentStateChange.__table__).order_by("id")).all()

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from db.engine import upsert, write_transaction
 from db.models import Feed
 from wallboard.config import Settings
-from wallboard.engine import CallEngine, close_floor
 from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
-from wallboard.metrics import refresh_snapshots
+from wallboard.store.applier import EventApplier, close_floor
+from wallboard.store.metrics import refresh_snapshots
 
 log = logging.getLogger(__name__)
 FEEDS = Feed.__table__
@@ -61,7 +61,7 @@ class SimulationRun:
         tick_seconds: float = 1.0,
     ) -> int:
         """Apply the run's events; `speed` simulated seconds per real second, None = fast."""
-        calls = CallEngine(tracks_wrap_up=True)
+        calls = EventApplier(tracks_wrap_up=True)
         with write_transaction(engine) as connection:
             close_floor(connection, self.start)  # what an earlier run left open is over
         applied = 0
@@ -75,7 +75,9 @@ class SimulationRun:
                 sim_time = self.start + (clock() - began) * speed
             if self.end is not None:
                 sim_time = min(sim_time, self.end)
-            applied += apply_batch(engine, settings, calls, self.simulator.advance(sim_time), sim_time, refresh=speed is not None)
+            applied += apply_batch(
+                engine, settings, calls, self.simulator.advance(sim_time), sim_time, refresh=speed is not None
+            )
         with write_transaction(engine) as connection:
             refresh_snapshots(connection, settings, clock())
         return applied
@@ -84,7 +86,7 @@ class SimulationRun:
 def apply_batch(
     engine: Engine,
     settings: Settings,
-    calls: CallEngine,
+    calls: EventApplier,
     events,
     now: float,
     *,
@@ -116,7 +118,7 @@ class LiveSimulatorFeed:
         now = self.clock()
         start = max(now - self.settings.simulator.warm_up_hours * 3600, self._last_event_at() or 0.0)
         simulator = FloorSimulator(simulator_settings(self.settings), start)
-        calls = CallEngine(tracks_wrap_up=True)
+        calls = EventApplier(tracks_wrap_up=True)
         with write_transaction(self.engine) as connection:
             close_floor(connection, start)
         sim_time = start
@@ -164,7 +166,7 @@ class AmiFeed:
             self.error = None
             connection.send({"Action": "QueueStatus"})  # start from the floor as it is now
             mapper = AmiEventMapper(self.clock)
-            calls = CallEngine(tracks_wrap_up=False)
+            calls = EventApplier(tracks_wrap_up=False)
             pending, next_tick = [], self.clock()
             try:
                 for message in connection.messages():
@@ -174,10 +176,14 @@ class AmiFeed:
                         pending.append(event)
                     now = self.clock()
                     if now >= next_tick:
-                        apply_batch(self.engine, self.settings, calls, pending, now, refresh=True, feed=(self.name, "ami"))
+                        apply_batch(
+                            self.engine, self.settings, calls, pending, now, refresh=True, feed=(self.name, "ami")
+                        )
                         pending, next_tick = [], now + 1.0
             finally:  # what arrived before a disconnect is kept
                 if pending:
-                    apply_batch(self.engine, self.settings, calls, pending, self.clock(), refresh=True, feed=(self.name, "ami"))
+                    apply_batch(
+                        self.engine, self.settings, calls, pending, self.clock(), refresh=True, feed=(self.name, "ami")
+                    )
         finally:
             connection.close()

@@ -1,4 +1,4 @@
-"""The TUI of one SSH session: `python -m wallboard.session --for=NAME`, started by the SSH
+"""The TUI of one SSH session: `python -m wallboard.ssh.board_process --for=NAME`, started by the SSH
 server on the session's pseudo-terminal with one end of the session link as
 $WALLBOARD_LINK_FD. (--for is for `ps`; the user is the one the server bound to the link.)
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from wallboard.session_link import LINK_FD_ENV, LinkClient, LinkError
+from wallboard.ssh.link import LINK_FD_ENV, LinkClient, LinkError
 
 
 def main() -> int:
@@ -28,8 +28,9 @@ def main() -> int:
         return 1
     from wallboard.ui.app import WallboardApp
 
-    app = WallboardApp(link.proxy("board"), settings, handle_signals=True,
-                       desk_calls=link.proxy("desk", user=user) if user else None)
+    app = WallboardApp(
+        link.proxy("board"), settings, handle_signals=True, desk_calls=link.proxy("desk", user=user) if user else None
+    )
     app.run()
     return app.return_code or 0
 

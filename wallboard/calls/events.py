@@ -1,4 +1,4 @@
-"""The normalized event stream every feed produces and the engine applies.
+"""The normalized event stream every feed produces and the applier (wallboard/store/applier.py) applies.
 
 Feeds (Asterisk queue_log, AMI, JSON lines, the simulator) translate their input into
 `Event`s; nothing downstream knows which feed an event came from.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
@@ -36,7 +36,7 @@ class ReminderScheduler:
         self.complaints = ComplaintService(engine, settings, clock=clock)
         self.sweeper = Sweeper(engine, settings, server=server, escalate=self.complaints.escalate_in)
         self.hooks = HookSender(engine, settings, clock=clock)
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.scheduler = BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
         add = self.scheduler.add_job
@@ -44,8 +44,14 @@ class ReminderScheduler:
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         add(self.sweep, "interval", seconds=SWEEP_SECONDS, id="reminder-sweep", **common)
         add(self.hooks.deliver_due, "interval", seconds=HOOK_SECONDS, id="hook-deliveries", **common)
-        add(self.complaints.close_stale_resolved, "interval", seconds=AUTO_CLOSE_SECONDS, id="auto-close",
-            next_run_time=datetime.now(timezone.utc), **common)
+        add(
+            self.complaints.close_stale_resolved,
+            "interval",
+            seconds=AUTO_CLOSE_SECONDS,
+            id="auto-close",
+            next_run_time=datetime.now(UTC),
+            **common,
+        )
         self.scheduler.start()
         log.info("reminder scheduler started")
 
@@ -58,7 +64,7 @@ class ReminderScheduler:
         """Fire what is due, then set a wake-up for the next due time before the next sweep."""
         try:
             fired = self.sweeper.sweep(self.clock())
-        except Exception:  # noqa: BLE001 - a failed sweep is retried by the next one
+        except Exception:
             log.exception("reminder sweep failed")
             return 0
         if fired:
@@ -67,7 +73,11 @@ class ReminderScheduler:
         now = self.clock()
         if upcoming is not None and now < upcoming < now + SWEEP_SECONDS:
             self.scheduler.add_job(
-                self.sweep, "date", run_date=datetime.fromtimestamp(upcoming, timezone.utc), id="reminder-wake",
-                replace_existing=True, misfire_grace_time=None,
+                self.sweep,
+                "date",
+                run_date=datetime.fromtimestamp(upcoming, UTC),
+                id="reminder-wake",
+                replace_existing=True,
+                misfire_grace_time=None,
             )
         return fired

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
 from platformdirs import user_log_path
 from sqlalchemy import Engine
 
 from wallboard.config import Settings
+from wallboard.errors import RunError
+from wallboard.text import one_line
 
 if TYPE_CHECKING:
     from wallboard.ui import WallboardApp
@@ -30,6 +31,11 @@ log = logging.getLogger("wallboard")
 
 LOG_FILE_NAME = "wallboard.log"
 FEED_STOP_SECONDS = 5.0
+
+
+def _say(text: str) -> None:
+    """A status line for the person who started the server (stderr: stdout stays for data)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def log_file() -> Path:
@@ -43,7 +49,9 @@ def setup_logging(level: int = logging.INFO) -> Path:
     root = logging.getLogger()
     if not any(getattr(h, "_wallboard", False) for h in root.handlers):
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s")
+        )
         handler._wallboard = True  # type: ignore[attr-defined]
         root.addHandler(handler)
         root.setLevel(level)
@@ -59,12 +67,12 @@ def _open(settings: Settings, *, migrate: bool) -> Engine:
     try:
         return open_database(settings.database_url(), migrate=migrate)
     except SchemaMismatch as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - e.g. alembic on a database newer than this program
+        raise RunError(str(exc)) from None
+    except Exception as exc:
         from alembic.util import CommandError
 
         if isinstance(exc, CommandError):
-            raise click.ClickException(f"cannot migrate the database: {exc}") from None
+            raise RunError(f"cannot migrate the database: {exc}") from None
         raise
 
 
@@ -89,9 +97,7 @@ class FeedRunner:
         if self.kind == "queue-log":
             path = Path(self.settings.feed.queue_log)
             if not path.is_file():
-                raise click.ClickException(
-                    f"{path}: queue_log not found (config [feed] queue_log; or set [feed] kind = \"none\")"
-                )
+                raise RunError(f'{path}: queue_log not found (config [feed] queue_log; or set [feed] kind = "none")')
 
     def start(self) -> None:
         if self.kind == "none":
@@ -103,24 +109,26 @@ class FeedRunner:
     def _run(self) -> None:
         try:
             if self.kind == "simulator":
-                from wallboard.live import LiveSimulatorFeed
+                from wallboard.feeds.live import LiveSimulatorFeed
 
                 log.info("simulator feed starting")
                 LiveSimulatorFeed(self.engine, self.settings).run(self.stop_event)
             elif self.kind == "queue-log":
-                from wallboard.ingest import QueueLogIngest
+                from wallboard.feeds.files import QueueLogIngest
 
                 log.info("following %s", self.settings.feed.queue_log)
-                summary = QueueLogIngest(self.engine, self.settings, self.settings.feed.queue_log).follow(self.stop_event)
+                summary = QueueLogIngest(self.engine, self.settings, self.settings.feed.queue_log).follow(
+                    self.stop_event
+                )
                 log.info("queue_log feed stopped: %s", summary.line())
             elif self.kind == "ami":
-                from wallboard.live import AmiFeed
+                from wallboard.feeds.live import AmiFeed
 
                 log.info("AMI feed to %s:%s", self.settings.feed.ami_host, self.settings.feed.ami_port)
                 AmiFeed(self.engine, self.settings).run(self.stop_event)
-        except Exception as exc:  # noqa: BLE001 - a dead feed shows on the board, details in the log
+        except Exception as exc:
             log.exception("the %s feed failed", self.kind)
-            self.problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.problem = one_line(exc)
         else:
             if not self.stop_event.is_set():
                 self.problem = "it ended unexpectedly"
@@ -160,7 +168,7 @@ class ActiveDuties:
     """
 
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
-        from wallboard.lease import Lease, holder_name
+        from wallboard.store.lease import Lease, holder_name
 
         self.engine = engine
         self.settings = settings
@@ -179,13 +187,16 @@ class ActiveDuties:
         """Take or renew the lease; start the duties when it is won, stop them when it is lost."""
         try:
             held = self.lease.acquire_or_renew(self.clock())
-        except Exception:  # noqa: BLE001 - the database is unreachable: keep trying, and stand down
+        except Exception:
             log.exception("cannot renew the server lease")
             held = False
         if held and not self.active:
-            log.info("%s is the active server: starting the %s feed and the reminder scheduler",
-                     self.holder, self.settings.feed.kind)
-            from wallboard.scheduler import ReminderScheduler
+            log.info(
+                "%s is the active server: starting the %s feed and the reminder scheduler",
+                self.holder,
+                self.settings.feed.kind,
+            )
+            from wallboard.server.scheduler import ReminderScheduler
 
             self.feed = FeedRunner(self.engine, self.settings, clock=self.clock)
             self.feed.start()
@@ -218,7 +229,7 @@ class ActiveDuties:
         if was_active:
             try:
                 self.lease.release()
-            except Exception:  # noqa: BLE001 - it runs out by itself
+            except Exception:
                 log.exception("could not release the server lease")
 
     def feed_status(self) -> tuple[str, str | None]:
@@ -239,7 +250,9 @@ def run_all_in_one(settings: Settings, user: str | None = None) -> None:
     engine = _open(settings, migrate=True)
     user = _default_user(engine, user)
     board_settings = _as_user(engine, settings, user) if user is not None else settings
-    log.info("all-in-one on %s, feed %s, log %s", engine.url.render_as_string(hide_password=True), settings.feed.kind, path)
+    log.info(
+        "all-in-one on %s, feed %s, log %s", engine.url.render_as_string(hide_password=True), settings.feed.kind, path
+    )
     FeedRunner(engine, settings).check()
     duties = ActiveDuties(engine, settings)
     stop = threading.Event()
@@ -247,8 +260,9 @@ def run_all_in_one(settings: Settings, user: str | None = None) -> None:
     keeper = threading.Thread(target=duties.run, args=(stop,), name="duties", daemon=True)
     keeper.start()
     try:
-        _run_app(engine, board_settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None,
-                 user=user)
+        _run_app(
+            engine, board_settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None, user=user
+        )
     finally:
         stop.set()
         keeper.join(FEED_STOP_SECONDS * 2)
@@ -300,16 +314,17 @@ def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
     except NotFound:
         user = None
     if user is None or not user.active:
-        raise click.ClickException(f"{name!r} is not an active user")
+        raise RunError(f"{name!r} is not an active user")
     return settings.signed_in(user.name, user.role)
 
 
-def local_app(engine: Engine, settings: Settings, *, user: str | None = None, clock: Callable[[], float] = time.time,
-              **options) -> WallboardApp:
+def local_app(
+    engine: Engine, settings: Settings, *, user: str | None = None, clock: Callable[[], float] = time.time, **options
+) -> WallboardApp:
     """The wallboard app of a process with the database: the board read here, the user's
     complaint calls made here (an SSH session's process asks the server for both)."""
     from tickets.user_desk import UserDesk
-    from wallboard.board_reader import BoardReader
+    from wallboard.store.board_reader import BoardReader
     from wallboard.ui import WallboardApp
 
     desk = UserDesk(engine, settings, user, clock) if user is not None else None
@@ -318,7 +333,7 @@ def local_app(engine: Engine, settings: Settings, *, user: str | None = None, cl
 
 def _run_app(engine: Engine, settings: Settings, *, feed_status, user: str | None = None) -> None:
     if not sys.stdin.isatty() or not sys.__stderr__.isatty():
-        raise click.ClickException("the wallboard needs a terminal (stdin and stderr must be a TTY)")
+        raise RunError("the wallboard needs a terminal (stdin and stderr must be a TTY)")
     app = local_app(engine, settings, user=user, feed_status=feed_status, handle_signals=True)
     app.run()
     if app.return_code not in (None, 0):
@@ -341,15 +356,15 @@ def run_serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     where = engine.url.render_as_string(hide_password=True)
-    feed = "no feed ([feed] kind = \"none\")" if settings.feed.kind == "none" else f"{settings.feed.kind} feed"
-    click.echo(f"serving {where}: {feed}, reminders; Ctrl-C stops. Log: {path}", err=True)
+    feed = 'no feed ([feed] kind = "none")' if settings.feed.kind == "none" else f"{settings.feed.kind} feed"
+    _say(f"serving {where}: {feed}, reminders; Ctrl-C stops. Log: {path}")
     log.info("serve on %s, feed %s", where, settings.feed.kind)
     ssh = None
     if settings.ssh.enabled:
-        from wallboard.ssh_server import describe, start_ssh
+        from wallboard.ssh.front_door import describe, start_ssh
 
         ssh = start_ssh(engine, settings)
-        click.echo(describe(ssh), err=True)
+        _say(describe(ssh))
     duties = ActiveDuties(engine, settings)
     announced = None
     try:
@@ -357,15 +372,16 @@ def run_serve(settings: Settings) -> None:
             duties.tick()
             if duties.active != announced:
                 announced = duties.active
-                click.echo("active: running the feed and the reminders" if announced
-                           else "standing by: another server is active on this database", err=True)
+                _say(
+                    "active: running the feed and the reminders"
+                    if announced
+                    else "standing by: another server is active on this database",
+                )
             running = duties.feed
             if running is not None and running.thread is not None and not running.thread.is_alive():
-                raise click.ClickException(
-                    f"the {running.kind} feed stopped: {running.problem or 'unknown reason'} (log: {path})"
-                )
+                raise RunError(f"the {running.kind} feed stopped: {running.problem or 'unknown reason'} (log: {path})")
             if ssh is not None and not ssh.alive():
-                raise click.ClickException(f"the SSH front door stopped (log: {path})")
+                raise RunError(f"the SSH front door stopped (log: {path})")
             if stop.wait(RENEW_SECONDS):
                 break
     finally:
@@ -373,4 +389,4 @@ def run_serve(settings: Settings) -> None:
             ssh.stop()
         duties.stop()
         engine.dispose()
-    click.echo("stopped", err=True)
+    _say("stopped")

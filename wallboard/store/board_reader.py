@@ -16,10 +16,11 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, or_, select
 
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot
-from wallboard.board import BoardRows, BoardState, Trend, evaluate
+from wallboard.calls.board import BoardRows, BoardState, evaluate
+from wallboard.calls.counts import QueueCounts, day_start
+from wallboard.calls.trend import Trend
 from wallboard.config import Settings
-from wallboard.counts import QueueCounts, day_start
-from wallboard.metrics import queue_counts
+from wallboard.store.metrics import queue_counts
 
 SNAPSHOTS = QueueSnapshot.__table__
 AGENTS = Agent.__table__
@@ -33,7 +34,7 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
 
 
 def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRows:
-    """The live snapshot's rows, to be judged at any moment by `wallboard.board.evaluate`."""
+    """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`."""
     today = day_start(settings, now)
     snapshots = _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)))
     a = AGENTS.c
@@ -68,7 +69,6 @@ def _dicts(result) -> tuple[dict, ...]:
     """The rows of `result` as plain dicts (zipping the keys once: cheaper than RowMapping)."""
     keys = tuple(result.keys())
     return tuple(dict(zip(keys, row)) for row in result)
-
 
 
 def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
@@ -126,8 +126,15 @@ class BoardReader:
 
     REMOTE = frozenset({"read"})  # what a session may call over its link
 
-    def __init__(self, engine: Engine, settings: Settings, *, share_for: float = 0.0,
-                 share_trend_for: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        share_for: float = 0.0,
+        share_trend_for: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine, self.settings = engine, settings
         self._rows = _Shared(share_for, clock)
         self._trend = _Shared(share_trend_for, clock)

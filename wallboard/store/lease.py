@@ -49,18 +49,26 @@ class Lease:
             exists = connection.execute(select(c.name).where(c.name == self.name)).first()
             if exists:
                 return False
-            upsert(connection, LEASES, [{"name": self.name, "holder": self.holder, "acquired_at": now,
-                                         "expires_at": now + self.ttl}], key=("name",), only_new=True)
+            upsert(
+                connection,
+                LEASES,
+                [{"name": self.name, "holder": self.holder, "acquired_at": now, "expires_at": now + self.ttl}],
+                key=("name",),
+                only_new=True,
+            )
             return connection.execute(select(c.holder).where(c.name == self.name)).scalar() == self.holder
 
     def release(self) -> None:
         """Let a standby take over at once (clean shutdown)."""
         c = LEASES.c
         with write_transaction(self.engine) as connection:
-            connection.execute(update(LEASES).where(c.name == self.name, c.holder == self.holder).values(expires_at=0.0))
+            connection.execute(
+                update(LEASES).where(c.name == self.name, c.holder == self.holder).values(expires_at=0.0)
+            )
 
     def current(self) -> tuple[str, float] | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(LEASES.c.holder, LEASES.c.expires_at).where(LEASES.c.name == self.name)).first()
+            row = connection.execute(
+                select(LEASES.c.holder, LEASES.c.expires_at).where(LEASES.c.name == self.name)
+            ).first()
         return (row.holder, row.expires_at) if row else None
-

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, select
 from db.engine import upsert, write_transaction
 from db.models import Feed
 from wallboard.config import Settings
-from wallboard.engine import CallEngine
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
-from wallboard.metrics import refresh_snapshots
+from wallboard.store.applier import EventApplier
+from wallboard.store.metrics import refresh_snapshots
 
 FEEDS = Feed.__table__
 READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
@@ -79,7 +79,7 @@ class FileIngest:
         self.batch_lines = batch_lines
         self.clock = clock
         self.parser = self.parser_class(settings.site.tz)
-        self.calls = CallEngine(tracks_wrap_up=False)
+        self.calls = EventApplier(tracks_wrap_up=False)
         self.summary = IngestSummary()
 
     # -- checkpoint ----------------------------------------------------------------
@@ -128,7 +128,9 @@ class FileIngest:
         self.refresh()
         return self.summary
 
-    def follow(self, stop: threading.Event, *, poll_seconds: float = 0.2, refresh_seconds: float = 1.0) -> IngestSummary:
+    def follow(
+        self, stop: threading.Event, *, poll_seconds: float = 0.2, refresh_seconds: float = 1.0
+    ) -> IngestSummary:
         """Tail the file until `stop` is set, through rotation (new inode) and truncation."""
         fh, _ = self._open_at_checkpoint()
         inode = os.fstat(fh.fileno()).st_ino
@@ -264,12 +266,14 @@ class JsonLinesIngest(FileIngest):
     parser_class = JsonLinesParser
 
 
-def ingest_stream(engine: Engine, settings: Settings, stream, stop: threading.Event, *, flush_seconds: float = 0.5) -> IngestSummary:
+def ingest_stream(
+    engine: Engine, settings: Settings, stream, stop: threading.Event, *, flush_seconds: float = 0.5
+) -> IngestSummary:
     """JSON lines from a pipe (stdin): applied in small batches as they arrive; no checkpoint."""
     import select
 
     parser = JsonLinesParser(settings.site.tz)
-    calls = CallEngine()
+    calls = EventApplier()
     summary = IngestSummary()
     pending: list = []
     name = "jsonl:stdin"
@@ -277,8 +281,19 @@ def ingest_stream(engine: Engine, settings: Settings, stream, stop: threading.Ev
     def flush() -> None:
         with write_transaction(engine) as connection:
             summary.events_applied += calls.apply(connection, pending)
-            upsert(connection, FEEDS, [{"name": name, "kind": "jsonl", "heartbeat_at": time.time(),
-                                        "last_event_at": max(e.ts for e in pending)}], key=("name",))
+            upsert(
+                connection,
+                FEEDS,
+                [
+                    {
+                        "name": name,
+                        "kind": "jsonl",
+                        "heartbeat_at": time.time(),
+                        "last_event_at": max(e.ts for e in pending),
+                    }
+                ],
+                key=("name",),
+            )
             refresh_snapshots(connection, settings, time.time())
         pending.clear()
 

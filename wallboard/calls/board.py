@@ -1,29 +1,22 @@
-"""What the wallboard shows: the live snapshot read once a second, and its thresholds.
+"""What the wallboard shows: the live snapshot's rows judged at a moment, as view models.
 
 No Textual here: the TUI (wallboard/ui/) only draws what this module computes, so every
 figure, colour and alert is testable without a terminal.
 
-No database either (wallboard/board_reader.py reads the rows): a session's TUI process
+No database either (wallboard/store/board_reader.py reads the rows): a session's TUI process
 gets `BoardRows` over its session link and judges them here, each second.
-
-Levels: "ok" (green), "warn" (amber), "alert" (red), "none" (nothing to judge: no calls
-yet, nobody waiting).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from wallboard.calls.alerts import Alert, find_alerts
+from wallboard.calls.levels import ALERT, NONE, WARN, agent_flag, queue_levels, thresholds_memo, worst
 from wallboard.config import QueueThresholdValues, Settings
-from wallboard.counts import QueueCounts
-
-NONE, OK, WARN, ALERT = "none", "ok", "warn", "alert"
-LEVELS = (NONE, OK, WARN, ALERT)
-_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+from wallboard.text import format_age
 
 TOTAL_QUEUE = "All queues"
 
@@ -48,134 +41,6 @@ SORT_LABELS = {
 
 # Metrics of a queue tile that carry a level.
 TILE_METRICS = ("waiting", "longest_wait", "service_level", "abandon_rate", "asa", "aht", "available")
-
-
-def worst(levels: Iterable[str]) -> str:
-    return max(levels, key=_RANK.__getitem__, default=NONE)
-
-
-# -- literal text --------------------------------------------------------------------
-
-# C0 controls, DEL, C1 controls; bidirectional overrides and isolates (they reorder what
-# follows them on screen); line and paragraph separators.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def _picture(match: re.Match) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # Unicode "control pictures": ␛ for ESC, ␀ for NUL ...
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return "\ufffd"
-
-
-def printable(text: str | None) -> str:
-    """Text from outside (queue, agent and site names, pause reasons) made safe to draw.
-
-    Control characters become visible symbols, so a name can never move the cursor,
-    change colours or reorder the line. Markup is not touched here: the TUI draws these
-    strings literally (Rich `Text`, never markup).
-    """
-    if not text:
-        return ""
-    return _UNPRINTABLE.sub(_picture, text)
-
-
-# -- thresholds ----------------------------------------------------------------------
-
-
-def level_above(value: float | None, amber: float, red: float) -> str:
-    """Higher is worse (calls waiting, longest wait, abandon rate, ASA)."""
-    if value is None:
-        return NONE
-    if value >= red:
-        return ALERT
-    if value >= amber:
-        return WARN
-    return OK
-
-
-def level_below(value: float | None, target: float, red: float) -> str:
-    """Lower is worse (service level)."""
-    if value is None:
-        return NONE
-    if value < red:
-        return ALERT
-    if value < target:
-        return WARN
-    return OK
-
-
-def level_band(value: float | None, low: float, high: float, red_low: float, red_high: float) -> str:
-    """A target band (AHT): outside is amber, far outside red."""
-    if value is None:
-        return NONE
-    if value < red_low or value > red_high:
-        return ALERT
-    if value < low or value > high:
-        return WARN
-    return OK
-
-
-def queue_levels(
-    th: QueueThresholdValues,
-    *,
-    waiting: int,
-    longest_wait: float | None,
-    service_level_pct: float | None,
-    abandon_rate_pct: float | None,
-    asa_seconds: float | None,
-    aht_seconds: float | None,
-    agents_available: int,
-    agents_logged_in: int,
-) -> dict[str, str]:
-    """Each metric of a queue tile judged against the queue's thresholds."""
-    if waiting and not agents_available:
-        staffed = ALERT  # callers waiting and nobody free to take them
-    elif agents_logged_in or agents_available:
-        staffed = OK
-    else:
-        staffed = NONE
-    return {
-        "waiting": level_above(waiting, th.waiting_amber, th.waiting_red),
-        "longest_wait": level_above(longest_wait, th.longest_wait_amber_seconds, th.longest_wait_red_seconds),
-        "service_level": level_below(service_level_pct, th.service_level_target_pct, th.service_level_red_pct),
-        "abandon_rate": level_above(abandon_rate_pct, th.abandon_rate_amber_pct, th.abandon_rate_red_pct),
-        "asa": level_above(asa_seconds, th.asa_amber_seconds, th.asa_red_seconds),
-        "aht": level_band(
-            aht_seconds, th.aht_low_seconds, th.aht_high_seconds, th.aht_red_low_seconds, th.aht_red_high_seconds
-        ),
-        "available": staffed,
-    }
-
-
-def agent_flag(settings: Settings, state: str, pause_reason: str | None, queue: str | None, seconds: float,
-               thresholds: Callable[[str | None], QueueThresholdValues] | None = None) -> str | None:
-    """"long_call" (red) or "long_pause" (amber) when an agent's state has lasted too long.
-
-    thresholds: a queue's thresholds (default: `settings.thresholds.for_queue`; the board
-    passes a memo of it, as hundreds of agents share a few dozen queues).
-    """
-    th = settings.thresholds
-    if state == "on_call" and seconds >= (thresholds or th.for_queue)(queue).long_call_minutes * 60:
-        return "long_call"
-    if state == "paused" and seconds >= th.pause_limit_minutes(pause_reason) * 60:
-        return "long_pause"
-    return None
-
-
-def _thresholds_memo(settings: Settings) -> Callable[[str | None], QueueThresholdValues]:
-    """`settings.thresholds.for_queue`, each queue worked out once (it builds a model each call)."""
-    found: dict[str | None, QueueThresholdValues] = {}
-
-    def for_queue(queue: str | None) -> QueueThresholdValues:
-        values = found.get(queue)
-        if values is None:
-            values = found[queue] = settings.thresholds.for_queue(queue)
-        return values
-
-    return for_queue
 
 
 # -- what the board shows ------------------------------------------------------------
@@ -249,21 +114,6 @@ class Freshness:
         return f"stale {format_age(self.age_seconds or 0.0)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    key: tuple
-    kind: str  # sl_below | long_wait | no_agent | long_call
-    level: str
-    queue: str | None
-    agent: str | None
-    text: str  # plain text; names inside are raw, draw through `printable`
-    began: float | None  # when the condition began; None: not known from the data
-    began_before: bool = False  # True: it began at or before `began` (seen when the board opened)
-
-
-ALERT_ORDER = {"long_wait": 0, "no_agent": 1, "long_call": 2, "sl_below": 3}
-
-
 @dataclass(frozen=True)
 class BoardRows:
     """The rows read from the database, kept so the board can be re-evaluated each second."""
@@ -304,9 +154,7 @@ class BoardState:
             self,
             tiles=tiles,
             agents=tuple(a for a in self.agents if a.name in agents),
-            alerts=tuple(
-                a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)
-            ),
+            alerts=tuple(a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)),
             total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
             filter=query,
         )
@@ -356,7 +204,7 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
 def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
     """Judge the rows read at any moment `now`: O(queues + agents), no database."""
     tiles = tuple(_tile(row, settings, now) for row in source.snapshots)
-    thresholds = _thresholds_memo(settings)
+    thresholds = thresholds_memo(settings)
     agents = tuple(
         _agent_row(row, source.memberships.get(row["name"], ()), settings, now, thresholds) for row in source.agents
     )
@@ -374,7 +222,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         total=_total(tiles, agents, settings, now),
         agents=agents,
         freshness=freshness,
-        alerts=tuple(_alerts(tiles, agents, settings)),
+        alerts=tuple(find_alerts(tiles, agents, settings)),
         source=source,
         settings=settings,
     )
@@ -480,8 +328,13 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
     )
 
 
-def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: float,
-               thresholds: Callable[[str | None], QueueThresholdValues] | None = None) -> AgentRow:
+def _agent_row(
+    row: dict,
+    queues: tuple[str, ...],
+    settings: Settings,
+    now: float,
+    thresholds: Callable[[str | None], QueueThresholdValues] | None = None,
+) -> AgentRow:
     seconds = max(0.0, now - row["state_since"])
     handled = row["calls_today"]
     if row["state"] == "on_call" and row["current_callid"] and handled:
@@ -499,170 +352,6 @@ def _agent_row(row: dict, queues: tuple[str, ...], settings: Settings, now: floa
         aht_today=aht,
         flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds, thresholds),
     )
-
-
-def _alerts(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Settings) -> list[Alert]:
-    th = settings.thresholds
-    found: list[Alert] = []
-    for tile in tiles:
-        limits = th.for_queue(tile.queue)
-        if tile.longest_wait is not None and tile.longest_wait >= limits.longest_wait_red_seconds:
-            found.append(
-                Alert(
-                    key=("long_wait", tile.queue),
-                    kind="long_wait",
-                    level=ALERT,
-                    queue=tile.queue,
-                    agent=None,
-                    text=f"{tile.queue}: a caller has waited {format_duration(tile.longest_wait)} "
-                    f"(limit {format_duration(limits.longest_wait_red_seconds)})",
-                    began=tile.oldest_waiting_since + limits.longest_wait_red_seconds,
-                )
-            )
-        if tile.waiting and not tile.agents_available:
-            found.append(
-                Alert(
-                    key=("no_agent", tile.queue),
-                    kind="no_agent",
-                    level=ALERT,
-                    queue=tile.queue,
-                    agent=None,
-                    text=f"{tile.queue}: {tile.waiting} waiting and no agent free",
-                    began=None,
-                )
-            )
-        level = tile.levels["service_level"]
-        if level in (WARN, ALERT):
-            found.append(
-                Alert(
-                    key=("sl_below", tile.queue),
-                    kind="sl_below",
-                    level=level,
-                    queue=tile.queue,
-                    agent=None,
-                    text=f"{tile.queue}: service level {format_pct(tile.service_level_pct)} "
-                    f"below target {format_pct(limits.service_level_target_pct)}",
-                    began=None,
-                )
-            )
-    for agent in agents:
-        if agent.flag == "long_call":
-            limit = th.for_queue(agent.current_queue).long_call_minutes * 60
-            where = f" ({agent.current_queue})" if agent.current_queue else ""
-            found.append(
-                Alert(
-                    key=("long_call", agent.name),
-                    kind="long_call",
-                    level=ALERT,
-                    queue=agent.current_queue,
-                    agent=agent.name,
-                    text=f"{agent.name}: on one call for {format_duration(agent.seconds_in_state)}{where}",
-                    began=agent.state_since + limit,
-                )
-            )
-    found.sort(key=lambda a: (ALERT_ORDER[a.kind], a.began if a.began is not None else math.inf, a.key))
-    return found
-
-
-class AlertBook:
-    """When alerts the data cannot date began: the first time this board saw them.
-
-    An alert seen on the board's first look was already on when the board opened: it
-    is marked `began_before` (shown as "<= 10:02"). An alert that clears and comes back
-    starts again.
-    """
-
-    def __init__(self) -> None:
-        self.first_seen: dict[tuple, float] = {}
-        self.opened_at: float | None = None
-
-    def stamp(self, state: BoardState) -> BoardState:
-        now = state.now
-        if self.opened_at is None:
-            self.opened_at = now
-        seen = {}
-        alerts = []
-        for alert in state.alerts:
-            if alert.began is None:
-                began = self.first_seen.get(alert.key, now)
-                seen[alert.key] = began
-                alert = replace(alert, began=began, began_before=began <= self.opened_at)
-            alerts.append(alert)
-        self.first_seen = seen
-        return replace(state, alerts=tuple(alerts))
-
-
-# -- trend -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrendSeries:
-    starts: tuple[float, ...]  # interval start times
-    service_level: tuple[float | None, ...]  # per interval; None: no calls to judge
-    offered: tuple[int, ...]
-    levels: tuple[str, ...]  # the service level's colour per interval
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Per queue, the counts of each interval of the day so far (calls by when they entered)."""
-
-    read_at: float
-    day_start: float
-    interval_seconds: float
-    starts: tuple[float, ...]
-    counts: Mapping[str, tuple[QueueCounts, ...]]
-
-    def series(self, settings: Settings, queues: Iterable[str] | None = None) -> TrendSeries:
-        """The series of some queues (None: all), summed per interval."""
-        names = sorted(self.counts if queues is None else set(queues) & set(self.counts))
-        single = names[0] if len(names) == 1 else None
-        formula = settings.metrics_for(single).service_level_formula if single else settings.metrics.service_level_formula
-        th = settings.thresholds.for_queue(single)
-        service_level, offered, levels = [], [], []
-        for i in range(len(self.starts)):
-            total = QueueCounts("*")
-            for name in names:
-                total.add(self.counts[name][i])
-            figures = total.figures(formula)
-            service_level.append(figures["service_level_pct"])
-            offered.append(total.offered)
-            levels.append(level_below(figures["service_level_pct"], th.service_level_target_pct, th.service_level_red_pct))
-        return TrendSeries(self.starts, tuple(service_level), tuple(offered), tuple(levels))
-
-
-# -- formatting (plain strings, shared by the TUI and its tests) ----------------------
-
-
-def format_duration(seconds: float | None) -> str:
-    """m:ss under an hour, h:mm:ss above; "-" for nothing."""
-    if seconds is None:
-        return "-"
-    total = int(max(0.0, seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_age(seconds: float) -> str:
-    """A short age for the header: "42 s", "12 min", "3 h"."""
-    if seconds < 120:
-        return f"{int(seconds)} s"
-    if seconds < 7200:
-        return f"{int(seconds // 60)} min"
-    return f"{int(seconds // 3600)} h"
-
-
-def format_pct(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}%"
-
-
-def format_rate(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
 def format_clock(ts: float, settings: Settings, *, seconds: bool = True) -> str:

@@ -1,6 +1,6 @@
 """The metrics engine: window reports and the live per-queue snapshot.
 
-The definitions are those of wallboard/counts.py (DESIGN.md); each queue may override the
+The definitions are those of wallboard/calls/counts.py (DESIGN.md); each queue may override the
 thresholds; the total adds up each queue's counts under its own thresholds.
 """
 
@@ -12,9 +12,9 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select
 
 from db.engine import upsert
 from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
+from wallboard.calls.counts import QueueCounts, day_start, mean_of
+from wallboard.calls.events import EXIT_REASONS
 from wallboard.config import Settings
-from wallboard.counts import QueueCounts, day_start, mean_of
-from wallboard.events import EXIT_REASONS
 
 CALLS = Call.__table__
 AGENTS = Agent.__table__
@@ -44,14 +44,14 @@ def _per_queue(settings: Settings, key: str):
     """A SQL expression giving each queue its own value of a [metrics] key."""
     default = getattr(settings.metrics, key)
     overrides = {
-        name: getattr(override, key)
-        for name, override in settings.queues.items()
-        if getattr(override, key) is not None
+        name: getattr(override, key) for name, override in settings.queues.items() if getattr(override, key) is not None
     }
     return case(overrides, value=CALLS.c.queue, else_=default) if overrides else default
 
 
-def queue_counts(connection: Connection, settings: Settings, start: float | None, end: float | None) -> dict[str, QueueCounts]:
+def queue_counts(
+    connection: Connection, settings: Settings, start: float | None, end: float | None
+) -> dict[str, QueueCounts]:
     """Per-queue sums over calls that entered the queue in [start, end) (None: unbounded)."""
     c = CALLS.c
     sl = _per_queue(settings, "service_level_seconds")
@@ -217,7 +217,9 @@ def _refresh_agents_today(connection: Connection, today: float) -> None:
         )
     }
     changes = []
-    for name, calls, talk in connection.execute(select(AGENTS.c.name, AGENTS.c.calls_today, AGENTS.c.talk_seconds_today)):
+    for name, calls, talk in connection.execute(
+        select(AGENTS.c.name, AGENTS.c.calls_today, AGENTS.c.talk_seconds_today)
+    ):
         new_calls, new_talk = answered_today.get(name, (0, 0.0))
         if (calls, talk) != (new_calls, new_talk):
             changes.append({"_name": name, "calls_today": new_calls, "talk_seconds_today": new_talk})

@@ -1,9 +1,9 @@
 """The SSH front door: remote sites reach the board with a plain `ssh`.
 
 `wallboard serve` runs it (`start_ssh`) on its own event loop in a thread, next to the feed.
-Each terminal session runs its own TUI process, `python -m wallboard.session`, on a
+Each terminal session runs its own TUI process, `python -m wallboard.ssh.board_process`, on a
 pseudo-terminal; this module never imports Textual. The process has no database access of
-its own: it asks this server over its session link (wallboard/session_link.py), which
+its own: it asks this server over its session link (wallboard/ssh/link.py), which
 answers from one board read a second shared by all sessions and from a `UserDesk` bound to
 the session's user.
 
@@ -30,48 +30,35 @@ Connection log: the `ssh_sessions` table (`wallboard ssh sessions`) and a log fi
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import logging.handlers
-import os
-import re
-import signal
 import socket
-import struct
-import subprocess
-import sys
-import termios
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import asyncssh
-import click
-from platformdirs import user_data_path, user_log_path
 from sqlalchemy import Engine
 
 from tickets.errors import TicketError
 from tickets.user_desk import UserDesk
-from wallboard import ssh_access
-from wallboard.board_reader import BoardReader
 from wallboard.config import Settings
-from wallboard.session_link import LINK_FD_ENV, serve_link
-from wallboard.ssh_access import Login
+from wallboard.errors import RunError
+from wallboard.ssh import access as ssh_access
+from wallboard.ssh.access import Login
+from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
+from wallboard.ssh.limiter import FailureLimiter
+from wallboard.ssh.link import serve_link
+from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
+from wallboard.store.board_reader import BoardReader
+from wallboard.text import format_duration
 
 log = logging.getLogger("wallboard.ssh")
 access = logging.getLogger("wallboard.ssh.access")
 
-HOST_KEY_NAME = "ssh_host_ed25519_key"
-ACCESS_LOG_NAME = "ssh.log"
 LOGIN_TIMEOUT_SECONDS = 30
 KEEPALIVE_SECONDS = 30  # a silent peer is dropped after 4 unanswered keepalives
-HANGUP_GRACE_SECONDS = 2.0  # after SIGHUP, before SIGKILL
 MAX_KEYS_PER_CONNECTION = 6  # rejected keys before the connection is dropped (OpenSSH's MaxAuthTries)
-REAP_TIMEOUT_SECONDS = 5.0
-MAX_TRACKED_ADDRESSES = 10_000
 BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within this
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
@@ -84,125 +71,6 @@ NO_TERMINAL = (
 # What of the server's own environment a session's TUI process keeps (the operator's
 # settings, but not the database's: the process has none); everything the terminal
 # decides comes from the client, below.
-SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
-SERVER_ENV_PREFIXES = ("XDG_", "TEXTUAL_")
-_TERM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
-_LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-
-
-# -- small pieces (unit-tested) ----------------------------------------------------------
-
-
-def host_key_path(settings: Settings) -> Path:
-    if settings.ssh.host_key:
-        return Path(settings.ssh.host_key).expanduser()
-    return user_data_path("wallboard") / HOST_KEY_NAME
-
-
-def access_log_path(settings: Settings) -> Path:
-    if settings.ssh.access_log:
-        return Path(settings.ssh.access_log).expanduser()
-    return user_log_path("wallboard") / ACCESS_LOG_NAME
-
-
-def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
-    """The server's host key; generated (ed25519, mode 0600) on first start and kept.
-
-    Written to a temporary file and linked into place, so two servers starting at once
-    end up with the same key and nobody reads a half-written file.
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = asyncssh.generate_private_key("ssh-ed25519", comment="wallboard host key")
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(key.export_private_key())
-                out.flush()
-                os.fsync(out.fileno())
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                pass  # another server made one first: use theirs
-            else:
-                path.with_name(path.name + ".pub").write_bytes(key.export_public_key())
-                log.info("generated the SSH host key %s", path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    elif path.stat().st_mode & 0o077:
-        log.warning("the SSH host key %s is readable by others: chmod 600 it", path)
-    try:
-        return asyncssh.read_private_key(path)
-    except (OSError, asyncssh.KeyImportError) as exc:
-        raise click.ClickException(f"{path}: cannot read the SSH host key: {exc}") from None
-
-
-class FailureLimiter:
-    """Failed logins per source address: `limit` of them within `window` seconds shut the
-    address out for `block` seconds."""
-
-    def __init__(self, limit: int, window: float, block: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.block, self.clock = limit, window, block, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._blocked: dict[str, float] = {}
-
-    def blocked(self, address: str) -> bool:
-        until = self._blocked.get(address)
-        if until is None:
-            return False
-        if self.clock() < until:
-            return True
-        del self._blocked[address]
-        return False
-
-    def failure(self, address: str) -> bool:
-        """Count one; True when this one shuts the address out."""
-        now = self.clock()
-        times = self._failures.setdefault(address, deque())
-        times.append(now)
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(self._failures) > MAX_TRACKED_ADDRESSES:
-            self._forget(now)
-        if len(times) >= self.limit and self.block > 0:
-            self._blocked[address] = now + self.block
-            times.clear()
-            return True
-        return False
-
-    def _forget(self, now: float) -> None:
-        for address in [a for a, t in self._failures.items() if not t or t[-1] <= now - self.window]:
-            del self._failures[address]
-        for address in [a for a, until in self._blocked.items() if until <= now]:
-            del self._blocked[address]
-
-
-def session_env(
-    client_env: Mapping[str, str],
-    term: str | None,
-    *,
-    link_fd: int,
-    server_env: Mapping[str, str] = os.environ,
-) -> dict[str, str]:
-    """The TUI process's environment: the server's own settings (paths), the terminal as
-    the client describes it (TERM, COLORTERM, LANG only, checked), its end of the link."""
-    env = {k: v for k, v in server_env.items() if k in SERVER_ENV or k.startswith(SERVER_ENV_PREFIXES)}
-    env["TERM"] = term if term and _TERM_RE.fullmatch(term) else "xterm"
-    colorterm = client_env.get("COLORTERM", "")
-    if _TERM_RE.fullmatch(colorterm):
-        env["COLORTERM"] = colorterm
-    lang = client_env.get("LANG", "")
-    env["LANG"] = lang if _LANG_RE.fullmatch(lang) else "C.UTF-8"
-    # Box drawing and symbols go out as UTF-8 whatever the locale (PuTTY: set UTF-8).
-    env["PYTHONIOENCODING"] = "utf-8"
-    env[LINK_FD_ENV] = str(link_fd)
-    return env
-
-
-def session_command(user: str) -> list[str]:
-    # The name is for `ps` only: the process learns its user from the link.
-    return [sys.executable, "-m", "wallboard.session", f"--for={user}"]
 
 
 class SessionHello:
@@ -217,232 +85,6 @@ class SessionHello:
 
     def hello(self) -> tuple[Settings, str]:
         return self.settings, self.user
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-# -- a TUI process on a pseudo-terminal ------------------------------------------------
-
-
-def _child_setup() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    # start_new_session made the child a session leader; make the PTY (its stdin) the
-    # session's controlling terminal, so a hangup reaches it and it can see SIGWINCH.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    # An ignored SIGHUP survives exec, and a TUI that ignores it spins once its PTY is gone.
-    for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGWINCH):
-        signal.signal(signum, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, ())
-
-
-def _winsize(cols: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> bytes:
-    clamp = lambda n: max(1, min(int(n), 10_000))  # noqa: E731
-    return struct.pack("HHHH", clamp(rows), clamp(cols), min(xpixels, 65535), min(ypixels, 65535))
-
-
-class PtyProcess:
-    """A child process on a new PTY, driven from an asyncio loop.
-
-    on_output(bytes) gets what the child draws; on_exit(returncode) is called once, after
-    the child has been reaped, its last output delivered and its process group killed.
-    pass_fds: descriptors the child inherits (its end of the session link).
-    """
-
-    def __init__(
-        self,
-        argv: list[str],
-        env: dict[str, str],
-        size: tuple[int, int, int, int],
-        on_output: Callable[[bytes], None],
-        on_exit: Callable[[int], None],
-        pass_fds: tuple[int, ...] = (),
-    ) -> None:
-        self.argv, self.env, self.size, self.pass_fds = argv, env, size, pass_fds
-        self.on_output, self.on_exit = on_output, on_exit
-        self.loop = asyncio.get_running_loop()
-        self.proc: subprocess.Popen | None = None
-        self.master: int | None = None
-        self.returncode: int | None = None
-        self.exited = self.loop.create_future()
-        self._pidfd: int | None = None
-        self._reading = False
-        self._paused = False
-        self._input = bytearray()
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self) -> None:
-        master, slave = os.openpty()
-        try:
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, _winsize(*self.size))
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,  # Textual draws on stderr: it must be the PTY
-                env=self.env,
-                close_fds=True,
-                pass_fds=self.pass_fds,
-                start_new_session=True,
-                preexec_fn=_child_setup,
-            )
-        except BaseException:
-            os.close(master)
-            raise
-        finally:
-            os.close(slave)
-        self.master = master
-        os.set_blocking(master, False)
-        self._start_reading()
-        try:
-            self._pidfd = os.pidfd_open(self.proc.pid)
-        except (AttributeError, OSError):
-            self._poll_later()
-        else:
-            self.loop.add_reader(self._pidfd, self._check_exit)
-
-    # output: child -> client
-
-    def _start_reading(self) -> None:
-        if self.master is not None and not self._reading and not self._paused:
-            self.loop.add_reader(self.master, self._read)
-            self._reading = True
-
-    def _stop_reading(self) -> None:
-        if self._reading and self.master is not None:
-            self.loop.remove_reader(self.master)
-        self._reading = False
-
-    def _read(self) -> None:
-        try:
-            data = os.read(self.master, 65536)  # type: ignore[arg-type]
-        except BlockingIOError:
-            return
-        except OSError:  # EIO: every slave end is closed; the exit follows
-            data = b""
-        if not data:
-            self._stop_reading()
-            return
-        self.on_output(data)
-
-    def pause_output(self) -> None:
-        self._paused = True
-        self._stop_reading()
-
-    def resume_output(self) -> None:
-        self._paused = False
-        self._start_reading()
-
-    # input: client -> child
-
-    def write(self, data: bytes) -> None:
-        if self.master is None or self.returncode is not None:
-            return
-        had_pending = bool(self._input)
-        self._input += data
-        if not had_pending:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.master is None:
-            return
-        try:
-            written = os.write(self.master, self._input)
-        except BlockingIOError:
-            written = 0
-        except OSError:
-            self._input.clear()
-            written = 0
-        del self._input[:written]
-        if self._input:
-            self.loop.add_writer(self.master, self._flush)
-        else:
-            self.loop.remove_writer(self.master)
-
-    @property
-    def pending_input(self) -> int:
-        return len(self._input)
-
-    def resize(self, cols: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
-        if self.master is None or self.returncode is not None or cols <= 0 or rows <= 0:
-            return
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ, _winsize(cols, rows, xpixels, ypixels))
-        self._signal_group(signal.SIGWINCH)
-
-    # exit
-
-    def _poll_later(self) -> None:
-        self.loop.call_later(0.25, self._check_exit)
-
-    def _check_exit(self) -> None:
-        if self.returncode is not None or self.proc is None:
-            return
-        code = self.proc.poll()
-        if code is None:
-            if self._pidfd is None:
-                self._poll_later()
-            return
-        self.returncode = code
-        if self._pidfd is not None:
-            self.loop.remove_reader(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = None
-        self._drain()
-        self._close_master()
-        self._signal_group(signal.SIGKILL)  # anything it left behind in its group
-        if not self.exited.done():
-            self.exited.set_result(code)
-        self.on_exit(code)
-
-    def _drain(self) -> None:
-        while self.master is not None and not self._paused:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.on_output(data)
-
-    def _close_master(self) -> None:
-        self._stop_reading()
-        if self.master is not None:
-            self.loop.remove_writer(self.master)
-            os.close(self.master)  # a hangup on the PTY: SIGHUP to its session
-            self.master = None
-
-    def _signal_group(self, signum: int) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    async def stop(self, grace: float = HANGUP_GRACE_SECONDS) -> int | None:
-        """Hang up: SIGHUP to the process group, SIGKILL after `grace`, then reap."""
-        if self.proc is None or self.returncode is not None:
-            return self.returncode
-        # The PTY stays open and read meanwhile, so the TUI can put the terminal back
-        # (a client still connected sees a clean screen); output nobody reads is dropped.
-        self.resume_output()
-        self._signal_group(signal.SIGHUP)
-        self._signal_group(signal.SIGCONT)
-        try:
-            return await asyncio.wait_for(asyncio.shield(self.exited), grace)
-        except asyncio.TimeoutError:
-            log.warning("session process %d still running %.0f s after SIGHUP: SIGKILL", self.proc.pid, grace)
-        self._signal_group(signal.SIGKILL)
-        try:
-            return await asyncio.wait_for(asyncio.shield(self.exited), REAP_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
-            log.error("session process %d not reaped after SIGKILL", self.proc.pid)
-            return None
 
 
 # -- the SSH server --------------------------------------------------------------------
@@ -494,19 +136,26 @@ class _Connection(asyncssh.SSHServer):
     def connection_lost(self, exc: Exception | None) -> None:
         self.front.connections.discard(self)
         if self.tried and not self.authenticated:
-            access.info("failed login as %r from %s: left before a key registered to this user was accepted",
-                        self.username, self.address)
+            access.info(
+                "failed login as %r from %s: left before a key registered to this user was accepted",
+                self.username,
+                self.address,
+            )
             if self.front.limiter.failure(self.address):
-                access.warning("shut out %s for %g min after %d failed logins within %g min", self.address,
-                               self.front.settings.ssh.block_minutes, self.front.limiter.limit,
-                               self.front.settings.ssh.failure_window_minutes)
+                access.warning(
+                    "shut out %s for %g min after %d failed logins within %g min",
+                    self.address,
+                    self.front.settings.ssh.block_minutes,
+                    self.front.limiter.limit,
+                    self.front.settings.ssh.failure_window_minutes,
+                )
 
     async def begin_auth(self, username: str) -> bool:
         self.tried = True
         self.username = username
         try:
             self.login = await asyncio.to_thread(ssh_access.find_login, self.front.engine, username)
-        except Exception:  # noqa: BLE001 - a database problem refuses everyone, with a trace in the log
+        except Exception:
             log.exception("looking up SSH user %r failed", username)
             self.login = None
         self.keys = _UserKeys(self.login)
@@ -525,7 +174,8 @@ class _Connection(asyncssh.SSHServer):
         if self.rejected >= MAX_KEYS_PER_CONNECTION and self.conn is not None:
             conn = self.conn
             asyncio.get_running_loop().call_soon(
-                conn.disconnect, asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many authentication failures")
+                conn.disconnect, asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many authentication failures"
+            )
         return False
 
     def password_auth_supported(self) -> bool:
@@ -541,8 +191,14 @@ class _Connection(asyncssh.SSHServer):
         self.authenticated = True
         self.key_fingerprint = self.keys.matched if self.keys else None
         assert self.login is not None
-        access.info("login %s (%s) from %s:%d with key %s", self.login.name, self.login.role,
-                    self.address, self.port, self.key_fingerprint)
+        access.info(
+            "login %s (%s) from %s:%d with key %s",
+            self.login.name,
+            self.login.role,
+            self.address,
+            self.port,
+            self.key_fingerprint,
+        )
 
     def session_requested(self) -> asyncssh.SSHServerSession:
         return _TerminalSession(self.front, self)
@@ -612,22 +268,33 @@ class _TerminalSession(asyncssh.SSHServerSession):
             self._refuse("refused: server stopping", "a session (server stopping)", "wallboard: the server is stopping")
             return
         if len(self.front.sessions) >= self.front.settings.ssh.max_sessions:
-            self._refuse("refused: server full", "a session (server full)",
-                         f"wallboard: the server is full ({self.front.settings.ssh.max_sessions} sessions); try again later")
+            self._refuse(
+                "refused: server full",
+                "a session (server full)",
+                f"wallboard: the server is full ({self.front.settings.ssh.max_sessions} sessions); try again later",
+            )
             return
         cols, rows, xpixels, ypixels = self.chan.get_terminal_size()
         size = (cols or DEFAULT_SIZE[0], rows or DEFAULT_SIZE[1], xpixels, ypixels)
         link, child_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
-        self.child = PtyProcess(session_command(self.login.name), env, size, self._output, self._child_exited,
-                                pass_fds=(child_end.fileno(),))
+        self.child = PtyProcess(
+            session_command(self.login.name),
+            env,
+            size,
+            self._output,
+            self._child_exited,
+            pass_fds=(child_end.fileno(),),
+        )
         try:
             self.child.start()
         except OSError as exc:
             log.exception("cannot start the session process")
             self.child = None
             link.close()
-            self._refuse("refused: cannot start", "a session (cannot start)", f"wallboard: cannot start the board: {exc}")
+            self._refuse(
+                "refused: cannot start", "a session (cannot start)", f"wallboard: cannot start the board: {exc}"
+            )
             return
         finally:
             child_end.close()  # the child has its own copy
@@ -648,8 +315,9 @@ class _TerminalSession(asyncssh.SSHServerSession):
             "board": front.board,
             "desk": UserDesk(front.engine, front.settings, login.name),
         }
-        await serve_link(reader, writer, targets, front.executor, passes=(TicketError,),
-                         label=f"session of {login.name}")
+        await serve_link(
+            reader, writer, targets, front.executor, passes=(TicketError,), label=f"session of {login.name}"
+        )
 
     def _refuse(self, reason: str, what: str, message: str) -> None:
         access.info("refused %s for %s from %s", what, self.login.name, self.owner.address)
@@ -664,30 +332,57 @@ class _TerminalSession(asyncssh.SSHServerSession):
     async def _log_start(self, term: str | None, size) -> int | None:
         try:
             row = await asyncio.to_thread(
-                ssh_access.session_started, self.front.engine, self.login,
-                peer_address=self.owner.address, peer_port=self.owner.port,
-                key_fingerprint=self.owner.key_fingerprint, term=term, at=self.started_at,
+                ssh_access.session_started,
+                self.front.engine,
+                self.login,
+                peer_address=self.owner.address,
+                peer_port=self.owner.port,
+                key_fingerprint=self.owner.key_fingerprint,
+                term=term,
+                at=self.started_at,
             )
-        except Exception:  # noqa: BLE001 - the session runs on; the log file has it
+        except Exception:
             log.exception("cannot record the SSH session in the database")
             row = None
         if self.child is not None:
-            access.info("session %s: %s from %s:%d, %s %dx%d, pid %d", row, self.login.name, self.owner.address,
-                        self.owner.port, term, size[0], size[1], self.child.pid)
+            access.info(
+                "session %s: %s from %s:%d, %s %dx%d, pid %d",
+                row,
+                self.login.name,
+                self.owner.address,
+                self.owner.port,
+                term,
+                size[0],
+                size[1],
+                self.child.pid,
+            )
         return row
 
     async def _log_end(self) -> None:
         row = await self._row if self._row is not None else None
         duration = time.time() - self.started_at
         if self.child is not None:
-            access.info("session %s ended: %s from %s:%d after %s (%s, exit %s)", row, self.login.name,
-                        self.owner.address, self.owner.port, format_duration(duration), self.end_reason, self.exit_status)
+            access.info(
+                "session %s ended: %s from %s:%d after %s (%s, exit %s)",
+                row,
+                self.login.name,
+                self.owner.address,
+                self.owner.port,
+                format_duration(duration),
+                self.end_reason,
+                self.exit_status,
+            )
         if row is None:
             return
         try:
-            await asyncio.to_thread(ssh_access.session_ended, self.front.engine, row,
-                                    reason=self.end_reason or "?", exit_status=self.exit_status)
-        except Exception:  # noqa: BLE001
+            await asyncio.to_thread(
+                ssh_access.session_ended,
+                self.front.engine,
+                row,
+                reason=self.end_reason or "?",
+                exit_status=self.exit_status,
+            )
+        except Exception:
             log.exception("cannot record the end of SSH session %s", row)
 
     # data
@@ -828,7 +523,7 @@ class SshFrontDoor:
                 reuse_address=True,
             )
         except OSError as exc:
-            raise click.ClickException(f"cannot listen for SSH on {ssh.bind}:{ssh.port}: {exc.strerror or exc}") from None
+            raise RunError(f"cannot listen for SSH on {ssh.bind}:{ssh.port}: {exc.strerror or exc}") from None
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
@@ -839,7 +534,7 @@ class SshFrontDoor:
         After the port is bound, so a second server that cannot start closes nothing."""
         try:
             closed = await asyncio.to_thread(ssh_access.close_abandoned_sessions, self.engine, at=started_at)
-        except Exception:  # noqa: BLE001 - the front door runs on; the log file has it
+        except Exception:
             log.exception("cannot close the SSH sessions left open by an earlier run")
             return
         if closed:
@@ -852,10 +547,15 @@ class SshFrontDoor:
             now = time.monotonic()
             for session in list(self.sessions):
                 if session.end_reason is None and session.idle_seconds(now) >= limit:
-                    access.info("%s from %s idle for %s: closing", session.login.name, session.owner.address,
-                                format_duration(session.idle_seconds(now)))
-                    session.end("idle timeout",
-                                f"wallboard: no key pressed for {format_duration(limit)}: session closed")
+                    access.info(
+                        "%s from %s idle for %s: closing",
+                        session.login.name,
+                        session.owner.address,
+                        format_duration(session.idle_seconds(now)),
+                    )
+                    session.end(
+                        "idle timeout", f"wallboard: no key pressed for {format_duration(limit)}: session closed"
+                    )
 
     async def close(self) -> None:
         """Stop listening, hang up every session, wait for the log to be written."""
@@ -880,21 +580,6 @@ class SshFrontDoor:
         deadline = time.monotonic() + timeout
         while (self.sessions or self._tasks) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-
-
-def setup_access_log(settings: Settings) -> Path:
-    """The connection log file; its lines also reach the main log through propagation."""
-    path = access_log_path(settings)
-    for handler in access.handlers:
-        if getattr(handler, "_wallboard_path", None) == path:
-            return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    handler._wallboard_path = path  # type: ignore[attr-defined]
-    access.addHandler(handler)
-    access.setLevel(logging.INFO)
-    return path
 
 
 # -- running it next to the feed -------------------------------------------------------
@@ -922,7 +607,7 @@ class SshThread:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 - reported by start() or the log
+        except BaseException as exc:
             if not self._ready.is_set():
                 self._error = exc
                 self._ready.set()
@@ -971,4 +656,3 @@ def describe(ssh: SshThread) -> str:
     settings = ssh.front.settings
     key = ssh.front.host_key.get_fingerprint() if ssh.front.host_key else "?"
     return f"ssh on {settings.ssh.bind}:{ssh.port} (host key {key}, connection log {access_log_path(settings)})"
-

@@ -90,7 +90,9 @@ def session_started(
         return connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
 
 
-def session_ended(engine: Engine, session_id: int, *, reason: str, exit_status: int | None, at: float | None = None) -> None:
+def session_ended(
+    engine: Engine, session_id: int, *, reason: str, exit_status: int | None, at: float | None = None
+) -> None:
     with write_transaction(engine) as connection:
         connection.execute(
             update(_sessions)
@@ -141,4 +143,3 @@ def recent_sessions(engine: Engine, *, limit: int = 50, user: str | None = None)
         query = query.where(_users.c.name == user)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
-

@@ -1,0 +1,150 @@
+"""`wallboard ingest ...` and `wallboard simulate`: call data into the database."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+
+from wallboard.cli.common import Failure, open_database_of, parse_when, settings_of, stop_on_signals
+
+
+@click.group("ingest")
+def ingest_group() -> None:
+    """Import call data from a call-centre source."""
+
+
+@ingest_group.command("queue-log")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--follow", is_flag=True, help="Keep reading new lines as Asterisk writes them (through rotation).")
+@click.pass_context
+def ingest_queue_log(ctx: click.Context, path: str, follow: bool) -> None:
+    """Import an Asterisk queue_log; run again to import only what was added since."""
+    from wallboard.feeds.files import QueueLogIngest
+
+    _ingest_file(ctx, QueueLogIngest, path, follow)
+
+
+@ingest_group.command("jsonl")
+@click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--follow", is_flag=True, help="Keep reading new lines as they are written (through rotation).")
+@click.pass_context
+def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
+    """Import JSON lines, one event per line, from a file or - for standard input.
+
+    Each line: {"ts": epoch or ISO 8601, "kind": "call_entered", "callid": ..., "queue": ...};
+    kinds and fields are those of wallboard.calls.events.
+    """
+    from wallboard.feeds.files import JsonLinesIngest, ingest_stream
+
+    if path != "-":
+        if not os.path.isfile(path):
+            raise Failure(f"{path}: no such file")
+        _ingest_file(ctx, JsonLinesIngest, path, follow)
+        return
+    engine = open_database_of(ctx, migrate=True)
+    summary = ingest_stream(engine, settings_of(ctx), sys.stdin, stop_on_signals())
+    _print_summary(summary)
+
+
+def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> None:
+    engine = open_database_of(ctx, migrate=True)
+    ingest = ingest_class(engine, settings_of(ctx), path)
+    if follow:
+        click.echo(f"following {path} (Ctrl-C to stop)", err=True)
+        summary = ingest.follow(stop_on_signals())
+    else:
+        summary = _with_progress(ingest, path)
+    _print_summary(summary)
+
+
+def _print_summary(summary) -> None:
+    for line_no, reason in summary.errors[:5]:
+        click.echo(f"  line {line_no}: {reason}", err=True)
+    click.echo(summary.line(), err=True)  # last: scripts read the final line
+
+
+def _with_progress(ingest, path: str):
+    if not sys.stderr.isatty():
+        return ingest.run()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    _, offset = ingest.checkpoint()
+    total = max(os.path.getsize(path) - offset, 0)
+    columns = (
+        TextColumn("ingest"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[rate]} lines/s"),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("ingest", total=total, rate=0)
+
+        def report(bytes_read: int, lines_read: int) -> None:
+            rate = int(lines_read / max(time.monotonic() - started, 1e-6))
+            bar.update(task, completed=bytes_read, rate=f"{rate:,}")
+
+        return ingest.run(progress=report)
+
+
+@click.command("simulate")
+@click.option(
+    "--hours", type=click.FloatRange(min=0, min_open=True), help="Simulated hours to run (default: until stopped)."
+)
+@click.option(
+    "--start", "start_at", help="Simulated start time, ISO 8601 (default: now, or --hours before now with --fast)."
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Simulated seconds per real second (config: simulator.speed).",
+)
+@click.option("--fast", is_flag=True, help="As fast as the machine allows.")
+@click.option("--seed", type=int, help="Random seed (config: simulator.seed).")
+@click.option("--agents", type=click.IntRange(min=1), help="Agents on the roster (config: simulator.agents).")
+@click.option("--calls-per-hour", type=click.FloatRange(min=0, min_open=True), help="Peak calls per hour.")
+@click.option(
+    "--queue-log",
+    "queue_log",
+    type=click.Path(dir_okay=False),
+    help="Write an Asterisk queue_log here instead of the database.",
+)
+@click.pass_context
+def simulate(ctx, hours, start_at, speed, fast, seed, agents, calls_per_hour, queue_log) -> None:
+    """Run the seeded synthetic floor into the database or a queue_log file."""
+    from wallboard.feeds.live import SimulationRun, simulator_settings
+
+    settings = settings_of(ctx)
+    if queue_log and hours is None:
+        raise Failure("--queue-log needs --hours")
+    sim = simulator_settings(settings, seed=seed, agents=agents, calls_per_hour=calls_per_hour)
+    now = time.time()
+    if start_at:
+        start = parse_when(start_at, settings, "--start")
+    elif fast and hours and not queue_log:
+        start = now - hours * 3600
+    else:
+        start = now
+    run = SimulationRun(sim, start=start, hours=hours)
+    if queue_log:
+        written = run.write_queue_log(queue_log)
+        click.echo(f"wrote {written} lines to {queue_log}", err=True)
+        return
+    engine = open_database_of(ctx, migrate=True)
+    rate = None if fast else (speed or settings.simulator.speed)
+    stop = stop_on_signals()
+    applied = run.into_database(engine, settings, speed=rate, stop=stop)
+    click.echo(f"applied {applied} events", err=True)

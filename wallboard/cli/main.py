@@ -1,0 +1,139 @@
+"""The `wallboard` command line. Scriptable: JSON or CSV for machines, tables for people.
+
+Textual is imported only by the commands that open the TUI, so scripted commands start fast.
+Bad input gets one line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from wallboard.cli.common import Failure, open_database_of, settings_of
+from wallboard.cli.ingest import ingest_group, simulate
+from wallboard.cli.report import report_group
+from wallboard.cli.ssh import ssh_group
+from wallboard.cli.tickets import notifications, ticket
+from wallboard.cli.tickets import user as user_group
+from wallboard.config import ConfigError, load_settings
+from wallboard.errors import RunError
+from wallboard.text import one_line
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.toml to use.")
+@click.option(
+    "--as",
+    "user",
+    metavar="USER",
+    help="All-in-one: the user at the keyboard, for complaints (default: your login name, if it is a user).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, user: str | None) -> None:
+    """Call-centre wallboard and complaint tracker.
+
+    With no command: the all-in-one wallboard (feed, scheduler and TUI on the embedded database).
+    """
+    try:
+        ctx.obj = {"settings": load_settings(config_path)}
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
+    if ctx.invoked_subcommand is None:
+        from wallboard.server.runtime import run_all_in_one
+
+        run_all_in_one(settings_of(ctx), user)
+
+
+# -- db ----------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create the database or migrate it to the newest schema."""
+    from db.migrate import head_revision
+
+    open_database_of(ctx, migrate=True)
+    click.echo(f"database at revision {head_revision()}")
+
+
+# -- processes: TUI only, feed only ------------------------------------------------
+
+
+@cli.command("ui")
+@click.option(
+    "--as",
+    "user",
+    metavar="USER",
+    help="The user looking (set by the SSH front door for each session; default: your login name, if it is a user).",
+)
+@click.pass_context
+def ui(ctx: click.Context, user: str | None) -> None:
+    """The wallboard TUI only, on a database another process keeps live."""
+    from wallboard.server.runtime import run_ui
+
+    run_ui(settings_of(ctx), user)
+
+
+@cli.command("serve")
+@click.option(
+    "--ssh-port", type=click.IntRange(0, 65535), metavar="N", help="SSH port (config: ssh.port; 0: any free port)."
+)
+@click.option("--no-ssh", is_flag=True, help="Without the SSH front door.")
+@click.option(
+    "--feed",
+    "feed_kind",
+    type=click.Choice(["none", "simulator", "queue-log", "ami"]),
+    help="Which feed to run (config: feed.kind).",
+)
+@click.pass_context
+def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str | None) -> None:
+    """The site server, headless: feed, reminders and the SSH front door, until Ctrl-C or SIGTERM.
+
+    A second server on the same database stands by and takes over within 15 s of the first stopping.
+    """
+    from wallboard.server.runtime import run_serve
+
+    settings = settings_of(ctx)
+    if feed_kind is not None:
+        settings.feed.kind = feed_kind
+    if ssh_port is not None:
+        settings.ssh.port = ssh_port
+    if no_ssh:
+        settings.ssh.enabled = False
+    run_serve(settings)
+
+
+for command in (ingest_group, simulate, report_group, ssh_group, ticket, user_group, notifications):
+    cli.add_command(command)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"wallboard: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except RunError as exc:
+        click.echo(f"wallboard: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"wallboard: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        click.echo(f"wallboard: database error: {one_line(exc)}", err=True)
+        sys.exit(1)

@@ -1,0 +1,87 @@
+"""`wallboard report ...`: figures over a window of time."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from wallboard.cli.common import Failure, emit_rows, open_database_of, parse_when, settings_of
+from wallboard.config import Settings
+
+
+@click.group("report")
+def report_group() -> None:
+    """Figures over a window of time (by the time calls entered the queue)."""
+
+
+def _window_options(fn):
+    fn = click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+    )(fn)
+    fn = click.option("--all", "everything", is_flag=True, help="Every call in the database.")(fn)
+    fn = click.option("--to", "until", help="End (exclusive), ISO 8601 date or time; default now.")(fn)
+    fn = click.option("--from", "since", help="Start, ISO 8601 date or time; default start of today.")(fn)
+    return fn
+
+
+def _window(settings: Settings, since, until, everything) -> tuple[float | None, float | None]:
+    from wallboard.calls.counts import day_start
+
+    if everything:
+        if since or until:
+            raise Failure("--all cannot be combined with --from/--to")
+        return None, None
+    start = parse_when(since, settings, "--from") if since else day_start(settings, time.time())
+    end = parse_when(until, settings, "--to") if until else None
+    if end is not None and end <= start:
+        raise Failure("--to must be after --from")
+    return start, end
+
+
+def _report_inputs(ctx: click.Context, since, until, everything):
+    """Settings, window and database for a report; the schema is checked, never changed."""
+    settings = settings_of(ctx)
+    start, end = _window(settings, since, until, everything)
+    return settings, start, end, open_database_of(ctx, migrate=False)
+
+
+@report_group.command("queues")
+@_window_options
+@click.pass_context
+def report_queues(ctx, since, until, everything, fmt) -> None:
+    """Offered, answered, abandoned, service level, ASA, AHT per queue and in total."""
+    from wallboard.store.metrics import queue_report
+
+    settings, start, end, engine = _report_inputs(ctx, since, until, everything)
+    with engine.connect() as connection:
+        report = queue_report(connection, settings, start, end)
+    rows = report.queues + [report.total]
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        emit_rows(rows, fmt)
+
+
+@report_group.command("agents")
+@_window_options
+@click.pass_context
+def report_agents(ctx, since, until, everything, fmt) -> None:
+    """Calls answered, talk time, AHT and time in each state per agent."""
+    from wallboard.store.metrics import AGENT_STATES, agent_report
+
+    _, start, end, engine = _report_inputs(ctx, since, until, everything)
+    with engine.connect() as connection:
+        agents = agent_report(connection, start, end, time.time())
+    if fmt == "json":
+        click.echo(json.dumps({"agents": agents}, indent=2))
+        return
+    flat = []
+    for row in agents:
+        line = {k: row[k] for k in ("agent", "answered", "talk_seconds", "aht_seconds")}
+        for state in AGENT_STATES:
+            line[f"{state}_seconds"] = row["states"].get(state, 0.0)
+        line["pause_reasons"] = "; ".join(f"{k}={v:.0f}s" for k, v in sorted(row["pause_reasons"].items()))
+        flat.append(line)
+    emit_rows(flat, fmt)
