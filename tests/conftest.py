@@ -1,40 +1,90 @@
-"""Shared fixtures: a real SQLite file per test, and a throwaway PostgreSQL server per run."""
+"""Shared fixtures: a real SQLite file per test, a throwaway PostgreSQL server per run, and
+a home of the run's own.
+
+Tests are grouped by kind: `unit/` (domain and persistence called directly, real SQLite),
+`tui/` (the Textual app through Pilot, snapshots), `e2e/` (real processes: the command
+line, PostgreSQL, tmux, ssh). Helpers shared by all live in `tests/support/`.
+
+Nothing a test runs may write into the real home: HOME points at a directory of the run's
+own (for every process a test starts, too), each test gets its own XDG data, state, config
+and cache homes, and the run fails if the real home's wallboard folders changed.
+"""
 
 from __future__ import annotations
 
-import io
+import atexit
+import os
+import shutil
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from db import open_database
+from tests.support import postgres
 from wallboard.config import Settings
 
-DATA = Path(__file__).parent / "data"
+# -- the real home, kept out of reach ------------------------------------------------------
+
+# The controller sets this before xdist starts its workers, so every process knows the real
+# home even after HOME has moved.
+_REAL_HOME_ENV = "WALLBOARD_TEST_REAL_HOME"
+REAL_HOME = Path(os.environ.setdefault(_REAL_HOME_ENV, str(Path.home())))
+os.environ["HOME"] = RUN_HOME = tempfile.mkdtemp(prefix="wallboard-test-home-")
+atexit.register(shutil.rmtree, RUN_HOME, ignore_errors=True)
+XDG_HOMES = {
+    "XDG_DATA_HOME": ".local/share",
+    "XDG_STATE_HOME": ".local/state",
+    "XDG_CONFIG_HOME": ".config",
+    "XDG_CACHE_HOME": ".cache",
+}
 
 
-def wait_for(predicate, timeout: float = 10.0, what: str = "the condition", step: float = 0.1):
-    """Poll `predicate` until it returns something true (returned), or fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out waiting for {what}")
+def real_home_wallboard_files() -> dict[str, tuple[int, int]]:
+    """Every file under the real home's wallboard folders, with its mtime and size."""
+    found = {}
+    for folder in XDG_HOMES.values():
+        root = REAL_HOME / folder / "wallboard"
+        for path in root.rglob("*") if root.is_dir() else ():
+            if path.is_file():
+                stat = path.stat()
+                found[str(path)] = (stat.st_mtime_ns, stat.st_size)
+        if root.is_dir():
+            found[str(root)] = (0, 0)
+    return found
 
 
-class Clock:
-    """A clock the test sets by hand: pass it wherever code takes `clock=`."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_real_home_key] = real_home_wallboard_files()
 
-    def __init__(self, now: float) -> None:
-        self.now = now
 
-    def __call__(self) -> float:
-        return self.now
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # the controller checks once, after every worker has finished
+    before = session.config.stash.get(_real_home_key, None)
+    if before is None:
+        return
+    after = real_home_wallboard_files()
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    if changed:
+        session.config.get_terminal_writer().line(
+            f"the test run wrote into the real home: {', '.join(changed[:10])}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_real_home_key = pytest.StashKey[dict[str, tuple[int, int]]]()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Tests never read the developer's config or database, nor write their homes.
+    monkeypatch.delenv("WALLBOARD_CONFIG", raising=False)
+    monkeypatch.delenv("WALLBOARD_DB", raising=False)
+    for variable in XDG_HOMES:
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
 
 
 @pytest.fixture
@@ -68,31 +118,9 @@ def engine(settings: Settings):
     engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch, tmp_path):
-    # Tests never read the developer's config or database.
-    monkeypatch.delenv("WALLBOARD_CONFIG", raising=False)
-    monkeypatch.delenv("WALLBOARD_DB", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-
-
-# --- PostgreSQL (tests/postgres.py) ---------------------------------------------------------
+# --- PostgreSQL (tests/support/postgres.py) -------------------------------------------------
 # One throwaway server per test process (each xdist worker starts its own, only if one of its
 # tests asks), and a fresh empty database per test. Mark such tests `@pytest.mark.postgres`.
-
-from tests import postgres  # noqa: E402
-
-# For modules whose tests must hold on both databases:
-#     @pytest.fixture(params=BACKENDS)
-#     def settings(request, settings):
-#         return on_backend(request, settings)
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def on_backend(request, settings: Settings) -> Settings:
-    if request.param == "postgresql":
-        settings.database.url = request.getfixturevalue("pg_url")
-    return settings
 
 
 @pytest.fixture(scope="session")
@@ -108,19 +136,3 @@ def pg_url(pg_server: str):
     url = postgres.create_database(pg_server)
     yield url
     postgres.drop_database(url)
-
-
-def screen_text(app) -> str:
-    """What a running Textual app shows, as plain text (the tests' eyes)."""
-    width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system=None,
-        record=True,
-        legacy_windows=False,
-    )
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()

@@ -301,7 +301,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.backend == "postgresql":
-        from tests import postgres
+        from tests.support import postgres
 
         with postgres.throwaway_server() as server:
             run(server.url, args.complaints, args.runs, args.seed)

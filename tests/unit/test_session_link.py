@@ -12,16 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.floor_seed import NOW, seed_floor
+from tests.support import Clock
+from tests.support.floor_seed import NOW, seed_floor
+from tests.support.links import LinkServer
 from tickets import users
 from tickets.errors import PermissionDenied, StaleVersion
 from tickets.service import ComplaintService
 from wallboard.calls.board import evaluate
 from wallboard.ssh.link import HEADER, LinkError
 from wallboard.store.board_reader import BoardReader, read_board, read_trend
-
-from .conftest import Clock
-from .links import LinkServer
 
 COMPLAINT = dict(
     customer="Mrs Jones",

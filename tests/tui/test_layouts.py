@@ -7,10 +7,9 @@ import copy
 import pytest
 
 from db import open_database
+from tests.support.layouts import LAYOUTS_DIR, to_layout
 from wallboard.feeds.files import QueueLogIngest
 from wallboard.store.metrics import queue_report
-
-from .layouts import LAYOUTS_DIR, to_layout
 
 REFERENCE = LAYOUTS_DIR / "asterisk-13.queue_log"
 

@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from tests.floor_seed import MARKUP_AGENT, NOW, at, seed_floor, set_heartbeat
+from tests.support import ROOT
+from tests.support.floor_seed import MARKUP_AGENT, NOW, at, seed_floor, set_heartbeat
 from wallboard.calls.alerts import AlertBook
 from wallboard.calls.board import TOTAL_QUEUE, sort_agents
 from wallboard.calls.levels import ALERT, NONE, OK, WARN, agent_flag, level_above, level_band, level_below
 from wallboard.config import ConfigError, Settings, parse_settings
 from wallboard.store.board_reader import read_board, read_trend
 from wallboard.text import format_duration, printable
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

@@ -15,12 +15,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db import open_database
 from db.complaints import AuditEvent, Complaint
+from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
 from tickets.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from tickets.lifecycle import TRANSITIONS, Status
 from tickets.service import ComplaintService
-
-from .conftest import BACKENDS, Clock, on_backend
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3600.0

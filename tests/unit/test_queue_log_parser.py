@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support import DATA
 from wallboard.calls.events import EXIT_REASONS, Event
 from wallboard.calls.events import EventKind as K
 from wallboard.feeds.queue_log import MAX_ERRORS, QueueLogParser, format_event
 
-FIXTURE = Path(__file__).parent / "data" / "asterisk2slack-fixture.queue_log"
+FIXTURE = DATA / "asterisk2slack-fixture.queue_log"
 T = 1546015415
 CID = "1546015415.757927"
 

@@ -18,15 +18,14 @@ from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable, Digits
 
-from tests.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
+from tests.support import screen_text
+from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.tiles import QueueTileView, WallTileView
-
-from .conftest import screen_text
 
 
 def run_async(test):
@@ -167,7 +166,7 @@ def test_level_colours_survive_16_and_256_colours():
 
 @run_async
 async def test_names_are_drawn_literally(engine, settings):
-    from tests.floor_seed import floor_events
+    from tests.support.floor_seed import floor_events
     from wallboard.calls.events import Event
     from wallboard.calls.events import EventKind as K
 

@@ -15,7 +15,9 @@ from sqlalchemy import select
 from textual.widgets import DataTable, OptionList, Select
 
 from db.models import Agent, Call
-from tests.floor_seed import NOW, seed_floor
+from tests.support import Clock, screen_text
+from tests.support.floor_seed import NOW, seed_floor
+from tests.support.links import LinkServer
 from tickets import records, reminders, users
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.queries import _match_agent, current_or_last_call, open_by_owner
@@ -31,9 +33,6 @@ from tickets.user_desk import UserDesk
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
-
-from .conftest import Clock, screen_text
-from .links import LinkServer
 
 HOUR = 3600.0
 

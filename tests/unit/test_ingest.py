@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 
 from db import open_database
 from db.models import Call
+from tests.support import BACKENDS, DATA, ROOT, on_backend, wait_for
 from wallboard.feeds.files import QueueLogIngest
 from wallboard.store.metrics import queue_report
-
-from .conftest import BACKENDS, DATA, on_backend, wait_for
 
 
 @pytest.fixture(params=BACKENDS)
@@ -172,7 +171,7 @@ def test_kill_9_mid_ingest_loses_and_doubles_nothing(engine, settings, tmp_path)
             [sys.executable, "-c", KILLER, settings.database_url(), str(path), "150"],
             stdout=subprocess.PIPE,
             text=True,
-            cwd=Path(__file__).parents[1],
+            cwd=ROOT,
         )
         child.stdout.readline()  # at least one batch committed
         child.stdout.readline()

@@ -7,9 +7,8 @@ import threading
 from sqlalchemy import func, select
 
 from db.models import Agent, Call, Feed, QueueSnapshot
+from tests.support import Clock
 from wallboard.feeds.live import LiveSimulatorFeed
-
-from .conftest import Clock
 
 NOON = 1_795_000_000.0 - (1_795_000_000.0 % 86400) + 12 * 3600  # a day at 12:00 UTC
 

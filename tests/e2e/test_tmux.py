@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 

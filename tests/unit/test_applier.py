@@ -7,13 +7,12 @@ from sqlalchemy import select
 
 from db.engine import write_transaction
 from db.models import Agent, AgentStateChange, Call
+from tests.support import BACKENDS, on_backend
 from wallboard.calls.events import Event
 from wallboard.calls.events import EventKind as K
 from wallboard.config import QueueOverrides
 from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import agent_report, queue_report
-
-from .conftest import BACKENDS, on_backend
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 
 from db.complaints import AuditEvent
 from db.reminders import HookDelivery, Reminder
+from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
 from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, mark_read, notifications_for, unread_count
 from tickets.service import ComplaintService
-
-from .conftest import BACKENDS, Clock, on_backend
 
 LONDON = ZoneInfo("Europe/London")
 MINUTE, HOUR = 60.0, 3600.0

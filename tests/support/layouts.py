@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-LAYOUTS_DIR = Path(__file__).parent / "data" / "layouts"
+LAYOUTS_DIR = Path(__file__).parent.parent / "data" / "layouts"
 
 
 def to_layout(line: str, layout: str) -> str | None:

@@ -27,13 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import wait_for
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
 from wallboard.ssh.host_key import load_or_create_host_key
 from wallboard.ssh.limiter import FailureLimiter
 from wallboard.ssh.pty import PtyProcess, session_env
-
-from .conftest import wait_for
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,

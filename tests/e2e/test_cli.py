@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import DATA
+from tests.support import DATA
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 QUEUE_KEYS = {

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import wait_for
+from tests.support import wait_for
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import pickle
 import subprocess
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
 from wallboard.config import ConfigError, Settings, load_settings
 
-SHIPPED = Path(__file__).parents[1] / "config.toml"
+SHIPPED = ROOT / "config.toml"
 
 
 def test_built_in_defaults_equal_the_shipped_file():
@@ -64,7 +64,7 @@ def test_database_url_from_environment_wins(tmp_path, monkeypatch):
 
 
 def test_default_database_is_in_the_user_data_directory(tmp_path):
-    assert Settings().database_url() == f"sqlite:///{tmp_path / 'xdg-data' / 'wallboard' / 'wallboard.db'}"
+    assert Settings().database_url() == f"sqlite:///{tmp_path / 'xdg_data_home' / 'wallboard' / 'wallboard.db'}"
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,9 @@ import textwrap
 
 import pytest
 
+from tests.support import BACKENDS, on_backend
 from tickets import users
 from tickets.service import ComplaintService
-
-from .conftest import BACKENDS, on_backend
 
 EDITS = 25
 

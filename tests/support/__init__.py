@@ -1,0 +1,74 @@
+"""What the tests share besides fixtures: waiting with a deadline, a hand-set clock, the
+screen of a running Textual app as text, both databases, and the input files.
+
+Modules beside this one: `floor_seed` (a known floor in the database), `links` (a session
+link served in a thread), `postgres` (a throwaway PostgreSQL server), `layouts` (queue_log
+layouts of each Asterisk version).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from rich.console import Console
+
+from wallboard.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+DATA = ROOT / "tests" / "data"
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, what: str = "the condition", step: float = 0.1) -> T:
+    """Poll `predicate` until it returns something true (returned), or fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Clock:
+    """A clock the test sets by hand: pass it wherever code takes `clock=`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# For modules whose tests must hold on both databases:
+#     @pytest.fixture(params=BACKENDS)
+#     def settings(request, settings):
+#         return on_backend(request, settings)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def on_backend(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    if request.param == "postgresql":  # type: ignore[attr-defined]
+        settings.database.url = request.getfixturevalue("pg_url")
+    return settings
+
+
+def screen_text(app: Any) -> str:
+    """What a running Textual app shows, as plain text (the tests' eyes)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
