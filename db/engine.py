@@ -1,6 +1,6 @@
 """The one engine factory: SQLite by default, PostgreSQL by URL.
 
-SQLite rules (measured, see DESIGN.md): WAL (set once, at creation, by `db.migrate`),
+SQLite rules (see docs/ARCHITECTURE.md, Persistence): WAL (set once, at creation, by `db.migrate`),
 busy_timeout >= 5 s, `BEGIN IMMEDIATE` for every write transaction so two writers queue on
 the busy timeout instead of failing with "database is locked", deferred reads, and
 synchronous=FULL because complaint data shares the file.

@@ -1,8 +1,9 @@
 """Tables for reminders, notifications, outbound hook deliveries and the server lease.
 
-Why our own rows rather than one APScheduler job each: see DESIGN.md (a shared job store
-fires twice, missed date jobs are dropped). Due times live here, armed in the same
-transaction as the complaint change; the active server's sweep claims them exactly once.
+Why our own rows rather than one APScheduler job each: see docs/ARCHITECTURE.md, Reminders
+and escalation (a shared job store fires twice, missed date jobs are dropped). Due times live
+here, armed in the same transaction as the complaint change; the active server's sweep
+claims them exactly once.
 """
 
 from __future__ import annotations

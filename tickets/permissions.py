@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN.md, Access).
+"""Who may do what (docs/ARCHITECTURE.md, Access).
 
 agent       create complaints; act on the complaints they own (and take an unassigned one
             by acknowledging it); record the outcome of follow-ups they own.

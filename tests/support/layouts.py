@@ -1,6 +1,6 @@
 """Rewrites a queue_log written in Asterisk 13+ layout into the layouts of other versions.
 
-Used to generate the files in tests/data/layouts/ (`python -m tests.layouts`) so that every
+Used to generate the files in tests/data/layouts/ (`python -m tests.support.layouts`) so that every
 field layout is covered by real, multi-call input, and to check they ingest to one answer.
 """
 

@@ -33,7 +33,7 @@ def test_layout_gives_the_same_figures(settings, tmp_path, layout):
 
 
 def test_the_files_are_what_the_converter_makes():
-    """The checked-in files stay in step with tests/layouts.py."""
+    """The checked-in files stay in step with tests/support/layouts.py."""
     source = REFERENCE.read_text().splitlines()
     for layout in ("1.4", "11", "22", "realtime"):
         converted = [line for line in (to_layout(line, layout) for line in source) if line is not None]

@@ -1,4 +1,4 @@
-"""QueueLogParser / format_event against the layouts in /work/shared/QUEUE_LOG.md."""
+"""QueueLogParser / format_event against the layouts in docs/QUEUE_LOG.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Counts over a window and the figures derived from them: the metric definitions of
-DESIGN.md in one place, shared by the reports and the board; no database here.
+docs/ARCHITECTURE.md (Metrics) in one place, shared by the reports and the board; no database here.
 
 offered = calls that entered the queue; answered = connected to an agent; short abandon =
 abandoned within short_abandon_seconds; service level by the configured formula; ASA = mean

@@ -6,7 +6,7 @@ already waiting), then read queue events as they happen. Asterisk 12+ event name
 
 AMI is live only: there is nothing to resume, so a reconnect resynchronises through
 QueueStatus and the applier's idempotence keeps repeated events harmless.
-QueueCallerAbandon also fires for queue timeouts (DESIGN.md pitfalls), so with AMI a
+QueueCallerAbandon also fires for queue timeouts (docs/ARCHITECTURE.md, Live call data), so with AMI a
 timeout counts as an abandon; reports that must tell them apart need the queue_log.
 """
 

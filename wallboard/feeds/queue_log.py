@@ -1,7 +1,7 @@
 """Asterisk queue_log feed: one line in, one normalized `Event` (or None) out.
 
 Reads every layout Asterisk has written from 1.4 to 22 (field counts grew over the
-versions, see /work/shared/QUEUE_LOG.md), in the file form (epoch seconds) and the
+versions, see docs/QUEUE_LOG.md), in the file form (epoch seconds) and the
 realtime form (``YYYY-MM-DD HH:MM:SS[.ffffff]`` local time). `format_event` is the
 inverse and writes the Asterisk 13+ file layout, for the simulator.
 

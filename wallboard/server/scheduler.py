@@ -1,7 +1,7 @@
 """The active server's APScheduler: reminder sweeps, hook deliveries, auto-close.
 
 APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
-(DESIGN.md: a shared job store fires twice, missed date jobs are dropped). The reminders
+(docs/ARCHITECTURE.md, Reminders and escalation: why not a job per reminder). The reminders
 themselves are rows, so nothing is lost while no scheduler runs: the first sweep after a
 start fires whatever came due meanwhile. Between the 1 s sweeps, a one-off job wakes the
 sweep at the next due time so a reminder fires close to its second.

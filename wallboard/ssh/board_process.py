@@ -4,7 +4,7 @@ $WALLBOARD_LINK_FD. (--for is for `ps`; the user is the one the server bound to 
 
 Everything it shows comes over the link: the settings and the user first, then the board
 each second and the user's complaints. It imports no database code, no pydantic and no
-click (tests/test_session_link.py checks), so each session costs little memory.
+click (tests/unit/test_session_link.py checks), so each session costs little memory.
 """
 
 from __future__ import annotations

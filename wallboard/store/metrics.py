@@ -1,6 +1,6 @@
 """The metrics engine: window reports and the live per-queue snapshot.
 
-The definitions are those of wallboard/calls/counts.py (DESIGN.md); each queue may override the
+The definitions are those of wallboard/calls/counts.py (docs/ARCHITECTURE.md, Metrics); each queue may override the
 thresholds; the total adds up each queue's counts under its own thresholds.
 """
 

@@ -299,7 +299,7 @@ class AgentTable(DataTable):
         """The segments DataTable's own rendering makes of a one-style ASCII `Text` that fits
         its one-line cell, made directly (None for anything else). Every time cell changes every
         second: through Rich's padding and cropping it was a third of a session's CPU.
-        tests/test_wallboard_app.py checks it against DataTable's rendering."""
+        tests/tui/test_wallboard_app.py checks it against DataTable's rendering."""
         pad = self.cell_padding
         inner = width - 2 * pad
         row_key = self._row_locations.get_key(row_index)

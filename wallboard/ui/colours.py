@@ -5,7 +5,7 @@ terminal (PuTTY's default "xterm"), making amber and red one colour. These hex v
 map to the intended ANSI colour (checked with Rich's downgrade): green -> green (2),
 amber -> bright yellow (11) / 214, red -> bright red (9) / 160. Text colours have a
 darker variant for light themes. The same values are written in the .tcss files and
-DEFAULT_CSS blocks (CSS cannot import Python); tests/test_wallboard_app.py checks the
+DEFAULT_CSS blocks (CSS cannot import Python); tests/tui/test_wallboard_app.py checks the
 downgrades.
 """
 
