@@ -9,6 +9,7 @@ newline is still being written and is left for the next read.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 import time
@@ -21,12 +22,13 @@ from sqlalchemy import Engine, select
 
 from db.engine import upsert, write_transaction
 from db.models import Feed
-from wallboard.config import Settings
+from wallboard.config import FeedSpec, Settings
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import refresh_snapshots
 
+log = logging.getLogger(__name__)
 FEEDS = Feed.__table__
 READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
 
@@ -71,15 +73,19 @@ class FileIngest:
         *,
         batch_lines: int = 20_000,
         clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        site: str | None = None,
     ) -> None:
+        """name: the checkpoint's key (default: the kind and the file's absolute path);
+        site: the feed's site label (see EventApplier)."""
         self.engine = engine
         self.settings = settings
         self.path = Path(path)
-        self.name = f"{self.kind}:{self.path.resolve()}"
+        self.name = name or f"{self.kind}:{self.path.resolve()}"
         self.batch_lines = batch_lines
         self.clock = clock
         self.parser = self.parser_class(settings.site.tz)
-        self.calls = EventApplier(tracks_wrap_up=False)
+        self.calls = EventApplier(tracks_wrap_up=False, site=site)
         self.summary = IngestSummary()
 
     # -- checkpoint ----------------------------------------------------------------
@@ -264,6 +270,33 @@ class QueueLogIngest(FileIngest):
 class JsonLinesIngest(FileIngest):
     kind = "jsonl"
     parser_class = JsonLinesParser
+
+
+class FollowedFile:
+    """A file feed as the server runs it (a `wallboard.feeds.registry.Feed`): followed
+    through rotation until stopped; a file missing at the start fails the feed."""
+
+    def __init__(self, ingest: FileIngest) -> None:
+        self.ingest = ingest
+        self.name = ingest.name
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("feed %s: following %s", self.name, self.ingest.path)
+        summary = self.ingest.follow(stop)
+        log.info("feed %s stopped: %s", self.name, summary.line())
+
+    def status(self) -> str | None:
+        return None
+
+
+def queue_log_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> FollowedFile:
+    """The registry's "queue-log" kind."""
+    return FollowedFile(QueueLogIngest(engine, settings, spec.options.queue_log, name=spec.name, site=spec.site))
+
+
+def json_lines_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> FollowedFile:
+    """The registry's "jsonl" kind."""
+    return FollowedFile(JsonLinesIngest(engine, settings, spec.options.path, name=spec.name, site=spec.site))
 
 
 def ingest_stream(
