@@ -612,7 +612,8 @@ def _line_of_key(text: str, keys: list[str]) -> int | None:
             array = [part.strip().strip('"') for part in match.group(1).split(".")]
             index = entries[tuple(array)] = entries.get(tuple(array), -1) + 1
             table = [*array, str(index)]
-            if found is None and (keys == array or table == keys):
+            # The entry's header, unless a key of it is found below (a missing key: the entry).
+            if found is None and (keys == array or table == keys[: len(table)]):
                 found = number
             continue
         if match := header.match(line):
