@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from datetime import time as clock_time
@@ -588,10 +588,11 @@ _REWORDED = {
 }
 
 
-def _reason(error: dict) -> str:
+def _reason(error: Mapping[str, Any]) -> str:
+    """One pydantic error's wording (an ErrorDetails: a TypedDict, read as a mapping)."""
     if error["type"] in _REWORDED:
         return _REWORDED[error["type"]].format(**error.get("ctx", {}))
-    message = error["msg"]
+    message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
 

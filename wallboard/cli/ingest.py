@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from wallboard.cli.common import Failure, open_database_of, parse_when, settings_of, stop_on_signals
+
+if TYPE_CHECKING:
+    from wallboard.feeds.files import FileIngest, IngestSummary
 
 
 @click.group("ingest")
@@ -49,7 +53,7 @@ def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
     _print_summary(summary)
 
 
-def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> None:
+def _ingest_file(ctx: click.Context, ingest_class: type[FileIngest], path: str, follow: bool) -> None:
     engine = open_database_of(ctx, migrate=True)
     ingest = ingest_class(engine, settings_of(ctx), path)
     if follow:
@@ -60,13 +64,13 @@ def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> N
     _print_summary(summary)
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary: IngestSummary) -> None:
     for line_no, reason in summary.errors[:5]:
         click.echo(f"  line {line_no}: {reason}", err=True)
     click.echo(summary.line(), err=True)  # last: scripts read the final line
 
 
-def _with_progress(ingest, path: str):
+def _with_progress(ingest: FileIngest, path: str) -> IngestSummary:
     if not sys.stderr.isatty():
         return ingest.run()
     from rich.console import Console
@@ -123,7 +127,17 @@ def _with_progress(ingest, path: str):
     help="Write an Asterisk queue_log here instead of the database.",
 )
 @click.pass_context
-def simulate(ctx, hours, start_at, speed, fast, seed, agents, calls_per_hour, queue_log) -> None:
+def simulate(
+    ctx: click.Context,
+    hours: float | None,
+    start_at: str | None,
+    speed: float | None,
+    fast: bool,
+    seed: int | None,
+    agents: int | None,
+    calls_per_hour: float | None,
+    queue_log: str | None,
+) -> None:
     """Run the seeded synthetic floor into the database or a queue_log file."""
     from wallboard.feeds.live import SimulationRun, simulator_settings
 

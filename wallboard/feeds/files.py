@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from db.engine import upsert, write_transaction
-from db.models import Feed
+from db.models import metadata
 from wallboard.config import FeedSpec, Settings
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
@@ -29,7 +29,7 @@ from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import refresh_snapshots
 
 log = logging.getLogger(__name__)
-FEEDS = Feed.__table__
+FEEDS = metadata.tables["feeds"]  # (db.models.Feed)
 READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
 
 
@@ -237,7 +237,17 @@ class FileIngest:
         summary.errors = list(stats.errors)
         return new_offset
 
-    def _write_checkpoint(self, connection, inode, offset, *, lines=0, events=0, skipped=0, last_event_at=None):
+    def _write_checkpoint(
+        self,
+        connection: Connection,
+        inode: int,
+        offset: int,
+        *,
+        lines: int = 0,
+        events: int = 0,
+        skipped: int = 0,
+        last_event_at: float | None = None,
+    ) -> None:
         previous = connection.execute(select(FEEDS).where(FEEDS.c.name == self.name)).mappings().first()
         row = {
             "name": self.name,
@@ -300,7 +310,7 @@ def json_lines_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> Follo
 
 
 def ingest_stream(
-    engine: Engine, settings: Settings, stream, stop: threading.Event, *, flush_seconds: float = 0.5
+    engine: Engine, settings: Settings, stream: IO[str], stop: threading.Event, *, flush_seconds: float = 0.5
 ) -> IngestSummary:
     """JSON lines from a pipe (stdin): applied in small batches as they arrive; no checkpoint."""
     import select

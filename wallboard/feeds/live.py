@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, select
 
 from db.engine import upsert, write_transaction
-from db.models import Feed
+from db.models import metadata
+from wallboard.calls.events import Event
 from wallboard.config import FeedSettings, FeedSpec, Settings
 from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
@@ -18,12 +19,14 @@ from wallboard.store.applier import EventApplier, close_floor
 from wallboard.store.metrics import refresh_snapshots
 
 log = logging.getLogger(__name__)
-FEEDS = Feed.__table__
+FEEDS = metadata.tables["feeds"]  # (db.models.Feed)
 FEED_NAME = "simulator"
 CHUNK_SECONDS = 900.0  # simulated time per batch when running fast: keeps memory flat
 
 
-def simulator_settings(settings: Settings, *, seed=None, agents=None, calls_per_hour=None) -> SimulatorSettings:
+def simulator_settings(
+    settings: Settings, *, seed: int | None = None, agents: int | None = None, calls_per_hour: float | None = None
+) -> SimulatorSettings:
     configured = settings.simulator
     return SimulatorSettings(
         seed=configured.seed if seed is None else seed,
@@ -42,6 +45,8 @@ class SimulationRun:
         self.end = None if hours is None else start + hours * 3600
 
     def write_queue_log(self, path: str) -> int:
+        if self.end is None:
+            raise ValueError("a queue_log is written for a number of hours, not until stopped")
         written = 0
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             t = self.start
@@ -87,7 +92,7 @@ def apply_batch(
     engine: Engine,
     settings: Settings,
     calls: EventApplier,
-    events,
+    events: Sequence[Event],
     now: float,
     *,
     refresh: bool,

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_log_path
 from sqlalchemy import Engine
@@ -361,7 +361,12 @@ def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
 
 
 def local_app(
-    engine: Engine, settings: Settings, *, user: str | None = None, clock: Callable[[], float] = time.time, **options
+    engine: Engine,
+    settings: Settings,
+    *,
+    user: str | None = None,
+    clock: Callable[[], float] = time.time,
+    **options: Any,
 ) -> WallboardApp:
     """The wallboard app of a process with the database: the board read here, the user's
     complaint calls made here (an SSH session's process asks the server for both)."""
@@ -373,8 +378,14 @@ def local_app(
     return WallboardApp(BoardReader(engine, settings), settings, clock, desk_calls=desk, **options)
 
 
-def _run_app(engine: Engine, settings: Settings, *, feed_status, user: str | None = None) -> None:
-    if not sys.stdin.isatty() or not sys.__stderr__.isatty():
+def _run_app(
+    engine: Engine,
+    settings: Settings,
+    *,
+    feed_status: Callable[[], tuple[str, str | None]] | None,
+    user: str | None = None,
+) -> None:
+    if not sys.stdin.isatty() or sys.__stderr__ is None or not sys.__stderr__.isatty():
         raise RunError("the wallboard needs a terminal (stdin and stderr must be a TTY)")
     app = local_app(engine, settings, user=user, feed_status=feed_status, handle_signals=True)
     app.run()
