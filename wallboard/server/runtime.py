@@ -107,7 +107,7 @@ class FeedRunner:
         if not path.is_file():
             if self.settings.feeds:
                 raise RunError(f"{path}: file not found (config [[feeds]] {self.spec.name!r}: {option})")
-            raise RunError(f'{path}: {self.kind} file not found (config [feed] {option}; or set [feed] kind = "none")')
+            raise RunError(f'{path}: {option} not found (config [feed] {option}; or set [feed] kind = "none")')
 
     def start(self) -> None:
         self.started_at = time.monotonic()
