@@ -201,3 +201,33 @@ def test_feed_config_errors_are_one_clear_line(tmp_path, feeds, expected):
         settings_of(tmp_path, feeds)
     message = str(error.value)
     assert expected in message and "\n" not in message
+
+
+def test_a_sites_overrides_come_from_the_plain_queue_name_unless_it_has_its_own(tmp_path):
+    settings = settings_of(
+        tmp_path,
+        "[queues.support]\nservice_level_seconds = 30\n\n"
+        '[queues."support@south"]\nservice_level_seconds = 10\n\n'
+        "[thresholds.queues.support]\nwaiting_red = 9\n\n"
+        '[[feeds]]\nname = "n"\nkind = "simulator"\nsite = "north"\n\n'
+        '[[feeds]]\nname = "s"\nkind = "simulator"\nsite = "south"\n',
+    )
+    assert settings.metrics_for("support@north").service_level_seconds == 30
+    assert settings.metrics_for("support@south").service_level_seconds == 10
+    assert settings.metrics_for("sales@north").service_level_seconds == 20
+    assert settings.thresholds.for_queue("support@north").waiting_red == 9
+
+
+def test_a_restarting_simulator_closes_only_its_own_sites_floor(engine):
+    from db.engine import write_transaction
+    from wallboard.calls.events import Event, EventKind
+    from wallboard.store.applier import EventApplier, close_floor
+
+    entered = [Event(1_700_000_000.0, EventKind.CALL_ENTERED, callid="c1", queue="support")]
+    with write_transaction(engine) as connection:
+        for site in ("north", "south", None):
+            EventApplier(site=site).apply(connection, entered)
+        close_floor(connection, 1_700_000_100.0, "north")
+    with engine.connect() as connection:
+        calls = connection.execute(select(Call.__table__.c.queue, Call.__table__.c.outcome)).all()
+    assert sorted(calls) == [("support", "waiting"), ("support@north", "interrupted"), ("support@south", "waiting")]
