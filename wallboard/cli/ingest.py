@@ -23,19 +23,31 @@ def ingest_group() -> None:
 @ingest_group.command("queue-log")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--follow", is_flag=True, help="Keep reading new lines as Asterisk writes them (through rotation).")
+@click.option(
+    "--feed",
+    "feed_name",
+    metavar="NAME",
+    help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
+)
 @click.pass_context
-def ingest_queue_log(ctx: click.Context, path: str, follow: bool) -> None:
+def ingest_queue_log(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import an Asterisk queue_log; run again to import only what was added since."""
     from wallboard.feeds.files import QueueLogIngest
 
-    _ingest_file(ctx, QueueLogIngest, path, follow)
+    _ingest_file(ctx, QueueLogIngest, path, follow, feed_name)
 
 
 @ingest_group.command("jsonl")
 @click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--follow", is_flag=True, help="Keep reading new lines as they are written (through rotation).")
+@click.option(
+    "--feed",
+    "feed_name",
+    metavar="NAME",
+    help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
+)
 @click.pass_context
-def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
+def ingest_jsonl(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import JSON lines, one event per line, from a file or - for standard input.
 
     Each line: {"ts": epoch or ISO 8601, "kind": "call_entered", "callid": ..., "queue": ...};
@@ -46,16 +58,29 @@ def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
     if path != "-":
         if not os.path.isfile(path):
             raise Failure(f"{path}: no such file")
-        _ingest_file(ctx, JsonLinesIngest, path, follow)
+        _ingest_file(ctx, JsonLinesIngest, path, follow, feed_name)
         return
+    if feed_name is not None:
+        raise Failure("--feed needs a file: standard input has no checkpoint")
     engine = open_database_of(ctx, migrate=True)
     summary = ingest_stream(engine, settings_of(ctx), sys.stdin, stop_on_signals())
     _print_summary(summary)
 
 
-def _ingest_file(ctx: click.Context, ingest_class: type[FileIngest], path: str, follow: bool) -> None:
+def _ingest_file(
+    ctx: click.Context, ingest_class: type[FileIngest], path: str, follow: bool, feed_name: str | None = None
+) -> None:
+    settings = settings_of(ctx)
+    name, site = None, None
+    if feed_name is not None:
+        spec = next((spec for spec in settings.feed_specs() if spec.name == feed_name), None)
+        if spec is None or not settings.feeds:
+            raise Failure(f"no [[feeds]] entry is named {feed_name!r} in the config")
+        if spec.kind != ingest_class.kind:
+            raise Failure(f"feed {feed_name!r} is of kind {spec.kind!r}, not {ingest_class.kind!r}")
+        name, site = spec.name, spec.site
     engine = open_database_of(ctx, migrate=True)
-    ingest = ingest_class(engine, settings_of(ctx), path)
+    ingest = ingest_class(engine, settings, path, name=name, site=site)
     if follow:
         click.echo(f"following {path} (Ctrl-C to stop)", err=True)
         summary = ingest.follow(stop_on_signals())
