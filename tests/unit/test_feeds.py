@@ -155,7 +155,7 @@ def test_a_failing_feed_is_shown_stopped_and_the_other_stays_live(tmp_path):
         engine.dispose()
 
 
-def test_all_feeds_stopped_is_stopped():
+def test_no_configured_feed_reports_none():
     assert combined_status([]) == ("none", None)
 
 
