@@ -145,11 +145,13 @@ def test_a_failing_feed_is_shown_stopped_and_the_other_stays_live(tmp_path):
 
         def north_live_others_stale():
             state = board(engine, settings)
-            return not state.freshness.stale and state.freshness.stale_feeds == ("gone", "east-ami (east)") and state
+            stale = state.freshness.stale_feeds == ("gone", "east-ami (east)")
+            # (its calls are applied, then its snapshot refreshed: wait for the tile too)
+            tiles = [tile.queue for tile in state.tiles] == ["support@north"]
+            return not state.freshness.stale and stale and tiles and state
 
-        state = wait_for(north_live_others_stale, what="north live, the other two stale")
+        state = wait_for(north_live_others_stale, what="north live with its queue, the other two stale")
         assert state.freshness.label == "live · stale: gone, east-ami (east)"
-        assert [tile.queue for tile in state.tiles] == ["support@north"]
     finally:
         duties.stop()
         engine.dispose()
