@@ -57,6 +57,9 @@ class Call(SQLModel, table=True):
     outcome: str = Field(max_length=16)
     # completed: who hung up (caller/agent); transferred: where to
     end_reason: str | None = Field(default=None, max_length=120)
+    # The site label of the feed that saw it (None: a feed without one); the queue's name
+    # then carries it too ("support@north"), so the same queue name at two sites stays apart.
+    site: str | None = Field(default=None, max_length=40)
 
 
 class Agent(SQLModel, table=True):
@@ -75,6 +78,8 @@ class Agent(SQLModel, table=True):
     # Refreshed with the queue snapshot: today's answered calls and their talk time.
     calls_today: int = 0
     talk_seconds_today: float = 0.0
+    # The site label of the feed that reports this agent (None: a feed without one).
+    site: str | None = Field(default=None, max_length=40)
 
 
 class AgentQueue(SQLModel, table=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from datetime import time as clock_time
@@ -22,6 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Constraint markers pydantic understands; annotated_types comes with pydantic and is tiny.
 from annotated_types import Ge, Gt, Le, Lt
+
+# Data only (see its docstring): which feed kinds exist and the options each reads.
+from wallboard.feeds.registry import KINDS, NO_FEED, kind_names
 
 CONFIG_ENV = "WALLBOARD_CONFIG"
 DATABASE_ENV = "WALLBOARD_DB"
@@ -70,6 +73,24 @@ def _opening_hours(value: str) -> str:
     return value
 
 
+def _known_feed_kind(value: str) -> str:
+    if value not in kind_names():
+        raise ValueError(f"unknown feed kind {value!r} (one of: {', '.join(kind_names())})")
+    return value
+
+
+def _feed_name(value: str) -> str:
+    if not value.strip() or len(value) > 300:
+        raise ValueError("a feed's name is 1 to 300 characters (its checkpoint's key)")
+    return value
+
+
+def _site_label(value: str) -> str:
+    if len(value) > 40 or SITE_SEPARATOR in value:
+        raise ValueError(f"a site label is at most 40 characters, without {SITE_SEPARATOR!r}")
+    return value
+
+
 TimeZoneName = Annotated[str, Checked(_known_zone)]
 OptionalTimeZoneName = Annotated[str, Checked(_known_zone_or_empty)]
 OpeningHours = Annotated[str, Checked(_opening_hours)]
@@ -96,14 +117,93 @@ class DatabaseSettings(_Section):
     url: str = ""
 
 
+FeedKindName = Annotated[str, Checked(_known_feed_kind)]
+FeedName = Annotated[str, Checked(_feed_name)]
+SiteLabel = Annotated[str, Checked(_site_label)]
+
+# Queue and agent names of a feed with a site label are stored as "name@site", so the same
+# queue name at two sites ("support" at both) stays two queues.
+SITE_SEPARATOR = "@"
+
+
+def qualified(name: str, site: str | None) -> str:
+    """A queue's or agent's name as stored for a feed of this site."""
+    return f"{name}{SITE_SEPARATOR}{site}" if site else name
+
+
 @dataclass
 class FeedSettings(_Section):
-    kind: Literal["simulator", "queue-log", "ami", "none"] = "simulator"
+    kind: FeedKindName = "simulator"
     queue_log: str = "/var/log/asterisk/queue_log"
+    path: str = ""
     ami_host: str = "127.0.0.1"
     ami_port: Port = 5038
     ami_username: str = "wallboard"
     ami_secret: str = ""
+
+
+# The options a [[feeds]] entry may set, each defaulting to the [feed] table's value.
+FEED_OPTIONS = tuple(name for name in FeedSettings.__dataclass_fields__ if name != "kind")
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to run: its checkpoint name, kind, site label and options."""
+
+    name: str
+    kind: str
+    site: str | None
+    options: FeedSettings
+
+    @property
+    def label(self) -> str:
+        """How the board names it: the site, and the name where it says more."""
+        if self.site and self.site != self.name:
+            return f"{self.name} ({self.site})"
+        return self.name
+
+
+@dataclass
+class FeedEntry(_Section):
+    """One [[feeds]] table: a named feed of one kind, with its options and site label."""
+
+    name: FeedName
+    kind: FeedKindName
+    site: SiteLabel = ""
+    queue_log: str | None = None
+    path: str | None = None
+    ami_host: str | None = None
+    ami_port: Port | None = None
+    ami_username: str | None = None
+    ami_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        # pydantic reports this at the entry ([[feeds]] number n), after its keys validate.
+        if self.kind == NO_FEED:
+            raise ValueError(f'feed {self.name!r}: kind "none" is for [feed] only (leave the entry out)')
+        kind = KINDS[self.kind]
+        for option in kind.required:
+            if not getattr(self, option):
+                raise ValueError(f"feed {self.name!r} (kind {self.kind!r}) needs {option}")
+        for option in FEED_OPTIONS:
+            if getattr(self, option) is not None and option not in kind.options:
+                raise ValueError(f"feed {self.name!r}: {option} is not an option of kind {self.kind!r}")
+
+    def spec(self, defaults: FeedSettings) -> FeedSpec:
+        options = replace(defaults, kind=self.kind, **_set_values(self, FEED_OPTIONS))
+        return FeedSpec(name=self.name, kind=self.kind, site=self.site or None, options=options)
+
+
+def _unique_feed_names(entries: list[FeedEntry]) -> list[FeedEntry]:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.name in seen:
+            raise ValueError(f"two feeds are named {entry.name!r} (the name is its checkpoint: make each unique)")
+        seen.add(entry.name)
+    return entries
+
+
+FeedEntries = Annotated[list[FeedEntry], Checked(_unique_feed_names)]
 
 
 @dataclass
@@ -205,9 +305,26 @@ class QueueThresholdValues(_Section):
         return found
 
 
-def _set_values(section: Any) -> dict[str, Any]:
-    """The fields of an overrides section that are set (not None)."""
-    return {f.name: value for f in fields(section) if (value := getattr(section, f.name)) is not None}
+def _set_values(section: Any, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The fields of an overrides section that are set (not None), of `names` if given."""
+    wanted = names if names is not None else tuple(f.name for f in fields(section))
+    return {name: value for name in wanted if (value := getattr(section, name)) is not None}
+
+
+def _unqualified(queue: str) -> str | None:
+    """The queue's name without its site ("support@north" -> "support"), None if it has none."""
+    name, separator, _site = queue.rpartition(SITE_SEPARATOR)
+    return name if separator and name else None
+
+
+def _queue_override(overrides: dict[str, Any], queue: str | None) -> Any:
+    """The overrides of a queue: its own (site-qualified) name first, then its plain name."""
+    if queue is None:
+        return None
+    found = overrides.get(queue)
+    if found is None and (plain := _unqualified(queue)) is not None:
+        found = overrides.get(plain)
+    return found
 
 
 @dataclass
@@ -229,7 +346,7 @@ class ThresholdSettings(QueueThresholdValues):
     def for_queue(self, queue: str | None) -> QueueThresholdValues:
         """The thresholds of one queue: the floor's values with that queue's overrides."""
         values = {f.name: getattr(self, f.name) for f in fields(QueueThresholdValues)}
-        override = self.queues.get(queue) if queue is not None else None
+        override = _queue_override(self.queues, queue)
         if override is not None:
             values.update(_set_values(override))
         return QueueThresholdValues(**values)
@@ -355,6 +472,9 @@ class Settings(_Section):
     site: SiteSettings = field(default_factory=SiteSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     feed: FeedSettings = field(default_factory=FeedSettings)
+    # [[feeds]]: several feeds at once; when given, they are the feeds and [feed] gives
+    # only their options' defaults.
+    feeds: FeedEntries = field(default_factory=list)
     simulator: SimulatorSettingsConfig = field(default_factory=SimulatorSettingsConfig)
     metrics: MetricSettings = field(default_factory=MetricSettings)
     queues: dict[str, QueueOverrides] = field(default_factory=dict)
@@ -370,7 +490,7 @@ class Settings(_Section):
 
     def metrics_for(self, queue: str) -> MetricSettings:
         """The [metrics] settings with the queue's own overrides applied."""
-        override = self.queues.get(queue)
+        override = _queue_override(self.queues, queue)
         if override is None:
             return self.metrics
         changes = _set_values(override)
@@ -388,8 +508,21 @@ class Settings(_Section):
             self,
             database=DatabaseSettings(),
             feed=replace(self.feed, ami_secret=""),
+            feeds=[replace(entry, ami_secret=None) for entry in self.feeds],
             reminders=replace(self.reminders, command="", webhook_url="", smtp_host="", mail_from="", mail_to=[]),
         )
+
+    def feed_specs(self) -> list[FeedSpec]:
+        """The feeds to run: the [[feeds]] entries, else the one [feed] (none for kind "none")."""
+        if self.feeds:
+            return [entry.spec(self.feed) for entry in self.feeds]
+        if self.feed.kind == NO_FEED:
+            return []
+        return [FeedSpec(KINDS[self.feed.kind].legacy_name(self.feed), self.feed.kind, None, self.feed)]
+
+    def with_single_feed(self, kind: str) -> Settings:
+        """These settings running one feed of `kind` from [feed] (`serve --feed`), whatever [[feeds]] says."""
+        return replace(self, feed=replace(self.feed, kind=kind), feeds=[])
 
     def database_url(self) -> str:
         """$WALLBOARD_DB, else [database] url, else the SQLite file in the user's data dir."""
@@ -455,10 +588,11 @@ _REWORDED = {
 }
 
 
-def _reason(error: dict) -> str:
+def _reason(error: Mapping[str, Any]) -> str:
+    """One pydantic error's wording (an ErrorDetails: a TypedDict, read as a mapping)."""
     if error["type"] in _REWORDED:
         return _REWORDED[error["type"]].format(**error.get("ctx", {}))
-    message = error["msg"]
+    message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
 
@@ -467,10 +601,22 @@ def _line_of_key(text: str, keys: list[str]) -> int | None:
 
     tomllib reports no positions for valid TOML, so find the key under its table header.
     """
-    table, found = [], None
+    table: list[str] = []
+    found = None
     header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+    # [[feeds]]: an array of tables; pydantic names its entries feeds.0, feeds.1, ...
+    array_header = re.compile(r"^\s*\[\[([^\[\]]+)\]\]\s*(#.*)?$")
+    entries: dict[tuple[str, ...], int] = {}
     assignment = re.compile(r"^\s*([A-Za-z0-9_\-\"\.]+)\s*=")
     for number, line in enumerate(text.splitlines(), start=1):
+        if match := array_header.match(line):
+            array = [part.strip().strip('"') for part in match.group(1).split(".")]
+            index = entries[tuple(array)] = entries.get(tuple(array), -1) + 1
+            table = [*array, str(index)]
+            # The entry's header, unless a key of it is found below (a missing key: the entry).
+            if found is None and (keys == array or table == keys[: len(table)]):
+                found = number
+            continue
         if match := header.match(line):
             table = [part.strip().strip('"') for part in match.group(1).split(".")]
             if table == keys[: len(table)] and found is None and len(table) == len(keys):

@@ -234,3 +234,20 @@ def test_the_tui_refuses_a_database_of_another_revision(wallboard, tmp_path):
     assert result.stderr.strip() == (
         f"wallboard: database is at revision 0003, this wallboard needs {head_revision()}: run `wallboard db upgrade`"
     )
+
+
+def test_ingest_as_a_configured_feed_shares_its_checkpoint_and_site(wallboard, tmp_path):
+    (tmp_path / "config.toml").write_text(
+        f'[[feeds]]\nname = "north-pbx"\nkind = "queue-log"\nqueue_log = "{SAMPLE}"\nsite = "north"\n\n'
+        '[[feeds]]\nname = "south-ami"\nkind = "ami"\nami_host = "10.0.0.5"\nsite = "south"\n'
+    )
+    first = wallboard("ingest", "queue-log", SAMPLE, "--feed", "north-pbx")
+    assert "applied 20 events" in first.stderr.splitlines()[-1]
+    again = wallboard("ingest", "queue-log", SAMPLE, "--feed", "north-pbx")
+    assert again.stderr.splitlines()[-1].startswith("read 0 lines")  # the same checkpoint: nothing doubled
+    report = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    assert [q["queue"] for q in report["queues"]] == ["201@north"]
+    wrong_kind = wallboard("ingest", "queue-log", SAMPLE, "--feed", "south-ami", ok=False)
+    assert wrong_kind.stderr == "wallboard: feed 'south-ami' is of kind 'ami', not 'queue-log'\n"
+    unknown = wallboard("ingest", "queue-log", SAMPLE, "--feed", "west", ok=False)
+    assert unknown.stderr == "wallboard: no [[feeds]] entry is named 'west' in the config\n"

@@ -23,6 +23,7 @@ AGENT = {
     "current_queue": None,
     "calls_today": 3,
     "talk_seconds_today": 412.5,
+    "site": None,  # a feed without a site label
 }
 WRITES = re.compile(r"^\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 

@@ -121,3 +121,61 @@ def test_a_standby_takes_over_within_15_s(site):
     cli("ticket", "follow-up", ref, "--due", "+1s", "--note", "call back", "--as", "ann")
     assert len(wait_for(lambda: due_notifications(cli), timeout=20)) == 1
     stop(second)
+
+
+def test_serve_runs_several_feeds_and_outlives_one_that_fails(tmp_path, monkeypatch):
+    """Two sites' queue_logs, one of them missing: the other's calls arrive, serve stays up."""
+    from sqlalchemy import create_engine, select
+
+    from db.models import Call, Feed
+
+    database = tmp_path / "site.db"
+    monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{database}")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    start = int(time.time()) - 600
+    north = tmp_path / "north.queue_log"
+    north.write_text(
+        f"{start}|1700000000.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        f"{start + 5}|1700000000.1|support|Agent/1001|CONNECT|5|1700000000.2|3\n"
+        f"{start + 65}|1700000000.1|support|Agent/1001|COMPLETECALLER|5|60|1\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[feeds]]\nname = "north-pbx"\nkind = "queue-log"\nqueue_log = "{north}"\nsite = "north"\n\n'
+        f'[[feeds]]\nname = "south-pbx"\nkind = "queue-log"\nqueue_log = "{tmp_path / "south.queue_log"}"\n'
+        'site = "south"\n'
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wallboard", "--config", str(config), "serve", "--no-ssh"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        said: list[str] = []
+
+        def says(words: str) -> bool:
+            said.append(server.stderr.readline())
+            return words in said[-1]
+
+        wait_for(lambda: says("south.queue_log: file not found"), timeout=20, step=0, what="the warning")
+        wait_for(lambda: says("feed south-pbx (south) stopped"), timeout=20, step=0, what="the stopped feed")
+        engine = create_engine(f"sqlite:///{database}")
+
+        def north_applied() -> bool:
+            with engine.connect() as connection:
+                calls = connection.execute(select(Call.__table__.c.queue, Call.__table__.c.outcome)).all()
+                offset = connection.execute(
+                    select(Feed.__table__.c.byte_offset).where(Feed.__table__.c.name == "north-pbx")
+                ).scalar()
+            return calls == [("support@north", "completed")] and offset == north.stat().st_size
+
+        wait_for(north_applied, timeout=20, what="the north site's call")
+        engine.dispose()
+        assert server.poll() is None, "serve exited although one feed is still live"
+        stop(server)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(10)

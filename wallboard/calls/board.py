@@ -98,17 +98,24 @@ class AgentRow:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How current the data is: the newest heartbeat of any feed writing this database."""
+    """How current the data is: the newest heartbeat of any feed writing this database.
+
+    stale_feeds: with several feeds configured ([[feeds]]), those whose own heartbeat is
+    old or missing while others are live (their site's figures are as of then).
+    """
 
     heartbeat_at: float | None
     age_seconds: float | None
     stale: bool
     feeds: tuple[str, ...]
+    stale_feeds: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         if self.heartbeat_at is None:
             return "no feed"
+        if not self.stale and self.stale_feeds:
+            return f"live · stale: {', '.join(self.stale_feeds)}"
         if not self.stale:
             return "live"
         return f"stale {format_age(self.age_seconds or 0.0)}"
@@ -123,6 +130,8 @@ class BoardRows:
     memberships: Mapping[str, tuple[str, ...]]
     heartbeat_at: float | None
     feeds: tuple[str, ...]
+    # Each feed's own heartbeat, by checkpoint name: which of several feeds is stale.
+    feed_heartbeats: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         age_seconds=age,
         stale=age is None or age > settings.board.stale_after_seconds,
         feeds=source.feeds,
+        stale_feeds=_stale_feeds(source, settings, now),
     )
     return BoardState(
         now=now,
@@ -226,6 +236,18 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         source=source,
         settings=settings,
     )
+
+
+def _stale_feeds(source: BoardRows, settings: Settings, now: float) -> tuple[str, ...]:
+    """Of several configured feeds, those not heard from within [board] stale_after_seconds."""
+    if len(settings.feeds) < 2:
+        return ()
+    stale = []
+    for spec in settings.feed_specs():
+        heartbeat = source.feed_heartbeats.get(spec.name)
+        if heartbeat is None or now - heartbeat > settings.board.stale_after_seconds:
+            stale.append(spec.label)
+    return tuple(stale)
 
 
 def _tile(row: dict, settings: Settings, now: float) -> QueueTile:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from wallboard.cli.common import Failure, open_database_of, parse_when, settings_of, stop_on_signals
+
+if TYPE_CHECKING:
+    from wallboard.feeds.files import FileIngest, IngestSummary
 
 
 @click.group("ingest")
@@ -19,19 +23,31 @@ def ingest_group() -> None:
 @ingest_group.command("queue-log")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--follow", is_flag=True, help="Keep reading new lines as Asterisk writes them (through rotation).")
+@click.option(
+    "--feed",
+    "feed_name",
+    metavar="NAME",
+    help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
+)
 @click.pass_context
-def ingest_queue_log(ctx: click.Context, path: str, follow: bool) -> None:
+def ingest_queue_log(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import an Asterisk queue_log; run again to import only what was added since."""
     from wallboard.feeds.files import QueueLogIngest
 
-    _ingest_file(ctx, QueueLogIngest, path, follow)
+    _ingest_file(ctx, QueueLogIngest, path, follow, feed_name)
 
 
 @ingest_group.command("jsonl")
 @click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--follow", is_flag=True, help="Keep reading new lines as they are written (through rotation).")
+@click.option(
+    "--feed",
+    "feed_name",
+    metavar="NAME",
+    help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
+)
 @click.pass_context
-def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
+def ingest_jsonl(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import JSON lines, one event per line, from a file or - for standard input.
 
     Each line: {"ts": epoch or ISO 8601, "kind": "call_entered", "callid": ..., "queue": ...};
@@ -42,16 +58,29 @@ def ingest_jsonl(ctx: click.Context, path: str, follow: bool) -> None:
     if path != "-":
         if not os.path.isfile(path):
             raise Failure(f"{path}: no such file")
-        _ingest_file(ctx, JsonLinesIngest, path, follow)
+        _ingest_file(ctx, JsonLinesIngest, path, follow, feed_name)
         return
+    if feed_name is not None:
+        raise Failure("--feed needs a file: standard input has no checkpoint")
     engine = open_database_of(ctx, migrate=True)
     summary = ingest_stream(engine, settings_of(ctx), sys.stdin, stop_on_signals())
     _print_summary(summary)
 
 
-def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> None:
+def _ingest_file(
+    ctx: click.Context, ingest_class: type[FileIngest], path: str, follow: bool, feed_name: str | None = None
+) -> None:
+    settings = settings_of(ctx)
+    name, site = None, None
+    if feed_name is not None:
+        spec = next((spec for spec in settings.feed_specs() if spec.name == feed_name), None)
+        if spec is None or not settings.feeds:
+            raise Failure(f"no [[feeds]] entry is named {feed_name!r} in the config")
+        if spec.kind != ingest_class.kind:
+            raise Failure(f"feed {feed_name!r} is of kind {spec.kind!r}, not {ingest_class.kind!r}")
+        name, site = spec.name, spec.site
     engine = open_database_of(ctx, migrate=True)
-    ingest = ingest_class(engine, settings_of(ctx), path)
+    ingest = ingest_class(engine, settings, path, name=name, site=site)
     if follow:
         click.echo(f"following {path} (Ctrl-C to stop)", err=True)
         summary = ingest.follow(stop_on_signals())
@@ -60,13 +89,13 @@ def _ingest_file(ctx: click.Context, ingest_class, path: str, follow: bool) -> N
     _print_summary(summary)
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary: IngestSummary) -> None:
     for line_no, reason in summary.errors[:5]:
         click.echo(f"  line {line_no}: {reason}", err=True)
     click.echo(summary.line(), err=True)  # last: scripts read the final line
 
 
-def _with_progress(ingest, path: str):
+def _with_progress(ingest: FileIngest, path: str) -> IngestSummary:
     if not sys.stderr.isatty():
         return ingest.run()
     from rich.console import Console
@@ -123,7 +152,17 @@ def _with_progress(ingest, path: str):
     help="Write an Asterisk queue_log here instead of the database.",
 )
 @click.pass_context
-def simulate(ctx, hours, start_at, speed, fast, seed, agents, calls_per_hour, queue_log) -> None:
+def simulate(
+    ctx: click.Context,
+    hours: float | None,
+    start_at: str | None,
+    speed: float | None,
+    fast: bool,
+    seed: int | None,
+    agents: int | None,
+    calls_per_hour: float | None,
+    queue_log: str | None,
+) -> None:
     """Run the seeded synthetic floor into the database or a queue_log file."""
     from wallboard.feeds.live import SimulationRun, simulator_settings
 

@@ -18,6 +18,7 @@ from wallboard.cli.tickets import notifications, ticket
 from wallboard.cli.tickets import user as user_group
 from wallboard.config import ConfigError, load_settings
 from wallboard.errors import RunError
+from wallboard.feeds.registry import kind_names
 from wallboard.text import one_line
 
 
@@ -89,8 +90,8 @@ def ui(ctx: click.Context, user: str | None) -> None:
 @click.option(
     "--feed",
     "feed_kind",
-    type=click.Choice(["none", "simulator", "queue-log", "ami"]),
-    help="Which feed to run (config: feed.kind).",
+    type=click.Choice(kind_names()),
+    help="Run only this one feed, with the [feed] options (config: feed.kind, or [[feeds]]).",
 )
 @click.pass_context
 def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str | None) -> None:
@@ -102,7 +103,7 @@ def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str
 
     settings = settings_of(ctx)
     if feed_kind is not None:
-        settings.feed.kind = feed_kind
+        settings = settings.with_single_feed(feed_kind)
     if ssh_port is not None:
         settings.ssh.port = ssh_port
     if no_ssh:

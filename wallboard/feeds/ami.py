@@ -183,7 +183,7 @@ class AmiConnection:
 
     def read_message(self) -> Message | None:
         """The next message, or None when nothing arrived within the read timeout."""
-        lines = []
+        lines: list[tuple[str, str]] = []
         while True:
             try:
                 line = self._read_line()

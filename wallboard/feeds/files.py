@@ -9,25 +9,27 @@ newline is still being written and is left for the next read.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from db.engine import upsert, write_transaction
-from db.models import Feed
-from wallboard.config import Settings
+from db.models import metadata
+from wallboard.config import FeedSpec, Settings
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import refresh_snapshots
 
-FEEDS = Feed.__table__
+log = logging.getLogger(__name__)
+FEEDS = metadata.tables["feeds"]  # (db.models.Feed)
 READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
 
 
@@ -71,15 +73,19 @@ class FileIngest:
         *,
         batch_lines: int = 20_000,
         clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        site: str | None = None,
     ) -> None:
+        """name: the checkpoint's key (default: the kind and the file's absolute path);
+        site: the feed's site label (see EventApplier)."""
         self.engine = engine
         self.settings = settings
         self.path = Path(path)
-        self.name = f"{self.kind}:{self.path.resolve()}"
+        self.name = name or f"{self.kind}:{self.path.resolve()}"
         self.batch_lines = batch_lines
         self.clock = clock
         self.parser = self.parser_class(settings.site.tz)
-        self.calls = EventApplier(tracks_wrap_up=False)
+        self.calls = EventApplier(tracks_wrap_up=False, site=site)
         self.summary = IngestSummary()
 
     # -- checkpoint ----------------------------------------------------------------
@@ -231,7 +237,17 @@ class FileIngest:
         summary.errors = list(stats.errors)
         return new_offset
 
-    def _write_checkpoint(self, connection, inode, offset, *, lines=0, events=0, skipped=0, last_event_at=None):
+    def _write_checkpoint(
+        self,
+        connection: Connection,
+        inode: int,
+        offset: int,
+        *,
+        lines: int = 0,
+        events: int = 0,
+        skipped: int = 0,
+        last_event_at: float | None = None,
+    ) -> None:
         previous = connection.execute(select(FEEDS).where(FEEDS.c.name == self.name)).mappings().first()
         row = {
             "name": self.name,
@@ -266,8 +282,35 @@ class JsonLinesIngest(FileIngest):
     parser_class = JsonLinesParser
 
 
+class FollowedFile:
+    """A file feed as the server runs it (a `wallboard.feeds.registry.Feed`): followed
+    through rotation until stopped; a file missing at the start fails the feed."""
+
+    def __init__(self, ingest: FileIngest) -> None:
+        self.ingest = ingest
+        self.name = ingest.name
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("feed %s: following %s", self.name, self.ingest.path)
+        summary = self.ingest.follow(stop)
+        log.info("feed %s stopped: %s", self.name, summary.line())
+
+    def status(self) -> str | None:
+        return None
+
+
+def queue_log_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> FollowedFile:
+    """The registry's "queue-log" kind."""
+    return FollowedFile(QueueLogIngest(engine, settings, spec.options.queue_log, name=spec.name, site=spec.site))
+
+
+def json_lines_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> FollowedFile:
+    """The registry's "jsonl" kind."""
+    return FollowedFile(JsonLinesIngest(engine, settings, spec.options.path, name=spec.name, site=spec.site))
+
+
 def ingest_stream(
-    engine: Engine, settings: Settings, stream, stop: threading.Event, *, flush_seconds: float = 0.5
+    engine: Engine, settings: Settings, stream: IO[str], stop: threading.Event, *, flush_seconds: float = 0.5
 ) -> IngestSummary:
     """JSON lines from a pipe (stdin): applied in small batches as they arrive; no checkpoint."""
     import select

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from wallboard.calls.events import CALL_EVENTS, Event, EventKind
 from wallboard.feeds.queue_log import MAX_ERRORS, ParseStats
@@ -43,7 +44,7 @@ class JsonLinesParser:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise _Malformed("not a JSON object")
-            kind = _KINDS.get(record.get("kind"))
+            kind = _KINDS.get(str(record.get("kind")))
             if kind is None:
                 stats.unknown[str(record.get("kind"))[:40]] += 1
                 return None
@@ -56,11 +57,11 @@ class JsonLinesParser:
         stats.events += 1
         return event
 
-    def _event(self, kind: EventKind, record: dict) -> Event:
+    def _event(self, kind: EventKind, record: dict[str, Any]) -> Event:
         extra = set(record) - _KNOWN
         if extra:
             raise _Malformed(f"unknown field {sorted(extra)[0]!r}")
-        values = {"ts": self._ts(record.get("ts")), "kind": kind}
+        values: dict[str, Any] = {"ts": self._ts(record.get("ts")), "kind": kind}
         for name in _TEXT:
             value = record.get(name)
             if value is not None and not isinstance(value, str):
@@ -81,7 +82,7 @@ class JsonLinesParser:
             raise _Malformed(f"{kind.value} needs agent")
         return Event(**values)
 
-    def _ts(self, value) -> float:
+    def _ts(self, value: object) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
             return float(value)
         if isinstance(value, str):

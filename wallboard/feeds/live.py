@@ -5,25 +5,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, select
 
 from db.engine import upsert, write_transaction
-from db.models import Feed
-from wallboard.config import Settings
+from db.models import metadata
+from wallboard.calls.events import Event
+from wallboard.config import FeedSettings, FeedSpec, Settings
 from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
 from wallboard.store.applier import EventApplier, close_floor
 from wallboard.store.metrics import refresh_snapshots
 
 log = logging.getLogger(__name__)
-FEEDS = Feed.__table__
+FEEDS = metadata.tables["feeds"]  # (db.models.Feed)
 FEED_NAME = "simulator"
 CHUNK_SECONDS = 900.0  # simulated time per batch when running fast: keeps memory flat
 
 
-def simulator_settings(settings: Settings, *, seed=None, agents=None, calls_per_hour=None) -> SimulatorSettings:
+def simulator_settings(
+    settings: Settings, *, seed: int | None = None, agents: int | None = None, calls_per_hour: float | None = None
+) -> SimulatorSettings:
     configured = settings.simulator
     return SimulatorSettings(
         seed=configured.seed if seed is None else seed,
@@ -42,6 +45,8 @@ class SimulationRun:
         self.end = None if hours is None else start + hours * 3600
 
     def write_queue_log(self, path: str) -> int:
+        if self.end is None:
+            raise ValueError("a queue_log is written for a number of hours, not until stopped")
         written = 0
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             t = self.start
@@ -87,7 +92,7 @@ def apply_batch(
     engine: Engine,
     settings: Settings,
     calls: EventApplier,
-    events,
+    events: Sequence[Event],
     now: float,
     *,
     refresh: bool,
@@ -107,44 +112,82 @@ def apply_batch(
 
 
 class LiveSimulatorFeed:
-    """The all-in-one's default feed: a floor warmed up to now, then played in real time."""
+    """The all-in-one's default feed: a floor warmed up to now, then played in real time.
 
-    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    name: its checkpoint's key; site: its site label (its floor is that site's alone).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        name: str = FEED_NAME,
+        site: str | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        self.name = name
+        self.site = site
 
     def run(self, stop: threading.Event) -> None:
         now = self.clock()
         start = max(now - self.settings.simulator.warm_up_hours * 3600, self._last_event_at() or 0.0)
         simulator = FloorSimulator(simulator_settings(self.settings), start)
-        calls = EventApplier(tracks_wrap_up=True)
+        calls = EventApplier(tracks_wrap_up=True, site=self.site)
+        feed = (self.name, "simulator")
         with write_transaction(self.engine) as connection:
-            close_floor(connection, start)
+            close_floor(connection, start, self.site)
         sim_time = start
         while sim_time < now:  # warm-up: the day so far, quickly
             sim_time = min(sim_time + CHUNK_SECONDS, now)
-            apply_batch(self.engine, self.settings, calls, simulator.advance(sim_time), sim_time, refresh=False)
+            events = simulator.advance(sim_time)
+            apply_batch(self.engine, self.settings, calls, events, sim_time, refresh=False, feed=feed)
         while not stop.is_set():
             now = self.clock()
-            apply_batch(self.engine, self.settings, calls, simulator.advance(now), now, refresh=True)
+            apply_batch(self.engine, self.settings, calls, simulator.advance(now), now, refresh=True, feed=feed)
             stop.wait(max(0.05, 1.0 - (self.clock() - now)))
+
+    def status(self) -> str | None:
+        return None
 
     def _last_event_at(self) -> float | None:
         with self.engine.connect() as connection:
-            return connection.execute(select(FEEDS.c.last_event_at).where(FEEDS.c.name == FEED_NAME)).scalar()
+            last: float | None = connection.execute(
+                select(FEEDS.c.last_event_at).where(FEEDS.c.name == self.name)
+            ).scalar()
+            return last
+
+
+def simulator_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> LiveSimulatorFeed:
+    """The registry's "simulator" kind."""
+    return LiveSimulatorFeed(engine, settings, name=spec.name, site=spec.site)
 
 
 class AmiFeed:
     """Asterisk Manager Interface events into the database, reconnecting with back-off."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        spec: FeedSpec | None = None,
+    ) -> None:
+        """spec: the feed's name, site and options (default: the [feed] table's)."""
         self.engine = engine
         self.settings = settings
         self.clock = clock
-        feed = settings.feed
-        self.name = f"ami:{feed.ami_host}:{feed.ami_port}"
+        self.options: FeedSettings = spec.options if spec is not None else settings.feed
+        self.name = spec.name if spec is not None else f"ami:{self.options.ami_host}:{self.options.ami_port}"
+        self.site = spec.site if spec is not None else None
         self.error: str | None = None  # the last connection problem, for the log and the board
+
+    def status(self) -> str | None:
+        return None if self.error is None else f"{self.error} (retrying)"
 
     def run(self, stop: threading.Event, *, max_backoff: float = 30.0) -> None:
         backoff = 1.0
@@ -159,14 +202,14 @@ class AmiFeed:
                 backoff = min(backoff * 2, max_backoff)
 
     def _session(self, stop: threading.Event) -> None:
-        feed = self.settings.feed
+        feed = self.options
         connection = AmiConnection(feed.ami_host, feed.ami_port, timeout=0.2)
         try:
             connection.login(feed.ami_username, feed.ami_secret)
             self.error = None
             connection.send({"Action": "QueueStatus"})  # start from the floor as it is now
             mapper = AmiEventMapper(self.clock)
-            calls = EventApplier(tracks_wrap_up=False)
+            calls = EventApplier(tracks_wrap_up=False, site=self.site)
             pending, next_tick = [], self.clock()
             try:
                 for message in connection.messages():
@@ -187,3 +230,8 @@ class AmiFeed:
                     )
         finally:
             connection.close()
+
+
+def ami_feed(engine: Engine, settings: Settings, spec: FeedSpec) -> AmiFeed:
+    """The registry's "ami" kind."""
+    return AmiFeed(engine, settings, spec=spec)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wallboard.calls.events import Event, EventKind
@@ -93,12 +94,15 @@ def _caller_number(cid: str) -> str | None:
     return cid or None
 
 
+# (ts, callid, queue, agent, fields) -> Event
+_Handler = Callable[[float, str | None, str | None, str | None, list[str]], Event]
+
 # --- per-verb handlers: (ts, callid, queue, agent, fields) -> Event -----------------
 # Field indexes count from the start of the line: 0 time, 1 callid, 2 queue, 3 agent,
 # 4 verb, 5.. data.
 
 
-def _enterqueue(ts, c, q, a, p):
+def _enterqueue(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # url|callerid[|origposition[|calleridname]]; 1.4/1.6 stop after callerid.
     caller = p[6] if len(p) > 6 else None
     if caller:
@@ -108,49 +112,49 @@ def _enterqueue(ts, c, q, a, p):
     return Event(ts, _ENTERED, c, q, a, caller=caller, position=_int(p, 7))
 
 
-def _connect(ts, c, q, a, p):
+def _connect(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # holdtime|member uniqueid[|ringtime]; ringtime from 1.6.
     return Event(ts, _ANSWERED, c, q, a, wait_seconds=_num(p, 5), ring_seconds=_num(p, 7))
 
 
-def _completecaller(ts, c, q, a, p):
+def _completecaller(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="caller")
 
 
-def _completeagent(ts, c, q, a, p):
+def _completeagent(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="agent")
 
 
-def _abandon(ts, c, q, a, p):
+def _abandon(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # position|origposition|waittime; agent is kept (a member when the caller hung up
     # during the member's announcement).
     return Event(ts, _ABANDONED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5))
 
 
-def _exit_handler(reason: str):
+def _exit_handler(reason: str) -> _Handler:
     # position|origposition|waittime[|info]; 1.4 EXITWITHTIMEOUT had the position only.
-    def handler(ts, c, q, a, p):
+    def handler(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
         return Event(ts, _EXITED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5), reason=reason)
 
     return handler
 
 
-def _exitwithkey(ts, c, q, a, p):
+def _exitwithkey(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # key|position|origposition|waittime; 1.4: key|position.
     return Event(ts, _EXITED, c, q, a, wait_seconds=_num(p, 8), position=_int(p, 6), reason="key")
 
 
-def _ringnoanswer(ts, c, q, a, p):
+def _ringnoanswer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     ms = _num(p, 5)
     return Event(ts, _RNA, c, q, a, ring_seconds=None if ms is None else ms / 1000.0)
 
 
-def _ringcanceled(ts, c, q, a, p):
+def _ringcanceled(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     ms = _num(p, 5)
     return Event(ts, _RCANCEL, c, q, a, ring_seconds=None if ms is None else ms / 1000.0)
 
 
-def _transfer(ts, c, q, a, p):
+def _transfer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # TRANSFER (<=11) / BLINDTRANSFER (12+): exten|context|holdtime|calltime[|origposition]
     n = len(p)
     exten = p[5] if n > 5 else ""
@@ -159,7 +163,7 @@ def _transfer(ts, c, q, a, p):
     return Event(ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 7), talk_seconds=_num(p, 8), reason=target)
 
 
-def _attendedtransfer(ts, c, q, a, p):
+def _attendedtransfer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # BRIDGE|id|hold|call|pos, APP|app|hold|call|pos, LINK|chan1|chan2|hold|call|pos
     n = len(p)
     kind = p[5] if n > 5 else ""
@@ -192,43 +196,43 @@ def _attendedtransfer(ts, c, q, a, p):
     return Event(ts, _TRANSFERRED, c, q, a, reason="attended")
 
 
-def _need_queue(q, verb):
+def _need_queue(q: str | None, verb: str) -> None:
     if q is None:
         raise _Malformed(f"{verb} without a queue")
 
 
-def _addmember(ts, c, q, a, p):
+def _addmember(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     _need_queue(q, "ADDMEMBER")
     paused = "paused" if len(p) > 5 and p[5] == "PAUSED" else None
     return Event(ts, _JOINED, c, q, a, reason=paused)
 
 
-def _removemember(ts, c, q, a, p):
+def _removemember(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     _need_queue(q, "REMOVEMEMBER")
     return Event(ts, _LEFT, c, q, a)
 
 
-def _pause(ts, c, q, a, p):
+def _pause(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _PAUSED, c, q, a, reason=(p[5] or None) if len(p) > 5 else None)
 
 
-def _unpause(ts, c, q, a, p):
+def _unpause(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _UNPAUSED, c, q, a, reason=(p[5] or None) if len(p) > 5 else None)
 
 
-def _pauseall(ts, c, q, a, p):
+def _pauseall(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _PAUSED, c, None, a, reason=(p[5] or None) if len(p) > 5 else None)
 
 
-def _unpauseall(ts, c, q, a, p):
+def _unpauseall(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _UNPAUSED, c, None, a, reason=(p[5] or None) if len(p) > 5 else None)
 
 
-def _login(ts, c, q, a, p):
+def _login(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _LOGIN, c, q, a)
 
 
-def _logout(ts, c, q, a, p):
+def _logout(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     return Event(ts, _LOGOUT, c, q, a)
 
 
@@ -294,33 +298,38 @@ class QueueLogParser:
             return None
         p = line.split("|")
         if len(p) < 5:
-            return self._malformed(f"too few fields ({len(p)})")
+            self._malformed(f"too few fields ({len(p)})")
+            return None
 
+        ts: float | None
         try:
             ts = float(p[0])
         except ValueError:
             ts = self._realtime_ts(p[0])
             if ts is None:
-                return self._malformed(f"bad timestamp {p[0][:40]!r}")
+                self._malformed(f"bad timestamp {p[0][:40]!r}")
+                return None
         else:
             if not 0.0 <= ts < _MAX_NUM:
-                return self._malformed(f"bad timestamp {p[0][:40]!r}")
+                self._malformed(f"bad timestamp {p[0][:40]!r}")
+                return None
 
         verb = p[4]
-        c = p[1]
+        c: str | None = p[1]
         if c in _NO_CALLID:
             c = None
-        q = p[2]
+        q: str | None = p[2]
         if q in _NO_NAME:
             q = None
-        a = p[3]
+        a: str | None = p[3]
         if a in _NO_NAME:
             a = None
 
         handler = _CALL_VERBS.get(verb)
         if handler is not None:
             if c is None or q is None:
-                return self._malformed(f"{verb} without {'a callid' if c is None else 'a queue'}")
+                self._malformed(f"{verb} without {'a callid' if c is None else 'a queue'}")
+                return None
         else:
             handler = _AGENT_VERBS.get(verb)
             if handler is None:
@@ -329,15 +338,18 @@ class QueueLogParser:
                 elif verb:
                     st.unknown[verb] += 1
                 else:
-                    return self._malformed("empty verb")
+                    self._malformed("empty verb")
+                    return None
                 return None
             if a is None:
-                return self._malformed(f"{verb} without an agent")
+                self._malformed(f"{verb} without an agent")
+                return None
 
         try:
             ev = handler(ts, c, q, a, p)
         except ValueError as exc:  # includes _Malformed
-            return self._malformed(f"{verb}: {exc}")
+            self._malformed(f"{verb}: {exc}")
+            return None
         st.events += 1
         return ev
 

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import IO
+from typing import IO, Any
 
 from wallboard.calls.events import Event, EventKind
 
@@ -223,7 +223,7 @@ class FloorSimulator:
         self._fixed_offset: float | None = None
         if isinstance(self._tz, timezone):
             self._fixed_offset = self._tz.utcoffset(None).total_seconds()
-        self._offset_key = None
+        self._offset_key: int | None = None
         self._offset_val = 0.0
         self._midnights: dict[date, float] = {}
 
@@ -494,7 +494,8 @@ class FloorSimulator:
         key = int(t // 900)
         if key != self._offset_key:
             self._offset_key = key
-            self._offset_val = datetime.fromtimestamp(t, self._tz).utcoffset().total_seconds()
+            offset = datetime.fromtimestamp(t, self._tz).utcoffset()
+            self._offset_val = offset.total_seconds() if offset is not None else 0.0
         return self._offset_val
 
     def _rate_factor(self, t: float) -> float:
@@ -512,11 +513,11 @@ class FloorSimulator:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _push(self, t: float, code: int, a, b, c) -> None:
+    def _push(self, t: float, code: int, a: object, b: object, c: object) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (round(t, 3), self._seq, code, a, b, c))
 
-    def _emit(self, t: float, kind: EventKind, **fields) -> None:
+    def _emit(self, t: float, kind: EventKind, **fields: Any) -> None:
         self._out.append(Event(t, kind, **fields))
 
     def _next_arrival(self, t: float) -> float:
@@ -539,7 +540,7 @@ class FloorSimulator:
 
     # ----------------------------------------------------------------- calls
 
-    def _on_arrival(self, t: float, _a, _b, _c) -> None:
+    def _on_arrival(self, t: float, _a: object, _b: object, _c: object) -> None:
         s = self.settings
         crng = self._crng
         self._push(self._next_arrival(t), _H_ARRIVAL, None, None, None)
@@ -586,7 +587,7 @@ class FloorSimulator:
             lo, hi = s.ring_range
             self._push(t + rng.uniform(lo, hi), _H_RING_END, call, agent, (call.ring_no, True))
 
-    def _on_ring_end(self, t: float, call: _Call, agent: _Agent, token) -> None:
+    def _on_ring_end(self, t: float, call: _Call, agent: _Agent, token: tuple[int, bool]) -> None:
         ring_no, answered = token
         if call.state != _CALL_RINGING or call.agent is not agent or call.ring_no != ring_no:
             return  # the caller left while it rang
@@ -620,7 +621,7 @@ class FloorSimulator:
                 self._ring(t, call, next(iter(free)))
         self._agent_idle(t, agent)
 
-    def _on_leave(self, t: float, call: _Call, timeout: bool, _c) -> None:
+    def _on_leave(self, t: float, call: _Call, timeout: bool, _c: object) -> None:
         if call.state == _WAITING:
             self._leave(t, call, timeout)
         elif call.state == _CALL_RINGING:
@@ -628,6 +629,7 @@ class FloorSimulator:
                 call.expired = True  # settle when the ring ends
                 return
             agent = call.agent
+            assert agent is not None  # a ringing call rings an agent
             self._emit(t, EventKind.RING_CANCELED, callid=call.callid, queue=self._qnames[call.q],
                        agent=agent.name, ring_seconds=round(t - call.ring_start, 3))  # fmt: skip
             call.agent = None
@@ -652,7 +654,7 @@ class FloorSimulator:
             self._emit(t, EventKind.CALL_ABANDONED, callid=call.callid, queue=self._qnames[call.q],
                        wait_seconds=wait, position=position)  # fmt: skip
 
-    def _on_talk_end(self, t: float, call: _Call, agent: _Agent, _c) -> None:
+    def _on_talk_end(self, t: float, call: _Call, agent: _Agent, _c: object) -> None:
         s = self.settings
         rng = self._rng
         call.state = _DONE
@@ -672,7 +674,7 @@ class FloorSimulator:
         wrap = rng.gammavariate(3.0, s.wrapup_mean / 3.0) if s.wrapup_mean > 0 else 0.0
         self._push(t + wrap, _H_WRAP_END, call, agent, None)
 
-    def _on_wrap_end(self, t: float, call: _Call, agent: _Agent, _c) -> None:
+    def _on_wrap_end(self, t: float, call: _Call, agent: _Agent, _c: object) -> None:
         self._emit(t, EventKind.AGENT_WRAPUP_ENDED, callid=call.callid,
                    queue=self._qnames[call.q], agent=agent.name)  # fmt: skip
         agent.call = None
@@ -714,7 +716,7 @@ class FloorSimulator:
         self._emit(t, EventKind.AGENT_PAUSED, agent=agent.name, reason=reason)
         self._push(t + duration, _H_PAUSE_END, agent, agent.pause_no, None)
 
-    def _on_pause_end(self, t: float, agent: _Agent, pause_no: int, _c) -> None:
+    def _on_pause_end(self, t: float, agent: _Agent, pause_no: int, _c: object) -> None:
         if agent.state != _PAUSED or agent.pause_no != pause_no:
             return
         self._emit(t, EventKind.AGENT_UNPAUSED, agent=agent.name)
@@ -747,7 +749,7 @@ class FloorSimulator:
                 return
         raise AssertionError("no shift found")  # pragma: no cover
 
-    def _on_shift_start(self, t: float, agent: _Agent, day: date, _c) -> None:
+    def _on_shift_start(self, t: float, agent: _Agent, day: date, _c: object) -> None:
         s = self.settings
         begin, end = self._shift_bounds(agent, day)
         agent.shift_no += 1

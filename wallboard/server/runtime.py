@@ -15,16 +15,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_log_path
 from sqlalchemy import Engine
 
-from wallboard.config import Settings
+from wallboard.config import FeedSpec, Settings
 from wallboard.errors import RunError
+from wallboard.feeds.registry import KINDS, Feed
 from wallboard.text import one_line
 
 if TYPE_CHECKING:
+    from wallboard.server.scheduler import ReminderScheduler
     from wallboard.ui import WallboardApp
 
 log = logging.getLogger("wallboard")
@@ -76,74 +78,71 @@ def _open(settings: Settings, *, migrate: bool) -> Engine:
         raise
 
 
-# -- the feed thread -----------------------------------------------------------------
+# -- the feed threads ----------------------------------------------------------------
 
 
 class FeedRunner:
-    """Runs the configured feed in a daemon thread until `stop()`; remembers how it ended."""
+    """Runs one configured feed in a daemon thread until `stop()`; remembers how it ended."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, spec: FeedSpec, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine = engine
         self.settings = settings
+        self.spec = spec
         self.clock = clock
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
+        self.feed: Feed | None = None
         self.started_at: float | None = None
         self.problem: str | None = None
-        self.kind = settings.feed.kind
+        self.kind = spec.kind
 
     def check(self) -> None:
         """Refuse, with one line, a feed that cannot start (before any screen opens)."""
-        if self.kind == "queue-log":
-            path = Path(self.settings.feed.queue_log)
-            if not path.is_file():
-                raise RunError(f'{path}: queue_log not found (config [feed] queue_log; or set [feed] kind = "none")')
+        option = KINDS[self.kind].file_option
+        if option is None:
+            return
+        path = Path(getattr(self.spec.options, option))
+        if not path.is_file():
+            if self.settings.feeds:
+                raise RunError(f"{path}: file not found (config [[feeds]] {self.spec.name!r}: {option})")
+            raise RunError(f'{path}: {option} not found (config [feed] {option}; or set [feed] kind = "none")')
 
     def start(self) -> None:
-        if self.kind == "none":
-            return
         self.started_at = time.monotonic()
-        self.thread = threading.Thread(target=self._run, name=f"feed-{self.kind}", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"feed-{self.spec.name}", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
-            if self.kind == "simulator":
-                from wallboard.feeds.live import LiveSimulatorFeed
-
-                log.info("simulator feed starting")
-                LiveSimulatorFeed(self.engine, self.settings).run(self.stop_event)
-            elif self.kind == "queue-log":
-                from wallboard.feeds.files import QueueLogIngest
-
-                log.info("following %s", self.settings.feed.queue_log)
-                summary = QueueLogIngest(self.engine, self.settings, self.settings.feed.queue_log).follow(
-                    self.stop_event
-                )
-                log.info("queue_log feed stopped: %s", summary.line())
-            elif self.kind == "ami":
-                from wallboard.feeds.live import AmiFeed
-
-                log.info("AMI feed to %s:%s", self.settings.feed.ami_host, self.settings.feed.ami_port)
-                AmiFeed(self.engine, self.settings).run(self.stop_event)
+            log.info("feed %s (%s) starting", self.spec.name, self.kind)
+            self.feed = KINDS[self.kind].load()(self.engine, self.settings, self.spec)
+            self.feed.run(self.stop_event)
         except Exception as exc:
-            log.exception("the %s feed failed", self.kind)
+            log.exception("the feed %s (%s) failed", self.spec.name, self.kind)
             self.problem = one_line(exc)
         else:
             if not self.stop_event.is_set():
                 self.problem = "it ended unexpectedly"
         finally:
-            log.info("%s feed thread ends", self.kind)
+            log.info("feed %s thread ends", self.spec.name)
+
+    @property
+    def stopped(self) -> bool:
+        return self.thread is not None and not self.thread.is_alive()
 
     def status(self) -> tuple[str, str | None]:
-        """("starting" | "running" | "stopped" | "none", problem) for the board's header."""
+        """("starting" | "running" | "stopped", problem) for the board's header; a running
+        feed's problem is one it is riding out (an AMI server refusing it)."""
         if self.thread is None:
             return "none", None
         if not self.thread.is_alive():
             return "stopped", self.problem or "it stopped"
+        riding_out = self.feed.status() if self.feed is not None else None
         if self.started_at is not None and time.monotonic() - self.started_at < 30:
-            return "starting", None
-        return "running", None
+            return "starting", riding_out
+        return "running", riding_out
 
     def stop(self, timeout: float = FEED_STOP_SECONDS) -> None:
         self.stop_event.set()
@@ -151,6 +150,40 @@ class FeedRunner:
             self.thread.join(timeout)
             if self.thread.is_alive():
                 log.warning("feed thread still busy after %.0f s; leaving it to exit with the process", timeout)
+
+
+def check_feeds(engine: Engine, settings: Settings) -> None:
+    """Before anything starts: refuse a single feed that cannot start; of several, name the
+    ones that cannot and start the others (one site's missing file must not keep the other
+    site's board dark; the missing one shows stopped)."""
+    runners = [FeedRunner(engine, settings, spec) for spec in settings.feed_specs()]
+    if len(runners) == 1:
+        runners[0].check()
+        return
+    for runner in runners:
+        try:
+            runner.check()
+        except RunError as exc:
+            log.warning("feed %s will not start: %s", runner.spec.name, exc)
+            _say(f"warning: {exc}; the other feeds start")
+
+
+def combined_status(runners: list[FeedRunner]) -> tuple[str, str | None]:
+    """The feeds' status for the board's header, as one: a single feed's own; of several,
+    "stopped" when all are, "degraded" naming those in trouble while the others run."""
+    if not runners:
+        return "none", None
+    if len(runners) == 1:
+        return runners[0].status()
+    statuses = [(runner.spec.label, *runner.status()) for runner in runners]
+    troubled = [f"{label}: {problem}" for label, _state, problem in statuses if problem]
+    if all(state == "stopped" for _label, state, _problem in statuses):
+        return "stopped", "; ".join(troubled)
+    if troubled:
+        return "degraded", "; ".join(troubled)
+    if any(state == "starting" for _label, state, _problem in statuses):
+        return "starting", None
+    return "running", None
 
 
 # -- the active server's duties ------------------------------------------------------
@@ -175,13 +208,13 @@ class ActiveDuties:
         self.clock = clock
         self.holder = holder_name()
         self.lease = Lease(engine, self.holder, ttl=LEASE_SECONDS)
-        self.feed: FeedRunner | None = None
-        self.scheduler = None
+        self.feeds: list[FeedRunner] = []
+        self.scheduler: ReminderScheduler | None = None
         self.problem: str | None = None
 
     @property
     def active(self) -> bool:
-        return self.feed is not None
+        return self.scheduler is not None
 
     def tick(self) -> None:
         """Take or renew the lease; start the duties when it is won, stop them when it is lost."""
@@ -191,15 +224,17 @@ class ActiveDuties:
             log.exception("cannot renew the server lease")
             held = False
         if held and not self.active:
+            specs = self.settings.feed_specs()
             log.info(
-                "%s is the active server: starting the %s feed and the reminder scheduler",
+                "%s is the active server: starting the feeds (%s) and the reminder scheduler",
                 self.holder,
-                self.settings.feed.kind,
+                ", ".join(spec.name for spec in specs) or "none",
             )
             from wallboard.server.scheduler import ReminderScheduler
 
-            self.feed = FeedRunner(self.engine, self.settings, clock=self.clock)
-            self.feed.start()
+            self.feeds = [FeedRunner(self.engine, self.settings, spec, clock=self.clock) for spec in specs]
+            for runner in self.feeds:
+                runner.start()
             self.scheduler = ReminderScheduler(self.engine, self.settings, server=self.holder)
             self.scheduler.start()
         elif not held and self.active:
@@ -211,9 +246,11 @@ class ActiveDuties:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
-        if self.feed is not None:
-            self.feed.stop()
-            self.feed = None
+        for runner in self.feeds:
+            runner.stop_event.set()  # all at once: each then has its own time to finish
+        for runner in self.feeds:
+            runner.stop()
+        self.feeds = []
 
     def run(self, stop: threading.Event) -> None:
         """Tick until `stop` (for a thread beside the TUI)."""
@@ -233,11 +270,15 @@ class ActiveDuties:
                 log.exception("could not release the server lease")
 
     def feed_status(self) -> tuple[str, str | None]:
-        """For the board's header: the feed as this process runs it ("none" on a standby)."""
-        return self.feed.status() if self.feed is not None else ("none", None)
+        """For the board's header: the feeds as this process runs them ("none" on a standby)."""
+        return combined_status(self.feeds)
 
 
 # -- the three processes -----------------------------------------------------------
+
+
+def _feed_names(settings: Settings) -> str:
+    return ", ".join(f"{spec.name} ({spec.kind})" for spec in settings.feed_specs()) or "none"
 
 
 def run_all_in_one(settings: Settings, user: str | None = None) -> None:
@@ -251,18 +292,19 @@ def run_all_in_one(settings: Settings, user: str | None = None) -> None:
     user = _default_user(engine, user)
     board_settings = _as_user(engine, settings, user) if user is not None else settings
     log.info(
-        "all-in-one on %s, feed %s, log %s", engine.url.render_as_string(hide_password=True), settings.feed.kind, path
+        "all-in-one on %s, feeds %s, log %s",
+        engine.url.render_as_string(hide_password=True),
+        _feed_names(settings),
+        path,
     )
-    FeedRunner(engine, settings).check()
+    check_feeds(engine, settings)
     duties = ActiveDuties(engine, settings)
     stop = threading.Event()
     duties.tick()  # the first lease attempt before the board opens: a live floor at once
     keeper = threading.Thread(target=duties.run, args=(stop,), name="duties", daemon=True)
     keeper.start()
     try:
-        _run_app(
-            engine, board_settings, feed_status=duties.feed_status if settings.feed.kind != "none" else None, user=user
-        )
+        _run_app(engine, board_settings, feed_status=duties.feed_status if settings.feed_specs() else None, user=user)
     finally:
         stop.set()
         keeper.join(FEED_STOP_SECONDS * 2)
@@ -319,7 +361,12 @@ def _as_user(engine: Engine, settings: Settings, name: str) -> Settings:
 
 
 def local_app(
-    engine: Engine, settings: Settings, *, user: str | None = None, clock: Callable[[], float] = time.time, **options
+    engine: Engine,
+    settings: Settings,
+    *,
+    user: str | None = None,
+    clock: Callable[[], float] = time.time,
+    **options: Any,
 ) -> WallboardApp:
     """The wallboard app of a process with the database: the board read here, the user's
     complaint calls made here (an SSH session's process asks the server for both)."""
@@ -331,8 +378,14 @@ def local_app(
     return WallboardApp(BoardReader(engine, settings), settings, clock, desk_calls=desk, **options)
 
 
-def _run_app(engine: Engine, settings: Settings, *, feed_status, user: str | None = None) -> None:
-    if not sys.stdin.isatty() or not sys.__stderr__.isatty():
+def _run_app(
+    engine: Engine,
+    settings: Settings,
+    *,
+    feed_status: Callable[[], tuple[str, str | None]] | None,
+    user: str | None = None,
+) -> None:
+    if not sys.stdin.isatty() or sys.__stderr__ is None or not sys.__stderr__.isatty():
         raise RunError("the wallboard needs a terminal (stdin and stderr must be a TTY)")
     app = local_app(engine, settings, user=user, feed_status=feed_status, handle_signals=True)
     app.run()
@@ -346,19 +399,25 @@ def run_serve(settings: Settings) -> None:
     takes over the feed and the scheduler when that one's lease runs out."""
     path = setup_logging()
     engine = _open(settings, migrate=True)
-    FeedRunner(engine, settings).check()
+    check_feeds(engine, settings)
     stop = threading.Event()
 
-    def handler(signum, _frame):
+    def handler(signum: int, _frame: object) -> None:
         log.info("signal %s: stopping", signum)
         stop.set()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     where = engine.url.render_as_string(hide_password=True)
-    feed = 'no feed ([feed] kind = "none")' if settings.feed.kind == "none" else f"{settings.feed.kind} feed"
+    specs = settings.feed_specs()
+    if not specs:
+        feed = 'no feed ([feed] kind = "none")'
+    elif len(specs) == 1 and not settings.feeds:
+        feed = f"{specs[0].kind} feed"
+    else:
+        feed = f"{len(specs)} feeds ({', '.join(f'{spec.label}: {spec.kind}' for spec in specs)})"
     _say(f"serving {where}: {feed}, reminders; Ctrl-C stops. Log: {path}")
-    log.info("serve on %s, feed %s", where, settings.feed.kind)
+    log.info("serve on %s, feeds %s", where, _feed_names(settings))
     ssh = None
     if settings.ssh.enabled:
         from wallboard.ssh.front_door import describe, start_ssh
@@ -366,7 +425,8 @@ def run_serve(settings: Settings) -> None:
         ssh = start_ssh(engine, settings)
         _say(describe(ssh))
     duties = ActiveDuties(engine, settings)
-    announced = None
+    announced: bool | None = None
+    reported: set[str] = set()  # feeds whose stop has been said
     try:
         while True:
             duties.tick()
@@ -377,9 +437,20 @@ def run_serve(settings: Settings) -> None:
                     if announced
                     else "standing by: another server is active on this database",
                 )
-            running = duties.feed
-            if running is not None and running.thread is not None and not running.thread.is_alive():
-                raise RunError(f"the {running.kind} feed stopped: {running.problem or 'unknown reason'} (log: {path})")
+            stopped = [runner for runner in duties.feeds if runner.stopped]
+            if stopped and len(stopped) == len(duties.feeds):
+                # Nothing left to feed the board: exit, so a service manager restarts us.
+                running = stopped[-1] if len(stopped) == 1 else None
+                what = f"the {running.kind} feed" if running is not None else "every feed"
+                problems = "; ".join(f"{r.spec.label}: {r.problem or 'unknown reason'}" for r in stopped)
+                if running is not None:
+                    problems = running.problem or "unknown reason"
+                raise RunError(f"{what} stopped: {problems} (log: {path})")
+            for runner in stopped:
+                # One of several: the others' sites stay live; the board shows this one stale.
+                if runner.spec.name not in reported:
+                    reported.add(runner.spec.name)
+                    _say(f"feed {runner.spec.label} stopped: {runner.problem or 'unknown reason'}; the others go on")
             if ssh is not None and not ssh.alive():
                 raise RunError(f"the SSH front door stopped (log: {path})")
             if stop.wait(RENEW_SECONDS):

@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.background import BackgroundScheduler
+# APScheduler 3 ships no type information.
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, next_fire_at
 from tickets.service import ComplaintService
+from wallboard.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,9 @@ AUTO_CLOSE_SECONDS = 3600.0
 
 
 class ReminderScheduler:
-    def __init__(self, engine: Engine, settings, *, server: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, server: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock

@@ -12,7 +12,7 @@ Calls whose first lines are missing are rebuilt from the durations the later lin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from db.engine import insert_many, update_many
 from db.models import Agent, AgentQueue, AgentStateChange, Call
 from wallboard.calls.events import Event, EventKind
+from wallboard.config import qualified
 
 CALLS = Call.__table__
 AGENTS = Agent.__table__
@@ -50,27 +51,38 @@ class EventApplier:
 
     `tracks_wrap_up`: the feed reports the end of after-call work (AGENT_WRAPUP_ENDED), so
     an agent whose call ends goes to wrap-up rather than straight back to available.
+    `site`: the feed's site label: its queues and agents are stored as "name@site" with the
+    label in their `site` column, so two sites' "support" queues (or agent 1001) stay apart.
     """
 
-    def __init__(self, *, tracks_wrap_up: bool = False) -> None:
+    def __init__(self, *, tracks_wrap_up: bool = False, site: str | None = None) -> None:
         self.tracks_wrap_up = tracks_wrap_up
+        self.site = site or None
 
     def apply(self, connection: Connection, events: Iterable[Event]) -> int:
-        events = list(events)
+        events = list(events) if self.site is None else [self._at_site(e) for e in events]
         if not events:
             return 0
-        batch = _Batch(connection, events, self.tracks_wrap_up)
+        batch = _Batch(connection, events, self.tracks_wrap_up, self.site)
         handlers = _HANDLERS
         for event in events:
             handlers[event.kind](batch, event)
         batch.flush()
         return len(events)
 
+    def _at_site(self, event: Event) -> Event:
+        return replace(
+            event,
+            queue=None if event.queue is None else qualified(event.queue, self.site),
+            agent=None if event.agent is None else qualified(event.agent, self.site),
+        )
+
 
 class _Batch:
-    def __init__(self, connection: Connection, events: list[Event], tracks_wrap_up: bool):
+    def __init__(self, connection: Connection, events: list[Event], tracks_wrap_up: bool, site: str | None = None):
         self.connection = connection
         self.tracks_wrap_up = tracks_wrap_up
+        self.site = site
         self.calls = self._load_calls(events)
         self.agents = self._load_agents(events)
         # Queue membership of the agents this batch adds or removes: as loaded, then as changed.
@@ -109,7 +121,7 @@ class _Batch:
 
     def _new_call(self, event: Event, enter_at: float) -> _Row:
         values = dict.fromkeys(_CALL_COLUMNS)
-        values.update(callid=event.callid, queue=event.queue, enter_at=enter_at, outcome=WAITING)
+        values.update(callid=event.callid, queue=event.queue, enter_at=enter_at, outcome=WAITING, site=self.site)
         row = _Row(values, new=True)
         self.calls[(event.callid, event.queue)] = row
         return row
@@ -193,7 +205,13 @@ class _Batch:
         if row is None:
             values = dict.fromkeys(_AGENT_COLUMNS)
             values.update(
-                name=name, state="logged_out", paused=False, state_since=ts, calls_today=0, talk_seconds_today=0.0
+                name=name,
+                state="logged_out",
+                paused=False,
+                state_since=ts,
+                calls_today=0,
+                talk_seconds_today=0.0,
+                site=self.site,
             )
             row = _Row(values, new=True)
             self.agents[name] = row
@@ -323,14 +341,20 @@ class _Batch:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
 
 
-def close_floor(connection: Connection, at: float) -> None:
+def close_floor(connection: Connection, at: float, site: str | None = None) -> None:
     """End what a stopped feed left open: its calls are interrupted, its agents logged out.
 
-    Run when a feed that owns the whole floor (the simulator) starts again.
+    Run when a feed that owns its whole floor (the simulator) starts again; only that
+    site's calls and agents (those without a site, for a feed without one): another
+    site's feed keeps its own.
     """
     c = CALLS.c
-    connection.execute(update(CALLS).where(c.outcome.in_(OPEN_OUTCOMES)).values(outcome="interrupted", end_at=at))
-    names = list(connection.execute(select(AGENTS.c.name).where(AGENTS.c.state != "logged_out")).scalars())
+    call_site = c.site == site if site else c.site.is_(None)
+    agent_site = AGENTS.c.site == site if site else AGENTS.c.site.is_(None)
+    connection.execute(
+        update(CALLS).where(c.outcome.in_(OPEN_OUTCOMES), call_site).values(outcome="interrupted", end_at=at)
+    )
+    names = list(connection.execute(select(AGENTS.c.name).where(AGENTS.c.state != "logged_out", agent_site)).scalars())
     if names:
         connection.execute(
             update(AGENTS)

@@ -62,6 +62,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         memberships={agent: tuple(sorted(qs)) for agent, qs in memberships.items()},
         heartbeat_at=max((hb for _, hb in feeds if hb), default=None),
         feeds=tuple(sorted(name for name, _ in feeds)),
+        feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
     )
 
 

@@ -14,7 +14,7 @@ from db.engine import upsert
 from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
 from wallboard.calls.counts import QueueCounts, day_start, mean_of
 from wallboard.calls.events import EXIT_REASONS
-from wallboard.config import Settings
+from wallboard.config import Settings, qualified
 
 CALLS = Call.__table__
 AGENTS = Agent.__table__
@@ -46,6 +46,11 @@ def _per_queue(settings: Settings, key: str):
     overrides = {
         name: getattr(override, key) for name, override in settings.queues.items() if getattr(override, key) is not None
     }
+    # A site's "support@north" takes [queues.support] unless it has its own [queues."support@north"].
+    sites = {spec.site for spec in settings.feed_specs() if spec.site}
+    for name, value in list(overrides.items()):
+        for site in sites:
+            overrides.setdefault(qualified(name, site), value)
     return case(overrides, value=CALLS.c.queue, else_=default) if overrides else default
 
 

@@ -42,7 +42,9 @@ TREND_RETRY_SECONDS = 5.0
 # A feed this young that has not caught up yet is starting, not stale.
 STARTING_GRACE_SECONDS = 30.0
 
-FeedStatus = Callable[[], tuple[str, str | None]]  # ("starting" | "running" | "stopped", problem)
+# ("starting" | "running" | "degraded" | "stopped", problem): "degraded" is some of several
+# feeds in trouble; a problem with "running" is one the feed is riding out.
+FeedStatus = Callable[[], tuple[str, str | None]]
 
 
 class BoardSource(Protocol):
@@ -194,12 +196,22 @@ class WallboardApp(App[None]):
         state, problem = self.feed_status() if self.feed_status else ("", None)
         if self.read_error:
             return Status("no data", ALERT, f"Cannot read the database: {self.read_error}. Retrying every second.")
-        if problem:
+        if problem and state == "stopped":
             age = f" {format_age(fresh.age_seconds)} ago" if fresh.age_seconds is not None else ""
             return Status(
                 fresh.label if fresh.stale else "live",
                 ALERT,
                 f"The feed stopped{age}: {problem}. Figures are frozen; see the log file.",
+            )
+        if problem and not fresh.stale:
+            # One of several feeds (or one riding out a refused connection) is in trouble.
+            return Status(fresh.label, WARN, f"Feed trouble: {problem}. Its figures may be behind.", WARN)
+        if not fresh.stale and fresh.stale_feeds:
+            return Status(
+                fresh.label,
+                WARN,
+                f"Not live: {', '.join(fresh.stale_feeds)}: their figures are as of their last data; the others are live.",
+                WARN,
             )
         if not fresh.stale:
             return Status(fresh.label, OK)
