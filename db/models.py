@@ -7,7 +7,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, MetaData, text
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them.
@@ -22,11 +22,11 @@ metadata: MetaData = SQLModel.metadata
 
 
 class Call(SQLModel, table=True):
-    """One row per call entering a queue."""
+    """One row per entry of a call into a queue: a call entering a queue twice is two rows."""
 
     __tablename__ = "calls"
     __table_args__ = (
-        UniqueConstraint("callid", "queue", name="uq_calls_callid_queue"),
+        Index("ix_calls_callid_queue", "callid", "queue"),
         Index("ix_calls_enter_at", "enter_at"),
         Index("ix_calls_queue_enter_at", "queue", "enter_at"),
         # The wallboard's "waiting now" and "longest wait" read only open calls.
@@ -46,7 +46,13 @@ class Call(SQLModel, table=True):
     position: int | None = None
     agent: str | None = Field(default=None, max_length=120)
     enter_at: float
+    # False: the entry's first line has not been read yet; enter_at is the latest it can
+    # have been (from a later line without durations), and its wait counts from there.
+    enter_known: bool = True
     answer_at: float | None = None
+    # False: answer_at is a guess (the call's end was read first, without durations); its
+    # CONNECT line corrects it when it comes.
+    answer_known: bool = True
     end_at: float | None = None
     wait_seconds: float | None = None
     talk_seconds: float | None = None

@@ -251,3 +251,33 @@ def test_ingest_as_a_configured_feed_shares_its_checkpoint_and_site(wallboard, t
     assert wrong_kind.stderr == "wallboard: feed 'south-ami' is of kind 'ami', not 'queue-log'\n"
     unknown = wallboard("ingest", "queue-log", SAMPLE, "--feed", "west", ok=False)
     assert unknown.stderr == "wallboard: no [[feeds]] entry is named 'west' in the config\n"
+
+
+def test_the_table_shows_durations_as_a_person_reads_them_and_names_literally(wallboard, tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1700000000|c1|sales\x1b]0;owned\x07|NONE|ENTERQUEUE||555|1\n"
+        "1700000368|c1|sales\x1b]0;owned\x07|A/1|CONNECT|368|c1.2|2\n"
+        "1700004000|c1|sales\x1b]0;owned\x07|A/1|COMPLETECALLER|368|3632|1\n"
+    )
+    wallboard("ingest", "queue-log", log)
+    table = wallboard("report", "queues", "--all").stdout
+    assert "\x1b" not in table and "sales␛]0;owned␇" in table
+    assert "6:08" in table and "1:00:32" in table  # ASA 368 s, AHT 3632 s
+    assert "asa" in table and "asa seconds" not in table
+    figures = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    assert figures["total"]["asa_seconds"] == 368
+
+
+def test_the_issues_five_lines_count_two_calls(wallboard, tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1700000000|c1|q1|NONE|ENTERQUEUE||555|1\n"
+        "1700000010|c1|q1|A/1|CONNECT|10|c1.2|2\n"
+        "1700000100|c1|q1|A/1|COMPLETECALLER|10|90|1\n"
+        "1700000200|c1|q1|NONE|ENTERQUEUE||555|1\n"
+        "1700000230|c1|q1|NONE|ABANDON|1|1|30\n"
+    )
+    wallboard("ingest", "queue-log", log)
+    total = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)["total"]
+    assert (total["offered"], total["answered"], total["abandoned"], total["service_level_pct"]) == (2, 1, 1, 50.0)

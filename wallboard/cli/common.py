@@ -15,6 +15,7 @@ import click
 from sqlalchemy import Engine
 
 from wallboard.config import Settings, load_settings
+from wallboard.text import format_duration, printable
 
 
 class Failure(click.ClickException):
@@ -90,9 +91,23 @@ def emit_rows(rows: list[dict], fmt: str) -> None:
     table = Table(box=None, header_style="bold")
     for name in rows[0]:
         text_column = name in ("queue", "agent", "pause_reasons")
-        table.add_column(name.replace("_", " "), justify="left" if text_column else "right", no_wrap=text_column)
+        table.add_column(_heading(name), justify="left" if text_column else "right", no_wrap=text_column)
     for row in rows:
-        # Text, not str: queue and agent names come from outside and are shown literally.
-        table.add_row(*(Text("-" if value is None else str(value)) for value in row.values()))
+        # Text of printable characters, never markup: names come from outside and are shown literally.
+        table.add_row(*(Text(_cell(name, value)) for name, value in row.items()))
     # Piped output is for reading later, not for a terminal's width: don't squeeze it.
     Console(width=None if sys.stdout.isatty() else 250).print(table)
+
+
+def _heading(column: str) -> str:
+    """A column's heading for people: durations lose their unit (the cells show m:ss)."""
+    return column.removesuffix("_seconds").replace("_", " ")
+
+
+def _cell(column: str, value: object) -> str:
+    """A table cell for people: durations as m:ss or h:mm:ss (JSON and CSV keep seconds)."""
+    if value is None:
+        return "-"
+    if column.endswith("_seconds") and isinstance(value, int | float):
+        return format_duration(value)
+    return printable(str(value))

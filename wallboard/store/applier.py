@@ -4,16 +4,24 @@ A batch of events is applied in memory to the rows it touches (loaded once per b
 written back with a few executemany statements, inside the caller's transaction, so a
 feed can store its checkpoint in the same transaction.
 
+A call is one entry into one queue (a segment): the same callid entering the same queue
+again (a transfer back, a dialplan loop, re-entry after the queue was empty) is a new call.
+Each line goes to the entry it belongs to: the entry time its durations imply (the wait,
+plus the talk for an ended call), else the latest entry made at or before its time.
+
 Idempotent by construction: a call's outcome moves forward only (waiting -> answered ->
 ended), so a repeated or late line (real queue_log files have both) changes nothing.
-Calls whose first lines are missing are rebuilt from the durations the later lines carry.
+Calls whose first lines are missing are rebuilt from the durations the later lines carry;
+a line without durations that comes before its entry's ENTERQUEUE line opens the entry at
+its own time, marked `enter_known = False`, and the ENTERQUEUE line, when it comes, sets the
+entry time and the wait: the figures do not depend on the order of the lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -32,6 +40,9 @@ OPEN_OUTCOMES = frozenset({WAITING, ANSWERED})
 _CALL_COLUMNS = tuple(column.name for column in CALLS.columns)
 _AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns)
 _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
+# queue_log durations are whole seconds: an entry time worked out from a line's wait and
+# talk may be this far from the ENTERQUEUE line's own time and still be the same entry.
+ENTRY_TOLERANCE_SECONDS = 2.5
 
 K = EventKind
 _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
@@ -60,7 +71,9 @@ class EventApplier:
         self.site = site or None
 
     def apply(self, connection: Connection, events: Iterable[Event]) -> int:
-        events = list(events) if self.site is None else [self._at_site(e) for e in events]
+        # In time order: within a batch, the figures never depend on the order of the lines
+        # (a stable sort keeps a file's order for lines of the same second).
+        events = sorted(events if self.site is None else map(self._at_site, events), key=_event_time)
         if not events:
             return 0
         batch = _Batch(connection, events, self.tracks_wrap_up, self.site)
@@ -92,12 +105,15 @@ class _Batch:
 
     # -- loading -----------------------------------------------------------------
 
-    def _load_calls(self, events: list[Event]) -> dict[tuple[str, str], _Row]:
+    def _load_calls(self, events: list[Event]) -> dict[tuple[str, str], list[_Row]]:
+        """Every entry of the batch's callids, per (callid, queue), in the order they entered."""
         callids = {e.callid for e in events if e.callid is not None and e.queue is not None}
-        rows: dict[tuple[str, str], _Row] = {}
+        rows: dict[tuple[str, str], list[_Row]] = {}
         for record in _select_in(self.connection, CALLS, _CALL_COLUMNS, "callid", callids):
             values = dict(zip(_CALL_COLUMNS, record))
-            rows[(values["callid"], values["queue"])] = _Row(values)
+            rows.setdefault((values["callid"], values["queue"]), []).append(_Row(values))
+        for entries in rows.values():
+            entries.sort(key=_entered)
         return rows
 
     def _load_agents(self, events: list[Event]) -> dict[str, _Row]:
@@ -116,29 +132,132 @@ class _Batch:
 
     # -- applying ----------------------------------------------------------------
 
-    def _call(self, event: Event) -> _Row | None:
-        return self.calls.get((event.callid, event.queue))
+    def _call(self, event: Event, implied_entry: float | None) -> _Row | None:
+        """The entry `event` belongs to, or None: it belongs to an entry not seen yet.
 
-    def _new_call(self, event: Event, enter_at: float) -> _Row:
+        implied_entry: when the entry began, as the event's durations tell (None: they
+        do not tell). Without it: the latest entry made at or before the event, if the
+        event can be part of it (a caller cannot leave a queue they have already left).
+        """
+        entries = self.calls.get((event.callid, event.queue))
+        if not entries:
+            return None
+        if implied_entry is not None:
+            nearest = min(entries, key=lambda row: abs(row.values["enter_at"] - implied_entry))
+            if abs(nearest.values["enter_at"] - implied_entry) <= ENTRY_TOLERANCE_SECONDS:
+                return nearest
+            return None
+        latest = following = None
+        for row in entries:
+            if row.values["enter_at"] > event.ts + ENTRY_TOLERANCE_SECONDS:
+                following = row
+                break
+            latest = row
+        if latest is None:
+            if following is not None and not following.values["enter_known"] and _fits(following.values, event):
+                # An earlier line of an entry its later lines opened: it began no later than this.
+                following.values["enter_at"] = event.ts
+                following.dirty = True
+                entries.sort(key=_entered)
+                return following
+            return None
+        if event.kind is K.AGENT_WRAPUP_ENDED:
+            return latest
+        decided = _decided_at(latest.values)
+        guessed_answer = event.kind is K.CALL_ANSWERED and not latest.values["answer_known"]
+        if (
+            decided is not None
+            and decided > event.ts + ENTRY_TOLERANCE_SECONDS
+            and event.kind in _DECIDING
+            and not guessed_answer
+        ):
+            # This line comes first in the entry: what was decided later is a later entry's.
+            later = self._new_call(event, decided, enter_known=False)
+            _move_outcome(latest, later)
+            return latest
+        return latest if _fits(latest.values, event) else None
+
+    def _new_call(self, event: Event, enter_at: float, *, enter_known: bool = True) -> _Row:
         values = dict.fromkeys(_CALL_COLUMNS)
-        values.update(callid=event.callid, queue=event.queue, enter_at=enter_at, outcome=WAITING, site=self.site)
+        values.update(
+            callid=event.callid,
+            queue=event.queue,
+            enter_at=enter_at,
+            enter_known=enter_known,
+            answer_known=True,
+            outcome=WAITING,
+            site=self.site,
+        )
         row = _Row(values, new=True)
-        self.calls[(event.callid, event.queue)] = row
+        entries = self.calls.setdefault((event.callid, event.queue), [])
+        entries.append(row)
+        entries.sort(key=_entered)
+        return row
+
+    def _entry_for(self, event: Event, implied_entry: float | None, guess: float | None = None) -> _Row:
+        """The entry of a line that is not an ENTERQUEUE line, opened if not seen yet.
+
+        guess: the latest the entry can have begun, for a line whose durations do not tell
+        when exactly (default: the line's own time); its ENTERQUEUE line will tell.
+        """
+        row = self._call(event, implied_entry)
+        if row is None:
+            if implied_entry is not None:
+                row = self._new_call(event, implied_entry)
+            else:
+                row = self._new_call(event, event.ts if guess is None else guess, enter_known=False)
         return row
 
     def call_entered(self, e: Event) -> None:
-        if self._call(e) is None:
-            row = self._new_call(e, e.ts)
-            row.values.update(caller=e.caller, position=e.position)
+        entries = self.calls.get((e.callid, e.queue), [])
+        earlier = None
+        for row in entries:
+            call = row.values
+            if abs(call["enter_at"] - e.ts) <= ENTRY_TOLERANCE_SECONDS:
+                if call["caller"] is None and e.caller is not None:
+                    call.update(caller=e.caller, position=call["position"] or e.position)
+                    row.dirty = True
+                return  # the same entry again (a repeated line), or one its later lines opened
+            if call["enter_at"] > e.ts:
+                if not call["enter_known"]:
+                    self._learn_entry(row, e)  # opened by its later lines: this is its start
+                    return
+                break
+            earlier = row
+        row = self._new_call(e, e.ts)
+        row.values.update(caller=e.caller, position=e.position)
+        if earlier is not None:
+            decided = _decided_at(earlier.values)
+            if decided is not None and decided > e.ts + ENTRY_TOLERANCE_SECONDS:
+                # A caller is in a queue once at a time: what the earlier entry got after
+                # this one began (lines without durations read before this one) is this one's.
+                _move_outcome(earlier, row)
+
+    @staticmethod
+    def _learn_entry(row: _Row, e: Event) -> None:
+        """The ENTERQUEUE line of an entry its later lines opened: the wait is now known."""
+        call = row.values
+        call.update(enter_at=e.ts, enter_known=True, caller=call["caller"] or e.caller)
+        if call["position"] is None:
+            call["position"] = e.position
+        waited_until = call["answer_at"] if call["answer_at"] is not None else call["end_at"]
+        if waited_until is not None:  # the wait was counted from the guess: count it again
+            call["wait_seconds"] = max(0.0, waited_until - e.ts)
+        row.dirty = True
 
     def call_answered(self, e: Event) -> None:
-        row = self._call(e)
-        if row is None:
-            row = self._new_call(e, e.ts - (e.wait_seconds or 0.0))
+        row = self._entry_for(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         call = row.values
+        if not call["answer_known"] and call["end_at"] is not None and e.ts <= call["end_at"]:
+            # The call's end was read first, without durations: now its answer is known.
+            wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
+            call.update(answer_at=e.ts, answer_known=True, wait_seconds=wait, talk_seconds=call["end_at"] - e.ts)
+            call.update(agent=call["agent"] or e.agent, ring_seconds=e.ring_seconds)
+            row.dirty = True
+            return
         if call["outcome"] != WAITING:
             return  # a repeated CONNECT, or a call already over: nothing new
-        wait = e.wait_seconds if e.wait_seconds is not None else e.ts - call["enter_at"]
+        wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
         call.update(outcome=ANSWERED, answer_at=e.ts, agent=e.agent, wait_seconds=wait, ring_seconds=e.ring_seconds)
         row.dirty = True
         if e.agent:
@@ -146,22 +265,20 @@ class _Batch:
 
     def call_ended(self, e: Event) -> None:
         outcome = "completed" if e.kind is K.CALL_ENDED else "transferred"
-        row = self._call(e)
-        talk = e.talk_seconds
-        if row is None:
-            wait = e.wait_seconds or 0.0
-            answered_at = e.ts - (talk or 0.0)
-            row = self._new_call(e, answered_at - wait)
-            row.values.update(answer_at=answered_at, wait_seconds=wait, agent=e.agent)
+        talk, wait = e.talk_seconds, e.wait_seconds
+        implied = None if talk is None or wait is None else e.ts - talk - wait
+        row = self._entry_for(e, implied, guess=e.ts - (talk or 0.0) - (wait or 0.0))
         call = row.values
         if call["outcome"] not in OPEN_OUTCOMES:
             return
-        if call["answer_at"] is None:  # the CONNECT line is missing: rebuild it
-            wait = e.wait_seconds if e.wait_seconds is not None else 0.0
-            answered_at = e.ts - (talk or 0.0)
-            call.update(answer_at=answered_at, wait_seconds=wait, agent=call["agent"] or e.agent)
+        if call["answer_at"] is None:  # the CONNECT line is missing (or not here yet): rebuild it
+            answered_at = e.ts - talk if talk is not None else max(call["enter_at"], e.ts)
+            waited = wait if wait is not None else max(0.0, answered_at - call["enter_at"])
+            call.update(answer_at=answered_at, wait_seconds=waited, agent=call["agent"] or e.agent)
+            # Without the talk time, the answer is a guess its CONNECT line may still correct.
+            call["answer_known"] = talk is not None
         if talk is None:
-            talk = e.ts - call["answer_at"]
+            talk = max(0.0, e.ts - call["answer_at"])
         call.update(outcome=outcome, end_at=e.ts, talk_seconds=talk, end_reason=e.reason)
         if call["agent"] is None:
             call["agent"] = e.agent
@@ -172,13 +289,11 @@ class _Batch:
     def call_left_queue(self, e: Event) -> None:
         """Abandoned or exited (timeout, key, empty, withdraw, syscompat)."""
         outcome = "abandoned" if e.kind is K.CALL_ABANDONED else (e.reason or "timeout")
-        row = self._call(e)
-        if row is None:
-            row = self._new_call(e, e.ts - (e.wait_seconds or 0.0))
+        row = self._entry_for(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         call = row.values
         if call["outcome"] != WAITING:
             return
-        wait = e.wait_seconds if e.wait_seconds is not None else e.ts - call["enter_at"]
+        wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
         call.update(outcome=outcome, end_at=e.ts, wait_seconds=wait)
         if e.position is not None and call["position"] is None:
             call["position"] = e.position
@@ -188,7 +303,7 @@ class _Batch:
             self._agent_ring_over(e)
 
     def wrap_up_ended(self, e: Event) -> None:
-        row = self._call(e)
+        row = self._call(e, None)
         if row is not None and row.values["end_at"] is not None and row.values["wrap_seconds"] is None:
             row.values["wrap_seconds"] = max(0.0, e.ts - row.values["end_at"])
             row.dirty = True
@@ -306,7 +421,7 @@ class _Batch:
 
     def flush(self) -> None:
         connection = self.connection
-        calls = self.calls.values()
+        calls = [row for entries in self.calls.values() for row in entries]
         new_calls = [_INSERTED_CALL_VALUES(row.values) for row in calls if row.new]
         changed_calls = [_UPDATED_CALL_VALUES(row.values) for row in calls if row.dirty and not row.new]
         if new_calls:
@@ -391,6 +506,59 @@ def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str
         chunk += [chunk[-1]] * (size - len(chunk))
         found.extend(connection.exec_driver_sql(sql, tuple(chunk)))
     return found
+
+
+_event_time = attrgetter("ts")
+
+
+def _entered(row: _Row) -> float:
+    return row.values["enter_at"]
+
+
+def _near(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= ENTRY_TOLERANCE_SECONDS
+
+
+def _fits(call: dict, event: Event) -> bool:
+    """Whether a line without durations can be part of this entry (or repeats one of its lines)."""
+    if event.kind is K.CALL_ANSWERED:
+        return call["outcome"] == WAITING or not call["answer_known"] or _near(call["answer_at"], event.ts)
+    if event.kind in (K.CALL_ENDED, K.CALL_TRANSFERRED):
+        return call["outcome"] in OPEN_OUTCOMES or _near(call["end_at"], event.ts)
+    if event.kind in (K.CALL_ABANDONED, K.CALL_EXITED):
+        return call["outcome"] == WAITING or _near(call["end_at"], event.ts)
+    return True
+
+
+_OUTCOME_FIELDS = (
+    "outcome",
+    "answer_at",
+    "answer_known",
+    "end_at",
+    "agent",
+    "ring_seconds",
+    "talk_seconds",
+    "wrap_seconds",
+    "end_reason",
+)
+# Lines that decide how an entry went (answered, or left the queue unanswered).
+_DECIDING = frozenset({K.CALL_ANSWERED, K.CALL_ENDED, K.CALL_TRANSFERRED, K.CALL_ABANDONED, K.CALL_EXITED})
+
+
+def _decided_at(call: dict) -> float | None:
+    """When the entry's wait ended: answered, or left the queue; None while waiting."""
+    return call["answer_at"] if call["answer_at"] is not None else call["end_at"]
+
+
+def _move_outcome(source: _Row, target: _Row) -> None:
+    """How `source` went is `target`'s (a later entry); `source` is waiting again."""
+    call, later = source.values, target.values
+    for name in _OUTCOME_FIELDS:
+        later[name] = call[name]
+        call[name] = None
+    later["wait_seconds"] = max(0.0, _decided_at(later) - later["enter_at"])
+    call.update(outcome=WAITING, answer_known=True, wait_seconds=None)
+    source.dirty = target.dirty = True
 
 
 _INSERTED_CALL = tuple(c for c in _CALL_COLUMNS if c != "id")
