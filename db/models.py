@@ -129,6 +129,7 @@ class QueueSnapshot(SQLModel, table=True):
     asa_seconds: float | None = None
     aht_seconds: float | None = None
     max_wait_seconds: float | None = None
+    blocked: int = 0
     agents_logged_in: int = 0
     agents_available: int = 0
     agents_on_call: int = 0

@@ -223,6 +223,7 @@ class MetricSettings(_Section):
     service_level_seconds: Seconds = 20
     short_abandon_seconds: Seconds = 5
     service_level_formula: ServiceLevelFormula = "offered"
+    blocked_in_offered: bool = False
 
 
 @dataclass

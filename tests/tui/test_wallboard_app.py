@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import time
 
 import pytest
 from rich.style import Style
@@ -432,10 +433,9 @@ async def test_a_dead_feed_and_an_unreadable_database_show(floor):
 
         with engine.begin() as connection:
             connection.execute(sql("ALTER TABLE agents RENAME TO agents_gone"))
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.read_error:
-                break
+        deadline = time.monotonic() + 20
+        while not app.read_error and time.monotonic() < deadline:
+            await pilot.pause(0.05)
         await pilot.pause()
         text = screen_text(app)
         assert "Cannot read the database" in text

@@ -11,10 +11,14 @@ from sqlalchemy import select
 from db.engine import write_transaction
 from db.models import Call
 from tests.support import BACKENDS, on_backend
+from wallboard.calls.board import evaluate
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
 from wallboard.feeds.files import QueueLogIngest
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.store.applier import EventApplier
-from wallboard.store.metrics import queue_report
+from wallboard.store.board_reader import BoardReader
+from wallboard.store.metrics import queue_report, refresh_snapshots
 
 
 @pytest.fixture(params=BACKENDS)
@@ -131,3 +135,54 @@ def test_a_dialplan_loop_back_into_the_queue_after_a_timeout_is_counted_each_tim
     figures = q1(engine, settings)
     assert (figures["offered"], figures["answered"], figures["exited"]) == (3, 1, 2)
     assert [e[1] for e in entries(engine)] == ["timeout", "timeout", "completed"]
+
+
+def blocked_day():
+    return [
+        Event(T, K.CALL_BLOCKED, "b1", "q1", caller="555", reason="full"),
+        Event(T + 5, K.CALL_BLOCKED, "b2", "q1", caller="556", reason="joinempty"),
+        Event(T + 6, K.CALL_BLOCKED, "b3", "q1", caller="557", reason="full"),
+        Event(T + 10, K.CALL_ENTERED, "c1", "q1", caller="558", position=1),
+        Event(T + 20, K.CALL_ANSWERED, "c1", "q1", "Ann", wait_seconds=10),
+    ]
+
+
+def test_callers_a_queue_refused_are_counted_blocked_apart_from_offered(engine, settings):
+    for _ in range(2):  # the same lines twice: nothing doubles
+        with write_transaction(engine) as connection:
+            EventApplier().apply(connection, blocked_day())
+    with engine.connect() as connection:
+        report = queue_report(connection, settings, None, None)
+    (figures,) = report.queues
+    assert (figures["offered"], figures["answered"], figures["blocked"]) == (1, 1, 3)
+    assert figures["service_level_pct"] == 100.0 and figures["abandon_rate_pct"] == 0.0
+    assert report.blocked_by_reason == {"q1": {"full": 2, "joinempty": 1}}
+    assert report.total["blocked"] == 3
+
+
+def test_a_site_may_count_blocked_callers_as_offered(engine, settings):
+    settings.metrics.blocked_in_offered = True
+    with write_transaction(engine) as connection:
+        EventApplier().apply(connection, blocked_day())
+    (figures,) = q1_report(engine, settings)
+    assert (figures["offered"], figures["answered"], figures["blocked"], figures["service_level_pct"]) == (
+        4,
+        1,
+        3,
+        25.0,
+    )
+
+
+def test_the_board_shows_todays_blocked_callers(engine, settings):
+    with write_transaction(engine) as connection:
+        EventApplier().apply(connection, blocked_day())
+        refresh_snapshots(connection, settings, T + 30)
+    rows, _ = BoardReader(engine, settings).read(T + 30, False)
+    state = evaluate(rows, settings, T + 30)
+    assert [(tile.queue, tile.blocked, tile.offered) for tile in state.tiles] == [("q1", 3, 1)]
+    assert state.total.blocked == 3
+
+
+def q1_report(engine, settings):
+    with engine.connect() as connection:
+        return queue_report(connection, settings, None, None).queues

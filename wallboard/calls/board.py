@@ -69,6 +69,7 @@ class QueueTile:
     levels: Mapping[str, str]
     level: str
     is_total: bool = False
+    blocked: int = 0  # callers the queue refused today (full, join-empty, ...): not in offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +286,7 @@ def _tile(row: dict, settings: Settings, now: float) -> QueueTile:
         agents_paused=row["agents_paused"],
         levels=levels,
         level=worst(levels.values()),
+        blocked=row.get("blocked", 0),
     )
 
 
@@ -345,6 +347,7 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
         agents_paused=counts["paused"],
         levels=levels,
         level=worst(levels.values()),
+        blocked=sum(t.blocked for t in tiles),
         is_total=True,
         **figures,
     )

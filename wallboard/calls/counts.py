@@ -1,7 +1,9 @@
 """Counts over a window and the figures derived from them: the metric definitions of
 docs/ARCHITECTURE.md (Metrics) in one place, shared by the reports and the board; no database here.
 
-offered = calls that entered the queue; answered = connected to an agent; short abandon =
+offered = entries into the queue (a caller entering twice is two); blocked = callers the queue
+refused (full, join-empty, join-unavailable, closed), apart from offered unless
+`[metrics] blocked_in_offered`; answered = connected to an agent; short abandon =
 abandoned within short_abandon_seconds; service level by the configured formula; ASA = mean
 wait of answered calls; AHT = mean talk (+ wrap-up where the feed reports it) of answered
 calls that ended; abandon rate = (abandoned - short) / (offered - short).
@@ -31,11 +33,12 @@ class QueueCounts:
     handle_sum: float = 0.0
     handled: int = 0
     max_wait: float | None = None
+    blocked: int = 0  # refused by the queue (full, join-empty, ...): not offered, unless configured
 
     def add(self, other: QueueCounts) -> None:
         for name in (
             "offered answered abandoned short_abandoned exited answered_within_sl abandoned_within_sl "
-            "wait_sum handle_sum handled"
+            "wait_sum handle_sum handled blocked"
         ).split():
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.max_wait is not None:
@@ -64,6 +67,7 @@ class QueueCounts:
             "asa_seconds": mean_of(self.wait_sum, self.answered),
             "aht_seconds": mean_of(self.handle_sum, self.handled),
             "max_wait_seconds": None if self.max_wait is None else round(self.max_wait, 2),
+            "blocked": self.blocked,
         }
 
 

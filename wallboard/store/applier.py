@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from db.engine import insert_many, update_many
 from db.models import Agent, AgentQueue, AgentStateChange, Call
-from wallboard.calls.events import Event, EventKind
+from wallboard.calls.events import BLOCKED, Event, EventKind
 from wallboard.config import qualified
 
 CALLS = Call.__table__
@@ -301,6 +301,14 @@ class _Batch:
         if e.agent and e.kind is K.CALL_ABANDONED:
             # Caller hung up while a member was ringing or hearing the announcement.
             self._agent_ring_over(e)
+
+    def call_blocked(self, e: Event) -> None:
+        """The queue refused the caller: kept as an entry that never waited (not offered)."""
+        for row in self.calls.get((e.callid, e.queue), []):
+            if row.values["outcome"] == BLOCKED and _near(row.values["end_at"], e.ts):
+                return  # the same line again
+        row = self._new_call(e, e.ts)
+        row.values.update(caller=e.caller, outcome=BLOCKED, end_at=e.ts, wait_seconds=0.0, end_reason=e.reason)
 
     def wrap_up_ended(self, e: Event) -> None:
         row = self._call(e, None)
@@ -584,6 +592,7 @@ _HANDLERS = {
     K.CALL_TRANSFERRED: _Batch.call_ended,
     K.CALL_ABANDONED: _Batch.call_left_queue,
     K.CALL_EXITED: _Batch.call_left_queue,
+    K.CALL_BLOCKED: _Batch.call_blocked,
     K.AGENT_JOINED_QUEUE: _Batch.joined_queue,
     K.AGENT_LEFT_QUEUE: _Batch.left_queue,
     K.AGENT_LOGGED_IN: _Batch.logged_in,

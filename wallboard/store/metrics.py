@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select
 from db.engine import upsert
 from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
 from wallboard.calls.counts import QueueCounts, day_start, mean_of
-from wallboard.calls.events import EXIT_REASONS
+from wallboard.calls.events import BLOCKED, EXIT_REASONS
 from wallboard.config import Settings, qualified
 
 CALLS = Call.__table__
@@ -35,6 +35,8 @@ class QueueReport:
     short_abandon_seconds: int
     queues: list[dict] = field(default_factory=list)
     total: dict = field(default_factory=dict)
+    # queue -> why the queue refused callers -> how many (full, joinempty, joinunavail, closed)
+    blocked_by_reason: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +65,7 @@ def queue_counts(
     short = _per_queue(settings, "short_abandon_seconds")
     answered = c.answer_at.is_not(None)
     abandoned = c.outcome == "abandoned"
+    blocked = c.outcome == BLOCKED
     ended = and_(answered, c.talk_seconds.is_not(None))
 
     def count(condition):
@@ -70,7 +73,7 @@ def queue_counts(
 
     query = select(
         c.queue,
-        func.count(),
+        func.count() if settings.metrics.blocked_in_offered else count(~blocked),
         count(answered),
         count(abandoned),
         count(and_(abandoned, c.wait_seconds <= short)),
@@ -81,6 +84,7 @@ def queue_counts(
         func.sum(case((ended, c.talk_seconds + func.coalesce(c.wrap_seconds, 0.0)), else_=0.0)),
         count(ended),
         func.max(c.wait_seconds),
+        count(blocked),
     ).group_by(c.queue)
     if start is not None:
         query = query.where(c.enter_at >= start)
@@ -88,8 +92,8 @@ def queue_counts(
         query = query.where(c.enter_at < end)
     result: dict[str, QueueCounts] = {}
     for row in connection.execute(query):
-        queue, *numbers = row
-        result[queue] = QueueCounts(queue, *(n or 0 for n in numbers[:-1]), max_wait=numbers[-1])
+        queue, *numbers, max_wait, blocked_calls = row
+        result[queue] = QueueCounts(queue, *(n or 0 for n in numbers), max_wait=max_wait, blocked=blocked_calls or 0)
     return result
 
 
@@ -105,7 +109,21 @@ def queue_report(connection: Connection, settings: Settings, start: float | None
         short_abandon_seconds=settings.metrics.short_abandon_seconds,
         queues=rows,
         total=total.figures(settings.metrics.service_level_formula),
+        blocked_by_reason=_blocked_by_reason(connection, start, end),
     )
+
+
+def _blocked_by_reason(connection: Connection, start: float | None, end: float | None) -> dict[str, dict[str, int]]:
+    c = CALLS.c
+    query = select(c.queue, c.end_reason, func.count()).where(c.outcome == BLOCKED).group_by(c.queue, c.end_reason)
+    if start is not None:
+        query = query.where(c.enter_at >= start)
+    if end is not None:
+        query = query.where(c.enter_at < end)
+    found: dict[str, dict[str, int]] = {}
+    for queue, reason, n in connection.execute(query):
+        found.setdefault(queue, {})[reason or "unknown"] = n
+    return found
 
 
 def agent_report(connection: Connection, start: float | None, end: float | None, now: float) -> list[dict]:

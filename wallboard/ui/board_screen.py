@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ItemGrid, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
@@ -202,15 +203,20 @@ class BoardScreen(Screen):
         self._last = (view, trend, sort_mode, status)
         if not self.is_mounted:
             return
-        with self.app.batch_update():
-            self._show_header(view, sort_mode, status)
-            if self.wall:
-                self._show_wall(view)
-            else:
-                self._show_tiles(view)
-                self._show_alerts(view)
-                self._show_trend(view, trend)
-                self._show_agents(view, sort_mode)
+        try:
+            with self.app.batch_update():
+                self._show_header(view, sort_mode, status)
+                if self.wall:
+                    self._show_wall(view)
+                else:
+                    self._show_tiles(view)
+                    self._show_alerts(view)
+                    self._show_trend(view, trend)
+                    self._show_agents(view, sort_mode)
+        except NoMatches:
+            # The board's widgets are composed once and never removed, so one is missing only
+            # while the app closes: a read that finished then has nothing left to draw on.
+            return
 
     def _show_header(self, view: BoardState, sort_mode: str, status: Status) -> None:
         settings = view.settings

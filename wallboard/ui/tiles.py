@@ -32,6 +32,7 @@ TILE_FIGURES: tuple[tuple[str, str, str, Callable[[QueueTile], str], str | None]
     ("answered", "Answered", "Ans", lambda t: _count(t.answered), None),
     ("abandoned", "Abandoned", "Abn", lambda t: _count(t.abandoned), None),
     ("abandon-rate", "Abandon %", "Abn%", lambda t: format_rate(t.abandon_rate_pct), "abandon_rate"),
+    ("blocked", "Blocked", "Blk", lambda t: _count(t.blocked), None),
     ("asa", "ASA", "ASA", lambda t: format_duration(t.asa_seconds), "asa"),
     ("aht", "AHT", "AHT", lambda t: format_duration(t.aht_seconds), "aht"),
     ("available", "Available", "Free", lambda t: _count(t.agents_available), "available"),

@@ -1,4 +1,5 @@
-"""calls: one row per entry into a queue (callid, queue no longer unique); enter_known, answer_known
+"""calls: one row per entry into a queue (callid, queue no longer unique); enter_known, answer_known;
+queue_snapshots.blocked
 
 Revision ID: 0007
 Revises: 0006
@@ -20,6 +21,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("enter_known", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column("answer_known", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.create_index("ix_calls_callid_queue", ["callid", "queue"], unique=False)
+    with op.batch_alter_table("queue_snapshots", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("blocked", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
@@ -27,6 +30,8 @@ def downgrade() -> None:
     op.execute(
         "DELETE FROM calls WHERE id NOT IN (SELECT MIN(id) FROM calls GROUP BY callid, queue)"
     )
+    with op.batch_alter_table("queue_snapshots", schema=None) as batch_op:
+        batch_op.drop_column("blocked")
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_index("ix_calls_callid_queue")
         batch_op.drop_column("answer_known")
