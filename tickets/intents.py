@@ -90,6 +90,7 @@ class Intent:
 def _statuses(*statuses: Status) -> frozenset[Status]:
     return frozenset(statuses)
 
+
 # In the order the detail screen lists them.
 TABLE: tuple[Intent, ...] = (
     Intent(

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 LAST_CALL_HOURS = 12.0
 
 
-def acd_names(settings, user: str) -> list[str]:
+def acd_names(settings: Settings, user: str) -> list[str]:
     """The names `user` may have in the call data: the one set in config.toml
     ([complaints.agent_names]), else the user name itself."""
     mapped = settings.complaints.agent_names.get(user)
@@ -75,7 +75,7 @@ def _match_agent(names: list[str], agents: list[str]) -> str | None:
     return None
 
 
-def current_or_last_call(engine: Engine, settings, user: str, now: float) -> CallInfo | None:
+def current_or_last_call(engine: Engine, settings: Settings, user: str, now: float) -> CallInfo | None:
     """The call `user` is on now, else the last one they answered in the past
     `LAST_CALL_HOURS`; None when the call data knows no such agent or call."""
     columns = (Call.callid, Call.queue, Call.caller, Call.agent, Call.enter_at, Call.answer_at, Call.end_at)

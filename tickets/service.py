@@ -709,9 +709,7 @@ class ComplaintService:
             with write_session(self.engine) as session:
                 stale = session.scalars(
                     select(Complaint)
-                    .where(
-                        col(Complaint.status) == Status.RESOLVED.value, col(Complaint.status_changed_at) < cutoff
-                    )
+                    .where(col(Complaint.status) == Status.RESOLVED.value, col(Complaint.status_changed_at) < cutoff)
                     .order_by(col(Complaint.status_changed_at))
                     .limit(batch)
                     .with_for_update()

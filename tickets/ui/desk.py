@@ -20,7 +20,7 @@ from textual.signal import Signal
 
 from tickets import records
 from tickets.errors import TicketError
-from tickets.permissions import Role
+from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.ui.base import message_of
 from tickets.ui.text import literal
 
@@ -99,13 +99,10 @@ class ComplaintDesk:
         """Why the user may not open `target` now (a one-line message), or None."""
         if self.user is None:
             return NO_USER
-        if not self.active:
-            return f"{self.user} has been removed and may not act"
-        if self.role == Role.DISPLAY:
-            return f"{self.user} is a display user: the wallboard only, no complaints"
-        if target == "overview" and self.role is not None and self.role != Role.SUPERVISOR:
-            return f"{self.user} ({self.role}): the overview is for supervisors"
-        return None
+        reason = actor_refusal(self.user, self.role, self.active)
+        if reason is None and target == "overview":
+            reason = overview_refusal(self.user, self.role)
+        return reason
 
     def may_open(self, target: str) -> bool:
         """For `check_action`: False hides a key that is certainly refused (a display user

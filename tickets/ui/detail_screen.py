@@ -2,7 +2,9 @@
 timeline (audit rows, newest first) with its follow-ups.
 
 Enter on an action opens its form; r reloads; Esc goes back. The actions are those the
-service allows this user now (`allowed_intents`); the service refuses anything else anyway.
+server allows this user now (tickets.queries.ComplaintQueries.allowed_intents, from the
+intents' table: status, permission, an open follow-up or a flag); the service refuses
+anything else anyway.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from textual.content import Content
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tickets.lifecycle import label as status_label
-from tickets.permissions import Role
+from tickets.intents import INTENTS
 from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES
+from tickets.statuses import label as status_label
 from tickets.ui.base import DeskHeader, DeskScreen
-from tickets.ui.forms import ACTION_ORDER, ACTIONS, ActionForm
+from tickets.ui.forms import ActionForm
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
 
 LABEL_WIDTH = 13
@@ -210,7 +212,7 @@ class ComplaintDetailScreen(DeskScreen):
         if users is not None:
             self.users = users
         self.info = info
-        self.intents = self._with_outcome(info, intents)
+        self.intents = [i for i in intents if i in INTENTS]  # the server's, in the table's order
         now, tz = self.desk.clock(), self.desk.tz
         self.query_one(DeskHeader).set_title(f"{info.ref}  ·  {status_label(info.status)}  ·  {info.severity}")
         self.query_one("#facts", Static).update(facts(info, now, tz))
@@ -218,26 +220,13 @@ class ComplaintDetailScreen(DeskScreen):
         actions = self.query_one("#actions", OptionList)
         highlighted = actions.highlighted_option.id if actions.highlighted_option else None
         actions.clear_options()
-        actions.add_options([Option(Content(ACTIONS[i].label), id=i) for i in self.intents])
+        actions.add_options([Option(Content(INTENTS[i].label), id=i) for i in self.intents])
         if self.intents:
             actions.highlighted = self.intents.index(highlighted) if highlighted in self.intents else 0
         if not self.intents:
             owner = f"owned by {info.owner}" if info.owner else "unassigned"
             self.say(f"No actions for you on {info.ref} ({status_label(info.status)}, {owner}).", "info")
         self.loaded += 1
-
-    def _with_outcome(self, info, intents: list[str]) -> list[str]:
-        """The service's allowed intents, plus recording a follow-up's outcome when one is
-        open and this user may record it (its owner, the complaint's, or a supervisor)."""
-        found = list(intents)
-        open_ones = [f for f in info.follow_ups if f.outcome is None]
-        if open_ones and (
-            self.desk.role == Role.SUPERVISOR
-            or info.owner == self.desk.user
-            or any(f.owner == self.desk.user for f in open_ones)
-        ):
-            found.append("outcome")
-        return [i for i in ACTION_ORDER if i in found]
 
     def action_reload(self) -> None:
         self.say("")
@@ -254,7 +243,7 @@ class ComplaintDetailScreen(DeskScreen):
 
         def closed(info) -> None:
             if info is not None:
-                self.app.notify(f"{info.ref}: {ACTIONS[intent].label.lower()} saved", markup=False, timeout=3)
+                self.app.notify(f"{info.ref}: {INTENTS[intent].label.lower()} saved", markup=False, timeout=3)
                 self.say("")
                 self.reload()
 
