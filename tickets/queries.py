@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Engine, Select, case, func, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Mapped, Session, aliased
 from sqlmodel import col
 
 from db.complaints import OPEN_SQL, AuditEvent, Complaint, FollowUp, User, search_condition
@@ -78,69 +78,75 @@ def _match_agent(names: list[str], agents: list[str]) -> str | None:
 def current_or_last_call(engine: Engine, settings: Settings, user: str, now: float) -> CallInfo | None:
     """The call `user` is on now, else the last one they answered in the past
     `LAST_CALL_HOURS`; None when the call data knows no such agent or call."""
-    columns = (Call.callid, Call.queue, Call.caller, Call.agent, Call.enter_at, Call.answer_at, Call.end_at)
+    columns = (
+        col(Call.callid),
+        col(Call.queue),
+        col(Call.caller),
+        col(Call.agent),
+        col(Call.enter_at),
+        col(Call.answer_at),
+        col(Call.end_at),
+    )
+    agent_columns = select(col(Agent.name), col(Agent.current_callid), col(Agent.current_queue))
     with read_session(engine) as session:
         names = acd_names(settings, user)
-        agent_row = session.execute(
-            select(Agent.name, Agent.current_callid, Agent.current_queue).where(Agent.name.in_(names))
-        ).first()
+        agent_row = session.execute(agent_columns.where(col(Agent.name).in_(names))).first()
         if agent_row is None:
-            agent = _match_agent(names, list(session.scalars(select(Agent.name))))
+            agent = _match_agent(names, list(session.scalars(select(col(Agent.name)))))
             if agent is None:
                 return None
-            agent_row = session.execute(
-                select(Agent.name, Agent.current_callid, Agent.current_queue).where(Agent.name == agent)
-            ).first()
-        if agent_row.current_callid:
-            query = select(*columns).where(Call.callid == agent_row.current_callid)
-            if agent_row.current_queue:
-                query = query.where(Call.queue == agent_row.current_queue)
-            row = session.execute(query.order_by(Call.enter_at.desc()).limit(1)).first()
+            agent_row = session.execute(agent_columns.where(col(Agent.name) == agent)).first()
+            if agent_row is None:
+                return None
+        agent_name, current_callid, current_queue = agent_row
+        if current_callid:
+            query = select(*columns).where(col(Call.callid) == current_callid)
+            if current_queue:
+                query = query.where(col(Call.queue) == current_queue)
+            row = session.execute(query.order_by(col(Call.enter_at).desc()).limit(1)).first()
             if row is not None:
                 return CallInfo(
-                    row.callid, row.queue, row.caller, agent_row.name, True, row.enter_at, row.answer_at, row.end_at
+                    row.callid, row.queue, row.caller, agent_name, True, row.enter_at, row.answer_at, row.end_at
                 )
         row = session.execute(
             select(*columns)
             .where(
-                Call.enter_at >= now - LAST_CALL_HOURS * 3600,
-                Call.enter_at <= now,
-                Call.agent == agent_row.name,
-                Call.answer_at.is_not(None),
+                col(Call.enter_at) >= now - LAST_CALL_HOURS * 3600,
+                col(Call.enter_at) <= now,
+                col(Call.agent) == agent_name,
+                col(Call.answer_at).is_not(None),
             )
-            .order_by(Call.enter_at.desc())
+            .order_by(col(Call.enter_at).desc())
             .limit(1)
         ).first()
         if row is None:
             return None
-        return CallInfo(
-            row.callid, row.queue, row.caller, agent_row.name, False, row.enter_at, row.answer_at, row.end_at
-        )
+        return CallInfo(row.callid, row.queue, row.caller, agent_name, False, row.enter_at, row.answer_at, row.end_at)
 
 
 def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> list[OwnerLoad]:
     """Open complaints per owner with how many are overdue, due today (site time zone),
     escalated and waiting on the customer; the most overdue owners first."""
     start, end = calendar.day_bounds(calendar.local_date(now))
+    due_at = col(Complaint.due_at)
 
-    def count(condition):
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     with read_session(engine) as session:
         rows = session.execute(
             select(
-                Complaint.owner_id,
+                col(Complaint.owner_id),
                 func.count(),
-                count(Complaint.due_at < now),
-                count((Complaint.due_at >= start) & (Complaint.due_at < end)),
-                count(Complaint.escalation_level > 0),
-                count(Complaint.status == Status.WAITING.value),
+                count(due_at < now),
+                count((due_at >= start) & (due_at < end)),
+                count(col(Complaint.escalation_level) > 0),
+                count(col(Complaint.status) == Status.WAITING.value),
             )
             .where(text(OPEN_SQL))
-            .group_by(Complaint.owner_id)
+            .group_by(col(Complaint.owner_id))
         ).all()
-        ids = {row[0] for row in rows if row[0] is not None}
-        names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+        names = user_names(session, (row[0] for row in rows))
     loads = [
         OwnerLoad(names.get(owner_id) if owner_id is not None else None, *map(int, counts))
         for owner_id, *counts in rows
@@ -153,26 +159,28 @@ def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int =
     first poll, which only learns where the newest one is). Three indexed reads, one
     transaction: cheap enough for every session every few seconds."""
     with read_session(engine) as session:
-        row = session.execute(select(User.id, User.role, User.active).where(User.name == user)).first()
+        row = session.execute(
+            select(col(User.id), col(User.role), col(User.active)).where(col(User.name) == user)
+        ).first()
         if row is None:
             raise NotFound(f"no user {user!r}")
+        user_id, role, active = row
+        mine = col(Notification.user_id) == user_id
         unread = session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == row.id, Notification.read_at.is_(None))
+            select(func.count()).select_from(Notification).where(mine, col(Notification.read_at).is_(None))
         )
         if after_id is None:
-            newest = session.scalar(select(func.max(Notification.id)).where(Notification.user_id == row.id)) or 0
-            return InboxState(row.role, row.active, unread, newest, ())
+            newest = session.scalar(select(func.max(col(Notification.id))).where(mine)) or 0
+            return InboxState(role, active, unread or 0, newest, ())
         notes = session.scalars(
             select(Notification)
-            .where(Notification.user_id == row.id, Notification.id > after_id)
-            .order_by(Notification.id.desc())
+            .where(mine, col(Notification.id) > after_id)
+            .order_by(col(Notification.id).desc())
             .limit(limit)
         ).all()
         new = tuple(
             NotificationInfo(
-                n.id,
+                n.id or 0,
                 n.kind,
                 ref_of(n.complaint_id) if n.complaint_id else None,
                 n.text,
@@ -181,7 +189,7 @@ def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int =
             )
             for n in notes
         )
-        return InboxState(row.role, row.active, unread, max((n.id for n in new), default=after_id), new)
+        return InboxState(role, active, unread or 0, max((n.id for n in new), default=after_id), new)
 
 
 # -- complaints ---------------------------------------------------------------------------
@@ -216,7 +224,7 @@ def complaint_info(
         events = tuple(
             EventInfo(e.id or 0, e.changeset, e.at, name, e.kind, e.field, e.old, e.new, e.note, e.follow_up_id)
             for e, name in session.execute(
-                select(AuditEvent, actor.name)
+                select(AuditEvent, col(actor.name))
                 .outerjoin(actor, col(actor.id) == col(AuditEvent.actor_id))
                 .where(col(AuditEvent.complaint_id) == c.id)
                 .order_by(col(AuditEvent.id))
@@ -375,7 +383,7 @@ class ComplaintQueries:
         return self._page(query, limit, offset)
 
     @staticmethod
-    def _urgency(now: float) -> tuple[ColumnElement[Any], ...]:
+    def _urgency(now: float) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
         severity = case(
             {s: i for i, s in enumerate(reversed(SEVERITIES))},
             value=col(Complaint.severity),
@@ -385,7 +393,7 @@ class ComplaintQueries:
         promise_overdue = case((col(Complaint.next_follow_up_at) < now, 0), else_=1)
         return (promise_overdue, sla_due.is_(None), sla_due, severity, col(Complaint.id))
 
-    def list(
+    def matching(
         self,
         *,
         owner: str | None = None,
@@ -423,9 +431,7 @@ class ComplaintQueries:
         query = self._search_filter(select(Complaint), query_text, newest=limit + offset)
         return self._page(query.order_by(col(Complaint.id).desc()), limit, offset)
 
-    def _search_filter(
-        self, query: Select[tuple[Complaint]], query_text: str, newest: int | None = None
-    ) -> Select[tuple[Complaint]]:
+    def _search_filter(self, query: Select[Complaint], query_text: str, newest: int | None = None) -> Select[Complaint]:
         query_text = clean(query_text, "search") or ""
         terms = parse_query(query_text)
         if not terms:
@@ -444,7 +450,7 @@ class ComplaintQueries:
         )
         return self._page(query, PAGE, 0)
 
-    def _page(self, query: Select[tuple[Complaint]], limit: int, offset: int) -> list[ComplaintInfo]:
+    def _page(self, query: Select[Complaint], limit: int, offset: int) -> list[ComplaintInfo]:
         with read_session(self.engine) as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             names = user_names(session, (i for c in rows for i in (c.owner_id, c.created_by_id, c.updated_by_id)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from tickets import statuses
@@ -61,6 +61,13 @@ def parse_ref(ref: str | int) -> int:
     if not match:
         raise InvalidInput(f"{ref!r} is not a complaint reference (like C-000123)")
     return int(match.group(1))
+
+
+def stored_id(row_id: int | None) -> int:
+    """A stored row's id (None only before the row's first flush: a programming error)."""
+    if row_id is None:
+        raise ValueError("the row is not stored yet")
+    return row_id
 
 
 def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -231,7 +238,7 @@ class InboxState:
     active: bool
     unread: int
     newest_id: int  # the newest notification of the user (0: none yet)
-    new: tuple  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
+    new: tuple[NotificationInfo, ...]  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
 
 
 # -- notifications and users ------------------------------------------------------------
@@ -251,7 +258,7 @@ class NotificationInfo:
     created_at: float
     read: bool
 
-    def as_dict(self, tz) -> dict:
+    def as_dict(self, tz: tzinfo) -> dict[str, object]:
         return {
             "id": self.id,
             "kind": self.kind,

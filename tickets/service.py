@@ -45,6 +45,7 @@ from tickets.records import (
     ComplaintInfo,
     choice,
     parse_ref,
+    stored_id,
 )
 from tickets.sla import BusinessCalendar
 from tickets.statuses import OPEN, PAUSED, Status, ref_of
@@ -235,7 +236,7 @@ class ComplaintService:
         )
         row = session.get(ComplaintSearch, c.id)
         if row is None:
-            session.add(ComplaintSearch(complaint_id=c.id, document=document))
+            session.add(ComplaintSearch(complaint_id=stored_id(c.id), document=document))
         elif row.document != document:
             row.document = document
 
@@ -299,12 +300,20 @@ class ComplaintService:
             if fields["callid"]:
                 self._fill_from_call(session, fields)
             c = Complaint(
-                **fields,
+                customer_name=fields["customer_name"] or "",
+                customer_contact=fields["customer_contact"] or "",
+                subject=fields["subject"] or "",
+                description=fields["description"] or "",
+                category=fields["category"],
+                callid=fields["callid"],
+                call_queue=fields["call_queue"],
+                call_agent=fields["call_agent"],
+                caller_number=fields["caller_number"],
                 channel=channel,
                 severity=severity,
                 status=intent_named("create").leads_to or Status.NEW,
                 owner_id=owner_user.id if owner_user else None,
-                created_by_id=user.id,
+                created_by_id=stored_id(user.id),
                 created_at=now,
                 updated_at=now,
                 updated_by_id=user.id,
@@ -517,12 +526,12 @@ class ComplaintService:
                 owner_user = creator
             owner_user = owner_user or creator
             follow_up = FollowUp(
-                complaint_id=c.id,
+                complaint_id=stored_id(c.id),
                 kind=kind,
-                owner_id=owner_user.id,
+                owner_id=stored_id(owner_user.id),
                 due_at=due_at,
                 note=what,
-                created_by_id=creator.id,
+                created_by_id=stored_id(creator.id),
                 created_at=audit.now,
             )
             session.add(follow_up)
@@ -573,12 +582,12 @@ class ComplaintService:
             audit("outcome", "outcome", None, outcome, what, f.id)
             if new_due_at is not None:
                 again = FollowUp(
-                    complaint_id=c.id,
+                    complaint_id=stored_id(c.id),
                     kind=f.kind,
                     owner_id=f.owner_id,
                     due_at=new_due_at,
                     note=f.note,
-                    created_by_id=recorder.id,
+                    created_by_id=stored_id(recorder.id),
                     created_at=audit.now,
                 )
                 session.add(again)
@@ -739,11 +748,12 @@ class ComplaintService:
     ) -> list[ComplaintInfo]:
         return self.queries.view(name, user, now=now, limit=limit, offset=offset)
 
-    def list(self, **filters: Any) -> list[ComplaintInfo]:
-        return self.queries.list(**filters)
-
     def search(self, query_text: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         return self.queries.search(query_text, limit=limit, offset=offset)
 
     def caller_flags(self, caller_number: str) -> list[ComplaintInfo]:
         return self.queries.caller_flags(caller_number)
+
+    # Last: a method called `list` would shadow the builtin in the annotations after it.
+    def list(self, **filters: Any) -> list[ComplaintInfo]:
+        return self.queries.matching(**filters)

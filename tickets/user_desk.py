@@ -143,4 +143,4 @@ class UserDesk:
         self._reader(supervisor=True)
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
-        return self.queries.list(owner=owner, now=self.clock(), limit=limit, offset=offset)
+        return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
