@@ -9,7 +9,9 @@ anything else anyway.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,11 +22,14 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tickets.intents import INTENTS
-from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES
+from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES, ComplaintInfo, EventInfo
 from tickets.statuses import label as status_label
 from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.forms import ActionForm
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
+
+if TYPE_CHECKING:
+    from tickets.ui.desk import ComplaintDesk
 
 LABEL_WIDTH = 13
 FIELD_NAMES = {
@@ -46,11 +51,11 @@ FIELD_NAMES = {
 }
 
 
-def _row(label: str, *parts) -> Content:
+def _row(label: str, *parts: str | Content | tuple[str, str]) -> Content:
     return Content.assemble((f"{label:<{LABEL_WIDTH}}", "bold"), *parts)
 
 
-def facts(info, now: float, tz) -> Content:
+def facts(info: ComplaintInfo, now: float, tz: tzinfo) -> Content:
     """The complaint's own fields, customer text literally."""
     lines = [
         _row("Subject", literal(info.subject)),
@@ -124,11 +129,11 @@ def facts(info, now: float, tz) -> Content:
     return Content("\n").join(lines)
 
 
-def _due(at: float | None, now: float, tz) -> Content:
+def _due(at: float | None, now: float, tz: tzinfo) -> Content:
     return Content.styled(*due_label(at, now, tz))
 
 
-def timeline(info, tz) -> Content:
+def timeline(info: ComplaintInfo, tz: tzinfo) -> Content:
     """Audit rows grouped by change, newest first."""
     if not info.events:
         return Content("nothing yet")
@@ -156,7 +161,7 @@ def timeline(info, tz) -> Content:
     return Content("\n").join(blocks)
 
 
-def _change(e) -> str:
+def _change(e: EventInfo) -> str:
     if e.follow_up_id is not None and e.kind == "follow_up":
         return f"follow-up #{e.follow_up_id} ({(e.field or '').replace('_', ' ')}): {one_line(e.new, 80)}"
     if e.follow_up_id is not None and e.kind == "outcome":
@@ -177,10 +182,10 @@ class ComplaintDetailScreen(DeskScreen):
     TITLE_TEXT = "Complaint"
     BINDINGS = [Binding("r", "reload", "Reload")]
 
-    def __init__(self, desk, ref: str) -> None:
+    def __init__(self, desk: ComplaintDesk, ref: str) -> None:
         super().__init__(desk)
         self.ref = ref
-        self.info = None
+        self.info: ComplaintInfo | None = None
         self.intents: list[str] = []
         self.users: list[str] = []
         self.loaded = 0  # loads finished (tests wait on it)
@@ -207,7 +212,7 @@ class ComplaintDetailScreen(DeskScreen):
         calls, ref, with_users = self.desk.calls, self.ref, not self.users
         self.run_db(lambda: calls.complaint(ref, with_users), self._show)
 
-    def _show(self, result) -> None:
+    def _show(self, result: tuple[ComplaintInfo, list[str], list[str] | None]) -> None:
         info, intents, users = result
         if users is not None:
             self.users = users
@@ -234,19 +239,21 @@ class ComplaintDetailScreen(DeskScreen):
 
     @on(OptionList.OptionSelected, "#actions")
     def _act(self, event: OptionList.OptionSelected) -> None:
-        if self.info is None:
+        if self.info is None or event.option.id is None:
             return
         self.open_action(event.option.id)
 
     def open_action(self, intent: str) -> None:
         """The form of one action (tests call this to try one the screen does not offer)."""
 
-        def closed(info) -> None:
+        def closed(info: ComplaintInfo | None) -> None:
             if info is not None:
                 self.app.notify(f"{info.ref}: {INTENTS[intent].label.lower()} saved", markup=False, timeout=3)
                 self.say("")
                 self.reload()
 
+        if self.info is None:
+            return  # not loaded yet: nothing to act on
         self.app.push_screen(ActionForm(self.desk, intent, self.info, self.users, on_stale=self._stale), closed)
 
     def _stale(self) -> None:

@@ -9,8 +9,9 @@ again applies it over the version now shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,15 +32,18 @@ if TYPE_CHECKING:
     from tickets.records import ComplaintInfo
     from tickets.ui.desk import ComplaintDesk
 
+# What a form holds, by field name: text, a choice, a yes/no (widgets' values differ).
+FormValues = dict[str, Any]
 
-def _options(pairs) -> list[tuple[Content, str]]:
+
+def _options(pairs: Iterable[tuple[str, str]]) -> list[tuple[Content, str]]:
     return [(Content(label), value) for label, value in pairs]
 
 
 class FormView(Vertical):
     """Labelled fields with a message line under each."""
 
-    def __init__(self, specs: list[FieldSpec], values: dict | None = None, **kwargs) -> None:
+    def __init__(self, specs: list[FieldSpec], values: FormValues | None = None, **kwargs: Any) -> None:
         super().__init__(classes="form", **kwargs)
         self.specs = list(specs)
         self.initial = dict(values or {})
@@ -54,7 +58,7 @@ class FormView(Vertical):
                 yield Static(Content(spec.help), classes="field-help", markup=False)
             yield Static("", classes="field-error", id=f"e-{spec.name}", markup=False)
 
-    def _widget(self, spec: FieldSpec, value) -> Widget:
+    def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         wid = f"f-{spec.name}"
         if spec.kind == "area":
             return TextArea(
@@ -89,22 +93,24 @@ class FormView(Vertical):
     def widget(self, name: str) -> Widget:
         return self.query_one(f"#f-{name}")
 
-    def value(self, name: str):
+    def value(self, name: str) -> Any:
         widget = self.widget(name)
         if isinstance(widget, TextArea):
             return widget.text
         if isinstance(widget, Select):
             return None if widget.value is Select.NULL else widget.value
-        return widget.value
+        if isinstance(widget, (Input, Checkbox)):
+            return widget.value
+        raise TypeError(f"no value in {widget!r}")
 
-    def values(self) -> dict:
+    def values(self) -> FormValues:
         return {spec.name: self.value(spec.name) for spec in self.specs}
 
-    def set_value(self, name: str, value) -> None:
+    def set_value(self, name: str, value: Any) -> None:
         widget = self.widget(name)
         if isinstance(widget, TextArea):
             widget.text = value or ""
-        else:
+        elif isinstance(widget, (Input, Select, Checkbox)):
             widget.value = value if value is not None else ""
 
     def dirty(self) -> bool:
@@ -164,7 +170,9 @@ OUTCOME_CHOICES = tuple((o.replace("_", " "), o) for o in records.OUTCOMES)
 LEVEL_CHOICES = tuple((f"{level} {name}", str(level)) for level, name in records.ESCALATION_LEVELS.items())
 
 
-def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float, tz) -> tuple[list[FieldSpec], dict]:
+def action_fields(
+    intent: str, info: ComplaintInfo, users: list[str], now: float, tz: tzinfo
+) -> tuple[list[FieldSpec], FormValues]:
     """The fields of an intent's form, and their starting values: an intent that takes only
     a note (the intents' table says) gets the note field; the others their own fields."""
     note = INTENTS[intent].note
@@ -257,7 +265,9 @@ def _note(values: dict) -> str | None:
     return text or None
 
 
-def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version: int, now: float):
+def submitter(
+    desk: ComplaintDesk, intent: str, ref: str, values: FormValues, version: int, now: float
+) -> Callable[[], ComplaintInfo]:
     """The service call an action form makes (run in a worker thread), with its due
     times read first (a wrong one is an InvalidInput naming the field)."""
     s, tz = desk.calls, desk.tz

@@ -222,7 +222,9 @@ def ticket_list(
             raise Failure("--view cannot be combined with --owner, --status, --overdue or --search")
         rows = queries.view(view, actor, limit=limit)
     else:
-        rows = queries.matching(owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit)
+        rows = queries.matching(
+            owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit
+        )
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
