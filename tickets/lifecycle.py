@@ -11,7 +11,7 @@ from tickets.errors import IllegalTransition
 from tickets.intents import TABLE, intent
 from tickets.statuses import LABELS, OPEN, PAUSED, Status, label, ref_of
 
-__all__ = ["LABELS", "OPEN", "PAUSED", "TRANSITIONS", "Status", "allowed_intents", "check", "label", "ref_of", "target"]
+__all__ = ["LABELS", "OPEN", "PAUSED", "TRANSITIONS", "Status", "check", "label", "ref_of", "target"]
 
 # intent -> (statuses it starts from, status it leads to): the intents that move a complaint on.
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -45,8 +45,3 @@ def target(name: str, status: str, ref: str) -> Status:
     if to is None:
         raise ValueError(f"{name} does not move a complaint's status")
     return to
-
-
-def allowed_intents(status: str) -> list[str]:
-    """The transitions that may start from `status`."""
-    return [name for name, (sources, _) in TRANSITIONS.items() if Status(status) in sources]

@@ -30,7 +30,6 @@ from db.complaints import AuditEvent, Complaint, ComplaintSearch, FollowUp, User
 from db.engine import read_session, write_session
 from tickets import lifecycle, permissions, reminders
 from tickets.errors import IllegalTransition, InvalidInput, NotFound, StaleVersion
-from tickets.intents import intent as intent_named
 from tickets.queries import ComplaintQueries, complaint_info, user_by_name
 from tickets.records import (
     ASSIGNED,
@@ -311,7 +310,7 @@ class ComplaintService:
                 caller_number=fields["caller_number"],
                 channel=channel,
                 severity=severity,
-                status=intent_named("create").leads_to or Status.NEW,
+                status=Status.NEW.value,
                 owner_id=owner_user.id if owner_user else None,
                 created_by_id=stored_id(user.id),
                 created_at=now,
