@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class TicketError(Exception):
     """A refused intent; str(error) says why."""
@@ -30,7 +32,7 @@ class StaleVersion(TicketError):
         super().__init__(message)
         self.current_version = current_version
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[str, int], StaleVersion], tuple[str, int]]:
         # Crosses the session link as a pickle: the keyword argument must survive.
         return _stale_version, (str(self), self.current_version)
 

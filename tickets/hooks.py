@@ -16,14 +16,21 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select, update
+from sqlmodel import col
 
 from db.complaints import User
 from db.engine import write_session
 from db.reminders import HookDelivery, Notification
-from tickets.lifecycle import ref_of
+from tickets.records import stored_id
+from tickets.reminders import rowcount
+from tickets.statuses import ref_of
 from wallboard.text import one_line
+
+if TYPE_CHECKING:
+    from wallboard.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ TIMEOUT_SECONDS = 10.0
 
 
 class HookSender:
-    def __init__(self, engine: Engine, settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
@@ -52,30 +59,35 @@ class HookSender:
                 self._record(delivery_id, attempts=attempts + 1, delivered_at=self.clock())
         return delivered, failed
 
-    def _claim(self, now: float) -> list[tuple[int, str, int, dict]]:
-        claimed = []
+    def _claim(self, now: float) -> list[tuple[int, str, int, dict[str, object]]]:
+        claimed: list[tuple[int, str, int, dict[str, object]]] = []
         with write_session(self.engine) as session:
             rows = session.execute(
-                select(HookDelivery, Notification, User.name)
-                .join(Notification, Notification.id == HookDelivery.notification_id)
-                .join(User, User.id == Notification.user_id)
+                select(HookDelivery, Notification, col(User.name))
+                .join(Notification, col(Notification.id) == col(HookDelivery.notification_id))
+                .join(User, col(User.id) == col(Notification.user_id))
                 .where(
-                    HookDelivery.delivered_at.is_(None),
-                    HookDelivery.gave_up_at.is_(None),
-                    HookDelivery.next_attempt_at <= now,
+                    col(HookDelivery.delivered_at).is_(None),
+                    col(HookDelivery.gave_up_at).is_(None),
+                    col(HookDelivery.next_attempt_at) <= now,
                 )
-                .order_by(HookDelivery.next_attempt_at)
+                .order_by(col(HookDelivery.next_attempt_at))
                 .limit(BATCH)
             ).all()
             for delivery, note, user in rows:
-                taken = session.execute(
-                    update(HookDelivery)
-                    .where(HookDelivery.id == delivery.id, HookDelivery.next_attempt_at == delivery.next_attempt_at)
-                    .values(next_attempt_at=now + CLAIM_SECONDS)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                taken = rowcount(
+                    session.execute(
+                        update(HookDelivery)
+                        .where(
+                            col(HookDelivery.id) == delivery.id,
+                            col(HookDelivery.next_attempt_at) == delivery.next_attempt_at,
+                        )
+                        .values(next_attempt_at=now + CLAIM_SECONDS)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
                 if taken:
-                    claimed.append((delivery.id, delivery.hook, delivery.attempts, _payload(note, user)))
+                    claimed.append((stored_id(delivery.id), delivery.hook, delivery.attempts, _payload(note, user)))
         return claimed
 
     def _failed(self, delivery_id: int, hook: str, attempts: int, error: str) -> None:
@@ -96,16 +108,16 @@ class HookSender:
             )
             self._record(delivery_id, attempts=attempts, next_attempt_at=now + pause, last_error=error)
 
-    def _record(self, delivery_id: int, **values) -> None:
+    def _record(self, delivery_id: int, **values: object) -> None:
         with write_session(self.engine) as session:
             session.execute(
                 update(HookDelivery)
-                .where(HookDelivery.id == delivery_id)
+                .where(col(HookDelivery.id) == delivery_id)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
 
-    def _send(self, hook: str, payload: dict) -> None:
+    def _send(self, hook: str, payload: dict[str, object]) -> None:
         config = self.settings.reminders
         body = json.dumps(payload)
         if hook == "command":
@@ -125,7 +137,7 @@ class HookSender:
         elif hook == "email":
             message = EmailMessage()
             message["From"], message["To"] = config.mail_from, ", ".join(config.mail_to)
-            message["Subject"] = f"[wallboard] {payload['text'][:120]}"
+            message["Subject"] = f"[wallboard] {str(payload['text'])[:120]}"
             message.set_content(f"For {payload['user']}: {payload['text']}\n")
             with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
                 smtp.send_message(message)
@@ -133,7 +145,7 @@ class HookSender:
             raise RuntimeError(f"unknown hook {hook!r}")
 
 
-def _payload(note: Notification, user: str) -> dict:
+def _payload(note: Notification, user: str) -> dict[str, object]:
     return {
         "id": note.id,
         "user": user,

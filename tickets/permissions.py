@@ -1,4 +1,4 @@
-"""Who may do what (docs/ARCHITECTURE.md, Access).
+"""Who may do what (docs/ARCHITECTURE.md, Access), from the intents' `who` (tickets/intents.py).
 
 agent       create complaints; act on the complaints they own (and take an unassigned one
             by acknowledging it); record the outcome of follow-ups they own.
@@ -11,8 +11,10 @@ A removed user may do nothing.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from tickets.errors import PermissionDenied
+from tickets.intents import TABLE, Who, intent
 
 
 class Role(StrEnum):
@@ -21,44 +23,94 @@ class Role(StrEnum):
     DISPLAY = "display"
 
 
+class Person(Protocol):
+    """Who acts: a user row (db.complaints.User) or anything with these fields."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class Owned(Protocol):
+    """The complaint acted on: who owns it."""
+
+    @property
+    def owner_id(self) -> int | None: ...
+
+
 # Intents only a supervisor may carry out, whoever owns the complaint.
-SUPERVISOR_ONLY = frozenset({"flag_malicious", "clear_malicious", "escalate", "create_for_other"})
-
-_WORDS = {
-    "create": "create complaints",
-    "create_for_other": "create a complaint owned by someone else",
-    "flag_malicious": "flag a complaint as malicious",
-    "clear_malicious": "clear a malicious flag",
-    "escalate": "escalate a complaint",
-    "follow_up": "add follow-ups to",
-    "outcome": "record outcomes on",
-    "update": "edit",
-}
+SUPERVISOR_ONLY = frozenset(i.name for i in TABLE if i.who is Who.SUPERVISOR)
 
 
-def refusal(user, intent: str, complaint=None, *, ref: str = "", owner_name: str | None = None) -> str | None:
-    """Why `user` may not carry out `intent` (on `complaint`), or None when they may."""
-    if not user.active:
-        return f"{user.name} has been removed and may not act"
-    role = Role(user.role)
-    if role is Role.DISPLAY:
-        return f"{user.name} is a display user: the wallboard only, no complaints"
-    if role is Role.SUPERVISOR:
+def actor_refusal(name: str | None, role: str | None, active: bool) -> str | None:
+    """Why this user may not touch complaints at all (removed, or a display user), or None.
+    `role` None: not known yet."""
+    if not active:
+        return f"{name} has been removed and may not act"
+    if role == Role.DISPLAY:
+        return f"{name} is a display user: the wallboard only, no complaints"
+    return None
+
+
+def overview_refusal(name: str | None, role: str | None) -> str | None:
+    """Why this user may not see the overview (supervisors only), or None. `role` None: not known yet."""
+    if role is not None and role != Role.SUPERVISOR:
+        return f"{name} ({role}): the overview is for supervisors"
+    return None
+
+
+def refusal(
+    user: Person,
+    name: str,
+    complaint: Owned | None = None,
+    *,
+    ref: str = "",
+    owner_name: str | None = None,
+    owns_follow_up: bool = False,
+) -> str | None:
+    """Why `user` may not carry out intent `name` (on `complaint`), or None when they may.
+    `owns_follow_up`: the user owns the follow-up the intent is about."""
+    reason = actor_refusal(user.name, user.role, user.active)
+    if reason is not None:
+        return reason
+    if Role(user.role) is Role.SUPERVISOR:
         return None
-    what = _WORDS.get(intent, intent)
-    if intent in SUPERVISOR_ONLY:
-        return f"{user.name} (agent) may not {what}: supervisors only"
-    if complaint is None or intent == "create":
+    it = intent(name)
+    if it.who is Who.SUPERVISOR:
+        return f"{user.name} (agent) may not {it.words}: supervisors only"
+    if complaint is None or it.who is Who.ANYONE:
         return None
     if complaint.owner_id == user.id:
         return None
-    if complaint.owner_id is None and intent == "acknowledge":
+    if complaint.owner_id is None and it.who is Who.OWNER_OR_TAKER:
         return None  # taking an unassigned complaint
+    if owns_follow_up and it.who is Who.FOLLOW_UP_OWNER:
+        return None
     owner = f"owned by {owner_name}" if owner_name else "unassigned"
-    return f"{user.name} (agent) may not {what} {ref}: it is {owner}"
+    return f"{user.name} (agent) may not {it.words} {ref}: it is {owner}"
 
 
-def check(user, intent: str, complaint=None, **names) -> None:
-    reason = refusal(user, intent, complaint, **names)
+def check(
+    user: Person,
+    name: str,
+    complaint: Owned | None = None,
+    *,
+    ref: str = "",
+    owner_name: str | None = None,
+    owns_follow_up: bool = False,
+) -> None:
+    reason = refusal(user, name, complaint, ref=ref, owner_name=owner_name, owns_follow_up=owns_follow_up)
+    if reason:
+        raise PermissionDenied(reason)
+
+
+def check_actor(user: Person) -> None:
+    """PermissionDenied unless this user may act on complaints at all."""
+    reason = actor_refusal(user.name, user.role, user.active)
     if reason:
         raise PermissionDenied(reason)

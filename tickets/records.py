@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
-from tickets import lifecycle
+from tickets import statuses
 from tickets.errors import InvalidInput
-from tickets.lifecycle import OPEN
+from tickets.statuses import OPEN
 
 SEVERITIES = ("low", "normal", "high", "critical")
 ROOT_CAUSES = {
@@ -61,6 +61,27 @@ def parse_ref(ref: str | int) -> int:
     if not match:
         raise InvalidInput(f"{ref!r} is not a complaint reference (like C-000123)")
     return int(match.group(1))
+
+
+def stored_id(row_id: int | None) -> int:
+    """A stored row's id (None only before the row's first flush: a programming error)."""
+    if row_id is None:
+        raise ValueError("the row is not stored yet")
+    return row_id
+
+
+def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` as one of `allowed` (case, "-" and spaces as "_" forgiven), or InvalidInput
+    naming `what` and listing the choices as people type them."""
+    normal = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if normal not in allowed:
+        raise InvalidInput(f"{what} {value!r}: one of {', '.join(a.replace('_', '-') for a in allowed)}")
+    return normal
+
+
+def typed(values: tuple[str, ...] | list[str]) -> list[str]:
+    """Choices as people type them on the command line: in-person, no-answer, kb-update."""
+    return [value.replace("_", "-") for value in values]
 
 
 def iso(at: float | None) -> str | None:
@@ -154,7 +175,7 @@ class ComplaintInfo:
 
     @property
     def status_label(self) -> str:
-        return lifecycle.label(self.status)
+        return statuses.label(self.status)
 
     def is_overdue(self, now: float) -> bool:
         return self.status in OPEN and self.due_at is not None and self.due_at < now
@@ -217,7 +238,7 @@ class InboxState:
     active: bool
     unread: int
     newest_id: int  # the newest notification of the user (0: none yet)
-    new: tuple  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
+    new: tuple[NotificationInfo, ...]  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
 
 
 # -- notifications and users ------------------------------------------------------------
@@ -237,7 +258,7 @@ class NotificationInfo:
     created_at: float
     read: bool
 
-    def as_dict(self, tz) -> dict:
+    def as_dict(self, tz: tzinfo) -> dict[str, object]:
         return {
             "id": self.id,
             "kind": self.kind,

@@ -9,22 +9,30 @@ two sweepers racing, and turns each into notifications, escalating what slipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import CursorResult, Engine, Result, func, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.complaints import Complaint, FollowUp, User
 from db.engine import read_session, write_session
 from db.reminders import HookDelivery, Notification, Reminder
 from tickets.errors import NotFound
 from tickets.lifecycle import OPEN, Status, ref_of
-from tickets.records import AT_RISK, BREACHED, DUE, OVERDUE, UPCOMING, NotificationInfo
+from tickets.records import AT_RISK, BREACHED, DUE, OVERDUE, UPCOMING, NotificationInfo, stored_id
 from tickets.sla import BusinessCalendar
 
+if TYPE_CHECKING:
+    from wallboard.config import Settings
+
 log = logging.getLogger(__name__)
+
+# The service's escalation inside the sweep's transaction: (session, complaint, level, note, now).
+Escalate = Callable[[Session, Complaint, int, str, float], None]
 
 SWEEP_BATCH = 500
 
@@ -38,7 +46,7 @@ class _Wanted:
     fire_at: float
 
 
-def _wanted(session: Session, c: Complaint, settings, calendar: BusinessCalendar) -> dict[str, _Wanted]:
+def _wanted(session: Session, c: Complaint, settings: Settings, calendar: BusinessCalendar) -> dict[str, _Wanted]:
     """The reminders a complaint should have now, by key."""
     config = settings.reminders
     wanted: dict[str, _Wanted] = {}
@@ -46,7 +54,9 @@ def _wanted(session: Session, c: Complaint, settings, calendar: BusinessCalendar
         return wanted
     lead, grace = config.lead_minutes * 60, config.overdue_grace_minutes * 60
     follow_ups = session.execute(
-        select(FollowUp.id, FollowUp.due_at).where(FollowUp.complaint_id == c.id, FollowUp.outcome.is_(None))
+        select(col(FollowUp.id), col(FollowUp.due_at)).where(
+            col(FollowUp.complaint_id) == c.id, col(FollowUp.outcome).is_(None)
+        )
     )
     for follow_up_id, due in follow_ups:
         stamp = f"follow_up:{follow_up_id}:{{}}:{due:.0f}"
@@ -70,7 +80,7 @@ def _wanted(session: Session, c: Complaint, settings, calendar: BusinessCalendar
     return wanted
 
 
-def arm(session: Session, c: Complaint, settings, calendar: BusinessCalendar, now: float) -> None:
+def arm(session: Session, c: Complaint, settings: Settings, calendar: BusinessCalendar, now: float) -> None:
     """Bring the complaint's pending reminders in line with its due times (same transaction).
 
     Reminders no longer wanted are cancelled; new due times get new reminders; one that
@@ -78,29 +88,29 @@ def arm(session: Session, c: Complaint, settings, calendar: BusinessCalendar, no
     """
     session.flush()
     wanted = _wanted(session, c, settings, calendar)
-    rows = session.scalars(select(Reminder).where(Reminder.complaint_id == c.id)).all()
+    rows = session.scalars(select(Reminder).where(col(Reminder.complaint_id) == c.id)).all()
     have = {row.key: row for row in rows}
     for row in rows:
         if row.fired_at is None and row.cancelled_at is None and row.key not in wanted:
             row.cancelled_at = now
     for key, w in wanted.items():
-        row = have.get(key)
-        if row is None and w.kind == UPCOMING and w.fire_at <= now:
+        existing = have.get(key)
+        if existing is None and w.kind == UPCOMING and w.fire_at <= now:
             continue  # promised within the lead time: the owner knows, "due now" will follow
-        if row is None:
+        if existing is None:
             session.add(
                 Reminder(
                     key=key,
                     kind=w.kind,
-                    complaint_id=c.id,
+                    complaint_id=stored_id(c.id),
                     follow_up_id=w.follow_up_id,
                     basis_at=w.basis_at,
                     fire_at=w.fire_at,
                     armed_at=now,
                 )
             )
-        elif row.fired_at is None and (row.cancelled_at is not None or row.fire_at != w.fire_at):
-            row.cancelled_at, row.fire_at, row.armed_at = None, w.fire_at, now
+        elif existing.fired_at is None and (existing.cancelled_at is not None or existing.fire_at != w.fire_at):
+            existing.cancelled_at, existing.fire_at, existing.armed_at = None, w.fire_at, now
 
 
 # -- firing ----------------------------------------------------------------------------
@@ -109,7 +119,9 @@ def arm(session: Session, c: Complaint, settings, calendar: BusinessCalendar, no
 def next_fire_at(engine: Engine) -> float | None:
     with read_session(engine) as session:
         return session.scalar(
-            select(func.min(Reminder.fire_at)).where(Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None))
+            select(func.min(col(Reminder.fire_at))).where(
+                col(Reminder.fired_at).is_(None), col(Reminder.cancelled_at).is_(None)
+            )
         )
 
 
@@ -117,7 +129,7 @@ class Sweeper:
     """Claims due reminders and notifies; `escalate(session, complaint, level, note, now)` is
     the complaint service's, so the escalation and its audit row share the transaction."""
 
-    def __init__(self, engine: Engine, settings, *, server: str, escalate) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, server: str, escalate: Escalate) -> None:
         self.engine = engine
         self.settings = settings
         self.server = server
@@ -130,9 +142,13 @@ class Sweeper:
         while True:
             with write_session(self.engine) as session:
                 query = (
-                    select(Reminder.id)
-                    .where(Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None), Reminder.fire_at <= now)
-                    .order_by(Reminder.fire_at)
+                    select(col(Reminder.id))
+                    .where(
+                        col(Reminder.fired_at).is_(None),
+                        col(Reminder.cancelled_at).is_(None),
+                        col(Reminder.fire_at) <= now,
+                    )
+                    .order_by(col(Reminder.fire_at))
                     .limit(SWEEP_BATCH)
                 )
                 if session.get_bind().dialect.name == "postgresql":
@@ -143,17 +159,25 @@ class Sweeper:
             if len(due) < SWEEP_BATCH:
                 return fired
 
-    def _fire(self, session: Session, reminder_id: int, now: float) -> int:
-        claimed = session.execute(
-            update(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None))
-            .values(fired_at=now, fired_by=self.server)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+    def _fire(self, session: Session, reminder_id: int | None, now: float) -> int:
+        claimed = rowcount(
+            session.execute(
+                update(Reminder)
+                .where(
+                    col(Reminder.id) == reminder_id,
+                    col(Reminder.fired_at).is_(None),
+                    col(Reminder.cancelled_at).is_(None),
+                )
+                .values(fired_at=now, fired_by=self.server)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if claimed != 1:
             return 0  # another sweeper got it first
         r = session.get(Reminder, reminder_id)
-        c = session.get(Complaint, r.complaint_id)
+        c = session.get(Complaint, r.complaint_id) if r is not None else None
+        if r is None or c is None:
+            return 0  # gone meanwhile (not a thing the tracker does: complaints are never deleted)
         follow_up = session.get(FollowUp, r.follow_up_id) if r.follow_up_id else None
         if _superseded(r, now):
             r.fired_by = f"{self.server} (superseded)"  # the server was down past the due time itself
@@ -166,7 +190,9 @@ class Sweeper:
             self.escalate(session, c, min(c.escalation_level + 1, 2), text, now)
         return 1
 
-    def _message(self, session, r: Reminder, c: Complaint, follow_up: FollowUp | None, now: float):
+    def _message(
+        self, session: Session, r: Reminder, c: Complaint, follow_up: FollowUp | None, now: float
+    ) -> tuple[set[int], str]:
         ref = ref_of(c.id)
         when = self._clock(r.basis_at, now)
         owner_id = follow_up.owner_id if follow_up else c.owner_id
@@ -188,7 +214,9 @@ class Sweeper:
         return self._supervisors(session) | _ids(owner), f"{ref}: {stage} time missed at {when}: escalated"
 
     def _supervisors(self, session: Session) -> set[int]:
-        return set(session.scalars(select(User.id).where(User.role == "supervisor", User.active.is_(True))))
+        return set(
+            session.scalars(select(col(User.id)).where(col(User.role) == "supervisor", col(User.active).is_(True)))
+        )
 
     def _clock(self, at: float, now: float) -> str:
         """14:30 for today's times, the date too for others."""
@@ -203,12 +231,12 @@ def _superseded(r: Reminder, now: float) -> bool:
 
 
 def _ids(user: User | None) -> set[int]:
-    return {user.id} if user is not None and user.active else set()
+    return {stored_id(user.id)} if user is not None and user.active else set()
 
 
 def notify(
     session: Session,
-    settings,
+    settings: Settings,
     user_ids: Iterable[int],
     kind: str,
     complaint_id: int | None,
@@ -227,7 +255,7 @@ def notify(
         if hooks:
             session.flush()
             for hook in hooks:
-                session.add(HookDelivery(notification_id=note.id, hook=hook, next_attempt_at=now))
+                session.add(HookDelivery(notification_id=stored_id(note.id), hook=hook, next_attempt_at=now))
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -239,13 +267,13 @@ def notifications_for(
     """A user's notifications, newest first (`after_id`: only newer than that one)."""
     with read_session(engine) as session:
         user_id = _user_id(session, user)
-        query = select(Notification).where(Notification.user_id == user_id, Notification.id > after_id)
+        query = select(Notification).where(col(Notification.user_id) == user_id, col(Notification.id) > after_id)
         if unread_only:
-            query = query.where(Notification.read_at.is_(None))
-        rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+            query = query.where(col(Notification.read_at).is_(None))
+        rows = session.scalars(query.order_by(col(Notification.id).desc()).limit(limit)).all()
         return [
             NotificationInfo(
-                n.id,
+                stored_id(n.id),
                 n.kind,
                 ref_of(n.complaint_id) if n.complaint_id else None,
                 n.text,
@@ -259,25 +287,33 @@ def notifications_for(
 def unread_count(engine: Engine, user: str) -> int:
     with read_session(engine) as session:
         user_id = _user_id(session, user)
-        return session.scalar(
+        count = session.scalar(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
         )
+        return count or 0
 
 
 def mark_read(engine: Engine, user: str, ids: Iterable[int] | None, now: float) -> int:
     """Mark these (or, with None, all) of the user's notifications read; returns how many."""
     with write_session(engine) as session:
         user_id = _user_id(session, user)
-        statement = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        statement = update(Notification).where(
+            col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+        )
         if ids is not None:
-            statement = statement.where(Notification.id.in_(list(ids)))
-        return session.execute(statement.values(read_at=now).execution_options(synchronize_session=False)).rowcount
+            statement = statement.where(col(Notification.id).in_(list(ids)))
+        return rowcount(session.execute(statement.values(read_at=now).execution_options(synchronize_session=False)))
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE matched (its result is a CursorResult, typed as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def _user_id(session: Session, name: str) -> int:
-    user_id = session.scalar(select(User.id).where(User.name == name))
+    user_id = session.scalar(select(col(User.id)).where(col(User.name) == name))
     if user_id is None:
         raise NotFound(f"no user {name!r}")
     return user_id

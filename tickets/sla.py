@@ -8,16 +8,21 @@ falls outside (an 08:00-18:00 day is always 10 hours).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from wallboard.config import Settings
 
 # How far ahead `add` looks for business time before deciding there is none.
 MAX_DAYS = 3 * 366
 
 
 class BusinessCalendar:
-    def __init__(self, tz: ZoneInfo, week: list[list[tuple[time, time | None]]], holidays=()) -> None:
+    def __init__(self, tz: ZoneInfo, week: list[list[tuple[time, time | None]]], holidays: Iterable[date] = ()) -> None:
         if len(week) != 7:
             raise ValueError("week needs seven days, Monday first")
         self.tz = tz
@@ -26,7 +31,7 @@ class BusinessCalendar:
         self._intervals = lru_cache(maxsize=4096)(self._compute_intervals)
 
     @classmethod
-    def from_settings(cls, settings) -> BusinessCalendar:
+    def from_settings(cls, settings: Settings) -> BusinessCalendar:
         hours = settings.business_hours
         return cls(ZoneInfo(hours.timezone or settings.site.timezone), hours.week(), hours.holidays)
 

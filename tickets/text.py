@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from tickets.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from db.complaints import SearchTerm
 
 # Longest text one field takes (a description pasted from a long e-mail thread fits).
 MAX_CHARS = 1_000_000
@@ -106,7 +110,7 @@ def search_document(*parts: str | None) -> str:
     return document[:MAX_DOCUMENT].rsplit(" ", 1)[0] if len(document) > MAX_DOCUMENT else document
 
 
-def parse_query(query: str):
+def parse_query(query: str) -> list[SearchTerm]:
     """Search terms of a query: words separated by spaces must all appear; a "quoted phrase"
     or a word that normalises to several (e-mail, 退款) must appear in that order; a trailing
     * matches the start of a word."""

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.complaints import OPEN_SQL, AuditEvent, Complaint, User, UserKey
 from db.engine import read_session, write_session
 from tickets.errors import InvalidInput, NotFound
 from tickets.permissions import Role
-from tickets.records import KeyInfo, UserInfo
+from tickets.records import KeyInfo, UserInfo, stored_id
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
 KEY_TYPES = (
@@ -136,12 +138,12 @@ def _check_with_cryptography(key_type: str, data: str) -> None:
 # -- administration ------------------------------------------------------------------------
 
 
-def _audit(session, kind: str, field: str, old: str | None, new: str | None, now: float) -> None:
+def _audit(session: Session, kind: str, field: str, old: str | None, new: str | None, now: float) -> None:
     session.add(AuditEvent(changeset=uuid.uuid4().hex, at=now, kind=kind, field=field, old=old, new=new))
 
 
-def _get(session, name: str, *, active: bool = True) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+def _get(session: Session, name: str, *, active: bool = True) -> User:
+    user = session.scalar(select(User).where(col(User.name) == name))
     if user is None or (active and not user.active):
         raise NotFound(f"no user {name!r}" if user is None else f"user {name!r} has been removed")
     return user
@@ -160,7 +162,7 @@ def add_user(
     key = parse_public_key(key_text) if key_text is not None else None
     try:
         with write_session(engine) as session:
-            existing = session.scalar(select(User).where(User.name == name))
+            existing = session.scalar(select(User).where(col(User.name) == name))
             if existing is not None:
                 gone = " (removed; names stay taken because the audit trail names them)" if not existing.active else ""
                 raise InvalidInput(f"user {name!r} already exists{gone}")
@@ -175,15 +177,17 @@ def add_user(
     return get_user(engine, name)
 
 
-def _add_key(session, user: User, key: PublicKey, now: float) -> None:
+def _add_key(session: Session, user: User, key: PublicKey, now: float) -> None:
     owner = session.scalar(
-        select(User.name).join(UserKey, UserKey.user_id == User.id).where(UserKey.fingerprint == key.fingerprint)
+        select(col(User.name))
+        .join(UserKey, col(UserKey.user_id) == col(User.id))
+        .where(col(UserKey.fingerprint) == key.fingerprint)
     )
     if owner is not None:
         raise InvalidInput(f"key {key.fingerprint} already belongs to {owner}")
     session.add(
         UserKey(
-            user_id=user.id,
+            user_id=stored_id(user.id),
             key_type=key.key_type,
             public_key=key.openssh,
             comment=key.comment,
@@ -211,7 +215,7 @@ def remove_key(engine: Engine, name: str, fingerprint: str, *, now: float | None
     wanted = fingerprint if fingerprint.startswith("SHA256:") else f"SHA256:{fingerprint}"
     with write_session(engine) as session:
         user = _get(session, name, active=False)
-        key = session.scalar(select(UserKey).where(UserKey.user_id == user.id, UserKey.fingerprint == wanted))
+        key = session.scalar(select(UserKey).where(col(UserKey.user_id) == user.id, col(UserKey.fingerprint) == wanted))
         if key is None:
             raise NotFound(f"{name} has no key {wanted}")
         session.delete(key)
@@ -224,11 +228,11 @@ def remove_user(engine: Engine, name: str, *, now: float | None = None) -> None:
     with write_session(engine) as session:
         user = _get(session, name)
         owned = session.scalar(
-            select(func.count()).select_from(Complaint).where(Complaint.owner_id == user.id, text(OPEN_SQL))
+            select(func.count()).select_from(Complaint).where(col(Complaint.owner_id) == user.id, text(OPEN_SQL))
         )
         if owned:
             raise InvalidInput(f"{name} owns {owned} open complaint{'s' * (owned != 1)}: reassign them first")
-        for key in session.scalars(select(UserKey).where(UserKey.user_id == user.id)):
+        for key in session.scalars(select(UserKey).where(col(UserKey.user_id) == user.id)):
             session.delete(key)
         user.active = False
         user.removed_at = now
@@ -237,7 +241,7 @@ def remove_user(engine: Engine, name: str, *, now: float | None = None) -> None:
 
 def get_user(engine: Engine, name: str) -> UserInfo:
     with read_session(engine) as session:
-        user = session.scalar(select(User).where(User.name == name))
+        user = session.scalar(select(User).where(col(User.name) == name))
         if user is None:
             raise NotFound(f"no user {name!r}")
         return _info(session, user)
@@ -245,9 +249,9 @@ def get_user(engine: Engine, name: str) -> UserInfo:
 
 def list_users(engine: Engine, *, include_removed: bool = False) -> list[UserInfo]:
     with read_session(engine) as session:
-        query = select(User).order_by(User.name)
+        query = select(User).order_by(col(User.name))
         if not include_removed:
-            query = query.where(User.active.is_(True))
+            query = query.where(col(User.active).is_(True))
         return [_info(session, user) for user in session.scalars(query)]
 
 
@@ -255,14 +259,14 @@ def user_for_key(engine: Engine, fingerprint: str) -> str | None:
     """The active user a key logs in (for the SSH front door), by fingerprint."""
     with read_session(engine) as session:
         return session.scalar(
-            select(User.name)
-            .join(UserKey, UserKey.user_id == User.id)
-            .where(UserKey.fingerprint == fingerprint, User.active.is_(True))
+            select(col(User.name))
+            .join(UserKey, col(UserKey.user_id) == col(User.id))
+            .where(col(UserKey.fingerprint) == fingerprint, col(User.active).is_(True))
         )
 
 
-def _info(session, user: User) -> UserInfo:
-    keys = session.scalars(select(UserKey).where(UserKey.user_id == user.id).order_by(UserKey.id))
+def _info(session: Session, user: User) -> UserInfo:
+    keys = session.scalars(select(UserKey).where(col(UserKey.user_id) == user.id).order_by(col(UserKey.id)))
     return UserInfo(
         user.name,
         user.role,

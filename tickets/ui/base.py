@@ -6,7 +6,7 @@ a worker thread (never on the event loop) that come back to the screen when done
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +20,8 @@ from wallboard.text import one_line
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
+
+Result = TypeVar("Result")
 
 
 def message_of(exc: BaseException) -> str:
@@ -46,7 +48,7 @@ class NotificationBadge(Label):
     }
     """
 
-    def __init__(self, desk: ComplaintDesk, **kwargs) -> None:
+    def __init__(self, desk: ComplaintDesk, **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)
         self.desk = desk
 
@@ -137,8 +139,8 @@ class DeskScreen(Screen):
 
     def run_db(
         self,
-        job: Callable[[], object],
-        done: Callable[[object], None],
+        job: Callable[[], Result],
+        done: Callable[[Result], None],
         failed: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         """`job` in a worker thread; then `done(result)`, or `failed(message, error)` (by

@@ -13,18 +13,25 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.widget import Widget
 
 from tickets import records
 from tickets.errors import TicketError
-from tickets.permissions import Role
+from tickets.permissions import Role, actor_refusal, overview_refusal
+from tickets.records import CallInfo, ComplaintInfo, InboxState, NotificationInfo, UserInfo
 from tickets.ui.base import message_of
 from tickets.ui.text import literal
 
+if TYPE_CHECKING:
+    from wallboard.config import Settings
+
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 TARGETS = ("complaints", "new", "notifications", "overview")
 KIND_TITLES = {
@@ -46,7 +53,13 @@ class ComplaintDesk:
     board only."""
 
     def __init__(
-        self, app: App, calls, settings, *, clock: Callable[[], float], poll_seconds: float = POLL_SECONDS
+        self,
+        app: App[Any],
+        calls: Any,
+        settings: Settings,
+        *,
+        clock: Callable[[], float],
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.app = app
         self.calls = calls
@@ -99,13 +112,10 @@ class ComplaintDesk:
         """Why the user may not open `target` now (a one-line message), or None."""
         if self.user is None:
             return NO_USER
-        if not self.active:
-            return f"{self.user} has been removed and may not act"
-        if self.role == Role.DISPLAY:
-            return f"{self.user} is a display user: the wallboard only, no complaints"
-        if target == "overview" and self.role is not None and self.role != Role.SUPERVISOR:
-            return f"{self.user} ({self.role}): the overview is for supervisors"
-        return None
+        reason = actor_refusal(self.user, self.role, self.active)
+        if reason is None and target == "overview":
+            reason = overview_refusal(self.user, self.role)
+        return reason
 
     def may_open(self, target: str) -> bool:
         """For `check_action`: False hides a key that is certainly refused (a display user
@@ -158,7 +168,7 @@ class ComplaintDesk:
         if self._bring(NewComplaintScreen):
             return
 
-        def opened(result) -> None:
+        def opened(result: tuple[CallInfo | None, list[ComplaintInfo]]) -> None:
             call, flags = result
             self.app.push_screen(NewComplaintScreen(self, call, flags))
 
@@ -193,45 +203,46 @@ class ComplaintDesk:
 
     def run(
         self,
-        job: Callable[[], object],
-        done: Callable[[object], None],
+        job: Callable[[], Result],
+        done: Callable[[Result], None],
         failed: Callable[[str, BaseException], None] | None = None,
         *,
-        owner=None,
+        owner: Widget | None = None,
     ) -> None:
         """`job()` in a worker thread, then `done(result)` or `failed(message, error)` on the
         UI; skipped when `owner` (a screen) has closed meanwhile."""
         self.pending += 1
 
         def work() -> None:
+            outcome: tuple[Result, None] | tuple[None, Exception]
             try:
-                outcome = (True, job())
+                outcome = (job(), None)
             except Exception as exc:
                 if not isinstance(exc, TicketError):
                     log.exception("a complaint screen's database call failed")
-                outcome = (False, exc)
+                outcome = (None, exc)
             try:
                 self.app.call_from_thread(finish, outcome)
             except RuntimeError:
                 self.pending -= 1  # the app has closed
 
-        def finish(outcome) -> None:
+        def finish(outcome: tuple[Result, None] | tuple[None, Exception]) -> None:
             self.pending -= 1
             if owner is not None and not owner.is_attached:
                 return
-            ok, value = outcome
-            if ok:
-                done(value)
+            value, error = outcome
+            if error is None:
+                done(cast(Result, value))
             elif failed is not None:
-                failed(message_of(value), value)
+                failed(message_of(error), error)
             else:
-                self.app.notify(message_of(value), severity="error", markup=False)
+                self.app.notify(message_of(error), severity="error", markup=False)
 
         # On the app, not a screen: closing a screen must not cancel a write under way.
         self.app.run_worker(work, thread=True, group="complaint-desk", exit_on_error=False)
 
     def _read_user(self, then: Callable[[], None]) -> None:
-        def done(info) -> None:
+        def done(info: UserInfo) -> None:
             self.role, self.active = info.role, info.active
             self.app.refresh_bindings()
             then()
@@ -245,12 +256,13 @@ class ComplaintDesk:
             return
         self._polling = True
         read = asyncio.get_running_loop().run_in_executor(self._poller, self._read_inbox)
-        read.add_done_callback(lambda done: done.cancelled() or self._inbox_read(done.result()))
+        read.add_done_callback(lambda done: None if done.cancelled() else self._inbox_read(done.result()))
 
-    def _read_inbox(self):
+    def _read_inbox(self) -> InboxState | None:
         """In the poll thread: the user's role, unread count and new notifications."""
         try:
-            return self.calls.inbox(self.last_id)
+            state: InboxState = self.calls.inbox(self.last_id)
+            return state
         except Exception:
             log.exception("reading notifications failed")
             return None
@@ -258,7 +270,7 @@ class ComplaintDesk:
     def stop(self) -> None:
         self._poller.shutdown(wait=False, cancel_futures=True)
 
-    def _inbox_read(self, state) -> None:
+    def _inbox_read(self, state: InboxState | None) -> None:
         self._polling = False
         if state is None:
             return
@@ -285,7 +297,7 @@ class ComplaintDesk:
         if not self._badge_attached:
             self._attach_badge()
 
-    def toast(self, new: list) -> None:
+    def toast(self, new: list[NotificationInfo]) -> None:
         """Newest last on screen; a few at once, then a count; one bell."""
         shown = sorted(new, key=lambda n: n.id)[-TOASTS_AT_ONCE:]
         for note in shown:

@@ -2,12 +2,16 @@
 timeline (audit rows, newest first) with its follow-ups.
 
 Enter on an action opens its form; r reloads; Esc goes back. The actions are those the
-service allows this user now (`allowed_intents`); the service refuses anything else anyway.
+server allows this user now (tickets.queries.ComplaintQueries.allowed_intents, from the
+intents' table: status, permission, an open follow-up or a flag); the service refuses
+anything else anyway.
 """
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,12 +21,15 @@ from textual.content import Content
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tickets.lifecycle import label as status_label
-from tickets.permissions import Role
-from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES
+from tickets.intents import INTENTS
+from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES, ComplaintInfo, EventInfo
+from tickets.statuses import label as status_label
 from tickets.ui.base import DeskHeader, DeskScreen
-from tickets.ui.forms import ACTION_ORDER, ACTIONS, ActionForm
+from tickets.ui.forms import ActionForm
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
+
+if TYPE_CHECKING:
+    from tickets.ui.desk import ComplaintDesk
 
 LABEL_WIDTH = 13
 FIELD_NAMES = {
@@ -44,11 +51,11 @@ FIELD_NAMES = {
 }
 
 
-def _row(label: str, *parts) -> Content:
+def _row(label: str, *parts: str | Content | tuple[str, str]) -> Content:
     return Content.assemble((f"{label:<{LABEL_WIDTH}}", "bold"), *parts)
 
 
-def facts(info, now: float, tz) -> Content:
+def facts(info: ComplaintInfo, now: float, tz: tzinfo) -> Content:
     """The complaint's own fields, customer text literally."""
     lines = [
         _row("Subject", literal(info.subject)),
@@ -122,11 +129,11 @@ def facts(info, now: float, tz) -> Content:
     return Content("\n").join(lines)
 
 
-def _due(at: float | None, now: float, tz) -> Content:
+def _due(at: float | None, now: float, tz: tzinfo) -> Content:
     return Content.styled(*due_label(at, now, tz))
 
 
-def timeline(info, tz) -> Content:
+def timeline(info: ComplaintInfo, tz: tzinfo) -> Content:
     """Audit rows grouped by change, newest first."""
     if not info.events:
         return Content("nothing yet")
@@ -154,7 +161,7 @@ def timeline(info, tz) -> Content:
     return Content("\n").join(blocks)
 
 
-def _change(e) -> str:
+def _change(e: EventInfo) -> str:
     if e.follow_up_id is not None and e.kind == "follow_up":
         return f"follow-up #{e.follow_up_id} ({(e.field or '').replace('_', ' ')}): {one_line(e.new, 80)}"
     if e.follow_up_id is not None and e.kind == "outcome":
@@ -175,10 +182,10 @@ class ComplaintDetailScreen(DeskScreen):
     TITLE_TEXT = "Complaint"
     BINDINGS = [Binding("r", "reload", "Reload")]
 
-    def __init__(self, desk, ref: str) -> None:
+    def __init__(self, desk: ComplaintDesk, ref: str) -> None:
         super().__init__(desk)
         self.ref = ref
-        self.info = None
+        self.info: ComplaintInfo | None = None
         self.intents: list[str] = []
         self.users: list[str] = []
         self.loaded = 0  # loads finished (tests wait on it)
@@ -205,12 +212,12 @@ class ComplaintDetailScreen(DeskScreen):
         calls, ref, with_users = self.desk.calls, self.ref, not self.users
         self.run_db(lambda: calls.complaint(ref, with_users), self._show)
 
-    def _show(self, result) -> None:
+    def _show(self, result: tuple[ComplaintInfo, list[str], list[str] | None]) -> None:
         info, intents, users = result
         if users is not None:
             self.users = users
         self.info = info
-        self.intents = self._with_outcome(info, intents)
+        self.intents = [i for i in intents if i in INTENTS]  # the server's, in the table's order
         now, tz = self.desk.clock(), self.desk.tz
         self.query_one(DeskHeader).set_title(f"{info.ref}  ·  {status_label(info.status)}  ·  {info.severity}")
         self.query_one("#facts", Static).update(facts(info, now, tz))
@@ -218,7 +225,7 @@ class ComplaintDetailScreen(DeskScreen):
         actions = self.query_one("#actions", OptionList)
         highlighted = actions.highlighted_option.id if actions.highlighted_option else None
         actions.clear_options()
-        actions.add_options([Option(Content(ACTIONS[i].label), id=i) for i in self.intents])
+        actions.add_options([Option(Content(INTENTS[i].label), id=i) for i in self.intents])
         if self.intents:
             actions.highlighted = self.intents.index(highlighted) if highlighted in self.intents else 0
         if not self.intents:
@@ -226,38 +233,27 @@ class ComplaintDetailScreen(DeskScreen):
             self.say(f"No actions for you on {info.ref} ({status_label(info.status)}, {owner}).", "info")
         self.loaded += 1
 
-    def _with_outcome(self, info, intents: list[str]) -> list[str]:
-        """The service's allowed intents, plus recording a follow-up's outcome when one is
-        open and this user may record it (its owner, the complaint's, or a supervisor)."""
-        found = list(intents)
-        open_ones = [f for f in info.follow_ups if f.outcome is None]
-        if open_ones and (
-            self.desk.role == Role.SUPERVISOR
-            or info.owner == self.desk.user
-            or any(f.owner == self.desk.user for f in open_ones)
-        ):
-            found.append("outcome")
-        return [i for i in ACTION_ORDER if i in found]
-
     def action_reload(self) -> None:
         self.say("")
         self.reload()
 
     @on(OptionList.OptionSelected, "#actions")
     def _act(self, event: OptionList.OptionSelected) -> None:
-        if self.info is None:
+        if self.info is None or event.option.id is None:
             return
         self.open_action(event.option.id)
 
     def open_action(self, intent: str) -> None:
         """The form of one action (tests call this to try one the screen does not offer)."""
 
-        def closed(info) -> None:
+        def closed(info: ComplaintInfo | None) -> None:
             if info is not None:
-                self.app.notify(f"{info.ref}: {ACTIONS[intent].label.lower()} saved", markup=False, timeout=3)
+                self.app.notify(f"{info.ref}: {INTENTS[intent].label.lower()} saved", markup=False, timeout=3)
                 self.say("")
                 self.reload()
 
+        if self.info is None:
+            return  # not loaded yet: nothing to act on
         self.app.push_screen(ActionForm(self.desk, intent, self.info, self.users, on_stale=self._stale), closed)
 
     def _stale(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from tickets.errors import InvalidInput
 
@@ -42,7 +42,7 @@ class FieldSpec:
         return (self.label.lower(), self.name.replace("_", " "), *self.aliases)
 
 
-def parse_due(value: str, now: float, tz) -> float:
+def parse_due(value: str, now: float, tz: tzinfo) -> float:
     """A due time typed by a person: `+2h` / `2h` / `+30m` / `+1d` from now, `15:30` (the
     next 15:30), `tomorrow 10:00`, or a date and time `2026-11-24 10:00` (site time)."""
     text = " ".join(value.strip().lower().split())
@@ -79,7 +79,7 @@ def _at(day: datetime, clock: re.Match) -> datetime:
     return naive.replace(tzinfo=day.tzinfo)
 
 
-def check(spec: FieldSpec, value) -> str | None:
+def check(spec: FieldSpec, value: object) -> str | None:
     """Why `value` will not do for `spec` (a one-line message naming the field), or None."""
     if spec.kind == "check":
         return None
@@ -87,7 +87,7 @@ def check(spec: FieldSpec, value) -> str | None:
         if spec.required and (value is None or value == ""):
             return f"{spec.label.lower()}: choose one"
         return None
-    text = (value or "").strip()
+    text = str(value or "").strip()
     if spec.required and not text:
         return f"{spec.label.lower()} is required"
     if spec.max_chars is not None and len(text) > spec.max_chars:

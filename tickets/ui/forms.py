@@ -9,9 +9,9 @@ again applies it over the version now shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +23,8 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, Text
 
 from tickets import records
 from tickets.errors import InvalidInput, StaleVersion
+from tickets.intents import INTENTS, Note
+from tickets.statuses import Status
 from tickets.ui.fields import DUE_HELP, FieldSpec, check, field_of, parse_due
 from tickets.ui.text import literal, one_line, when
 
@@ -30,15 +32,18 @@ if TYPE_CHECKING:
     from tickets.records import ComplaintInfo
     from tickets.ui.desk import ComplaintDesk
 
+# What a form holds, by field name: text, a choice, a yes/no (widgets' values differ).
+FormValues = dict[str, Any]
 
-def _options(pairs) -> list[tuple[Content, str]]:
+
+def _options(pairs: Iterable[tuple[str, str]]) -> list[tuple[Content, str]]:
     return [(Content(label), value) for label, value in pairs]
 
 
 class FormView(Vertical):
     """Labelled fields with a message line under each."""
 
-    def __init__(self, specs: list[FieldSpec], values: dict | None = None, **kwargs) -> None:
+    def __init__(self, specs: list[FieldSpec], values: FormValues | None = None, **kwargs: Any) -> None:
         super().__init__(classes="form", **kwargs)
         self.specs = list(specs)
         self.initial = dict(values or {})
@@ -53,7 +58,7 @@ class FormView(Vertical):
                 yield Static(Content(spec.help), classes="field-help", markup=False)
             yield Static("", classes="field-error", id=f"e-{spec.name}", markup=False)
 
-    def _widget(self, spec: FieldSpec, value) -> Widget:
+    def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         wid = f"f-{spec.name}"
         if spec.kind == "area":
             return TextArea(
@@ -88,22 +93,24 @@ class FormView(Vertical):
     def widget(self, name: str) -> Widget:
         return self.query_one(f"#f-{name}")
 
-    def value(self, name: str):
+    def value(self, name: str) -> Any:
         widget = self.widget(name)
         if isinstance(widget, TextArea):
             return widget.text
         if isinstance(widget, Select):
             return None if widget.value is Select.NULL else widget.value
-        return widget.value
+        if isinstance(widget, (Input, Checkbox)):
+            return widget.value
+        raise TypeError(f"no value in {widget!r}")
 
-    def values(self) -> dict:
+    def values(self) -> FormValues:
         return {spec.name: self.value(spec.name) for spec in self.specs}
 
-    def set_value(self, name: str, value) -> None:
+    def set_value(self, name: str, value: Any) -> None:
         widget = self.widget(name)
         if isinstance(widget, TextArea):
             widget.text = value or ""
-        else:
+        elif isinstance(widget, (Input, Select, Checkbox)):
             widget.value = value if value is not None else ""
 
     def dirty(self) -> bool:
@@ -158,40 +165,19 @@ SEVERITY_CHOICES = tuple((s, s) for s in records.SEVERITIES)
 CHANNEL_CHOICES = tuple((c.replace("_", " "), c) for c in records.CHANNELS)
 ROOT_CAUSE_CHOICES = tuple((label, key) for key, label in records.ROOT_CAUSES.items())
 KIND_CHOICES = tuple((k.replace("_", " "), k) for k in records.FOLLOW_UP_KINDS)
+CORRECTIVE_KIND_CHOICES = tuple((k.replace("_", " "), k) for k in records.CORRECTIVE_KINDS)
 OUTCOME_CHOICES = tuple((o.replace("_", " "), o) for o in records.OUTCOMES)
 LEVEL_CHOICES = tuple((f"{level} {name}", str(level)) for level, name in records.ESCALATION_LEVELS.items())
 
 
-@dataclass(frozen=True)
-class Action:
-    label: str
-    help: str = ""
-
-
-ACTIONS: dict[str, Action] = {
-    "acknowledge": Action("Acknowledge", "You own it and the customer has been told."),
-    "start": Action("Start work"),
-    "wait": Action("Wait on customer", "The SLA clock stops until you resume."),
-    "resume": Action("Resume", "The customer answered: the SLA clock runs again."),
-    "resolve": Action("Resolve", "The answer given to the customer, and the root cause."),
-    "close": Action("Close", "Did the customer confirm the answer?"),
-    "reopen": Action("Reopen", "Back to its owner, the SLA clock runs again."),
-    "assign": Action("Hand over", "To whom, and why."),
-    "follow_up": Action("Add follow-up", "A promised call-back or action, or a corrective action."),
-    "outcome": Action("Record outcome", "How a follow-up went."),
-    "update": Action("Edit details"),
-    "flag_malicious": Action("Flag malicious", "Shown when this caller calls again."),
-    "clear_malicious": Action("Clear malicious flag"),
-    "escalate": Action("Escalate", "0 owner, 1 supervisor, 2 manager."),
-}
-# The order actions are listed in on the detail screen.
-ACTION_ORDER = tuple(ACTIONS)
-
-
-def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float, tz) -> tuple[list[FieldSpec], dict]:
-    """The fields of an intent's form, and their starting values."""
-    if intent in ("acknowledge", "start", "wait", "resume"):
-        return [NOTE], {}
+def action_fields(
+    intent: str, info: ComplaintInfo, users: list[str], now: float, tz: tzinfo
+) -> tuple[list[FieldSpec], FormValues]:
+    """The fields of an intent's form, and their starting values: an intent that takes only
+    a note (the intents' table says) gets the note field; the others their own fields."""
+    note = INTENTS[intent].note
+    if note is not Note.NONE:
+        return [NOTE_REQUIRED if note is Note.REQUIRED else NOTE], {}
     if intent == "resolve":
         return [
             FieldSpec(
@@ -204,8 +190,6 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
             FieldSpec("confirmed", "Customer confirmed", "check", placeholder="the customer confirmed the answer"),
             NOTE,
         ], {}
-    if intent == "reopen":
-        return [NOTE_REQUIRED], {}
     if intent == "assign":
         choices = tuple((name, name) for name in users if name != info.owner)
         return [
@@ -213,8 +197,10 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
             FieldSpec("note", "Note", "area", required=True, placeholder="why, and what the new owner needs to know"),
         ], {}
     if intent == "follow_up":
+        # On a closed complaint, corrective actions only: no promise to the customer.
+        kinds = CORRECTIVE_KIND_CHOICES if info.status == Status.CLOSED else KIND_CHOICES
         return [
-            FieldSpec("kind", "Kind", "choice", required=True, choices=KIND_CHOICES),
+            FieldSpec("kind", "Kind", "choice", required=True, choices=kinds),
             FieldSpec("due", "Due", "due", required=True, aliases=("due time",)),
             FieldSpec(
                 "owner",
@@ -224,7 +210,7 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
                 placeholder=f"the complaint's owner ({info.owner or 'you'})",
             ),
             FieldSpec("note", "Note", "area", required=True, placeholder="what was promised"),
-        ], {"kind": "callback"}
+        ], {"kind": kinds[0][1]}
     if intent == "outcome":
         open_ones = [f for f in info.follow_ups if f.outcome is None]
         choices = tuple(
@@ -266,8 +252,6 @@ def action_fields(intent: str, info: ComplaintInfo, users: list[str], now: float
         }
     if intent == "flag_malicious":
         return [FieldSpec("reason", "Reason", "area", required=True, placeholder="what the caller did")], {}
-    if intent == "clear_malicious":
-        return [NOTE_REQUIRED], {}
     if intent == "escalate":
         return [
             FieldSpec("level", "Level", "choice", required=True, choices=LEVEL_CHOICES, aliases=("escalation level",)),
@@ -281,12 +265,14 @@ def _note(values: dict) -> str | None:
     return text or None
 
 
-def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version: int, now: float):
+def submitter(
+    desk: ComplaintDesk, intent: str, ref: str, values: FormValues, version: int, now: float
+) -> Callable[[], ComplaintInfo]:
     """The service call an action form makes (run in a worker thread), with its due
     times read first (a wrong one is an InvalidInput naming the field)."""
     s, tz = desk.calls, desk.tz
-    if intent in ("acknowledge", "start", "wait", "resume"):
-        method = getattr(s, intent)
+    if INTENTS[intent].note is not Note.NONE:
+        method = getattr(s, INTENTS[intent].method)
         return lambda: method(ref, expect_version=version, note=_note(values))
     if intent == "resolve":
         return lambda: s.resolve(
@@ -294,8 +280,6 @@ def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version:
         )
     if intent == "close":
         return lambda: s.close(ref, confirmed=bool(values["confirmed"]), note=_note(values), expect_version=version)
-    if intent == "reopen":
-        return lambda: s.reopen(ref, note=values["note"], expect_version=version)
     if intent == "assign":
         return lambda: s.assign(ref, to=values["to"], note=values["note"], expect_version=version)
     if intent == "follow_up":
@@ -328,8 +312,6 @@ def submitter(desk: ComplaintDesk, intent: str, ref: str, values: dict, version:
         return lambda: s.update_details(ref, expect_version=version, **changed)
     if intent == "flag_malicious":
         return lambda: s.flag_malicious(ref, reason=values["reason"], expect_version=version)
-    if intent == "clear_malicious":
-        return lambda: s.clear_malicious(ref, note=values["note"], expect_version=version)
     if intent == "escalate":
         return lambda: s.escalate(ref, int(values["level"]), note=values["note"], expect_version=version)
     raise ValueError(f"no service call for {intent!r}")
@@ -367,7 +349,7 @@ class ActionForm(ModalScreen):
         self._discard_armed = False
 
     def compose(self) -> ComposeResult:
-        action = ACTIONS[self.intent]
+        action = INTENTS[self.intent]
         with Vertical(id="action-box") as box:
             box.border_title = f"{action.label}: {self.info.ref}"
             box.border_subtitle = "Ctrl+S saves · Esc cancels"

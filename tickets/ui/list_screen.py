@@ -7,6 +7,10 @@ complaint; r reloads. The list reloads whenever the screen comes back into view.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,9 +18,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Tab, Tabs
 
 from tickets.lifecycle import label as status_label
-from tickets.records import PAGE, VIEW_LABELS, View
+from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
 from tickets.ui.text import due, one_line, plain
+
+if TYPE_CHECKING:
+    from tickets.ui.desk import ComplaintDesk
 
 VIEWS = tuple(View)
 CUSTOMER_WIDTH = 24
@@ -41,14 +48,14 @@ class ComplaintTable(DataTable):
         ("subject", "Subject"),
     )
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
             self.add_column(label, key=key)
 
-    def fill(self, rows, now: float, tz, *, append: bool = False) -> None:
+    def fill(self, rows: Iterable[ComplaintInfo], now: float, tz: tzinfo, *, append: bool = False) -> None:
         if not append:
             self.clear()
         for info in rows:
@@ -80,7 +87,7 @@ class ComplaintListScreen(DeskScreen):
         *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
     ]
 
-    def __init__(self, desk) -> None:
+    def __init__(self, desk: ComplaintDesk) -> None:
         super().__init__(desk)
         self.view_name: str = View.MINE.value
         self.search_text = ""
@@ -111,19 +118,21 @@ class ComplaintListScreen(DeskScreen):
         limit = PAGE if append else PAGE * self.pages
         now = self.desk.clock()
 
-        def read():
+        def read() -> list[ComplaintInfo]:
             if text:
-                return calls.search(text, limit=limit, offset=offset)
-            return calls.view(view, limit=limit, offset=offset)
+                found: list[ComplaintInfo] = calls.search(text, limit=limit, offset=offset)
+            else:
+                found = calls.view(view, limit=limit, offset=offset)
+            return found
 
-        def done(rows) -> None:
+        def done(rows: list[ComplaintInfo]) -> None:
             if (self.view_name, self.search_text) != (view, text):
                 return  # another view was chosen while this one loaded: its own load follows
             table = self.query_one(ComplaintTable)
             keep = table.current_ref()
             table.fill(rows, now, self.desk.tz, append=append)
             self.more = len(rows) == limit
-            if keep in table.rows and not append:
+            if keep is not None and keep in table.rows and not append:
                 table.move_cursor(row=table.get_row_index(keep))
             what = f"search {text!r}" if text else VIEW_LABELS[View(view)]
             count = table.row_count
@@ -143,7 +152,7 @@ class ComplaintListScreen(DeskScreen):
 
     @on(Tabs.TabActivated, "#views")
     def _view_chosen(self, event: Tabs.TabActivated) -> None:
-        name = event.tab.id.removeprefix("view-")
+        name = (event.tab.id or "").removeprefix("view-")
         if name == self.view_name and not self.search_text:
             return
         self.view_name = name
@@ -182,7 +191,8 @@ class ComplaintListScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#complaints")
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.desk.open_detail(event.row_key.value)
+        if event.row_key.value is not None:
+            self.desk.open_detail(event.row_key.value)
 
     @on(DataTable.RowHighlighted, "#complaints")
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:

@@ -6,17 +6,22 @@ A caller flagged malicious on an earlier complaint is shown above the form.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from tickets.records import CallInfo
+from tickets.records import CallInfo, ComplaintInfo
 from tickets.ui.base import DeskScreen
 from tickets.ui.fields import FieldSpec, field_of
 from tickets.ui.forms import CHANNEL_CHOICES, SEVERITY_CHOICES, FormView
 from tickets.ui.text import OVERDUE_STYLE, literal, one_line, stamp
+
+if TYPE_CHECKING:
+    from tickets.ui.desk import ComplaintDesk
 
 SPECS = [
     FieldSpec("customer", "Customer", required=True, placeholder="the customer's name"),
@@ -38,7 +43,7 @@ class NewComplaintScreen(DeskScreen):
         Binding("escape", "back", "Cancel"),
     ]
 
-    def __init__(self, desk, call: CallInfo | None, flags: list) -> None:
+    def __init__(self, desk: ComplaintDesk, call: CallInfo | None, flags: list[ComplaintInfo]) -> None:
         super().__init__(desk)
         self.call = call
         self.flags = flags
@@ -121,7 +126,7 @@ class NewComplaintScreen(DeskScreen):
         self.say("Saving...", "info")
         self.run_db(lambda: calls.create(**fields), self._created, self._refused)
 
-    def _created(self, info) -> None:
+    def _created(self, info: ComplaintInfo) -> None:
         self.saving = False
         self.app.notify(f"{info.ref} created: {literal(info.subject)}", markup=False, timeout=4)
         self.dismiss()

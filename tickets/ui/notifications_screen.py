@@ -6,6 +6,8 @@ one read, a marks all read; the list follows new arrivals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +16,7 @@ from textual.widgets import DataTable, Footer
 
 from tickets import records
 from tickets.ui.base import DeskScreen
-from tickets.ui.desk import KIND_TITLES
+from tickets.ui.desk import KIND_TITLES, ComplaintDesk
 from tickets.ui.text import one_line, when
 
 LIMIT = 200
@@ -29,7 +31,7 @@ class NotificationsScreen(DeskScreen):
         Binding("r", "reload", "Reload"),
     ]
 
-    def __init__(self, desk) -> None:
+    def __init__(self, desk: ComplaintDesk) -> None:
         super().__init__(desk)
         self.notes: dict[str, records.NotificationInfo] = {}
         self.loaded = 0
@@ -53,7 +55,7 @@ class NotificationsScreen(DeskScreen):
     def load(self) -> None:
         calls, now = self.desk.calls, self.desk.clock()
 
-        def done(notes) -> None:
+        def done(notes: list[records.NotificationInfo]) -> None:
             table = self.query_one("#notes", DataTable)
             keep = self._current()
             table.clear()
@@ -75,7 +77,7 @@ class NotificationsScreen(DeskScreen):
 
         self.run_db(lambda: calls.notifications(LIMIT), done)
 
-    def _add(self, table: DataTable, note, now: float) -> None:
+    def _add(self, table: DataTable[Text], note: records.NotificationInfo, now: float) -> None:
         style = "" if note.read else "bold"
         table.add_row(
             Text(("  " if note.read else "● ") + when(note.created_at, now, self.desk.tz), style=style),
@@ -91,10 +93,10 @@ class NotificationsScreen(DeskScreen):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    def _mark(self, ids: list[int] | None, then=None) -> None:
+    def _mark(self, ids: list[int] | None, then: Callable[[], None] | None = None) -> None:
         calls = self.desk.calls
 
-        def done(_count) -> None:
+        def done(_count: int) -> None:
             self.desk.poll()  # the badge follows at once
             if then is not None:
                 then()
@@ -116,7 +118,7 @@ class NotificationsScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#notes")
     def _open(self, event: DataTable.RowSelected) -> None:
-        note = self.notes.get(event.row_key.value)
+        note = self.notes.get(event.row_key.value or "")
         if note is None:
             return
         if not note.read:

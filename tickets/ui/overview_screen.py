@@ -7,6 +7,8 @@ complaints; r reloads.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,10 +16,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label
 
-from tickets.records import PAGE
+from tickets.records import PAGE, ComplaintInfo, OwnerLoad
 from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import OVERDUE_STYLE, plain
+
+if TYPE_CHECKING:
+    from tickets.ui.desk import ComplaintDesk
 
 LIST_LIMIT = 20
 UNASSIGNED = "\x00unassigned"  # the owners table's row key for complaints nobody owns
@@ -33,7 +38,7 @@ class OverviewScreen(DeskScreen):
     OPENS = frozenset({"complaints", "new", "notifications"})
     BINDINGS = [Binding("r", "reload", "Reload")]
 
-    def __init__(self, desk) -> None:
+    def __init__(self, desk: ComplaintDesk) -> None:
         super().__init__(desk)
         self.loaded = 0
 
@@ -69,7 +74,7 @@ class OverviewScreen(DeskScreen):
         desk = self.desk
         now = desk.clock()
 
-        def done(result) -> None:
+        def done(result: tuple[list[OwnerLoad], dict[str, list[ComplaintInfo]]]) -> None:
             loads, lists = result
             owners = self.query_one("#owners", DataTable)
             owners.clear()
@@ -100,10 +105,13 @@ class OverviewScreen(DeskScreen):
 
     @on(DataTable.RowSelected, ".overview-table")
     def _open(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key is None:
+            return
         if isinstance(event.data_table, ComplaintTable):
-            self.desk.open_detail(event.row_key.value)
+            self.desk.open_detail(key)
         else:
-            owner = event.row_key.value
+            owner = key
             self.app.push_screen(OwnerScreen(self.desk, None if owner == UNASSIGNED else owner))
 
 
@@ -113,7 +121,7 @@ class OwnerScreen(DeskScreen):
     OPENS = frozenset({"complaints", "new", "notifications", "overview"})
     BINDINGS = [Binding("r", "reload", "Reload")]
 
-    def __init__(self, desk, owner: str | None) -> None:
+    def __init__(self, desk: ComplaintDesk, owner: str | None) -> None:
         super().__init__(desk)
         self.owner = owner
         self.loaded = 0
@@ -135,7 +143,7 @@ class OwnerScreen(DeskScreen):
     def load(self) -> None:
         desk, owner, now = self.desk, self.owner, self.desk.clock()
 
-        def done(rows) -> None:
+        def done(rows: list[ComplaintInfo]) -> None:
             self.query_one(ComplaintTable).fill(rows, now, desk.tz)
             shown = f"{len(rows)}+" if len(rows) == PAGE else str(len(rows))
             self.say(f"{shown} open complaint{'s' if len(rows) != 1 else ''}" if rows else "No open complaints")
@@ -148,4 +156,5 @@ class OwnerScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#complaints")
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.desk.open_detail(event.row_key.value)
+        if event.row_key.value is not None:
+            self.desk.open_detail(event.row_key.value)

@@ -7,7 +7,7 @@ the terminal, and `[bold]` stays brackets. Descriptions keep their lines.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
@@ -46,11 +46,11 @@ def plain(value: str | None, style: str = "") -> Text:
     return Text(literal(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
-def local(at: float, tz) -> datetime:
+def local(at: float, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(at, tz)
 
 
-def when(at: float | None, now: float, tz) -> str:
+def when(at: float | None, now: float, tz: tzinfo) -> str:
     """14:05 today, Tue 14:05 within a week either side, else 2026-11-23 14:05."""
     if at is None:
         return "-"
@@ -62,7 +62,7 @@ def when(at: float | None, now: float, tz) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def stamp(at: float | None, tz) -> str:
+def stamp(at: float | None, tz: tzinfo) -> str:
     """A full local time, to the second (the timeline)."""
     if at is None:
         return "-"
@@ -84,7 +84,7 @@ def span(seconds: float) -> str:
     return f"{days}d {hours}h"
 
 
-def due_label(at: float | None, now: float, tz, *, paused: bool = False) -> tuple[str, str]:
+def due_label(at: float | None, now: float, tz: tzinfo, *, paused: bool = False) -> tuple[str, str]:
     """A due time with how far off it is, and its style: red when past, amber within four
     hours."""
     if at is None:
@@ -94,5 +94,5 @@ def due_label(at: float | None, now: float, tz, *, paused: bool = False) -> tupl
     return f"{when(at, now, tz)} (in {span(at - now)})", SOON_STYLE if at - now <= 4 * 3600 else ""
 
 
-def due(at: float | None, now: float, tz, *, paused: bool = False) -> Text:
+def due(at: float | None, now: float, tz: tzinfo, *, paused: bool = False) -> Text:
     return Text(*due_label(at, now, tz, paused=paused))

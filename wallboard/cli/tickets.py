@@ -11,19 +11,44 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tickets.errors import TicketError
+from tickets.intents import TABLE, Intent, Note, intent
+from tickets.permissions import Role
+from tickets.records import (
+    CHANNELS,
+    ESCALATION_LEVELS,
+    FOLLOW_UP_KINDS,
+    OUTCOMES,
+    ROOT_CAUSES,
+    SEVERITIES,
+    ComplaintInfo,
+    FollowUpInfo,
+    NotificationInfo,
+    View,
+    typed,
+)
+from tickets.statuses import Status
 from wallboard.cli.common import Failure, open_database_of, settings_of
+from wallboard.config import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tickets.queries import ComplaintQueries
+    from tickets.service import ComplaintService
 
 
 class _Group(click.Group):
     """Usage errors exit 1 like every other error of these commands (the issue's contract)."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
@@ -32,13 +57,17 @@ class _Group(click.Group):
             raise Failure(str(exc)) from None
 
 
-def _service(ctx: click.Context):
+def _service(ctx: click.Context) -> ComplaintService:
     from tickets.service import ComplaintService
 
     return ComplaintService(open_database_of(ctx, migrate=True), settings_of(ctx))
 
 
-def _echo_json(data) -> None:
+def _queries(ctx: click.Context) -> ComplaintQueries:
+    return _service(ctx).queries
+
+
+def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -57,7 +86,7 @@ version_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
-def _done(info, verb: str, as_json: bool) -> None:
+def _done(info: ComplaintInfo, verb: str, as_json: bool) -> None:
     if as_json:
         _echo_json(info.as_dict())
     else:
@@ -68,7 +97,7 @@ _RELATIVE = re.compile(r"\+(\d+(?:\.\d+)?)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_due(value: str, settings, *, now: float | None = None, option: str = "--due") -> float:
+def parse_due(value: str, settings: Settings, *, now: float | None = None, option: str = "--due") -> float:
     """`+N[smhd]` from now, or an ISO 8601 time (without an offset: the site's time zone)."""
     now = time.time() if now is None else now
     value = value.strip()
@@ -93,31 +122,43 @@ def ticket() -> None:
     """Customer complaints: log, own, follow up, resolve, close."""
 
 
-@ticket.command("new")
+def _intent_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A `wallboard ticket` command named and described by the intents' table."""
+    it = intent(name)
+    return ticket.command(it.command, help=it.summary)
+
+
+@_intent_command("create")
 @as_option
 @click.option("--customer", required=True, help="Customer's name.")
 @click.option("--contact", required=True, help="How to reach the customer (phone, e-mail).")
 @click.option("--subject", required=True)
 @click.option("--description", required=True)
-@click.option("--severity", required=True, type=click.Choice(["low", "normal", "high", "critical"]))
+@click.option("--severity", required=True, type=click.Choice(SEVERITIES))
 @click.option("--category")
 @click.option(
     "--call", "callid", metavar="CALLID", help="The call it came from (fills queue, agent, caller when known)."
 )
-@click.option(
-    "--channel",
-    default="phone",
-    show_default=True,
-    type=click.Choice(["phone", "email", "chat", "letter", "in-person", "social", "other"]),
-)
+@click.option("--channel", default="phone", show_default=True, type=click.Choice(typed(CHANNELS)))
 @click.option("--owner", metavar="USER", help="Owner other than yourself (supervisors).")
 @click.option("--unassigned", is_flag=True, help="Leave it unassigned (supervisors).")
 @json_option
 @click.pass_context
 def ticket_new(
-    ctx, actor, customer, contact, subject, description, severity, category, callid, channel, owner, unassigned, as_json
+    ctx: click.Context,
+    actor: str,
+    customer: str,
+    contact: str,
+    subject: str,
+    description: str,
+    severity: str,
+    category: str | None,
+    callid: str | None,
+    channel: str,
+    owner: str | None,
+    unassigned: bool,
+    as_json: bool,
 ) -> None:
-    """Log a new complaint (owned by you unless --owner/--unassigned)."""
     info = _service(ctx).create(
         actor,
         customer=customer,
@@ -131,16 +172,16 @@ def ticket_new(
         owner=owner,
         unassigned=unassigned,
     )
-    _done(info, "created", as_json)
+    _done(info, intent("create").verb, as_json)
 
 
 @ticket.command("show")
 @click.argument("ref")
 @json_option
 @click.pass_context
-def ticket_show(ctx, ref, as_json) -> None:
+def ticket_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """A complaint with its audit trail and follow-ups."""
-    info = _service(ctx).get(ref)
+    info = _queries(ctx).get(ref)
     if as_json:
         _echo_json(info.as_dict())
         return
@@ -154,54 +195,66 @@ def ticket_show(ctx, ref, as_json) -> None:
     "statuses",
     multiple=True,
     metavar="STATUS",
-    help="new, acknowledged, in_progress, waiting, resolved, closed, reopened (repeat for several; default: open ones).",
+    help=f"{', '.join(s.value for s in Status)} (repeat for several; default: open ones).",
 )
 @click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
 @click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
-@click.option(
-    "--view", metavar="VIEW", help="A saved view: mine, due-today, overdue, unassigned, waiting, escalated, all-open."
-)
+@click.option("--view", metavar="VIEW", help=f"A saved view: {', '.join(typed([v.value for v in View]))}.")
 @click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
 @click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
 @json_option
 @click.pass_context
-def ticket_list(ctx, owner, statuses, overdue, search, view, actor, limit, as_json) -> None:
+def ticket_list(
+    ctx: click.Context,
+    owner: str | None,
+    statuses: tuple[str, ...],
+    overdue: bool,
+    search: str | None,
+    view: str | None,
+    actor: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Complaints, most urgent first (or newest first with --search)."""
-    service = _service(ctx)
+    queries = _queries(ctx)
     if view:
         if owner or statuses or overdue or search:
             raise Failure("--view cannot be combined with --owner, --status, --overdue or --search")
-        rows = service.view(view, actor, limit=limit)
+        rows = queries.view(view, actor, limit=limit)
     else:
-        rows = service.list(owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit)
+        rows = queries.matching(
+            owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit
+        )
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
     _print_list(rows, settings_of(ctx))
 
 
-def _transition_command(name: str, method: str, verb: str, doc: str):
-    @ticket.command(name, help=doc)
+def _note_command(it: Intent) -> None:
+    """The command of an intent that takes only a note (`wallboard ticket ack REF --as ann`)."""
+    required = it.note is Note.REQUIRED
+
+    @ticket.command(it.command, help=it.summary)
     @click.argument("ref")
     @as_option
-    @click.option("--note", help="Why (kept in the audit trail).")
+    @click.option("--note", required=required, help="Why (kept in the audit trail).")
     @version_option
     @json_option
     @click.pass_context
-    def command(ctx, ref, actor, note, expect_version, as_json) -> None:
-        info = getattr(_service(ctx), method)(ref, actor, note=note, expect_version=expect_version)
-        _done(info, verb, as_json)
-
-    return command
-
-
-_transition_command("ack", "acknowledge", "acknowledged", "Acknowledge: you own it and the customer was told.")
-_transition_command("start", "start", "started", "Start work on it (from acknowledged or reopened).")
-_transition_command("wait", "wait", "waiting on customer", "Wait on the customer (the SLA clock stops).")
-_transition_command("resume", "resume", "resumed", "The customer answered: back in progress (the SLA clock runs).")
+    def command(
+        ctx: click.Context, ref: str, actor: str, note: str | None, expect_version: int | None, as_json: bool
+    ) -> None:
+        info = getattr(_service(ctx), it.method)(ref, actor, note=note, expect_version=expect_version)
+        _done(info, it.verb, as_json)
 
 
-@ticket.command("assign")
+for _it in TABLE:
+    if _it.note is not Note.NONE:
+        _note_command(_it)
+
+
+@_intent_command("assign")
 @click.argument("ref")
 @click.option("--to", "to", required=True, metavar="USER", help="The new owner.")
 @click.option("--note", required=True, help="Why it is handed over.")
@@ -209,14 +262,14 @@ _transition_command("resume", "resume", "resumed", "The customer answered: back 
 @version_option
 @json_option
 @click.pass_context
-def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
-    """Hand a complaint over to another user."""
-    _done(
-        _service(ctx).assign(ref, actor, to=to, note=note, expect_version=expect_version), f"assigned to {to}", as_json
-    )
+def ticket_assign(
+    ctx: click.Context, ref: str, to: str, note: str, actor: str, expect_version: int | None, as_json: bool
+) -> None:
+    info = _service(ctx).assign(ref, actor, to=to, note=note, expect_version=expect_version)
+    _done(info, f"{intent('assign').verb} to {to}", as_json)
 
 
-@ticket.command("follow-up")
+@_intent_command("follow_up")
 @click.argument("ref")
 @click.option("--due", required=True, help="+N[smhd] from now, or ISO 8601 (e.g. 2026-11-24T10:00).")
 @click.option("--note", required=True, help="What was promised.")
@@ -224,7 +277,7 @@ def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
     "--kind",
     default="callback",
     show_default=True,
-    type=click.Choice(["callback", "action", "coaching", "training", "process-fix", "kb-update", "system-change"]),
+    type=click.Choice(typed(FOLLOW_UP_KINDS)),
     help="A promise to the customer (callback, action) or a corrective action.",
 )
 @click.option("--owner", metavar="USER", help="Who does it (default: the complaint's owner).")
@@ -232,8 +285,17 @@ def ticket_assign(ctx, ref, to, note, actor, expect_version, as_json) -> None:
 @version_option
 @json_option
 @click.pass_context
-def ticket_follow_up(ctx, ref, due, note, kind, owner, actor, expect_version, as_json) -> None:
-    """Promise a call-back or action, or set a corrective action, with a due time."""
+def ticket_follow_up(
+    ctx: click.Context,
+    ref: str,
+    due: str,
+    note: str,
+    kind: str,
+    owner: str | None,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
     due_at = parse_due(due, settings_of(ctx))
     info = _service(ctx).add_follow_up(
         ref, actor, due_at=due_at, note=note, kind=kind, owner=owner, expect_version=expect_version
@@ -241,25 +303,34 @@ def ticket_follow_up(ctx, ref, due, note, kind, owner, actor, expect_version, as
     if as_json:
         _echo_json(info.as_dict())
     else:
-        newest = max(info.follow_ups, key=lambda f: f.id)
+        newest: FollowUpInfo = max(info.follow_ups, key=lambda f: f.id)
         click.echo(
             f"{info.ref} follow-up {newest.id} ({newest.kind}) due {_local(newest.due_at, settings_of(ctx))}, "
             f"owner {newest.owner}, version {info.version}"
         )
 
 
-@ticket.command("outcome")
+@_intent_command("outcome")
 @click.argument("ref")
 @click.argument("follow_up_id", metavar="FOLLOWUP_ID", type=int)
-@click.option("--outcome", required=True, type=click.Choice(["done", "no-answer", "rescheduled"]))
+@click.option("--outcome", required=True, type=click.Choice(typed(OUTCOMES)))
 @click.option("--note", required=True)
 @click.option("--due", help="With rescheduled: when it is due now (opens a new follow-up).")
 @as_option
 @version_option
 @json_option
 @click.pass_context
-def ticket_outcome(ctx, ref, follow_up_id, outcome, note, due, actor, expect_version, as_json) -> None:
-    """Record how a follow-up went."""
+def ticket_outcome(
+    ctx: click.Context,
+    ref: str,
+    follow_up_id: int,
+    outcome: str,
+    note: str,
+    due: str | None,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
     new_due = parse_due(due, settings_of(ctx)) if due else None
     info = _service(ctx).record_outcome(
         ref, follow_up_id, actor, outcome=outcome, note=note, new_due_at=new_due, expect_version=expect_version
@@ -267,30 +338,36 @@ def ticket_outcome(ctx, ref, follow_up_id, outcome, note, due, actor, expect_ver
     _done(info, f"follow-up {follow_up_id} {outcome}", as_json)
 
 
-@ticket.command("resolve")
+@_intent_command("resolve")
 @click.argument("ref")
 @click.option("--resolution", required=True, help="The answer given to the customer.")
 @click.option(
     "--root-cause",
     "root_cause",
     required=True,
-    type=click.Choice(["agent", "business", "process", "system"]),
-    help="agent manner, business rule, process, or system.",
+    type=click.Choice(list(ROOT_CAUSES)),
+    help=", ".join(ROOT_CAUSES.values()) + ".",
 )
 @as_option
 @version_option
 @json_option
 @click.pass_context
-def ticket_resolve(ctx, ref, resolution, root_cause, actor, expect_version, as_json) -> None:
-    """Resolve: the answer was given to the customer."""
-    _done(
-        _service(ctx).resolve(ref, actor, resolution=resolution, root_cause=root_cause, expect_version=expect_version),
-        "resolved",
-        as_json,
+def ticket_resolve(
+    ctx: click.Context,
+    ref: str,
+    resolution: str,
+    root_cause: str,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    info = _service(ctx).resolve(
+        ref, actor, resolution=resolution, root_cause=root_cause, expect_version=expect_version
     )
+    _done(info, intent("resolve").verb, as_json)
 
 
-@ticket.command("close")
+@_intent_command("close")
 @click.argument("ref")
 @click.option("--confirmed", is_flag=True, help="The customer confirmed the answer.")
 @click.option("--note")
@@ -298,37 +375,36 @@ def ticket_resolve(ctx, ref, resolution, root_cause, actor, expect_version, as_j
 @version_option
 @json_option
 @click.pass_context
-def ticket_close(ctx, ref, confirmed, note, actor, expect_version, as_json) -> None:
-    """Close a resolved complaint."""
-    _done(
-        _service(ctx).close(ref, actor, confirmed=confirmed, note=note, expect_version=expect_version),
-        "closed",
-        as_json,
-    )
+def ticket_close(
+    ctx: click.Context,
+    ref: str,
+    confirmed: bool,
+    note: str | None,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    info = _service(ctx).close(ref, actor, confirmed=confirmed, note=note, expect_version=expect_version)
+    _done(info, intent("close").verb, as_json)
 
 
-@ticket.command("reopen")
-@click.argument("ref")
-@click.option("--note", required=True, help="Why it is reopened.")
-@as_option
-@version_option
-@json_option
-@click.pass_context
-def ticket_reopen(ctx, ref, note, actor, expect_version, as_json) -> None:
-    """Reopen a resolved or closed complaint (its owner stays)."""
-    _done(_service(ctx).reopen(ref, actor, note=note, expect_version=expect_version), "reopened", as_json)
-
-
-@ticket.command("flag")
+@_intent_command("flag_malicious")
 @click.argument("ref")
 @click.option("--reason", help="Why the contact is malicious or abusive.")
-@click.option("--clear", is_flag=True, help="Remove the flag (give the reason with --reason).")
+@click.option("--clear", is_flag=True, help="Remove the flag (give the reason with --reason); as `unflag`.")
 @as_option
 @version_option
 @json_option
 @click.pass_context
-def ticket_flag(ctx, ref, reason, clear, actor, expect_version, as_json) -> None:
-    """Flag the contact as malicious or abusive (supervisors)."""
+def ticket_flag(
+    ctx: click.Context,
+    ref: str,
+    reason: str | None,
+    clear: bool,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
     if not reason:
         raise Failure("--reason is required")
     service = _service(ctx)
@@ -336,25 +412,36 @@ def ticket_flag(ctx, ref, reason, clear, actor, expect_version, as_json) -> None
         info = service.clear_malicious(ref, actor, note=reason, expect_version=expect_version)
     else:
         info = service.flag_malicious(ref, actor, reason=reason, expect_version=expect_version)
-    _done(info, "flag cleared" if clear else "flagged malicious", as_json)
+    _done(info, intent("clear_malicious" if clear else "flag_malicious").verb, as_json)
 
 
-@ticket.command("edit")
+@_intent_command("update")
 @click.argument("ref")
 @click.option("--subject")
 @click.option("--description")
 @click.option("--customer")
 @click.option("--contact")
 @click.option("--category")
-@click.option("--severity", type=click.Choice(["low", "normal", "high", "critical"]))
+@click.option("--severity", type=click.Choice(SEVERITIES))
+@click.option("--channel", type=click.Choice(typed(CHANNELS)))
 @as_option
 @version_option
 @json_option
 @click.pass_context
 def ticket_edit(
-    ctx, ref, subject, description, customer, contact, category, severity, actor, expect_version, as_json
+    ctx: click.Context,
+    ref: str,
+    subject: str | None,
+    description: str | None,
+    customer: str | None,
+    contact: str | None,
+    category: str | None,
+    severity: str | None,
+    channel: str | None,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
 ) -> None:
-    """Change a complaint's details (a new severity moves its SLA due times)."""
     info = _service(ctx).update_details(
         ref,
         actor,
@@ -365,14 +452,35 @@ def ticket_edit(
         contact=contact,
         category=category,
         severity=severity,
+        channel=channel,
     )
-    _done(info, "updated", as_json)
+    _done(info, intent("update").verb, as_json)
+
+
+@_intent_command("escalate")
+@click.argument("ref")
+@click.option(
+    "--level",
+    required=True,
+    type=click.Choice([str(level) for level in ESCALATION_LEVELS]),
+    help=", ".join(f"{level} {name}" for level, name in ESCALATION_LEVELS.items()) + ".",
+)
+@click.option("--note", required=True, help="Why.")
+@as_option
+@version_option
+@json_option
+@click.pass_context
+def ticket_escalate(
+    ctx: click.Context, ref: str, level: str, note: str, actor: str, expect_version: int | None, as_json: bool
+) -> None:
+    info = _service(ctx).escalate(ref, int(level), actor=actor, note=note, expect_version=expect_version)
+    _done(info, intent("escalate").verb, as_json)
 
 
 @ticket.command("close-stale")
 @json_option
 @click.pass_context
-def ticket_close_stale(ctx, as_json) -> None:
+def ticket_close_stale(ctx: click.Context, as_json: bool) -> None:
     """Close resolved complaints the customer has not answered within [complaints] auto_close_days."""
     closed = _service(ctx).close_stale_resolved()
     if as_json:
@@ -386,19 +494,19 @@ def ticket_close_stale(ctx, as_json) -> None:
 # -- human output ------------------------------------------------------------------------------
 
 
-def _local(at: float | None, settings) -> str:
+def _local(at: float | None, settings: Settings) -> str:
     if at is None:
         return "-"
     return datetime.fromtimestamp(at, settings.site.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _console():
+def _console() -> Console:
     from rich.console import Console
 
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False, emoji=False)
 
 
-def _print_list(rows, settings) -> None:
+def _print_list(rows: Sequence[ComplaintInfo], settings: Settings) -> None:
     if not rows:
         click.echo("no complaints", err=True)
         return
@@ -416,7 +524,7 @@ def _print_list(rows, settings) -> None:
     _console().print(table)
 
 
-def _print_detail(info, settings) -> None:
+def _print_detail(info: ComplaintInfo, settings: Settings) -> None:
     from rich.text import Text
 
     console = _console()
@@ -485,11 +593,11 @@ def _read_key(path: str) -> str:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "display"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--key", "key_file", metavar="PUBLIC_KEY_FILE", help="OpenSSH public key (.pub) the user logs in with.")
 @json_option
 @click.pass_context
-def user_add(ctx, name, role, key_file, as_json) -> None:
+def user_add(ctx: click.Context, name: str, role: str, key_file: str | None, as_json: bool) -> None:
     """Add a user."""
     from tickets import users
 
@@ -504,7 +612,7 @@ def user_add(ctx, name, role, key_file, as_json) -> None:
 @click.option("--all", "include_removed", is_flag=True, help="Removed users too.")
 @json_option
 @click.pass_context
-def user_list(ctx, include_removed, as_json) -> None:
+def user_list(ctx: click.Context, include_removed: bool, as_json: bool) -> None:
     """Users and their keys."""
     from tickets import users
 
@@ -531,7 +639,7 @@ def user_list(ctx, include_removed, as_json) -> None:
 @click.argument("name")
 @json_option
 @click.pass_context
-def user_remove(ctx, name, as_json) -> None:
+def user_remove(ctx: click.Context, name: str, as_json: bool) -> None:
     """Remove a user (they keep their name in the audit trail; their keys stop working)."""
     from tickets import users
 
@@ -547,7 +655,7 @@ def user_remove(ctx, name, as_json) -> None:
 @click.argument("key_file", metavar="PUBLIC_KEY_FILE")
 @json_option
 @click.pass_context
-def user_add_key(ctx, name, key_file, as_json) -> None:
+def user_add_key(ctx: click.Context, name: str, key_file: str, as_json: bool) -> None:
     """Let NAME log in with another public key."""
     from tickets import users
 
@@ -563,7 +671,7 @@ def user_add_key(ctx, name, key_file, as_json) -> None:
 @click.argument("fingerprint")
 @json_option
 @click.pass_context
-def user_remove_key(ctx, name, fingerprint, as_json) -> None:
+def user_remove_key(ctx: click.Context, name: str, fingerprint: str, as_json: bool) -> None:
     """Stop a key (named by its SHA256 fingerprint) from logging NAME in."""
     from tickets import users
 
@@ -584,13 +692,13 @@ def user_remove_key(ctx, name, fingerprint, as_json) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @json_option
 @click.pass_context
-def notifications(ctx, actor, unread, mark_read, limit, as_json) -> None:
+def notifications(ctx: click.Context, actor: str, unread: bool, mark_read: bool, limit: int, as_json: bool) -> None:
     """Reminders, escalations and hand-overs for a user, newest first."""
     from tickets import reminders
 
     engine = open_database_of(ctx, migrate=True)
     try:
-        found = reminders.notifications_for(engine, actor, unread_only=unread, limit=limit)
+        found: list[NotificationInfo] = reminders.notifications_for(engine, actor, unread_only=unread, limit=limit)
         if mark_read and found:
             reminders.mark_read(engine, actor, [n.id for n in found], time.time())
     except TicketError as exc:
