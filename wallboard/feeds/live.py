@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from db.engine import upsert, write_transaction
 from db.models import Feed
 from wallboard.config import Settings
-from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
+from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper, summary
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
 from wallboard.store.applier import EventApplier, close_floor
 from wallboard.store.metrics import refresh_snapshots
@@ -145,6 +145,7 @@ class AmiFeed:
         feed = settings.feed
         self.name = f"ami:{feed.ami_host}:{feed.ami_port}"
         self.error: str | None = None  # the last connection problem, for the log and the board
+        self.last_message: dict[str, str] | None = None  # for the log, should handling it fail
 
     def run(self, stop: threading.Event, *, max_backoff: float = 30.0) -> None:
         backoff = 1.0
@@ -152,9 +153,21 @@ class AmiFeed:
             try:
                 self._session(stop)
                 backoff = 1.0
-            except (OSError, AmiError) as exc:
-                self.error = str(exc)
-                log.warning("AMI feed: %s; retrying in %.0f s", exc, backoff)
+            except Exception as exc:
+                # Connection trouble is expected; anything else (a bug, data nobody foresaw)
+                # must not end the feed for good either: log it with the message it came
+                # with, back off, and start again from QueueStatus (the board shows the feed
+                # stale meanwhile: no heartbeat).
+                self.error = str(exc) or type(exc).__name__
+                if isinstance(exc, OSError | AmiError):
+                    log.warning("AMI feed: %s; retrying in %.0f s", exc, backoff)
+                else:
+                    log.error(
+                        "AMI feed failed (last message read: %s); restarting in %.0f s",
+                        summary(self.last_message) if self.last_message is not None else "none",
+                        backoff,
+                        exc_info=exc,
+                    )
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
 
@@ -172,6 +185,7 @@ class AmiFeed:
                 for message in connection.messages():
                     if stop.is_set():
                         break
+                    self.last_message = message or self.last_message
                     if message is not None and (event := mapper.map(message)) is not None:
                         pending.append(event)
                     now = self.clock()

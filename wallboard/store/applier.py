@@ -33,7 +33,8 @@ _AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns)
 _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 
 K = EventKind
-_MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
+_MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE, K.AGENT_STATUS})
+_REPORTED_STATES = frozenset({"available", "ringing", "on_call"})
 
 
 @dataclass(slots=True)
@@ -284,6 +285,25 @@ class _Batch:
             agent.values.update(paused=False, pause_reason=None)
             agent.dirty = True
 
+    def agent_status(self, e: Event) -> None:
+        """The PBX's own report of a member: it is in the queue, and in this state now.
+
+        The report is the newest word on the agent, so it wins over what the call events
+        implied; a pause reported mid-call shows once the call is over, as with AGENT_PAUSED.
+        """
+        agent = self._agent(e.agent, e.ts)
+        if e.queue:
+            self.memberships[e.agent].add(e.queue)
+        if e.state == "logged_out":
+            self.logged_out(e)
+        elif e.state == "paused":
+            self.paused(e)
+        elif e.state in _REPORTED_STATES:
+            changes = {"paused": False, "pause_reason": None}
+            if e.state == "available":
+                changes.update(current_callid=None, current_queue=None)
+            self._set_state(agent, e.ts, e.state, **changes)
+
     # -- writing -----------------------------------------------------------------
 
     def flush(self) -> None:
@@ -399,4 +419,5 @@ _HANDLERS = {
     K.AGENT_PAUSED: _Batch.paused,
     K.AGENT_UNPAUSED: _Batch.unpaused,
     K.AGENT_WRAPUP_ENDED: _Batch.wrap_up_ended,
+    K.AGENT_STATUS: _Batch.agent_status,
 }
