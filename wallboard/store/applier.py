@@ -291,15 +291,18 @@ class _Batch:
         The report is the newest word on the agent, so it wins over what the call events
         implied; a pause reported mid-call shows once the call is over, as with AGENT_PAUSED.
         """
-        agent = self._agent(e.agent, e.ts)
+        name = e.agent
+        if name is None:
+            return  # nobody to apply it to (the AMI mapper never sends one)
+        agent = self._agent(name, e.ts)
         if e.queue:
-            self.memberships[e.agent].add(e.queue)
+            self.memberships[name].add(e.queue)
         if e.state == "logged_out":
             self.logged_out(e)
         elif e.state == "paused":
             self.paused(e)
         elif e.state in _REPORTED_STATES:
-            changes = {"paused": False, "pause_reason": None}
+            changes: dict[str, object] = {"paused": False, "pause_reason": None}
             if e.state == "available":
                 changes.update(current_callid=None, current_queue=None)
             self._set_state(agent, e.ts, e.state, **changes)
