@@ -662,6 +662,26 @@ def test_something_else_on_the_port_is_named():
     listener.close()
 
 
+def test_an_endless_line_ends_the_connection_not_the_memory():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def babble() -> None:
+        peer, _ = listener.accept()
+        try:
+            peer.sendall(b"Asterisk Call Manager/11.0.0\r\nEvent: " + b"x" * (5 * 1024 * 1024))
+        except OSError:  # the client hung up first, as it should
+            pass
+        peer.close()
+
+    threading.Thread(target=babble, daemon=True).start()
+    connection = AmiConnection("127.0.0.1", port, timeout=5.0)
+    with pytest.raises(AmiError, match="line too long"):
+        connection.read_message()
+    connection.sock.close()
+    listener.close()
+
+
 def test_the_queue_status_reply_echoes_the_action_id_and_maps_as_it_should(asterisk):
     """The reply as AmiConnection reads it, with an ActionID: only the members and callers
     become events; the acknowledgement, QueueParams and the list's end are not needed."""
