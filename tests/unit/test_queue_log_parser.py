@@ -459,7 +459,8 @@ def test_round_trip(ev):
 
 
 def test_round_trip_covers_every_formattable_kind():
-    formattable = {k for k in K if k not in (K.CALL_RINGING, K.AGENT_WRAPUP_ENDED)}
+    # AGENT_STATUS is the AMI's report of a member: queue_log has no line for it.
+    formattable = {k for k in K if k not in (K.CALL_RINGING, K.AGENT_WRAPUP_ENDED, K.AGENT_STATUS)}
     assert {e.kind for e in ROUND_TRIP} == formattable
 
 

@@ -30,6 +30,9 @@ class EventKind(StrEnum):
     AGENT_PAUSED = "agent_paused"  # reason: break, lunch, training, ... (may be empty)
     AGENT_UNPAUSED = "agent_unpaused"
     AGENT_WRAPUP_ENDED = "agent_wrapup_ended"  # after-call work over: callid, queue of that call
+    # The PBX's own report of a member (AMI): queue (a membership), state = logged_out |
+    # available | ringing | on_call | paused, reason = why paused
+    AGENT_STATUS = "agent_status"
 
 
 CALL_EVENTS = frozenset(
@@ -67,3 +70,4 @@ class Event:
     ring_seconds: float | None = None
     position: int | None = None
     reason: str | None = None
+    state: str | None = None  # AGENT_STATUS only

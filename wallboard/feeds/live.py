@@ -13,7 +13,7 @@ from db.engine import upsert, write_transaction
 from db.models import metadata
 from wallboard.calls.events import Event
 from wallboard.config import FeedSettings, FeedSpec, Settings
-from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper
+from wallboard.feeds.ami import AmiConnection, AmiError, AmiEventMapper, summary
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
 from wallboard.store.applier import EventApplier, close_floor
 from wallboard.store.metrics import refresh_snapshots
@@ -185,6 +185,7 @@ class AmiFeed:
         self.name = spec.name if spec is not None else f"ami:{self.options.ami_host}:{self.options.ami_port}"
         self.site = spec.site if spec is not None else None
         self.error: str | None = None  # the last connection problem, for the log and the board
+        self.last_message: dict[str, str] | None = None  # for the log, should handling it fail
 
     def status(self) -> str | None:
         return None if self.error is None else f"{self.error} (retrying)"
@@ -195,9 +196,21 @@ class AmiFeed:
             try:
                 self._session(stop)
                 backoff = 1.0
-            except (OSError, AmiError) as exc:
-                self.error = str(exc)
-                log.warning("AMI feed: %s; retrying in %.0f s", exc, backoff)
+            except Exception as exc:
+                # Connection trouble is expected; anything else (a bug, data nobody foresaw)
+                # must not end the feed for good either: log it with the message it came
+                # with, back off, and start again from QueueStatus (the board shows the feed
+                # stale meanwhile: no heartbeat).
+                self.error = str(exc) or type(exc).__name__
+                if isinstance(exc, OSError | AmiError):
+                    log.warning("AMI feed: %s; retrying in %.0f s", exc, backoff)
+                else:
+                    log.error(
+                        "AMI feed failed (last message read: %s); restarting in %.0f s",
+                        summary(self.last_message) if self.last_message is not None else "none",
+                        backoff,
+                        exc_info=exc,
+                    )
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
 
@@ -215,6 +228,7 @@ class AmiFeed:
                 for message in connection.messages():
                     if stop.is_set():
                         break
+                    self.last_message = message or self.last_message
                     if message is not None and (event := mapper.map(message)) is not None:
                         pending.append(event)
                     now = self.clock()

@@ -45,7 +45,8 @@ _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 ENTRY_TOLERANCE_SECONDS = 2.5
 
 K = EventKind
-_MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
+_MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE, K.AGENT_STATUS})
+_REPORTED_STATES = frozenset({"available", "ringing", "on_call"})
 
 
 @dataclass(slots=True)
@@ -425,6 +426,28 @@ class _Batch:
             agent.values.update(paused=False, pause_reason=None)
             agent.dirty = True
 
+    def agent_status(self, e: Event) -> None:
+        """The PBX's own report of a member: it is in the queue, and in this state now.
+
+        The report is the newest word on the agent, so it wins over what the call events
+        implied; a pause reported mid-call shows once the call is over, as with AGENT_PAUSED.
+        """
+        name = e.agent
+        if name is None:
+            return  # nobody to apply it to (the AMI mapper never sends one)
+        agent = self._agent(name, e.ts)
+        if e.queue:
+            self.memberships[name].add(e.queue)
+        if e.state == "logged_out":
+            self.logged_out(e)
+        elif e.state == "paused":
+            self.paused(e)
+        elif e.state in _REPORTED_STATES:
+            changes: dict[str, object] = {"paused": False, "pause_reason": None}
+            if e.state == "available":
+                changes.update(current_callid=None, current_queue=None)
+            self._set_state(agent, e.ts, e.state, **changes)
+
     # -- writing -----------------------------------------------------------------
 
     def flush(self) -> None:
@@ -600,4 +623,5 @@ _HANDLERS = {
     K.AGENT_PAUSED: _Batch.paused,
     K.AGENT_UNPAUSED: _Batch.unpaused,
     K.AGENT_WRAPUP_ENDED: _Batch.wrap_up_ended,
+    K.AGENT_STATUS: _Batch.agent_status,
 }
