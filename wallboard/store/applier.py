@@ -11,20 +11,21 @@ Calls whose first lines are missing are rebuilt from the durations the later lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from db.engine import insert_many, update_many
-from db.models import Agent, AgentQueue, AgentStateChange, Call
+from db.models import Agent, AgentQueue, AgentStateChange, Call, table_of
 from wallboard.calls.events import Event, EventKind
 
-CALLS = Call.__table__
-AGENTS = Agent.__table__
-AGENT_QUEUES = AgentQueue.__table__
-STATE_CHANGES = AgentStateChange.__table__
+CALLS = table_of(Call)
+AGENTS = table_of(Agent)
+AGENT_QUEUES = table_of(AgentQueue)
+STATE_CHANGES = table_of(AgentStateChange)
 
 WAITING, ANSWERED = "waiting", "answered"
 OPEN_OUTCOMES = frozenset({WAITING, ANSWERED})
@@ -33,6 +34,10 @@ _AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns)
 _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 
 K = EventKind
+# A call is (callid, queue). Call events always carry both (wallboard.calls.events); the
+# key keeps the event's own optional types rather than asserting that per event.
+CallKey = tuple[str | None, str | None]
+StateChange = tuple[str, float, str, str | None]  # agent, at, state, pause_reason
 _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
 
 
@@ -40,7 +45,7 @@ _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE})
 class _Row:
     """A row being edited in memory; `new` rows are inserted, `dirty` ones updated."""
 
-    values: dict
+    values: dict[str, Any]  # column name -> value
     new: bool = False
     dirty: bool = False
 
@@ -68,7 +73,7 @@ class EventApplier:
 
 
 class _Batch:
-    def __init__(self, connection: Connection, events: list[Event], tracks_wrap_up: bool):
+    def __init__(self, connection: Connection, events: list[Event], tracks_wrap_up: bool) -> None:
         self.connection = connection
         self.tracks_wrap_up = tracks_wrap_up
         self.calls = self._load_calls(events)
@@ -76,13 +81,13 @@ class _Batch:
         # Queue membership of the agents this batch adds or removes: as loaded, then as changed.
         self.memberships = self._load_memberships(events)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
-        self.state_changes: list[tuple] = []
+        self.state_changes: list[StateChange] = []
 
     # -- loading -----------------------------------------------------------------
 
-    def _load_calls(self, events: list[Event]) -> dict[tuple[str, str], _Row]:
+    def _load_calls(self, events: list[Event]) -> dict[CallKey, _Row]:
         callids = {e.callid for e in events if e.callid is not None and e.queue is not None}
-        rows: dict[tuple[str, str], _Row] = {}
+        rows: dict[CallKey, _Row] = {}
         for record in _select_in(self.connection, CALLS, _CALL_COLUMNS, "callid", callids):
             values = dict(zip(_CALL_COLUMNS, record))
             rows[(values["callid"], values["queue"])] = _Row(values)
@@ -90,13 +95,13 @@ class _Batch:
 
     def _load_agents(self, events: list[Event]) -> dict[str, _Row]:
         names = {e.agent for e in events if e.agent is not None}
-        rows = {}
+        rows: dict[str, _Row] = {}
         for record in _select_in(self.connection, AGENTS, _AGENT_COLUMNS, "name", names):
             rows[record[0]] = _Row(dict(zip(_AGENT_COLUMNS, record)))
         return rows
 
     def _load_memberships(self, events: list[Event]) -> dict[str, set[str]]:
-        names = {e.agent for e in events if e.kind in _MEMBERSHIP_EVENTS}
+        names = {_agent_of(e) for e in events if e.kind in _MEMBERSHIP_EVENTS}
         memberships: dict[str, set[str]] = {name: set() for name in names}
         for agent, queue in _select_in(self.connection, AGENT_QUEUES, ("agent", "queue"), "agent", names):
             memberships[agent].add(queue)
@@ -182,7 +187,7 @@ class _Batch:
             row.dirty = True
         if e.agent is None:
             return
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "wrap_up":
             self._set_state(agent, e.ts, self._idle_state(agent))
 
@@ -203,7 +208,7 @@ class _Batch:
     def _idle_state(agent: _Row) -> str:
         return "paused" if agent.values["paused"] else "available"
 
-    def _set_state(self, agent: _Row, ts: float, state: str, **changes) -> None:
+    def _set_state(self, agent: _Row, ts: float, state: str, **changes: object) -> None:
         values = agent.values
         old_reason = values["pause_reason"]
         values.update(changes)
@@ -215,7 +220,7 @@ class _Batch:
         agent.dirty = True
 
     def _agent_takes_call(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         self._set_state(agent, e.ts, "on_call", current_callid=e.callid, current_queue=e.queue)
 
     def _agent_call_over(self, name: str, e: Event, *, wrap_up: bool) -> None:
@@ -226,12 +231,12 @@ class _Batch:
         self._set_state(agent, e.ts, state, current_callid=None, current_queue=None)
 
     def agent_ringing(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] in ("available", "logged_out"):
             self._set_state(agent, e.ts, "ringing", current_callid=e.callid, current_queue=e.queue)
 
     def _agent_ring_over(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "ringing":
             self._set_state(agent, e.ts, self._idle_state(agent), current_callid=None, current_queue=None)
 
@@ -240,20 +245,20 @@ class _Batch:
             self._agent_ring_over(e)
 
     def logged_in(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "logged_out":
             self._set_state(agent, e.ts, self._idle_state(agent))
 
     def logged_out(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         self._set_state(
             agent, e.ts, "logged_out", paused=False, pause_reason=None, current_callid=None, current_queue=None
         )
 
     def joined_queue(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if e.queue:
-            self.memberships[e.agent].add(e.queue)
+            self.memberships[_agent_of(e)].add(e.queue)
         if agent.values["state"] == "logged_out":
             if e.reason == "paused":
                 self._set_state(agent, e.ts, "paused", paused=True, pause_reason=None)
@@ -261,13 +266,13 @@ class _Batch:
                 self._set_state(agent, e.ts, "available")
 
     def left_queue(self, e: Event) -> None:
-        queues = self.memberships[e.agent]
+        queues = self.memberships[_agent_of(e)]
         queues.discard(e.queue)
         if not queues:
             self.logged_out(e)
 
     def paused(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         reason = e.reason or None
         if agent.values["state"] in ("on_call", "ringing", "wrap_up"):
             # Paused mid-call: the pause shows once the call and its wrap-up are over.
@@ -277,7 +282,7 @@ class _Batch:
             self._set_state(agent, e.ts, "paused", paused=True, pause_reason=reason)
 
     def unpaused(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "paused":
             self._set_state(agent, e.ts, "available", paused=False, pause_reason=None)
         else:
@@ -307,7 +312,8 @@ class _Batch:
         self._flush_memberships()
 
     def _flush_memberships(self) -> None:
-        removed, added = [], []
+        removed: list[tuple[str, str]] = []
+        added: list[tuple[str, str]] = []
         for agent, queues in self.memberships.items():
             before = self.memberships_before[agent]
             removed.extend((agent, queue) for queue in before - queues)
@@ -321,6 +327,13 @@ class _Batch:
             )
         if added:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
+
+
+def _agent_of(event: Event) -> str:
+    """The agent an agent event is about: such events always name one (wallboard.calls.events)."""
+    if event.agent is None:
+        raise ValueError(f"a {event.kind.value} event without an agent")
+    return event.agent
 
 
 def close_floor(connection: Connection, at: float) -> None:
@@ -347,13 +360,15 @@ def close_floor(connection: Connection, at: float) -> None:
         insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, [(n, at, "logged_out", None) for n in names])
 
 
-def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str, values) -> list[tuple]:
+def _select_in(
+    connection: Connection, table: Table, columns: tuple[str, ...], key: str, wanted: Iterable[str]
+) -> list[Sequence[Any]]:
     """Rows of `table` whose `key` is one of `values`, fetched in a few large IN queries.
 
     Plain driver SQL: SQLAlchemy's per-parameter processing of a 2,000-value IN list costs
     more than the lookups themselves (tests/benchmarks/ingest.py).
     """
-    values = sorted(values)
+    values = sorted(wanted)
     if not values:
         return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
@@ -361,7 +376,7 @@ def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str
     # One statement text per table: a short last chunk is padded with a repeat, so the
     # driver's statement cache does not fill with one variant per batch (memory stays flat).
     sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * size)})"
-    found = []
+    found: list[Sequence[Any]] = []
     for start in range(0, len(values), size):
         chunk = values[start : start + size]
         chunk += [chunk[-1]] * (size - len(chunk))
