@@ -162,9 +162,10 @@ class BoardState:
     agents: tuple[AgentRow, ...]
     freshness: Freshness
     alerts: tuple[Alert, ...]
+    # What it was judged from, to judge it again at another moment (`at`).
+    source: BoardRows = field(repr=False, compare=False)
+    settings: Settings = field(repr=False, compare=False)
     filter: str = ""
-    source: BoardRows = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
-    settings: Settings = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""

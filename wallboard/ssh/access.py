@@ -88,7 +88,8 @@ def session_started(
         "started_at": time.time() if at is None else at,
     }
     with write_transaction(engine) as connection:
-        return connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
+        session_id: int = connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
+    return session_id
 
 
 def session_ended(
