@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, ColumnElement, Index, Integer, Text, bindparam, text
 from sqlmodel import Field, SQLModel
 
-import db.models  # noqa: F401  (the naming convention is set there, before any table)
+import db.models
 
 # A complaint is open until it is resolved (resolved and closed ones leave the work views).
 # A literal, not bound parameters: SQLite uses a partial index only when the query's WHERE
@@ -39,7 +39,7 @@ UNMANAGED = {SEARCH_TSV_INDEX, SEARCH_TSV_COLUMN}
 
 
 def is_unmanaged(name: str | None) -> bool:
-    return bool(name) and (name in UNMANAGED or name.startswith(UNMANAGED_PREFIXES))
+    return name is not None and (name in UNMANAGED or name.startswith(UNMANAGED_PREFIXES))
 
 
 class User(SQLModel, table=True):
@@ -238,7 +238,7 @@ def search_condition(dialect: str, terms: list[SearchTerm], newest: int | None =
     The words are letters and digits only (normalised by the domain), so they are safe to
     quote into either query language.
     """
-    complaints = Complaint.__table__
+    complaints = db.models.table_of(Complaint)
     if dialect == "sqlite":
         query = " AND ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms)
         top = f" ORDER BY rowid DESC LIMIT {int(newest)}" if newest else ""

@@ -8,13 +8,16 @@ synchronous=FULL because complaint data shares the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from sqlite3 import Connection as SQLiteConnection
+from typing import Any
 
 from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000
 _BEGIN_OPTION = "sqlite_begin"
@@ -38,7 +41,7 @@ def _sqlite_engine(url: str) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the sqlite3 module so `_on_begin` decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -48,7 +51,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection):
+    def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
@@ -85,17 +88,23 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 def upsert(
-    connection: Connection, table: Table, rows: list[dict], *, key: tuple[str, ...], only_new: bool = False
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: tuple[str, ...],
+    only_new: bool = False,
 ) -> None:
     """Insert rows, updating those whose `key` columns already exist (SQLite and PostgreSQL).
 
     `only_new`: leave existing rows as they are (INSERT ... ON CONFLICT DO NOTHING).
     """
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # The two dialects' INSERTs have the same ON CONFLICT methods but no common type.
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
+    )
     if only_new:
         connection.execute(statement.on_conflict_do_nothing(index_elements=list(key)), rows)
         return
@@ -107,7 +116,9 @@ def _placeholder(connection: Connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
-def insert_many(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_many(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
+) -> None:
     """Bulk INSERT of plain tuples straight to the driver's executemany.
 
     For the ingest hot path: SQLAlchemy's per-row parameter processing costs more than
@@ -118,7 +129,9 @@ def insert_many(connection: Connection, table: Table, columns: tuple[str, ...], 
     connection.exec_driver_sql(sql, rows)
 
 
-def update_many(connection: Connection, table: Table, columns: tuple[str, ...], key: str, rows: list[tuple]) -> None:
+def update_many(
+    connection: Connection, table: Table, columns: tuple[str, ...], key: str, rows: Sequence[tuple[object, ...]]
+) -> None:
     """Bulk UPDATE ... WHERE key = ?; each row is the column values followed by the key."""
     mark = _placeholder(connection)
     assignments = ", ".join(f"{name} = {mark}" for name in columns)

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from db.engine import is_sqlite, writer
 
@@ -19,7 +19,7 @@ class SchemaMismatch(Exception):
     """The database is at another revision than this program expects."""
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -27,7 +27,10 @@ def alembic_config(connection=None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # only if the package lost its migrations
+        raise SchemaMismatch(f"no schema revisions found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -7,7 +7,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, text
+from sqlalchemy import BigInteger, Column, Index, MetaData, Table, inspect, text
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them.
@@ -19,6 +19,15 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for queries written with `table.c`. SQLModel sets
+    `__table__` on table classes at run time but does not declare it to type checkers."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 class Call(SQLModel, table=True):

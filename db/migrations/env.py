@@ -1,12 +1,15 @@
 """Alembic environment: runs on the connection `db.migrate` hands over."""
 
 from alembic import context
+from sqlalchemy.sql.schema import SchemaItem
 
 from db.complaints import is_unmanaged
 from db.models import metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):
+def include_object(
+    obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+) -> bool:
     # Full-text search objects the migrations create by hand (FTS5 and its shadow tables,
     # the PostgreSQL tsvector column and its index) are not in the metadata: don't report them as extra.
     return not (reflected and compare_to is None and is_unmanaged(name))

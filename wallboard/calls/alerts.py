@@ -36,7 +36,8 @@ def find_alerts(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings
     found: list[Alert] = []
     for tile in tiles:
         limits = th.for_queue(tile.queue)
-        if tile.longest_wait is not None and tile.longest_wait >= limits.longest_wait_red_seconds:
+        waited = tile.longest_wait
+        if waited is not None and tile.oldest_waiting_since is not None and waited >= limits.longest_wait_red_seconds:
             found.append(
                 Alert(
                     key=("long_wait", tile.queue),

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypedDict
 
 from wallboard.calls.alerts import Alert, find_alerts
+from wallboard.calls.counts import SnapshotRow
 from wallboard.calls.levels import ALERT, NONE, WARN, agent_flag, queue_levels, thresholds_memo, worst
 from wallboard.config import QueueThresholdValues, Settings
 from wallboard.text import format_age
@@ -122,12 +124,38 @@ class Freshness:
         return f"stale {format_age(self.age_seconds or 0.0)}"
 
 
+class AgentSnapshot(TypedDict):
+    """An agent's row of the live tables, as the board reads it."""
+
+    name: str
+    state: str
+    pause_reason: str | None
+    state_since: float
+    current_queue: str | None
+    current_callid: str | None
+    calls_today: int
+    talk_seconds_today: float
+
+
+class _TotalFigures(TypedDict):
+    """The total tile's figures that are also judged against the thresholds."""
+
+    waiting: int
+    longest_wait: float | None
+    service_level_pct: float | None
+    abandon_rate_pct: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    agents_available: int
+    agents_logged_in: int
+
+
 @dataclass(frozen=True)
 class BoardRows:
     """The rows read from the database, kept so the board can be re-evaluated each second."""
 
-    snapshots: tuple[dict, ...]
-    agents: tuple[dict, ...]
+    snapshots: tuple[SnapshotRow, ...]
+    agents: tuple[AgentSnapshot, ...]
     memberships: Mapping[str, tuple[str, ...]]
     heartbeat_at: float | None
     feeds: tuple[str, ...]
@@ -144,9 +172,10 @@ class BoardState:
     agents: tuple[AgentRow, ...]
     freshness: Freshness
     alerts: tuple[Alert, ...]
+    # What it was judged from, to judge it again at another moment (`at`).
+    source: BoardRows = field(repr=False, compare=False)
+    settings: Settings = field(repr=False, compare=False)
     filter: str = ""
-    source: BoardRows = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
-    settings: Settings = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -197,7 +226,7 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
     order stays put while times tick."""
     state_rank = {state: rank for rank, state in enumerate(STATE_ORDER)}
 
-    def by_state(row: AgentRow):
+    def by_state(row: AgentRow) -> tuple[int, float, str]:
         return (state_rank.get(row.state, len(STATE_ORDER)), row.state_since, row.name.casefold())
 
     if mode == "name":
@@ -251,7 +280,7 @@ def _stale_feeds(source: BoardRows, settings: Settings, now: float) -> tuple[str
     return tuple(stale)
 
 
-def _tile(row: dict, settings: Settings, now: float) -> QueueTile:
+def _tile(row: SnapshotRow, settings: Settings, now: float) -> QueueTile:
     oldest = row["oldest_waiting_since"] if row["waiting"] else None
     longest = None if oldest is None else max(0.0, now - oldest)
     levels = queue_levels(
@@ -286,7 +315,7 @@ def _tile(row: dict, settings: Settings, now: float) -> QueueTile:
         agents_paused=row["agents_paused"],
         levels=levels,
         level=worst(levels.values()),
-        blocked=row.get("blocked", 0),
+        blocked=row["blocked"],
     )
 
 
@@ -323,7 +352,7 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
     states = [a.state for a in agents]
     counts = {state: states.count(state) for state in STATE_ORDER}
     logged_in = len(states) - counts["logged_out"]
-    figures = dict(
+    figures = _TotalFigures(
         waiting=waiting,
         longest_wait=longest,
         service_level_pct=service_level,
@@ -354,7 +383,7 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
 
 
 def _agent_row(
-    row: dict,
+    row: AgentSnapshot,
     queues: tuple[str, ...],
     settings: Settings,
     now: float,

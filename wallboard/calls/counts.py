@@ -13,8 +13,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from wallboard.config import Settings
+
+
+class QueueFigures(TypedDict):
+    """A queue's row of the report (and of the live snapshot): the report contract's keys."""
+
+    queue: str
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    exited: int
+    answered_within_sl: int
+    service_level_pct: float | None
+    abandon_rate_pct: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    max_wait_seconds: float | None
+    blocked: int  # refused by the queue (full, join-empty, ...): apart from offered
+
+
+class SnapshotRow(QueueFigures):
+    """A queue's row of the live snapshot table: today's figures, then the queue now."""
+
+    waiting: int
+    oldest_waiting_since: float | None
+    agents_logged_in: int
+    agents_available: int
+    agents_on_call: int
+    agents_wrap_up: int
+    agents_paused: int
+    updated_at: float
 
 
 @dataclass
@@ -44,7 +76,7 @@ class QueueCounts:
         if other.max_wait is not None:
             self.max_wait = other.max_wait if self.max_wait is None else max(self.max_wait, other.max_wait)
 
-    def figures(self, formula: str) -> dict:
+    def figures(self, formula: str) -> QueueFigures:
         """The report's row for this queue: exactly the keys of the report contract."""
         eligible = self.offered - self.short_abandoned
         if formula == "answered":

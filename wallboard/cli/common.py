@@ -8,8 +8,10 @@ import io
 import signal
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from datetime import time as clock_time
+from types import FrameType
 
 import click
 from sqlalchemy import Engine
@@ -29,7 +31,8 @@ def settings_of(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = {"settings": load_settings()}
-    return root.obj["settings"]
+    settings: Settings = root.obj["settings"]
+    return settings
 
 
 def open_database_of(ctx: click.Context, *, migrate: bool) -> Engine:
@@ -37,7 +40,7 @@ def open_database_of(ctx: click.Context, *, migrate: bool) -> Engine:
     from db import open_database
     from db.migrate import SchemaMismatch
 
-    engine = ctx.meta.get("wallboard.engine")
+    engine: Engine | None = ctx.meta.get("wallboard.engine")
     if engine is None:
         try:
             engine = open_database(settings_of(ctx).database_url(), migrate=migrate)
@@ -51,7 +54,7 @@ def open_database_of(ctx: click.Context, *, migrate: bool) -> Engine:
 def stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
-    def handler(_signum, _frame):
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGINT, handler)
@@ -73,7 +76,7 @@ def parse_when(text: str, settings: Settings, option: str) -> float:
     return moment.timestamp()
 
 
-def emit_rows(rows: list[dict], fmt: str) -> None:
+def emit_rows(rows: Sequence[Mapping[str, object]], fmt: str) -> None:
     if not rows:
         click.echo("no calls in this window", err=True)
         return

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
+from sqlalchemy import Engine
 
 from wallboard.cli.common import Failure, emit_rows, open_database_of, parse_when, settings_of
 from wallboard.config import Settings
+
+Command = TypeVar("Command", bound=Callable[..., object])
 
 
 @click.group("report")
@@ -16,7 +21,7 @@ def report_group() -> None:
     """Figures over a window of time (by the time calls entered the queue)."""
 
 
-def _window_options(fn):
+def _window_options(fn: Command) -> Command:
     fn = click.option(
         "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
     )(fn)
@@ -26,7 +31,9 @@ def _window_options(fn):
     return fn
 
 
-def _window(settings: Settings, since, until, everything) -> tuple[float | None, float | None]:
+def _window(
+    settings: Settings, since: str | None, until: str | None, everything: bool
+) -> tuple[float | None, float | None]:
     from wallboard.calls.counts import day_start
 
     if everything:
@@ -40,7 +47,9 @@ def _window(settings: Settings, since, until, everything) -> tuple[float | None,
     return start, end
 
 
-def _report_inputs(ctx: click.Context, since, until, everything):
+def _report_inputs(
+    ctx: click.Context, since: str | None, until: str | None, everything: bool
+) -> tuple[Settings, float | None, float | None, Engine]:
     """Settings, window and database for a report; the schema is checked, never changed."""
     settings = settings_of(ctx)
     start, end = _window(settings, since, until, everything)
@@ -50,7 +59,7 @@ def _report_inputs(ctx: click.Context, since, until, everything):
 @report_group.command("queues")
 @_window_options
 @click.pass_context
-def report_queues(ctx, since, until, everything, fmt) -> None:
+def report_queues(ctx: click.Context, since: str | None, until: str | None, everything: bool, fmt: str) -> None:
     """Offered, answered, abandoned, service level, ASA, AHT per queue and in total."""
     from wallboard.store.metrics import queue_report
 
@@ -67,7 +76,7 @@ def report_queues(ctx, since, until, everything, fmt) -> None:
 @report_group.command("agents")
 @_window_options
 @click.pass_context
-def report_agents(ctx, since, until, everything, fmt) -> None:
+def report_agents(ctx: click.Context, since: str | None, until: str | None, everything: bool, fmt: str) -> None:
     """Calls answered, talk time, AHT and time in each state per agent."""
     from wallboard.store.metrics import AGENT_STATES, agent_report
 
@@ -77,9 +86,9 @@ def report_agents(ctx, since, until, everything, fmt) -> None:
     if fmt == "json":
         click.echo(json.dumps({"agents": agents}, indent=2))
         return
-    flat = []
+    flat: list[dict[str, object]] = []
     for row in agents:
-        line = {k: row[k] for k in ("agent", "answered", "talk_seconds", "aht_seconds")}
+        line: dict[str, object] = {k: row[k] for k in ("agent", "answered", "talk_seconds", "aht_seconds")}
         for state in AGENT_STATES:
             line[f"{state}_seconds"] = row["states"].get(state, 0.0)
         line["pause_reasons"] = "; ".join(f"{k}={v:.0f}s" for k, v in sorted(row["pause_reasons"].items()))

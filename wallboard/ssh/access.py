@@ -16,14 +16,15 @@ from sqlalchemy import Engine, select, update
 
 from db.complaints import User, UserKey
 from db.engine import write_transaction
+from db.models import table_of
 from db.ssh_sessions import SshSession
 
 ROLES = ("agent", "supervisor", "display")
 SERVER_RESTARTED = "server restarted"
 
-_users = User.__table__
-_keys = UserKey.__table__
-_sessions = SshSession.__table__
+_users = table_of(User)
+_keys = table_of(UserKey)
+_sessions = table_of(SshSession)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def session_started(
         "started_at": time.time() if at is None else at,
     }
     with write_transaction(engine) as connection:
-        return connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
+        session_id: int = connection.execute(_sessions.insert().values(**row).returning(_sessions.c.id)).scalar_one()
+    return session_id
 
 
 def session_ended(

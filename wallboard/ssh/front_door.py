@@ -35,7 +35,9 @@ import logging.handlers
 import socket
 import threading
 import time
+from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import asyncssh
 from sqlalchemy import Engine
@@ -63,6 +65,8 @@ BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within t
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
 DEFAULT_SIZE = (80, 24)
+T = TypeVar("T")
+TerminalSize = tuple[int, int, int, int]  # columns, rows, pixel width, pixel height
 NO_TERMINAL = (
     "wallboard: this server shows the wallboard in a terminal only; "
     "connect with a plain `ssh -p PORT NAME@HOST` (no -T, no command)"
@@ -96,13 +100,22 @@ class _UserKeys(asyncssh.SSHAuthorizedKeys):
     def __init__(self, login: Login | None) -> None:
         super().__init__()
         self.matched: str | None = None
-        for key in login.keys if login else ():
+        if login is None:
+            return
+        for key in login.keys:
             try:
                 self.load(key.public_key)
             except ValueError:
                 log.warning("user %r has an unreadable key %s: skipped", login.name, key.fingerprint)
 
-    def validate(self, key, client_host, client_addr, cert_principals=None, ca=False):
+    def validate(
+        self,
+        key: asyncssh.SSHKey,
+        client_host: str,
+        client_addr: str,
+        cert_principals: Sequence[str] | None = None,
+        ca: bool = False,
+    ) -> Mapping[str, object] | None:
         options = super().validate(key, client_host, client_addr, cert_principals, ca)
         if options is not None and not ca:
             self.matched = key.get_fingerprint()
@@ -204,16 +217,16 @@ class _Connection(asyncssh.SSHServer):
         return _TerminalSession(self.front, self)
 
     # No tunnels of any kind.
-    def connection_requested(self, dest_host, dest_port, orig_host, orig_port):
+    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:
         return False
 
-    def server_requested(self, listen_host, listen_port):
+    def server_requested(self, listen_host: str, listen_port: int) -> bool:
         return False
 
-    def unix_connection_requested(self, dest_path):
+    def unix_connection_requested(self, dest_path: str) -> bool:
         return False
 
-    def unix_server_requested(self, listen_path):
+    def unix_server_requested(self, listen_path: str) -> bool:
         return False
 
 
@@ -231,7 +244,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self.end_reason: str | None = None
         self.exit_status: int | None = None
         self.closed = False
-        self._row: asyncio.Task | None = None
+        self._row: asyncio.Task[int | None] | None = None
         self._finished = False
         self._message: str | None = None
 
@@ -243,7 +256,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
 
-    def pty_requested(self, term_type, term_size, term_modes) -> bool:
+    def pty_requested(self, term_type: str, term_size: TerminalSize, term_modes: Mapping[int, int]) -> bool:
         return True
 
     def shell_requested(self) -> bool:
@@ -329,7 +342,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self.chan.write_stderr(message.encode() + b"\r\n")
         self.chan.exit(1)
 
-    async def _log_start(self, term: str | None, size) -> int | None:
+    async def _log_start(self, term: str | None, size: TerminalSize | None) -> int | None:
         try:
             row = await asyncio.to_thread(
                 ssh_access.session_started,
@@ -344,7 +357,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         except Exception:
             log.exception("cannot record the SSH session in the database")
             row = None
-        if self.child is not None:
+        if self.child is not None and size is not None:
             access.info(
                 "session %s: %s from %s:%d, %s %dx%d, pid %d",
                 row,
@@ -391,19 +404,19 @@ class _TerminalSession(asyncssh.SSHServerSession):
         if not self.closed and self.chan is not None:
             self.chan.write(data)
 
-    def data_received(self, data: bytes, datatype) -> None:
+    def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         self.last_input = time.monotonic()
         if self.child is not None:
             self.child.write(data)
             if self.child.pending_input > 65536 and self.chan is not None:
                 self.chan.pause_reading()
-                self.front.loop.call_later(0.1, self._resume_input)
+                asyncio.get_running_loop().call_later(0.1, self._resume_input)
 
     def _resume_input(self) -> None:
         if self.child is None or self.closed or self.chan is None:
             return
         if self.child.pending_input > 65536:
-            self.front.loop.call_later(0.1, self._resume_input)
+            asyncio.get_running_loop().call_later(0.1, self._resume_input)
         else:
             self.chan.resume_reading()
 
@@ -470,8 +483,8 @@ class SshFrontDoor:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.acceptor: asyncssh.SSHAcceptor | None = None
         self.host_key: asyncssh.SSHKey | None = None
-        self._tasks: set[asyncio.Task] = set()
-        self._idle_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._idle_task: asyncio.Task[None] | None = None
         self.closing = False
         # What sessions ask for over their links: the board (one read shared by all).
         self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
@@ -482,7 +495,7 @@ class SshFrontDoor:
         assert self.acceptor is not None
         return self.acceptor.get_port()
 
-    def spawn(self, coroutine) -> asyncio.Task:
+    def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         assert self.loop is not None
         task = self.loop.create_task(coroutine)
         self._tasks.add(task)

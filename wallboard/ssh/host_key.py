@@ -69,16 +69,23 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
         raise RunError(f"{path}: cannot read the SSH host key: {exc}") from None
 
 
+class _AccessLogHandler(logging.handlers.RotatingFileHandler):
+    """The connection log's file handler; knows its path, so it is added once per file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        self.path = path
+
+
 def setup_access_log(settings: Settings) -> Path:
     """The connection log file; its lines also reach the main log through propagation."""
     path = access_log_path(settings)
     for handler in access.handlers:
-        if getattr(handler, "_wallboard_path", None) == path:
+        if isinstance(handler, _AccessLogHandler) and handler.path == path:
             return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    handler._wallboard_path = path  # type: ignore[attr-defined]
-    access.addHandler(handler)
+    file_handler = _AccessLogHandler(path)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    access.addHandler(file_handler)
     access.setLevel(logging.INFO)
     return path

@@ -28,6 +28,7 @@ import struct
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
+from typing import Any
 
 from wallboard.text import one_line
 
@@ -56,7 +57,9 @@ class LinkClient:
     def from_fd(cls, fd: int) -> LinkClient:
         return cls(socket.socket(fileno=fd))
 
-    def call(self, target: str, method: str, *args, **kwargs):
+    def call(self, target: str, method: str, *args: object, **kwargs: object) -> Any:
+        """The server's answer: whatever `target.method` returns (typed by the caller, who
+        knows the target), or its exception raised here."""
         request = json.dumps([target, method, args, kwargs]).encode()
         with self._lock:
             try:
@@ -83,7 +86,7 @@ class LinkClient:
             left -= len(chunk)
         return b"".join(chunks)
 
-    def proxy(self, target: str, **attributes) -> Proxy:
+    def proxy(self, target: str, **attributes: object) -> Proxy:
         return Proxy(self, target, attributes)
 
     def close(self) -> None:
@@ -98,7 +101,7 @@ class Proxy:
         self._client, self._target = client, target
         self.__dict__.update(attributes)
 
-    def __getattr__(self, method: str) -> Callable:
+    def __getattr__(self, method: str) -> Callable[..., Any]:
         if method.startswith("_"):
             raise AttributeError(method)
         return functools.partial(self._client.call, self._target, method)
@@ -107,11 +110,12 @@ class Proxy:
 # -- the server's side -----------------------------------------------------------------
 
 
-def _allowed(targets: Mapping[str, object], target: object, method: object) -> Callable | None:
+def _allowed(targets: Mapping[str, object], target: object, method: object) -> Callable[..., object] | None:
     obj = targets.get(target) if isinstance(target, str) else None
     if obj is None or not isinstance(method, str) or method not in getattr(obj, "REMOTE", ()):
         return None
-    return getattr(obj, method)
+    call: Callable[..., object] = getattr(obj, method)
+    return call
 
 
 async def serve_link(

@@ -74,8 +74,11 @@ def _child_setup() -> None:  # pragma: no cover - runs in the child, between for
 
 
 def _winsize(cols: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> bytes:
-    clamp = lambda n: max(1, min(int(n), 10_000))  # noqa: E731
-    return struct.pack("HHHH", clamp(rows), clamp(cols), min(xpixels, 65535), min(ypixels, 65535))
+    return struct.pack("HHHH", _clamp(rows), _clamp(cols), min(xpixels, 65535), min(ypixels, 65535))
+
+
+def _clamp(cells: int) -> int:
+    return max(1, min(int(cells), 10_000))
 
 
 class PtyProcess:
@@ -155,8 +158,10 @@ class PtyProcess:
         self._reading = False
 
     def _read(self) -> None:
+        if self.master is None:  # closed since the loop saw it readable
+            return
         try:
-            data = os.read(self.master, 65536)  # type: ignore[arg-type]
+            data = os.read(self.master, 65536)
         except BlockingIOError:
             return
         except OSError:  # EIO: every slave end is closed; the exit follows

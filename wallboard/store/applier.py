@@ -19,21 +19,22 @@ entry time and the wait: the figures do not depend on the order of the lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter, itemgetter
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from db.engine import insert_many, update_many
-from db.models import Agent, AgentQueue, AgentStateChange, Call
+from db.models import Agent, AgentQueue, AgentStateChange, Call, table_of
 from wallboard.calls.events import BLOCKED, Event, EventKind
 from wallboard.config import qualified
 
-CALLS = Call.__table__
-AGENTS = Agent.__table__
-AGENT_QUEUES = AgentQueue.__table__
-STATE_CHANGES = AgentStateChange.__table__
+CALLS = table_of(Call)
+AGENTS = table_of(Agent)
+AGENT_QUEUES = table_of(AgentQueue)
+STATE_CHANGES = table_of(AgentStateChange)
 
 WAITING, ANSWERED = "waiting", "answered"
 OPEN_OUTCOMES = frozenset({WAITING, ANSWERED})
@@ -45,6 +46,10 @@ _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 ENTRY_TOLERANCE_SECONDS = 2.5
 
 K = EventKind
+# An entry's key is (callid, queue); a key may hold several entries. Call events always carry both (wallboard.calls.events); the
+# key keeps the event's own optional types rather than asserting that per event.
+CallKey = tuple[str | None, str | None]
+StateChange = tuple[str, float, str, str | None]  # agent, at, state, pause_reason
 _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE, K.AGENT_STATUS})
 _REPORTED_STATES = frozenset({"available", "ringing", "on_call"})
 
@@ -53,7 +58,7 @@ _REPORTED_STATES = frozenset({"available", "ringing", "on_call"})
 class _Row:
     """A row being edited in memory; `new` rows are inserted, `dirty` ones updated."""
 
-    values: dict
+    values: dict[str, Any]  # column name -> value
     new: bool = False
     dirty: bool = False
 
@@ -93,7 +98,9 @@ class EventApplier:
 
 
 class _Batch:
-    def __init__(self, connection: Connection, events: list[Event], tracks_wrap_up: bool, site: str | None = None):
+    def __init__(
+        self, connection: Connection, events: list[Event], tracks_wrap_up: bool, site: str | None = None
+    ) -> None:
         self.connection = connection
         self.tracks_wrap_up = tracks_wrap_up
         self.site = site
@@ -102,14 +109,14 @@ class _Batch:
         # Queue membership of the agents this batch adds or removes: as loaded, then as changed.
         self.memberships = self._load_memberships(events)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
-        self.state_changes: list[tuple] = []
+        self.state_changes: list[StateChange] = []
 
     # -- loading -----------------------------------------------------------------
 
-    def _load_calls(self, events: list[Event]) -> dict[tuple[str, str], list[_Row]]:
+    def _load_calls(self, events: list[Event]) -> dict[CallKey, list[_Row]]:
         """Every entry of the batch's callids, per (callid, queue), in the order they entered."""
         callids = {e.callid for e in events if e.callid is not None and e.queue is not None}
-        rows: dict[tuple[str, str], list[_Row]] = {}
+        rows: dict[CallKey, list[_Row]] = {}
         for record in _select_in(self.connection, CALLS, _CALL_COLUMNS, "callid", callids):
             values = dict(zip(_CALL_COLUMNS, record))
             rows.setdefault((values["callid"], values["queue"]), []).append(_Row(values))
@@ -119,13 +126,13 @@ class _Batch:
 
     def _load_agents(self, events: list[Event]) -> dict[str, _Row]:
         names = {e.agent for e in events if e.agent is not None}
-        rows = {}
+        rows: dict[str, _Row] = {}
         for record in _select_in(self.connection, AGENTS, _AGENT_COLUMNS, "name", names):
             rows[record[0]] = _Row(dict(zip(_AGENT_COLUMNS, record)))
         return rows
 
     def _load_memberships(self, events: list[Event]) -> dict[str, set[str]]:
-        names = {e.agent for e in events if e.kind in _MEMBERSHIP_EVENTS}
+        names = {_agent_of(e) for e in events if e.kind in _MEMBERSHIP_EVENTS}
         memberships: dict[str, set[str]] = {name: set() for name in names}
         for agent, queue in _select_in(self.connection, AGENT_QUEUES, ("agent", "queue"), "agent", names):
             memberships[agent].add(queue)
@@ -318,7 +325,7 @@ class _Batch:
             row.dirty = True
         if e.agent is None:
             return
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "wrap_up":
             self._set_state(agent, e.ts, self._idle_state(agent))
 
@@ -345,7 +352,7 @@ class _Batch:
     def _idle_state(agent: _Row) -> str:
         return "paused" if agent.values["paused"] else "available"
 
-    def _set_state(self, agent: _Row, ts: float, state: str, **changes) -> None:
+    def _set_state(self, agent: _Row, ts: float, state: str, **changes: object) -> None:
         values = agent.values
         old_reason = values["pause_reason"]
         values.update(changes)
@@ -357,7 +364,7 @@ class _Batch:
         agent.dirty = True
 
     def _agent_takes_call(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         self._set_state(agent, e.ts, "on_call", current_callid=e.callid, current_queue=e.queue)
 
     def _agent_call_over(self, name: str, e: Event, *, wrap_up: bool) -> None:
@@ -368,12 +375,12 @@ class _Batch:
         self._set_state(agent, e.ts, state, current_callid=None, current_queue=None)
 
     def agent_ringing(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] in ("available", "logged_out"):
             self._set_state(agent, e.ts, "ringing", current_callid=e.callid, current_queue=e.queue)
 
     def _agent_ring_over(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "ringing":
             self._set_state(agent, e.ts, self._idle_state(agent), current_callid=None, current_queue=None)
 
@@ -382,20 +389,20 @@ class _Batch:
             self._agent_ring_over(e)
 
     def logged_in(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "logged_out":
             self._set_state(agent, e.ts, self._idle_state(agent))
 
     def logged_out(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         self._set_state(
             agent, e.ts, "logged_out", paused=False, pause_reason=None, current_callid=None, current_queue=None
         )
 
     def joined_queue(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if e.queue:
-            self.memberships[e.agent].add(e.queue)
+            self.memberships[_agent_of(e)].add(e.queue)
         if agent.values["state"] == "logged_out":
             if e.reason == "paused":
                 self._set_state(agent, e.ts, "paused", paused=True, pause_reason=None)
@@ -403,13 +410,13 @@ class _Batch:
                 self._set_state(agent, e.ts, "available")
 
     def left_queue(self, e: Event) -> None:
-        queues = self.memberships[e.agent]
+        queues = self.memberships[_agent_of(e)]
         queues.discard(e.queue)
         if not queues:
             self.logged_out(e)
 
     def paused(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         reason = e.reason or None
         if agent.values["state"] in ("on_call", "ringing", "wrap_up"):
             # Paused mid-call: the pause shows once the call and its wrap-up are over.
@@ -419,7 +426,7 @@ class _Batch:
             self._set_state(agent, e.ts, "paused", paused=True, pause_reason=reason)
 
     def unpaused(self, e: Event) -> None:
-        agent = self._agent(e.agent, e.ts)
+        agent = self._agent(_agent_of(e), e.ts)
         if agent.values["state"] == "paused":
             self._set_state(agent, e.ts, "available", paused=False, pause_reason=None)
         else:
@@ -471,7 +478,8 @@ class _Batch:
         self._flush_memberships()
 
     def _flush_memberships(self) -> None:
-        removed, added = [], []
+        removed: list[tuple[str, str]] = []
+        added: list[tuple[str, str]] = []
         for agent, queues in self.memberships.items():
             before = self.memberships_before[agent]
             removed.extend((agent, queue) for queue in before - queues)
@@ -485,6 +493,13 @@ class _Batch:
             )
         if added:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
+
+
+def _agent_of(event: Event) -> str:
+    """The agent an agent event is about: such events always name one (wallboard.calls.events)."""
+    if event.agent is None:
+        raise ValueError(f"a {event.kind.value} event without an agent")
+    return event.agent
 
 
 def close_floor(connection: Connection, at: float, site: str | None = None) -> None:
@@ -517,13 +532,15 @@ def close_floor(connection: Connection, at: float, site: str | None = None) -> N
         insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, [(n, at, "logged_out", None) for n in names])
 
 
-def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str, values) -> list[tuple]:
+def _select_in(
+    connection: Connection, table: Table, columns: tuple[str, ...], key: str, wanted: Iterable[str]
+) -> list[Sequence[Any]]:
     """Rows of `table` whose `key` is one of `values`, fetched in a few large IN queries.
 
     Plain driver SQL: SQLAlchemy's per-parameter processing of a 2,000-value IN list costs
     more than the lookups themselves (tests/benchmarks/ingest.py).
     """
-    values = sorted(values)
+    values = sorted(wanted)
     if not values:
         return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
@@ -531,7 +548,7 @@ def _select_in(connection: Connection, table, columns: tuple[str, ...], key: str
     # One statement text per table: a short last chunk is padded with a repeat, so the
     # driver's statement cache does not fill with one variant per batch (memory stays flat).
     sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * size)})"
-    found = []
+    found: list[Sequence[Any]] = []
     for start in range(0, len(values), size):
         chunk = values[start : start + size]
         chunk += [chunk[-1]] * (size - len(chunk))
@@ -543,14 +560,14 @@ _event_time = attrgetter("ts")
 
 
 def _entered(row: _Row) -> float:
-    return row.values["enter_at"]
+    return float(row.values["enter_at"])
 
 
 def _near(a: float | None, b: float) -> bool:
     return a is not None and abs(a - b) <= ENTRY_TOLERANCE_SECONDS
 
 
-def _fits(call: dict, event: Event) -> bool:
+def _fits(call: dict[str, Any], event: Event) -> bool:
     """Whether a line without durations can be part of this entry (or repeats one of its lines)."""
     if event.kind is K.CALL_ANSWERED:
         return call["outcome"] == WAITING or not call["answer_known"] or _near(call["answer_at"], event.ts)
@@ -576,9 +593,10 @@ _OUTCOME_FIELDS = (
 _DECIDING = frozenset({K.CALL_ANSWERED, K.CALL_ENDED, K.CALL_TRANSFERRED, K.CALL_ABANDONED, K.CALL_EXITED})
 
 
-def _decided_at(call: dict) -> float | None:
+def _decided_at(call: dict[str, Any]) -> float | None:
     """When the entry's wait ended: answered, or left the queue; None while waiting."""
-    return call["answer_at"] if call["answer_at"] is not None else call["end_at"]
+    decided: float | None = call["answer_at"] if call["answer_at"] is not None else call["end_at"]
+    return decided
 
 
 def _move_outcome(source: _Row, target: _Row) -> None:

@@ -12,20 +12,23 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, Result, or_, select
 
-from db.models import Agent, AgentQueue, Feed, QueueSnapshot
-from wallboard.calls.board import BoardRows, BoardState, evaluate
-from wallboard.calls.counts import QueueCounts, day_start
+from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
+from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, evaluate
+from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
 from wallboard.store.metrics import queue_counts
 
-SNAPSHOTS = QueueSnapshot.__table__
-AGENTS = Agent.__table__
-AGENT_QUEUES = AgentQueue.__table__
-FEEDS = Feed.__table__
+SNAPSHOTS = table_of(QueueSnapshot)
+AGENTS = table_of(Agent)
+AGENT_QUEUES = table_of(AgentQueue)
+FEEDS = table_of(Feed)
+
+T = TypeVar("T")
 
 
 def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
@@ -36,21 +39,25 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
 def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRows:
     """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`."""
     today = day_start(settings, now)
-    snapshots = _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)))
+    # The snapshot table's columns are SnapshotRow's keys; the agents' select names AgentSnapshot's.
+    snapshots = cast(tuple[SnapshotRow, ...], _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue))))
     a = AGENTS.c
-    agents = _dicts(
-        connection.execute(
-            select(
-                a.name,
-                a.state,
-                a.pause_reason,
-                a.state_since,
-                a.current_queue,
-                a.current_callid,
-                a.calls_today,
-                a.talk_seconds_today,
-            ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
-        )
+    agents = cast(
+        tuple[AgentSnapshot, ...],
+        _dicts(
+            connection.execute(
+                select(
+                    a.name,
+                    a.state,
+                    a.pause_reason,
+                    a.state_since,
+                    a.current_queue,
+                    a.current_callid,
+                    a.calls_today,
+                    a.talk_seconds_today,
+                ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
+            )
+        ),
     )
     memberships: dict[str, list[str]] = {}
     for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
@@ -66,7 +73,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
     )
 
 
-def _dicts(result) -> tuple[dict, ...]:
+def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:
     """The rows of `result` as plain dicts (zipping the keys once: cheaper than RowMapping)."""
     keys = tuple(result.keys())
     return tuple(dict(zip(keys, row)) for row in result)
@@ -97,7 +104,7 @@ def read_trend(connection: Connection, settings: Settings, now: float, interval_
     )
 
 
-class _Shared:
+class _Shared(Generic[T]):
     """A value read at most once per `max_age` seconds whoever asks (0: every time); the
     callers that arrive while it is being read wait for that read."""
 
@@ -105,13 +112,13 @@ class _Shared:
         self.max_age, self.clock = max_age, clock
         self.reads = 0
         self._lock = threading.Lock()
-        self._value = None
+        self._value: T | None = None
         self._at = 0.0
 
-    def get(self, fetch: Callable[[], object]):
+    def get(self, fetch: Callable[[], T]) -> T:
         with self._lock:
             at = self.clock()
-            if self.reads == 0 or at - self._at >= self.max_age:
+            if self._value is None or at - self._at >= self.max_age:
                 self._value, self._at = fetch(), at
                 self.reads += 1
             return self._value
@@ -137,8 +144,8 @@ class BoardReader:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine, self.settings = engine, settings
-        self._rows = _Shared(share_for, clock)
-        self._trend = _Shared(share_trend_for, clock)
+        self._rows: _Shared[BoardRows] = _Shared(share_for, clock)
+        self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
 
     @property
     def reads(self) -> int:
@@ -149,6 +156,6 @@ class BoardReader:
         rows = self._rows.get(lambda: self._fetch(read_rows, now))
         return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
 
-    def _fetch(self, reader: Callable, now: float):
+    def _fetch(self, reader: Callable[[Connection, Settings, float], T], now: float) -> T:
         with self.engine.connect() as connection:
             return reader(connection, self.settings, now)

@@ -13,9 +13,10 @@ import socket
 from sqlalchemy import Engine, case, select, update
 
 from db.engine import upsert, write_transaction
+from db.models import table_of
 from db.reminders import ServerLease
 
-LEASES = ServerLease.__table__
+LEASES = table_of(ServerLease)
 SITE = "site"
 
 

@@ -6,22 +6,24 @@ thresholds; the total adds up each queue's counts under its own thresholds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, and_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, case, func, select
 
 from db.engine import upsert
-from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot
-from wallboard.calls.counts import QueueCounts, day_start, mean_of
+from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot, table_of
+from wallboard.calls.counts import QueueCounts, QueueFigures, SnapshotRow, day_start, mean_of
 from wallboard.calls.events import BLOCKED, EXIT_REASONS
 from wallboard.config import Settings, qualified
 
-CALLS = Call.__table__
-AGENTS = Agent.__table__
-AGENT_QUEUES = AgentQueue.__table__
-STATE_CHANGES = AgentStateChange.__table__
-SNAPSHOTS = QueueSnapshot.__table__
-FEEDS = Feed.__table__
+CALLS = table_of(Call)
+AGENTS = table_of(Agent)
+AGENT_QUEUES = table_of(AgentQueue)
+STATE_CHANGES = table_of(AgentStateChange)
+SNAPSHOTS = table_of(QueueSnapshot)
+FEEDS = table_of(Feed)
 
 TOTAL = "*"
 # A caller cannot really wait this long: older "waiting" rows are lines lost at a cut.
@@ -33,18 +35,29 @@ AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_
 class QueueReport:
     service_level_seconds: int
     short_abandon_seconds: int
-    queues: list[dict] = field(default_factory=list)
-    total: dict = field(default_factory=dict)
+    queues: list[QueueFigures]
+    total: QueueFigures
     # queue -> why the queue refused callers -> how many (full, joinempty, joinunavail, closed)
     blocked_by_reason: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _per_queue(settings: Settings, key: str):
+class AgentFigures(TypedDict):
+    """An agent's row of the agent report; states and pause reasons in seconds."""
+
+    agent: str
+    answered: int
+    talk_seconds: float
+    aht_seconds: float | None
+    states: dict[str, float]
+    pause_reasons: dict[str, float]
+
+
+def _per_queue(settings: Settings, key: str) -> ColumnElement[int] | int:
     """A SQL expression giving each queue its own value of a [metrics] key."""
-    default = getattr(settings.metrics, key)
+    default: int = getattr(settings.metrics, key)
     overrides = {
         name: getattr(override, key) for name, override in settings.queues.items() if getattr(override, key) is not None
     }
@@ -68,7 +81,7 @@ def queue_counts(
     blocked = c.outcome == BLOCKED
     ended = and_(answered, c.talk_seconds.is_not(None))
 
-    def count(condition):
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, 1), else_=0))
 
     query = select(
@@ -91,9 +104,11 @@ def queue_counts(
     if end is not None:
         query = query.where(c.enter_at < end)
     result: dict[str, QueueCounts] = {}
-    for row in connection.execute(query):
-        queue, *numbers, max_wait, blocked_calls = row
-        result[queue] = QueueCounts(queue, *(n or 0 for n in numbers), max_wait=max_wait, blocked=blocked_calls or 0)
+    for queue, *sums, max_wait, blocked_calls in connection.execute(query):
+        counts = QueueCounts(queue, *(n or 0 for n in sums))
+        counts.max_wait = max_wait
+        counts.blocked = blocked_calls or 0
+        result[queue] = counts
     return result
 
 
@@ -126,7 +141,7 @@ def _blocked_by_reason(connection: Connection, start: float | None, end: float |
     return found
 
 
-def agent_report(connection: Connection, start: float | None, end: float | None, now: float) -> list[dict]:
+def agent_report(connection: Connection, start: float | None, end: float | None, now: float) -> list[AgentFigures]:
     """Per agent: calls answered, talk time, AHT, and seconds in each state and pause reason."""
     c = CALLS.c
     query = select(
@@ -140,7 +155,7 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
         query = query.where(c.enter_at >= start)
     if end is not None:
         query = query.where(c.enter_at < end)
-    agents: dict[str, dict] = {}
+    agents: dict[str, AgentFigures] = {}
     for name, answered, talk, handle, handled in connection.execute(query.group_by(c.agent)):
         agents[name] = {
             "agent": name,
@@ -169,7 +184,9 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
     return [agents[name] for name in sorted(agents)]
 
 
-def _state_spans(connection: Connection, start: float | None, end: float):
+def _state_spans(
+    connection: Connection, start: float | None, end: float
+) -> Iterable[Row[str, str, str | None, float, float | None]]:
     """(agent, state, reason, began, ended) for state spans overlapping [start, end)."""
     s = STATE_CHANGES.c
     following = func.lead(s.at).over(partition_by=s.agent, order_by=(s.at, s.id))
@@ -208,22 +225,24 @@ def refresh_snapshots(connection: Connection, settings: Settings, now: float) ->
     ):
         staffing.setdefault(queue, {})[state] = n
     known = set(connection.execute(select(SNAPSHOTS.c.queue)).scalars())
-    rows = []
+    rows: list[SnapshotRow] = []
     for queue in sorted(known | counts.keys() | waiting.keys() | staffing.keys()):
         figures = counts.get(queue, QueueCounts(queue)).figures(settings.metrics_for(queue).service_level_formula)
         in_queue, oldest = waiting.get(queue, (0, None))
         states = staffing.get(queue, {})
-        figures.update(
-            waiting=in_queue,
-            oldest_waiting_since=oldest,
-            agents_logged_in=sum(n for state, n in states.items() if state != "logged_out"),
-            agents_available=states.get("available", 0),
-            agents_on_call=states.get("on_call", 0) + states.get("ringing", 0),
-            agents_wrap_up=states.get("wrap_up", 0),
-            agents_paused=states.get("paused", 0),
-            updated_at=now,
+        rows.append(
+            {
+                **figures,
+                "waiting": in_queue,
+                "oldest_waiting_since": oldest,
+                "agents_logged_in": sum(n for state, n in states.items() if state != "logged_out"),
+                "agents_available": states.get("available", 0),
+                "agents_on_call": states.get("on_call", 0) + states.get("ringing", 0),
+                "agents_wrap_up": states.get("wrap_up", 0),
+                "agents_paused": states.get("paused", 0),
+                "updated_at": now,
+            }
         )
-        rows.append(figures)
     if rows:
         upsert(connection, SNAPSHOTS, rows, key=("queue",))
     _refresh_agents_today(connection, today)

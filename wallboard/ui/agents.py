@@ -12,6 +12,7 @@ and sent to the terminal, and a cell is rendered again only when its own value c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,6 +20,7 @@ from rich.text import Text
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -41,7 +43,12 @@ FIXED = {"time": 7, "calls": 5, "aht": 5}
 TIME_INDEX = [key for key, _ in COLUMNS].index("time")
 
 
-def _signature(row: AgentRow) -> tuple:
+# What a row shows but its time: state, pause reason, queue, calls, AHT, flag, queues.
+Signature = tuple[str, str | None, str | None, int, float | None, str | None, tuple[str, ...]]
+ShownCell = tuple[str, str | Style]  # a cell's text and style as drawn
+
+
+def _signature(row: AgentRow) -> Signature:
     """Everything a row shows except its ticking time in state."""
     return (row.state, row.pause_reason, row.current_queue, row.calls_today, row.aht_today, row.flag, row.queues)
 
@@ -54,15 +61,15 @@ class AgentTable(DataTable):
 
     _whole_refresh_muted = False  # see `refresh` (a class default: DataTable refreshes in __init__)
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self._cells: dict[str, tuple] = {}  # agent -> the (text, style) of each cell shown
-        self._signatures: dict[str, tuple] = {}  # agent -> what the row showed, but its time
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
+        self._cells: dict[str, tuple[ShownCell, ...]] = {}  # agent -> the (text, style) of each cell shown
+        self._signatures: dict[str, Signature] = {}  # agent -> what the row showed, but its time
         self._rows: dict[str, AgentRow] = {}  # the last rows given, by agent
         self._repaint_rows: set[int] = set()  # what a narrowed sync repaints (see `sync`)
         self._repaint_all = False
         # Rendered body cells, kept across updates of other cells (see `_render_cell`).
-        self._cell_renders: LRUCache[tuple, tuple[object, list[list[Segment]]]] = LRUCache(4000)
+        self._cell_renders: LRUCache[tuple[object, ...], tuple[object, list[list[Segment]]]] = LRUCache(4000)
         self._order: list[str] = []
         self._styles: dict[str, Style] = {}
         self.wide = False
@@ -142,7 +149,7 @@ class AgentTable(DataTable):
             if order != self._order:
                 before = self._order
                 self._reorder(order)
-                if narrow:
+                if narrow and span is not None:
                     # Positions on screen that now hold another agent repaint.
                     first, last = span
                     self._repaint_rows.update(
@@ -269,6 +276,8 @@ class AgentTable(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # not a cell of this table's data
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data[row_key][column_key]
         key = (
             row_key,
@@ -294,7 +303,7 @@ class AgentTable(DataTable):
         return lines
 
     def _plain_cell(
-        self, value, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+        self, value: object, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
     ) -> list[list[Segment]] | None:
         """The segments DataTable's own rendering makes of a one-style ASCII `Text` that fits
         its one-line cell, made directly (None for anything else). Every time cell changes every
@@ -304,7 +313,8 @@ class AgentTable(DataTable):
         inner = width - 2 * pad
         row_key = self._row_locations.get_key(row_index)
         if (
-            not isinstance(value, Text)
+            row_key is None
+            or not isinstance(value, Text)
             or not value.plain
             or value.spans
             or not isinstance(value.style, Style)
@@ -339,7 +349,7 @@ class AgentTable(DataTable):
     # styles: a quarter of an SSH session's CPU), kept for one `render_lines` pass, in
     # which they cannot change.
     _pass_style: Style | None = None
-    _pass_row_styles: dict | None = None
+    _pass_row_styles: dict[tuple[int, Style], Style] | None = None
 
     @property
     def rich_style(self) -> Style:
@@ -356,14 +366,14 @@ class AgentTable(DataTable):
             style = memo[key] = super()._get_row_style(row_index, base_style)
         return style
 
-    def render_lines(self, crop: Region):
+    def render_lines(self, crop: Region) -> list[Strip]:
         self._pass_style, self._pass_row_styles = super().rich_style, {}
         try:
             return super().render_lines(crop)
         finally:
             self._pass_style = self._pass_row_styles = None
 
-    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         if self._whole_refresh_muted and not regions and not layout and not recompose:
             return self  # inside `sync`: it repaints what changed on screen itself
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)

@@ -28,7 +28,7 @@ from tickets.ui import ComplaintDesk
 from wallboard.calls.alerts import AlertBook
 from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
-from wallboard.calls.trend import Trend
+from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
 from wallboard.text import format_age, one_line
 from wallboard.ui.board_screen import BoardScreen, Status
@@ -84,7 +84,7 @@ class WallboardApp(App[None]):
         feed_status: FeedStatus | None = None,
         handle_signals: bool = False,
         poll_seconds: float = 1.0,
-        desk_calls=None,
+        desk_calls: object | None = None,
         inbox_poll_seconds: float = 2.0,
     ) -> None:
         super().__init__()
@@ -105,9 +105,9 @@ class WallboardApp(App[None]):
         self._alerts = AlertBook()
         self._reading = False
         self._trend_due = -math.inf
-        self._series_key: tuple | None = None
-        self._series = None
-        self._board_screen = BoardScreen()
+        self._series_key: tuple[Trend, tuple[str, ...] | None] | None = None
+        self._series: TrendSeries | None = None
+        self._board_screen = BoardScreen(self.set_filter)
         # One lasting thread for the reads, not a Textual worker a second (a thread and
         # three messages each time: it adds up over 50 SSH sessions).
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="board-read")
@@ -140,7 +140,11 @@ class WallboardApp(App[None]):
         self._reading = True
         now = self.clock()
         read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, now, now >= self._trend_due)
-        read.add_done_callback(lambda done: done.cancelled() or self._received(*done.result()))
+        read.add_done_callback(self._read_done)
+
+    def _read_done(self, done: asyncio.Future[tuple[BoardState | None, Trend | None, str | None]]) -> None:
+        if not done.cancelled():
+            self._received(*done.result())
 
     def _read(self, now: float, with_trend: bool) -> tuple[BoardState | None, Trend | None, str | None]:
         """In the read thread: the board judged at `now` (and the trend), or what went wrong."""

@@ -8,6 +8,7 @@ big-digit wall (tiles only) in wall mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
@@ -20,6 +21,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Input, Label, Static
 
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
@@ -76,11 +78,14 @@ class FilterBar(Input):
         self.post_message(self.Cancelled())
 
 
-class BoardScreen(Screen):
+class BoardScreen(Screen[None]):
+    """The board; `set_filter` is the app's, which owns the filter (it filters every read)."""
+
     CSS_PATH = "board.tcss"
 
-    def __init__(self) -> None:
+    def __init__(self, set_filter: Callable[[str], None]) -> None:
         super().__init__()
+        self.set_filter = set_filter
         self.cards = False
         self.wall = False
         self._tiles: dict[str, QueueTileView] = {}
@@ -88,7 +93,10 @@ class BoardScreen(Screen):
         self._wall_tiles: dict[str, WallTileView] = {}
         self._wall_names: list[str] = []
         self._filter_before = ""
-        self._last: tuple | None = None
+        self._last: tuple[BoardState, TrendSeries | None, str, Status] | None = None
+        self._shown: dict[Static, str] = {}  # what each header label and the banner show
+        self._alerts_key: str | None = None  # the alerts shown (their text and levels)
+        self._alerts_text: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
@@ -124,7 +132,7 @@ class BoardScreen(Screen):
         self._layout_for(self.app.size.width, self.app.size.height)
         self.query_one(AgentTable).focus()
 
-    def _theme_changed(self, _theme) -> None:
+    def _theme_changed(self, _theme: Theme) -> None:
         self.query_one(AgentTable).restyle()
         self.redraw()
 
@@ -180,16 +188,16 @@ class BoardScreen(Screen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         if self.has_class("-filtering"):
-            self.app.set_filter(event.value)
+            self.set_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.app.set_filter(event.value)
+        self.set_filter(event.value)
         self._close_filter()
 
     @on(FilterBar.Cancelled)
     def _filter_cancelled(self) -> None:
-        self.app.set_filter(self._filter_before)
+        self.set_filter(self._filter_before)
         self._close_filter()
 
     # -- drawing -----------------------------------------------------------------------
@@ -240,11 +248,10 @@ class BoardScreen(Screen):
     def _set_label(self, selector: str, text: str) -> None:
         self._set_static(self.query_one(selector, Static), text)
 
-    @staticmethod
-    def _set_static(widget: Static, text: str) -> None:
-        old = getattr(widget, "_shown", None)
+    def _set_static(self, widget: Static, text: str) -> None:
+        old = self._shown.get(widget)
         if old != text:
-            widget._shown = text
+            self._shown[widget] = text
             widget.update(Content(text), layout=_resizes(widget, old, text))
 
     def _show_tiles(self, view: BoardState) -> None:
@@ -308,11 +315,10 @@ class BoardScreen(Screen):
                 )
             content = Content("\n").join(lines)
         key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
-        old = getattr(widget, "_shown", None)
-        if old != key:
-            widget._shown = key
-            widget.update(content, layout=_resizes(widget, getattr(widget, "_shown_text", None), content.plain))
-            widget._shown_text = content.plain
+        if self._alerts_key != key:
+            self._alerts_key = key
+            widget.update(content, layout=_resizes(widget, self._alerts_text, content.plain))
+            self._alerts_text = content.plain
 
     def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
         sl_bars = self.query_one("#trend-sl", IntervalBars)

@@ -53,7 +53,7 @@ class QueueTileView(Widget):
         name = "Queue" if header else printable(queue)
         # Border titles are markup unless given as Content: the name is drawn literally.
         self.border_title = Content(name)
-        self._name = Label(Text(name, no_wrap=True, overflow="ellipsis"), classes="tile-name", markup=False)
+        self._name_label = Label(Text(name, no_wrap=True, overflow="ellipsis"), classes="tile-name", markup=False)
         self._metrics = {
             key: Metric(label, value=short if header else "", show_label=False, classes=f"m-{key}")
             for key, label, short, _, _ in TILE_FIGURES
@@ -61,7 +61,7 @@ class QueueTileView(Widget):
         self._held: QueueTile | None = None
 
     def compose(self) -> ComposeResult:
-        yield self._name
+        yield self._name_label
         yield from self._metrics.values()
 
     def set_card(self, card: bool) -> None:
@@ -91,7 +91,7 @@ class QueueTileView(Widget):
         if tile.queue != self.queue:  # the total is renamed while a filter is on
             self.queue = tile.queue
             self.border_title = Content(printable(tile.queue))
-            self._name.update(Text(printable(tile.queue), no_wrap=True, overflow="ellipsis"))
+            self._name_label.update(Text(printable(tile.queue), no_wrap=True, overflow="ellipsis"))
         set_level_class(self, tile.level)
         for key, _, _, value, level_key in TILE_FIGURES:
             self._metrics[key].set(value(tile), tile.levels[level_key] if level_key else "none")
