@@ -24,6 +24,7 @@ QUEUE_KEYS = {
     "asa_seconds",
     "aht_seconds",
     "max_wait_seconds",
+    "blocked",
 }
 
 

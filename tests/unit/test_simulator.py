@@ -289,8 +289,9 @@ def test_ring_no_answer_goes_on_to_the_next_agent(day):
 def test_a_day_has_every_kind_of_happening(day, day_replay):
     kinds = Counter(e.kind for e in day)
     for kind in K:
-        # AGENT_STATUS is the PBX's own report of a member (AMI): the simulator has no PBX.
-        assert kinds[kind] > 0 or kind in (K.CALL_EXITED, K.AGENT_STATUS), kind
+        # AGENT_STATUS is the PBX's own report of a member (AMI): the simulator has no PBX,
+        # and its queues never refuse a caller (CALL_BLOCKED).
+        assert kinds[kind] > 0 or kind in (K.CALL_EXITED, K.AGENT_STATUS, K.CALL_BLOCKED), kind
     reasons = {reason for reason, _s in day_replay.pauses}
     assert {"break", "lunch"} <= reasons
     lunches = [s for reason, s in day_replay.pauses if reason == "lunch"]
