@@ -34,7 +34,7 @@ def test_ingest_then_report_queues_json_contract(wallboard):
         "read 23 lines, applied 20 events, skipped 2 lines (0 malformed, 0 unknown verb, 2 blank), 1 informational"
     )
     report = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
-    assert set(report) == {"service_level_seconds", "short_abandon_seconds", "queues", "total"}
+    assert set(report) == {"service_level_seconds", "short_abandon_seconds", "queues", "total", "blocked_by_reason"}
     assert (report["service_level_seconds"], report["short_abandon_seconds"]) == (20, 5)
     assert [set(q) for q in report["queues"]] == [QUEUE_KEYS]
     assert set(report["total"]) == QUEUE_KEYS and report["total"]["queue"] == "*"
