@@ -162,6 +162,13 @@ class Feed(SQLModel, table=True):
     lines_skipped: int = 0
     last_event_at: float | None = None
     heartbeat_at: float = 0.0
+    # A file feed: "length:sha1" of the first bytes of the generation being read, to find it
+    # again once rotated (and compressed: a new inode).
+    fingerprint: str | None = Field(default=None, max_length=64)
+    # A loss the feed could not avoid (a rotated generation gone before it was read), shown
+    # on the board for a day.
+    problem: str | None = Field(default=None, max_length=300)
+    problem_at: float | None = None
 
 
 # Users and complaints live in their own module; importing it here puts their tables on

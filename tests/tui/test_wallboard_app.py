@@ -19,6 +19,8 @@ from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable, Digits
 
+from db.engine import write_transaction
+from db.models import Feed
 from tests.support import screen_text
 from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
 from wallboard.server.runtime import local_app
@@ -58,21 +60,21 @@ def make_app(floor, clock=None, **kwargs) -> WallboardApp:
     return local_app(engine, settings, clock=clock or Clock(), **kwargs)
 
 
-async def settle(pilot, reads: int = 1) -> None:
-    """Wait until the app has read the database `reads` times (and the trend) and drawn it."""
+async def settle(pilot, reads: int = 1, timeout: float = 30.0) -> None:
+    """Wait until the app has read the database `reads` times (and the trend) and drawn it.
+
+    A deadline, not a count of pauses: on a loaded machine a read takes longer.
+    """
     app = pilot.app
-    for _ in range(400):
-        if app.reads >= reads and app.trend is not None and app.view is not None:
-            break
+    deadline = time.monotonic() + timeout
+    while not (app.reads >= reads and app.trend is not None and app.view is not None):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the board read the database {app.reads} times, not {reads}")
         await pilot.pause(0.01)
-    else:
-        raise AssertionError("the board never read the database")
     # The widgets repaint after the read lands; on a loaded machine that takes a few frames.
     expected = app.view.tiles[0].queue if app.view.tiles else app.settings.site.name
-    for _ in range(400):
-        await pilot.pause()
-        if expected in screen_text(app):
-            break
+    while expected not in screen_text(app) and time.monotonic() < deadline:
+        await pilot.pause(0.01)
     await pilot.pause()
 
 
@@ -414,6 +416,23 @@ async def test_stale_banner_comes_and_goes(floor):
         await settle(pilot, reads=app.reads + 2)
         assert not banner.display
         assert "live" in screen_text(app).splitlines()[0]
+
+
+@run_async
+async def test_a_loss_a_feed_reported_today_shows_until_a_day_has_passed(floor):
+    engine, _ = floor
+    lost = "queue_log: the generation being read (inode 7, read to byte 1,380) is gone before it was finished"
+    with write_transaction(engine) as connection:
+        connection.execute(Feed.__table__.update().values(problem=lost + "\x1b[2J", problem_at=NOW - 3600))
+    app = make_app(floor, poll_seconds=0.05)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Lines lost: queue_log: the generation being read (inode 7" in text and "\x1b" not in text
+        with write_transaction(engine) as connection:
+            connection.execute(Feed.__table__.update().values(problem_at=NOW - 25 * 3600))
+        await settle(pilot, reads=app.reads + 2)
+        assert "Lines lost" not in screen_text(app)
 
 
 @run_async

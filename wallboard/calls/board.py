@@ -112,6 +112,7 @@ class Freshness:
     stale: bool
     feeds: tuple[str, ...]
     stale_feeds: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # losses feeds reported (a rotated file gone before it was read)
 
     @property
     def label(self) -> str:
@@ -161,6 +162,7 @@ class BoardRows:
     feeds: tuple[str, ...]
     # Each feed's own heartbeat, by checkpoint name: which of several feeds is stale.
     feed_heartbeats: Mapping[str, float | None] = field(default_factory=dict)
+    feed_problems: Mapping[str, str] = field(default_factory=dict)  # a loss a feed reported today
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         stale=age is None or age > settings.board.stale_after_seconds,
         feeds=source.feeds,
         stale_feeds=_stale_feeds(source, settings, now),
+        problems=tuple(source.feed_problems[name] for name in sorted(source.feed_problems)),
     )
     return BoardState(
         now=now,

@@ -92,7 +92,11 @@ def _ingest_file(
 def _print_summary(summary: IngestSummary) -> None:
     for line_no, reason in summary.errors[:5]:
         click.echo(f"  line {line_no}: {reason}", err=True)
+    for lost in summary.lost:
+        click.echo(f"wallboard: LOST: {lost}", err=True)
     click.echo(summary.line(), err=True)  # last: scripts read the final line
+    if summary.lost:
+        sys.exit(3)  # what could be read is in; exit status 3 tells a script that lines were lost
 
 
 def _with_progress(ingest: FileIngest, path: str) -> IngestSummary:

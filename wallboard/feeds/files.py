@@ -1,9 +1,16 @@
 """Checkpointed ingest of a log file (Asterisk queue_log, JSON lines): bulk and live follow.
 
 Each batch of lines is applied and the checkpoint (file inode, byte offset after the last
-complete line) is written in the same transaction, so a crash at any moment loses and
-doubles nothing: the next run starts where the last commit ended. A final line without its
-newline is still being written and is left for the next read.
+complete line, a fingerprint of the file's first bytes) is written in the same transaction,
+so a crash at any moment loses and doubles nothing: the next run starts where the last
+commit ended. A final line without its newline is still being written and is left for the
+next read.
+
+Rotation: a run (or `--follow`) first finishes the generation its checkpoint was in, found
+beside the live file by inode or fingerprint (also when logrotate has compressed it), then
+reads every newer generation in order, then the live file. A generation that is gone before
+it was finished is reported by name: in the summary, in the log, and on the board (the
+feed's `problem`, for a day).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from sqlalchemy import Connection, Engine, select
 from db.engine import upsert, write_transaction
 from db.models import metadata
 from wallboard.config import FeedSpec, Settings
+from wallboard.feeds.generations import FINGERPRINT_BYTES, Generation, file_fingerprint, rotated_generations
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.store.applier import EventApplier
@@ -43,16 +51,18 @@ class IngestSummary:
     unknown: int = 0
     bytes_read: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # generations gone before they were finished
 
     @property
     def lines_skipped(self) -> int:
         return self.blank + self.malformed + self.unknown
 
     def line(self) -> str:
+        lost = f"; LOST: {'; '.join(self.lost)}" if self.lost else ""
         return (
             f"read {self.lines_read} lines, applied {self.events_applied} events, "
             f"skipped {self.lines_skipped} lines ({self.malformed} malformed, {self.unknown} unknown verb, "
-            f"{self.blank} blank), {self.ignored} informational"
+            f"{self.blank} blank), {self.ignored} informational{lost}"
         )
 
 
@@ -87,42 +97,84 @@ class FileIngest:
         self.parser = self.parser_class(settings.site.tz)
         self.calls = EventApplier(tracks_wrap_up=False, site=site)
         self.summary = IngestSummary()
+        self._fingerprint: str | None = None  # of the generation being read
+        self._reading: BinaryIO | None = None  # the plain file being read, to refresh it from
 
     # -- checkpoint ----------------------------------------------------------------
 
     def checkpoint(self) -> tuple[int | None, int]:
+        inode, offset, _, _ = self._checkpoint_row()
+        return inode, offset
+
+    def _checkpoint_row(self) -> tuple[int | None, int, str | None, float | None]:
+        """(inode, offset, fingerprint, when it was written) of the last committed batch."""
+        c = FEEDS.c
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(FEEDS.c.inode, FEEDS.c.byte_offset).where(FEEDS.c.name == self.name)
+                select(c.inode, c.byte_offset, c.fingerprint, c.heartbeat_at).where(c.name == self.name)
             ).first()
-        return (row.inode, row.byte_offset) if row else (None, 0)
+        return (row.inode, row.byte_offset, row.fingerprint, row.heartbeat_at) if row else (None, 0, None, None)
 
     def _open_at_checkpoint(self) -> tuple[BinaryIO, int]:
-        """The file positioned after the last committed line; finishes a rotated-away file first."""
-        inode, offset = self.checkpoint()
+        """The live file positioned after the last committed line, once every rotated
+        generation the checkpoint has not finished is read."""
+        inode, offset, fingerprint, written_at = self._checkpoint_row()
         fh = open(self.path, "rb")
         current = os.fstat(fh.fileno())
         if inode is not None and current.st_ino != inode:
-            rotated = self._find_rotated(inode)
-            if rotated is not None:
-                with open(rotated, "rb") as old:
-                    old.seek(offset)
-                    self._consume(old, inode, final=True)
+            self._catch_up(inode, offset, fingerprint, written_at, live_inode=current.st_ino)
             offset = 0
         elif current.st_size < offset:  # truncated since: it is a new file
             offset = 0
+        self._reading_file(fh)
         fh.seek(offset)
         return fh, offset
 
-    def _find_rotated(self, inode: int) -> Path | None:
-        # logrotate and Asterisk's own rotation keep the old file beside it (queue_log.1, ...).
-        for candidate in sorted(self.path.parent.glob(self.path.name + "?*")):
-            try:
-                if candidate.stat().st_ino == inode:
-                    return candidate
-            except OSError:
-                continue
-        return None
+    def _catch_up(
+        self,
+        inode: int,
+        offset: int,
+        fingerprint: str | None,
+        written_at: float | None,
+        *,
+        live_inode: int,
+        gone_is_lost: bool = True,
+    ) -> None:
+        """Finish the generation the checkpoint was in, then read every newer rotated one."""
+        generations = [g for g in rotated_generations(self.path) if g.compressed or g.inode != live_inode]
+        start = next((i for i, g in enumerate(generations) if g.is_the_one(inode, fingerprint)), None)
+        pending: list[tuple[Generation, int]]
+        if start is not None:
+            pending = [(generations[start], offset)] + [(g, 0) for g in generations[start + 1 :]]
+        else:
+            if gone_is_lost:
+                self._lost(
+                    f"{self.path.name}: the generation being read (inode {inode}, read to byte {offset:,}) "
+                    "is gone before it was finished: its later lines are lost"
+                )
+            # What was written since the checkpoint is in the generations changed since then.
+            pending = [(g, 0) for g in generations if written_at is None or g.mtime >= written_at]
+        for generation, skip in pending:
+            log.info("%s: reading rotated %s from byte %d", self.name, generation.path.name, skip)
+            with generation.open() as old:
+                self._fingerprint = generation.fingerprint()
+                self._reading = None
+                old.seek(skip)
+                self._consume(old, generation.inode, final=True)
+
+    def _reading_file(self, fh: BinaryIO) -> None:
+        self._reading = fh
+        self._fingerprint = file_fingerprint(fh)
+
+    def _lost(self, what: str) -> None:
+        log.error("%s", what)
+        self.summary.lost.append(what)
+        with write_transaction(self.engine) as connection:
+            if connection.execute(select(FEEDS.c.name).where(FEEDS.c.name == self.name)).first() is None:
+                return
+            connection.execute(
+                FEEDS.update().where(FEEDS.c.name == self.name).values(problem=what[:300], problem_at=self.clock())
+            )
 
     # -- reading -------------------------------------------------------------------
 
@@ -156,13 +208,20 @@ class FileIngest:
                     on_disk = None  # rotated away, the new file not created yet
                 if on_disk is not None and on_disk.st_ino != inode:
                     self._consume(fh, inode, final=True)  # what the writer added before the rename
+                    finished, fingerprint = fh.tell(), self._fingerprint
                     fh.close()
+                    # Rotated more than once since the last look: the generations in between.
+                    # The one just finished was read to its end through its open handle, so
+                    # its being gone loses nothing.
+                    self._catch_up(inode, finished, fingerprint, None, live_inode=on_disk.st_ino, gone_is_lost=False)
                     fh = open(self.path, "rb")
                     inode = os.fstat(fh.fileno()).st_ino
+                    self._reading_file(fh)
                     self._save_checkpoint(inode, 0)
                     continue
                 if on_disk is not None and on_disk.st_size < fh.tell():
                     fh.seek(0)  # truncated in place (copytruncate)
+                    self._reading_file(fh)
                     self._save_checkpoint(inode, 0)
                     continue
                 stop.wait(poll_seconds)
@@ -259,8 +318,19 @@ class FileIngest:
             "lines_skipped": (previous["lines_skipped"] if previous else 0) + skipped,
             "last_event_at": max(filter(None, [last_event_at, previous and previous["last_event_at"]]), default=None),
             "heartbeat_at": self.clock(),
+            "fingerprint": self._current_fingerprint(),
         }
         upsert(connection, FEEDS, [row], key=("name",))
+
+    def _current_fingerprint(self) -> str | None:
+        """The generation's fingerprint, taken again while the file is shorter than its span."""
+        if (
+            self._reading is not None
+            and self._fingerprint is not None
+            and not self._fingerprint.startswith(f"{FINGERPRINT_BYTES}:")
+        ):
+            self._fingerprint = file_fingerprint(self._reading)
+        return self._fingerprint
 
     def _save_checkpoint(self, inode: int, offset: int) -> None:
         with write_transaction(self.engine) as connection:

@@ -36,6 +36,10 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
     return evaluate(read_rows(connection, settings, now), settings, now)
 
 
+# A loss a feed reported (a rotated file gone before it was read) stays on the board this long.
+PROBLEM_SHOWN_SECONDS = 24 * 3600.0
+
+
 def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRows:
     """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`."""
     today = day_start(settings, now)
@@ -62,7 +66,11 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
     memberships: dict[str, list[str]] = {}
     for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
         memberships.setdefault(agent, []).append(queue)
-    feeds = connection.execute(select(FEEDS.c.name, FEEDS.c.heartbeat_at)).all()
+    f = FEEDS.c
+    feeds = connection.execute(select(f.name, f.heartbeat_at)).all()
+    problems = connection.execute(
+        select(f.name, f.problem).where(f.problem.is_not(None), f.problem_at >= now - PROBLEM_SHOWN_SECONDS)
+    ).all()
     return BoardRows(
         snapshots=snapshots,
         agents=agents,
@@ -70,6 +78,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         heartbeat_at=max((hb for _, hb in feeds if hb), default=None),
         feeds=tuple(sorted(name for name, _ in feeds)),
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
+        feed_problems={name: problem for name, problem in problems},
     )
 
 

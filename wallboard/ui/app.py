@@ -30,7 +30,7 @@ from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState
 from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
-from wallboard.text import format_age, one_line
+from wallboard.text import format_age, one_line, printable
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 
@@ -210,6 +210,8 @@ class WallboardApp(App[None]):
         if problem and not fresh.stale:
             # One of several feeds (or one riding out a refused connection) is in trouble.
             return Status(fresh.label, WARN, f"Feed trouble: {problem}. Its figures may be behind.", WARN)
+        if not fresh.stale and fresh.problems:
+            return Status(fresh.label, WARN, f"Lines lost: {printable('; '.join(fresh.problems))}", WARN)
         if not fresh.stale and fresh.stale_feeds:
             return Status(
                 fresh.label,
