@@ -24,6 +24,7 @@ from db.models import Feed
 from wallboard.config import Settings
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
+from wallboard.feeds.validate import breakdown
 from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import refresh_snapshots
 
@@ -41,17 +42,20 @@ class IngestSummary:
     unknown: int = 0
     bytes_read: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    why_malformed: dict[str, int] = field(default_factory=dict)  # short reason -> lines
+    cleaned: dict[str, int] = field(default_factory=dict)  # repair -> fields, events kept
 
     @property
     def lines_skipped(self) -> int:
         return self.blank + self.malformed + self.unknown
 
     def line(self) -> str:
+        cleaned = sum(self.cleaned.values())
         return (
             f"read {self.lines_read} lines, applied {self.events_applied} events, "
-            f"skipped {self.lines_skipped} lines ({self.malformed} malformed, {self.unknown} unknown verb, "
-            f"{self.blank} blank), {self.ignored} informational"
-        )
+            f"skipped {self.lines_skipped} lines ({self.malformed} malformed{breakdown(self.why_malformed)}, "
+            f"{self.unknown} unknown verb, {self.blank} blank), {self.ignored} informational"
+        ) + (f", {cleaned} fields cleaned{breakdown(self.cleaned)}" if cleaned else "")
 
 
 Progress = Callable[[int, int], None]  # (bytes read so far, lines read so far)
@@ -78,7 +82,7 @@ class FileIngest:
         self.name = f"{self.kind}:{self.path.resolve()}"
         self.batch_lines = batch_lines
         self.clock = clock
-        self.parser = self.parser_class(settings.site.tz)
+        self.parser = self.parser_class(settings.site.tz, clock=clock)
         self.calls = EventApplier(tracks_wrap_up=False)
         self.summary = IngestSummary()
 
@@ -229,6 +233,7 @@ class FileIngest:
         summary.malformed += stats.malformed - before[3]
         summary.unknown += sum(stats.unknown.values()) - before[4]
         summary.errors = list(stats.errors)
+        summary.why_malformed, summary.cleaned = dict(stats.why_malformed), dict(stats.cleaned)
         return new_offset
 
     def _write_checkpoint(self, connection, inode, offset, *, lines=0, events=0, skipped=0, last_event_at=None):
@@ -318,4 +323,5 @@ def ingest_stream(
     summary.lines_read = stats.lines
     summary.blank, summary.malformed, summary.unknown = stats.blank, stats.malformed, sum(stats.unknown.values())
     summary.errors = list(stats.errors)
+    summary.why_malformed, summary.cleaned = dict(stats.why_malformed), dict(stats.cleaned)
     return summary
