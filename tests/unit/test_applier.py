@@ -234,3 +234,10 @@ def test_state_history_is_append_only_rows(engine):
     with engine.connect() as connection:
         rows = connection.execute(select(AgentStateChange.__table__).order_by("id")).all()
     assert [(r.state, r.pause_reason) for r in rows] == [("available", None), ("paused", "break")]
+
+
+def test_every_kind_of_event_has_its_handler():
+    from wallboard.calls.events import EventKind
+    from wallboard.store.applier import _HANDLERS
+
+    assert set(_HANDLERS) == set(EventKind)

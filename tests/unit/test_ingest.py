@@ -103,7 +103,7 @@ def test_truncated_file_is_read_from_the_start(engine, settings, tmp_path):
     path = tmp_path / "queue_log"
     shutil.copy(SAMPLE, path)
     QueueLogIngest(engine, settings, path).run()
-    path.write_text("1800000000|new1|sales|NONE|ENTERQUEUE||555|1\n")
+    path.write_text("1750000000|new1|sales|NONE|ENTERQUEUE||555|1\n")
     assert QueueLogIngest(engine, settings, path).run().lines_read == 1
     assert call_count(engine) == 5
 

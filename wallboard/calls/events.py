@@ -21,7 +21,7 @@ class EventKind(StrEnum):
     CALL_TRANSFERRED = "call_transferred"  # reason = target: wait_seconds, talk_seconds
     CALL_ABANDONED = "call_abandoned"  # caller hung up while waiting: wait_seconds, position
     CALL_EXITED = "call_exited"  # reason timeout|key|empty|withdraw|syscompat: wait_seconds
-    CALL_BLOCKED = "call_blocked"  # the queue refused the caller: reason full|joinempty|joinunavail|closed
+    CALL_BLOCKED = "call_blocked"  # the queue refused the caller: reason full|joinempty|joinunavail|closed; caller
     # Agents (agent always set; queue set when the event concerns one queue)
     AGENT_JOINED_QUEUE = "agent_joined_queue"  # reason "paused" when added paused
     AGENT_LEFT_QUEUE = "agent_left_queue"
@@ -54,6 +54,10 @@ CALL_EVENTS = frozenset(
 EXIT_REASONS = ("timeout", "key", "empty", "withdraw", "syscompat")
 # calls.outcome of a caller the queue refused (end_reason: why): counted apart from offered.
 BLOCKED = "blocked"
+BLOCK_REASONS = ("full", "joinempty", "joinunavail", "closed")
+
+# Why a queue refused a caller (CALL_BLOCKED.reason): full (maxlen reached), joinempty (no members
+# who could take it), joinunavail (every member unavailable), closed (outside opening hours).
 BLOCK_REASONS = ("full", "joinempty", "joinunavail", "closed")
 
 

@@ -33,6 +33,7 @@ from wallboard.config import FeedSpec, Settings
 from wallboard.feeds.generations import FINGERPRINT_BYTES, Generation, file_fingerprint, rotated_generations
 from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
+from wallboard.feeds.validate import breakdown
 from wallboard.store.applier import EventApplier
 from wallboard.store.metrics import refresh_snapshots
 
@@ -52,6 +53,8 @@ class IngestSummary:
     bytes_read: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)  # generations gone before they were finished
+    why_malformed: dict[str, int] = field(default_factory=dict)  # short reason -> lines
+    cleaned: dict[str, int] = field(default_factory=dict)  # repair -> fields, events kept
 
     @property
     def lines_skipped(self) -> int:
@@ -59,10 +62,15 @@ class IngestSummary:
 
     def line(self) -> str:
         lost = f"; LOST: {'; '.join(self.lost)}" if self.lost else ""
+        cleaned = sum(self.cleaned.values())
         return (
-            f"read {self.lines_read} lines, applied {self.events_applied} events, "
-            f"skipped {self.lines_skipped} lines ({self.malformed} malformed, {self.unknown} unknown verb, "
-            f"{self.blank} blank), {self.ignored} informational{lost}"
+            (
+                f"read {self.lines_read} lines, applied {self.events_applied} events, "
+                f"skipped {self.lines_skipped} lines ({self.malformed} malformed{breakdown(self.why_malformed)}, "
+                f"{self.unknown} unknown verb, {self.blank} blank), {self.ignored} informational"
+            )
+            + (f", {cleaned} fields cleaned{breakdown(self.cleaned)}" if cleaned else "")
+            + lost
         )
 
 
@@ -94,7 +102,7 @@ class FileIngest:
         self.name = name or f"{self.kind}:{self.path.resolve()}"
         self.batch_lines = batch_lines
         self.clock = clock
-        self.parser = self.parser_class(settings.site.tz)
+        self.parser = self.parser_class(settings.site.tz, clock=clock)
         self.calls = EventApplier(tracks_wrap_up=False, site=site)
         self.summary = IngestSummary()
         self._fingerprint: str | None = None  # of the generation being read
@@ -294,6 +302,7 @@ class FileIngest:
         summary.malformed += stats.malformed - before[3]
         summary.unknown += sum(stats.unknown.values()) - before[4]
         summary.errors = list(stats.errors)
+        summary.why_malformed, summary.cleaned = dict(stats.why_malformed), dict(stats.cleaned)
         return new_offset
 
     def _write_checkpoint(
@@ -431,4 +440,5 @@ def ingest_stream(
     summary.lines_read = stats.lines
     summary.blank, summary.malformed, summary.unknown = stats.blank, stats.malformed, sum(stats.unknown.values())
     summary.errors = list(stats.errors)
+    summary.why_malformed, summary.cleaned = dict(stats.why_malformed), dict(stats.cleaned)
     return summary

@@ -5,21 +5,39 @@ versions, see docs/QUEUE_LOG.md), in the file form (epoch seconds) and the
 realtime form (``YYYY-MM-DD HH:MM:SS[.ffffff]`` local time). `format_event` is the
 inverse and writes the Asterisk 13+ file layout, for the simulator.
 
-Bad input never raises: it is counted in `QueueLogParser.stats`.
+Queues refusing a caller are not written by app_queue itself but by the dialplan of many
+sites (Wazo/XiVO, QueueMetrics' conventions): ``ts|callid|queue|NONE|FULL|[callerid]`` with
+FULL, JOINEMPTY, JOINUNAVAIL or CLOSED; they become CALL_BLOCKED, with the caller when the
+dialplan logs one as the first data field.
+
+Bad input never raises: every line is counted in `QueueLogParser.stats`, and what a line
+must hold to become an event (times, durations, text) is wallboard/feeds/validate.py's.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import Counter
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from wallboard.calls.events import Event, EventKind
+from wallboard.calls.events import BLOCK_REASONS, Event, EventKind
+from wallboard.feeds.validate import (
+    EARLIEST,
+    FUTURE_SLACK,
+    MAX_DURATION,
+    MAX_ERRORS,
+    MAX_POSITION,
+    SHORTEST_LIMIT,
+    TEXT_LIMITS,
+    Malformed,
+    ParseStats,
+    clean_text,
+    duration_problem,
+    time_problem,
+)
+from wallboard.text import one_line
 
-__all__ = ["ParseStats", "QueueLogParser", "format_event"]
-
-MAX_ERRORS = 20
+__all__ = ["MAX_ERRORS", "ParseStats", "QueueLogParser", "format_event"]
 
 # Bound once: attribute lookups on the enum class cost time on every line.
 _ENTERED = EventKind.CALL_ENTERED
@@ -27,6 +45,7 @@ _ANSWERED = EventKind.CALL_ANSWERED
 _ENDED = EventKind.CALL_ENDED
 _ABANDONED = EventKind.CALL_ABANDONED
 _EXITED = EventKind.CALL_EXITED
+_BLOCKED = EventKind.CALL_BLOCKED
 _RNA = EventKind.RING_NO_ANSWER
 _RCANCEL = EventKind.RING_CANCELED
 _TRANSFERRED = EventKind.CALL_TRANSFERRED
@@ -41,27 +60,13 @@ _LOGOUT = EventKind.AGENT_LOGGED_OUT
 _NO_CALLID = frozenset({"NONE", "MANAGER", "REALTIME", "CLI", ""})
 _NO_NAME = frozenset({"NONE", ""})
 
+_CALLID_LIMIT = TEXT_LIMITS["callid"]
+_MAX_NAMES = 10_000  # queue and agent names remembered as clean; then the memory starts again
+
 # Known verbs that do not change what the board shows.
 _IGNORED = frozenset({"QUEUESTART", "CONFIGRELOAD", "DID", "AGENTDUMP", "PENALTY", "RINGINUSE", "OUTCALL"})
 
-# Anything outside this range is not a plausible duration or timestamp; also rejects nan/inf.
-_MAX_NUM = 1e11
-
-
-@dataclass(slots=True)
-class ParseStats:
-    lines: int = 0
-    events: int = 0
-    blank: int = 0
-    ignored: int = 0  # known verbs with no effect on the board
-    unknown: Counter = field(default_factory=Counter)  # verb -> count
-    malformed: int = 0
-    errors: list = field(default_factory=list)  # (line_no, reason), first MAX_ERRORS only
-
-
-class _Malformed(ValueError):
-    pass
-
+Handler = Callable[[float, str | None, str | None, str | None, list[str]], Event]
 
 # --- field helpers -------------------------------------------------------------------
 # Older versions write fewer fields and realtime exports may leave trailing columns
@@ -69,21 +74,38 @@ class _Malformed(ValueError):
 
 
 def _num(p: list[str], i: int) -> float | None:
+    """A duration in seconds."""
     if i < len(p):
         s = p[i]
         if s:
             v = float(s)
-            if -_MAX_NUM < v < _MAX_NUM:
+            if 0.0 <= v <= MAX_DURATION:  # also False for nan
                 return v
-            raise _Malformed(f"field {i - 4} out of range: {s!r}")
+            raise Malformed(duration_problem(v) or "bad duration", f"field {i - 4} {s[:40]!r}")
+    return None
+
+
+def _ms(p: list[str], i: int) -> float | None:
+    """A duration written in milliseconds, in seconds."""
+    if i < len(p):
+        s = p[i]
+        if s:
+            v = float(s) / 1000.0
+            if 0.0 <= v <= MAX_DURATION:
+                return v
+            raise Malformed(duration_problem(v) or "bad duration", f"field {i - 4} {s[:40]!r} ms")
     return None
 
 
 def _int(p: list[str], i: int) -> int | None:
+    """A position in the queue."""
     if i < len(p):
         s = p[i]
         if s:
-            return int(s)
+            v = int(s)
+            if 0 <= v <= MAX_POSITION:
+                return v
+            raise Malformed("position out of range", f"field {i - 4} {s[:40]!r}")
     return None
 
 
@@ -94,12 +116,27 @@ def _caller_number(cid: str) -> str | None:
     return cid or None
 
 
-# (ts, callid, queue, agent, fields) -> Event
-_Handler = Callable[[float, str | None, str | None, str | None, list[str]], Event]
+class _Unclean(Exception):
+    """Raised by a handler whose event took a caller or reason that is not short printable
+    text: the parser gives the event a closer look (validate.clean_text). An exception, so
+    that the lines of every other verb pay nothing for the test."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+def _checked(event: Event, text: str | None) -> Event:
+    if text is not None and (len(text) > SHORTEST_LIMIT or not text.isprintable()):
+        raise _Unclean(event)
+    return event
+
 
 # --- per-verb handlers: (ts, callid, queue, agent, fields) -> Event -----------------
 # Field indexes count from the start of the line: 0 time, 1 callid, 2 queue, 3 agent,
-# 4 verb, 5.. data.
+# 4 verb, 5.. data. Events are built with positional arguments, in Event's field order
+# (ts, kind, callid, queue, agent, caller, wait, talk, ring, position, reason): keywords
+# cost a tenth of the whole parse.
 
 
 def _enterqueue(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
@@ -109,49 +146,56 @@ def _enterqueue(ts: float, c: str | None, q: str | None, a: str | None, p: list[
         caller = _caller_number(caller)
     else:
         caller = None
-    return Event(ts, _ENTERED, c, q, a, caller=caller, position=_int(p, 7))
+    return _checked(Event(ts, _ENTERED, c, q, a, caller, None, None, None, _int(p, 7)), caller)
 
 
 def _connect(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # holdtime|member uniqueid[|ringtime]; ringtime from 1.6.
-    return Event(ts, _ANSWERED, c, q, a, wait_seconds=_num(p, 5), ring_seconds=_num(p, 7))
+    return Event(ts, _ANSWERED, c, q, a, None, _num(p, 5), None, _num(p, 7))
 
 
 def _completecaller(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="caller")
+    return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "caller")
 
 
 def _completeagent(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _ENDED, c, q, a, wait_seconds=_num(p, 5), talk_seconds=_num(p, 6), reason="agent")
+    return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "agent")
 
 
 def _abandon(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # position|origposition|waittime; agent is kept (a member when the caller hung up
     # during the member's announcement).
-    return Event(ts, _ABANDONED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5))
+    return Event(ts, _ABANDONED, c, q, a, None, _num(p, 7), None, None, _int(p, 5))
 
 
-def _exit_handler(reason: str) -> _Handler:
+def _exit_handler(reason: str) -> Handler:
     # position|origposition|waittime[|info]; 1.4 EXITWITHTIMEOUT had the position only.
     def handler(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-        return Event(ts, _EXITED, c, q, a, wait_seconds=_num(p, 7), position=_int(p, 5), reason=reason)
+        return Event(ts, _EXITED, c, q, a, None, _num(p, 7), None, None, _int(p, 5), reason)
 
     return handler
 
 
 def _exitwithkey(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # key|position|origposition|waittime; 1.4: key|position.
-    return Event(ts, _EXITED, c, q, a, wait_seconds=_num(p, 8), position=_int(p, 6), reason="key")
+    return Event(ts, _EXITED, c, q, a, None, _num(p, 8), None, None, _int(p, 6), "key")
 
 
 def _ringnoanswer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    ms = _num(p, 5)
-    return Event(ts, _RNA, c, q, a, ring_seconds=None if ms is None else ms / 1000.0)
+    return Event(ts, _RNA, c, q, a, None, None, None, _ms(p, 5))
 
 
 def _ringcanceled(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    ms = _num(p, 5)
-    return Event(ts, _RCANCEL, c, q, a, ring_seconds=None if ms is None else ms / 1000.0)
+    return Event(ts, _RCANCEL, c, q, a, None, None, None, _ms(p, 5))
+
+
+def _blocked_handler(reason: str) -> Handler:
+    # Written by the dialplan, not app_queue: [callerid], when the site logs one.
+    def handler(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
+        caller = _caller_number(p[5]) if len(p) > 5 else None
+        return _checked(Event(ts, _BLOCKED, c, q, a, caller, None, None, None, None, reason), caller)
+
+    return handler
 
 
 def _transfer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
@@ -160,7 +204,7 @@ def _transfer(ts: float, c: str | None, q: str | None, a: str | None, p: list[st
     exten = p[5] if n > 5 else ""
     context = p[6] if n > 6 else ""
     target = f"{exten}@{context}" if context else (exten or None)
-    return Event(ts, _TRANSFERRED, c, q, a, wait_seconds=_num(p, 7), talk_seconds=_num(p, 8), reason=target)
+    return _checked(Event(ts, _TRANSFERRED, c, q, a, None, _num(p, 7), _num(p, 8), None, None, target), target)
 
 
 def _attendedtransfer(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
@@ -169,28 +213,10 @@ def _attendedtransfer(ts: float, c: str | None, q: str | None, a: str | None, p:
     kind = p[5] if n > 5 else ""
     if kind == "BRIDGE" or kind == "APP":
         target = f"{kind.lower()}:{p[6] if n > 6 else ''}"
-        return Event(
-            ts,
-            _TRANSFERRED,
-            c,
-            q,
-            a,
-            wait_seconds=_num(p, 7),
-            talk_seconds=_num(p, 8),
-            reason=target,
-        )
+        return _checked(Event(ts, _TRANSFERRED, c, q, a, None, _num(p, 7), _num(p, 8), None, None, target), target)
     if kind == "LINK":
         target = f"link:{p[7] if n > 7 else ''}"
-        return Event(
-            ts,
-            _TRANSFERRED,
-            c,
-            q,
-            a,
-            wait_seconds=_num(p, 8),
-            talk_seconds=_num(p, 9),
-            reason=target,
-        )
+        return _checked(Event(ts, _TRANSFERRED, c, q, a, None, _num(p, 8), _num(p, 9), None, None, target), target)
     # A layout we do not know: the call still left the queue, so report the transfer
     # rather than leave it "talking" on the board forever; durations are unknowable.
     return Event(ts, _TRANSFERRED, c, q, a, reason="attended")
@@ -198,13 +224,13 @@ def _attendedtransfer(ts: float, c: str | None, q: str | None, a: str | None, p:
 
 def _need_queue(q: str | None, verb: str) -> None:
     if q is None:
-        raise _Malformed(f"{verb} without a queue")
+        raise Malformed("missing queue", f"{verb} without a queue")
 
 
 def _addmember(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     _need_queue(q, "ADDMEMBER")
     paused = "paused" if len(p) > 5 and p[5] == "PAUSED" else None
-    return Event(ts, _JOINED, c, q, a, reason=paused)
+    return Event(ts, _JOINED, c, q, a, None, None, None, None, None, paused)
 
 
 def _removemember(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
@@ -212,20 +238,28 @@ def _removemember(ts: float, c: str | None, q: str | None, a: str | None, p: lis
     return Event(ts, _LEFT, c, q, a)
 
 
+def _reason(p: list[str]) -> str | None:
+    return (p[5] or None) if len(p) > 5 else None
+
+
 def _pause(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _PAUSED, c, q, a, reason=(p[5] or None) if len(p) > 5 else None)
+    reason = _reason(p)
+    return _checked(Event(ts, _PAUSED, c, q, a, None, None, None, None, None, reason), reason)
 
 
 def _unpause(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _UNPAUSED, c, q, a, reason=(p[5] or None) if len(p) > 5 else None)
+    reason = _reason(p)
+    return _checked(Event(ts, _UNPAUSED, c, q, a, None, None, None, None, None, reason), reason)
 
 
 def _pauseall(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _PAUSED, c, None, a, reason=(p[5] or None) if len(p) > 5 else None)
+    reason = _reason(p)
+    return _checked(Event(ts, _PAUSED, c, None, a, None, None, None, None, None, reason), reason)
 
 
 def _unpauseall(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    return Event(ts, _UNPAUSED, c, None, a, reason=(p[5] or None) if len(p) > 5 else None)
+    reason = _reason(p)
+    return _checked(Event(ts, _UNPAUSED, c, None, a, None, None, None, None, None, reason), reason)
 
 
 def _login(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
@@ -237,7 +271,7 @@ def _logout(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]
 
 
 # Split by what the event needs: call events need callid and queue, agent events an agent.
-_CALL_VERBS = {
+_CALL_VERBS: dict[str, Handler] = {
     "ENTERQUEUE": _enterqueue,
     "CONNECT": _connect,
     "COMPLETECALLER": _completecaller,
@@ -253,9 +287,10 @@ _CALL_VERBS = {
     "TRANSFER": _transfer,
     "BLINDTRANSFER": _transfer,
     "ATTENDEDTRANSFER": _attendedtransfer,
+    **{reason.upper(): _blocked_handler(reason) for reason in BLOCK_REASONS},
 }
 
-_AGENT_VERBS = {
+_AGENT_VERBS: dict[str, Handler] = {
     "ADDMEMBER": _addmember,
     "REMOVEMEMBER": _removemember,
     "PAUSE": _pause,
@@ -270,16 +305,30 @@ _AGENT_VERBS = {
 
 
 class QueueLogParser:
-    """Stateful line parser: call `parse` once per physical line, in file order."""
+    """Stateful line parser: call `parse` once per physical line, in file order.
 
-    __slots__ = ("tz", "stats", "_localize", "_rt_key", "_rt_base")
+    `clock` is now, in epoch seconds: a line more than a day after it is malformed.
+    """
 
-    def __init__(self, tz: datetime.tzinfo = datetime.UTC) -> None:
+    __slots__ = ("tz", "stats", "_clock", "_latest", "_names", "_dirty", "_localize", "_rt_key", "_rt_base")
+
+    def __init__(self, tz: datetime.tzinfo = datetime.UTC, *, clock: Callable[[], float] = time.time) -> None:
         self.tz = tz
         self.stats = ParseStats()
+        self._clock = clock
+        # The latest time a line may have, read from the clock again only when a line is past
+        # it: a call per line would cost more than the rest of the check (a clock is assumed
+        # not to run backwards).
+        self._latest = clock() + FUTURE_SLACK
+        # Queue and agent fields as written -> as an event takes them: None for Asterisk's
+        # placeholders, the name itself once it was seen short and printable (_new_names).
+        self._names: dict[str, str | None] = dict.fromkeys(_NO_NAME)
+        self._dirty = False  # the event being made needs a closer look at its text
         # pytz zones need localize(); replace(tzinfo=...) would pick their LMT offset.
         localize = getattr(tz, "localize", None)
-        self._localize = localize if localize is not None else (lambda dt: dt.replace(tzinfo=tz))
+        self._localize: Callable[[datetime.datetime], datetime.datetime] = (
+            localize if localize is not None else (lambda dt: dt.replace(tzinfo=tz))
+        )
         # Realtime rows come many per second: remember the last whole second's epoch.
         self._rt_key = ""
         self._rt_base = 0.0
@@ -298,66 +347,101 @@ class QueueLogParser:
             return None
         p = line.split("|")
         if len(p) < 5:
-            self._malformed(f"too few fields ({len(p)})")
-            return None
+            return self._malformed("too few fields", f"too few fields ({len(p)})")
+        if "\x00" in line:  # a torn write (a crash leaves NUL-filled blocks): nothing in it is sure
+            return self._malformed("NUL bytes", f"NUL bytes in {line[:40]!r}")
 
         ts: float | None
         try:
-            ts = float(p[0])
-        except ValueError:
-            ts = self._realtime_ts(p[0])
-            if ts is None:
-                self._malformed(f"bad timestamp {p[0][:40]!r}")
-                return None
-        else:
-            if not 0.0 <= ts < _MAX_NUM:
-                self._malformed(f"bad timestamp {p[0][:40]!r}")
-                return None
+            try:
+                ts = float(p[0])
+            except ValueError:
+                rt = self._realtime_ts(p[0])
+                if rt is None:
+                    return self._malformed("bad time", f"bad timestamp {p[0][:40]!r}")
+                ts = rt
+            if not EARLIEST <= ts <= self._latest:  # also False for nan
+                self._latest = self._clock() + FUTURE_SLACK
+                why = time_problem(ts, self._latest)
+                if why is not None:
+                    return self._malformed(why, f"{why}: timestamp {p[0][:40]!r}")
 
-        verb = p[4]
-        c: str | None = p[1]
-        if c in _NO_CALLID:
-            c = None
-        q: str | None = p[2]
-        if q in _NO_NAME:
-            q = None
-        a: str | None = p[3]
-        if a in _NO_NAME:
-            a = None
+            verb = p[4]
+            c: str | None = p[1]
+            if c in _NO_CALLID:
+                c = None
+            names = self._names
+            try:
+                q = names[p[2]]
+                a = names[p[3]]
+            except KeyError:
+                q, a = self._new_names(p[2], p[3])
 
-        handler = _CALL_VERBS.get(verb)
-        if handler is not None:
-            if c is None or q is None:
-                self._malformed(f"{verb} without {'a callid' if c is None else 'a queue'}")
-                return None
-        else:
-            handler = _AGENT_VERBS.get(verb)
-            if handler is None:
-                if verb in _IGNORED:
-                    st.ignored += 1
-                elif verb:
-                    st.unknown[verb] += 1
-                else:
-                    self._malformed("empty verb")
+            handler = _CALL_VERBS.get(verb)
+            if handler is not None:
+                if c is None:
+                    return self._malformed("missing callid", f"{verb} without a callid")
+                if q is None:
+                    return self._malformed("missing queue", f"{verb} without a queue")
+            else:
+                handler = _AGENT_VERBS.get(verb)
+                if handler is None:
+                    if verb in _IGNORED:
+                        st.ignored += 1
+                    elif verb:
+                        st.unknown_name(verb)
+                    else:
+                        return self._malformed("empty verb", "empty verb")
                     return None
-                return None
-            if a is None:
-                self._malformed(f"{verb} without an agent")
-                return None
+                if a is None:
+                    return self._malformed("missing agent", f"{verb} without an agent")
 
-        try:
-            ev = handler(ts, c, q, a, p)
-        except ValueError as exc:  # includes _Malformed
-            self._malformed(f"{verb}: {exc}")
-            return None
+            try:
+                ev = handler(ts, c, q, a, p)
+            except _Unclean as unclean:
+                ev = unclean.event
+                self._dirty = True
+            except ValueError as exc:  # a number that is none, or Malformed
+                why = exc.why if isinstance(exc, Malformed) else "bad number"
+                return self._malformed(why, f"{verb}: {exc}")
+            # Does the event's text need validate.clean_text? Cheap tests that let almost every
+            # line through: queue and agent names were looked at when first seen, a
+            # caller or reason from the data fields by its handler (_Unclean), and an ASCII line
+            # holds no surrogate. A callid is an opaque key: only its length matters.
+            if self._dirty or not line.isascii() or (c is not None and len(c) > _CALLID_LIMIT):
+                self._check_text(ev)
+        except Malformed as exc:  # from clean_text: a NUL byte or a lone surrogate in a text
+            return self._malformed(exc.why, str(exc))
+        except Exception as exc:  # the promise: nothing a line holds raises out of parse
+            return self._malformed("unreadable", f"{type(exc).__name__}: {one_line(exc)}")
         st.events += 1
         return ev
 
-    def _malformed(self, reason: str) -> None:
-        st = self.stats
-        st.malformed += 1
-        if len(st.errors) < MAX_ERRORS:
-            st.errors.append((st.lines, reason))
+    def _new_names(self, *written: str) -> tuple[str | None, ...]:
+        """The queue and agent of a line with a name not seen yet: remembered if short and
+        printable, else the line is marked for a closer look."""
+        names = self._names
+        for name in written:
+            if name in names:
+                continue
+            if len(name) <= SHORTEST_LIMIT and name.isprintable():
+                if len(names) >= _MAX_NAMES:  # a file of ever new names must not grow this for ever
+                    names.clear()
+                    names.update(dict.fromkeys(_NO_NAME))
+                names[name] = name
+            else:
+                self._dirty = True
+        return tuple(names.get(name, name) for name in written)
+
+    def _check_text(self, ev: Event) -> None:
+        self._dirty = False
+        flags = clean_text(ev)
+        if flags:
+            self.stats.cleaned.update(flags)
+
+    def _malformed(self, why: str, detail: str) -> Event | None:
+        """Counts the line as malformed; always None, the answer `parse` gives for it."""
+        self.stats.malformed_line(why, detail)
         return None
 
     def _realtime_ts(self, s: str) -> float | None:
@@ -365,28 +449,24 @@ class QueueLogParser:
         if s[4:5] != "-":
             s = s.strip().lstrip("\ufeff")
             try:
-                v = float(s)
+                return float(s)
             except ValueError:
                 if s[4:5] != "-":
                     return None
-            else:
-                return v if 0.0 <= v < _MAX_NUM else None
         key = s[:19]
-        if key == self._rt_key:  # same second as the previous row: only the fraction differs
-            frac = s[19:]
-            if not frac:
-                return self._rt_base
-            if frac[0] == "." and frac[1:].isdigit():
-                return self._rt_base + float(frac)
+        frac = s[19:]
+        # Only ASCII digits: float() reads other scripts' digits too, isdigit() passes "²".
+        plain_frac = not frac or (frac[0] == "." and frac[1:].isascii() and frac[1:].isdigit())
+        if key == self._rt_key and plain_frac:  # same second as the previous row: only the fraction differs
+            return self._rt_base + float(frac) if frac else self._rt_base
         try:
             dt = datetime.datetime.fromisoformat(s)
-        except ValueError:
+            if dt.tzinfo is None:  # queue_log_realtime_use_gmt=no: local time
+                dt = self._localize(dt)
+            ts = dt.timestamp()
+        except (ValueError, OverflowError):  # not a date; a date no clock can show
             return None
-        if dt.tzinfo is None:  # queue_log_realtime_use_gmt=no: local time
-            dt = self._localize(dt)
-        ts = dt.timestamp()
-        frac = s[19:]
-        if len(key) == 19 and (not frac or (frac[0] == "." and frac[1:].isdigit())):
+        if len(key) == 19 and plain_frac:
             self._rt_key, self._rt_base = key, ts - (float(frac) if frac else 0.0)
         return ts
 
@@ -401,8 +481,8 @@ def _i(v: float | int | None) -> str:
 
 def format_event(event: Event) -> str | None:
     """One queue_log line (no newline) in the Asterisk 13+ file layout, or None when
-    the event has no queue_log verb (CALL_RINGING, AGENT_WRAPUP_ENDED, or an end/exit
-    reason that is not one of Asterisk's)."""
+    the event has no queue_log verb (CALL_RINGING, AGENT_WRAPUP_ENDED, or an end, exit or
+    block reason that is not one of Asterisk's or the dialplans')."""
     e = event
     k = e.kind
     t = int(e.ts)
@@ -442,6 +522,10 @@ def format_event(event: Event) -> str | None:
         if r == "syscompat":
             return f"{head}SYSCOMPAT|{pos}||{wait}"
         return None
+    if k is _BLOCKED:
+        if e.reason not in BLOCK_REASONS:
+            return None
+        return f"{head}{e.reason.upper()}|{e.caller or ''}"
     if k is _RNA or k is _RCANCEL:
         ms = "" if e.ring_seconds is None else str(round(e.ring_seconds * 1000))
         verb = "RINGNOANSWER" if k is _RNA else "RINGCANCELED"

@@ -85,7 +85,7 @@ class EventApplier:
         batch = _Batch(connection, events, self.tracks_wrap_up, self.site)
         handlers = _HANDLERS
         for event in events:
-            handlers[event.kind](batch, event)
+            handlers[event.kind](batch, event)  # every kind has its handler (tests/unit/test_applier.py)
         batch.flush()
         return len(events)
 
