@@ -20,15 +20,18 @@ def ingest_group() -> None:
     """Import call data from a call-centre source."""
 
 
-@ingest_group.command("queue-log")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--follow", is_flag=True, help="Keep reading new lines as Asterisk writes them (through rotation).")
-@click.option(
+feed_option = click.option(
     "--feed",
     "feed_name",
     metavar="NAME",
     help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
 )
+
+
+@ingest_group.command("queue-log")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--follow", is_flag=True, help="Keep reading new lines as Asterisk writes them (through rotation).")
+@feed_option
 @click.pass_context
 def ingest_queue_log(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import an Asterisk queue_log; run again to import only what was added since."""
@@ -40,12 +43,7 @@ def ingest_queue_log(ctx: click.Context, path: str, follow: bool, feed_name: str
 @ingest_group.command("jsonl")
 @click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--follow", is_flag=True, help="Keep reading new lines as they are written (through rotation).")
-@click.option(
-    "--feed",
-    "feed_name",
-    metavar="NAME",
-    help="As the config's [[feeds]] entry NAME: its checkpoint and site label, so `serve` goes on from here.",
-)
+@feed_option
 @click.pass_context
 def ingest_jsonl(ctx: click.Context, path: str, follow: bool, feed_name: str | None) -> None:
     """Import JSON lines, one event per line, from a file or - for standard input.

@@ -67,10 +67,13 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
     for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
         memberships.setdefault(agent, []).append(queue)
     f = FEEDS.c
-    feeds = connection.execute(select(f.name, f.heartbeat_at)).all()
-    problems = connection.execute(
-        select(f.name, f.problem).where(f.problem.is_not(None), f.problem_at >= now - PROBLEM_SHOWN_SECONDS)
-    ).all()
+    feed_rows = connection.execute(select(f.name, f.heartbeat_at, f.problem, f.problem_at)).all()
+    feeds = [(name, heartbeat) for name, heartbeat, _, _ in feed_rows]
+    problems = [
+        (name, problem)
+        for name, _, problem, problem_at in feed_rows
+        if problem is not None and problem_at is not None and problem_at >= now - PROBLEM_SHOWN_SECONDS
+    ]
     return BoardRows(
         snapshots=snapshots,
         agents=agents,
