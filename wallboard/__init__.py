@@ -1,0 +1,1 @@
+"""Live call data and the processes that run the floor (docs/ARCHITECTURE.md, Layers)."""

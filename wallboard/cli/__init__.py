@@ -1,0 +1,2 @@
+"""The `wallboard` command line: click only; every command calls the same service functions as
+the TUI."""
