@@ -319,7 +319,7 @@ TABLE: tuple[Intent, ...] = (
         command="new",
         label="New complaint for someone else",
         verb="created",
-        doing="create a complaint owned by someone else",
+        doing="create a complaint owned by someone else or by nobody",
         summary="Log a new complaint owned by someone else, or by nobody yet (supervisors).",
     ),
 )

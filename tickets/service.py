@@ -290,6 +290,7 @@ class ComplaintService:
             permissions.check(user, "create")
             owner_user: User | None
             if unassigned:
+                permissions.check(user, "create_for_other")  # nobody's yet: a supervisor's call
                 owner_user = None
             elif owner and owner != user.name:
                 permissions.check(user, "create_for_other")

@@ -175,6 +175,10 @@ def test_agents_act_on_their_own_complaints_only(svc):
                 act(svc, intent, mine.ref, "ann", **options)
     with pytest.raises(PermissionDenied, match="supervisors only"):
         new(svc, "ann", owner="carl")
+    with pytest.raises(
+        PermissionDenied, match="ann \\(agent\\) may not create a complaint owned by someone else or by nobody"
+    ):
+        new(svc, "ann", unassigned=True)  # nobody's complaint: a supervisor's decision
     # The owner may do all of it, including handing over; then it is no longer theirs.
     assert svc.wait(mine.ref, "ann").status == "waiting"
     handed = svc.assign(mine.ref, "ann", to="carl", note="Carl knows this customer")
