@@ -240,3 +240,9 @@ def test_bad_input_gets_one_line_and_exit_1(wallboard, tmp_path, args, message):
 )
 def test_every_command_has_help(wallboard, command):
     assert "Usage:" in wallboard(*command, "--help").stdout
+
+
+def test_a_usage_error_with_choices_is_still_one_line(wallboard):
+    result = wallboard("ticket", "escalate", "C-1", "--as", "sue", ok=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("wallboard: Missing option '--level'")

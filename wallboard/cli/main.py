@@ -121,7 +121,8 @@ def main() -> None:
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:
-        click.echo(f"wallboard: {exc.format_message()}", err=True)
+        # One line: click words some usage errors over several ("Choose from:\n\t0,\n\t1").
+        click.echo(f"wallboard: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(exc.exit_code)
     except RunError as exc:
         click.echo(f"wallboard: {exc}", err=True)

@@ -248,7 +248,7 @@ class _Batch:
         call.update(enter_at=e.ts, enter_known=True, caller=call["caller"] or e.caller)
         if call["position"] is None:
             call["position"] = e.position
-        waited_until = call["answer_at"] if call["answer_at"] is not None else call["end_at"]
+        waited_until = _decided_at(call)
         if waited_until is not None:  # the wait was counted from the guess: count it again
             call["wait_seconds"] = max(0.0, waited_until - e.ts)
         row.dirty = True
