@@ -110,7 +110,12 @@ class AgentStateChange(SQLModel, table=True):
     """Append-only history of agent states; a state lasts until the agent's next row."""
 
     __tablename__ = "agent_state_changes"
-    __table_args__ = (Index("ix_agent_state_changes_agent_at", "agent", "at"),)
+    __table_args__ = (
+        # An agent's last change before a window (its state at the window's start).
+        Index("ix_agent_state_changes_agent_at", "agent", "at"),
+        # The changes inside a window, whoever the agent.
+        Index("ix_agent_state_changes_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     agent: str = Field(max_length=120)
@@ -169,6 +174,59 @@ class Feed(SQLModel, table=True):
     # on the board for a day.
     problem: str | None = Field(default=None, max_length=300)
     problem_at: float | None = None
+
+
+class QueueDayRollup(SQLModel, table=True):
+    """A queue's counts over one past day whose calls retention pruned ([retention] detail_days).
+
+    The sums behind the queue report (wallboard.calls.counts.QueueCounts), counted when the
+    day was rolled up, under the settings of that moment.
+    """
+
+    __tablename__ = "queue_day_rollups"
+
+    day: float = Field(primary_key=True)  # the day's start in the site's time zone
+    queue: str = Field(primary_key=True, max_length=80)
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    exited: int = 0
+    answered_within_sl: int = 0
+    abandoned_within_sl: int = 0
+    wait_sum: float = 0.0
+    handle_sum: float = 0.0
+    handled: int = 0
+    max_wait: float | None = None
+    blocked: int = 0
+    # JSON object: why the queue refused callers (full, joinempty, ...) -> how many
+    blocked_reasons: str = Field(default="{}", max_length=2000)
+
+
+class AgentDayRollup(SQLModel, table=True):
+    """An agent's figures over one past day whose detail (calls, state changes) retention pruned."""
+
+    __tablename__ = "agent_day_rollups"
+
+    day: float = Field(primary_key=True)  # the day's start in the site's time zone
+    agent: str = Field(primary_key=True, max_length=120)
+    answered: int = 0
+    talk_seconds: float = 0.0
+    handle_seconds: float = 0.0  # talk + wrap-up of the answered calls that ended
+    handled: int = 0
+    # JSON objects: state -> seconds in it; pause reason -> seconds paused for it
+    states: str = Field(default="{}", max_length=2000)
+    pause_reasons: str = Field(default="{}", max_length=4000)
+
+
+class HistoryMark(SQLModel, table=True):
+    """Named moments of the kept history: "detail_from", where the detail retention kept
+    begins (the days before it are served from the roll-ups)."""
+
+    __tablename__ = "history_marks"
+
+    name: str = Field(primary_key=True, max_length=40)
+    at: float
 
 
 # Users and complaints live in their own module; importing it here puts their tables on

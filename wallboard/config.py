@@ -215,6 +215,13 @@ class SimulatorSettingsConfig(_Section):
     warm_up_hours: Annotated[float, Ge(0), Le(24)] = 2.0
 
 
+@dataclass
+class RetentionSettings(_Section):
+    # Days of detail (calls, agent state changes) kept before today; older days are rolled
+    # up per queue and per agent per day, then pruned. 0: keep everything.
+    detail_days: Annotated[int, Ge(0)] = 0
+
+
 ServiceLevelFormula = Literal["offered", "answered", "abandons-met"]
 
 
@@ -485,6 +492,7 @@ class Settings(_Section):
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     ssh: SshSettings = field(default_factory=SshSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     # Where these settings were read from (None: built-in defaults); not part of equality.
     source: Path | None = field(default=None, compare=False)

@@ -12,6 +12,8 @@ import click
 from wallboard.cli.common import Failure, open_database_of, parse_when, settings_of, stop_on_signals
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from wallboard.feeds.files import FileIngest, IngestSummary
 
 
@@ -62,6 +64,7 @@ def ingest_jsonl(ctx: click.Context, path: str, follow: bool, feed_name: str | N
         raise Failure("--feed needs a file: standard input has no checkpoint")
     engine = open_database_of(ctx, migrate=True)
     summary = ingest_stream(engine, settings_of(ctx), sys.stdin, stop_on_signals())
+    _after_bulk_write(engine)
     _print_summary(summary)
 
 
@@ -84,7 +87,15 @@ def _ingest_file(
         summary = ingest.follow(stop_on_signals())
     else:
         summary = _with_progress(ingest, path)
+        _after_bulk_write(engine)
     _print_summary(summary)
+
+
+def _after_bulk_write(engine: Engine) -> None:
+    """Fresh planner statistics once a bulk ingest has grown the tables (db.maintenance)."""
+    from db.maintenance import after_bulk_write
+
+    after_bulk_write(engine)
 
 
 def _print_summary(summary: IngestSummary) -> None:
@@ -188,4 +199,6 @@ def simulate(
     rate = None if fast else (speed or settings.simulator.speed)
     stop = stop_on_signals()
     applied = run.into_database(engine, settings, speed=rate, stop=stop)
+    if rate is None:
+        _after_bulk_write(engine)
     click.echo(f"applied {applied} events", err=True)

@@ -64,6 +64,22 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at revision {head_revision()}")
 
 
+@db_group.command("maintain")
+@click.pass_context
+def db_maintain(ctx: click.Context) -> None:
+    """Roll up and prune the detail [retention] detail_days no longer keeps, then refresh the
+    planner's statistics (ANALYZE). The active server does both daily."""
+    import time
+
+    from db.maintenance import analyze
+    from wallboard.store.retention import roll_up_and_prune
+
+    engine = open_database_of(ctx, migrate=True)
+    days = roll_up_and_prune(engine, settings_of(ctx), time.time())
+    analyze(engine)
+    click.echo(f"rolled up and pruned {days} day(s); statistics refreshed")
+
+
 # -- processes: TUI only, feed only ------------------------------------------------
 
 

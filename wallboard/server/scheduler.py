@@ -1,4 +1,5 @@
-"""The active server's APScheduler: reminder sweeps, hook deliveries, auto-close.
+"""The active server's APScheduler: reminder sweeps, hook deliveries, auto-close, and the
+daily history maintenance (retention's roll-up and prune, then ANALYZE).
 
 APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
 (docs/ARCHITECTURE.md, Reminders and escalation: why not a job per reminder). The reminders
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # APScheduler 3 ships no type information.
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 HOOK_SECONDS = 5.0
 AUTO_CLOSE_SECONDS = 3600.0
+HISTORY_SECONDS = 24 * 3600.0
+# The first history maintenance waits this long after the duties start: not in the rush
+# of a start (the feed catching up), but soon, so a server restarted daily still runs it.
+HISTORY_FIRST_DELAY_SECONDS = 300.0
 
 
 class ReminderScheduler:
@@ -56,6 +61,14 @@ class ReminderScheduler:
             next_run_time=datetime.now(UTC),
             **common,
         )
+        add(
+            self.maintain_history,
+            "interval",
+            seconds=HISTORY_SECONDS,
+            id="history-maintenance",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=HISTORY_FIRST_DELAY_SECONDS),
+            **common,
+        )
         self.scheduler.start()
         log.info("reminder scheduler started")
 
@@ -63,6 +76,17 @@ class ReminderScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
             log.info("reminder scheduler stopped")
+
+    def maintain_history(self) -> None:
+        """Roll up and prune what retention no longer keeps, then refresh the planner's statistics."""
+        from db.maintenance import analyze
+        from wallboard.store.retention import roll_up_and_prune
+
+        try:
+            roll_up_and_prune(self.engine, self.settings, self.clock())
+            analyze(self.engine)
+        except Exception:
+            log.exception("history maintenance failed")
 
     def sweep(self) -> int:
         """Fire what is due, then set a wake-up for the next due time before the next sweep."""

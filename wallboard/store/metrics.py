@@ -6,14 +6,27 @@ thresholds; the total adds up each queue's counts under its own thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, select
 
 from db.engine import upsert
-from db.models import Agent, AgentQueue, AgentStateChange, Call, Feed, QueueSnapshot, table_of
+from db.models import (
+    Agent,
+    AgentDayRollup,
+    AgentQueue,
+    AgentStateChange,
+    Call,
+    Feed,
+    HistoryMark,
+    QueueDayRollup,
+    QueueSnapshot,
+    table_of,
+)
 from wallboard.calls.counts import QueueCounts, QueueFigures, SnapshotRow, day_start, mean_of
 from wallboard.calls.events import BLOCKED, EXIT_REASONS
 from wallboard.config import Settings, qualified
@@ -24,6 +37,15 @@ AGENT_QUEUES = table_of(AgentQueue)
 STATE_CHANGES = table_of(AgentStateChange)
 SNAPSHOTS = table_of(QueueSnapshot)
 FEEDS = table_of(Feed)
+QUEUE_ROLLUPS = table_of(QueueDayRollup)
+AGENT_ROLLUPS = table_of(AgentDayRollup)
+MARKS = table_of(HistoryMark)
+DETAIL_FROM = "detail_from"
+# The QueueCounts sums a queue's roll-up row keeps.
+ROLLED_COUNTS = (
+    "offered answered abandoned short_abandoned exited answered_within_sl abandoned_within_sl "
+    "wait_sum handle_sum handled max_wait blocked"
+).split()
 
 TOTAL = "*"
 # A caller cannot really wait this long: older "waiting" rows are lines lost at a cut.
@@ -69,10 +91,71 @@ def _per_queue(settings: Settings, key: str) -> ColumnElement[int] | int:
     return case(overrides, value=CALLS.c.queue, else_=default) if overrides else default
 
 
+def detail_from(connection: Connection) -> float | None:
+    """Where the kept detail begins (None: nothing pruned); the days before it are roll-ups."""
+    return connection.execute(select(MARKS.c.at).where(MARKS.c.name == DETAIL_FROM)).scalar()
+
+
+def entered_until(connection: Connection) -> float | None:
+    """Just past the newest call's entry (None: no calls): the end of an open window.
+
+    A range bounded on both sides is what lets SQLite choose the enter_at index without
+    statistics; the newest entry is one index probe, and nothing entered after it.
+    """
+    newest = connection.execute(select(func.max(CALLS.c.enter_at))).scalar()
+    return None if newest is None else math.nextafter(newest, math.inf)
+
+
+def _detail_window(
+    connection: Connection, start: float | None, end: float | None
+) -> tuple[float | None, float | None, float | None]:
+    """(detail start, detail end, detail_from): the part of [start, end) read from the calls.
+
+    The detail starts no earlier than where retention kept it; an open end (None) becomes
+    just past the newest call so that both sides are bounded.
+    """
+    kept_from = detail_from(connection)
+    if kept_from is not None and (start is None or start < kept_from):
+        start = kept_from
+    if end is None and start is not None:
+        end = entered_until(connection)
+        if end is None:
+            end = start  # no calls at all: an empty window
+    return start, end, kept_from
+
+
+def _rolled_days(
+    day: ColumnElement[float], start: float | None, end: float | None, kept_from: float | None
+) -> ColumnElement[bool] | None:
+    """The roll-up days (`day`: a roll-up table's column) a window [start, end) takes: those
+    that begin in it, before the kept detail."""
+    if kept_from is None or (start is not None and start >= kept_from):
+        return None
+    condition = day < kept_from if end is None else and_(day < kept_from, day < end)
+    return condition if start is None else and_(condition, day >= start)
+
+
 def queue_counts(
     connection: Connection, settings: Settings, start: float | None, end: float | None
 ) -> dict[str, QueueCounts]:
-    """Per-queue sums over calls that entered the queue in [start, end) (None: unbounded)."""
+    """Per-queue sums over calls that entered the queue in [start, end) (None: unbounded).
+
+    Days retention pruned come from their roll-ups, whole: a day counts when it begins in
+    the window.
+    """
+    detail_start, detail_end, kept_from = _detail_window(connection, start, end)
+    result = _detail_queue_counts(connection, settings, detail_start, detail_end)
+    rolled = _rolled_days(QUEUE_ROLLUPS.c.day, start, end, kept_from)
+    if rolled is not None:
+        for row in connection.execute(select(QUEUE_ROLLUPS).where(rolled)).mappings():
+            counts = QueueCounts(row["queue"], **{name: row[name] for name in ROLLED_COUNTS})
+            result.setdefault(row["queue"], QueueCounts(row["queue"])).add(counts)
+    return result
+
+
+def _detail_queue_counts(
+    connection: Connection, settings: Settings, start: float | None, end: float | None
+) -> dict[str, QueueCounts]:
     c = CALLS.c
     sl = _per_queue(settings, "service_level_seconds")
     short = _per_queue(settings, "short_abandon_seconds")
@@ -129,6 +212,22 @@ def queue_report(connection: Connection, settings: Settings, start: float | None
 
 
 def _blocked_by_reason(connection: Connection, start: float | None, end: float | None) -> dict[str, dict[str, int]]:
+    detail_start, detail_end, kept_from = _detail_window(connection, start, end)
+    found = _detail_blocked_by_reason(connection, detail_start, detail_end)
+    rolled = _rolled_days(QUEUE_ROLLUPS.c.day, start, end, kept_from)
+    if rolled is not None:
+        for queue, reasons in connection.execute(
+            select(QUEUE_ROLLUPS.c.queue, QUEUE_ROLLUPS.c.blocked_reasons).where(rolled)
+        ):
+            into = found.setdefault(queue, {})
+            for reason, n in json.loads(reasons).items():
+                into[reason] = into.get(reason, 0) + n
+    return {queue: reasons for queue, reasons in found.items() if reasons}
+
+
+def _detail_blocked_by_reason(
+    connection: Connection, start: float | None, end: float | None
+) -> dict[str, dict[str, int]]:
     c = CALLS.c
     query = select(c.queue, c.end_reason, func.count()).where(c.outcome == BLOCKED).group_by(c.queue, c.end_reason)
     if start is not None:
@@ -142,7 +241,56 @@ def _blocked_by_reason(connection: Connection, start: float | None, end: float |
 
 
 def agent_report(connection: Connection, start: float | None, end: float | None, now: float) -> list[AgentFigures]:
-    """Per agent: calls answered, talk time, AHT, and seconds in each state and pause reason."""
+    """Per agent: calls answered, talk time, AHT, and seconds in each state and pause reason.
+
+    Days retention pruned come from their roll-ups, whole: a day counts when it begins in
+    the window.
+    """
+    detail_start, detail_end, kept_from = _detail_window(connection, start, end)
+    calls = _agent_calls(connection, detail_start, detail_end)
+    # An agent's last state runs until the newest event any feed has seen, not until the
+    # wall clock: an old queue_log must not show agents "available" for years.
+    newest = connection.execute(select(func.max(FEEDS.c.last_event_at))).scalar()
+    window_end = min(now, end if end is not None else now, newest if newest is not None else now)
+    states = agent_states(connection, detail_start, window_end)
+    rolled = _rolled_days(AGENT_ROLLUPS.c.day, start, end, kept_from)
+    if rolled is not None:
+        for row in connection.execute(select(AGENT_ROLLUPS).where(rolled).order_by(AGENT_ROLLUPS.c.day)).mappings():
+            sums = calls.setdefault(row["agent"], AgentCalls())
+            sums.answered += row["answered"]
+            sums.talk_seconds += row["talk_seconds"]
+            sums.handle_seconds += row["handle_seconds"]
+            sums.handled += row["handled"]
+            add_to = states.setdefault(row["agent"], ({}, {}))
+            for into, seconds in zip(add_to, (json.loads(row["states"]), json.loads(row["pause_reasons"]))):
+                for key, value in seconds.items():
+                    into[key] = round(into.get(key, 0.0) + value, 2)
+    agents: dict[str, AgentFigures] = {}
+    for name in sorted(calls.keys() | states.keys()):
+        sums = calls.get(name, AgentCalls())
+        in_states, pause_reasons = states.get(name, ({}, {}))
+        agents[name] = {
+            "agent": name,
+            "answered": sums.answered,
+            "talk_seconds": round(sums.talk_seconds, 2),
+            "aht_seconds": mean_of(sums.handle_seconds, sums.handled),
+            "states": in_states,
+            "pause_reasons": pause_reasons,
+        }
+    return list(agents.values())
+
+
+@dataclass
+class AgentCalls:
+    """An agent's answered calls over a window: the sums behind its report row."""
+
+    answered: int = 0
+    talk_seconds: float = 0.0
+    handle_seconds: float = 0.0  # talk + wrap-up of the answered calls that ended
+    handled: int = 0
+
+
+def _agent_calls(connection: Connection, start: float | None, end: float | None) -> dict[str, AgentCalls]:
     c = CALLS.c
     query = select(
         c.agent,
@@ -155,46 +303,104 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
         query = query.where(c.enter_at >= start)
     if end is not None:
         query = query.where(c.enter_at < end)
-    agents: dict[str, AgentFigures] = {}
-    for name, answered, talk, handle, handled in connection.execute(query.group_by(c.agent)):
-        agents[name] = {
-            "agent": name,
-            "answered": answered,
-            "talk_seconds": round(talk or 0.0, 2),
-            "aht_seconds": mean_of(handle or 0.0, handled),
-            "states": {},
-            "pause_reasons": {},
-        }
-    # An agent's last state runs until the newest event any feed has seen, not until the
-    # wall clock: an old queue_log must not show agents "available" for years.
-    newest = connection.execute(select(func.max(FEEDS.c.last_event_at))).scalar()
-    window_end = min(now, end if end is not None else now, newest if newest is not None else now)
-    for name, state, reason, began, ended in _state_spans(connection, start, window_end):
-        seconds = min(ended if ended is not None else window_end, window_end) - max(began, start or began)
+    return {
+        name: AgentCalls(answered, talk or 0.0, handle or 0.0, handled or 0)
+        for name, answered, talk, handle, handled in connection.execute(query.group_by(c.agent))
+    }
+
+
+def agent_states(
+    connection: Connection, start: float | None, end: float
+) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """Per agent, seconds in each state and in each pause reason over [start, end) (detail only)."""
+    found: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    for name, state, reason, began, ended in _state_spans(connection, start, end):
+        seconds = min(ended if ended is not None else end, end) - max(began, start or began)
         if seconds <= 0:
             continue
-        row = agents.setdefault(
-            name,
-            {"agent": name, "answered": 0, "talk_seconds": 0.0, "aht_seconds": None, "states": {}, "pause_reasons": {}},
-        )
-        row["states"][state] = round(row["states"].get(state, 0.0) + seconds, 2)
+        in_states, pause_reasons = found.setdefault(name, ({}, {}))
+        in_states[state] = round(in_states.get(state, 0.0) + seconds, 2)
         if state == "paused":
             key = reason or "unspecified"
-            row["pause_reasons"][key] = round(row["pause_reasons"].get(key, 0.0) + seconds, 2)
-    return [agents[name] for name in sorted(agents)]
+            pause_reasons[key] = round(pause_reasons.get(key, 0.0) + seconds, 2)
+    return found
 
 
 def _state_spans(
     connection: Connection, start: float | None, end: float
-) -> Iterable[Row[str, str, str | None, float, float | None]]:
-    """(agent, state, reason, began, ended) for state spans overlapping [start, end)."""
+) -> Iterator[tuple[str, str, str | None, float, float | None]]:
+    """(agent, state, reason, began, ended) for state spans overlapping [start, end); ended
+    None: the state still held at `end`.
+
+    Reads each agent's last change before `start` (its state at the window's start: one
+    index probe per agent) and the changes inside the window (a range of the `at` index),
+    never the history before: the cost follows the window, not the history kept.
+    """
     s = STATE_CHANGES.c
-    following = func.lead(s.at).over(partition_by=s.agent, order_by=(s.at, s.id))
-    spans = select(s.agent, s.state, s.pause_reason, s.at, following.label("until")).where(s.at < end).subquery()
-    query = select(spans)
+    inside = select(s.agent, s.state, s.pause_reason, s.at, s.id).where(s.at < end)
     if start is not None:
-        query = query.where((spans.c.until.is_(None)) | (spans.c.until > start))
-    return connection.execute(query)
+        inside = inside.where(s.at >= start)
+    changes = [tuple(row) for row in connection.execute(inside)]
+    if start is not None:
+        changes.extend(tuple(row) for row in connection.execute(_last_changes_before(start)))
+    changes.sort(key=lambda change: (change[0], change[3], change[4]))
+    for i, (agent, state, reason, began, _id) in enumerate(changes):
+        following = changes[i + 1] if i + 1 < len(changes) else None
+        ended = following[3] if following is not None and following[0] == agent else None
+        yield agent, state, reason, began, ended
+
+
+def last_change_ids_before(at: float) -> Select[tuple[int]]:
+    """The id of each agent's last state change before `at` (ties: the later row); one
+    probe of the (agent, at) index per agent."""
+    before = STATE_CHANGES.alias("before")
+    last_id = (
+        select(before.c.id)
+        .where(before.c.agent == AGENTS.c.name, before.c.at < at)
+        .order_by(before.c.at.desc(), before.c.id.desc())
+        .limit(1)
+        .correlate(AGENTS)
+        .scalar_subquery()
+    )
+    per_agent = select(last_id.label("id")).select_from(AGENTS).subquery()
+    return select(per_agent.c.id).where(per_agent.c.id.is_not(None))
+
+
+def _last_changes_before(at: float) -> Select[tuple[str, str, str | None, float, int]]:
+    s = STATE_CHANGES.c
+    return select(s.agent, s.state, s.pause_reason, s.at, s.id).where(s.id.in_(last_change_ids_before(at)))
+
+
+def day_rollups(
+    connection: Connection, settings: Settings, day: float, next_day: float, now: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The roll-up rows (queue_day_rollups, agent_day_rollups) of one day [day, next_day),
+    from its detail, by the same counting as the reports: a report over the day gives the
+    same figures once the detail is pruned."""
+    queues = []
+    blocked = _detail_blocked_by_reason(connection, day, next_day)
+    for name, counts in sorted(_detail_queue_counts(connection, settings, day, next_day).items()):
+        row: dict[str, Any] = {"day": day, "queue": name, **{key: getattr(counts, key) for key in ROLLED_COUNTS}}
+        row["blocked_reasons"] = json.dumps(blocked.get(name, {}), sort_keys=True)
+        queues.append(row)
+    calls = _agent_calls(connection, day, next_day)
+    newest = connection.execute(select(func.max(FEEDS.c.last_event_at))).scalar()
+    window_end = min(now, next_day, newest if newest is not None else now)
+    states = agent_states(connection, day, window_end)
+    agents = []
+    for name in sorted(calls.keys() | states.keys()):
+        sums = calls.get(name, AgentCalls())
+        in_states, pause_reasons = states.get(name, ({}, {}))
+        agents.append(
+            {
+                "day": day,
+                "agent": name,
+                **asdict(sums),
+                "states": json.dumps(in_states, sort_keys=True),
+                "pause_reasons": json.dumps(pause_reasons, sort_keys=True),
+            }
+        )
+    return queues, agents
 
 
 # -- the live snapshot -------------------------------------------------------------
@@ -207,7 +413,8 @@ def refresh_snapshots(connection: Connection, settings: Settings, now: float) ->
     the small snapshot tables instead of the call table.
     """
     today = day_start(settings, now)
-    counts = queue_counts(connection, settings, today, None)
+    until = entered_until(connection)
+    counts = queue_counts(connection, settings, today, until if until is not None else today)
     c = CALLS.c
     waiting = {
         queue: (n, oldest)
@@ -245,16 +452,16 @@ def refresh_snapshots(connection: Connection, settings: Settings, now: float) ->
         )
     if rows:
         upsert(connection, SNAPSHOTS, rows, key=("queue",))
-    _refresh_agents_today(connection, today)
+    _refresh_agents_today(connection, today, until if until is not None else today)
 
 
-def _refresh_agents_today(connection: Connection, today: float) -> None:
+def _refresh_agents_today(connection: Connection, today: float, until: float) -> None:
     c = CALLS.c
     answered_today = {
         agent: (n, talk or 0.0)
         for agent, n, talk in connection.execute(
             select(c.agent, func.count(), func.sum(c.talk_seconds))
-            .where(c.enter_at >= today, c.answer_at.is_not(None), c.agent.is_not(None))
+            .where(c.enter_at >= today, c.enter_at < until, c.answer_at.is_not(None), c.agent.is_not(None))
             .group_by(c.agent)
         )
     }
