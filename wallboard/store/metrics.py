@@ -264,7 +264,7 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
             add_to = states.setdefault(row["agent"], ({}, {}))
             for into, seconds in zip(add_to, (json.loads(row["states"]), json.loads(row["pause_reasons"]))):
                 for key, value in seconds.items():
-                    into[key] = round(into.get(key, 0.0) + value, 2)
+                    into[key] = into.get(key, 0.0) + value
     agents: dict[str, AgentFigures] = {}
     for name in sorted(calls.keys() | states.keys()):
         sums = calls.get(name, AgentCalls())
@@ -274,8 +274,9 @@ def agent_report(connection: Connection, start: float | None, end: float | None,
             "answered": sums.answered,
             "talk_seconds": round(sums.talk_seconds, 2),
             "aht_seconds": mean_of(sums.handle_seconds, sums.handled),
-            "states": in_states,
-            "pause_reasons": pause_reasons,
+            # Rounded once, at the end: a window's figures do not depend on how it was summed.
+            "states": {state: round(seconds, 2) for state, seconds in in_states.items()},
+            "pause_reasons": {reason: round(seconds, 2) for reason, seconds in pause_reasons.items()},
         }
     return list(agents.values())
 
@@ -312,17 +313,18 @@ def _agent_calls(connection: Connection, start: float | None, end: float | None)
 def agent_states(
     connection: Connection, start: float | None, end: float
 ) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-    """Per agent, seconds in each state and in each pause reason over [start, end) (detail only)."""
+    """Per agent, seconds in each state and in each pause reason over [start, end) (detail
+    only; not rounded)."""
     found: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     for name, state, reason, began, ended in _state_spans(connection, start, end):
         seconds = min(ended if ended is not None else end, end) - max(began, start or began)
         if seconds <= 0:
             continue
         in_states, pause_reasons = found.setdefault(name, ({}, {}))
-        in_states[state] = round(in_states.get(state, 0.0) + seconds, 2)
+        in_states[state] = in_states.get(state, 0.0) + seconds
         if state == "paused":
             key = reason or "unspecified"
-            pause_reasons[key] = round(pause_reasons.get(key, 0.0) + seconds, 2)
+            pause_reasons[key] = pause_reasons.get(key, 0.0) + seconds
     return found
 
 
