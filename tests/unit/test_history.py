@@ -4,7 +4,9 @@ roll-ups giving the same report figures once the detail is pruned."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, func, select
 from db.engine import write_transaction
 from db.maintenance import analyze
 from db.models import AgentStateChange, Call, table_of
-from tests.support import BACKENDS, on_backend
+from tests.support import BACKENDS, DATA, on_backend
 from wallboard.calls.counts import day_start
 from wallboard.calls.events import Event
 from wallboard.calls.events import EventKind as K
@@ -297,3 +299,36 @@ def test_no_retention_keeps_everything(engine: Engine, settings: Settings) -> No
     assert roll_up_and_prune(engine, settings, NOW + 30 * DAY) == 0
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(CALLS)).scalar_one() == calls
+
+
+def test_the_servers_daily_history_job_rolls_up_and_analyzes(engine: Engine, settings: Settings) -> None:
+    from wallboard.server.scheduler import ReminderScheduler
+
+    simulate_floor(engine, settings)
+    settings.retention.detail_days = 2
+    ReminderScheduler(engine, settings, server="test", clock=lambda: NOW).maintain_history()
+    with engine.connect() as connection:
+        oldest = connection.execute(select(func.min(CALLS.c.enter_at))).scalar_one()
+        if engine.dialect.name == "sqlite":
+            analysed = connection.exec_driver_sql("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'calls'").scalar()
+            assert analysed
+    assert oldest >= day_start(settings, NOW) - 2 * DAY
+
+
+def test_a_bulk_ingest_leaves_planner_statistics_and_db_maintain_prunes(wallboard: Any, tmp_path: Any) -> None:
+    wallboard("ingest", "queue-log", DATA / "asterisk2slack-fixture.queue_log")
+    database = tmp_path / "cli.db"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'calls'").fetchone()[0] > 0
+        calls = connection.execute("SELECT count(*) FROM calls").fetchone()[0]
+    assert calls > 0
+    # The fixture is from 2018: with a year of detail kept, all of it is rolled up and pruned.
+    (tmp_path / "config.toml").write_text("[retention]\ndetail_days = 365\n")
+    result = wallboard("db", "maintain")
+    assert "statistics refreshed" in result.stdout
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
+        rolled = connection.execute("SELECT sum(offered) + sum(blocked) FROM queue_day_rollups").fetchone()[0]
+    assert rolled > 0
+    report = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    assert report["total"]["offered"] + report["total"]["blocked"] == rolled

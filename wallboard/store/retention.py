@@ -21,6 +21,7 @@ from wallboard.store.metrics import (
     AGENT_ROLLUPS,
     CALLS,
     DETAIL_FROM,
+    FEEDS,
     MARKS,
     QUEUE_ROLLUPS,
     STATE_CHANGES,
@@ -80,12 +81,35 @@ def _first_detail_day(connection: Connection, settings: Settings) -> float | Non
     """The start of the oldest day whose detail is still kept (None: no detail at all)."""
     kept_from = detail_from(connection)
     if kept_from is not None:
-        # Day after day from there, empty or not: an agent's state may span a day without rows.
-        return kept_from
+        return _skip_empty_days(connection, settings, kept_from)
     first_call = connection.execute(select(func.min(CALLS.c.enter_at))).scalar()
     first_change = connection.execute(select(func.min(STATE_CHANGES.c.at))).scalar()
     found = [at for at in (first_call, first_change) if at is not None]
     return day_start(settings, min(found)) if found else None
+
+
+def _skip_empty_days(connection: Connection, settings: Settings, kept_from: float) -> float | None:
+    """The day to roll up next: `kept_from`, or the first day with detail after it when the
+    days between have nothing to roll up (no agent logged in through them, or no feed had
+    seen them yet). A database idle for years is not rolled up a day at a time."""
+    first_call = connection.execute(select(func.min(CALLS.c.enter_at)).where(CALLS.c.enter_at >= kept_from)).scalar()
+    first_change = connection.execute(
+        select(func.min(STATE_CHANGES.c.at)).where(STATE_CHANGES.c.at >= kept_from)
+    ).scalar()
+    found = [at for at in (first_call, first_change) if at is not None]
+    if not found:
+        return None
+    next_detail = day_start(settings, min(found))
+    if next_detail <= kept_from:
+        return kept_from
+    newest = connection.execute(select(func.max(FEEDS.c.last_event_at))).scalar()
+    s = STATE_CHANGES.c
+    logged_in = connection.execute(
+        select(func.count()).where(s.id.in_(last_change_ids_before(kept_from)), s.state != "logged_out")
+    ).scalar()
+    if not logged_in or (newest is not None and newest <= kept_from):
+        return next_detail
+    return kept_from
 
 
 def _prune_before(connection: Connection, at: float) -> None:
