@@ -238,6 +238,64 @@ def test_sqlite_plans_use_an_index_for_every_windowed_read(tmp_path: Any, analyz
     assert [plan for plan in plans if FULL_PASS.match(plan)] == []
 
 
+POSTGRES_FULL_PASS = re.compile(r"Seq Scan on (calls|agent_state_changes)\b")
+
+
+@pytest.mark.postgres
+def test_postgres_plans_use_an_index_for_every_windowed_read(pg_url: str) -> None:
+    """A year of rows made in SQL (the planner's choice depends on the table's size), then
+    ANALYZE, then EXPLAIN of each statement the floor's reads send."""
+    from db import open_database
+
+    settings = Settings()
+    settings.database.url = pg_url
+    engine = open_database(pg_url, migrate=True)
+    first = NOW - 365 * DAY
+    with write_transaction(engine) as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO agents (name, state, paused, state_since, calls_today, talk_seconds_today)"
+            " SELECT 'agent' || n, 'available', false, %(now)s, 0, 0 FROM generate_series(1, 40) AS n",
+            {"now": NOW},
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO calls (callid, queue, agent, enter_at, enter_known, answer_at, answer_known, end_at,"
+            " wait_seconds, talk_seconds, outcome)"
+            " SELECT 'c' || n, 'q' || (n %% 5), 'agent' || (n %% 40 + 1), %(first)s + n * 300.0, true,"
+            " %(first)s + n * 300.0 + 10, true, %(first)s + n * 300.0 + 200, 10, 190, 'completed'"
+            " FROM generate_series(1, 105000) AS n",
+            {"first": first},
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO agent_state_changes (agent, at, state)"
+            " SELECT 'agent' || (n %% 40 + 1), %(first)s + n * 150.0,"
+            " (ARRAY['available', 'on_call', 'wrap_up', 'paused'])[n %% 4 + 1]"
+            " FROM generate_series(1, 210000) AS n",
+            {"first": first},
+        )
+    analyze(engine)
+    today = day_start(settings, NOW)
+
+    def floor_reads() -> None:
+        with engine.connect() as connection:
+            queue_report(connection, settings, today - DAY, today)
+            queue_report(connection, settings, today, None)
+            agent_report(connection, today - DAY, today, NOW)
+            read_trend(connection, settings, NOW)
+        with write_transaction(engine) as connection:
+            refresh_snapshots(connection, settings, NOW)
+
+    statements = statements_of(engine, floor_reads)
+    plans = []
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            plans.append(plan)
+    engine.dispose()
+    assert any("ix_agent_state_changes_at" in plan for plan in plans), plans
+    assert any("ix_agent_state_changes_agent_at" in plan for plan in plans), plans
+    assert [plan for plan in plans if POSTGRES_FULL_PASS.search(plan)] == []
+
+
 # -- retention -----------------------------------------------------------------------------
 
 
