@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from datetime import time as clock_time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
 
 from wallboard.config import Settings, load_settings
 from wallboard.text import format_duration, printable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class Failure(click.ClickException):

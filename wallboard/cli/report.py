@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy import Engine
 
 from wallboard.cli.common import Failure, emit_rows, open_database_of, parse_when, settings_of
 from wallboard.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Command = TypeVar("Command", bound=Callable[..., object])
 

@@ -1,0 +1,74 @@
+"""The CLI starts fast because each command imports only what it uses (issue 17, item 4).
+
+Checked as behaviour, not time: a real interpreter imports the CLI (or runs a command) and
+reports which heavy packages ended up in sys.modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import ROOT
+
+# The TUI, the SSH server and the scheduler: only `ui`, `serve` and the all-in-one need them.
+RUNTIME_ONLY = ("textual", "asyncssh", "apscheduler")
+# The database stack: not needed to print help or a usage error.
+DATABASE = ("sqlalchemy", "sqlmodel", "pydantic", "alembic")
+
+_LOADED = """
+import json, sys
+heavy = sys.argv[1].split(",")
+{run}
+print(json.dumps(sorted(name for name in heavy if name in sys.modules)))
+"""
+
+
+def _heavy_modules_loaded(
+    run: str, heavy: tuple[str, ...], cwd: Path, environment: dict[str, str] | None = None
+) -> list[str]:
+    """Which of `heavy` a fresh interpreter has imported after `run`, in `cwd` (no config.toml
+    there: reading one imports pydantic, which these tests are not about)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED.format(run=run), ",".join(heavy)],
+        cwd=cwd,
+        env={**(environment or os.environ), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_cli_leaves_out_the_tui_ssh_scheduler_and_database(tmp_path: Path) -> None:
+    assert _heavy_modules_loaded("import wallboard.cli.main", RUNTIME_ONLY + DATABASE, tmp_path) == []
+
+
+def test_help_of_every_command_group_needs_no_runtime_or_database(tmp_path: Path) -> None:
+    run = """
+from wallboard.cli.main import cli
+for command in ([], ["ticket"], ["report"], ["ingest"], ["user"], ["ssh"], ["db"]):
+    try:
+        cli.main([*command, "--help"], prog_name="wallboard", standalone_mode=False)
+    except SystemExit:
+        pass
+"""
+    assert _heavy_modules_loaded(run, RUNTIME_ONLY + DATABASE, tmp_path) == []
+
+
+def test_a_database_command_does_not_import_the_tui_ssh_scheduler_or_alembic(tmp_path: Path) -> None:
+    """`report queues` on an up-to-date database: the schema check needs no Alembic."""
+    environment = {**os.environ, "WALLBOARD_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
+    subprocess.run(
+        [sys.executable, "-m", "wallboard", "db", "upgrade"], cwd=tmp_path, env=environment, check=True, timeout=60
+    )
+    run = """
+from wallboard.cli.main import cli
+cli.main(["report", "queues", "--format", "json"], prog_name="wallboard", standalone_mode=False)
+"""
+    assert _heavy_modules_loaded(run, RUNTIME_ONLY + ("alembic",), tmp_path, environment) == []
