@@ -99,7 +99,9 @@ class ComplaintListScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Tabs(*(Tab(f"{i} {VIEW_LABELS[v]}", id=f"view-{v.value}") for i, v in enumerate(VIEWS, 1)), id="views")
-        yield LiteralInput(placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search")
+        yield LiteralInput(
+            placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search"
+        )
         yield ComplaintTable(id="complaints")
         yield Footer()
 
