@@ -7,6 +7,7 @@ database layer to read them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -54,13 +55,50 @@ VIEW_LABELS = {
 }
 
 
+# The largest row id either database stores (a 64-bit integer): a bigger one typed or sent
+# over a link is no reference, not an overflow inside the driver.
+MAX_ID = 2**63 - 1
+# How far ahead a due time may be: a promise to call back in six years is a typo.
+DUE_HORIZON_YEARS = 5
+DUE_HORIZON_SECONDS = DUE_HORIZON_YEARS * 365.25 * 86400
+
+
 def parse_ref(ref: str | int) -> int:
-    if isinstance(ref, int):
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        if not 1 <= ref <= MAX_ID:
+            raise InvalidInput(f"{ref} is not a complaint reference (like C-000123)")
         return ref
-    match = _REF.fullmatch(str(ref).strip())
-    if not match:
-        raise InvalidInput(f"{ref!r} is not a complaint reference (like C-000123)")
+    if not isinstance(ref, str):
+        raise InvalidInput("a complaint reference is text like C-000123")
+    match = _REF.fullmatch(ref.strip()) if len(ref) <= 40 else None
+    if not match or not 1 <= int(match.group(1)) <= MAX_ID:
+        raise InvalidInput(f"{ref[:40]!r} is not a complaint reference (like C-000123)")
     return int(match.group(1))
+
+
+def row_id(value: object, what: str) -> int:
+    """A row id given by a person or a session (a follow-up's number): a whole number a
+    database can hold, else InvalidInput naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise InvalidInput(f"{what} must be a whole number from 1 to {MAX_ID}")
+    return value
+
+
+def checked_due(value: object, now: float, what: str = "due time") -> float:
+    """A due time (epoch seconds) from a person or a session: a finite number at most
+    DUE_HORIZON_YEARS ahead of `now`, else InvalidInput naming `what`. (Whether it is in the
+    past is the intent's to say: it words it with the time.)"""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{what} must be a time (seconds since 1970)")
+    try:
+        due = float(value)
+    except OverflowError:  # an int too big for a float
+        due = math.inf
+    if not math.isfinite(due) or due > now + DUE_HORIZON_SECONDS:
+        raise InvalidInput(f"{what} is more than {DUE_HORIZON_YEARS} years ahead: give a nearer one")
+    if due < now - DUE_HORIZON_SECONDS:
+        raise InvalidInput(f"{what} is more than {DUE_HORIZON_YEARS} years in the past")
+    return due
 
 
 def stored_id(row_id: int | None) -> int:
@@ -73,9 +111,12 @@ def stored_id(row_id: int | None) -> int:
 def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     """`value` as one of `allowed` (case, "-" and spaces as "_" forgiven), or InvalidInput
     naming `what` and listing the choices as people type them."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{what}: one of {', '.join(a.replace('_', '-') for a in allowed)}")
     normal = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
     if normal not in allowed:
-        raise InvalidInput(f"{what} {value!r}: one of {', '.join(a.replace('_', '-') for a in allowed)}")
+        shown = value if len(value or "") <= 40 else value[:40] + "…"
+        raise InvalidInput(f"{what} {shown!r}: one of {', '.join(a.replace('_', '-') for a in allowed)}")
     return normal
 
 

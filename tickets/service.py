@@ -42,8 +42,10 @@ from tickets.records import (
     ROOT_CAUSES,
     SEVERITIES,
     ComplaintInfo,
+    checked_due,
     choice,
     parse_ref,
+    row_id,
     stored_id,
 )
 from tickets.sla import BusinessCalendar
@@ -510,6 +512,7 @@ class ComplaintService:
         `owner` (default: the complaint's owner, else the actor)."""
         what = clean(note, "note", multiline=True) or ""
         kind = choice(kind, FOLLOW_UP_KINDS, "kind")
+        due_at = checked_due(due_at, self.clock())
 
         def change(session: Session, c: Complaint, user: User | None, audit: _Audit) -> None:
             creator = _person(user)
@@ -556,8 +559,11 @@ class ComplaintService:
         opens a new follow-up like it). The follow-up's owner may record it too."""
         what = clean(note, "note", multiline=True)
         outcome = choice(outcome, OUTCOMES, "outcome")
+        follow_up_id = row_id(follow_up_id, "follow-up")
         if new_due_at is not None and outcome != "rescheduled":
             raise InvalidInput("a new due time goes with the outcome 'rescheduled' only")
+        if new_due_at is not None:
+            new_due_at = checked_due(new_due_at, self.clock(), "new due time")
 
         def change(session: Session, c: Complaint, user: User | None, audit: _Audit) -> None:
             recorder = _person(user)
@@ -687,8 +693,9 @@ class ComplaintService:
         """Raise (or lower) the escalation level: 0 owner, 1 supervisor, 2 manager. `actor`
         None is the system (the reminder sweep); a person must be a supervisor."""
         why = clean(note, "note", multiline=True)
-        if level not in ESCALATION_LEVELS:
-            raise InvalidInput(f"escalation level {level}: one of {', '.join(map(str, ESCALATION_LEVELS))}")
+        if isinstance(level, bool) or not isinstance(level, int) or level not in ESCALATION_LEVELS:
+            shown = repr(level)[:40]
+            raise InvalidInput(f"escalation level {shown}: one of {', '.join(map(str, ESCALATION_LEVELS))}")
 
         def change(session: Session, c: Complaint, user: User | None, audit: _Audit) -> None:
             if c.escalation_level != level:

@@ -39,20 +39,23 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 def clean(value: str | None, field: str, *, multiline: bool = False, required: bool = True) -> str | None:
     """`value` without escape sequences and control characters, trimmed.
 
-    Single-line fields get their line breaks and tabs turned into spaces; multi-line fields
-    keep newlines and tabs. An empty required field is refused, naming it.
+    Single-line fields get their line breaks and tabs turned into spaces (a subject pasted
+    from a wrapped e-mail line reads on; refusing it would only make the person retype it,
+    and dropping the break would join two words); multi-line fields keep newlines and tabs.
+    An empty required field is refused, naming it.
     """
     if value is None:
         if required:
             raise InvalidInput(f"{field} is required")
         return None
+    if not isinstance(value, str):  # a session sends any type: one line, not a TypeError
+        raise InvalidInput(f"{field} must be text")
     text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogates(value) else value
     text = _ESCAPE_SEQUENCES.sub("", text)
     text = _LINE_BREAKS.sub("\n", text)
-    keep = "\n\t" if multiline else ""
-    text = "".join(ch for ch in text if ch in keep or not _is_control(ch))
     if not multiline:
-        text = re.sub(r"[\n\t]+", " ", text)
+        text = re.sub(r"[\n\t]+", " ", text)  # before the controls go: "a\nb" is "a b", not "ab"
+    text = "".join(ch for ch in text if ch in "\n\t" or not _is_control(ch))
     text = text.strip()
     if not text:
         if required:

@@ -51,9 +51,19 @@ class Checked:
         return core_schema.no_info_after_validator_function(self.check, handler(source))
 
 
+# The longest string any key takes (a path, a URL, opening hours); more is a mistake.
+MAX_STRING = 4096
+
+
 class _Section:
     # pydantic's config for these dataclasses (ConfigDict is a TypedDict: a plain dict will do).
-    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+    # Numbers finite: TOML allows inf and nan, which pass a bound like "> 0" and then break
+    # every figure computed from them.
+    __pydantic_config__: ClassVar[dict[str, object]] = {
+        "extra": "forbid",
+        "allow_inf_nan": False,
+        "str_max_length": MAX_STRING,
+    }
 
 
 def _known_zone(value: str) -> str:
@@ -66,6 +76,35 @@ def _known_zone(value: str) -> str:
 
 def _known_zone_or_empty(value: str) -> str:
     return _known_zone(value) if value else value
+
+
+# The colour themes [board] theme may name: Textual's built-in themes at the pinned version
+# (tests/unit/test_config.py checks they exist there).
+THEMES = (
+    "textual-dark",
+    "textual-light",
+    "nord",
+    "gruvbox",
+    "catppuccin-mocha",
+    "catppuccin-latte",
+    "dracula",
+    "tokyo-night",
+    "monokai",
+    "flexoki",
+    "solarized-light",
+    "solarized-dark",
+    "atom-one-dark",
+    "atom-one-light",
+    "rose-pine",
+    "ansi-dark",
+    "ansi-light",
+)
+
+
+def _known_theme(value: str) -> str:
+    if value not in THEMES:
+        raise ValueError(f"unknown theme {value!r} (one of: {', '.join(THEMES)})")
+    return value
 
 
 def _opening_hours(value: str) -> str:
@@ -246,7 +285,7 @@ class BoardSettings(_Section):
 
     stale_after_seconds: Positive = 10
     trend_interval_minutes: Annotated[int, Ge(5), Le(240)] = 30
-    theme: str = "textual-dark"
+    theme: Annotated[str, Checked(_known_theme)] = "textual-dark"
 
 
 @dataclass
@@ -560,7 +599,22 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
     path = find_config_file(explicit)
     if path is None:
         return Settings()
-    return parse_settings(path.read_text(encoding="utf-8"), path)
+    return parse_settings(read_config_text(path), path)
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text (TOML is UTF-8), or a ConfigError naming the file and what is wrong."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from None
 
 
 _settings_adapter = None  # pydantic's validator for Settings, built on first use

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from tickets.errors import TicketError
-from wallboard.text import one_line
+from wallboard.text import one_line, printable
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -73,14 +73,14 @@ class DeskHeader(Horizontal):
         self.title_text = title
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(self.title_text), classes="desk-title", markup=False)
+        yield Label(Content(printable(self.title_text)), classes="desk-title", markup=False)
         role = f" ({self.desk.role})" if self.desk.role else ""
-        yield Label(Content(f"{self.desk.user}{role}"), classes="desk-user", markup=False)
+        yield Label(Content(printable(f"{self.desk.user}{role}")), classes="desk-user", markup=False)
         yield NotificationBadge(self.desk)
 
     def set_title(self, title: str) -> None:
         self.title_text = title
-        self.query_one(".desk-title", Label).update(Content(title))
+        self.query_one(".desk-title", Label).update(Content(printable(title)))
 
 
 class DeskScreen(Screen):
@@ -130,7 +130,7 @@ class DeskScreen(Screen):
     def say(self, text: str, level: str = "info") -> None:
         """One line under the header: info, ok (green), error (red)."""
         row = self.query_one(".desk-message", Static)
-        row.update(Content(text))
+        row.update(Content(printable(text)))
         for name in ("info", "ok", "error"):
             row.set_class(name == level, f"-{name}")
         row.set_class(bool(text), "-shown")

@@ -26,7 +26,9 @@ from tickets.errors import InvalidInput, StaleVersion
 from tickets.intents import INTENTS, Note
 from tickets.statuses import Status
 from tickets.ui.fields import DUE_HELP, FieldSpec, check, field_of, parse_due
+from tickets.ui.inputs import LiteralInput, LiteralTextArea
 from tickets.ui.text import literal, one_line, when
+from wallboard.text import printable
 
 if TYPE_CHECKING:
     from tickets.records import ComplaintInfo
@@ -61,7 +63,7 @@ class FormView(Vertical):
     def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         wid = f"f-{spec.name}"
         if spec.kind == "area":
-            return TextArea(
+            return LiteralTextArea(
                 value or "",
                 id=wid,
                 classes="field-area",
@@ -82,7 +84,7 @@ class FormView(Vertical):
             )
         if spec.kind == "check":
             return Checkbox(Content(spec.placeholder or spec.label), bool(value), id=wid, compact=True)
-        return Input(
+        return LiteralInput(
             value or "",
             id=wid,
             placeholder=spec.placeholder or (DUE_HELP if spec.kind == "due" else ""),
@@ -127,7 +129,7 @@ class FormView(Vertical):
 
     def _mark(self, name: str, text: str) -> None:
         error = self.query_one(f"#e-{name}", Static)
-        error.update(Content(text))
+        error.update(Content(printable(text)))
         error.set_class(bool(text), "-shown")
         self.widget(name).set_class(bool(text), "-invalid")
         self.query_one(f"#l-{name}", Label).set_class(bool(text), "-invalid")
@@ -371,7 +373,7 @@ class ActionForm(ModalScreen):
 
     def say(self, text: str, level: str = "error") -> None:
         line = self.query_one(".form-message", Static)
-        line.update(Content(text))
+        line.update(Content(printable(text)))
         line.set_class(level == "error", "-error")
         line.set_class(level != "error", "-info")
         line.set_class(bool(text), "-shown")

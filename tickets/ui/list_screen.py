@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Tab, Tabs
 from tickets.lifecycle import label as status_label
 from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
+from tickets.ui.inputs import LiteralInput
 from tickets.ui.text import due, one_line, plain
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ class ComplaintListScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Tabs(*(Tab(f"{i} {VIEW_LABELS[v]}", id=f"view-{v.value}") for i, v in enumerate(VIEWS, 1)), id="views")
-        yield Input(placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search")
+        yield LiteralInput(
+            placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search"
+        )
         yield ComplaintTable(id="complaints")
         yield Footer()
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from wallboard.config import Settings, load_settings
-from wallboard.text import format_duration, printable
+from wallboard.text import csv_cell, format_duration, printable
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -87,7 +87,8 @@ def emit_rows(rows: Sequence[Mapping[str, object]], fmt: str) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        # A name from outside must not run as a formula in the spreadsheet that opens this.
+        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
         click.echo(buffer.getvalue(), nl=False)
         return
     from rich.console import Console

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from wallboard.cli.common import Failure, open_database_of, parse_when, settings_of, stop_on_signals
+from wallboard.text import printable
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -100,10 +101,10 @@ def _after_bulk_write(engine: Engine) -> None:
 
 def _print_summary(summary: IngestSummary) -> None:
     for line_no, reason in summary.errors[:5]:
-        click.echo(f"  line {line_no}: {reason}", err=True)
+        click.echo(printable(f"  line {line_no}: {reason}"), err=True)  # a bad line's text, from outside
     for lost in summary.lost:
-        click.echo(f"wallboard: LOST: {lost}", err=True)
-    click.echo(summary.line(), err=True)  # last: scripts read the final line
+        click.echo(printable(f"wallboard: LOST: {lost}"), err=True)
+    click.echo(printable(summary.line()), err=True)  # last: scripts read the final line
     if summary.lost:
         sys.exit(3)  # what could be read is in; exit status 3 tells a script that lines were lost
 

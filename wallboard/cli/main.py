@@ -1,7 +1,7 @@
 """The `wallboard` command line. Scriptable: JSON or CSV for machines, tables for people.
 
 Textual is imported only by the commands that open the TUI, so scripted commands start fast.
-Bad input gets one line on stderr and exit status 1, never a traceback.
+Bad input (bad usage included) gets one line on stderr and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from wallboard.cli.tickets import user as user_group
 from wallboard.config import ConfigError, load_settings
 from wallboard.errors import RunError
 from wallboard.feeds.registry import kind_names
-from wallboard.text import one_line
+from wallboard.text import one_line, printable
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,15 +138,18 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as exc:
         # One line: click words some usage errors over several ("Choose from:\n\t0,\n\t1").
-        click.echo(f"wallboard: {' '.join(exc.format_message().split())}", err=True)
-        sys.exit(exc.exit_code)
+        # Printable: a message may quote what was typed or read (a name, a file's bytes).
+        click.echo(printable(f"wallboard: {' '.join(exc.format_message().split())}"), err=True)
+        # Bad usage is an error like any other: status 1 (click's own is 2), so a script
+        # tells "wrong" from "fine" the same way whatever the command.
+        sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
     except RunError as exc:
-        click.echo(f"wallboard: {exc}", err=True)
+        click.echo(printable(f"wallboard: {exc}"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except OSError as exc:
-        click.echo(f"wallboard: {exc}", err=True)
+        click.echo(printable(f"wallboard: {exc}"), err=True)
         sys.exit(1)
     except Exception as exc:
         from sqlalchemy.exc import SQLAlchemyError

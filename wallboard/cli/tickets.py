@@ -2,12 +2,12 @@
 
 Every command takes `--json`; every mutating ticket command takes `--as USER` and
 `--expect-version N`. Errors are one line on stderr and exit status 1 (bad usage too).
-Customer text is printed literally: rich `Text`, never markup.
+Text from outside (customer text, names, caller IDs) is printed literally: through
+`printable` (wallboard/text.py), as rich `Text`, never markup; JSON through `json_text`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -37,6 +37,7 @@ from tickets.records import (
 from tickets.statuses import Status
 from wallboard.cli.common import Failure, open_database_of, settings_of
 from wallboard.config import Settings
+from wallboard.text import json_text, printable, printable_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,7 +69,12 @@ def _queries(ctx: click.Context) -> ComplaintQueries:
 
 
 def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
+
+
+def _echo(line: str) -> None:
+    """A line for people with text from outside in it: printed literally."""
+    click.echo(printable(line))
 
 
 # -- options shared by the mutating commands -------------------------------------------------
@@ -90,7 +96,7 @@ def _done(info: ComplaintInfo, verb: str, as_json: bool) -> None:
     if as_json:
         _echo_json(info.as_dict())
     else:
-        click.echo(f"{info.ref} {verb}: {info.status_label}, owner {info.owner or '-'}, version {info.version}")
+        _echo(f"{info.ref} {verb}: {info.status_label}, owner {info.owner or '-'}, version {info.version}")
 
 
 _RELATIVE = re.compile(r"\+(\d+(?:\.\d+)?)([smhd])")
@@ -304,7 +310,7 @@ def ticket_follow_up(
         _echo_json(info.as_dict())
     else:
         newest: FollowUpInfo = max(info.follow_ups, key=lambda f: f.id)
-        click.echo(
+        _echo(
             f"{info.ref} follow-up {newest.id} ({newest.kind}) due {_local(newest.due_at, settings_of(ctx))}, "
             f"owner {newest.owner}, version {info.version}"
         )
@@ -520,7 +526,7 @@ def _print_list(rows: Sequence[ComplaintInfo], settings: Settings) -> None:
     for row in rows:
         due = _local(row.due_at, settings) + (" overdue" if row.is_overdue(now) else "")
         cells = (row.ref, row.status_label, row.severity, row.owner or "-", due, row.customer, row.subject)
-        table.add_row(*(Text(str(value)) for value in cells))
+        table.add_row(*(Text(printable(str(value))) for value in cells))
     _console().print(table)
 
 
@@ -557,22 +563,23 @@ def _print_detail(info: ComplaintInfo, settings: Settings) -> None:
             ("escalated", {1: "supervisor", 2: "manager"}.get(info.escalation_level, str(info.escalation_level)))
         )
     for label, value in lines:
-        console.print(Text(f"{label:>15}  ") + Text(value))
+        console.print(Text(f"{label:>15}  ") + Text(printable(value)))
     console.print(Text("\ndescription"))
-    console.print(Text(info.description))
+    console.print(Text(printable_lines(info.description)))
     if info.follow_ups:
         console.print(Text("\nfollow-ups"))
         for f in info.follow_ups:
             state = f.outcome.replace("_", " ") if f.outcome else "open"
             console.print(
-                Text(f"  #{f.id} {f.kind} due {_local(f.due_at, settings)} owner {f.owner} [{state}] ") + Text(f.note)
+                Text(printable(f"  #{f.id} {f.kind} due {_local(f.due_at, settings)} owner {f.owner} [{state}] "))
+                + Text(printable(f.note))
             )
     console.print(Text("\ntimeline"))
     for e in reversed(info.events):
         change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ""
-        line = Text(f"  {_local(e.at, settings)} {e.actor or 'system'} {e.kind} ") + Text(change)
+        line = Text(printable(f"  {_local(e.at, settings)} {e.actor or 'system'} {e.kind} ")) + Text(printable(change))
         if e.note:
-            line += Text(f"  ({e.note})")
+            line += Text(printable(f"  ({e.note})"))
         console.print(line)
 
 
@@ -605,7 +612,7 @@ def user_add(ctx: click.Context, name: str, role: str, key_file: str | None, as_
     if as_json:
         _echo_json(info.as_dict())
     else:
-        click.echo(f"added {info.name} ({info.role})" + (f", key {info.keys[0].fingerprint}" if info.keys else ""))
+        _echo(f"added {info.name} ({info.role})" + (f", key {info.keys[0].fingerprint}" if info.keys else ""))
 
 
 @user.command("list")
@@ -631,7 +638,9 @@ def user_list(ctx: click.Context, include_removed: bool, as_json: bool) -> None:
         table.add_column(name)
     for u in rows:
         keys = ", ".join(f"{k.fingerprint} {k.comment or ''}".strip() for k in u.keys) or "-"
-        table.add_row(Text(u.name), Text(u.role), Text("yes" if u.active else "removed"), Text(keys))
+        table.add_row(
+            Text(printable(u.name)), Text(u.role), Text("yes" if u.active else "removed"), Text(printable(keys))
+        )
     _console().print(table)
 
 
@@ -647,7 +656,7 @@ def user_remove(ctx: click.Context, name: str, as_json: bool) -> None:
     if as_json:
         _echo_json(users.get_user(open_database_of(ctx, migrate=True), name).as_dict())
     else:
-        click.echo(f"removed {name}")
+        _echo(f"removed {name}")
 
 
 @user.command("add-key")
@@ -663,7 +672,7 @@ def user_add_key(ctx: click.Context, name: str, key_file: str, as_json: bool) ->
     if as_json:
         _echo_json({"name": name, "fingerprint": key.fingerprint, "type": key.key_type, "comment": key.comment})
     else:
-        click.echo(f"{name}: added key {key.fingerprint}")
+        _echo(f"{name}: added key {key.fingerprint}")
 
 
 @user.command("remove-key")
@@ -679,7 +688,7 @@ def user_remove_key(ctx: click.Context, name: str, fingerprint: str, as_json: bo
     if as_json:
         _echo_json(users.get_user(open_database_of(ctx, migrate=True), name).as_dict())
     else:
-        click.echo(f"{name}: removed key {fingerprint}")
+        _echo(f"{name}: removed key {fingerprint}")
 
 
 # -- notifications -------------------------------------------------------------------------
@@ -712,4 +721,4 @@ def notifications(ctx: click.Context, actor: str, unread: bool, mark_read: bool,
     for n in found:
         row = n.as_dict(tz)
         flag = " " if n.read else "*"
-        click.echo(f"{flag} {row['created_at']}  {n.kind:<18} {n.complaint_ref or '-':<9} {n.text}")
+        _echo(f"{flag} {row['created_at']}  {n.kind:<18} {n.complaint_ref or '-':<9} {n.text}")

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from wallboard.config import FeedSpec, Settings
 from wallboard.errors import RunError
 from wallboard.feeds.registry import KINDS, Feed
-from wallboard.text import one_line
+from wallboard.text import install_log_records, one_line
 
 if TYPE_CHECKING:
     from wallboard.server.scheduler import ReminderScheduler
@@ -48,6 +48,7 @@ def setup_logging(level: int = logging.INFO) -> Path:
     """Everything (our modules, SQLAlchemy, warnings) into one rotating file."""
     path = log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
+    install_log_records()  # names from outside in log lines: printable, in every log file
     root = logging.getLogger()
     if not any(getattr(h, "_wallboard", False) for h in root.handlers):
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")

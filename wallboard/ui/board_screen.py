@@ -77,6 +77,10 @@ class FilterBar(Input):
     def action_cancel(self) -> None:
         self.post_message(self.Cancelled())
 
+    def validate_value(self, value: str) -> str:
+        # A pasted escape sequence is drawn as symbols, never sent to the terminal.
+        return printable(value)
+
 
 class BoardScreen(Screen[None]):
     """The board; `set_filter` is the app's, which owns the filter (it filters every read)."""
