@@ -482,7 +482,7 @@ class LimitSettings(_Section):
     sessions_per_user: Count = 5
     sessions_total: Count = 50
     # Memory (resident, MB) a session's board process may use; over it the session ends.
-    session_memory_mb: Annotated[int, Ge(64)] = 400
+    session_memory_mb: Annotated[int, Ge(64)] = 256
     # The session link (a session's process asking the server): bytes of one request, how
     # deep its arrays and objects nest, characters of one string, items of one array or
     # object, rows one call returns at most, and how far into a list it may page.

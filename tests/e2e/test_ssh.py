@@ -575,6 +575,7 @@ def test_idle_sessions_time_out_and_a_stopping_server_hangs_up(settings, engine,
         )
         assert time.monotonic() - started >= 3
         assert "no key pressed for 0:03: session closed" in screen
+        assert "exit=1" in screen  # the ssh client's status says it did not end by itself
 
         tmux("new-session", "-d", "-s", "stop", "-x", "90", "-y", "25", ssh)
 

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 DEFAULT_SIZE = (80, 24)
 TerminalSize = tuple[int, int, int, int]  # columns, rows, pixel width, pixel height
 
-# The data segment (heap, thread stacks, anonymous maps) may reach this many times the
-# resident ceiling: room for what is mapped and not touched, so only a runaway hits it.
-DATA_HEADROOM = 2
+# The data segment (heap, thread stacks, anonymous maps: ~70 MB for a normal session) may
+# reach twice the resident ceiling, and at least this much over it: room for what is mapped
+# and not touched, so only a runaway the watch has not caught yet hits it.
+DATA_HEADROOM_MB = 256
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -48,7 +49,8 @@ def too_big_notice(asked: TerminalSize, limits: LimitSettings) -> str:
 
 def apply_session_limits(limits: LimitSettings) -> None:
     """In the session's process, first thing: cap its data segment (see DATA_HEADROOM)."""
-    cap = limits.session_memory_mb * DATA_HEADROOM << 20
+    ceiling = limits.session_memory_mb
+    cap = max(2 * ceiling, ceiling + DATA_HEADROOM_MB) << 20
     _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
