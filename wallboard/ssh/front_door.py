@@ -49,7 +49,7 @@ from wallboard.errors import RunError
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
-from wallboard.ssh.limiter import FailureLimiter
+from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
 from wallboard.ssh.link import serve_link
 from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
 from wallboard.ssh.session_limits import (
@@ -148,44 +148,52 @@ class _Connection(asyncssh.SSHServer):
         self.key_fingerprint: str | None = None
         self.authenticated = False
         self.tried = False
+        self.shut_out = False
         self.rejected = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.address, self.port = str(peer[0]), int(peer[1])
-        if self.front.limiter.blocked(self.address):
+        if self.front.limiter.address_blocked(self.address):
             access.info("refused connection from %s: shut out after failed logins", self.address)
             raise ConnectionRefusedError(f"{self.address} is shut out")  # asyncssh closes it at once
         self.front.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.front.connections.discard(self)
-        if self.tried and not self.authenticated:
+        if self.tried and not self.authenticated and not self.shut_out:
             access.info(
                 "failed login as %r from %s: left before a key registered to this user was accepted",
                 self.username,
                 self.address,
             )
-            if self.front.limiter.failure(self.address):
-                access.warning(
-                    "shut out %s for %g min after %d failed logins within %g min",
-                    self.address,
-                    self.front.settings.ssh.block_minutes,
-                    self.front.limiter.limit,
-                    self.front.settings.ssh.failure_window_minutes,
-                )
+            self.front.login_failed(self.address, self.username)
 
     async def begin_auth(self, username: str) -> bool:
         self.tried = True
         self.username = username
+        assert self.conn is not None
+        if (scope := self.front.limiter.user_blocked(self.address, username)) is not None:
+            # Not counted again: the shut-out is not extended by the person waiting it out.
+            self.shut_out = True
+            where = "from this address" if scope == USER_FROM_ADDRESS else "from any address"
+            access.info("refused login as %r from %s: shut out %s after failed logins", username, self.address, where)
+            self.conn.set_authorized_keys(_UserKeys(None))
+            conn = self.conn
+            asyncio.get_running_loop().call_soon(
+                conn.disconnect,
+                asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                f"too many failed logins as {username} {where}: try again in "
+                f"{self.front.settings.ssh.block_minutes:g} minutes",
+            )
+            return True
         try:
             self.login = await asyncio.to_thread(ssh_access.find_login, self.front.engine, username)
         except Exception:
             log.exception("looking up SSH user %r failed", username)
             self.login = None
         self.keys = _UserKeys(self.login)
-        assert self.conn is not None
         self.conn.set_authorized_keys(self.keys)
         return True  # always ask for authentication, known user or not
 
@@ -217,6 +225,7 @@ class _Connection(asyncssh.SSHServer):
         self.authenticated = True
         self.key_fingerprint = self.keys.matched if self.keys else None
         assert self.login is not None
+        self.front.limiter.success(self.address, self.login.name)
         access.info(
             "login %s (%s) from %s:%d with key %s",
             self.login.name,
@@ -532,7 +541,13 @@ class SshFrontDoor:
         self.engine = engine
         self.settings = settings
         ssh = settings.ssh
-        self.limiter = FailureLimiter(ssh.max_failures, ssh.failure_window_minutes * 60, ssh.block_minutes * 60)
+        self.limiter = FailureLimiter(
+            per_user_address=ssh.max_failures,
+            per_user=ssh.max_user_failures,
+            per_address=ssh.max_address_failures,
+            window=ssh.failure_window_minutes * 60,
+            block=ssh.block_minutes * 60,
+        )
         self.sessions: set[_TerminalSession] = set()
         self.connections: set[_Connection] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -598,6 +613,25 @@ class SshFrontDoor:
         self._memory_task = self.loop.create_task(self._memory_watch(MEMORY_WATCH_SECONDS))
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
         await self._close_abandoned_sessions(time.time())
+
+    def login_failed(self, address: str, user: str | None) -> None:
+        """Count a failed log-in; log it and the shut-outs it starts, here and in the database."""
+        ssh = self.settings.ssh
+        shut_outs = self.limiter.failure(address, user)
+        for shut_out in shut_outs:
+            access.warning("%s", shut_out.describe(ssh.block_minutes, ssh.failure_window_minutes))
+        at = time.time()
+        events = [ssh_access.LoginFailure(at, address, user, "failed")] + [
+            ssh_access.LoginFailure(at, address, s.user, "shut out", s.scope, at + s.until - self.limiter.clock())
+            for s in shut_outs
+        ]
+        self.spawn(self._record_failures(events))
+
+    async def _record_failures(self, events: list[ssh_access.LoginFailure]) -> None:
+        try:
+            await asyncio.to_thread(ssh_access.record_login_failures, self.engine, events)
+        except Exception:
+            log.exception("cannot record failed SSH logins in the database")
 
     async def _close_abandoned_sessions(self, started_at: float) -> None:
         """Rows left open by an earlier run on this host that died: ended now, by the restart.
