@@ -133,8 +133,12 @@ class WallboardApp(App[None]):
         self.set_interval(self.poll_seconds, self._tick)
         self._tick()
         self.desk.start(self._board_screen)
+        # Once the board screen is up: a toast goes to the screen shown when it is posted.
+        self.call_after_refresh(self._show_notices)
+
+    def _show_notices(self) -> None:
         for notice in self.notices:
-            self.notify(notice, severity="warning", timeout=20)
+            self.notify(notice, severity="warning", timeout=20, markup=False)
 
     def _tick(self) -> None:
         if self._reading:
