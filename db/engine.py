@@ -8,6 +8,7 @@ synchronous=FULL because complaint data shares the file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False})
     database = engine.url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(database))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry) -> None:
@@ -56,6 +57,20 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _create_private(database: Path) -> None:
+    """The database's folder (0700 where made here) and an empty database file 0600, whatever
+    the umask, before SQLite opens it: SQLite gives its -wal and -shm files the database
+    file's mode, so they come out 0600 too. An existing file keeps its mode."""
+    folder = database.parent
+    if not folder.exists():
+        for missing in reversed([folder, *[p for p in folder.parents if not p.exists()]]):
+            missing.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def is_sqlite(engine: Engine) -> bool:

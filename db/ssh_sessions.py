@@ -36,3 +36,22 @@ class SshSession(SQLModel, table=True):
     # client disconnected | quit | idle timeout | server stopped | server restarted | refused: ...
     end_reason: str | None = Field(default=None, max_length=64)
     exit_status: int | None = None
+
+
+class SshLoginFailure(SQLModel, table=True):
+    """A failed SSH log-in, or a shut-out it caused: who (the name asked for, any name: not a
+    user's id), from where, when. Shut-outs say what they shut out and until when."""
+
+    __tablename__ = "ssh_login_failures"
+    __table_args__ = (Index("ix_ssh_login_failures_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    server: str | None = Field(default=None, max_length=255)
+    at: float
+    peer_address: str = Field(max_length=64)
+    user_name: str | None = Field(default=None, max_length=64)
+    # "failed" | "shut out"
+    event: str = Field(max_length=16)
+    # for a shut-out: "user from address" | "user" | "address"
+    scope: str | None = Field(default=None, max_length=24)
+    until: float | None = None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
-from tickets.errors import PermissionDenied
+from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import METHODS
 from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.queries import ComplaintQueries, current_or_last_call, inbox_state, open_by_owner
@@ -44,6 +44,9 @@ READS = frozenset(
         "owned_by",
     }
 )
+
+# Views one overview call may ask for (there are fewer views than this).
+MAX_OVERVIEW_VIEWS = 20
 
 
 class UserDesk:
@@ -91,6 +94,16 @@ class UserDesk:
             raise PermissionDenied(reason)
         return info
 
+    def _paged(self, limit: object, offset: object = 0) -> tuple[int, int]:
+        """A page's size and start, refused outside [limits] page_rows and page_offset (a
+        session must not make the server read and send a whole table)."""
+        limits = self.settings.limits
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= limits.page_rows:
+            raise InvalidInput(f"a page is 1 to {limits.page_rows:,} rows")
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= limits.page_offset:
+            raise InvalidInput(f"a page starts 0 to {limits.page_offset:,} rows in")
+        return limit, offset
+
     # -- who, and the inbox ----------------------------------------------------------------
 
     def whoami(self) -> UserInfo:
@@ -100,6 +113,7 @@ class UserDesk:
         return inbox_state(self.engine, self.user, after_id)
 
     def notifications(self, limit: int) -> list[NotificationInfo]:
+        limit, _ = self._paged(limit)
         return reminders.notifications_for(self.engine, self.user, limit=limit)
 
     def mark_read(self, ids: Iterable[int] | None) -> int:
@@ -123,15 +137,21 @@ class UserDesk:
         return info, intents, users
 
     def view(self, view: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        limit, offset = self._paged(limit, offset)
         self._reader()
         return self.queries.view(view, self.user, now=self.clock(), limit=limit, offset=offset)
 
     def search(self, text: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        limit, offset = self._paged(limit, offset)
         self._reader()
         return self.queries.search(text, limit=limit, offset=offset)
 
     def overview(self, views: Iterable[str], limit: int) -> tuple[list[OwnerLoad], dict[str, list[ComplaintInfo]]]:
         """Open complaints per owner, and the first `limit` of each view: supervisors only."""
+        limit, _ = self._paged(limit)
+        views = list(views)
+        if len(views) > MAX_OVERVIEW_VIEWS:
+            raise InvalidInput(f"the overview shows at most {MAX_OVERVIEW_VIEWS} views")
         self._reader(supervisor=True)
         now = self.clock()
         loads = open_by_owner(self.engine, self.service.calendar, now)
@@ -140,6 +160,7 @@ class UserDesk:
     def owned_by(self, owner: str | None, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """One owner's open complaints (None: the unassigned ones), most urgent first: a row
         of the overview opened; supervisors only."""
+        limit, offset = self._paged(limit, offset)
         self._reader(supervisor=True)
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)

@@ -507,11 +507,37 @@ class SshSettings(_Section):
     port: Annotated[int, Ge(0), Le(65535)] = 2222
     host_key: str = ""
     idle_timeout_minutes: NonNegative = 480
+    # Failed log-ins within failure_window_minutes that shut out for block_minutes: one
+    # user from one address, one user from anywhere, and one address (whatever the user).
     max_failures: Count = 5
+    max_user_failures: Count = 20
+    max_address_failures: Count = 100
     failure_window_minutes: Positive = 10
     block_minutes: NonNegative = 15
-    max_sessions: Count = 50
     access_log: str = ""
+
+
+@dataclass
+class LimitSettings(_Section):
+    """[limits]: what one user or one session may take of the host; one place for them all."""
+
+    # The largest terminal a session's board is drawn for (a bigger one gets this, and is told).
+    max_columns: Annotated[int, Ge(80), Le(10_000)] = 400
+    max_rows: Annotated[int, Ge(24), Le(10_000)] = 200
+    # SSH sessions at once: of one user, and over all users.
+    sessions_per_user: Count = 5
+    sessions_total: Count = 50
+    # Memory (resident, MB) a session's board process may use; over it the session ends.
+    session_memory_mb: Annotated[int, Ge(64)] = 256
+    # The session link (a session's process asking the server): bytes of one request, how
+    # deep its arrays and objects nest, characters of one string, items of one array or
+    # object, rows one call returns at most, and how far into a list it may page.
+    request_bytes: Annotated[int, Ge(4096), Le(64 << 20)] = 1 << 20
+    request_depth: Annotated[int, Ge(4), Le(100)] = 16
+    string_chars: Annotated[int, Ge(1000)] = 1_000_000
+    request_items: Count = 10_000
+    page_rows: Annotated[int, Ge(50)] = 1000
+    page_offset: Seconds = 1_000_000
 
 
 @dataclass
@@ -532,6 +558,7 @@ class Settings(_Section):
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     ssh: SshSettings = field(default_factory=SshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     # Where these settings were read from (None: built-in defaults); not part of equality.
     source: Path | None = field(default=None, compare=False)
@@ -642,6 +669,9 @@ def parse_settings(text: str, path: Path) -> Settings:
     return settings
 
 
+# Keys that moved to another table: an old file names the new place rather than "unknown key".
+_MOVED: dict[tuple[str, ...], str] = {("ssh", "max_sessions"): "moved to [limits] as sessions_total"}
+
 # pydantic words some errors differently for dataclasses than for models: keep the model wording.
 _REWORDED = {
     "extra_forbidden": "unknown key",
@@ -653,6 +683,10 @@ _REWORDED = {
 
 def _reason(error: Mapping[str, Any]) -> str:
     """One pydantic error's wording (an ErrorDetails: a TypedDict, read as a mapping)."""
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument") and (
+        moved := _MOVED.get(tuple(str(part) for part in error["loc"]))
+    ):
+        return moved
     if error["type"] in _REWORDED:
         return _REWORDED[error["type"]].format(**error.get("ctx", {}))
     message = str(error["msg"])

@@ -35,7 +35,15 @@ class LinkServer:
 
     async def _serve(self, sock: socket.socket) -> None:
         reader, writer = await asyncio.open_connection(sock=sock)
-        await serve_link(reader, writer, self.targets, self.executor, passes=(TicketError,), label="test session")
+        await serve_link(
+            reader,
+            writer,
+            self.targets,
+            self.executor,
+            passes=(TicketError,),
+            label="test session",
+            limits=self.settings.limits,
+        )
 
     def app(self, **kwargs):
         """The wallboard app as a session's process makes it (wallboard/ssh/board_process.py)."""

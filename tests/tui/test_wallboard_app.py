@@ -494,3 +494,17 @@ def test_snapshot_stale_banner(floor, snap_compare):
     engine, _ = floor
     set_heartbeat(engine, NOW - 42)
     assert snap_compare(make_app(floor), terminal_size=(80, 24), run_before=_snapshot_run_before())
+
+
+@run_async
+async def test_a_notice_from_the_server_is_shown_once_at_start(floor):
+    # What an SSH session's process gets from `session.notices` (a terminal over [limits]).
+    notice = "Your terminal is 10000x10000; the board is drawn at most 400x200 (the server's limit)."
+    app = make_app(floor, notices=[notice])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        deadline = time.monotonic() + 10
+        while not (toasts := [(n.message, n.severity) for n in app._notifications]):  # as test_complaints_ui
+            assert time.monotonic() < deadline, "no toast"
+            await pilot.pause(0.05)
+        assert toasts == [(notice, "warning")]

@@ -85,6 +85,8 @@ def test_default_database_is_in_the_user_data_directory(tmp_path):
         ("[complaints.sla.high]\nacknowledge_hours = 1\n", ": complaints.sla.high.resolve_hours: Field required"),
         ("site = 3\n", ":1: site: Input should be a valid dictionary or instance of SiteSettings"),
         ("[site\nname = 1\n", "(at line 1, column 6)"),
+        ("[ssh]\nport = 22\nmax_sessions = 9\n", ":3: ssh.max_sessions: moved to [limits] as sessions_total"),
+        ("[limits]\nmax_columns = 20\n", ":2: limits.max_columns: Input should be greater than or equal to 80"),
     ],
 )
 def test_errors_name_file_line_and_key(tmp_path, text, expected):

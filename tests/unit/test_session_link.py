@@ -218,3 +218,71 @@ def test_a_slow_trend_read_does_not_hold_up_the_rows(floor, monkeypatch):
         assert trend is None and rows.agents and not with_trend.done()
         release.set()
         assert with_trend.result(timeout=10)[1] is not None
+
+
+def _raw_call(client, payload: bytes):
+    """Send `payload` as one request frame and read the answer as LinkClient does."""
+    import pickle
+
+    client.sock.sendall(HEADER.pack(len(payload)) + payload)
+    (size,) = HEADER.unpack(client._receive(HEADER.size))
+    ok, value = pickle.loads(client._receive(size))
+    return ok, value
+
+
+@pytest.mark.parametrize(
+    "method, args, kwargs, refusal",
+    [
+        ("view", ["mine"], {"limit": -1}, "a page is 1 to 1,000 rows"),
+        ("view", ["mine"], {"limit": 10**12}, "a page is 1 to 1,000 rows"),
+        ("view", ["mine"], {"limit": 0}, "a page is 1 to 1,000 rows"),
+        ("view", ["mine"], {"limit": 50, "offset": -5}, "a page starts 0 to 1,000,000 rows in"),
+        ("view", ["mine"], {"limit": 50, "offset": 10**15}, "a page starts 0 to 1,000,000 rows in"),
+        ("view", ["mine"], {"limit": "50"}, "a page is 1 to 1,000 rows"),
+        ("search", ["refund"], {"limit": 10**6}, "a page is 1 to 1,000 rows"),
+        ("notifications", [10**9], {}, "a page is 1 to 1,000 rows"),
+        ("notifications", [True], {}, "a page is 1 to 1,000 rows"),
+        ("overview", [["mine"], 10**9], {}, "a page is 1 to 1,000 rows"),
+        ("overview", [["mine"] * 50, 10], {}, "at most 20 views"),
+        ("owned_by", ["ann"], {"limit": -1}, "a page is 1 to 1,000 rows"),
+    ],
+)
+def test_page_sizes_over_the_limits_are_refused_and_the_link_goes_on(link_as, method, args, kwargs, refusal):
+    from tickets.errors import InvalidInput
+
+    client = link_as("sue").client
+    with pytest.raises(InvalidInput, match=refusal):
+        client.call("desk", method, *args, **kwargs)
+    assert client.call("desk", "view", "all_open", limit=1000) == []  # the largest page is answered
+    assert client.call("desk", "whoami").name == "sue"
+
+
+@pytest.mark.parametrize(
+    "payload, refusal",
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "request nested deeper than 16 levels"),
+        (b'["desk", "view", [' + b"[" * 20 + b"]" * 20 + b"], {}]", "request nested deeper than 16 levels"),
+        (json.dumps(["desk", "search", ["x" * 1_000_001], {}]).encode(), "text of over 1,000,000 characters"),
+        (json.dumps(["desk", "mark_read", [list(range(10_001))], {}]).encode(), "over 10,000 items"),
+        (json.dumps(["desk", "mark_read", [[2**64]], {}]).encode(), "number out of range"),
+        (json.dumps(["desk", "view", ["mine"], {f"k{i}": 0 for i in range(10_001)}]).encode(), "over 10,000 items"),
+    ],
+    ids=["200k-brackets", "deep-args", "long-string", "many-items", "huge-number", "many-keys"],
+)
+def test_hostile_requests_get_a_clear_error_and_the_link_goes_on(link_as, payload, refusal):
+    client = link_as("ann").client
+    ok, error = _raw_call(client, payload)
+    assert not ok and isinstance(error, LinkError) and refusal in str(error)
+    assert client.call("desk", "whoami").name == "ann"
+    assert client.call("board", "read", NOW)[0] is not None
+
+
+def test_a_request_over_the_byte_limit_closes_that_link(floor):
+    engine, settings = floor
+    settings.limits.request_bytes = 4096
+    server = LinkServer(engine, settings, "ann", Clock(NOW))
+    try:
+        with pytest.raises(LinkError, match="lost the connection"):
+            server.client.call("desk", "search", "x" * 5000)
+    finally:
+        server.close()

@@ -66,6 +66,7 @@ class ComplaintDesk:
         self.user: str | None = calls.user if calls is not None else None
         self.clock = clock
         self.tz = settings.site.tz
+        self.page_rows = settings.limits.page_rows  # the most rows one list call may ask for
         self.poll_seconds = poll_seconds
         self.role: str | None = None  # known after the first read
         self.active = True

@@ -118,7 +118,8 @@ class ComplaintListScreen(DeskScreen):
     def load(self, *, append: bool = False) -> None:
         calls, view, text = self.desk.calls, self.view_name, self.search_text
         offset = (self.pages - 1) * PAGE if append else 0
-        limit = PAGE if append else PAGE * self.pages
+        # A reload asks for every page shown, up to the most one call may ([limits] page_rows).
+        limit = PAGE if append else min(PAGE * self.pages, self.desk.page_rows)
         now = self.desk.clock()
 
         def read() -> list[ComplaintInfo]:

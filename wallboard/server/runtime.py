@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from wallboard.config import FeedSpec, Settings
 from wallboard.errors import RunError
 from wallboard.feeds.registry import KINDS, Feed
+from wallboard.file_modes import PrivateRotatingFileHandler, wider_than_private, wider_warning
 from wallboard.text import install_log_records, one_line
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("wallboard")
 
 LOG_FILE_NAME = "wallboard.log"
+LOG_MAX_BYTES = 5_000_000
+LOG_BACKUPS = 3
 FEED_STOP_SECONDS = 5.0
 
 
@@ -47,11 +50,11 @@ def log_file() -> Path:
 def setup_logging(level: int = logging.INFO) -> Path:
     """Everything (our modules, SQLAlchemy, warnings) into one rotating file."""
     path = log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     install_log_records()  # names from outside in log lines: printable, in every log file
     root = logging.getLogger()
     if not any(getattr(h, "_wallboard", False) for h in root.handlers):
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+        # It rotates itself (5 MB, 3 old files): no logrotate needed (README).
+        handler = PrivateRotatingFileHandler(path, max_bytes=LOG_MAX_BYTES, backups=LOG_BACKUPS)
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s")
         )
@@ -60,6 +63,32 @@ def setup_logging(level: int = logging.INFO) -> Path:
         root.setLevel(level)
         logging.captureWarnings(True)
     return path
+
+
+def private_paths(engine: Engine, settings: Settings) -> list[Path]:
+    """What holds customer data or secrets: the SQLite database (its folder, WAL and SHM),
+    the logs and their folder, the SSH host key and its folder."""
+    paths = []
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        db = Path(database)
+        paths += [db.parent, db, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    paths += [log_file().parent, log_file()]
+    if settings.ssh.enabled:
+        from wallboard.ssh.host_key import access_log_path, host_key_path
+
+        key = host_key_path(settings)
+        paths += [key.parent, key, access_log_path(settings).parent, access_log_path(settings)]
+    return list(dict.fromkeys(paths))
+
+
+def warn_if_readable_by_others(engine: Engine, settings: Settings) -> str | None:
+    """One line (stderr and the log) when a file or folder of ours is open to others."""
+    warning = wider_warning(wider_than_private(private_paths(engine, settings)))
+    if warning is not None:
+        log.warning("%s", warning)
+        _say(warning)
+    return warning
 
 
 def _open(settings: Settings, *, migrate: bool) -> Engine:
@@ -290,6 +319,7 @@ def run_all_in_one(settings: Settings, user: str | None = None) -> None:
     """
     path = setup_logging()
     engine = _open(settings, migrate=True)
+    warn_if_readable_by_others(engine, settings)
     user = _default_user(engine, user)
     board_settings = _as_user(engine, settings, user) if user is not None else settings
     log.info(
@@ -400,6 +430,7 @@ def run_serve(settings: Settings) -> None:
     takes over the feed and the scheduler when that one's lease runs out."""
     path = setup_logging()
     engine = _open(settings, migrate=True)
+    warn_if_readable_by_others(engine, settings)
     check_feeds(engine, settings)
     stop = threading.Event()
 

@@ -12,12 +12,12 @@ import socket
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from db.complaints import User, UserKey
 from db.engine import write_transaction
 from db.models import table_of
-from db.ssh_sessions import SshSession
+from db.ssh_sessions import SshLoginFailure, SshSession
 
 ROLES = ("agent", "supervisor", "display")
 SERVER_RESTARTED = "server restarted"
@@ -25,6 +25,7 @@ SERVER_RESTARTED = "server restarted"
 _users = table_of(User)
 _keys = table_of(UserKey)
 _sessions = table_of(SshSession)
+_failures = table_of(SshLoginFailure)
 
 
 @dataclass(frozen=True)
@@ -145,3 +146,53 @@ def recent_sessions(engine: Engine, *, limit: int = 50, user: str | None = None)
         query = query.where(_users.c.name == user)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+# -- failed log-ins --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginFailure:
+    """A failed log-in ("failed") or a shut-out it started ("shut out", with its scope and end)."""
+
+    at: float
+    peer_address: str
+    user_name: str | None
+    event: str
+    scope: str | None = None
+    until: float | None = None
+
+
+def record_login_failures(engine: Engine, failures: list[LoginFailure], *, server: str | None = None) -> None:
+    rows = [
+        {
+            "server": (server or this_server())[:255],
+            "at": failure.at,
+            "peer_address": failure.peer_address[:64],
+            "user_name": failure.user_name[:64] if failure.user_name is not None else None,
+            "event": failure.event,
+            "scope": failure.scope,
+            "until": failure.until,
+        }
+        for failure in failures
+    ]
+    if rows:
+        with write_transaction(engine) as connection:
+            connection.execute(_failures.insert(), rows)
+
+
+def recent_login_failures(engine: Engine, *, limit: int = 50, user: str | None = None) -> list[dict]:
+    """The newest failed log-ins and shut-outs first (of the name `user` asked for, if given)."""
+    query = select(_failures).order_by(_failures.c.at.desc(), _failures.c.id.desc()).limit(limit)
+    if user is not None:
+        query = query.where(_failures.c.user_name == user)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def failure_summary(engine: Engine, *, since: float, now: float) -> tuple[int, int]:
+    """Failed log-ins since `since`, and shut-outs still in force at `now`."""
+    failed = select(func.count()).where(_failures.c.event == "failed", _failures.c.at >= since)
+    shut = select(func.count()).where(_failures.c.event == "shut out", _failures.c.until > now)
+    with engine.connect() as connection:
+        return connection.execute(failed).scalar_one(), connection.execute(shut).scalar_one()

@@ -13,6 +13,7 @@ import os
 import sys
 
 from wallboard.ssh.link import LINK_FD_ENV, LinkClient, LinkError
+from wallboard.ssh.session_limits import apply_session_limits
 
 
 def main() -> int:
@@ -23,13 +24,19 @@ def main() -> int:
     link = LinkClient.from_fd(int(fd))
     try:
         settings, user = link.call("session", "hello")
+        notices: list[str] = link.call("session", "notices")
     except LinkError as exc:
         print(f"wallboard: {exc}", file=sys.stderr)
         return 1
+    apply_session_limits(settings.limits)
     from wallboard.ui.app import WallboardApp
 
     app = WallboardApp(
-        link.proxy("board"), settings, handle_signals=True, desk_calls=link.proxy("desk", user=user) if user else None
+        link.proxy("board"),
+        settings,
+        handle_signals=True,
+        desk_calls=link.proxy("desk", user=user) if user else None,
+        notices=notices,
     )
     app.run()
     return app.return_code or 0

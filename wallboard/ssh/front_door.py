@@ -49,9 +49,16 @@ from wallboard.errors import RunError
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
-from wallboard.ssh.limiter import FailureLimiter
+from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
 from wallboard.ssh.link import serve_link
 from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
+from wallboard.ssh.session_limits import (
+    TerminalSize,
+    clamp_terminal_size,
+    over_memory_message,
+    resident_mb,
+    too_big_notice,
+)
 from wallboard.store.board_reader import BoardReader
 from wallboard.text import format_duration
 
@@ -64,9 +71,9 @@ MAX_KEYS_PER_CONNECTION = 6  # rejected keys before the connection is dropped (O
 BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within this
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
-DEFAULT_SIZE = (80, 24)
+MEMORY_WATCH_SECONDS = 1.0
+ENDED_BY_SERVER_STATUS = 1  # the client's exit status when the server ended a session that quit cleanly  # how often the sessions' processes are weighed
 T = TypeVar("T")
-TerminalSize = tuple[int, int, int, int]  # columns, rows, pixel width, pixel height
 NO_TERMINAL = (
     "wallboard: this server shows the wallboard in a terminal only; "
     "connect with a plain `ssh -p PORT NAME@HOST` (no -T, no command)"
@@ -81,14 +88,20 @@ class SessionHello:
     """What a session's process learns first over its link: the settings (less the
     server's secrets) and who it is."""
 
-    REMOTE = frozenset({"hello"})
+    REMOTE = frozenset({"hello", "notices"})
 
-    def __init__(self, settings: Settings, login: Login) -> None:
+    def __init__(self, settings: Settings, login: Login, notices: Sequence[str] = ()) -> None:
         self.settings = settings.signed_in(login.name, login.role).without_secrets()
         self.user = login.name
+        self._notices = list(notices)
 
     def hello(self) -> tuple[Settings, str]:
         return self.settings, self.user
+
+    def notices(self) -> list[str]:
+        """What the server changed of the session's request (a terminal too big), for the
+        board to show once."""
+        return self._notices
 
 
 # -- the SSH server --------------------------------------------------------------------
@@ -135,44 +148,52 @@ class _Connection(asyncssh.SSHServer):
         self.key_fingerprint: str | None = None
         self.authenticated = False
         self.tried = False
+        self.shut_out = False
         self.rejected = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.address, self.port = str(peer[0]), int(peer[1])
-        if self.front.limiter.blocked(self.address):
+        if self.front.limiter.address_blocked(self.address):
             access.info("refused connection from %s: shut out after failed logins", self.address)
             raise ConnectionRefusedError(f"{self.address} is shut out")  # asyncssh closes it at once
         self.front.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.front.connections.discard(self)
-        if self.tried and not self.authenticated:
+        if self.tried and not self.authenticated and not self.shut_out:
             access.info(
                 "failed login as %r from %s: left before a key registered to this user was accepted",
                 self.username,
                 self.address,
             )
-            if self.front.limiter.failure(self.address):
-                access.warning(
-                    "shut out %s for %g min after %d failed logins within %g min",
-                    self.address,
-                    self.front.settings.ssh.block_minutes,
-                    self.front.limiter.limit,
-                    self.front.settings.ssh.failure_window_minutes,
-                )
+            self.front.login_failed(self.address, self.username)
 
     async def begin_auth(self, username: str) -> bool:
         self.tried = True
         self.username = username
+        assert self.conn is not None
+        if (scope := self.front.limiter.user_blocked(self.address, username)) is not None:
+            # Not counted again: the shut-out is not extended by the person waiting it out.
+            self.shut_out = True
+            where = "from this address" if scope == USER_FROM_ADDRESS else "from any address"
+            access.info("refused login as %r from %s: shut out %s after failed logins", username, self.address, where)
+            self.conn.set_authorized_keys(_UserKeys(None))
+            conn = self.conn
+            asyncio.get_running_loop().call_soon(
+                conn.disconnect,
+                asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                f"too many failed logins as {username} {where}: try again in "
+                f"{self.front.settings.ssh.block_minutes:g} minutes",
+            )
+            return True
         try:
             self.login = await asyncio.to_thread(ssh_access.find_login, self.front.engine, username)
         except Exception:
             log.exception("looking up SSH user %r failed", username)
             self.login = None
         self.keys = _UserKeys(self.login)
-        assert self.conn is not None
         self.conn.set_authorized_keys(self.keys)
         return True  # always ask for authentication, known user or not
 
@@ -204,6 +225,7 @@ class _Connection(asyncssh.SSHServer):
         self.authenticated = True
         self.key_fingerprint = self.keys.matched if self.keys else None
         assert self.login is not None
+        self.front.limiter.success(self.address, self.login.name)
         access.info(
             "login %s (%s) from %s:%d with key %s",
             self.login.name,
@@ -247,6 +269,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self._row: asyncio.Task[int | None] | None = None
         self._finished = False
         self._message: str | None = None
+        self.notices: list[str] = []
 
     @property
     def login(self) -> Login:
@@ -280,15 +303,22 @@ class _TerminalSession(asyncssh.SSHServerSession):
         if self.front.closing:
             self._refuse("refused: server stopping", "a session (server stopping)", "wallboard: the server is stopping")
             return
-        if len(self.front.sessions) >= self.front.settings.ssh.max_sessions:
-            self._refuse(
-                "refused: server full",
-                "a session (server full)",
-                f"wallboard: the server is full ({self.front.settings.ssh.max_sessions} sessions); try again later",
-            )
+        if self._refused_over_limits():
             return
-        cols, rows, xpixels, ypixels = self.chan.get_terminal_size()
-        size = (cols or DEFAULT_SIZE[0], rows or DEFAULT_SIZE[1], xpixels, ypixels)
+        limits = self.front.settings.limits
+        asked = self.chan.get_terminal_size()
+        size = clamp_terminal_size(asked, limits)
+        if size[:2] != asked[:2] and asked[0] and asked[1]:
+            self.notices.append(too_big_notice(asked, limits))
+            access.info(
+                "%s from %s asked for a %dx%d terminal: drawn at %dx%d",
+                self.login.name,
+                self.owner.address,
+                asked[0],
+                asked[1],
+                size[0],
+                size[1],
+            )
         link, child_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
         self.child = PtyProcess(
@@ -313,6 +343,9 @@ class _TerminalSession(asyncssh.SSHServerSession):
             child_end.close()  # the child has its own copy
         self.front.sessions.add(self)
         self.front.spawn(self._serve_link(link))
+        if self.notices:
+            # Also on the terminal itself, for a client that leaves before the board shows it.
+            self.chan.write_stderr(("wallboard: " + " ".join(self.notices)).encode() + b"\r\n")
         self._row = self.front.spawn(self._log_start(term, size))
 
     async def _serve_link(self, link: socket.socket) -> None:
@@ -324,13 +357,40 @@ class _TerminalSession(asyncssh.SSHServerSession):
             link.close()
             raise
         targets = {
-            "session": SessionHello(front.settings, login),
+            "session": SessionHello(front.settings, login, self.notices),
             "board": front.board,
             "desk": UserDesk(front.engine, front.settings, login.name),
         }
         await serve_link(
-            reader, writer, targets, front.executor, passes=(TicketError,), label=f"session of {login.name}"
+            reader,
+            writer,
+            targets,
+            front.executor,
+            passes=(TicketError,),
+            label=f"session of {login.name}",
+            limits=front.settings.limits,
         )
+
+    def _refused_over_limits(self) -> bool:
+        """Refuse the session (True) when the server or this user has all the sessions allowed."""
+        limits = self.front.settings.limits
+        if len(self.front.sessions) >= limits.sessions_total:
+            self._refuse(
+                "refused: server full",
+                "a session (server full)",
+                f"wallboard: the server is full ({limits.sessions_total} sessions); try again later",
+            )
+            return True
+        own = sum(1 for session in self.front.sessions if session.login.name == self.login.name)
+        if own >= limits.sessions_per_user:
+            self._refuse(
+                "refused: user's sessions",
+                f"a session (already {own} of this user's)",
+                f"wallboard: {self.login.name} has {own} sessions open already (at most "
+                f"{limits.sessions_per_user}); close one first",
+            )
+            return True
+        return False
 
     def _refuse(self, reason: str, what: str, message: str) -> None:
         access.info("refused %s for %s from %s", what, self.login.name, self.owner.address)
@@ -433,7 +493,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         if self.child is not None:
-            self.child.resize(width, height, pixwidth, pixheight)
+            self.child.resize(*clamp_terminal_size((width, height, pixwidth, pixheight), self.front.settings.limits))
 
     def break_received(self, msec: int) -> bool:
         return False
@@ -446,7 +506,9 @@ class _TerminalSession(asyncssh.SSHServerSession):
             self.end("client disconnected")
 
     def end(self, reason: str, message: str | None = None) -> None:
-        """Hang up the TUI process (its exit closes the channel)."""
+        """Hang up the TUI process (its exit closes the channel). With a message (the
+        server ends it: idle, out of memory, stopping) the client is told why and gets a
+        non-zero exit status, whatever the process exits with."""
         if self.end_reason is None:
             self.end_reason = reason
             self._message = message
@@ -456,6 +518,8 @@ class _TerminalSession(asyncssh.SSHServerSession):
     def _child_exited(self, code: int) -> None:
         self.front.sessions.discard(self)
         self.exit_status = code if code >= 0 else 128 - code
+        if self._message and self.exit_status == 0:
+            self.exit_status = ENDED_BY_SERVER_STATUS
         if self.end_reason is None:
             self.end_reason = "quit" if code == 0 else f"exited with status {self.exit_status}"
         if not self.closed and self.chan is not None:
@@ -477,7 +541,13 @@ class SshFrontDoor:
         self.engine = engine
         self.settings = settings
         ssh = settings.ssh
-        self.limiter = FailureLimiter(ssh.max_failures, ssh.failure_window_minutes * 60, ssh.block_minutes * 60)
+        self.limiter = FailureLimiter(
+            per_user_address=ssh.max_failures,
+            per_user=ssh.max_user_failures,
+            per_address=ssh.max_address_failures,
+            window=ssh.failure_window_minutes * 60,
+            block=ssh.block_minutes * 60,
+        )
         self.sessions: set[_TerminalSession] = set()
         self.connections: set[_Connection] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -485,6 +555,7 @@ class SshFrontDoor:
         self.host_key: asyncssh.SSHKey | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_task: asyncio.Task[None] | None = None
+        self._memory_task: asyncio.Task[None] | None = None
         self.closing = False
         # What sessions ask for over their links: the board (one read shared by all).
         self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
@@ -539,8 +610,28 @@ class SshFrontDoor:
             raise RunError(f"cannot listen for SSH on {ssh.bind}:{ssh.port}: {exc.strerror or exc}") from None
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
+        self._memory_task = self.loop.create_task(self._memory_watch(MEMORY_WATCH_SECONDS))
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
         await self._close_abandoned_sessions(time.time())
+
+    def login_failed(self, address: str, user: str | None) -> None:
+        """Count a failed log-in; log it and the shut-outs it starts, here and in the database."""
+        ssh = self.settings.ssh
+        shut_outs = self.limiter.failure(address, user)
+        for shut_out in shut_outs:
+            access.warning("%s", shut_out.describe(ssh.block_minutes, ssh.failure_window_minutes))
+        at = time.time()
+        events = [ssh_access.LoginFailure(at, address, user, "failed")] + [
+            ssh_access.LoginFailure(at, address, s.user, "shut out", s.scope, at + s.until - self.limiter.clock())
+            for s in shut_outs
+        ]
+        self.spawn(self._record_failures(events))
+
+    async def _record_failures(self, events: list[ssh_access.LoginFailure]) -> None:
+        try:
+            await asyncio.to_thread(ssh_access.record_login_failures, self.engine, events)
+        except Exception:
+            log.exception("cannot record failed SSH logins in the database")
 
     async def _close_abandoned_sessions(self, started_at: float) -> None:
         """Rows left open by an earlier run on this host that died: ended now, by the restart.
@@ -570,11 +661,31 @@ class SshFrontDoor:
                         "idle timeout", f"wallboard: no key pressed for {format_duration(limit)}: session closed"
                     )
 
+    async def _memory_watch(self, every: float) -> None:
+        """End a session whose process is resident over [limits] session_memory_mb."""
+        limits = self.settings.limits
+        while True:
+            await asyncio.sleep(every)
+            for session in list(self.sessions):
+                if session.child is None or session.end_reason is not None:
+                    continue
+                used = resident_mb(session.child.pid)
+                if used is not None and used > limits.session_memory_mb:
+                    log.warning(
+                        "session of %s (pid %d) used %.0f MB, over %d MB: closing",
+                        session.login.name,
+                        session.child.pid,
+                        used,
+                        limits.session_memory_mb,
+                    )
+                    session.end("over memory limit", over_memory_message(limits, used))
+
     async def close(self) -> None:
         """Stop listening, hang up every session, wait for the log to be written."""
         self.closing = True
-        if self._idle_task is not None:
-            self._idle_task.cancel()
+        for task in (self._idle_task, self._memory_task):
+            if task is not None:
+                task.cancel()
         if self.acceptor is not None:
             self.acceptor.close()
             await self.acceptor.wait_closed()

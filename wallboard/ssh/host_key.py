@@ -12,6 +12,7 @@ from platformdirs import user_data_path, user_log_path
 
 from wallboard.config import Settings
 from wallboard.errors import RunError
+from wallboard.file_modes import PrivateRotatingFileHandler, make_private_dir
 
 log = logging.getLogger("wallboard.ssh")
 access = logging.getLogger("wallboard.ssh.access")
@@ -43,7 +44,7 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
     end up with the same key and nobody reads a half-written file.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         key = asyncssh.generate_private_key("ssh-ed25519", comment="wallboard host key")
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -69,11 +70,12 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
         raise RunError(f"{path}: cannot read the SSH host key: {exc}") from None
 
 
-class _AccessLogHandler(logging.handlers.RotatingFileHandler):
-    """The connection log's file handler; knows its path, so it is added once per file."""
+class _AccessLogHandler(PrivateRotatingFileHandler):
+    """The connection log's file handler (0600; it rotates itself: 5 MB, 5 old files); knows
+    its path, so it is added once per file."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        super().__init__(path, max_bytes=5_000_000, backups=5)
         self.path = path
 
 
@@ -83,7 +85,6 @@ def setup_access_log(settings: Settings) -> Path:
     for handler in access.handlers:
         if isinstance(handler, _AccessLogHandler) and handler.path == path:
             return path
-    path.parent.mkdir(parents=True, exist_ok=True)
     file_handler = _AccessLogHandler(path)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     access.addHandler(file_handler)

@@ -28,15 +28,17 @@ import struct
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wallboard.text import one_line
+
+if TYPE_CHECKING:
+    from wallboard.config import LimitSettings
 
 log = logging.getLogger(__name__)
 
 LINK_FD_ENV = "WALLBOARD_LINK_FD"
 HEADER = struct.Struct("!I")
-MAX_REQUEST_BYTES = 1 << 20  # a complaint's text is capped well below this
 
 
 class LinkError(Exception):
@@ -110,6 +112,27 @@ class Proxy:
 # -- the server's side -----------------------------------------------------------------
 
 
+def request_problem(request: object, limits: LimitSettings) -> str | None:
+    """Why a parsed request is refused ([limits]: nesting, string length, items, integers),
+    or None. Walked without recursion: a request cannot make this overflow the stack."""
+    stack: list[tuple[object, int]] = [(request, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > limits.request_depth:
+                return f"request nested deeper than {limits.request_depth} levels"
+            if len(value) > limits.request_items:
+                return f"request has a list or object of over {limits.request_items:,} items"
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+        elif isinstance(value, str):
+            if len(value) > limits.string_chars:
+                return f"request has a text of over {limits.string_chars:,} characters"
+        elif isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < 1 << 63:
+            return "request has a number out of range"
+    return None
+
+
 def _allowed(targets: Mapping[str, object], target: object, method: object) -> Callable[..., object] | None:
     obj = targets.get(target) if isinstance(target, str) else None
     if obj is None or not isinstance(method, str) or method not in getattr(obj, "REMOTE", ()):
@@ -126,26 +149,39 @@ async def serve_link(
     *,
     passes: tuple[type[BaseException], ...] = (),
     label: str = "session",
+    limits: LimitSettings | None = None,
 ) -> None:
     """Answer one session's requests, in order, until it closes its end. The calls run in
     `executor` (they block on the database). Exceptions of the `passes` types go back as
-    they are; others are logged and go back as a one-line LinkError."""
+    they are; others are logged and go back as a one-line LinkError. A request over
+    [limits] is refused with a LinkError (a too big one closes the link: it is not read)."""
+    if limits is None:
+        from wallboard.config import LimitSettings
+
+        limits = LimitSettings()
     loop = asyncio.get_running_loop()
     try:
         while True:
+            problem = None
             try:
                 (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
-                if size > MAX_REQUEST_BYTES:
+                if size > limits.request_bytes:
                     log.warning("%s: a request of %d bytes: closing its link", label, size)
                     return
                 request = json.loads(await reader.readexactly(size))
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
+            except RecursionError:
+                # Read whole, so the next request is where it should be: refuse this one only.
+                request, problem = None, f"request nested deeper than {limits.request_depth} levels"
             except ValueError:
                 log.warning("%s: a request that is not JSON: closing its link", label)
                 return
+            problem = problem or request_problem(request, limits)
             target, method, args, kwargs = request if isinstance(request, list) and len(request) == 4 else (0, 0, 0, 0)
             try:
+                if problem is not None:
+                    raise LinkError(f"refused: {problem}")
                 call = _allowed(targets, target, method)
                 if call is None or not isinstance(args, list) or not isinstance(kwargs, dict):
                     raise LinkError(f"no such call: {target}.{method}")

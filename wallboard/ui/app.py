@@ -16,7 +16,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -56,6 +56,7 @@ class WallboardApp(App[None]):
 
     clock: the wall clock (injectable: tests freeze it).
     feed_status: for the all-in-one process, how its own feed thread is doing.
+    notices: shown once at start (what the server changed of an SSH session: its size).
     desk_calls: the complaint calls of who is looking (a tickets.user_desk.UserDesk or a
     session link's proxy of one; None: the board only), used through `self.desk` (tickets/ui).
     """
@@ -86,8 +87,10 @@ class WallboardApp(App[None]):
         poll_seconds: float = 1.0,
         desk_calls: object | None = None,
         inbox_poll_seconds: float = 2.0,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self.notices = tuple(notices)
         self.source = source
         self.settings = settings
         self.clock = clock
@@ -130,6 +133,12 @@ class WallboardApp(App[None]):
         self.set_interval(self.poll_seconds, self._tick)
         self._tick()
         self.desk.start(self._board_screen)
+        # Once the board screen is up: a toast goes to the screen shown when it is posted.
+        self.call_after_refresh(self._show_notices)
+
+    def _show_notices(self) -> None:
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=20, markup=False)
 
     def _tick(self) -> None:
         if self._reading:
