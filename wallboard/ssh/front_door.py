@@ -35,7 +35,7 @@ import logging.handlers
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -50,8 +50,9 @@ from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import FailureLimiter
-from wallboard.ssh.link import serve_link
+from wallboard.ssh.link import LINK_FD_ENV, serve_link
 from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
+from wallboard.ssh.template import ForkedPtyProcess, SessionTemplate, template_env
 from wallboard.store.board_reader import BoardReader
 from wallboard.text import format_duration
 
@@ -291,16 +292,10 @@ class _TerminalSession(asyncssh.SSHServerSession):
         size = (cols or DEFAULT_SIZE[0], rows or DEFAULT_SIZE[1], xpixels, ypixels)
         link, child_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
-        self.child = PtyProcess(
-            session_command(self.login.name),
-            env,
-            size,
-            self._output,
-            self._child_exited,
-            pass_fds=(child_end.fileno(),),
-        )
         try:
-            self.child.start()
+            self.child = self.front.start_session_process(
+                self.login.name, env, size, self._output, self._child_exited, {LINK_FD_ENV: child_end.fileno()}
+            )
         except OSError as exc:
             log.exception("cannot start the session process")
             self.child = None
@@ -473,7 +468,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
 class SshFrontDoor:
     """The SSH server on the running event loop."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, use_template: bool = True) -> None:
         self.engine = engine
         self.settings = settings
         ssh = settings.ssh
@@ -489,11 +484,36 @@ class SshFrontDoor:
         # What sessions ask for over their links: the board (one read shared by all).
         self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
+        # Forks the sessions' board processes with Textual already imported (None: each
+        # session starts its own process).
+        self.template: SessionTemplate | None = SessionTemplate(template_env()) if use_template else None
 
     @property
     def port(self) -> int:
         assert self.acceptor is not None
         return self.acceptor.get_port()
+
+    def start_session_process(
+        self,
+        user: str,
+        env: dict[str, str],
+        size: TerminalSize,
+        on_output: Callable[[bytes], None],
+        on_exit: Callable[[int], None],
+        fds: Mapping[str, int],
+    ) -> PtyProcess:
+        """A session's board process, started: forked by the template when it is ready,
+        else a process of its own. OSError when neither can start."""
+        if self.template is not None and self.template.usable():
+            child: PtyProcess = ForkedPtyProcess(self.template, user, env, size, on_output, on_exit, fds)
+            try:
+                child.start()
+                return child
+            except OSError:
+                log.exception("the session template did not start a session: starting its own process")
+        child = PtyProcess(session_command(user), env, size, on_output, on_exit, pass_fds=tuple(fds.values()))
+        child.start()
+        return child
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         assert self.loop is not None
@@ -504,6 +524,8 @@ class SshFrontDoor:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if self.template is not None:
+            self.template.start()  # it imports while the host key loads and the port opens
         setup_access_log(self.settings)
         logging.getLogger("asyncssh").setLevel(logging.WARNING)  # ours say who and why
         self.host_key = load_or_create_host_key(host_key_path(self.settings))
@@ -539,6 +561,8 @@ class SshFrontDoor:
             raise RunError(f"cannot listen for SSH on {ssh.bind}:{ssh.port}: {exc.strerror or exc}") from None
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
+        if self.template is not None:
+            await self.template.wait_ready()
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
         await self._close_abandoned_sessions(time.time())
 
@@ -586,6 +610,8 @@ class SshFrontDoor:
                 connection.conn.close()
         await self._settle(HANGUP_GRACE_SECONDS + REAP_TIMEOUT_SECONDS + 2)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.template is not None:
+            self.template.shut_down()
         access.info("stopped listening")
 
     async def _settle(self, timeout: float) -> None:
