@@ -47,10 +47,10 @@ _DEFAULT_SIGNALS = (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM, signal.SIGWIN
 
 def preload() -> None:
     """Import what a session's process imports, so each fork starts with it in memory."""
-    import textual.drivers.linux_driver  # noqa: F401  (the driver the session runs on)
+    import wallboard.ssh.board_process  # noqa: F401
+    from wallboard.ui.app import preload as preload_app
 
-    import wallboard.ssh.board_process
-    import wallboard.ui.app  # noqa: F401
+    preload_app()
 
 
 class Template:

@@ -11,6 +11,7 @@ tick even if a read is slow.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import math
 import signal
@@ -45,6 +46,26 @@ STARTING_GRACE_SECONDS = 30.0
 # ("starting" | "running" | "degraded" | "stopped", problem): "degraded" is some of several
 # feeds in trouble; a problem with "running" is one the feed is riding out.
 FeedStatus = Callable[[], tuple[str, str | None]]
+
+
+# What running the app imports beyond this module (the terminal driver, layouts): the SSH
+# session template (wallboard/ssh/board_template.py) imports them once for every session.
+RUN_TIME_MODULES = (
+    "textual.drivers.linux_driver",
+    "textual.drivers._writer_thread",
+    "textual._xterm_parser",
+    "textual._keyboard_protocol",
+    "textual.layouts.factory",
+    "textual.layouts.horizontal",
+    "textual.layouts.stream",
+    "textual.scrollbar",
+)
+
+
+def preload() -> None:
+    """Import what the app will import once it runs (see RUN_TIME_MODULES)."""
+    for name in RUN_TIME_MODULES:
+        importlib.import_module(name)
 
 
 class BoardSource(Protocol):
