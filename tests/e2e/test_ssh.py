@@ -44,6 +44,10 @@ CONFIG = """\
 [simulator]
 warm_up_hours = 0.5
 
+[board]
+# Sessions read when the server nudges them; this slow read must never be what shows a change.
+fallback_read_seconds = 120
+
 [ssh]
 port = 0
 max_failures = 3
@@ -316,6 +320,37 @@ def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site
     site.wait_for_board(second, "bob (agent)")
     assert parent_of(site.session_process("bob")) in (restarted, site.server.pid)
     site.tmux("send-keys", "-t", second, "q")
+
+
+def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
+    name = site.open("alice", "alice")
+    site.wait_for_board(name, "alice (supervisor)")
+    site.tmux("send-keys", "-t", name, "/")
+    wait_for(lambda: any("Enter keeps" in line for line in site.screen(name)), 15, "the filter bar")
+    site.tmux("send-keys", "-t", name, "-l", "Zed Pushed")
+    site.tmux("send-keys", "-t", name, "Enter")
+    wait_for(lambda: any("filter: Zed Pushed" in line for line in site.screen(name)), 15, "the filter")
+    reason = f"r{uuid.uuid4().hex[:5]}"
+    now = time.time()
+    events = [
+        {"ts": now, "kind": "agent_joined_queue", "agent": "Zed Pushed", "queue": "support"},
+        {"ts": now, "kind": "agent_paused", "agent": "Zed Pushed", "reason": reason},
+    ]
+    # Another process writes (as `wallboard ingest` beside the server would): the server
+    # notices the commit and nudges the session, which reads at once.
+    subprocess.run(
+        [str(WALLBOARD), "ingest", "jsonl", "-"],
+        input="".join(json.dumps(event) + "\n" for event in events),
+        env=site.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    written = time.monotonic()
+    wait_for(lambda: any(reason in line for line in site.screen(name)), 30, "the pause on the session's screen")
+    assert time.monotonic() - written < 15, "shown when written, not at the 120 s fallback read"
+    site.tmux("send-keys", "-t", name, "Escape", "q")
 
 
 def test_a_killed_client_leaves_no_process_behind(site):

@@ -50,10 +50,11 @@ from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import FailureLimiter
-from wallboard.ssh.link import LINK_FD_ENV, serve_link
+from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, nudge, serve_link
 from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
 from wallboard.ssh.template import ForkedPtyProcess, SessionTemplate, template_env
 from wallboard.store.board_reader import BoardReader
+from wallboard.store.changes import ChangeWatch
 from wallboard.text import format_duration
 
 log = logging.getLogger("wallboard.ssh")
@@ -247,6 +248,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self.closed = False
         self._row: asyncio.Task[int | None] | None = None
         self._finished = False
+        self.nudges: socket.socket | None = None  # the server's end of the change nudges
         self._message: str | None = None
 
     @property
@@ -291,21 +293,27 @@ class _TerminalSession(asyncssh.SSHServerSession):
         cols, rows, xpixels, ypixels = self.chan.get_terminal_size()
         size = (cols or DEFAULT_SIZE[0], rows or DEFAULT_SIZE[1], xpixels, ypixels)
         link, child_end = socket.socketpair()
+        nudges, nudged_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
+        env[NUDGE_FD_ENV] = str(nudged_end.fileno())
+        fds = {LINK_FD_ENV: child_end.fileno(), NUDGE_FD_ENV: nudged_end.fileno()}
         try:
             self.child = self.front.start_session_process(
-                self.login.name, env, size, self._output, self._child_exited, {LINK_FD_ENV: child_end.fileno()}
+                self.login.name, env, size, self._output, self._child_exited, fds
             )
         except OSError as exc:
             log.exception("cannot start the session process")
             self.child = None
             link.close()
+            nudges.close()
             self._refuse(
                 "refused: cannot start", "a session (cannot start)", f"wallboard: cannot start the board: {exc}"
             )
             return
         finally:
-            child_end.close()  # the child has its own copy
+            child_end.close()  # the child has its own copies
+            nudged_end.close()
+        self.nudges = nudges
         self.front.sessions.add(self)
         self.front.spawn(self._serve_link(link))
         self._row = self.front.spawn(self._log_start(term, size))
@@ -450,6 +458,9 @@ class _TerminalSession(asyncssh.SSHServerSession):
 
     def _child_exited(self, code: int) -> None:
         self.front.sessions.discard(self)
+        if self.nudges is not None:
+            self.nudges.close()
+            self.nudges = None
         self.exit_status = code if code >= 0 else 128 - code
         if self.end_reason is None:
             self.end_reason = "quit" if code == 0 else f"exited with status {self.exit_status}"
@@ -487,6 +498,9 @@ class SshFrontDoor:
         # Forks the sessions' board processes with Textual already imported (None: each
         # session starts its own process).
         self.template: SessionTemplate | None = SessionTemplate(template_env()) if use_template else None
+        # Tells the shared board and the sessions when the call data changed.
+        self.changes = ChangeWatch(engine)
+        self._watcher: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -563,8 +577,34 @@ class SshFrontDoor:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
         if self.template is not None:
             await self.template.wait_ready()
+        self._watcher = threading.Thread(target=self._watch_changes, name="board-changes", daemon=True)
+        self._watcher.start()
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
         await self._close_abandoned_sessions(time.time())
+
+    def _watch_changes(self) -> None:
+        """In its thread: when the call data changes, the shared board reads again and every
+        session is nudged to ask for it (wallboard/store/changes.py)."""
+        while not self.closing:
+            try:
+                changed = self.changes.wait(1.0)
+            except Exception:
+                log.exception(
+                    "watching the call data failed: sessions read every %g s", self.settings.board.fallback_read_seconds
+                )
+                return
+            if changed and self.loop is not None:
+                self.board.changed()
+                try:
+                    self.loop.call_soon_threadsafe(self._nudge_sessions)
+                except RuntimeError:  # the loop has closed
+                    return
+        self.changes.close()
+
+    def _nudge_sessions(self) -> None:
+        for session in self.sessions:
+            if session.nudges is not None:
+                nudge(session.nudges)
 
     async def _close_abandoned_sessions(self, started_at: float) -> None:
         """Rows left open by an earlier run on this host that died: ended now, by the restart.
