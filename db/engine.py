@@ -9,7 +9,7 @@ synchronous=FULL because complaint data shares the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from sqlite3 import Connection as SQLiteConnection
@@ -22,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000
 _BEGIN_OPTION = "sqlite_begin"
+_AFTER_COMMIT = "after_commit"
 
 
 def default_sqlite_url() -> str:
@@ -84,9 +85,25 @@ def writer(engine: Engine) -> Engine:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A short Core write transaction: committed on exit, rolled back on error."""
+    """A short Core write transaction: committed on exit, rolled back on error. Callbacks
+    registered with `after_commit` run once it has committed."""
+    callbacks: list[Callable[[], None]] = []
     with writer(engine).begin() as connection:
-        yield connection
+        connection.info[_AFTER_COMMIT] = callbacks
+        try:
+            yield connection
+        finally:
+            connection.info.pop(_AFTER_COMMIT, None)
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
+    """Run `callback` once the `write_transaction` of `connection` has committed (never if it
+    rolls back). Outside one, nothing is run."""
+    callbacks = connection.info.get(_AFTER_COMMIT)
+    if callbacks is not None and callback not in callbacks:
+        callbacks.append(callback)
 
 
 @contextmanager

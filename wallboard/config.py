@@ -286,6 +286,8 @@ class BoardSettings(_Section):
     stale_after_seconds: Positive = 10
     trend_interval_minutes: Annotated[int, Ge(5), Le(240)] = 30
     theme: Annotated[str, Checked(_known_theme)] = "textual-dark"
+    # Reads happen when the feed writes (pushed); this slow read is the safety net.
+    fallback_read_seconds: Annotated[float, Ge(1), Le(3600)] = 5.0
 
 
 @dataclass

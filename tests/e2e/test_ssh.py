@@ -43,6 +43,10 @@ CONFIG = """\
 [simulator]
 warm_up_hours = 0.5
 
+[board]
+# Sessions read when the server nudges them; this slow read must never be what shows a change.
+fallback_read_seconds = 120
+
 [ssh]
 port = 0
 max_failures = 3
@@ -189,15 +193,26 @@ class Site:
 
         return wait_for(board, 30, f"the board with {header!r} in the header")
 
+    def template_process(self) -> int:
+        """Pid of the server's session template."""
+        return wait_for(lambda: session_template_of(self.server.pid), 10, "the session template")
+
     def session_process(self, user: str) -> int:
-        """Pid of the server's TUI child running for `user`."""
+        """Pid of the TUI process running for `user`: forked by the server's session
+        template (named wb:USER), or the server's own child (`board_process --for=USER`)."""
 
         def find():
+            parents = [str(self.server.pid)]
+            template = session_template_of(self.server.pid)
+            if template is not None:
+                parents.append(str(template))
             out = subprocess.run(
-                ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.server.pid)], capture_output=True, text=True
+                ["ps", "-ww", "-o", "pid=,comm=,args=", "--ppid", ",".join(parents)], capture_output=True, text=True
             ).stdout
             pids = [
-                int(line.split()[0]) for line in out.splitlines() if f"wallboard.ssh.board_process --for={user}" in line
+                int(line.split()[0])
+                for line in out.splitlines()
+                if f"wallboard.ssh.board_process --for={user}" in line or line.split()[1] == f"wb:{user}"[:15]
             ]
             return pids[0] if len(pids) == 1 else None
 
@@ -217,6 +232,22 @@ def site(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+def session_template_of(server: int) -> int | None:
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True
+    ).stdout
+    pids = [int(line.split()[0]) for line in out.splitlines() if "wallboard.ssh.board_template" in line]
+    return pids[0] if len(pids) == 1 else None
+
+
+def exited(pid: int) -> bool:
+    """Gone, or a zombie (an orphan's reaping is its new parent's business)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def gone(pid: int) -> bool:
@@ -259,6 +290,67 @@ def test_a_registered_key_gets_the_board_which_follows_resizes_and_quits(site):
     assert row["end_reason"] == "quit" and row["peer_address"].startswith("127.0.0.")
     assert row["ended_at"] >= row["started_at"] and row["term"] == "xterm-256color"
     assert row["key_fingerprint"].startswith("SHA256:")
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site):
+    template = site.template_process()
+    name = site.open("bob", "bob")
+    site.wait_for_board(name, "bob (agent)")
+    child = site.session_process("bob")
+    assert parent_of(child) == template, "the board process was forked by the session template"
+    assert os.getsid(child) == child and os.getpgid(child) == child
+
+    os.kill(template, signal.SIGKILL)  # the session goes on; the server starts a new template
+    restarted = wait_for(
+        lambda: (pid := session_template_of(site.server.pid)) not in (None, template) and pid, 30, "a new template"
+    )
+    site.tmux("send-keys", "-t", name, "s")  # still answering keys
+    wait_for(lambda: any("Agents sorted by" in line for line in site.screen(name)), 15, "the sort notice")
+    site.tmux("send-keys", "-t", name, "q")
+    status = site.root / f"{name}.status"
+    # Its return code died with the template: the server reports 255 (unknown).
+    assert wait_for(lambda: status.exists() and status.read_text().strip(), 15, "ssh to exit") in ("0", "255")
+    assert wait_for(lambda: exited(child), 5, "the session process to exit")
+
+    second = site.open("bob", "bob")
+    site.wait_for_board(second, "bob (agent)")
+    assert parent_of(site.session_process("bob")) in (restarted, site.server.pid)
+    site.tmux("send-keys", "-t", second, "q")
+
+
+def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
+    name = site.open("alice", "alice")
+    site.wait_for_board(name, "alice (supervisor)")
+    site.tmux("send-keys", "-t", name, "/")
+    wait_for(lambda: any("Enter keeps" in line for line in site.screen(name)), 15, "the filter bar")
+    site.tmux("send-keys", "-t", name, "-l", "Zed Pushed")
+    site.tmux("send-keys", "-t", name, "Enter")
+    wait_for(lambda: any("filter: Zed Pushed" in line for line in site.screen(name)), 15, "the filter")
+    reason = f"r{uuid.uuid4().hex[:5]}"
+    now = time.time()
+    events = [
+        {"ts": now, "kind": "agent_joined_queue", "agent": "Zed Pushed", "queue": "support"},
+        {"ts": now, "kind": "agent_paused", "agent": "Zed Pushed", "reason": reason},
+    ]
+    # Another process writes (as `wallboard ingest` beside the server would): the server
+    # notices the commit and nudges the session, which reads at once.
+    subprocess.run(
+        [str(WALLBOARD), "ingest", "jsonl", "-"],
+        input="".join(json.dumps(event) + "\n" for event in events),
+        env=site.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    written = time.monotonic()
+    wait_for(lambda: any(reason in line for line in site.screen(name)), 30, "the pause on the session's screen")
+    assert time.monotonic() - written < 15, "shown when written, not at the 120 s fallback read"
+    site.tmux("send-keys", "-t", name, "Escape", "q")
 
 
 def test_a_killed_client_leaves_no_process_behind(site):

@@ -3,7 +3,8 @@ server on the session's pseudo-terminal with one end of the session link as
 $WALLBOARD_LINK_FD. (--for is for `ps`; the user is the one the server bound to the link.)
 
 Everything it shows comes over the link: the settings and the user first, then the board
-each second and the user's complaints. It imports no database code, no pydantic and no
+whenever the server nudges it (the data changed; $WALLBOARD_NUDGE_FD) and the user's
+complaints. It imports no database code, no pydantic and no
 click (tests/unit/test_session_link.py checks), so each session costs little memory.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from wallboard.ssh.link import LINK_FD_ENV, LinkClient, LinkError
+from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, LinkClient, LinkError, Nudges
 from wallboard.ssh.session_limits import apply_session_limits
 
 
@@ -31,12 +32,14 @@ def main() -> int:
     apply_session_limits(settings.limits)
     from wallboard.ui.app import WallboardApp
 
+    nudge_fd = os.environ.pop(NUDGE_FD_ENV, "")
     app = WallboardApp(
         link.proxy("board"),
         settings,
         handle_signals=True,
         desk_calls=link.proxy("desk", user=user) if user else None,
         notices=notices,
+        changes=Nudges.from_fd(int(nudge_fd)) if nudge_fd.isdigit() else None,
     )
     app.run()
     return app.return_code or 0

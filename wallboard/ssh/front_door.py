@@ -35,7 +35,7 @@ import logging.handlers
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -50,7 +50,7 @@ from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
-from wallboard.ssh.link import serve_link
+from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, nudge, serve_link
 from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
 from wallboard.ssh.session_limits import (
     TerminalSize,
@@ -59,7 +59,9 @@ from wallboard.ssh.session_limits import (
     resident_mb,
     too_big_notice,
 )
+from wallboard.ssh.template import ForkedPtyProcess, SessionTemplate, template_env
 from wallboard.store.board_reader import BoardReader
+from wallboard.store.changes import ChangeWatch
 from wallboard.text import format_duration
 
 log = logging.getLogger("wallboard.ssh")
@@ -268,6 +270,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self.closed = False
         self._row: asyncio.Task[int | None] | None = None
         self._finished = False
+        self.nudges: socket.socket | None = None  # the server's end of the change nudges
         self._message: str | None = None
         self.notices: list[str] = []
 
@@ -320,27 +323,27 @@ class _TerminalSession(asyncssh.SSHServerSession):
                 size[1],
             )
         link, child_end = socket.socketpair()
+        nudges, nudged_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
-        self.child = PtyProcess(
-            session_command(self.login.name),
-            env,
-            size,
-            self._output,
-            self._child_exited,
-            pass_fds=(child_end.fileno(),),
-        )
+        env[NUDGE_FD_ENV] = str(nudged_end.fileno())
+        fds = {LINK_FD_ENV: child_end.fileno(), NUDGE_FD_ENV: nudged_end.fileno()}
         try:
-            self.child.start()
+            self.child = self.front.start_session_process(
+                self.login.name, env, size, self._output, self._child_exited, fds
+            )
         except OSError as exc:
             log.exception("cannot start the session process")
             self.child = None
             link.close()
+            nudges.close()
             self._refuse(
                 "refused: cannot start", "a session (cannot start)", f"wallboard: cannot start the board: {exc}"
             )
             return
         finally:
-            child_end.close()  # the child has its own copy
+            child_end.close()  # the child has its own copies
+            nudged_end.close()
+        self.nudges = nudges
         self.front.sessions.add(self)
         self.front.spawn(self._serve_link(link))
         if self.notices:
@@ -517,6 +520,9 @@ class _TerminalSession(asyncssh.SSHServerSession):
 
     def _child_exited(self, code: int) -> None:
         self.front.sessions.discard(self)
+        if self.nudges is not None:
+            self.nudges.close()
+            self.nudges = None
         self.exit_status = code if code >= 0 else 128 - code
         if self._message and self.exit_status == 0:
             self.exit_status = ENDED_BY_SERVER_STATUS
@@ -537,7 +543,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
 class SshFrontDoor:
     """The SSH server on the running event loop."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, use_template: bool = True) -> None:
         self.engine = engine
         self.settings = settings
         ssh = settings.ssh
@@ -560,11 +566,39 @@ class SshFrontDoor:
         # What sessions ask for over their links: the board (one read shared by all).
         self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
+        # Forks the sessions' board processes with Textual already imported (None: each
+        # session starts its own process).
+        self.template: SessionTemplate | None = SessionTemplate(template_env()) if use_template else None
+        # Tells the shared board and the sessions when the call data changed.
+        self.changes = ChangeWatch(engine)
+        self._watcher: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         assert self.acceptor is not None
         return self.acceptor.get_port()
+
+    def start_session_process(
+        self,
+        user: str,
+        env: dict[str, str],
+        size: TerminalSize,
+        on_output: Callable[[bytes], None],
+        on_exit: Callable[[int], None],
+        fds: Mapping[str, int],
+    ) -> PtyProcess:
+        """A session's board process, started: forked by the template when it is ready,
+        else a process of its own. OSError when neither can start."""
+        if self.template is not None and self.template.usable():
+            child: PtyProcess = ForkedPtyProcess(self.template, user, env, size, on_output, on_exit, fds)
+            try:
+                child.start()
+                return child
+            except OSError:
+                log.exception("the session template did not start a session: starting its own process")
+        child = PtyProcess(session_command(user), env, size, on_output, on_exit, pass_fds=tuple(fds.values()))
+        child.start()
+        return child
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         assert self.loop is not None
@@ -575,6 +609,8 @@ class SshFrontDoor:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if self.template is not None:
+            self.template.start()  # it imports while the host key loads and the port opens
         setup_access_log(self.settings)
         logging.getLogger("asyncssh").setLevel(logging.WARNING)  # ours say who and why
         self.host_key = load_or_create_host_key(host_key_path(self.settings))
@@ -611,8 +647,36 @@ class SshFrontDoor:
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
         self._memory_task = self.loop.create_task(self._memory_watch(MEMORY_WATCH_SECONDS))
+        if self.template is not None:
+            await self.template.wait_ready()
+        self._watcher = threading.Thread(target=self._watch_changes, name="board-changes", daemon=True)
+        self._watcher.start()
         access.info("listening on %s:%d, host key %s", ssh.bind, self.port, self.host_key.get_fingerprint())
         await self._close_abandoned_sessions(time.time())
+
+    def _watch_changes(self) -> None:
+        """In its thread: when the call data changes, the shared board reads again and every
+        session is nudged to ask for it (wallboard/store/changes.py)."""
+        while not self.closing:
+            try:
+                changed = self.changes.wait(1.0)
+            except Exception:
+                log.exception(
+                    "watching the call data failed: sessions read every %g s", self.settings.board.fallback_read_seconds
+                )
+                return
+            if changed and self.loop is not None:
+                self.board.changed()
+                try:
+                    self.loop.call_soon_threadsafe(self._nudge_sessions)
+                except RuntimeError:  # the loop has closed
+                    return
+        self.changes.close()
+
+    def _nudge_sessions(self) -> None:
+        for session in self.sessions:
+            if session.nudges is not None:
+                nudge(session.nudges)
 
     def login_failed(self, address: str, user: str | None) -> None:
         """Count a failed log-in; log it and the shut-outs it starts, here and in the database."""
@@ -697,6 +761,8 @@ class SshFrontDoor:
                 connection.conn.close()
         await self._settle(HANGUP_GRACE_SECONDS + REAP_TIMEOUT_SECONDS + 2)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.template is not None:
+            self.template.shut_down()
         access.info("stopped listening")
 
     async def _settle(self, timeout: float) -> None:

@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import pickle
+import select
 import socket
 import struct
 import threading
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_FD_ENV = "WALLBOARD_LINK_FD"
+# The server's nudges: one byte down this socket pair whenever the board's data changed,
+# so the session reads at once instead of polling.
+NUDGE_FD_ENV = "WALLBOARD_NUDGE_FD"
 HEADER = struct.Struct("!I")
 
 
@@ -107,6 +111,48 @@ class Proxy:
         if method.startswith("_"):
             raise AttributeError(method)
         return functools.partial(self._client.call, self._target, method)
+
+
+class Nudges:
+    """The session's side of the nudges: a `wallboard.ui.app.ChangeSource`."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.sock.setblocking(False)
+        self._gone = False
+
+    @classmethod
+    def from_fd(cls, fd: int) -> Nudges:
+        return cls(socket.socket(fileno=fd))
+
+    def wait(self, timeout: float) -> bool:
+        if self._gone:  # the server closed it: the board's slow reads go on
+            threading.Event().wait(timeout)
+            return False
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = self.sock.recv(4096)  # several nudges since the last look: one read
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self._gone = True
+        return bool(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def nudge(sock: socket.socket) -> None:
+    """Tell a session the board changed (from the server; never blocks: a session that has
+    not read the last nudge yet is told already)."""
+    try:
+        sock.send(b"!", socket.MSG_DONTWAIT)
+    except OSError:
+        pass
 
 
 # -- the server's side -----------------------------------------------------------------

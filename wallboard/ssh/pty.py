@@ -228,6 +228,13 @@ class PtyProcess:
             if self._pidfd is None:
                 self._poll_later()
             return
+        self._exited(code)
+
+    def _exited(self, code: int) -> None:
+        """The child is gone (reaped) with return code `code`: deliver its last output, kill
+        what it left in its group, tell the owner."""
+        if self.returncode is not None:
+            return
         self.returncode = code
         if self._pidfd is not None:
             self.loop.remove_reader(self._pidfd)
@@ -257,6 +264,9 @@ class PtyProcess:
             os.close(self.master)  # a hangup on the PTY: SIGHUP to its session
             self.master = None
 
+    def _started(self) -> bool:
+        return self.proc is not None
+
     def _signal_group(self, signum: int) -> None:
         if self.proc is None:
             return
@@ -267,7 +277,7 @@ class PtyProcess:
 
     async def stop(self, grace: float = HANGUP_GRACE_SECONDS) -> int | None:
         """Hang up: SIGHUP to the process group, SIGKILL after `grace`, then reap."""
-        if self.proc is None or self.returncode is not None:
+        if not self._started() or self.returncode is not None:
             return self.returncode
         # The PTY stays open and read meanwhile, so the TUI can put the terminal back
         # (a client still connected sees a clean screen); output nobody reads is dropped.
@@ -277,10 +287,10 @@ class PtyProcess:
         try:
             return await asyncio.wait_for(asyncio.shield(self.exited), grace)
         except TimeoutError:
-            log.warning("session process %d still running %.0f s after SIGHUP: SIGKILL", self.proc.pid, grace)
+            log.warning("session process %d still running %.0f s after SIGHUP: SIGKILL", self.pid, grace)
         self._signal_group(signal.SIGKILL)
         try:
             return await asyncio.wait_for(asyncio.shield(self.exited), REAP_TIMEOUT_SECONDS)
         except TimeoutError:
-            log.error("session process %d not reaped after SIGKILL", self.proc.pid)
+            log.error("session process %d not reaped after SIGKILL", self.pid)
             return None

@@ -30,6 +30,7 @@ from db.engine import insert_many, update_many
 from db.models import Agent, AgentQueue, AgentStateChange, Call, table_of
 from wallboard.calls.events import BLOCKED, Event, EventKind
 from wallboard.config import qualified
+from wallboard.store.changes import call_data_changed
 
 CALLS = table_of(Call)
 AGENTS = table_of(Agent)
@@ -87,6 +88,7 @@ class EventApplier:
         for event in events:
             handlers[event.kind](batch, event)  # every kind has its handler (tests/unit/test_applier.py)
         batch.flush()
+        call_data_changed(connection)  # the board's readers read as soon as this commits
         return len(events)
 
     def _at_site(self, event: Event) -> Event:

@@ -126,12 +126,15 @@ class _Shared(Generic[T]):
         self._lock = threading.Lock()
         self._value: T | None = None
         self._at = 0.0
+        self._generation = 0
 
-    def get(self, fetch: Callable[[], T]) -> T:
+    def get(self, fetch: Callable[[], T], generation: int = 0) -> T:
+        """The shared value, read again if it is older than `max_age` or than `generation`
+        (the data changed since it was read)."""
         with self._lock:
             at = self.clock()
-            if self._value is None or at - self._at >= self.max_age:
-                self._value, self._at = fetch(), at
+            if self._value is None or at - self._at >= self.max_age or generation != self._generation:
+                self._value, self._at, self._generation = fetch(), at, generation
                 self.reads += 1
             return self._value
 
@@ -158,14 +161,19 @@ class BoardReader:
         self.engine, self.settings = engine, settings
         self._rows: _Shared[BoardRows] = _Shared(share_for, clock)
         self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
+        self._generation = 0
 
     @property
     def reads(self) -> int:
         """Rows read from the database (not shared answers)."""
         return self._rows.reads
 
+    def changed(self) -> None:
+        """The data changed (wallboard.store.changes): the next read reads, shared or not."""
+        self._generation += 1
+
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
-        rows = self._rows.get(lambda: self._fetch(read_rows, now))
+        rows = self._rows.get(lambda: self._fetch(read_rows, now), self._generation)
         return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
 
     def _fetch(self, reader: Callable[[Connection, Settings, float], T], now: float) -> T:

@@ -30,6 +30,7 @@ from db.models import (
 from wallboard.calls.counts import QueueCounts, QueueFigures, SnapshotRow, day_start, mean_of
 from wallboard.calls.events import BLOCKED, EXIT_REASONS
 from wallboard.config import Settings, qualified
+from wallboard.store.changes import call_data_changed
 
 CALLS = table_of(Call)
 AGENTS = table_of(Agent)
@@ -455,6 +456,7 @@ def refresh_snapshots(connection: Connection, settings: Settings, now: float) ->
     if rows:
         upsert(connection, SNAPSHOTS, rows, key=("queue",))
     _refresh_agents_today(connection, today, until if until is not None else today)
+    call_data_changed(connection)  # the tiles' readers read as soon as this commits
 
 
 def _refresh_agents_today(connection: Connection, today: float, until: float) -> None:

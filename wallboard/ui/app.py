@@ -11,6 +11,7 @@ tick even if a read is slow.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import math
 import signal
@@ -47,8 +48,39 @@ STARTING_GRACE_SECONDS = 30.0
 FeedStatus = Callable[[], tuple[str, str | None]]
 
 
+# What running the app imports beyond this module (the terminal driver, layouts): the SSH
+# session template (wallboard/ssh/board_template.py) imports them once for every session.
+RUN_TIME_MODULES = (
+    "textual.drivers.linux_driver",
+    "textual.drivers._writer_thread",
+    "textual._xterm_parser",
+    "textual._keyboard_protocol",
+    "textual.layouts.factory",
+    "textual.layouts.horizontal",
+    "textual.layouts.stream",
+    "textual.scrollbar",
+)
+
+
+def preload() -> None:
+    """Import what the app will import once it runs (see RUN_TIME_MODULES)."""
+    for name in RUN_TIME_MODULES:
+        importlib.import_module(name)
+
+
 class BoardSource(Protocol):
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]: ...
+
+
+class ChangeSource(Protocol):
+    """Tells the board that the call data changed: a `wallboard.store.changes.ChangeWatch`
+    on the database, or in an SSH session the server's nudges (wallboard/ssh/link.py)."""
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as something changed since the last call; False after `timeout`."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class WallboardApp(App[None]):
@@ -57,6 +89,9 @@ class WallboardApp(App[None]):
     clock: the wall clock (injectable: tests freeze it).
     feed_status: for the all-in-one process, how its own feed thread is doing.
     notices: shown once at start (what the server changed of an SSH session: its size).
+    changes: when given, the board reads as soon as it says the data changed, and otherwise
+    only every `[board] fallback_read_seconds`; the clock and the waits still tick each
+    `poll_seconds` from the last read. Without it, the board reads each `poll_seconds`.
     desk_calls: the complaint calls of who is looking (a tickets.user_desk.UserDesk or a
     session link's proxy of one; None: the board only), used through `self.desk` (tickets/ui).
     """
@@ -88,6 +123,7 @@ class WallboardApp(App[None]):
         desk_calls: object | None = None,
         inbox_poll_seconds: float = 2.0,
         notices: Sequence[str] = (),
+        changes: ChangeSource | None = None,
     ) -> None:
         super().__init__()
         self.notices = tuple(notices)
@@ -114,6 +150,11 @@ class WallboardApp(App[None]):
         # One lasting thread for the reads, not a Textual worker a second (a thread and
         # three messages each time: it adds up over 50 SSH sessions).
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="board-read")
+        self.changes = changes
+        self._changed_meanwhile = False  # told of a change while a read was under way
+        self._read_started = -math.inf  # monotonic
+        self._drawn_second: int | None = None  # the wall-clock second last drawn
+        self._watching = threading.Event()
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -131,7 +172,11 @@ class WallboardApp(App[None]):
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signum, self.exit)
         self.set_interval(self.poll_seconds, self._tick)
-        self._tick()
+        self._start_read()
+        if self.changes is not None:
+            self._watching.set()
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._watch, args=(self.changes, loop), name="board-watch", daemon=True).start()
         self.desk.start(self._board_screen)
         # Once the board screen is up: a toast goes to the screen shown when it is posted.
         self.call_after_refresh(self._show_notices)
@@ -141,15 +186,43 @@ class WallboardApp(App[None]):
             self.notify(notice, severity="warning", timeout=20, markup=False)
 
     def _tick(self) -> None:
+        fallback = self.settings.board.fallback_read_seconds
+        if not self._reading and (self.changes is None or time.monotonic() - self._read_started >= fallback):
+            self._start_read()
+        elif self.board is not None:
+            # Between reads (or during a slow one: a locked database, a far server): keep the
+            # clock and the waits moving, once per second shown.
+            now = self.clock()
+            if int(now) != self._drawn_second:
+                self._draw(self.board.at(now))
+
+    def _start_read(self) -> None:
         if self._reading:
-            # A slow read (a locked database, a far server): keep the clock and waits moving.
-            if self.board is not None:
-                self._draw(self.board.at(self.clock()))
+            self._changed_meanwhile = True
             return
         self._reading = True
+        self._changed_meanwhile = False
+        self._read_started = time.monotonic()
         now = self.clock()
         read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, now, now >= self._trend_due)
         read.add_done_callback(self._read_done)
+
+    def _watch(self, changes: ChangeSource, loop: asyncio.AbstractEventLoop) -> None:
+        """In the watch thread: a read on the event loop for each change told."""
+        try:
+            while self._watching.is_set():
+                try:
+                    changed = changes.wait(1.0)
+                except Exception:
+                    log.exception("watching for changes failed: reading every %g s", self.poll_seconds)
+                    self.changes = None
+                    return
+                if changed and self._watching.is_set():
+                    loop.call_soon_threadsafe(self._start_read)
+        except RuntimeError:  # the loop closed under us: the app is gone
+            return
+        finally:
+            changes.close()
 
     def _read_done(self, done: asyncio.Future[tuple[BoardState | None, Trend | None, str | None]]) -> None:
         if not done.cancelled():
@@ -166,6 +239,7 @@ class WallboardApp(App[None]):
             return None, None, error
 
     def on_unmount(self) -> None:
+        self._watching.clear()
         self._reader.shutdown(wait=False, cancel_futures=True)
         self.desk.stop()
 
@@ -182,10 +256,13 @@ class WallboardApp(App[None]):
             self.reads += 1
         if self.board is not None:
             self._draw(board if board is not None else self.board.at(self.clock()))
+        if self._changed_meanwhile:  # what this read may have missed
+            self._start_read()
 
     # -- drawing -----------------------------------------------------------------------
 
     def _draw(self, board: BoardState) -> None:
+        self._drawn_second = int(board.now)
         stamped = self._alerts.stamp(board)
         self.view = stamped.filtered(self.filter_text)
         series = None

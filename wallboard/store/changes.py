@@ -1,0 +1,184 @@
+"""How the board's readers learn that the call data changed, instead of reading each second.
+
+Writers: `EventApplier.apply` calls `call_data_changed(connection)` in its transaction. On
+PostgreSQL that is a `NOTIFY wallboard_board` (delivered at commit, to every listening
+process); in every case the process's own readers are woken once the transaction has
+committed (an in-process signal, `LOCAL`).
+
+Readers: a `ChangeWatch` on the engine. `wait(timeout)` returns True as soon as something
+changed since its last call:
+- PostgreSQL: `LISTEN wallboard_board` on a connection of its own;
+- SQLite: the in-process signal, and `PRAGMA data_version` on a connection of its own every
+  50 ms for the writes of other processes (a few microseconds each: it reads no table; any
+  commit by any other connection changes it, a feed's heartbeat too).
+The board's app reads when told (and still, slowly, when not: `[board]
+fallback_read_seconds`), and the SSH server tells its sessions over their nudge sockets
+(wallboard/ssh/front_door.py). See docs/ARCHITECTURE.md, Live call data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from db.engine import after_commit
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wallboard_board"
+SQLITE_CHECK_SECONDS = 0.05  # how often PRAGMA data_version is looked at
+RECONNECT_SECONDS = 5.0
+_NOTED = "wallboard_board_changed"
+
+
+class ChangeSignal:
+    """A counter that readers in this process wait on."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self._condition = threading.Condition()
+
+    def notify(self) -> None:
+        with self._condition:
+            self.version += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """The version, once it is not `seen` any more or after `timeout` seconds."""
+        with self._condition:
+            self._condition.wait_for(lambda: self.version != seen, timeout)
+            return self.version
+
+
+LOCAL = ChangeSignal()  # the call data of this process's writers
+
+
+def call_data_changed(connection: Connection) -> None:
+    """Inside a write transaction that changed what the board shows: tell the readers once
+    it commits (every process on PostgreSQL; this process's readers on either)."""
+    noted = connection.info.setdefault(_NOTED, set())
+    transaction = id(connection.get_transaction())
+    if transaction in noted:
+        return
+    noted.clear()
+    noted.add(transaction)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    after_commit(connection, LOCAL.notify)
+
+
+class ChangeWatch:
+    """Waits for a change of the call data, for one consumer thread at a time."""
+
+    def __init__(self, engine: Engine, *, signal: ChangeSignal = LOCAL) -> None:
+        self.engine = engine
+        self.signal = signal
+        self.kind = engine.dialect.name
+        self._seen_local = signal.version
+        self._connection: Any = None  # the DBAPI connection (sqlite3 or psycopg)
+        self._data_version: int | None = None
+        self._retry_at = 0.0
+        self._closed = False
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as the call data changed since the last call; False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        if self._closed:
+            self._close_connection()
+            return False
+        if self.kind == "postgresql":
+            return self._wait_notified(deadline)
+        while not self._closed:
+            version = self.signal.wait(
+                self._seen_local, min(SQLITE_CHECK_SECONDS, max(0.0, deadline - time.monotonic()))
+            )
+            if version != self._seen_local:
+                self._seen_local = version
+                self._sqlite_changed()  # take in the new data_version too
+                return True
+            if self._sqlite_changed():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        self._close_connection()
+        return False
+
+    def _sqlite_changed(self) -> bool:
+        connection = self._connect()
+        if connection is None:
+            return False
+        try:
+            (version,) = connection.execute("PRAGMA data_version").fetchone()
+        except Exception as exc:
+            self._lost(exc)
+            return False
+        changed = self._data_version is not None and version != self._data_version
+        self._data_version = version
+        return changed
+
+    def _wait_notified(self, deadline: float) -> bool:
+        while not self._closed:
+            left = deadline - time.monotonic()
+            connection = self._connect()
+            if connection is None:
+                time.sleep(min(max(left, 0.0), 1.0))
+                if time.monotonic() >= deadline:
+                    return False
+                continue
+            try:
+                # One notification is enough; any others queued are taken with it.
+                for _ in connection.notifies(timeout=max(0.0, min(left, 1.0)), stop_after=1):
+                    self._drain_notifies(connection)
+                    return True
+            except Exception as exc:
+                self._lost(exc)
+            if time.monotonic() >= deadline:
+                return False
+        self._close_connection()
+        return False
+
+    def _drain_notifies(self, connection: Any) -> None:
+        with contextlib.suppress(Exception):
+            for _ in connection.notifies(timeout=0, stop_after=64):
+                pass
+
+    def _connect(self) -> Any:
+        if self._connection is not None:
+            return self._connection
+        if time.monotonic() < self._retry_at:
+            return None
+        try:
+            cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+            connection = self.engine.dialect.dbapi.connect(*cargs, **cparams)  # type: ignore[union-attr]  # the dialect's DBAPI module is loaded once an engine exists
+            if self.kind == "postgresql":
+                connection.autocommit = True
+                connection.execute(f"LISTEN {CHANNEL}")
+            else:
+                connection.isolation_level = None  # no transaction around the pragma
+        except Exception as exc:
+            self._lost(exc)
+            return None
+        self._connection = connection
+        return connection
+
+    def _lost(self, exc: Exception) -> None:
+        log.warning("watching the call data for changes failed (%s): retrying in %g s", exc, RECONNECT_SECONDS)
+        self._close_connection()
+        self._data_version = None
+        self._retry_at = time.monotonic() + RECONNECT_SECONDS
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def close(self) -> None:
+        """Stop; the consumer's thread closes the connection (a sqlite3 connection belongs to
+        its thread) when it returns from or next calls `wait`."""
+        self._closed = True
