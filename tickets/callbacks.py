@@ -281,6 +281,18 @@ class CallbackIntake(_Base):
             log.info("call-back intake raced another; retrying at its next run")
         return result
 
+    def run_logged(self) -> IntakeResult | None:
+        """`run`, with a failure logged rather than raised (a locked database, a lost
+        connection): a feed or the scheduler goes on, the next run catches up."""
+        try:
+            result = self.run()
+        except Exception:
+            log.exception("call-back intake failed")
+            return None
+        if result.changed:
+            log.info("call-backs: %s", result)
+        return result
+
     def _judge_batch(self, result: IntakeResult) -> bool:
         """Judge up to a batch of new abandons; True when there may be more."""
         now = self.clock()
@@ -824,3 +836,54 @@ class CallbackService(_Base):
         if info.complaint_ref is None:
             raise NotFound(f"{info.ref} was not made a complaint")
         return self.complaints.get(info.complaint_ref)
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def callback_report(engine: Engine, settings: Settings, start: float | None, end: float | None) -> list[dict]:
+    """Call-backs per day (the site's) and queue, by when the caller first hung up in
+    [start, end), and a total row: requested; reached, and reached by the due time (% of
+    requested: the promise kept); got through by themselves; given up; the median time
+    from the hang-up to the first attempt (seconds, of those attempted)."""
+    import statistics
+
+    calendar = BusinessCalendar.from_settings(settings)
+    with read_session(engine) as session:
+        query = select(
+            col(Callback.queue),
+            col(Callback.first_hung_up_at),
+            col(Callback.due_at),
+            col(Callback.status),
+            col(Callback.ended_at),
+            col(Callback.first_attempt_at),
+        )
+        if start is not None:
+            query = query.where(col(Callback.first_hung_up_at) >= start)
+        if end is not None:
+            query = query.where(col(Callback.first_hung_up_at) < end)
+        rows = session.execute(query).all()
+    groups: dict[tuple[str, str], list[tuple[float, float, str, float | None, float | None]]] = {}
+    for queue, hung_up_at, due_at, status, ended_at, first_attempt_at in rows:
+        day = calendar.local_date(hung_up_at).isoformat()
+        groups.setdefault((day, queue), []).append((hung_up_at, due_at, status, ended_at, first_attempt_at))
+        groups.setdefault(("", ""), []).append((hung_up_at, due_at, status, ended_at, first_attempt_at))
+    report = []
+    for (day, queue), items in sorted(groups.items(), key=lambda kv: (kv[0][0] == "", kv[0])):
+        reached = [i for i in items if i[2] == "reached"]
+        in_time = [i for i in reached if i[3] is not None and i[3] <= i[1]]
+        to_first = [i[4] - i[0] for i in items if i[4] is not None]
+        report.append(
+            {
+                "day": day or "total",
+                "queue": queue or "All queues",
+                "requested": len(items),
+                "reached": len(reached),
+                "reached_within_target_pct": round(100 * len(in_time) / len(items), 1),
+                "got_through": sum(1 for i in items if i[2] == "got_through"),
+                "given_up": sum(1 for i in items if i[2] == "gave_up"),
+                "open": sum(1 for i in items if i[2] == CALLBACK_OPEN),
+                "median_to_first_attempt_seconds": round(statistics.median(to_first), 1) if to_first else None,
+            }
+        )
+    return report
