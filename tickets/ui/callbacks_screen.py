@@ -117,7 +117,8 @@ class CallbackScreen(DeskScreen):
 
     # -- loading ---------------------------------------------------------------------
 
-    def load(self, *, then: str | None = None) -> None:
+    def load(self, *, then: str | None = None, keep_message: bool = False) -> None:
+        """Read the list again; `keep_message`: the message row keeps what it says (a refusal)."""
         calls = self.desk.calls
         now = self.desk.clock()
 
@@ -143,9 +144,10 @@ class CallbackScreen(DeskScreen):
                 table.move_cursor(row=table.get_row_index(keep))
             overdue = sum(1 for row in rows if row.is_overdue(now))
             late = f", {overdue} overdue" if overdue else ""
-            self.say(
-                f"{len(rows)} open call-back{'s' if len(rows) != 1 else ''}{late}" if rows else "no open call-backs"
-            )
+            if not keep_message:
+                self.say(
+                    f"{len(rows)} open call-back{'s' if len(rows) != 1 else ''}{late}" if rows else "no open call-backs"
+                )
             self.loaded += 1
             self._show_detail(table.current_ref())
 
@@ -221,11 +223,11 @@ class CallbackScreen(DeskScreen):
 
         def done(info: CallbackInfo) -> None:
             self.say(f"{info.ref} {verb}: {CALLBACK_STATUSES.get(info.status, info.status)}", "ok")
-            self.load(then=info.ref)
+            self.load(then=info.ref, keep_message=True)
 
         def failed(message: str, _error: BaseException) -> None:
             self.say(message, "error")
-            self.load()
+            self.load(keep_message=True)
 
         self.run_db(lambda: method(*args, **fields), done, failed)
 
