@@ -107,14 +107,8 @@ async def test_the_board_shows_each_queues_call_backs(make_app):
         assert strip.display
         text = " ".join(str(strip.render()).split())
         assert "Call-backs (b)" in text
-        assert "sales 2 open · oldest 1h 00m · 1 overdue" in text.replace("1:00:00", "1h 00m") or (
-            "sales 2 open" in text and "1 overdue" in text
-        )
-        assert (
-            "support 1 open" in text
-            and "support 1 open · oldest 5m" in text.replace("5 min", "5m")
-            or ("support 1 open" in text)
-        )
+        assert "sales 2 open · oldest 60 min · 1 overdue" in text
+        assert "support 1 open · oldest 5 min" in text
         assert "\x1b" not in text
 
 
@@ -147,7 +141,7 @@ async def test_the_loser_of_a_take_is_told_who_has_it(make_app, floor):
     engine, settings = floor
     app = make_app("maria")
     async with app.run_test(size=(160, 50)) as pilot:
-        screen = await on_callbacks(pilot)
+        await on_callbacks(pilot)
         # carl takes the highlighted one (from the command line, say) while maria looks at it.
         CallbackService(engine, settings, Clock(NOW)).take_callback("CB-000001", "carl")
         await pilot.press("t")
