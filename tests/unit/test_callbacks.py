@@ -287,3 +287,23 @@ def test_due_and_overdue_reminders_notify_and_escalate(people, settings, clock, 
     assert cb.escalation_level == 1 and cb.events[-1].kind == "escalate"
     # An ended request's reminders are cancelled with the change that ended it.
     assert sweeper.sweep(request_open.due_at + 10 * grace) == 0
+
+
+def test_the_simulators_callers_who_hung_up_call_again_and_close_their_requests(people, settings):
+    from db.engine import write_transaction
+    from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings
+    from wallboard.store.applier import EventApplier
+
+    engine, _ = people
+    start = T0 - 2 * 3600  # 08:00: the floor opens
+    sim = FloorSimulator(SimulatorSettings(seed=5, agents=8, calls_per_hour=240), start)
+    events = sim.advance(start + 3 * 3600)
+    again = FloorSimulator(SimulatorSettings(seed=5, agents=8, calls_per_hour=240), start).advance(start + 3 * 3600)
+    assert [(e.ts, e.kind, e.callid, e.caller) for e in events] == [(e.ts, e.kind, e.callid, e.caller) for e in again]
+    with write_transaction(engine) as connection:
+        EventApplier().apply(connection, events)
+    result = CallbackIntake(engine, settings, Clock(start + 3 * 3600)).run()
+    assert result.created > 5
+    assert result.got_through > 0  # callers who called again and were answered
+    closed = CallbackService(engine, settings, Clock(start + 3 * 3600)).list_callbacks(open_only=False)
+    assert any(cb.status == "got_through" and cb.end_note.startswith("caller got through at ") for cb in closed)
