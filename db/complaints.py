@@ -191,10 +191,15 @@ class FollowUp(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """Append-only: one row per changed field (or per event), all rows of one intent
     sharing a changeset. The database itself refuses UPDATE and DELETE (see the migration).
-    complaint_id is None for user administration."""
+    complaint_id is None for user administration and for call-backs, whose rows carry
+    callback_id (no foreign key: added to the append-only table by ALTER TABLE, which
+    SQLite cannot do with a constraint without rebuilding the table and its triggers)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_complaint_id_id", "complaint_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_complaint_id_id", "complaint_id", "id"),
+        Index("ix_audit_events_callback_id_id", "callback_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     changeset: str = Field(max_length=32)
@@ -207,6 +212,7 @@ class AuditEvent(SQLModel, table=True):
     old: str | None = Field(default=None, sa_type=Text)
     new: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+    callback_id: int | None = None  # a call-back's row (db.callbacks.Callback.id)
 
 
 class ComplaintSearch(SQLModel, table=True):

@@ -46,6 +46,15 @@ class Call(SQLModel, table=True):
             sqlite_where=text("outcome = 'waiting'"),
             postgresql_where=text("outcome = 'waiting'"),
         ),
+        # A caller's calls (call-backs: did they get through; their recent calls).
+        Index("ix_calls_caller_enter_at", "caller", "enter_at"),
+        # The call-back intake reads new abandons by their end time.
+        Index(
+            "ix_calls_abandoned_end_at",
+            "end_at",
+            sqlite_where=text("outcome = 'abandoned'"),
+            postgresql_where=text("outcome = 'abandoned'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -229,6 +238,6 @@ class HistoryMark(SQLModel, table=True):
     at: float
 
 
-# Users and complaints live in their own module; importing it here puts their tables on
+# Users, complaints and call-backs live in their own modules; importing it here puts their tables on
 # the same metadata, so Alembic and every importer of db.models see the whole schema.
-from db import complaints, reminders, ssh_sessions  # noqa: E402, F401
+from db import callbacks, complaints, reminders, ssh_sessions  # noqa: E402, F401

@@ -32,6 +32,13 @@ class Who(StrEnum):
     SUPERVISOR = "supervisor"  # supervisors only
 
 
+class Subject(StrEnum):
+    """What an intent acts on: a complaint, or a call-back request (tickets/callbacks.py)."""
+
+    COMPLAINT = "complaint"
+    CALLBACK = "callback"
+
+
 class Needs(StrEnum):
     """What else the complaint must be for an intent to be offered (besides its status)."""
 
@@ -75,6 +82,7 @@ class Intent:
     hints: Mapping[Status, str] = field(default_factory=dict)  # why not, from these statuses
     needs: Needs = Needs.NOTHING
     note: Note = Note.NONE
+    subject: Subject = Subject.COMPLAINT  # a call-back's intents are carried out by CallbackService
 
     def __post_init__(self) -> None:
         # Immutable all through: the hints too (a read-only view of a private copy).
@@ -87,7 +95,7 @@ class Intent:
     @property
     def on_complaint(self) -> bool:
         """Acts on an existing complaint (a detail screen action), rather than making one."""
-        return self.statuses != NO_COMPLAINT
+        return self.subject is Subject.COMPLAINT and self.statuses != NO_COMPLAINT
 
     def may_start(self, status: str) -> bool:
         return self.statuses is None or Status(status) in self.statuses
@@ -322,11 +330,96 @@ TABLE: tuple[Intent, ...] = (
         doing="create a complaint owned by someone else or by nobody",
         summary="Log a new complaint owned by someone else, or by nobody yet (supervisors).",
     ),
+    # -- call-back requests (tickets/callbacks.py): their state is the request's own (open,
+    # then reached, given up, got through, closed or made a complaint), checked by the service.
+    Intent(
+        name="callback_request",
+        statuses=NO_COMPLAINT,
+        leads_to=None,
+        who=Who.ANYONE,
+        method="request_callback",
+        command="request",
+        label="Request a call-back",
+        verb="requested",
+        doing="request call-backs",
+        summary="Make a call-back request from an abandoned call (when [callbacks] auto = false).",
+        subject=Subject.CALLBACK,
+    ),
+    Intent(
+        name="callback_take",
+        statuses=ANY,
+        leads_to=None,
+        who=Who.OWNER_OR_TAKER,
+        method="take_callback",
+        command="take",
+        label="Take",
+        verb="taken",
+        doing="take",
+        summary="Take a call-back from the shared list (the next one due without REF).",
+        subject=Subject.CALLBACK,
+    ),
+    Intent(
+        name="callback_attempt",
+        statuses=ANY,
+        leads_to=None,
+        who=Who.OWNER,
+        method="record_attempt",
+        command="attempt",
+        label="Record attempt",
+        verb="attempted",
+        doing="record attempts on",
+        summary="Record a call-back attempt: reached, no answer, voicemail or wrong number.",
+        help="How the call went.",
+        subject=Subject.CALLBACK,
+    ),
+    Intent(
+        name="callback_assign",
+        statuses=ANY,
+        leads_to=None,
+        who=Who.SUPERVISOR,
+        method="assign_callback",
+        command="assign",
+        label="Assign",
+        verb="assigned",
+        doing="assign call-backs",
+        summary="Give a call-back to an agent (supervisors).",
+        subject=Subject.CALLBACK,
+    ),
+    Intent(
+        name="callback_close",
+        statuses=ANY,
+        leads_to=None,
+        who=Who.OWNER,
+        method="close_callback",
+        command="close",
+        label="Close",
+        verb="closed",
+        doing="close",
+        summary="Close a call-back without calling (say why: a duplicate, the customer wrote in).",
+        note=Note.REQUIRED,
+        subject=Subject.CALLBACK,
+    ),
+    Intent(
+        name="callback_complaint",
+        statuses=ANY,
+        leads_to=None,
+        who=Who.OWNER,
+        method="callback_to_complaint",
+        command="complaint",
+        label="Make a complaint",
+        verb="made a complaint",
+        doing="make a complaint of",
+        summary="Turn a call-back into a complaint in one step; the complaint shows its history.",
+        subject=Subject.CALLBACK,
+    ),
 )
 
 INTENTS: dict[str, Intent] = {intent.name: intent for intent in TABLE}
-# The service methods carrying the intents out (several intents may share one).
-METHODS: frozenset[str] = frozenset(intent.method for intent in TABLE)
+# The service methods carrying the intents out (several intents may share one): the
+# ComplaintService's and the CallbackService's (their names do not overlap).
+METHODS: frozenset[str] = frozenset(i.method for i in TABLE if i.subject is Subject.COMPLAINT)
+CALLBACK_METHODS: frozenset[str] = frozenset(i.method for i in TABLE if i.subject is Subject.CALLBACK)
+CALLBACK_INTENTS: tuple[Intent, ...] = tuple(i for i in TABLE if i.subject is Subject.CALLBACK)
 
 
 def intent(name: str) -> Intent:

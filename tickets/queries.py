@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Engine, Select, case, func, select, text
+from sqlalchemy import ColumnElement, Engine, Select, case, func, or_, select, text
 from sqlalchemy.orm import Mapped, Session, aliased
 from sqlmodel import col
 
+from db.callbacks import Callback
 from db.complaints import OPEN_SQL, AuditEvent, Complaint, FollowUp, User, search_condition
 from db.engine import read_session
 from db.models import Agent, Call
@@ -27,6 +28,7 @@ from tickets.intents import TABLE, Needs
 from tickets.records import (
     PAGE,
     SEVERITIES,
+    CallbackInfo,
     CallInfo,
     ComplaintInfo,
     EventInfo,
@@ -226,7 +228,15 @@ def complaint_info(
             for e, name in session.execute(
                 select(AuditEvent, col(actor.name))
                 .outerjoin(actor, col(actor.id) == col(AuditEvent.actor_id))
-                .where(col(AuditEvent.complaint_id) == c.id)
+                .where(
+                    or_(
+                        col(AuditEvent.complaint_id) == c.id,
+                        # The history of the call-back it was made from (tickets/callbacks.py).
+                        col(AuditEvent.callback_id).in_(
+                            select(col(Callback.id)).where(col(Callback.complaint_id) == c.id)
+                        ),
+                    )
+                )
                 .order_by(col(AuditEvent.id))
             )
         )
@@ -455,3 +465,17 @@ class ComplaintQueries:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             names = user_names(session, (i for c in rows for i in (c.owner_id, c.created_by_id, c.updated_by_id)))
             return [complaint_info(session, c, names=names) for c in rows]
+
+
+# -- call-backs (tickets/callbacks.py writes them) -----------------------------------------
+
+
+def open_callbacks_for(session: Session, caller_number: str) -> list[CallbackInfo]:
+    """The open call-back requests of this caller (at most one: several abandons join it),
+    without their history: for the board's caller marks and the agent's view of a call."""
+    from tickets.callbacks import callback_info
+
+    rows = session.scalars(
+        select(Callback).where(col(Callback.caller_number) == caller_number, text("callbacks.status = 'open'"))
+    ).all()
+    return [callback_info(session, cb) for cb in rows]

@@ -287,7 +287,8 @@ class InboxState:
 UPCOMING, DUE, OVERDUE = "follow_up_upcoming", "follow_up_due", "follow_up_overdue"
 AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
 ASSIGNED = "assigned_to_you"
-KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED)
+CALLBACK_DUE, CALLBACK_OVERDUE = "callback_due", "callback_overdue"
+KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED, CALLBACK_DUE, CALLBACK_OVERDUE)
 
 
 @dataclass
@@ -334,3 +335,118 @@ class UserInfo:
             "created_at": datetime.fromtimestamp(self.created_at, UTC).isoformat(timespec="seconds"),
             "keys": [{"fingerprint": k.fingerprint, "type": k.key_type, "comment": k.comment} for k in self.keys],
         }
+
+
+# -- call-backs -----------------------------------------------------------------------
+
+# How a request stands: open until it ends one of the other ways.
+CALLBACK_OPEN = "open"
+CALLBACK_STATUSES = {
+    "open": "open",
+    "reached": "reached",
+    "gave_up": "given up",
+    "got_through": "got through",
+    "closed": "closed",
+    "complaint": "made a complaint",
+}
+ATTEMPT_OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number")
+_CALLBACK_REF = re.compile(r"(?:CB-?)?0*(\d{1,12})", re.IGNORECASE)
+
+
+def callback_ref_of(callback_id: int | None) -> str:
+    """A call-back's reference as people quote it: CB-000042."""
+    return f"CB-{callback_id or 0:06d}"
+
+
+def parse_callback_ref(ref: str | int) -> int:
+    if isinstance(ref, int):
+        return ref
+    match = _CALLBACK_REF.fullmatch(str(ref).strip())
+    if not match:
+        raise InvalidInput(f"{ref!r} is not a call-back reference (like CB-000042)")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class AttemptInfo:
+    id: int
+    at: float
+    by: str
+    outcome: str
+    note: str | None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "at": iso(self.at)}
+
+
+@dataclass(frozen=True)
+class RecentCall:
+    """One of a caller's recent calls (the call-back screen shows them)."""
+
+    queue: str
+    enter_at: float
+    outcome: str
+    wait_seconds: float | None
+    agent: str | None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "enter_at": iso(self.enter_at)}
+
+
+@dataclass(frozen=True)
+class CallbackInfo:
+    id: int
+    ref: str
+    caller_number: str  # a checked phone number: digits, an optional leading +
+    queue: str
+    callid: str | None
+    first_hung_up_at: float
+    hung_up_at: float
+    wait_seconds: float | None
+    abandons: int
+    requested_at: float
+    due_at: float
+    status: str
+    owner: str | None
+    taken_at: float | None
+    attempts: int
+    max_attempts: int
+    first_attempt_at: float | None
+    last_attempt_at: float | None
+    ended_at: float | None
+    end_note: str | None
+    complaint_ref: str | None
+    escalation_level: int
+    version: int
+    attempt_list: tuple[AttemptInfo, ...] = field(default=())
+    events: tuple[EventInfo, ...] = field(default=())
+    recent_calls: tuple[RecentCall, ...] = field(default=())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CALLBACK_OPEN
+
+    @property
+    def status_label(self) -> str:
+        return CALLBACK_STATUSES.get(self.status, self.status)
+
+    def is_overdue(self, now: float) -> bool:
+        return self.is_open and self.due_at < now
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if k not in ("attempt_list", "events", "recent_calls")}
+        for key in (
+            "first_hung_up_at",
+            "hung_up_at",
+            "requested_at",
+            "due_at",
+            "taken_at",
+            "first_attempt_at",
+            "last_attempt_at",
+            "ended_at",
+        ):
+            data[key] = iso(data[key])
+        data["attempt_list"] = [a.as_dict() for a in self.attempt_list]
+        data["events"] = [e.as_dict() for e in self.events]
+        data["recent_calls"] = [c.as_dict() for c in self.recent_calls]
+        return data

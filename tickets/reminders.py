@@ -9,6 +9,7 @@ two sweepers racing, and turns each into notifications, escalating what slipped.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +19,25 @@ from sqlalchemy import CursorResult, Engine, Result, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from db.complaints import Complaint, FollowUp, User
+from db.callbacks import Callback
+from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.engine import read_session, write_session
 from db.reminders import HookDelivery, Notification, Reminder
 from tickets.errors import NotFound
 from tickets.lifecycle import OPEN, Status, ref_of
-from tickets.records import AT_RISK, BREACHED, DUE, OVERDUE, UPCOMING, NotificationInfo, stored_id
+from tickets.records import (
+    AT_RISK,
+    BREACHED,
+    CALLBACK_DUE,
+    CALLBACK_OPEN,
+    CALLBACK_OVERDUE,
+    DUE,
+    OVERDUE,
+    UPCOMING,
+    NotificationInfo,
+    callback_ref_of,
+    stored_id,
+)
 from tickets.sla import BusinessCalendar
 
 if TYPE_CHECKING:
@@ -89,8 +103,39 @@ def arm(session: Session, c: Complaint, settings: Settings, calendar: BusinessCa
     session.flush()
     wanted = _wanted(session, c, settings, calendar)
     rows = session.scalars(select(Reminder).where(col(Reminder.complaint_id) == c.id)).all()
+    _sync(session, rows, wanted, now, complaint_id=stored_id(c.id))
+
+
+def arm_callback(session: Session, cb: Callback, settings: Settings, now: float) -> None:
+    """The call-back's reminders, like a follow-up's: due (its owner, or the supervisors
+    while nobody has it) and overdue after the grace (supervisors; escalates). Same
+    transaction as the change; an ended request's pending ones are cancelled."""
+    session.flush()
+    wanted: dict[str, _Wanted] = {}
+    if cb.status == CALLBACK_OPEN:
+        grace = settings.reminders.overdue_grace_minutes * 60
+        stamp = f"callback:{cb.id}:{{}}:{cb.due_at:.0f}"
+        wanted[stamp.format("due")] = _Wanted(stamp.format("due"), CALLBACK_DUE, None, cb.due_at, cb.due_at)
+        wanted[stamp.format("overdue")] = _Wanted(
+            stamp.format("overdue"), CALLBACK_OVERDUE, None, cb.due_at, cb.due_at + grace
+        )
+    rows = session.scalars(select(Reminder).where(col(Reminder.callback_id) == cb.id)).all()
+    _sync(session, rows, wanted, now, callback_id=stored_id(cb.id))
+
+
+def _sync(
+    session: Session,
+    rows: Iterable[Reminder],
+    wanted: dict[str, _Wanted],
+    now: float,
+    *,
+    complaint_id: int | None = None,
+    callback_id: int | None = None,
+) -> None:
+    """Bring one complaint's or call-back's reminder `rows` in line with the `wanted` ones."""
+    rows = list(rows)
     have = {row.key: row for row in rows}
-    for row in rows:
+    for row in have.values():
         if row.fired_at is None and row.cancelled_at is None and row.key not in wanted:
             row.cancelled_at = now
     for key, w in wanted.items():
@@ -102,7 +147,8 @@ def arm(session: Session, c: Complaint, settings: Settings, calendar: BusinessCa
                 Reminder(
                     key=key,
                     kind=w.kind,
-                    complaint_id=stored_id(c.id),
+                    complaint_id=complaint_id,
+                    callback_id=callback_id,
                     follow_up_id=w.follow_up_id,
                     basis_at=w.basis_at,
                     fire_at=w.fire_at,
@@ -175,7 +221,9 @@ class Sweeper:
         if claimed != 1:
             return 0  # another sweeper got it first
         r = session.get(Reminder, reminder_id)
-        c = session.get(Complaint, r.complaint_id) if r is not None else None
+        if r is not None and r.callback_id is not None:
+            return self._fire_callback(session, r, now)
+        c = session.get(Complaint, r.complaint_id) if r is not None and r.complaint_id is not None else None
         if r is None or c is None:
             return 0  # gone meanwhile (not a thing the tracker does: complaints are never deleted)
         follow_up = session.get(FollowUp, r.follow_up_id) if r.follow_up_id else None
@@ -188,6 +236,40 @@ class Sweeper:
             self.escalate(session, c, max(c.escalation_level, 1), text, now)
         elif r.kind == BREACHED:
             self.escalate(session, c, min(c.escalation_level + 1, 2), text, now)
+        return 1
+
+    def _fire_callback(self, session: Session, r: Reminder, now: float) -> int:
+        """A call-back's reminder: due (its owner; the supervisors while nobody has it), or
+        overdue (the supervisors, and it escalates to level 1 with its audit row)."""
+        cb = session.get(Callback, r.callback_id)
+        if cb is None or cb.status != CALLBACK_OPEN:
+            return 1  # ended meanwhile (its reminders are cancelled in that very change)
+        ref = callback_ref_of(cb.id)
+        owner = session.get(User, cb.owner_id) if cb.owner_id is not None else None
+        when = self._clock(r.basis_at, now)
+        what = f"call back {cb.caller_number} ({cb.queue})"
+        if r.kind == CALLBACK_DUE:
+            recipients = _ids(owner) or self._supervisors(session)
+            text = f"{ref}: {what} is due now ({when})" + ("" if owner else ": nobody has taken it")
+        else:
+            recipients = self._supervisors(session)
+            text = f"{ref}: {what} owned by {owner.name if owner else 'nobody'} overdue since {when}: escalated"
+            if cb.escalation_level < 1:
+                session.add(
+                    AuditEvent(
+                        changeset=uuid.uuid4().hex,
+                        at=now,
+                        actor_id=None,
+                        callback_id=cb.id,
+                        kind="escalate",
+                        field="escalation_level",
+                        old=str(cb.escalation_level),
+                        new="1",
+                        note=text,
+                    )
+                )
+                cb.escalation_level = 1
+        notify(session, self.settings, recipients, r.kind, None, text, now, reminder_id=r.id)
         return 1
 
     def _message(

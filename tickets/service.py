@@ -301,40 +301,59 @@ class ComplaintService:
                 owner_user = user
             if fields["callid"]:
                 self._fill_from_call(session, fields)
-            c = Complaint(
-                customer_name=fields["customer_name"] or "",
-                customer_contact=fields["customer_contact"] or "",
-                subject=fields["subject"] or "",
-                description=fields["description"] or "",
-                category=fields["category"],
-                callid=fields["callid"],
-                call_queue=fields["call_queue"],
-                call_agent=fields["call_agent"],
-                caller_number=fields["caller_number"],
-                channel=channel,
-                severity=severity,
-                status=Status.NEW.value,
-                owner_id=owner_user.id if owner_user else None,
-                created_by_id=stored_id(user.id),
-                created_at=now,
-                updated_at=now,
-                updated_by_id=user.id,
-                status_changed_at=now,
-                ack_due_at=0.0,
-                resolve_due_at=0.0,
-                sla_paused_seconds=0.0,
-            )
-            self._set_targets(c)
-            self._refresh_due(c)
-            session.add(c)
-            session.flush()
-            audit = _Audit(session, c, user, now)
-            audit("create", "status", None, c.status)
-            audit("create", "owner", None, owner_user.name if owner_user else None)
-            session.flush()
-            self._reindex(session, c)
-            reminders.arm(session, c, self.settings, self.calendar, now)
+            c = self.create_in(session, user, fields, severity=severity, channel=channel, owner=owner_user, now=now)
             return complaint_info(session, c, full=True)
+
+    def create_in(
+        self,
+        session: Session,
+        user: User,
+        fields: dict[str, str | None],
+        *,
+        severity: str,
+        channel: str,
+        owner: User | None,
+        now: float,
+        note: str | None = None,
+    ) -> Complaint:
+        """A new complaint from cleaned `fields`, inside the caller's transaction (a call-back
+        made a complaint, tickets/callbacks.py), with its audit rows (`note` on them),
+        search entry and reminders. The permission is the caller's to check."""
+        owner_user = owner
+        c = Complaint(
+            customer_name=fields["customer_name"] or "",
+            customer_contact=fields["customer_contact"] or "",
+            subject=fields["subject"] or "",
+            description=fields["description"] or "",
+            category=fields["category"],
+            callid=fields["callid"],
+            call_queue=fields["call_queue"],
+            call_agent=fields["call_agent"],
+            caller_number=fields["caller_number"],
+            channel=channel,
+            severity=severity,
+            status=Status.NEW.value,
+            owner_id=owner_user.id if owner_user else None,
+            created_by_id=stored_id(user.id),
+            created_at=now,
+            updated_at=now,
+            updated_by_id=user.id,
+            status_changed_at=now,
+            ack_due_at=0.0,
+            resolve_due_at=0.0,
+            sla_paused_seconds=0.0,
+        )
+        self._set_targets(c)
+        self._refresh_due(c)
+        session.add(c)
+        session.flush()
+        audit = _Audit(session, c, user, now)
+        audit("create", "status", None, c.status, note)
+        audit("create", "owner", None, owner_user.name if owner_user else None)
+        session.flush()
+        self._reindex(session, c)
+        reminders.arm(session, c, self.settings, self.calendar, now)
+        return c
 
     @staticmethod
     def _fill_from_call(session: Session, fields: dict[str, str | None]) -> None:

@@ -18,11 +18,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
+from tickets.callbacks import AbandonInfo, CallbackService
 from tickets.errors import InvalidInput, PermissionDenied
-from tickets.intents import METHODS
+from tickets.intents import CALLBACK_METHODS, METHODS
 from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.queries import ComplaintQueries, current_or_last_call, inbox_state, open_by_owner
-from tickets.records import PAGE, CallInfo, ComplaintInfo, InboxState, NotificationInfo, OwnerLoad, UserInfo
+from tickets.records import (
+    PAGE,
+    CallbackInfo,
+    CallInfo,
+    ComplaintInfo,
+    InboxState,
+    NotificationInfo,
+    OwnerLoad,
+    UserInfo,
+)
 from tickets.service import ComplaintService
 from tickets.users import get_user, list_users
 
@@ -42,6 +52,9 @@ READS = frozenset(
         "search",
         "overview",
         "owned_by",
+        "callbacks",
+        "callback",
+        "abandons_to_request",
     }
 )
 
@@ -53,7 +66,7 @@ class UserDesk:
     """The complaint calls of `user`. Only the names in REMOTE may be called over a link:
     the reads below, and each intent's service method with the user as its actor."""
 
-    REMOTE = READS | METHODS
+    REMOTE = READS | METHODS | CALLBACK_METHODS
 
     def __init__(
         self,
@@ -69,17 +82,20 @@ class UserDesk:
         self.service = service or ComplaintService(engine, settings, clock)
         self.queries: ComplaintQueries = self.service.queries
         self.settings = settings
+        self.callback_service = CallbackService(engine, settings, clock, complaints=self.service)
 
-    def __getattr__(self, name: str) -> Callable[..., ComplaintInfo]:
-        """An intent's service method with this user as its actor (the service checks
-        permission and transition): `desk.acknowledge(ref, note=...)`."""
-        if name not in METHODS:
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """An intent's service method (the complaint's or the call-back's) with this user as
+        its actor (the service checks permission and transition): `desk.acknowledge(ref, note=...)`."""
+        if name in METHODS:
+            method = getattr(self.service, name)
+        elif name in CALLBACK_METHODS:
+            method = getattr(self.callback_service, name)
+        else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        method = getattr(self.service, name)
 
-        def act(*args: Any, **fields: Any) -> ComplaintInfo:
-            result: ComplaintInfo = method(*args, actor=self.user, **fields)
-            return result
+        def act(*args: Any, **fields: Any) -> Any:
+            return method(*args, actor=self.user, **fields)
 
         act.__name__ = name
         return act
@@ -165,3 +181,27 @@ class UserDesk:
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
         return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
+
+    # -- call-backs ------------------------------------------------------------------------
+
+    def callbacks(self, *, open_only: bool = True, mine: bool = False, limit: int = 200) -> list[CallbackInfo]:
+        """The shared list of call-backs (the most urgent first), or only this user's."""
+        self._reader()
+        return self.callback_service.list_callbacks(open_only=open_only, owner=self.user if mine else None, limit=limit)
+
+    def callback(self, ref: str) -> tuple[CallbackInfo, list[str], list[str] | None]:
+        """One call-back with the caller's recent calls, what this user may do to it now, and
+        (for a supervisor) who it may be assigned to."""
+        info = self._reader()
+        callback = self.callback_service.get(ref)
+        intents = self.callback_service.allowed_intents(ref, self.user)
+        users = (
+            [u.name for u in list_users(self.engine) if u.role != Role.DISPLAY and u.active]
+            if info.role == Role.SUPERVISOR
+            else None
+        )
+        return callback, intents, users
+
+    def abandons_to_request(self, limit: int = 50) -> list[AbandonInfo]:
+        self._reader()
+        return self.callback_service.abandons_to_request(limit=limit)

@@ -501,6 +501,32 @@ class ReminderSettings(_Section):
 
 
 @dataclass
+class CallbackQueue(_Section):
+    """[callbacks.queues.NAME]: one queue's own call-back target."""
+
+    target_minutes: Positive | None = None
+
+
+@dataclass
+class CallbackSettings(_Section):
+    """[callbacks]: call-back requests for callers who hung up waiting."""
+
+    auto: bool = True
+    target_minutes: Positive = 30
+    max_attempts: Count = 3
+    ignore: list[str] = field(default_factory=list)
+    max_age_hours: Positive = 24
+    queues: dict[str, CallbackQueue] = field(default_factory=dict)
+
+    def target_minutes_for(self, queue: str | None) -> float:
+        """The queue's target (its own table first, by site-qualified then plain name)."""
+        override = _queue_override(self.queues, queue)
+        if override is not None and override.target_minutes is not None:
+            return float(override.target_minutes)
+        return float(self.target_minutes)
+
+
+@dataclass
 class SshSettings(_Section):
     """[ssh]: the SSH front door of `wallboard serve`."""
 
@@ -558,6 +584,7 @@ class Settings(_Section):
     business_hours: BusinessHoursSettings = field(default_factory=BusinessHoursSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     ssh: SshSettings = field(default_factory=SshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)

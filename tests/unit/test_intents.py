@@ -17,13 +17,15 @@ from textual.widgets import OptionList
 from tests.support import Clock
 from tests.support.floor_seed import NOW
 from tickets import users
+from tickets.callbacks import CallbackService
 from tickets.errors import IllegalTransition, PermissionDenied
-from tickets.intents import TABLE, Intent, Needs, Note, Who
+from tickets.intents import TABLE, Intent, Needs, Note, Subject, Who
 from tickets.records import ComplaintInfo
 from tickets.service import ComplaintService
 from tickets.statuses import Status, label
 from tickets.ui.detail_screen import ComplaintDetailScreen
 from tickets.user_desk import UserDesk
+from wallboard.cli.callbacks import callback
 from wallboard.cli.tickets import ticket
 from wallboard.server.runtime import local_app
 
@@ -108,20 +110,25 @@ def offered_by_the_table(status: Status, *, flagged: bool) -> list[str]:
 
 @pytest.mark.parametrize("it", TABLE, ids=lambda it: it.name)
 def test_every_intent_has_its_service_method_taking_the_actor(it: Intent):
-    method = getattr(ComplaintService, it.method, None)
-    assert callable(method), f"{it.name}: no ComplaintService.{it.method}"
+    service = ComplaintService if it.subject is Subject.COMPLAINT else CallbackService
+    method = getattr(service, it.method, None)
+    assert callable(method), f"{it.name}: no {service.__name__}.{it.method}"
     # UserDesk binds the session's user in as `actor=`: the method must take it so.
     assert "actor" in inspect.signature(method).parameters
 
 
-def test_every_intent_has_its_command():
-    result = CliRunner().invoke(ticket, ["--help"])
+@pytest.mark.parametrize("subject", list(Subject), ids=str)
+def test_every_intent_has_its_command(subject: Subject):
+    group = ticket if subject is Subject.COMPLAINT else callback
+    result = CliRunner().invoke(group, ["--help"])
     assert result.exit_code == 0, result.output
     listed = result.output.split("Commands:", 1)[1]
     commands = {line.split()[0] for line in listed.splitlines() if line.strip()}
     for it in TABLE:
+        if it.subject is not subject:
+            continue
         assert it.command in commands, (it.name, it.command)
-        usage = CliRunner().invoke(ticket, [it.command, "--help"])
+        usage = CliRunner().invoke(group, [it.command, "--help"])
         assert usage.exit_code == 0 and "--as" in usage.output, (it.command, usage.output)
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
-TARGETS = ("complaints", "new", "notifications", "overview")
+TARGETS = ("complaints", "new", "notifications", "overview", "callbacks")
 KIND_TITLES = {
     records.UPCOMING: "Follow-up soon",
     records.DUE: "Follow-up due now",
@@ -41,8 +41,10 @@ KIND_TITLES = {
     records.AT_RISK: "SLA at risk",
     records.BREACHED: "SLA breached",
     records.ASSIGNED: "Assigned to you",
+    records.CALLBACK_DUE: "Call-back due now",
+    records.CALLBACK_OVERDUE: "Call-back overdue",
 }
-URGENT_KINDS = {records.DUE, records.OVERDUE, records.BREACHED}
+URGENT_KINDS = {records.DUE, records.OVERDUE, records.BREACHED, records.CALLBACK_DUE, records.CALLBACK_OVERDUE}
 TOASTS_AT_ONCE = 3
 POLL_SECONDS = 2.0
 NO_USER = "No user for complaints: start with `wallboard --as NAME` (users: `wallboard user add NAME --role agent`)."
@@ -140,6 +142,7 @@ class ComplaintDesk:
         if target == "new":
             self.open_new()
             return
+        from tickets.ui.callbacks_screen import CallbackScreen
         from tickets.ui.list_screen import ComplaintListScreen
         from tickets.ui.notifications_screen import NotificationsScreen
         from tickets.ui.overview_screen import OverviewScreen
@@ -148,6 +151,7 @@ class ComplaintDesk:
             "complaints": ComplaintListScreen,
             "notifications": NotificationsScreen,
             "overview": OverviewScreen,
+            "callbacks": CallbackScreen,
         }[target]
         if not self._bring(screen_type):
             self.app.push_screen(screen_type(self))
@@ -194,6 +198,7 @@ class ComplaintDesk:
             "new": ("New complaint", "Log a complaint from your current or last call (n)"),
             "notifications": ("Inbox", "Your notifications (i)"),
             "overview": ("Complaints overview", "Open by owner, overdue, escalated, due today (o)"),
+            "callbacks": ("Call-backs", "Callers who hung up waiting: take one, record attempts (b)"),
         }
         for target in TARGETS:
             if self.may_open(target):

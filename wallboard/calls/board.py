@@ -9,6 +9,7 @@ gets `BoardRows` over its session link and judges them here, each second.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -151,6 +152,50 @@ class _TotalFigures(TypedDict):
     agents_logged_in: int
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackRow:
+    """One queue's open call-back requests as read: when their callers first hung up and
+    when each is due (sorted), so the board can count the overdue ones at any moment."""
+
+    queue: str
+    hung_up_at: tuple[float, ...]
+    due_at: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTile:
+    """A queue's call-backs on the board: open, the oldest's age, how many are overdue."""
+
+    queue: str  # as stored; draw it through `printable`
+    open: int
+    oldest_age: float  # seconds since the earliest hang-up among the open ones
+    overdue: int
+    level: str  # alert: some are overdue; warn: some are open
+
+    @property
+    def text(self) -> str:
+        overdue = f" · {self.overdue} overdue" if self.overdue else ""
+        return f"{self.queue} {self.open} open · oldest {format_age(self.oldest_age)}{overdue}"
+
+
+def callback_tiles(rows: Sequence[CallbackRow], now: float) -> tuple[CallbackTile, ...]:
+    tiles = []
+    for row in rows:
+        if not row.due_at:
+            continue
+        overdue = bisect_left(row.due_at, now)
+        tiles.append(
+            CallbackTile(
+                queue=row.queue,
+                open=len(row.due_at),
+                oldest_age=max(0.0, now - min(row.hung_up_at)),
+                overdue=overdue,
+                level=ALERT if overdue else WARN,
+            )
+        )
+    return tuple(tiles)
+
+
 @dataclass(frozen=True)
 class BoardRows:
     """The rows read from the database, kept so the board can be re-evaluated each second."""
@@ -163,6 +208,7 @@ class BoardRows:
     # Each feed's own heartbeat, by checkpoint name: which of several feeds is stale.
     feed_heartbeats: Mapping[str, float | None] = field(default_factory=dict)
     feed_problems: Mapping[str, str] = field(default_factory=dict)  # a loss a feed reported today
+    callbacks: tuple[CallbackRow, ...] = ()  # open call-back requests per queue
 
 
 @dataclass(frozen=True)
@@ -178,6 +224,7 @@ class BoardState:
     source: BoardRows = field(repr=False, compare=False)
     settings: Settings = field(repr=False, compare=False)
     filter: str = ""
+    callbacks: tuple[CallbackTile, ...] = ()
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -198,6 +245,7 @@ class BoardState:
             alerts=tuple(a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)),
             total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
             filter=query,
+            callbacks=tuple(c for c in self.callbacks if c.queue in queues),
         )
 
 
@@ -268,6 +316,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         alerts=tuple(find_alerts(tiles, agents, settings)),
         source=source,
         settings=settings,
+        callbacks=callback_tiles(source.callbacks, now),
     )
 
 

@@ -96,3 +96,20 @@ def report_agents(ctx: click.Context, since: str | None, until: str | None, ever
         line["pause_reasons"] = "; ".join(f"{k}={v:.0f}s" for k, v in sorted(row["pause_reasons"].items()))
         flat.append(line)
     emit_rows(flat, fmt)
+
+
+@report_group.command("callbacks")
+@_window_options
+@click.pass_context
+def report_callbacks(ctx: click.Context, since: str | None, until: str | None, everything: bool, fmt: str) -> None:
+    """Call-backs per day and queue (by when the caller first hung up): requested, reached,
+    reached by the due time (% of requested), got through by themselves, given up, median
+    time from the hang-up to the first attempt."""
+    from tickets.callbacks import callback_report
+
+    settings, start, end, engine = _report_inputs(ctx, since, until, everything)
+    rows = callback_report(engine, settings, start, end)
+    if fmt == "json":
+        click.echo(json.dumps({"callbacks": rows}, indent=2))
+    else:
+        emit_rows(rows, fmt)

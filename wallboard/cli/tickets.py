@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tickets.errors import TicketError
-from tickets.intents import TABLE, Intent, Note, intent
+from tickets.intents import TABLE, Intent, Note, Subject, intent
 from tickets.permissions import Role
 from tickets.records import (
     CHANNELS,
@@ -256,7 +256,7 @@ def _note_command(it: Intent) -> None:
 
 
 for _it in TABLE:
-    if _it.note is not Note.NONE:
+    if _it.note is not Note.NONE and _it.subject is Subject.COMPLAINT:
         _note_command(_it)
 
 

@@ -195,9 +195,16 @@ class FileIngest:
         return self.summary
 
     def follow(
-        self, stop: threading.Event, *, poll_seconds: float = 0.2, refresh_seconds: float = 1.0
+        self,
+        stop: threading.Event,
+        *,
+        poll_seconds: float = 0.2,
+        refresh_seconds: float = 1.0,
+        after_refresh: Callable[[], object] | None = None,
     ) -> IngestSummary:
-        """Tail the file until `stop` is set, through rotation (new inode) and truncation."""
+        """Tail the file until `stop` is set, through rotation (new inode) and truncation.
+        `after_refresh`: run after each snapshot refresh, outside the writes (the
+        call-back intake of `wallboard ingest ... --follow`)."""
         fh, _ = self._open_at_checkpoint()
         inode = os.fstat(fh.fileno()).st_ino
         next_refresh = 0.0
@@ -207,6 +214,8 @@ class FileIngest:
                 now = self.clock()
                 if now >= next_refresh:
                     self.refresh()
+                    if after_refresh is not None:
+                        after_refresh()
                     next_refresh = now + refresh_seconds
                 if got:
                     continue

@@ -14,7 +14,9 @@ produces normalized `Event`s, nothing else: no Textual, no database.
   skill; a freed agent takes the highest-priority, longest-waiting call among its
   queues. Rings are answered after 2-10 s or time out (RING_NO_ANSWER) and the call
   goes back to wait for the next agent. Callers abandon when their patience runs
-  out, or leave by the queue's timeout.
+  out, or leave by the queue's timeout. Some callers call again: a recent caller
+  (`repeat_caller_probability`), and one who hung up, 2-30 minutes later
+  (`call_again_probability`), so a call-back request can close itself.
 
 The output is deterministic: the same settings and start give the same events,
 however `advance()` is chunked, because every event carries the timestamp of the
@@ -138,6 +140,10 @@ class SimulatorSettings:
     transfer_probability: float = 0.02
     agent_hangup_probability: float = 0.4  # of ended calls, the agent hung up (else the caller)
     repeat_caller_probability: float = 0.08  # a recent caller calls again
+    # A caller who hung up waiting calls again (a call-back request then closes itself when
+    # they get through), after 2 to 30 minutes.
+    call_again_probability: float = 0.35
+    call_again_minutes: tuple[float, float] = (2.0, 30.0)
     shift_hours: float = 8.5  # including lunch and breaks
     breaks: bool = True
 
@@ -161,7 +167,8 @@ _WAITING, _CALL_RINGING, _CONNECTED, _DONE = range(4)
     _H_PAUSE_END,
     _H_SHIFT_START,
     _H_SHIFT_END,
-) = range(9)
+    _H_CALL_AGAIN,
+) = range(10)
 
 
 class _Agent:
@@ -229,6 +236,9 @@ class FloorSimulator:
 
         self._rng = random.Random(f"floor:{s.seed}")  # agents, rings, talk
         self._crng = random.Random(f"callers:{s.seed}")  # arrivals and callers
+        # Callers who hung up and call again: a stream of its own, so the other draws (and
+        # the floor a seed gives) stay as they were without it.
+        self._again_rng = random.Random(f"again:{s.seed}")
         plan_rng = random.Random(f"plan:{s.seed}")  # names, shifts, skills
 
         self._queues = list(s.queues)
@@ -277,6 +287,7 @@ class FloorSimulator:
             self._on_pause_end,
             self._on_shift_start,
             self._on_shift_end,
+            self._on_call_again,
         )
 
         for agent in self._agents:
@@ -549,11 +560,20 @@ class FloorSimulator:
         cum = self._qcum
         while cum[qi] < r:
             qi += 1
-        queue = self._queues[qi]
         self._uid += 1 + crng.randrange(4)  # other channels take uniqueids too
-        callid = f"{int(t)}.{self._uid}"
         caller = self._caller_number()
-        patience = crng.weibullvariate(self._patience_scale, s.patience_shape)
+        self._enter(t, qi, caller, crng.weibullvariate(self._patience_scale, s.patience_shape))
+
+    def _on_call_again(self, t: float, qi: object, caller: object, _c: object) -> None:
+        """A caller who hung up earlier calls the same queue again."""
+        assert isinstance(qi, int) and isinstance(caller, str)
+        rng = self._again_rng
+        self._uid += 1 + rng.randrange(4)
+        self._enter(t, qi, caller, rng.weibullvariate(self._patience_scale, self.settings.patience_shape))
+
+    def _enter(self, t: float, qi: int, caller: str, patience: float) -> None:
+        queue = self._queues[qi]
+        callid = f"{int(t)}.{self._uid}"
         call = _Call(callid, qi, caller, t, self._seq)
         waiting = self._waiting[qi]
         waiting[callid] = call
@@ -653,6 +673,10 @@ class FloorSimulator:
         else:
             self._emit(t, EventKind.CALL_ABANDONED, callid=call.callid, queue=self._qnames[call.q],
                        wait_seconds=wait, position=position)  # fmt: skip
+            again = self._again_rng
+            if again.random() < self.settings.call_again_probability:
+                lo, hi = self.settings.call_again_minutes
+                self._push(t + again.uniform(lo, hi) * 60, _H_CALL_AGAIN, call.q, call.caller, None)
 
     def _on_talk_end(self, t: float, call: _Call, agent: _Agent, _c: object) -> None:
         s = self.settings

@@ -1,5 +1,6 @@
 """The active server's APScheduler: reminder sweeps, hook deliveries, auto-close, and the
-daily history maintenance (retention's roll-up and prune, then ANALYZE).
+daily history maintenance (retention's roll-up and prune, then ANALYZE), and the
+call-back intake (requests from new abandons, closed when the caller got through).
 
 APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
 (docs/ARCHITECTURE.md, Reminders and escalation: why not a job per reminder). The reminders
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
+from tickets.callbacks import CallbackIntake
 from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, next_fire_at
 from tickets.service import ComplaintService
@@ -33,6 +35,9 @@ HISTORY_SECONDS = 24 * 3600.0
 # The first history maintenance waits this long after the duties start: not in the rush
 # of a start (the feed catching up), but soon, so a server restarted daily still runs it.
 HISTORY_FIRST_DELAY_SECONDS = 300.0
+# A call-back shows within 2 s of its ABANDON line: the feed writes within a second, the
+# intake runs each second after.
+CALLBACK_INTAKE_SECONDS = 1.0
 
 
 class ReminderScheduler:
@@ -45,6 +50,7 @@ class ReminderScheduler:
         self.complaints = ComplaintService(engine, settings, clock=clock)
         self.sweeper = Sweeper(engine, settings, server=server, escalate=self.complaints.escalate_in)
         self.hooks = HookSender(engine, settings, clock=clock)
+        self.callbacks = CallbackIntake(engine, settings, clock=clock)
         self.scheduler = BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
@@ -53,6 +59,7 @@ class ReminderScheduler:
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         add(self.sweep, "interval", seconds=SWEEP_SECONDS, id="reminder-sweep", **common)
         add(self.hooks.deliver_due, "interval", seconds=HOOK_SECONDS, id="hook-deliveries", **common)
+        add(self.take_callbacks, "interval", seconds=CALLBACK_INTAKE_SECONDS, id="callback-intake", **common)
         add(
             self.complaints.close_stale_resolved,
             "interval",
@@ -87,6 +94,10 @@ class ReminderScheduler:
             analyze(self.engine)
         except Exception:
             log.exception("history maintenance failed")
+
+    def take_callbacks(self) -> None:
+        """The call-back intake: after the feed's writes, never inside them."""
+        self.callbacks.run_logged()
 
     def sweep(self) -> int:
         """Fire what is due, then set a wake-up for the next due time before the next sweep."""

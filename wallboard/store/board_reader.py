@@ -1,8 +1,8 @@
 """Reading the board's rows from the database.
 
 `read_rows` is the one read the board makes each second. It touches only the small live
-tables (queue_snapshots, agents, agent_queues, feeds): O(queues + agents) rows, never the
-call table. `read_trend` (service level and offered calls per interval through the day)
+tables (queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by
+their partial index): O(queues + agents + open call-backs) rows, never the call table. `read_trend` (service level and offered calls per interval through the day)
 does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
 
@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Result, or_, select
+from sqlalchemy import Connection, Engine, Result, or_, select, text
 
+from db.callbacks import OPEN_SQL, Callback
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
-from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, evaluate
+from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
@@ -27,6 +28,8 @@ SNAPSHOTS = table_of(QueueSnapshot)
 AGENTS = table_of(Agent)
 AGENT_QUEUES = table_of(AgentQueue)
 FEEDS = table_of(Feed)
+CALLBACKS = table_of(Callback)
+CALLBACKS_OPEN = f"callbacks.{OPEN_SQL}"
 
 T = TypeVar("T")
 
@@ -66,6 +69,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
     memberships: dict[str, list[str]] = {}
     for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
         memberships.setdefault(agent, []).append(queue)
+    cb = CALLBACKS.c
     f = FEEDS.c
     feed_rows = connection.execute(select(f.name, f.heartbeat_at, f.problem, f.problem_at)).all()
     feeds = [(name, heartbeat) for name, heartbeat, _, _ in feed_rows]
@@ -74,7 +78,18 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         for name, _, problem, problem_at in feed_rows
         if problem is not None and problem_at is not None and problem_at >= now - PROBLEM_SHOWN_SECONDS
     ]
+    callbacks: dict[str, tuple[list[float], list[float]]] = {}
+    for queue, hung_up_at, due_at in connection.execute(
+        # A literal, so SQLite uses the partial index of open requests (db.callbacks).
+        select(cb.queue, cb.first_hung_up_at, cb.due_at).where(text(CALLBACKS_OPEN)).order_by(cb.due_at)
+    ):
+        hung, due = callbacks.setdefault(queue, ([], []))
+        hung.append(hung_up_at)
+        due.append(due_at)
     return BoardRows(
+        callbacks=tuple(
+            CallbackRow(queue, tuple(hung), tuple(due)) for queue, (hung, due) in sorted(callbacks.items())
+        ),
         snapshots=snapshots,
         agents=agents,
         memberships={agent: tuple(sorted(qs)) for agent, qs in memberships.items()},

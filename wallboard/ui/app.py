@@ -105,6 +105,8 @@ class WallboardApp(App[None]):
         Binding("n", "complaints('new')", "New"),
         Binding("i", "complaints('notifications')", "Inbox"),
         Binding("o", "complaints('overview')", "Overview"),
+        # Not in the footer (it is full at 80 columns): the call-backs strip and the help name it.
+        Binding("b", "complaints('callbacks')", "Call-backs", show=False),
         Binding("t", "cycle_theme", "Theme"),
         Binding("w", "toggle_wall", "Wall"),
         Binding("question_mark", "help", "Help"),

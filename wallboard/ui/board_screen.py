@@ -113,6 +113,7 @@ class BoardScreen(Screen[None]):
             with VerticalScroll(id="tiles-scroll"):
                 yield QueueTileView("Queue", header=True)
                 yield ItemGrid(id="tiles", min_column_width=1000, regular=True)
+            yield Static(id="callbacks", markup=False)
             with Vertical(id="body"):
                 with Vertical(id="side"):
                     with VerticalScroll(id="alerts-scroll"):
@@ -222,6 +223,7 @@ class BoardScreen(Screen[None]):
                     self._show_wall(view)
                 else:
                     self._show_tiles(view)
+                    self._show_callbacks(view)
                     self._show_alerts(view)
                     self._show_trend(view, trend)
                     self._show_agents(view, sort_mode)
@@ -283,6 +285,23 @@ class BoardScreen(Screen[None]):
                 widget.hold(tile)
             else:
                 widget.show(tile)
+
+    def _show_callbacks(self, view: BoardState) -> None:
+        """The call-backs tile of each queue with open requests, on one line (none: hidden)."""
+        widget = self.query_one("#callbacks", Static)
+        widget.display = bool(view.callbacks)
+        if not view.callbacks:
+            return
+        parts: list[Content | str] = [Content.styled("Call-backs (b)", "bold"), "  "]
+        for index, tile in enumerate(view.callbacks):
+            if index:
+                parts.append("  │  ")
+            style = f"bold white on {ALERT_BLOCK}" if tile.level == ALERT else ""
+            parts.append(Content.styled(f" {printable(tile.text)} ", style) if style else printable(tile.text))
+        content = Content.assemble(*parts)
+        if self._shown.get(widget) != content.plain:
+            self._shown[widget] = content.plain
+            widget.update(content)
 
     def _show_wall(self, view: BoardState) -> None:
         tiles = list(view.tiles) + [view.total]
