@@ -17,6 +17,7 @@ from typing import TypedDict
 from wallboard.calls.alerts import Alert, find_alerts
 from wallboard.calls.counts import SnapshotRow
 from wallboard.calls.levels import ALERT, NONE, WARN, agent_flag, queue_levels, thresholds_memo, worst
+from wallboard.calls.waiting import WaitingCaller, WaitingRow, in_queues, waiting_callers
 from wallboard.config import QueueThresholdValues, Settings
 from wallboard.text import format_age
 
@@ -163,6 +164,7 @@ class BoardRows:
     # Each feed's own heartbeat, by checkpoint name: which of several feeds is stale.
     feed_heartbeats: Mapping[str, float | None] = field(default_factory=dict)
     feed_problems: Mapping[str, str] = field(default_factory=dict)  # a loss a feed reported today
+    waiting: tuple[WaitingRow, ...] = ()  # the callers waiting now, with their markers
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ class BoardState:
     source: BoardRows = field(repr=False, compare=False)
     settings: Settings = field(repr=False, compare=False)
     filter: str = ""
+    waiting: tuple[WaitingCaller, ...] = ()  # longest wait first
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -198,6 +201,7 @@ class BoardState:
             alerts=tuple(a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)),
             total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
             filter=query,
+            waiting=in_queues(self.waiting, queues),
         )
 
 
@@ -268,6 +272,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         alerts=tuple(find_alerts(tiles, agents, settings)),
         source=source,
         settings=settings,
+        waiting=waiting_callers(source.waiting, settings, now),
     )
 
 
