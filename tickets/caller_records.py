@@ -22,6 +22,21 @@ STATUS_WORDS = {FLAGGED: "flagged, not confirmed yet", CONFIRMED: "confirmed", C
 CALLER_FLAG = "caller"
 
 
+# Caller IDs that name nobody: never flagged, never marked.
+ANONYMOUS = frozenset({"", "anonymous", "unknown", "withheld", "private", "restricted", "unavailable"})
+MAX_CALLER_CHARS = 80  # the column's width
+
+
+def usable_caller(caller: str | None) -> bool:
+    """Whether `caller` can name a caller (not missing, withheld or too long to be stored)."""
+    return (
+        bool(caller)
+        and caller is not None
+        and caller.strip().casefold() not in ANONYMOUS
+        and len(caller) <= MAX_CALLER_CHARS
+    )
+
+
 def _iso(at: float | None, tz: tzinfo) -> str | None:
     return None if at is None else datetime.fromtimestamp(at, tz).isoformat(timespec="seconds")
 

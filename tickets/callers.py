@@ -36,6 +36,7 @@ from tickets.caller_records import (
     FlagEventInfo,
     RecentCall,
     UrgentComplaint,
+    usable_caller,
 )
 from tickets.errors import InvalidInput, NotFound, PermissionDenied
 from tickets.permissions import Role, actor_refusal
@@ -46,15 +47,6 @@ from tickets.text import clean
 
 if TYPE_CHECKING:
     from wallboard.config import Settings
-
-# Caller IDs that name nobody: never flagged, never marked.
-ANONYMOUS = frozenset({"", "anonymous", "unknown", "withheld", "private", "restricted", "unavailable"})
-MAX_CALLER_CHARS = 80  # the column's width
-
-
-def usable_caller(caller: str | None) -> bool:
-    """Whether `caller` can name a caller (not missing, withheld or too long to be stored)."""
-    return bool(caller) and caller is not None and caller.strip().casefold() not in ANONYMOUS and len(caller) <= 80
 
 
 def open_callbacks_of(session: Session, callers: Iterable[str]) -> dict[str, int]:

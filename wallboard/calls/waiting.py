@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tickets.caller_records import CONFIRMED, CallerMarks
+from tickets.caller_records import CONFIRMED, CallerMarks, usable_caller
 from wallboard.calls.levels import ALERT, NONE, WARN
 from wallboard.config import Settings
 
@@ -81,7 +81,7 @@ def ordinal(n: int) -> str:
 def mask_caller(number: str | None, settings: Settings) -> str:
     """The number as the board shows it: 13800135678 -> 138****5678 by default. A number too
     short to keep both ends shows only its last third."""
-    if not number:
+    if number is None or not usable_caller(number):
         return NO_CALLER
     first, last = settings.callers.mask_keep_first, settings.callers.mask_keep_last
     if first == 0 and last == 0:

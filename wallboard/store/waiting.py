@@ -11,7 +11,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from db.models import Call, table_of
-from tickets.callers import caller_marks, usable_caller
+from tickets.caller_records import usable_caller
+from tickets.callers import caller_marks
 from wallboard.calls.waiting import WaitingRow
 from wallboard.config import Settings
 from wallboard.store.metrics import WAITING_HORIZON_SECONDS
