@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
+from tickets.caller_records import CallerFlagInfo, CallerView
+from tickets.callers import CallerService
 from tickets.errors import PermissionDenied
 from tickets.intents import METHODS
 from tickets.permissions import Role, actor_refusal, overview_refusal
@@ -42,6 +44,8 @@ READS = frozenset(
         "search",
         "overview",
         "owned_by",
+        "caller_on_call",
+        "flag_caller",
     }
 )
 
@@ -66,6 +70,7 @@ class UserDesk:
         self.service = service or ComplaintService(engine, settings, clock)
         self.queries: ComplaintQueries = self.service.queries
         self.settings = settings
+        self.callers = CallerService(engine, settings, clock)
 
     def __getattr__(self, name: str) -> Callable[..., ComplaintInfo]:
         """An intent's service method with this user as its actor (the service checks
@@ -144,3 +149,15 @@ class UserDesk:
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
         return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
+
+    # -- callers ---------------------------------------------------------------------------
+
+    def caller_on_call(self) -> CallerView | None:
+        """The caller this user is connected to now: recent calls, open complaints,
+        call-backs and flags (None: on no call, or the caller is withheld)."""
+        self._reader()
+        return self.callers.caller_on_call(self.user)
+
+    def flag_caller(self, caller: str, *, reason: str) -> CallerFlagInfo:
+        """Flag a caller abusive or malicious as this user (a supervisor's flag is confirmed)."""
+        return self.callers.flag(caller, self.user, reason=reason)
