@@ -31,6 +31,7 @@ from wallboard.text import format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.waiting import WAITING_MIN_WIDTH, waiting_content, waiting_title
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
 # Cards (and the side column) from this size up; compact rows below.
@@ -88,6 +89,10 @@ class BoardScreen(Screen[None]):
         self.set_filter = set_filter
         self.cards = False
         self.wall = False
+        # The waiting callers: None shows them where there is room (WAITING_MIN_WIDTH);
+        # the `l` key sets it.
+        self.waiting_wanted: bool | None = None
+        self.waiting_shown = False
         self._tiles: dict[str, QueueTileView] = {}
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
@@ -116,9 +121,14 @@ class BoardScreen(Screen[None]):
                     with Vertical(id="trend"):
                         yield IntervalBars("Service level", short_label="SL", id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
-                with Vertical(id="agents-pane"):
-                    yield Label(id="agents-title", markup=False)
-                    yield AgentTable(id="agents")
+                with Horizontal(id="people"):
+                    with Vertical(id="agents-pane"):
+                        yield Label(id="agents-title", markup=False)
+                        yield AgentTable(id="agents")
+                    with Vertical(id="waiting-pane"):
+                        yield Label(id="waiting-title", markup=False)
+                        with VerticalScroll(id="waiting-scroll"):
+                            yield Static(id="waiting", markup=False)
         with VerticalScroll(id="wall-scroll"):
             yield ItemGrid(id="wall", min_column_width=26)
         yield FilterBar(
@@ -148,6 +158,7 @@ class BoardScreen(Screen[None]):
             tile.catch_up()
 
     def _layout_for(self, width: int, height: int) -> None:
+        self._place_waiting(width)
         cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
@@ -159,6 +170,26 @@ class BoardScreen(Screen[None]):
                 tile.set_card(cards)
             self.query_one(AgentTable).set_wide(cards)
             self.redraw()
+
+    def _place_waiting(self, width: int) -> None:
+        """Beside the agents where there is room; instead of them when asked for on a
+        smaller terminal."""
+        roomy = width >= WAITING_MIN_WIDTH
+        shown = roomy if self.waiting_wanted is None else self.waiting_wanted
+        self.waiting_shown = shown
+        self.set_class(shown, "-waiting")
+        self.set_class(shown and not roomy, "-waiting-only")
+
+    def toggle_waiting(self) -> bool:
+        """Show or hide the waiting callers; whether they are shown now."""
+        self.waiting_wanted = not self.waiting_shown
+        self._place_waiting(self.app.size.width)
+        if self.waiting_shown and not self.wall and self.has_class("-waiting-only"):
+            self.query_one("#waiting-scroll").focus()
+        elif not self.wall:
+            self.query_one(AgentTable).focus()
+        self.redraw()
+        return self.waiting_shown
 
     def set_wall(self, wall: bool) -> None:
         self.wall = wall
@@ -221,6 +252,8 @@ class BoardScreen(Screen[None]):
                     self._show_alerts(view)
                     self._show_trend(view, trend)
                     self._show_agents(view, sort_mode)
+                    if self.waiting_shown:
+                        self._show_waiting(view)
         except NoMatches:
             # The board's widgets are composed once and never removed, so one is missing only
             # while the app closes: a read that finished then has nothing left to draw on.
@@ -367,3 +400,13 @@ class BoardScreen(Screen[None]):
                 parts.append(f"{counts[state]} {word}")
         title = f"Agents {len(view.agents)}: " + (", ".join(parts) or "none logged in")
         self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
+
+    def _show_waiting(self, view: BoardState) -> None:
+        self._set_label("#waiting-title", waiting_title(view.waiting))
+        widget = self.query_one("#waiting", Static)
+        content = waiting_content(view.waiting)
+        # Waits tick each second: the text changes, its width only when a line does.
+        old = self._shown.get(widget)
+        if old != content.plain:
+            self._shown[widget] = content.plain
+            widget.update(content, layout=_resizes(widget, old, content.plain))

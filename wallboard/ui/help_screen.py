@@ -20,6 +20,7 @@ KEYS = (
     ("s", "agent sort: state, name, time in state, calls today, queue"),
     ("t", "next colour theme (ansi-dark: the terminal's own colours)"),
     ("w", "wall mode: tiles only, big digits, for a screen across the room"),
+    ("l", "waiting callers: repeat callers, open complaints, flagged callers (beside the agents from 160 columns)"),
     ("c", "my complaints: saved views (1-7), / search, Enter opens one"),
     ("n", "new complaint, filled in from your current or last call"),
     ("i", "inbox: your notifications (the badge counts the unread ones)"),
