@@ -47,3 +47,11 @@ def callers_queue_log(now: float) -> list[str]:
 def write_callers_queue_log(path: Path, now: float) -> Path:
     path.write_text("".join(callers_queue_log(now)), encoding="utf-8")
     return path
+
+
+def callers_events(now: float) -> list:
+    """The same floor as events (parsed from the lines as a feed would), for seed_floor."""
+    from wallboard.feeds.queue_log import QueueLogParser
+
+    parser = QueueLogParser(clock=lambda: now)
+    return [event for line in callers_queue_log(now) if (event := parser.parse(line)) is not None]
