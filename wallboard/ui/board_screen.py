@@ -31,7 +31,7 @@ from wallboard.text import format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
-from wallboard.ui.waiting import WAITING_MIN_WIDTH, waiting_content, waiting_title
+from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
 # Cards (and the side column) from this size up; compact rows below.
@@ -118,6 +118,7 @@ class BoardScreen(Screen[None]):
                 with Vertical(id="side"):
                     with VerticalScroll(id="alerts-scroll"):
                         yield Static(id="alerts", markup=False)
+                    yield WaitingPane(id="waiting-side")
                     with Vertical(id="trend"):
                         yield IntervalBars("Service level", short_label="SL", id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
@@ -125,10 +126,7 @@ class BoardScreen(Screen[None]):
                     with Vertical(id="agents-pane"):
                         yield Label(id="agents-title", markup=False)
                         yield AgentTable(id="agents")
-                    with Vertical(id="waiting-pane"):
-                        yield Label(id="waiting-title", markup=False)
-                        with VerticalScroll(id="waiting-scroll"):
-                            yield Static(id="waiting", markup=False)
+                    yield WaitingPane(id="waiting-pane")
         with VerticalScroll(id="wall-scroll"):
             yield ItemGrid(id="wall", min_column_width=26)
         yield FilterBar(
@@ -158,8 +156,9 @@ class BoardScreen(Screen[None]):
             tile.catch_up()
 
     def _layout_for(self, width: int, height: int) -> None:
-        self._place_waiting(width)
         cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
+        if self._place_waiting(width, cards) and cards == self.cards:
+            self.redraw()
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
         self.query_one("#tiles", ItemGrid).min_column_width = 40 if cards else 1000
@@ -171,21 +170,23 @@ class BoardScreen(Screen[None]):
             self.query_one(AgentTable).set_wide(cards)
             self.redraw()
 
-    def _place_waiting(self, width: int) -> None:
-        """Beside the agents where there is room; instead of them when asked for on a
-        smaller terminal."""
+    def _place_waiting(self, width: int, cards: bool) -> bool:
+        """Beside the agents where there is room (with cards: in the side column); instead
+        of them when asked for on a smaller terminal. Whether they have just been shown."""
         roomy = width >= WAITING_MIN_WIDTH
         shown = roomy if self.waiting_wanted is None else self.waiting_wanted
+        changed = shown != self.waiting_shown
         self.waiting_shown = shown
         self.set_class(shown, "-waiting")
-        self.set_class(shown and not roomy, "-waiting-only")
+        self.set_class(shown and not roomy and not cards, "-waiting-only")
+        return changed and shown
 
     def toggle_waiting(self) -> bool:
         """Show or hide the waiting callers; whether they are shown now."""
         self.waiting_wanted = not self.waiting_shown
-        self._place_waiting(self.app.size.width)
+        self._place_waiting(self.app.size.width, self.cards)
         if self.waiting_shown and not self.wall and self.has_class("-waiting-only"):
-            self.query_one("#waiting-scroll").focus()
+            self.query_one("#waiting-pane .waiting-scroll").focus()
         elif not self.wall:
             self.query_one(AgentTable).focus()
         self.redraw()
@@ -402,11 +403,5 @@ class BoardScreen(Screen[None]):
         self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
 
     def _show_waiting(self, view: BoardState) -> None:
-        self._set_label("#waiting-title", waiting_title(view.waiting))
-        widget = self.query_one("#waiting", Static)
-        content = waiting_content(view.waiting)
-        # Waits tick each second: the text changes, its width only when a line does.
-        old = self._shown.get(widget)
-        if old != content.plain:
-            self._shown[widget] = content.plain
-            widget.update(content, layout=_resizes(widget, old, content.plain))
+        pane = self.query_one("#waiting-side" if self.cards else "#waiting-pane", WaitingPane)
+        pane.show(view.waiting)

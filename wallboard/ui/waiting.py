@@ -1,15 +1,19 @@
 """The waiting callers' list: queue, position, wait, the caller (masked), and markers (a
 flagged caller on red, a repeat caller or an overdue complaint on amber).
 
-Beside the agent table from WAITING_MIN_WIDTH columns; on smaller terminals the `l` key
-swaps it in for the agent table. Caller IDs come from outside: drawn literally.
+Beside the agent table from WAITING_MIN_WIDTH columns (in the side column when the board
+shows cards); on smaller terminals the `l` key swaps it in for the agent table. Caller IDs
+come from outside: drawn literally.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.widgets import Label, Static
 
 from wallboard.calls.waiting import WaitingCaller
 from wallboard.text import format_duration, printable
@@ -61,3 +65,32 @@ def waiting_content(callers: Sequence[WaitingCaller]) -> Content:
                 parts.append(printable(word))
         lines.append(Content.assemble(*parts))
     return Content("\n").join(lines)
+
+
+class WaitingPane(Vertical):
+    """A title and the list; the board has two (beside the agents, and in the cards' side
+    column) and shows the one its layout has room for."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, classes="waiting-pane")
+        self._shown: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(classes="waiting-title", markup=False)
+        with VerticalScroll(classes="waiting-scroll"):
+            yield Static(classes="waiting-lines", markup=False)
+
+    def show(self, callers: Sequence[WaitingCaller]) -> None:
+        """Draw the list; only what changed repaints (waits tick each second, widths seldom)."""
+        title, content = waiting_title(callers), waiting_content(callers)
+        old = self._shown
+        if old == (title, content.plain):
+            return
+        self._shown = (title, content.plain)
+        if old is None or old[0] != title:
+            self.query_one(".waiting-title", Label).update(Content(title))
+        lines = self.query_one(".waiting-lines", Static)
+        old_lines = old[1].split("\n") if old is not None else None
+        new_lines = content.plain.split("\n")
+        resized = old_lines is None or len(old_lines) != len(new_lines)
+        lines.update(content, layout=resized)
