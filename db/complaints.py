@@ -107,6 +107,13 @@ class Complaint(SQLModel, table=True):
             postgresql_where=text("malicious"),
         ),
         Index("ix_complaints_callid", "callid"),
+        # A caller's open complaints (the waiting list's markers, the agent's view of a caller).
+        Index(
+            "ix_complaints_open_caller",
+            "caller_number",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
     )
     __mapper_args__ = {"version_id_col": _version}
 

@@ -38,6 +38,8 @@ class Call(SQLModel, table=True):
         Index("ix_calls_callid_queue", "callid", "queue"),
         Index("ix_calls_enter_at", "enter_at"),
         Index("ix_calls_queue_enter_at", "queue", "enter_at"),
+        # A waiting caller's calls of the past day (repeat callers, the agent's view of a caller).
+        Index("ix_calls_caller_enter_at", "caller", "enter_at"),
         # The wallboard's "waiting now" and "longest wait" read only open calls.
         Index(
             "ix_calls_open",
@@ -240,4 +242,4 @@ class HistoryMark(SQLModel, table=True):
 
 # Users, complaints and call-backs live in their own modules; importing it here puts their tables on
 # the same metadata, so Alembic and every importer of db.models see the whole schema.
-from db import callbacks, complaints, reminders, ssh_sessions  # noqa: E402, F401
+from db import callbacks, callers, complaints, reminders, ssh_sessions  # noqa: E402, F401

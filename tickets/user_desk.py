@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
+from tickets.caller_records import CallerFlagInfo, CallerView
 from tickets.callbacks import AbandonInfo, CallbackService
+from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
 from tickets.permissions import Role, actor_refusal, overview_refusal
@@ -55,6 +57,8 @@ READS = frozenset(
         "callbacks",
         "callback",
         "abandons_to_request",
+        "caller_on_call",
+        "flag_caller",
     }
 )
 
@@ -83,6 +87,7 @@ class UserDesk:
         self.queries: ComplaintQueries = self.service.queries
         self.settings = settings
         self.callback_service = CallbackService(engine, settings, clock, complaints=self.service)
+        self.callers = CallerService(engine, settings, clock)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An intent's service method (the complaint's or the call-back's) with this user as
@@ -205,3 +210,15 @@ class UserDesk:
     def abandons_to_request(self, limit: int = 50) -> list[AbandonInfo]:
         self._reader()
         return self.callback_service.abandons_to_request(limit=limit)
+
+    # -- callers ---------------------------------------------------------------------------
+
+    def caller_on_call(self) -> CallerView | None:
+        """The caller this user is connected to now: recent calls, open complaints,
+        call-backs and flags (None: on no call, or the caller is withheld)."""
+        self._reader()
+        return self.callers.caller_on_call(self.user)
+
+    def flag_caller(self, caller: str, *, reason: str) -> CallerFlagInfo:
+        """Flag a caller abusive or malicious as this user (a supervisor's flag is confirmed)."""
+        return self.callers.flag(caller, self.user, reason=reason)

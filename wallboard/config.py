@@ -479,6 +479,21 @@ class ComplaintSettings(_Section):
 
 
 @dataclass
+class CallerSettings(_Section):
+    """[callers]: the waiting callers' list, its markers, and the agent's view of a caller."""
+
+    # Caller numbers on the board show this many characters at the start and at the end,
+    # the rest as "*" (13800135678 -> 138****5678); 0 and 0 show the whole number.
+    mask_keep_first: Annotated[int, Ge(0), Le(40)] = 3
+    mask_keep_last: Annotated[int, Ge(0), Le(40)] = 4
+    # A caller is marked as a repeat caller from their Nth call within this many hours.
+    repeat_calls: Annotated[int, Ge(2), Le(1000)] = 2
+    repeat_window_hours: Annotated[float, Gt(0), Le(24 * 31)] = 24
+    # How many of the caller's recent calls the agent's panel lists.
+    recent_calls: Annotated[int, Ge(1), Le(50)] = 5
+
+
+@dataclass
 class ReminderSettings(_Section):
     """[reminders]: when reminders fire and where else they go."""
 
@@ -583,6 +598,7 @@ class Settings(_Section):
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     business_hours: BusinessHoursSettings = field(default_factory=BusinessHoursSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    callers: CallerSettings = field(default_factory=CallerSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     ssh: SshSettings = field(default_factory=SshSettings)

@@ -255,7 +255,7 @@ def test_sort_modes(board):
     assert sort_agents(board.agents, "time")[-1].name == "Noah Rossi"
 
 
-def test_read_board_touches_only_the_live_tables(engine, settings):
+def test_read_board_touches_only_the_live_tables_and_the_open_calls(engine, settings):
     seed_floor(engine, settings)
     statements = []
 
@@ -264,11 +264,16 @@ def test_read_board_touches_only_the_live_tables(engine, settings):
         statements.append(statement.lower())
 
     with engine.connect() as connection:
-        read_board(connection, settings, NOW)
+        board = read_board(connection, settings, NOW)
     event.remove(engine, "before_cursor_execute", capture)
     selects = [s for s in statements if s.lstrip().startswith("select")]
-    assert len(selects) == 4
-    assert not any(" calls" in s.split("from", 1)[1] for s in selects)
+    of_calls = [s for s in selects if " calls" in s.split("from", 1)[1]]
+    # The live tables, then the waiting callers: the open calls, and their callers' markers
+    # (calls by caller, open complaints, caller flags, flagged complaints) when any is known.
+    assert len(selects) - len(of_calls) == 4 + (3 if board.waiting else 0)
+    assert "outcome" in of_calls[0]
+    assert all("calls.caller in" in s for s in of_calls[1:])
+    assert board.waiting, "the seeded floor has callers waiting"
 
 
 def test_trend_per_interval(engine, settings):

@@ -21,6 +21,7 @@ from textual.signal import Signal
 from textual.widget import Widget
 
 from tickets import records
+from tickets.caller_records import CallerView
 from tickets.errors import TicketError
 from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.records import CallInfo, ComplaintInfo, InboxState, NotificationInfo, UserInfo
@@ -83,6 +84,14 @@ class ComplaintDesk:
         self._poller = ThreadPoolExecutor(1, thread_name_prefix="inbox-poll")
         self._board: Screen | None = None
         self._badge_attached = False
+        # The caller the user is connected to (polled with the inbox), and the call whose
+        # flagged caller has been warned about already.
+        self.caller_view: CallerView | None = None
+        self.caller_polls = 0  # reads of the caller on the line (tests wait on it)
+        self._caller_polling = False
+        self._caller_reads = True  # False once refused (a display user)
+        self._warned_callid: str | None = None
+        self._panel: Widget | None = None
 
     # -- start -------------------------------------------------------------------------
 
@@ -258,11 +267,17 @@ class ComplaintDesk:
     # -- the inbox -----------------------------------------------------------------------
 
     def poll(self) -> None:
-        if self._polling or self.user is None:
+        if self.user is None:
             return
-        self._polling = True
-        read = asyncio.get_running_loop().run_in_executor(self._poller, self._read_inbox)
-        read.add_done_callback(lambda done: None if done.cancelled() else self._inbox_read(done.result()))
+        loop = asyncio.get_running_loop()
+        if not self._polling:
+            self._polling = True
+            read = loop.run_in_executor(self._poller, self._read_inbox)
+            read.add_done_callback(lambda done: None if done.cancelled() else self._inbox_read(done.result()))
+        if not self._caller_polling and self._caller_reads and self.role != Role.DISPLAY:
+            self._caller_polling = True
+            caller = loop.run_in_executor(self._poller, self._read_caller)
+            caller.add_done_callback(lambda done: None if done.cancelled() else self._caller_read(*done.result()))
 
     def _read_inbox(self) -> InboxState | None:
         """In the poll thread: the user's role, unread count and new notifications."""
@@ -272,6 +287,61 @@ class ComplaintDesk:
         except Exception:
             log.exception("reading notifications failed")
             return None
+
+    def _read_caller(self) -> tuple[bool, CallerView | None]:
+        """In the poll thread: the caller the user is connected to now, if any; (False,
+        None) when the read failed."""
+        try:
+            view: CallerView | None = self.calls.caller_on_call()
+            return True, view
+        except TicketError:
+            self._caller_reads = False  # not for this user (a display user): stop asking
+            return False, None
+        except Exception:
+            log.exception("reading the caller on the line failed")
+            return False, None
+
+    def _caller_read(self, ok: bool, view: CallerView | None) -> None:
+        """On the UI: warn about a flagged caller once per call, and show the caller panel."""
+        self._caller_polling = False
+        if not ok:
+            return
+        self.caller_polls += 1
+        self.caller_view = view
+        if view is not None and view.flagged and view.call.callid != self._warned_callid:
+            self._warned_callid = view.call.callid
+            self.warn_flagged(view)
+        self._show_panel(view)
+
+    def warn_flagged(self, view: CallerView) -> None:
+        flag = next(f for f in view.flags if f.active)
+        more = f" (and {len(view.flags) - 1} more flags)" if len(view.flags) > 1 else ""
+        source = "" if flag.source == "caller" else f", on {flag.source}"
+        self.app.notify(
+            f"{literal(flag.reason) or 'no reason given'}{more}",
+            title=f"Flagged caller {literal(view.call.caller, limit=80)} ({flag.status_words}{source})",
+            severity="error",
+            markup=False,
+            timeout=20,
+        )
+        self.app.bell()
+
+    def _show_panel(self, view: CallerView | None) -> None:
+        from tickets.ui.caller_panel import CallerPanel
+
+        board = self._board
+        if self._panel is None:
+            if view is None or board is None or not board.is_mounted:
+                return
+            bodies = board.query("#body")
+            body = bodies.first() if bodies else None
+            if body is None or not isinstance(body.parent, Widget):
+                return
+            self._panel = CallerPanel(self.tz)
+            body.parent.mount(self._panel, before=body)
+        panel = self._panel
+        if isinstance(panel, CallerPanel):
+            panel.show_view(view, self.clock())
 
     def stop(self) -> None:
         self._poller.shutdown(wait=False, cancel_futures=True)

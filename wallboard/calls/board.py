@@ -18,6 +18,7 @@ from typing import TypedDict
 from wallboard.calls.alerts import Alert, find_alerts
 from wallboard.calls.counts import SnapshotRow
 from wallboard.calls.levels import ALERT, NONE, WARN, agent_flag, queue_levels, thresholds_memo, worst
+from wallboard.calls.waiting import WaitingCaller, WaitingRow, in_queues, waiting_callers
 from wallboard.config import QueueThresholdValues, Settings
 from wallboard.text import format_age
 
@@ -209,6 +210,7 @@ class BoardRows:
     feed_heartbeats: Mapping[str, float | None] = field(default_factory=dict)
     feed_problems: Mapping[str, str] = field(default_factory=dict)  # a loss a feed reported today
     callbacks: tuple[CallbackRow, ...] = ()  # open call-back requests per queue
+    waiting: tuple[WaitingRow, ...] = ()  # the callers waiting now, with their markers
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ class BoardState:
     settings: Settings = field(repr=False, compare=False)
     filter: str = ""
     callbacks: tuple[CallbackTile, ...] = ()
+    waiting: tuple[WaitingCaller, ...] = ()  # longest wait first
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -246,6 +249,7 @@ class BoardState:
             total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
             filter=query,
             callbacks=tuple(c for c in self.callbacks if c.queue in queues),
+            waiting=in_queues(self.waiting, queues),
         )
 
 
@@ -317,6 +321,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         source=source,
         settings=settings,
         callbacks=callback_tiles(source.callbacks, now),
+        waiting=waiting_callers(source.waiting, settings, now),
     )
 
 

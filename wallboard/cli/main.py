@@ -11,6 +11,7 @@ import sys
 import click
 
 from wallboard.cli.callbacks import callback
+from wallboard.cli.callers import caller
 from wallboard.cli.common import Failure, open_database_of, settings_of
 from wallboard.cli.ingest import ingest_group, simulate
 from wallboard.cli.report import report_group
@@ -128,7 +129,7 @@ def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str
     run_serve(settings)
 
 
-for command in (ingest_group, simulate, report_group, ssh_group, ticket, callback, user_group, notifications):
+for command in (ingest_group, simulate, report_group, ssh_group, ticket, callback, user_group, notifications, caller):
     cli.add_command(command)
 
 

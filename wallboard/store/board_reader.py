@@ -1,8 +1,10 @@
 """Reading the board's rows from the database.
 
-`read_rows` is the one read the board makes each second. It touches only the small live
-tables (queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by
-their partial index): O(queues + agents + open call-backs) rows, never the call table. `read_trend` (service level and offered calls per interval through the day)
+`read_rows` is the one read the board makes each second. It touches the small live tables
+(queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by their
+partial index): O(queues + agents + open call-backs) rows, and of the call table only the
+open calls (a partial index) and their callers' markers (wallboard/store/waiting.py).
+`read_trend` (service level and offered calls per interval through the day)
 does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
 
@@ -23,6 +25,7 @@ from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
 from wallboard.store.metrics import queue_counts
+from wallboard.store.waiting import read_waiting
 
 SNAPSHOTS = table_of(QueueSnapshot)
 AGENTS = table_of(Agent)
@@ -97,6 +100,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         feeds=tuple(sorted(name for name, _ in feeds)),
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
         feed_problems={name: problem for name, problem in problems},
+        waiting=read_waiting(connection, settings, now),
     )
 
 

@@ -109,6 +109,7 @@ class WallboardApp(App[None]):
         Binding("b", "complaints('callbacks')", "Call-backs", show=False),
         Binding("t", "cycle_theme", "Theme"),
         Binding("w", "toggle_wall", "Wall"),
+        Binding("l", "toggle_waiting", "Waiting"),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -355,6 +356,9 @@ class WallboardApp(App[None]):
         self._board_screen.set_wall(self.wall)
         self.redraw()
 
+    def action_toggle_waiting(self) -> None:
+        self._board_screen.toggle_waiting()
+
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
 
@@ -376,5 +380,10 @@ class WallboardApp(App[None]):
         )
         yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
         yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)
+        yield SystemCommand(
+            "Waiting callers",
+            "Show or hide the callers waiting now, with their markers (l)",
+            self.action_toggle_waiting,
+        )
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)
         yield from self.desk.system_commands()

@@ -31,6 +31,7 @@ from wallboard.text import format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
 # Cards (and the side column) from this size up; compact rows below.
@@ -92,6 +93,10 @@ class BoardScreen(Screen[None]):
         self.set_filter = set_filter
         self.cards = False
         self.wall = False
+        # The waiting callers: None shows them where there is room (WAITING_MIN_WIDTH);
+        # the `l` key sets it.
+        self.waiting_wanted: bool | None = None
+        self.waiting_shown = False
         self._tiles: dict[str, QueueTileView] = {}
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
@@ -118,12 +123,15 @@ class BoardScreen(Screen[None]):
                 with Vertical(id="side"):
                     with VerticalScroll(id="alerts-scroll"):
                         yield Static(id="alerts", markup=False)
+                    yield WaitingPane(id="waiting-side")
                     with Vertical(id="trend"):
                         yield IntervalBars("Service level", short_label="SL", id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
-                with Vertical(id="agents-pane"):
-                    yield Label(id="agents-title", markup=False)
-                    yield AgentTable(id="agents")
+                with Horizontal(id="people"):
+                    with Vertical(id="agents-pane"):
+                        yield Label(id="agents-title", markup=False)
+                        yield AgentTable(id="agents")
+                    yield WaitingPane(id="waiting-pane")
         with VerticalScroll(id="wall-scroll"):
             yield ItemGrid(id="wall", min_column_width=26)
         yield FilterBar(
@@ -154,6 +162,8 @@ class BoardScreen(Screen[None]):
 
     def _layout_for(self, width: int, height: int) -> None:
         cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
+        if self._place_waiting(width, cards) and cards == self.cards:
+            self.redraw()
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
         self.query_one("#tiles", ItemGrid).min_column_width = 40 if cards else 1000
@@ -164,6 +174,28 @@ class BoardScreen(Screen[None]):
                 tile.set_card(cards)
             self.query_one(AgentTable).set_wide(cards)
             self.redraw()
+
+    def _place_waiting(self, width: int, cards: bool) -> bool:
+        """Beside the agents where there is room (with cards: in the side column); instead
+        of them when asked for on a smaller terminal. Whether they have just been shown."""
+        roomy = width >= WAITING_MIN_WIDTH
+        shown = roomy if self.waiting_wanted is None else self.waiting_wanted
+        changed = shown != self.waiting_shown
+        self.waiting_shown = shown
+        self.set_class(shown, "-waiting")
+        self.set_class(shown and not roomy and not cards, "-waiting-only")
+        return changed and shown
+
+    def toggle_waiting(self) -> bool:
+        """Show or hide the waiting callers; whether they are shown now."""
+        self.waiting_wanted = not self.waiting_shown
+        self._place_waiting(self.app.size.width, self.cards)
+        if self.waiting_shown and not self.wall and self.has_class("-waiting-only"):
+            self.query_one("#waiting-pane .waiting-scroll").focus()
+        elif not self.wall:
+            self.query_one(AgentTable).focus()
+        self.redraw()
+        return self.waiting_shown
 
     def set_wall(self, wall: bool) -> None:
         self.wall = wall
@@ -227,6 +259,8 @@ class BoardScreen(Screen[None]):
                     self._show_alerts(view)
                     self._show_trend(view, trend)
                     self._show_agents(view, sort_mode)
+                    if self.waiting_shown:
+                        self._show_waiting(view)
         except NoMatches:
             # The board's widgets are composed once and never removed, so one is missing only
             # while the app closes: a read that finished then has nothing left to draw on.
@@ -390,3 +424,7 @@ class BoardScreen(Screen[None]):
                 parts.append(f"{counts[state]} {word}")
         title = f"Agents {len(view.agents)}: " + (", ".join(parts) or "none logged in")
         self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
+
+    def _show_waiting(self, view: BoardState) -> None:
+        pane = self.query_one("#waiting-side" if self.cards else "#waiting-pane", WaitingPane)
+        pane.show(view.waiting)

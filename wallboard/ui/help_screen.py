@@ -20,13 +20,13 @@ KEYS = (
     ("s", "agent sort: state, name, time in state, calls today, queue"),
     ("t", "next colour theme (ansi-dark: the terminal's own colours)"),
     ("w", "wall mode: tiles only, big digits, for a screen across the room"),
+    ("l", "waiting callers and their markers (beside the agents from 160 columns)"),
     ("c", "my complaints: saved views (1-7), / search, Enter opens one"),
     ("n", "new complaint, filled in from your current or last call"),
     ("i", "inbox: your notifications (the badge counts the unread ones)"),
     ("o", "complaints overview: open by owner, overdue, escalated (supervisors)"),
     ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
-    ("?", "this help"),
-    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
 
