@@ -71,3 +71,17 @@ def one_line(exc: BaseException) -> str:
     driver message, not SQLAlchemy's wrapper), or its type's name when it has none."""
     text = str(getattr(exc, "orig", None) or exc)
     return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
+# carriage return, strips them and reads what follows as one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as typed: text starting like a formula gets a leading
+    apostrophe (`=HYPERLINK(...)` becomes `'=HYPERLINK(...)`). Numbers and None pass as
+    they are: a negative number is a number, not a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
