@@ -195,6 +195,11 @@ _CASE_COLUMNS = (
 )
 
 
+def _case_of(row: tuple[Any, ...]) -> _Case:
+    """A `_Case` from a row of `_CASE_COLUMNS`."""
+    return _Case(*row)
+
+
 @dataclass
 class _Tally:
     """A group's counts while the report adds them up."""
@@ -309,7 +314,7 @@ class _Report:
     def _read_cases(self, session: Session) -> list[_Case]:
         created = col(Complaint.created_at)
         query = select(*_CASE_COLUMNS).where(created >= self.start, created < self.end).order_by(col(Complaint.id))
-        cases = {row[0]: _Case(*row) for row in session.execute(query.execution_options(yield_per=_BATCH))}
+        cases = {row[0]: _case_of(tuple(row)) for row in session.execute(query.execution_options(yield_per=_BATCH))}
         moves = (
             select(col(AuditEvent.complaint_id), col(AuditEvent.at), col(AuditEvent.field), col(AuditEvent.new))
             .join(Complaint, col(Complaint.id) == col(AuditEvent.complaint_id))
@@ -323,7 +328,7 @@ class _Report:
         for complaint_id, at, what, new in session.execute(moves.execution_options(yield_per=_BATCH)):
             case = cases[complaint_id]
             if what == "status":
-                case.moves.append((at, new))
+                case.moves.append((at, new or ""))
             elif new is not None and new.isdigit():
                 case.highest_level = max(case.highest_level, int(new))
         for case in cases.values():
@@ -340,7 +345,7 @@ class _Report:
             .order_by(col(FollowUp.id))
         )
         return [
-            (_Case(*case), due_at, outcome, outcome_at)
+            (_case_of(tuple(case)), due_at, outcome, outcome_at)
             for due_at, outcome, outcome_at, *case in session.execute(query.execution_options(yield_per=_BATCH))
         ]
 
