@@ -145,6 +145,57 @@ class OutcomeReport:
         }
 
 
+# -- judging one complaint (the report, the export) -----------------------------------------
+
+
+def resolve_budget(settings: Settings, severity: str) -> float:
+    """Business seconds to resolve a complaint of this severity ([complaints.sla])."""
+    return float(getattr(settings.complaints.sla, severity).resolve_hours) * 3600
+
+
+def acknowledged_on_time(acknowledged_at: float | None, ack_due_at: float, now: float) -> bool | None:
+    """Acknowledged by its due time; False also when not acknowledged and past it; None
+    while pending."""
+    if acknowledged_at is not None:
+        return acknowledged_at <= ack_due_at
+    return False if now > ack_due_at else None
+
+
+def sla_time_used(
+    calendar: BusinessCalendar,
+    created_at: float,
+    resolved_at: float | None,
+    paused_seconds: float,
+    paused_since: float | None,
+    now: float,
+) -> float:
+    """Business seconds of SLA time used up to the resolution (or `now` if not resolved),
+    less the time the clock stood still. `paused_seconds` holds the pauses that ended;
+    a pause still running (waiting, resolved, closed) began at `paused_since`."""
+    until = resolved_at if resolved_at is not None else now
+    paused = paused_seconds
+    if paused_since is not None and paused_since < until:
+        paused += calendar.seconds_between(paused_since, until)
+    return max(0.0, calendar.seconds_between(created_at, until) - paused)
+
+
+def resolved_on_time(
+    calendar: BusinessCalendar,
+    budget: float,
+    created_at: float,
+    resolved_at: float | None,
+    paused_seconds: float,
+    paused_since: float | None,
+    now: float,
+) -> bool | None:
+    """Resolved within its SLA time; False also when not resolved with the time used up;
+    None while pending."""
+    used = sla_time_used(calendar, created_at, resolved_at, paused_seconds, paused_since, now)
+    if resolved_at is not None:
+        return used <= budget
+    return False if used > budget else None
+
+
 # -- what is read -------------------------------------------------------------------------
 
 
@@ -441,30 +492,27 @@ class _Report:
             tally.unlinked += not linked
 
     def _resolve_budget(self, severity: str) -> float:
-        """Business seconds to resolve a complaint of this severity ([complaints.sla])."""
-        return float(getattr(self.settings.complaints.sla, severity).resolve_hours) * 3600
+        return resolve_budget(self.settings, severity)
 
     def _acknowledgement(self, case: _Case) -> tuple[bool, float | None] | None:
         """(on time, business seconds to acknowledge) once judged, else None (pending)."""
-        if case.acknowledged_at is not None:
-            seconds = self.calendar.seconds_between(case.created_at, case.acknowledged_at)
-            return case.acknowledged_at <= case.ack_due_at, seconds
-        if self.now > case.ack_due_at:
+        on_time = acknowledged_on_time(case.acknowledged_at, case.ack_due_at, self.now)
+        if on_time is None:
+            return None
+        if case.acknowledged_at is None:
             return False, None
-        return None
+        return on_time, self.calendar.seconds_between(case.created_at, case.acknowledged_at)
 
     def _resolution(self, case: _Case, budget: float) -> tuple[float, bool] | None:
-        """(business seconds of SLA time used, resolved) once judged, else None: resolved,
-        or not resolved with more than the budget used by `now`."""
-        until = case.resolved_at if case.resolved_at is not None else self.now
-        paused = case.sla_paused_seconds
-        if case.sla_paused_since is not None and case.sla_paused_since < until:
-            paused += self.calendar.seconds_between(case.sla_paused_since, until)
-        elapsed = max(0.0, self.calendar.seconds_between(case.created_at, until) - paused)
+        """(SLA time used, resolved) once judged, else None: resolved, or not resolved with
+        more than the budget used by `now`."""
+        used = sla_time_used(
+            self.calendar, case.created_at, case.resolved_at, case.sla_paused_seconds, case.sla_paused_since, self.now
+        )
         if case.resolved_at is not None:
-            return elapsed, True
-        if elapsed > budget:
-            return elapsed, False
+            return used, True
+        if used > budget:
+            return used, False
         return None
 
     @staticmethod

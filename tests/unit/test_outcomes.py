@@ -378,3 +378,29 @@ def test_percentile_is_the_nearest_rank():
     assert percentile([4.0, 1.0, 3.0, 2.0], 90) == 4.0
     assert percentile([7.0], 90) == 7.0
     assert percentile([float(i) for i in range(1, 11)], 90) == 9.0
+
+
+def test_export_rows_judge_each_complaint_as_the_report_does(seeded, settings):
+    from tickets.export import COLUMNS, export_rows
+    from tickets.queries import ComplaintQueries
+    from tickets.sla import BusinessCalendar
+
+    queries = ComplaintQueries(seeded, BusinessCalendar.from_settings(settings), lambda: NOW)
+    rows = list(export_rows(queries, settings, queries.matching_query(every_status=True), NOW))
+    assert all(tuple(row) == COLUMNS for row in rows)
+    flags = {row["ref"]: (row["ack_on_time"], row["resolved_on_time"], row["queue"], row["owner"]) for row in rows}
+    assert flags == {
+        "C-000001": (True, True, "billing", "ann"),  # A
+        "C-000002": (False, True, "billing", "ann"),  # B: resolved from waiting, on time
+        "C-000003": (False, False, None, "carl"),  # C
+        "C-000004": (True, True, "sales", "carl"),  # D
+        "C-000005": (False, None, "billing", "ann"),  # E: pending
+        "C-000006": (True, False, "billing", "carl"),  # F
+        "C-000007": (False, False, "sales", "ann"),  # G
+        "C-000008": (False, None, "billing", "ann"),  # H: not acknowledged by Mon 12:00; 24 of 40 h used
+    }
+    first = rows[0]
+    assert first["created_at"].isoformat() == "2026-11-23T09:00:00+00:00" and first["root_cause"] == "process"
+    # The filters of the list apply; the export goes by reference whatever the list's order.
+    resolved = queries.matching_query(statuses=["resolved", "closed"], owner="carl")
+    assert [row["ref"] for row in export_rows(queries, settings, resolved, NOW)] == ["C-000004", "C-000006"]

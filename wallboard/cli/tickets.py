@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,38 +197,120 @@ def ticket_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     metavar="STATUS",
     help=f"{', '.join(s.value for s in Status)} (repeat for several; default: open ones).",
 )
+@click.option("--all", "every_status", is_flag=True, help="Whatever their status (resolved and closed too).")
 @click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
 @click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
 @click.option("--view", metavar="VIEW", help=f"A saved view: {', '.join(typed([v.value for v in View]))}.")
 @click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
-@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
+@click.option("--from", "since", help="Received at or after (ISO 8601 date or time, site time zone).")
+@click.option("--to", "until", help="Received before (ISO 8601 date or time, site time zone).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="At most this many (default 50 for the table and --json; every match for --format csv|json).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="csv, json: every column a spreadsheet needs, streamed, by reference (see docs/OUTCOMES.md).",
+)
 @json_option
 @click.pass_context
 def ticket_list(
     ctx: click.Context,
     owner: str | None,
     statuses: tuple[str, ...],
+    every_status: bool,
     overdue: bool,
     search: str | None,
     view: str | None,
     actor: str | None,
-    limit: int,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    fmt: str,
     as_json: bool,
 ) -> None:
-    """Complaints, most urgent first (or newest first with --search)."""
+    """Complaints, most urgent first (or newest first with --search); --format csv|json
+    exports them all, by reference."""
+    from wallboard.cli.common import parse_when
+
+    settings = settings_of(ctx)
     queries = _queries(ctx)
+    if as_json and fmt != "table":
+        raise Failure("--json cannot be combined with --format (--format json is the export)")
     if view:
-        if owner or statuses or overdue or search:
-            raise Failure("--view cannot be combined with --owner, --status, --overdue or --search")
-        rows = queries.view(view, actor, limit=limit)
+        if owner or statuses or overdue or search or every_status or since or until:
+            raise Failure(
+                "--view cannot be combined with --owner, --status, --all, --overdue, --search, --from or --to"
+            )
+        query = queries.view_query(view, actor)
     else:
-        rows = queries.matching(
-            owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit
+        if every_status and statuses:
+            raise Failure("--all cannot be combined with --status")
+        query = queries.matching_query(
+            owner=owner,
+            statuses=list(statuses) or None,
+            every_status=every_status,
+            overdue=overdue,
+            search=search,
+            created_from=parse_when(since, settings, "--from") if since else None,
+            created_to=parse_when(until, settings, "--to") if until else None,
         )
+    if fmt != "table":
+        from tickets.export import export_rows
+
+        if limit is not None:
+            query = query.limit(limit)
+        _write_export(export_rows(queries, settings, query, time.time()), fmt)
+        return
+    rows = queries.page(query, limit or 50)
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
-    _print_list(rows, settings_of(ctx))
+    _print_list(rows, settings)
+
+
+def _write_export(rows: Iterator[dict[str, Any]], fmt: str) -> None:
+    """Rows to stdout as they come: CSV for spreadsheets (local times a spreadsheet reads,
+    yes/no, formula-like text made literal), or a JSON document written piece by piece."""
+    from wallboard.text import csv_safe
+
+    out = sys.stdout
+    if fmt == "csv":
+        import csv
+
+        from tickets.export import COLUMNS
+
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([_csv_cell(value, csv_safe) for value in row.values()])
+        out.flush()
+        return
+    out.write('{"complaints": [')
+    for i, row in enumerate(rows):
+        out.write(",\n" if i else "\n")
+        out.write(json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False))
+    out.write("\n]}\n")
+    out.flush()
+
+
+def _csv_cell(value: object, safe: Callable[[object], object]) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return safe(value)
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
 
 
 def _note_command(it: Intent) -> None:
