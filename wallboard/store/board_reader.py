@@ -2,7 +2,8 @@
 
 `read_rows` is the one read the board makes each second. It touches only the small live
 tables (queue_snapshots, agents, agent_queues, feeds): O(queues + agents) rows, never the
-call table. `read_trend` (service level and offered calls per interval through the day)
+call table; and the open promises to customers due by tonight, through their partial
+index (`read_promises`). `read_trend` (service level and offered calls per interval through the day)
 does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
 
@@ -12,12 +13,15 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Result, or_, select
+from sqlalchemy import Connection, Engine, Result, case, func, or_, select, text
 
+from db.complaints import OPEN_PROMISE_SQL, FollowUp
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
-from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, evaluate
+from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, PromiseCounts, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
@@ -27,6 +31,7 @@ SNAPSHOTS = table_of(QueueSnapshot)
 AGENTS = table_of(Agent)
 AGENT_QUEUES = table_of(AgentQueue)
 FEEDS = table_of(Feed)
+FOLLOW_UPS = table_of(FollowUp)
 
 T = TypeVar("T")
 
@@ -82,6 +87,30 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         feeds=tuple(sorted(name for name, _ in feeds)),
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
         feed_problems={name: problem for name, problem in problems},
+        promises=read_promises(connection, settings, now),
+    )
+
+
+def read_promises(connection: Connection, settings: Settings, now: float) -> PromiseCounts:
+    """Open promises due by the end of today (the complaints' time zone, as their "due
+    today" view): one range over the partial index of open promises by due time, so the
+    cost is the overdue and today's promises, never the history of kept ones."""
+    tz = ZoneInfo(settings.business_hours.timezone or settings.site.timezone)
+    today = datetime.fromtimestamp(now, tz).date()
+    day_end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).timestamp()
+    due = FOLLOW_UPS.c.due_at
+    overdue, due_today, earliest = connection.execute(
+        select(
+            func.coalesce(func.sum(case((due < now, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((due >= now, 1), else_=0)), 0),
+            func.min(due),
+        ).where(text(OPEN_PROMISE_SQL), due < day_end)
+    ).one()
+    return PromiseCounts(
+        read_at=now,
+        due_today=int(due_today),
+        overdue=int(overdue),
+        oldest_overdue_due_at=earliest if earliest is not None and earliest < now else None,
     )
 
 
