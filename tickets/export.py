@@ -17,7 +17,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from db.complaints import Complaint, User
-from db.engine import read_session
 from tickets.outcomes import acknowledged_on_time, resolve_budget, resolved_on_time
 from tickets.queries import ComplaintQueries
 from tickets.statuses import ref_of
@@ -109,8 +108,9 @@ def export_rows(
     calendar = queries.calendar
     tz = calendar.tz
     budgets: dict[str, float] = {}
-    with read_session(queries.engine) as session:
-        result = session.execute(export_query(query).execution_options(yield_per=BATCH))
+    # Core rows, not the ORM's: a tenth of the cost per row, which is what a million cost.
+    with queries.engine.connect() as connection:
+        result = connection.execution_options(yield_per=BATCH).execute(export_query(query))
         for (
             complaint_id,
             created_at,

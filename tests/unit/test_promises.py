@@ -4,48 +4,25 @@ today, overdue, the oldest overdue), judged against [thresholds]; on SQLite and 
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
 from db.complaints import OPEN_PROMISE_SQL
-from tests.support import BACKENDS, Clock, on_backend
-from tests.support.floor_seed import NOW
-from tickets import users
+from tests.support import BACKENDS, on_backend
+from tests.support.floor_seed import NOW, seed_promises
+from tests.support.floor_seed import PROMISES_TONIGHT as MIDNIGHT
 from tickets.records import PROMISE_KINDS
-from tickets.service import ComplaintService
 from wallboard.calls.board import PromiseCounts, evaluate
 from wallboard.calls.levels import ALERT, NONE, OK, WARN
 from wallboard.store.board_reader import read_promises, read_rows
 
 HOUR = 3600.0
-MIDNIGHT = datetime(2026, 11, 24, tzinfo=UTC).timestamp()  # the end of NOW's day (14:00 UTC)
 
 
 @pytest.fixture(params=BACKENDS)
 def settings(request, settings):
     return on_backend(request, settings)
-
-
-def seed_promises(engine, settings) -> None:
-    """At the floor's 14:00: two promises overdue (by 2 h and by 10 min), one due tonight,
-    one tomorrow; a kept one, one on a complaint since resolved (still owed), and an
-    overdue corrective action (not a promise to the customer)."""
-    users.add_user(engine, "ann", "agent")
-    clock = Clock(NOW - 5 * HOUR)
-    svc = ComplaintService(engine, settings, clock)
-    ref = svc.create("ann", customer="Mrs Jones", contact="0207", subject="Refund", description="Late.").ref
-    for due in (NOW - 2 * HOUR, NOW - 600, NOW + 2 * HOUR, MIDNIGHT + HOUR):
-        svc.add_follow_up(ref, "ann", due_at=due, note="Call back")
-    svc.add_follow_up(ref, "ann", due_at=NOW - HOUR, note="Coach", kind="coaching")
-    kept = svc.add_follow_up(ref, "ann", due_at=NOW - 3 * HOUR, note="Call back", kind="action").follow_ups[-1]
-    svc.record_outcome(ref, kept.id, "ann", outcome="done", note="Called")
-    other = svc.create("ann", customer="Mr Li", contact="0208", subject="Fee", description="Wrong.").ref
-    svc.add_follow_up(other, "ann", due_at=NOW - 30 * 60, note="Send the refund", kind="action")
-    svc.acknowledge(other, "ann")
-    svc.start(other, "ann")
-    svc.resolve(other, "ann", resolution="Refunded", root_cause="process")
 
 
 def test_open_promises_are_counted_with_the_boards_rows(engine, settings):
