@@ -29,6 +29,9 @@ import db.models
 # A literal, not bound parameters: SQLite uses a partial index only when the query's WHERE
 # repeats the index's WHERE with the same constants.
 OPEN_SQL = "status NOT IN ('resolved', 'closed')"
+# A promise to the customer still to keep: a follow-up of a promise kind (tickets.records.
+# PROMISE_KINDS, a test keeps the two in step) without an outcome. A literal, as OPEN_SQL.
+OPEN_PROMISE_SQL = "outcome IS NULL AND kind IN ('callback', 'action')"
 
 # Created by the migration, invisible to autogenerate (db/migrations/env.py skips them).
 SEARCH_FTS = "complaint_search_fts"
@@ -177,6 +180,17 @@ class FollowUp(SQLModel, table=True):
             "due_at",
             sqlite_where=text("outcome IS NULL"),
             postgresql_where=text("outcome IS NULL"),
+        ),
+        # The wallboard's promises tile: due today, overdue, oldest overdue, each second.
+        # kind and outcome too, so SQLite answers from the index alone (it checks the
+        # query's WHERE on them, though the index's own WHERE implies it).
+        Index(
+            "ix_follow_ups_open_promise_due",
+            "due_at",
+            "kind",
+            "outcome",
+            sqlite_where=text(OPEN_PROMISE_SQL),
+            postgresql_where=text(OPEN_PROMISE_SQL),
         ),
     )
 

@@ -360,6 +360,10 @@ class ComplaintQueries:
         """A saved view's page. `mine` needs the user; ordered by urgency (overdue promises
         first, then SLA time left, then severity), `due_today`/`overdue` by due time,
         `waiting` longest first, `escalated` highest level first, `all_open` newest first."""
+        return self._page(self.view_query(name, user, now=now), limit, offset)
+
+    def view_query(self, name: str, user: str | None = None, *, now: float | None = None) -> Select[Complaint]:
+        """The complaints of a saved view, in its order (see `view`)."""
         try:
             view = View(name.replace("-", "_"))
         except ValueError:
@@ -390,7 +394,7 @@ class ComplaintQueries:
             query = query.where(open_, level > 0).order_by(level.desc(), due_at.is_(None), due_at, complaint_id)
         else:
             query = query.where(open_).order_by(complaint_id.desc())
-        return self._page(query, limit, offset)
+        return query
 
     @staticmethod
     def _urgency(now: float) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
@@ -416,24 +420,44 @@ class ComplaintQueries:
     ) -> list[ComplaintInfo]:
         """Complaints matching all the filters given; without `statuses`, the open ones.
         With `search`, newest first; else by due time (none last), then newest."""
+        query = self.matching_query(owner=owner, statuses=statuses, overdue=overdue, search=search, now=now)
+        return self._page(query, limit, offset)
+
+    def matching_query(
+        self,
+        *,
+        owner: str | None = None,
+        statuses: list[str] | None = None,
+        every_status: bool = False,
+        overdue: bool = False,
+        search: str | None = None,
+        created_from: float | None = None,
+        created_to: float | None = None,
+        now: float | None = None,
+    ) -> Select[Complaint]:
+        """The complaints of `matching`, in its order; `every_status`: whatever their status
+        (else the open ones unless `statuses` or `search` say), `created_from`/`created_to`:
+        received in [from, to)."""
         now = self.clock() if now is None else now
         due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
         query = select(Complaint)
         if statuses:
             wanted = [choice(s, tuple(Status), "status") for s in statuses]
             query = query.where(col(Complaint.status).in_(wanted))
-        elif not search:
+        elif not search and not every_status:
             query = query.where(text(OPEN_SQL))
         if owner:
             with read_session(self.engine) as session:
                 query = query.where(col(Complaint.owner_id) == user_by_name(session, owner).id)
         if overdue:
             query = query.where(text(OPEN_SQL), due_at < now)
+        if created_from is not None:
+            query = query.where(col(Complaint.created_at) >= created_from)
+        if created_to is not None:
+            query = query.where(col(Complaint.created_at) < created_to)
         if search is not None:
-            query = self._search_filter(query, search).order_by(complaint_id.desc())
-        else:
-            query = query.order_by(due_at.is_(None), due_at, complaint_id.desc())
-        return self._page(query, limit, offset)
+            return self._search_filter(query, search).order_by(complaint_id.desc())
+        return query.order_by(due_at.is_(None), due_at, complaint_id.desc())
 
     def search(self, query_text: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """Full text over subject, description, customer, contact, resolution and every note;
@@ -459,6 +483,10 @@ class ComplaintQueries:
             .order_by(col(Complaint.id).desc())
         )
         return self._page(query, PAGE, 0)
+
+    def page(self, query: Select[Complaint], limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        """The complaints of a query from `view_query` or `matching_query`, a page of them."""
+        return self._page(query, limit, offset)
 
     def _page(self, query: Select[Complaint], limit: int, offset: int) -> list[ComplaintInfo]:
         with read_session(self.engine) as session:

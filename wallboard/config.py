@@ -381,12 +381,24 @@ class ThresholdSettings(QueueThresholdValues):
     """[thresholds]: the floor's thresholds, per-queue overrides, pause limits."""
 
     long_pause_minutes: Positive = 15
+    # The promises tile (follow-ups promised to customers, floor-wide): how many overdue,
+    # and how long ago the oldest of them fell due.
+    promises_overdue_amber: Count = 1
+    promises_overdue_red: Count = 5
+    promise_oldest_overdue_amber_minutes: Positive = 30
+    promise_oldest_overdue_red_minutes: Positive = 120
     pause_minutes: dict[str, Positive] = field(default_factory=lambda: {"lunch": 60, "training": 120, "coaching": 60})
     queues: dict[str, QueueThresholds] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # pydantic runs this after the fields validate and reports the error at [thresholds].
         found = self.problems()
+        for amber, red in (
+            ("promises_overdue_amber", "promises_overdue_red"),
+            ("promise_oldest_overdue_amber_minutes", "promise_oldest_overdue_red_minutes"),
+        ):
+            if getattr(self, amber) > getattr(self, red):
+                found.append(f"{amber} ({getattr(self, amber):g}) is above {red} ({getattr(self, red):g})")
         for name in self.queues:
             found += [f"queues.{name}: {p}" for p in self.for_queue(name).problems()]
         if found:

@@ -15,6 +15,8 @@ At 14:00:00:
 - Aisha Khan: paused "break" since 13:40 (20 min: a long pause). Liam Murphy: paused
   "lunch" since 13:30 (30 min: within the lunch limit).
 - Chen Nguyen: in wrap-up since 13:59. Noah Rossi: logged out at 12:00.
+
+`seed_promises` adds promises to customers for the promises tile (none by default).
 """
 
 from __future__ import annotations
@@ -158,3 +160,30 @@ def seed_floor(engine, settings, *, now: float = NOW, heartbeat_age: float | Non
 def set_heartbeat(engine, ts: float) -> None:
     with write_transaction(engine) as connection:
         connection.execute(Feed.__table__.update().values(heartbeat_at=ts))
+
+
+PROMISES_TONIGHT = datetime(2026, 11, 24, tzinfo=UTC).timestamp()  # the end of the floor's day
+
+
+def seed_promises(engine, settings, *, now: float = NOW) -> None:
+    """At 14:00: three promises overdue (the oldest by 2 h: 12:00; 13:30; 13:50), one due at
+    16:00, one tomorrow; a kept one and an overdue corrective action, which do not count.
+    The middle one is on a complaint since resolved: still owed to the customer."""
+    from tickets import users
+    from tickets.service import ComplaintService
+
+    hour = 3600.0
+    clock_now = [now - 5 * hour]
+    users.add_user(engine, "ann", "agent")
+    svc = ComplaintService(engine, settings, lambda: clock_now[0])
+    ref = svc.create("ann", customer="Mrs Jones", contact="0207", subject="Refund", description="Late.").ref
+    for due in (now - 2 * hour, now - 600, now + 2 * hour, PROMISES_TONIGHT + hour):
+        svc.add_follow_up(ref, "ann", due_at=due, note="Call back")
+    svc.add_follow_up(ref, "ann", due_at=now - hour, note="Coach", kind="coaching")
+    kept = svc.add_follow_up(ref, "ann", due_at=now - 3 * hour, note="Call back", kind="action").follow_ups[-1]
+    svc.record_outcome(ref, kept.id, "ann", outcome="done", note="Called")
+    other = svc.create("ann", customer="Mr Li", contact="0208", subject="Fee", description="Wrong.").ref
+    svc.add_follow_up(other, "ann", due_at=now - 30 * 60, note="Send the refund", kind="action")
+    svc.acknowledge(other, "ann")
+    svc.start(other, "ann")
+    svc.resolve(other, "ann", resolution="Refunded", root_cause="process")

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Digits
 from db.engine import write_transaction
 from db.models import Feed
 from tests.support import screen_text
-from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, set_heartbeat
+from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, seed_promises, set_heartbeat
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.agents import AgentTable
@@ -470,6 +470,25 @@ async def test_no_feed_yet(engine, settings):
         assert "No feed has written to this database yet" in screen_text(app)
 
 
+@run_async
+async def test_promises_tile_beside_the_alerts(floor):
+    engine, settings = floor
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        promises = board(app).query_one("#promises")
+        assert "Promises  0 due today · 0 overdue" in screen_text(app) and promises.has_class("-ok")
+        seed_promises(engine, settings)
+        reads = app.reads
+        await settle(pilot, reads=reads + 1)
+        deadline = time.monotonic() + 30
+        while "3 overdue" not in screen_text(app) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        # 3 overdue (amber from 1), the oldest fell due at 12:00 (2 h: red from 120 min).
+        assert "Promises  1 due today · 3 overdue · oldest 2:00:00" in screen_text(app)
+        assert promises.has_class("-alert")
+
+
 # -- snapshots (frozen clock) -------------------------------------------------------------
 
 
@@ -508,3 +527,8 @@ async def test_a_notice_from_the_server_is_shown_once_at_start(floor):
             assert time.monotonic() < deadline, "no toast"
             await pilot.pause(0.05)
         assert toasts == [(notice, "warning")]
+
+
+def test_snapshot_promises_overdue(floor, snap_compare):
+    seed_promises(*floor)
+    assert snap_compare(make_app(floor), terminal_size=(80, 24), run_before=_snapshot_run_before())

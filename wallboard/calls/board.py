@@ -17,7 +17,16 @@ from typing import TypedDict
 
 from wallboard.calls.alerts import Alert, find_alerts
 from wallboard.calls.counts import SnapshotRow
-from wallboard.calls.levels import ALERT, NONE, WARN, agent_flag, queue_levels, thresholds_memo, worst
+from wallboard.calls.levels import (
+    ALERT,
+    NONE,
+    WARN,
+    agent_flag,
+    promise_levels,
+    queue_levels,
+    thresholds_memo,
+    worst,
+)
 from wallboard.calls.waiting import WaitingCaller, WaitingRow, in_queues, waiting_callers
 from wallboard.config import QueueThresholdValues, Settings
 from wallboard.text import format_age
@@ -197,6 +206,30 @@ def callback_tiles(rows: Sequence[CallbackRow], now: float) -> tuple[CallbackTil
     return tuple(tiles)
 
 
+@dataclass(frozen=True, slots=True)
+class PromiseCounts:
+    """Open promises to customers (follow-ups of the promise kinds without an outcome),
+    floor-wide, as read at `read_at`: due from then to the end of that day, overdue then,
+    and when the oldest overdue one fell due. Read by wallboard/store/board_reader.py from
+    the complaint tables; the call domain only judges them."""
+
+    read_at: float
+    due_today: int
+    overdue: int
+    oldest_overdue_due_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseTile:
+    """The promises tile as shown at the board's `now`."""
+
+    due_today: int
+    overdue: int
+    oldest_overdue: float | None  # seconds since the oldest overdue promise fell due
+    levels: Mapping[str, str]
+    level: str
+
+
 @dataclass(frozen=True)
 class BoardRows:
     """The rows read from the database, kept so the board can be re-evaluated each second."""
@@ -211,6 +244,7 @@ class BoardRows:
     feed_problems: Mapping[str, str] = field(default_factory=dict)  # a loss a feed reported today
     callbacks: tuple[CallbackRow, ...] = ()  # open call-back requests per queue
     waiting: tuple[WaitingRow, ...] = ()  # the callers waiting now, with their markers
+    promises: PromiseCounts | None = None  # None: not read (no complaint tables to read)
 
 
 @dataclass(frozen=True)
@@ -228,6 +262,7 @@ class BoardState:
     filter: str = ""
     callbacks: tuple[CallbackTile, ...] = ()
     waiting: tuple[WaitingCaller, ...] = ()  # longest wait first
+    promises: PromiseTile | None = None  # floor-wide: a filter of queues and agents leaves it
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -322,6 +357,20 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         settings=settings,
         callbacks=callback_tiles(source.callbacks, now),
         waiting=waiting_callers(source.waiting, settings, now),
+        promises=None if source.promises is None else _promise_tile(source.promises, settings, now),
+    )
+
+
+def _promise_tile(counts: PromiseCounts, settings: Settings, now: float) -> PromiseTile:
+    oldest = counts.oldest_overdue_due_at
+    age = None if oldest is None else max(0.0, now - oldest)
+    levels = promise_levels(settings.thresholds, overdue=counts.overdue, oldest_overdue=age)
+    return PromiseTile(
+        due_today=counts.due_today,
+        overdue=counts.overdue,
+        oldest_overdue=age,
+        levels=levels,
+        level=worst(levels.values()),
     )
 
 

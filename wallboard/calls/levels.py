@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from wallboard.config import QueueThresholdValues, Settings
+from wallboard.config import QueueThresholdValues, Settings, ThresholdSettings
 
 NONE, OK, WARN, ALERT = "none", "ok", "warn", "alert"
 LEVELS = (NONE, OK, WARN, ALERT)
@@ -81,6 +81,19 @@ def queue_levels(
             aht_seconds, th.aht_low_seconds, th.aht_high_seconds, th.aht_red_low_seconds, th.aht_red_high_seconds
         ),
         "available": staffed,
+    }
+
+
+def promise_levels(th: ThresholdSettings, *, overdue: int, oldest_overdue: float | None) -> dict[str, str]:
+    """The promises tile's figures judged against [thresholds]: how many are overdue, and
+    how long ago the oldest of them fell due (seconds)."""
+    return {
+        "overdue": level_above(overdue, th.promises_overdue_amber, th.promises_overdue_red),
+        "oldest_overdue": level_above(
+            0.0 if oldest_overdue is None else oldest_overdue,
+            th.promise_oldest_overdue_amber_minutes * 60,
+            th.promise_oldest_overdue_red_minutes * 60,
+        ),
     }
 
 

@@ -21,7 +21,7 @@ from tickets.errors import TicketError
 from wallboard.calls.waiting import WaitingCaller, waiting_callers
 from wallboard.cli.common import Failure, open_database_of, settings_of
 from wallboard.config import Settings
-from wallboard.text import format_duration, printable
+from wallboard.text import format_duration, json_text, printable
 
 if TYPE_CHECKING:
     from tickets.callers import CallerService
@@ -46,7 +46,7 @@ def _service(ctx: click.Context) -> CallerService:
 
 
 def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
 
 
 def _local(at: float | None, settings: Settings) -> str:

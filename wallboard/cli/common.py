@@ -79,9 +79,17 @@ def parse_when(text: str, settings: Settings, option: str) -> float:
     return moment.timestamp()
 
 
-def emit_rows(rows: Sequence[Mapping[str, object]], fmt: str) -> None:
+def emit_rows(
+    rows: Sequence[Mapping[str, object]],
+    fmt: str,
+    *,
+    empty: str = "no calls in this window",
+    text_columns: Sequence[str] = ("queue", "agent", "pause_reasons"),
+    literal_headings: bool = False,
+) -> None:
+    """Rows as CSV (cells a spreadsheet takes literally: `csv_safe`) or as a table for people."""
     if not rows:
-        click.echo("no calls in this window", err=True)
+        click.echo(empty, err=True)
         return
     if fmt == "csv":
         buffer = io.StringIO()
@@ -97,8 +105,9 @@ def emit_rows(rows: Sequence[Mapping[str, object]], fmt: str) -> None:
 
     table = Table(box=None, header_style="bold")
     for name in rows[0]:
-        text_column = name in ("queue", "agent", "pause_reasons")
-        table.add_column(_heading(name), justify="left" if text_column else "right", no_wrap=text_column)
+        text_column = name in text_columns
+        heading = Text(printable(name)) if literal_headings else _heading(name)
+        table.add_column(heading, justify="left" if text_column else "right", no_wrap=text_column)
     for row in rows:
         # Text of printable characters, never markup: names come from outside and are shown literally.
         table.add_row(*(Text(_cell(name, value)) for name, value in row.items()))

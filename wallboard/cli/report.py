@@ -11,6 +11,7 @@ import click
 
 from wallboard.cli.common import Failure, emit_rows, open_database_of, parse_when, settings_of
 from wallboard.config import Settings
+from wallboard.text import format_duration, json_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -113,3 +114,81 @@ def report_callbacks(ctx: click.Context, since: str | None, until: str | None, e
         click.echo(json.dumps({"callbacks": rows}, indent=2))
     else:
         emit_rows(rows, fmt)
+
+
+@report_group.command("complaints")
+@click.option("--from", "since", help="Start, ISO 8601 date or time; default 30 days before the start of today.")
+@click.option("--to", "until", help="End (exclusive), ISO 8601 date or time; default now.")
+@click.option(
+    "--by",
+    type=click.Choice(["queue", "agent", "owner", "category", "severity", "root-cause", "channel", "week"]),
+    default="queue",
+    show_default=True,
+    help="The groups: queue and agent of the call each complaint was logged from.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def report_complaints(ctx: click.Context, since: str | None, until: str | None, by: str, fmt: str) -> None:
+    """Whether promises are kept: the complaints received in the window, per group and in total
+    (definitions: docs/OUTCOMES.md)."""
+    from tickets.errors import TicketError
+    from tickets.outcomes import outcome_report
+    from wallboard.calls.counts import day_start
+
+    settings = settings_of(ctx)
+    now = time.time()
+    start = parse_when(since, settings, "--from") if since else day_start(settings, now) - 30 * 86400
+    end = parse_when(until, settings, "--to") if until else now
+    if end <= start:
+        raise Failure("--to must be after --from")
+    try:
+        report = outcome_report(open_database_of(ctx, migrate=False), settings, start, end, now, by)
+    except TicketError as exc:
+        raise Failure(str(exc)) from None
+    if fmt == "json":
+        click.echo(json_text(report.as_dict()))
+        return
+    rows = [figures.as_dict() for figures in (*report.groups, report.total)]
+    if fmt == "csv":
+        emit_rows(rows, fmt)
+        return
+    # Two dozen figures per group: a column per group reads better than a row per group.
+    figures = [name for name in rows[0] if name != "group"]
+    emit_rows(
+        [
+            {"figure": _figure_label(name), **{str(row["group"]): _figure_cell(name, row[name]) for row in rows}}
+            for name in figures
+        ],
+        fmt,
+        text_columns=("figure",),
+        literal_headings=True,
+    )
+    if report.pareto:
+        click.echo("\nRoot causes (Pareto)")
+        emit_rows(
+            [
+                {
+                    "root_cause": share.root_cause,
+                    "count": share.count,
+                    "share_pct": share.share_pct,
+                    "cumulative_pct": share.cumulative_pct,
+                    "categories": "; ".join(f"{c.category} {c.count} ({c.share_pct:g}%)" for c in share.categories),
+                }
+                for share in report.pareto
+            ],
+            fmt,
+            text_columns=("root_cause", "categories"),
+        )
+
+
+def _figure_label(name: str) -> str:
+    """A figure's name for people: durations lose their unit (the cells show h:mm:ss)."""
+    return name.removesuffix("_seconds").replace("_pct", " %").replace("_", " ")
+
+
+def _figure_cell(name: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if name.endswith("_seconds") and isinstance(value, int | float):
+        return format_duration(value)
+    return str(value)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -37,7 +37,7 @@ from tickets.records import (
 from tickets.statuses import Status
 from wallboard.cli.common import Failure, open_database_of, settings_of
 from wallboard.config import Settings
-from wallboard.text import json_text, printable, printable_lines
+from wallboard.text import csv_cell, json_text, printable, printable_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -203,38 +203,119 @@ def ticket_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     metavar="STATUS",
     help=f"{', '.join(s.value for s in Status)} (repeat for several; default: open ones).",
 )
+@click.option("--all", "every_status", is_flag=True, help="Whatever their status (resolved and closed too).")
 @click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
 @click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
 @click.option("--view", metavar="VIEW", help=f"A saved view: {', '.join(typed([v.value for v in View]))}.")
 @click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
-@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
+@click.option("--from", "since", help="Received at or after (ISO 8601 date or time, site time zone).")
+@click.option("--to", "until", help="Received before (ISO 8601 date or time, site time zone).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="At most this many (default 50 for the table and --json; every match for --format csv|json).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="csv, json: every column a spreadsheet needs, streamed, by reference (see docs/OUTCOMES.md).",
+)
 @json_option
 @click.pass_context
 def ticket_list(
     ctx: click.Context,
     owner: str | None,
     statuses: tuple[str, ...],
+    every_status: bool,
     overdue: bool,
     search: str | None,
     view: str | None,
     actor: str | None,
-    limit: int,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    fmt: str,
     as_json: bool,
 ) -> None:
-    """Complaints, most urgent first (or newest first with --search)."""
+    """Complaints, most urgent first (or newest first with --search); --format csv|json
+    exports them all, by reference."""
+    from wallboard.cli.common import parse_when
+
+    settings = settings_of(ctx)
     queries = _queries(ctx)
+    if as_json and fmt != "table":
+        raise Failure("--json cannot be combined with --format (--format json is the export)")
     if view:
-        if owner or statuses or overdue or search:
-            raise Failure("--view cannot be combined with --owner, --status, --overdue or --search")
-        rows = queries.view(view, actor, limit=limit)
+        if owner or statuses or overdue or search or every_status or since or until:
+            raise Failure(
+                "--view cannot be combined with --owner, --status, --all, --overdue, --search, --from or --to"
+            )
+        query = queries.view_query(view, actor)
     else:
-        rows = queries.matching(
-            owner=owner, statuses=list(statuses) or None, overdue=overdue, search=search, limit=limit
+        if every_status and statuses:
+            raise Failure("--all cannot be combined with --status")
+        query = queries.matching_query(
+            owner=owner,
+            statuses=list(statuses) or None,
+            every_status=every_status,
+            overdue=overdue,
+            search=search,
+            created_from=parse_when(since, settings, "--from") if since else None,
+            created_to=parse_when(until, settings, "--to") if until else None,
         )
+    if fmt != "table":
+        from tickets.export import export_rows
+
+        if limit is not None:
+            query = query.limit(limit)
+        _write_export(export_rows(queries, settings, query, time.time()), fmt)
+        return
+    rows = queries.page(query, limit or 50)
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
-    _print_list(rows, settings_of(ctx))
+    _print_list(rows, settings)
+
+
+def _write_export(rows: Iterator[dict[str, Any]], fmt: str) -> None:
+    """Rows to stdout as they come: CSV for spreadsheets (local times a spreadsheet reads,
+    yes/no, formula-like text made literal), or a JSON document written piece by piece."""
+    out = sys.stdout
+    if fmt == "csv":
+        import csv
+
+        from tickets.export import COLUMNS
+
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerows([_csv_cell(value) for value in row.values()] for row in rows)
+        out.flush()
+        return
+    out.write('{"complaints": [')
+    for i, row in enumerate(rows):
+        out.write(",\n" if i else "\n")
+        out.write(json_text({k: _json_value(v) for k, v in row.items()}, indent=None))
+    out.write("\n]}\n")
+    out.flush()
+
+
+def _csv_cell(value: object) -> object:
+    """A cell for a spreadsheet (a million rows of 26: the commonest types first)."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is datetime:
+        return cast(datetime, value).isoformat(" ", "seconds")[:19]  # local time, no offset
+    if kind is bool:
+        return "yes" if value else "no"
+    return csv_cell(value)
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
 
 
 def _note_command(it: Intent) -> None:

@@ -2,8 +2,9 @@
 
 `read_rows` is the one read the board makes each second. It touches the small live tables
 (queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by their
-partial index): O(queues + agents + open call-backs) rows, and of the call table only the
-open calls (a partial index) and their callers' markers (wallboard/store/waiting.py).
+partial index): O(queues + agents + open call-backs) rows; of the call table only the open
+calls (a partial index) and their callers' markers (wallboard/store/waiting.py); and the
+open promises to customers due by tonight, through their partial index (`read_promises`).
 `read_trend` (service level and offered calls per interval through the day)
 does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
@@ -14,13 +15,16 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Result, or_, select, text
+from sqlalchemy import Connection, Engine, Result, case, func, or_, select, text
 
 from db.callbacks import OPEN_SQL, Callback
+from db.complaints import OPEN_PROMISE_SQL, FollowUp
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
-from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, evaluate
+from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, PromiseCounts, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
@@ -33,6 +37,7 @@ AGENT_QUEUES = table_of(AgentQueue)
 FEEDS = table_of(Feed)
 CALLBACKS = table_of(Callback)
 CALLBACKS_OPEN = f"callbacks.{OPEN_SQL}"
+FOLLOW_UPS = table_of(FollowUp)
 
 T = TypeVar("T")
 
@@ -101,6 +106,30 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
         feed_problems={name: problem for name, problem in problems},
         waiting=read_waiting(connection, settings, now),
+        promises=read_promises(connection, settings, now),
+    )
+
+
+def read_promises(connection: Connection, settings: Settings, now: float) -> PromiseCounts:
+    """Open promises due by the end of today (the complaints' time zone, as their "due
+    today" view): one range over the partial index of open promises by due time, so the
+    cost is the overdue and today's promises, never the history of kept ones."""
+    tz = ZoneInfo(settings.business_hours.timezone or settings.site.timezone)
+    today = datetime.fromtimestamp(now, tz).date()
+    day_end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).timestamp()
+    due = FOLLOW_UPS.c.due_at
+    overdue, due_today, earliest = connection.execute(
+        select(
+            func.coalesce(func.sum(case((due < now, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((due >= now, 1), else_=0)), 0),
+            func.min(due),
+        ).where(text(OPEN_PROMISE_SQL), due < day_end)
+    ).one()
+    return PromiseCounts(
+        read_at=now,
+        due_today=int(due_today),
+        overdue=int(overdue),
+        oldest_overdue_due_at=earliest if earliest is not None and earliest < now else None,
     )
 
 

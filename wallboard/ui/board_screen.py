@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Label, Static
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
-from wallboard.text import format_pct, printable
+from wallboard.text import format_duration, format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
@@ -121,6 +121,7 @@ class BoardScreen(Screen[None]):
             yield Static(id="callbacks", markup=False)
             with Vertical(id="body"):
                 with Vertical(id="side"):
+                    yield Static(id="promises", markup=False)
                     with VerticalScroll(id="alerts-scroll"):
                         yield Static(id="alerts", markup=False)
                     yield WaitingPane(id="waiting-side")
@@ -256,6 +257,7 @@ class BoardScreen(Screen[None]):
                 else:
                     self._show_tiles(view)
                     self._show_callbacks(view)
+                    self._show_promises(view)
                     self._show_alerts(view)
                     self._show_trend(view, trend)
                     self._show_agents(view, sort_mode)
@@ -348,6 +350,19 @@ class BoardScreen(Screen[None]):
             self._wall_names = names
         for name, tile in zip(names, tiles):
             self._wall_tiles[name].show(tile)
+
+    def _show_promises(self, view: BoardState) -> None:
+        """Promises to customers beside the call figures: due today, overdue, the oldest."""
+        widget = self.query_one("#promises", Static)
+        tile = view.promises
+        widget.display = tile is not None
+        if tile is None:
+            return
+        text = f"Promises  {tile.due_today} due today · {tile.overdue} overdue"
+        if tile.oldest_overdue is not None:
+            text += f" · oldest {format_duration(tile.oldest_overdue)}"
+        self._set_static(widget, text)
+        set_level_class(widget, tile.level)
 
     def _show_alerts(self, view: BoardState) -> None:
         alerts = view.alerts

@@ -1,0 +1,572 @@
+"""Whether promises are kept: the complaint outcome report over a window of time.
+
+`outcome_report` is the one computation behind `wallboard report complaints` (and, later,
+the supervisors' outcomes screen): plain values out, no Textual, no writes. Every figure is
+defined once, in docs/OUTCOMES.md; the names here follow it.
+
+The cohort is the complaints received (created) in the window [start, end); each is judged
+as it stands at `now` (a complaint received last month and resolved yesterday counts as
+resolved). Follow-ups are counted by their due time in the window instead. Times in
+business hours go through the SLA calendar (tickets/sla.py), with the time the SLA clock
+stood still (waiting on the customer, resolved, closed) left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from db.complaints import AuditEvent, Complaint, FollowUp
+from db.engine import read_session
+from db.models import Call
+from tickets.errors import InvalidInput
+from tickets.queries import user_names
+from tickets.records import PROMISE_KINDS, iso
+from tickets.sla import BusinessCalendar
+from tickets.statuses import Status
+
+if TYPE_CHECKING:
+    from wallboard.config import Settings
+
+GROUPINGS = ("queue", "agent", "owner", "category", "severity", "root_cause", "channel", "week")
+# Reopened within this many days of the resolution (or closing) before it counts as reopened.
+REOPEN_DAYS = 30
+# A complaint without a value for the grouping (no queue, no owner, ...) goes in this group.
+NONE_GROUP = "(none)"
+TOTAL = "total"
+_BATCH = 5_000  # rows streamed per fetch; ids per IN list
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest rank: the smallest value with at least `pct` % of the values at or below it
+    (the median of 1, 2, 3, 4 is 2). None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+@dataclass(frozen=True)
+class OutcomeFigures:
+    """One group's figures (or the total's); see docs/OUTCOMES.md for each definition."""
+
+    group: str
+    received: int
+    # Acknowledgement: judged = acknowledged, or still not acknowledged past its due time.
+    ack_judged: int
+    ack_on_time: int
+    ack_on_time_pct: float | None
+    ack_median_seconds: float | None
+    ack_p90_seconds: float | None
+    # Resolution: judged = resolved, or still open with its SLA time used up.
+    resolve_judged: int
+    resolved_on_time: int
+    resolved_on_time_pct: float | None
+    resolve_median_seconds: float | None
+    resolve_p90_seconds: float | None
+    # Promises to the customer (follow-ups of kind callback or action) due in the window.
+    # Call-backs requested from the queue get the same four figures here once they exist.
+    follow_ups_due: int
+    follow_ups_kept_on_time: int
+    follow_ups_kept_on_time_pct: float | None
+    follow_ups_kept_late: int
+    follow_ups_missed: int
+    follow_ups_moved: int
+    # Resolved or closed at least once; of those, reopened within REOPEN_DAYS.
+    resolved_ever: int
+    reopened: int
+    reopened_pct: float | None
+    # Complaints by the highest escalation level they reached.
+    escalated_supervisor: int
+    escalated_manager: int
+    # Joined through the call each complaint was logged from; None where the grouping is
+    # not by queue or agent (a category answers no calls).
+    linked_to_call: int
+    unlinked: int
+    answered_calls: int | None
+    per_1000_answered: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CategoryShare:
+    category: str
+    count: int
+    share_pct: float
+
+
+@dataclass(frozen=True)
+class RootCauseShare:
+    """One bar of the Pareto: a root cause's complaints, their share of all complaints with
+    a root cause, the running share down to this one, and its categories."""
+
+    root_cause: str
+    count: int
+    share_pct: float
+    cumulative_pct: float
+    categories: tuple[CategoryShare, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    start: float
+    end: float
+    now: float
+    by: str
+    groups: tuple[OutcomeFigures, ...]
+    total: OutcomeFigures
+    pareto: tuple[RootCauseShare, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": iso(self.start),
+            "to": iso(self.end),
+            "as_of": iso(self.now),
+            "by": self.by,
+            "groups": [g.as_dict() for g in self.groups],
+            "total": self.total.as_dict(),
+            "root_cause_pareto": [p.as_dict() for p in self.pareto],
+        }
+
+
+# -- judging one complaint (the report, the export) -----------------------------------------
+
+
+def resolve_budget(settings: Settings, severity: str) -> float:
+    """Business seconds to resolve a complaint of this severity ([complaints.sla])."""
+    return float(getattr(settings.complaints.sla, severity).resolve_hours) * 3600
+
+
+def acknowledged_on_time(acknowledged_at: float | None, ack_due_at: float, now: float) -> bool | None:
+    """Acknowledged by its due time; False also when not acknowledged and past it; None
+    while pending."""
+    if acknowledged_at is not None:
+        return acknowledged_at <= ack_due_at
+    return False if now > ack_due_at else None
+
+
+def sla_time_used(
+    calendar: BusinessCalendar,
+    created_at: float,
+    resolved_at: float | None,
+    paused_seconds: float,
+    paused_since: float | None,
+    now: float,
+) -> float:
+    """Business seconds of SLA time used up to the resolution (or `now` if not resolved),
+    less the time the clock stood still. `paused_seconds` holds the pauses that ended;
+    a pause still running (waiting, resolved, closed) began at `paused_since`."""
+    until = resolved_at if resolved_at is not None else now
+    paused = paused_seconds
+    if paused_since is not None and paused_since < until:
+        paused += calendar.seconds_between(paused_since, until)
+    return max(0.0, calendar.seconds_between(created_at, until) - paused)
+
+
+def resolved_on_time(
+    calendar: BusinessCalendar,
+    budget: float,
+    created_at: float,
+    resolved_at: float | None,
+    paused_seconds: float,
+    paused_since: float | None,
+    now: float,
+) -> bool | None:
+    """Resolved within its SLA time; False also when not resolved with the time used up;
+    None while pending."""
+    used = sla_time_used(calendar, created_at, resolved_at, paused_seconds, paused_since, now)
+    if resolved_at is not None:
+        return used <= budget
+    return False if used > budget else None
+
+
+# -- what is read -------------------------------------------------------------------------
+
+
+@dataclass
+class _Case:
+    """A complaint as the report needs it."""
+
+    id: int
+    created_at: float
+    acknowledged_at: float | None
+    ack_due_at: float
+    resolved_at: float | None
+    sla_paused_seconds: float
+    sla_paused_since: float | None
+    status: str
+    severity: str
+    owner_id: int | None
+    category: str | None
+    root_cause: str | None
+    channel: str
+    callid: str | None
+    call_queue: str | None
+    call_agent: str | None
+    escalation_level: int
+    # From the audit trail: status moves (time, new status) and escalation levels reached.
+    moves: list[tuple[float, str]] = field(default_factory=list)
+    highest_level: int = 0
+
+
+_CASE_COLUMNS = (
+    col(Complaint.id),
+    col(Complaint.created_at),
+    col(Complaint.acknowledged_at),
+    col(Complaint.ack_due_at),
+    col(Complaint.resolved_at),
+    col(Complaint.sla_paused_seconds),
+    col(Complaint.sla_paused_since),
+    col(Complaint.status),
+    col(Complaint.severity),
+    col(Complaint.owner_id),
+    col(Complaint.category),
+    col(Complaint.root_cause),
+    col(Complaint.channel),
+    col(Complaint.callid),
+    col(Complaint.call_queue),
+    col(Complaint.call_agent),
+    col(Complaint.escalation_level),
+)
+
+
+def _case_of(row: tuple[Any, ...]) -> _Case:
+    """A `_Case` from a row of `_CASE_COLUMNS`."""
+    return _Case(*row)
+
+
+@dataclass
+class _Tally:
+    """A group's counts while the report adds them up."""
+
+    received: int = 0
+    ack_judged: int = 0
+    ack_on_time: int = 0
+    ack_seconds: list[float] = field(default_factory=list)
+    resolve_judged: int = 0
+    resolved_on_time: int = 0
+    resolve_seconds: list[float] = field(default_factory=list)
+    follow_ups_due: int = 0
+    follow_ups_on_time: int = 0
+    follow_ups_late: int = 0
+    follow_ups_missed: int = 0
+    follow_ups_moved: int = 0
+    resolved_ever: int = 0
+    reopened: int = 0
+    escalated: dict[int, int] = field(default_factory=dict)
+    linked: int = 0
+    unlinked: int = 0
+
+    def figures(self, group: str, answered_calls: int | None) -> OutcomeFigures:
+        return OutcomeFigures(
+            group=group,
+            received=self.received,
+            ack_judged=self.ack_judged,
+            ack_on_time=self.ack_on_time,
+            ack_on_time_pct=_pct(self.ack_on_time, self.ack_judged),
+            ack_median_seconds=percentile(self.ack_seconds, 50),
+            ack_p90_seconds=percentile(self.ack_seconds, 90),
+            resolve_judged=self.resolve_judged,
+            resolved_on_time=self.resolved_on_time,
+            resolved_on_time_pct=_pct(self.resolved_on_time, self.resolve_judged),
+            resolve_median_seconds=percentile(self.resolve_seconds, 50),
+            resolve_p90_seconds=percentile(self.resolve_seconds, 90),
+            follow_ups_due=self.follow_ups_due,
+            follow_ups_kept_on_time=self.follow_ups_on_time,
+            follow_ups_kept_on_time_pct=_pct(self.follow_ups_on_time, self.follow_ups_due),
+            follow_ups_kept_late=self.follow_ups_late,
+            follow_ups_missed=self.follow_ups_missed,
+            follow_ups_moved=self.follow_ups_moved,
+            resolved_ever=self.resolved_ever,
+            reopened=self.reopened,
+            reopened_pct=_pct(self.reopened, self.resolved_ever),
+            escalated_supervisor=self.escalated.get(1, 0),
+            escalated_manager=self.escalated.get(2, 0),
+            linked_to_call=self.linked,
+            unlinked=self.unlinked,
+            answered_calls=answered_calls,
+            per_1000_answered=round(1000.0 * self.linked / answered_calls, 2) if answered_calls else None,
+        )
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def outcome_report(
+    engine: Engine, settings: Settings, start: float, end: float, now: float, by: str = "queue"
+) -> OutcomeReport:
+    """The outcome figures of the complaints received in [start, end), judged at `now`,
+    per group of `by` (one of GROUPINGS) and in total."""
+    by = by.replace("-", "_")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"--by {by!r}: one of {', '.join(g.replace('_', '-') for g in GROUPINGS)}")
+    if end <= start:
+        raise InvalidInput("the window's end must be after its start")
+    report = _Report(engine, settings, start, end, now, by)
+    return report.run()
+
+
+class _Report:
+    def __init__(self, engine: Engine, settings: Settings, start: float, end: float, now: float, by: str) -> None:
+        self.engine, self.settings = engine, settings
+        self.start, self.end, self.now, self.by = start, end, now, by
+        self.calendar = BusinessCalendar.from_settings(settings)
+        self.tallies: dict[str, _Tally] = {}
+        self.total = _Tally()
+        self.owners: dict[int, str] = {}
+        # callid -> (queue, agent) of the call entry the complaint was logged from.
+        self.calls: dict[str, tuple[str, str | None]] = {}
+
+    def run(self) -> OutcomeReport:
+        with read_session(self.engine) as session:
+            cases = self._read_cases(session)
+            follow_ups = self._read_follow_ups(session)
+            involved = cases + [case for case, *_ in follow_ups]
+            self.owners = user_names(session, (c.owner_id for c in involved))
+            self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
+            answered = self._answered_calls(session)
+            total_answered = self._all_answered(session)
+        for case in cases:
+            self._count_case(case)
+        for case, due_at, outcome, outcome_at in follow_ups:
+            self._count_follow_up(case, due_at, outcome, outcome_at)
+        groups = tuple(
+            tally.figures(name, answered.get(name, 0) if answered is not None else None)
+            for name, tally in sorted(self.tallies.items(), key=lambda item: (item[0] == NONE_GROUP, item[0]))
+        )
+        return OutcomeReport(
+            start=self.start,
+            end=self.end,
+            now=self.now,
+            by=self.by,
+            groups=groups,
+            total=self.total.figures(TOTAL, total_answered),
+            pareto=pareto(cases),
+        )
+
+    # -- reads --------------------------------------------------------------------------
+
+    def _read_cases(self, session: Session) -> list[_Case]:
+        created = col(Complaint.created_at)
+        query = select(*_CASE_COLUMNS).where(created >= self.start, created < self.end).order_by(col(Complaint.id))
+        cases = {row[0]: _case_of(tuple(row)) for row in session.execute(query.execution_options(yield_per=_BATCH))}
+        moves = (
+            select(col(AuditEvent.complaint_id), col(AuditEvent.at), col(AuditEvent.field), col(AuditEvent.new))
+            .join(Complaint, col(Complaint.id) == col(AuditEvent.complaint_id))
+            .where(
+                created >= self.start,
+                created < self.end,
+                col(AuditEvent.field).in_(("status", "escalation_level")),
+            )
+            .order_by(col(AuditEvent.id))
+        )
+        for complaint_id, at, what, new in session.execute(moves.execution_options(yield_per=_BATCH)):
+            case = cases[complaint_id]
+            if what == "status":
+                case.moves.append((at, new or ""))
+            elif new is not None and new.isdigit():
+                case.highest_level = max(case.highest_level, int(new))
+        for case in cases.values():
+            case.highest_level = max(case.highest_level, case.escalation_level)
+        return list(cases.values())
+
+    def _read_follow_ups(self, session: Session) -> list[tuple[_Case, float, str | None, float | None]]:
+        """Promises due in the window whose due time has come, with their complaint."""
+        due = col(FollowUp.due_at)
+        query = (
+            select(col(FollowUp.due_at), col(FollowUp.outcome), col(FollowUp.outcome_at), *_CASE_COLUMNS)
+            .join(Complaint, col(Complaint.id) == col(FollowUp.complaint_id))
+            .where(col(FollowUp.kind).in_(PROMISE_KINDS), due >= self.start, due < min(self.end, self.now))
+            .order_by(col(FollowUp.id))
+        )
+        return [
+            (_case_of(tuple(case)), due_at, outcome, outcome_at)
+            for due_at, outcome, outcome_at, *case in session.execute(query.execution_options(yield_per=_BATCH))
+        ]
+
+    @staticmethod
+    def _read_calls(session: Session, callids: set[str]) -> dict[str, tuple[str, str | None]]:
+        """Each call's queue and agent: of its queue entries, the last one answered (else
+        the last one)."""
+        found: dict[str, tuple[bool, float, str, str | None]] = {}
+        wanted = sorted(callids)
+        for i in range(0, len(wanted), _BATCH):
+            rows = session.execute(
+                select(col(Call.callid), col(Call.queue), col(Call.agent), col(Call.enter_at), col(Call.answer_at))
+                .where(col(Call.callid).in_(wanted[i : i + _BATCH]))
+                .order_by(col(Call.id))
+            )
+            for callid, queue, agent, enter_at, answer_at in rows:
+                rank = (answer_at is not None, enter_at, queue, agent)
+                if callid not in found or rank[:2] >= found[callid][:2]:
+                    found[callid] = rank
+        return {callid: (queue, agent) for callid, (_, _, queue, agent) in found.items()}
+
+    def _answered_calls(self, session: Session) -> dict[str, int] | None:
+        """Calls answered in the window per queue or per agent (None for other groupings)."""
+        if self.by not in ("queue", "agent"):
+            return None
+        key = col(Call.queue) if self.by == "queue" else col(Call.agent)
+        rows = session.execute(
+            select(key, func.count())
+            .where(col(Call.enter_at) >= self.start, col(Call.enter_at) < self.end, col(Call.answer_at).is_not(None))
+            .group_by(key)
+        )
+        return {name or NONE_GROUP: int(count) for name, count in rows}
+
+    def _all_answered(self, session: Session) -> int:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(col(Call.enter_at) >= self.start, col(Call.enter_at) < self.end, col(Call.answer_at).is_not(None))
+        )
+        return int(count or 0)
+
+    # -- counting -----------------------------------------------------------------------
+
+    def _group_of(self, case: _Case, at: float | None = None) -> str:
+        """The group a complaint falls in; `at`: the time that decides the week (the
+        complaint's creation, or a follow-up's due time)."""
+        by = self.by
+        value: str | None
+        if by in ("queue", "agent"):
+            call = self.calls.get(case.callid or "")
+            if call is not None:
+                value = call[0] if by == "queue" else call[1]
+            else:
+                value = case.call_queue if by == "queue" else case.call_agent
+        elif by == "owner":
+            value = self.owners.get(case.owner_id) if case.owner_id is not None else None
+        elif by == "week":
+            year, week, _ = datetime.fromtimestamp(at or case.created_at, self.calendar.tz).isocalendar()
+            value = f"{year}-W{week:02d}"
+        else:
+            value = getattr(case, by)
+        return value or NONE_GROUP
+
+    def _tallies(self, group: str) -> Iterator[_Tally]:
+        yield self.tallies.setdefault(group, _Tally())
+        yield self.total
+
+    def _count_case(self, case: _Case) -> None:
+        resolve_budget = self._resolve_budget(case.severity)
+        ack = self._acknowledgement(case)
+        resolution = self._resolution(case, resolve_budget)
+        resolved_ever, reopened = self._reopening(case)
+        linked = case.callid is not None and case.callid in self.calls
+        for tally in self._tallies(self._group_of(case)):
+            tally.received += 1
+            if ack is not None:
+                on_time, seconds = ack
+                tally.ack_judged += 1
+                tally.ack_on_time += on_time
+                if seconds is not None:
+                    tally.ack_seconds.append(seconds)
+            if resolution is not None:
+                elapsed, resolved = resolution
+                tally.resolve_judged += 1
+                tally.resolved_on_time += resolved and elapsed <= resolve_budget
+                if resolved:
+                    tally.resolve_seconds.append(elapsed)
+            tally.resolved_ever += resolved_ever
+            tally.reopened += reopened
+            if case.highest_level > 0:
+                tally.escalated[case.highest_level] = tally.escalated.get(case.highest_level, 0) + 1
+            tally.linked += linked
+            tally.unlinked += not linked
+
+    def _resolve_budget(self, severity: str) -> float:
+        return resolve_budget(self.settings, severity)
+
+    def _acknowledgement(self, case: _Case) -> tuple[bool, float | None] | None:
+        """(on time, business seconds to acknowledge) once judged, else None (pending)."""
+        on_time = acknowledged_on_time(case.acknowledged_at, case.ack_due_at, self.now)
+        if on_time is None:
+            return None
+        if case.acknowledged_at is None:
+            return False, None
+        return on_time, self.calendar.seconds_between(case.created_at, case.acknowledged_at)
+
+    def _resolution(self, case: _Case, budget: float) -> tuple[float, bool] | None:
+        """(SLA time used, resolved) once judged, else None: resolved, or not resolved with
+        more than the budget used by `now`."""
+        used = sla_time_used(
+            self.calendar, case.created_at, case.resolved_at, case.sla_paused_seconds, case.sla_paused_since, self.now
+        )
+        if case.resolved_at is not None:
+            return used, True
+        if used > budget:
+            return used, False
+        return None
+
+    @staticmethod
+    def _reopening(case: _Case) -> tuple[bool, bool]:
+        """(resolved or closed at least once, reopened within REOPEN_DAYS of that)."""
+        finished_at: float | None = None
+        resolved_ever = reopened = False
+        for at, status in case.moves:
+            if status in (Status.RESOLVED, Status.CLOSED):
+                finished_at, resolved_ever = at, True
+            elif status == Status.REOPENED and finished_at is not None:
+                reopened = reopened or at - finished_at <= REOPEN_DAYS * 86400
+        return resolved_ever, reopened
+
+    def _count_follow_up(self, case: _Case, due_at: float, outcome: str | None, outcome_at: float | None) -> None:
+        for tally in self._tallies(self._group_of(case, due_at)):
+            if outcome is None or outcome_at is None:
+                tally.follow_ups_due += 1
+                tally.follow_ups_missed += 1
+            elif outcome_at > due_at:
+                tally.follow_ups_due += 1
+                tally.follow_ups_late += 1
+            elif outcome == "rescheduled":
+                tally.follow_ups_moved += 1  # its successor is judged in its stead
+            else:
+                tally.follow_ups_due += 1
+                tally.follow_ups_on_time += 1
+
+
+def pareto(cases: Iterable[_Case]) -> tuple[RootCauseShare, ...]:
+    """Complaints per root cause, most first, with shares and categories."""
+    causes: dict[str, dict[str, int]] = {}
+    for case in cases:
+        if case.root_cause:
+            categories = causes.setdefault(case.root_cause, {})
+            category = case.category or NONE_GROUP
+            categories[category] = categories.get(category, 0) + 1
+    total = sum(sum(c.values()) for c in causes.values())
+    shares: list[RootCauseShare] = []
+    running = 0
+    ordered = sorted(causes.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    for cause, categories in ordered:
+        count = sum(categories.values())
+        running += count
+        shares.append(
+            RootCauseShare(
+                root_cause=cause,
+                count=count,
+                share_pct=round(100.0 * count / total, 2),
+                cumulative_pct=round(100.0 * running / total, 2),
+                categories=tuple(
+                    CategoryShare(name, n, round(100.0 * n / count, 2))
+                    for name, n in sorted(categories.items(), key=lambda item: (-item[1], item[0]))
+                ),
+            )
+        )
+    return tuple(shares)
