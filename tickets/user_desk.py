@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
-from tickets.caller_records import CallerFlagInfo, CallerView
 from tickets.callbacks import AbandonInfo, CallbackService
+from tickets.caller_records import CallerFlagInfo, CallerView
 from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS

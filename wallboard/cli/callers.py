@@ -9,7 +9,6 @@ Caller numbers and reasons come from outside: printed literally (rich `Text`, no
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any

@@ -1,7 +1,7 @@
 """ssh_login_failures: failed SSH log-ins and the shut-outs they caused
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-11-29
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
