@@ -38,8 +38,6 @@ class Call(SQLModel, table=True):
         Index("ix_calls_callid_queue", "callid", "queue"),
         Index("ix_calls_enter_at", "enter_at"),
         Index("ix_calls_queue_enter_at", "queue", "enter_at"),
-        # A waiting caller's calls of the past day (repeat callers, the agent's view of a caller).
-        Index("ix_calls_caller_enter_at", "caller", "enter_at"),
         # The wallboard's "waiting now" and "longest wait" read only open calls.
         Index(
             "ix_calls_open",
@@ -48,7 +46,8 @@ class Call(SQLModel, table=True):
             sqlite_where=text("outcome = 'waiting'"),
             postgresql_where=text("outcome = 'waiting'"),
         ),
-        # A caller's calls (call-backs: did they get through; their recent calls).
+        # A caller's calls: did a call-back's caller get through; their recent calls; a waiting
+        # caller's calls of the past day (repeat callers, the agent's view of a caller).
         Index("ix_calls_caller_enter_at", "caller", "enter_at"),
         # The call-back intake reads new abandons by their end time.
         Index(

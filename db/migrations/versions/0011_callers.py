@@ -51,8 +51,7 @@ def upgrade() -> None:
     with op.batch_alter_table("caller_flag_events", schema=None) as batch_op:
         batch_op.create_index("ix_caller_flag_events_caller_number_id", ["caller_number", "id"], unique=False)
 
-    with op.batch_alter_table("calls", schema=None) as batch_op:
-        batch_op.create_index("ix_calls_caller_enter_at", ["caller", "enter_at"], unique=False)
+    # calls(caller, enter_at), which the markers read, came with the call-backs (0010).
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.create_index(
             "ix_complaints_open_caller",
@@ -66,8 +65,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_index("ix_complaints_open_caller", sqlite_where=sa.text(OPEN_SQL), postgresql_where=sa.text(OPEN_SQL))
-    with op.batch_alter_table("calls", schema=None) as batch_op:
-        batch_op.drop_index("ix_calls_caller_enter_at")
     with op.batch_alter_table("caller_flag_events", schema=None) as batch_op:
         batch_op.drop_index("ix_caller_flag_events_caller_number_id")
     op.drop_table("caller_flag_events")
