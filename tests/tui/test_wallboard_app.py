@@ -371,6 +371,10 @@ async def test_help_and_command_palette(floor):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        assert "this help" in screen_text(app)
+        # At 80x24 the thresholds are below the keys: End scrolls there.
+        await pilot.press("end")
+        await pilot.pause()
         assert "amber below 80%, red below 70%" in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
