@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -158,6 +159,9 @@ def test_a_huge_terminal_is_drawn_at_the_clamp_and_its_process_stays_under_the_c
             before = client.received
             wait_for(lambda b=before: client.received > b, 10, "a redraw")
         assert 0 < peak < settings.limits.session_memory_mb
+        # The process's own backstop: its data segment capped at twice the ceiling (512 MB).
+        limits = Path(f"/proc/{session.child.pid}/limits").read_text()  # type: ignore[union-attr]
+        assert re.search(rf"Max data size\s+{512 << 20}\s", limits), limits
         client.resize(300, 100)
         wait_for(lambda: _pty_size(session) == (300, 100), 20, "the resize to reach the session")
         client.resize(20_000, 20_000)  # a resize is clamped too

@@ -12,19 +12,22 @@ registered keys (`conn.set_authorized_keys`), so a key registered to somebody el
 not log in under this name; an unknown or inactive user gets an empty key list and the
 same answers as a known one. Passwords, keyboard-interactive, host-based and GSSAPI
 authentication are off. A connection that ends without logging in is a failed attempt:
-logged, and counted per source address; too many within the window shut the address out
-for a while (its connections are closed before the SSH banner).
+logged, and counted per (address, user), per user and per address (limiter.py): too many
+within the window shut out that user from that address, that user, or (at a much higher
+ceiling) the address, whose connections are then closed before the SSH banner.
 
 Sessions: a PTY is required (`ssh -T` and commands get one line on stderr and exit
 status 1). The child is a session leader with the PTY as its controlling terminal and
 SIGHUP at its default, sees the client's window size (changes are forwarded with
 TIOCSWINSZ and SIGWINCH) and of the client's environment only TERM, COLORTERM and LANG.
 Its user comes from the authenticated connection (the link is bound to it), never from
-the client.
+the client. [limits] (session_limits.py) clamps its terminal size, caps the sessions per
+user and in total, and ends a session whose process is over its memory ceiling.
 When the client goes away (or idles out, or the server stops) the child's process group
 gets SIGHUP, then SIGKILL after a grace period, and the child is reaped.
 
-Connection log: the `ssh_sessions` table (`wallboard ssh sessions`) and a log file.
+Connection log: the `ssh_sessions` table (`wallboard ssh sessions`) and a log file; failed
+log-ins and shut-outs in `ssh_login_failures` (`wallboard ssh sessions --failures`) too.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ from wallboard.ssh.session_limits import (
 from wallboard.ssh.template import ForkedPtyProcess, SessionTemplate, template_env
 from wallboard.store.board_reader import BoardReader
 from wallboard.store.changes import ChangeWatch
-from wallboard.text import format_duration
+from wallboard.text import format_duration, printable
 
 log = logging.getLogger("wallboard.ssh")
 access = logging.getLogger("wallboard.ssh.access")
@@ -73,8 +76,9 @@ MAX_KEYS_PER_CONNECTION = 6  # rejected keys before the connection is dropped (O
 BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within this
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
-MEMORY_WATCH_SECONDS = 1.0
-ENDED_BY_SERVER_STATUS = 1  # the client's exit status when the server ended a session that quit cleanly  # how often the sessions' processes are weighed
+MEMORY_WATCH_SECONDS = 1.0  # how often the sessions' processes are weighed
+# The client's exit status when the server ended a session (idle, memory, stopping) that quit cleanly.
+ENDED_BY_SERVER_STATUS = 1
 T = TypeVar("T")
 NO_TERMINAL = (
     "wallboard: this server shows the wallboard in a terminal only; "
@@ -186,7 +190,7 @@ class _Connection(asyncssh.SSHServer):
             asyncio.get_running_loop().call_soon(
                 conn.disconnect,
                 asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
-                f"too many failed logins as {username} {where}: try again in "
+                f"too many failed logins as {printable(username)} {where}: try again in "
                 f"{self.front.settings.ssh.block_minutes:g} minutes",
             )
             return True
