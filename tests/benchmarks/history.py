@@ -113,7 +113,7 @@ def replicate(path: Path, weeks: int) -> None:
 def after_bulk_write(path: Path) -> str:
     """What this code's bulk ingest does once it has written (ANALYZE), if it does anything."""
     try:
-        from db.maintenance import after_bulk_write as maintain  # type: ignore[import-not-found, unused-ignore]
+        from db.maintenance import after_bulk_write as maintain
     except ImportError:
         return "none (this code has no db.maintenance)"
     engine = open_database(_sqlite_url(path), migrate=False)
