@@ -72,3 +72,11 @@ def screen_text(app: Any) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+def midday_timezone(now: float | None = None) -> str:
+    """A time zone in which it is around midday now, so data timed "an hour ago" is today
+    whenever the suite runs (an hour after midnight UTC too)."""
+    utc_hour = time.gmtime(time.time() if now is None else now).tm_hour
+    behind = utc_hour - 12  # Etc/GMT+N is N hours behind UTC
+    return "Etc/GMT" + (f"+{behind}" if behind > 0 else f"-{-behind}" if behind < 0 else "")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from db import open_database
 from db.models import Call, Feed
-from tests.support import wait_for
+from tests.support import midday_timezone, wait_for
 from wallboard.calls.board import evaluate
 from wallboard.config import ConfigError, FeedSpec, Settings, parse_settings
 from wallboard.feeds.registry import KINDS, kind_names
@@ -40,7 +40,8 @@ def queue_log_of_a_site(path: Path, start: int, agent: str, queues: tuple[str, .
 
 
 def settings_of(tmp_path: Path, feeds: str, **extra: str) -> Settings:
-    text = f'[database]\nurl = "sqlite:///{tmp_path / "wallboard.db"}"\n\n' + feeds
+    # Data timed "an hour ago" must be today, also just after midnight UTC.
+    text = f'[site]\ntimezone = "{midday_timezone()}"\n\n[database]\nurl = "sqlite:///{tmp_path / "wallboard.db"}"\n\n' + feeds
     path = tmp_path / "config.toml"
     path.write_text(text)
     return parse_settings(text, path)
