@@ -40,8 +40,10 @@ def queue_log_of_a_site(path: Path, start: int, agent: str, queues: tuple[str, .
 
 
 def settings_of(tmp_path: Path, feeds: str, **extra: str) -> Settings:
-    # Data timed "an hour ago" must be today, also just after midnight UTC.
-    text = f'[site]\ntimezone = "{midday_timezone()}"\n\n[database]\nurl = "sqlite:///{tmp_path / "wallboard.db"}"\n\n' + feeds
+    text = f'[database]\nurl = "sqlite:///{tmp_path / "wallboard.db"}"\n\n' + feeds
+    # Last, so the lines errors name stay put: data timed "an hour ago" must be today, also
+    # just after midnight UTC.
+    text += f'\n\n[site]\ntimezone = "{midday_timezone()}"\n'
     path = tmp_path / "config.toml"
     path.write_text(text)
     return parse_settings(text, path)
