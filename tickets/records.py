@@ -76,7 +76,7 @@ def parse_ref(ref: str | int) -> int:
     return int(match.group(1))
 
 
-def row_id(value: object, what: str) -> int:
+def checked_id(value: object, what: str) -> int:
     """A row id given by a person or a session (a follow-up's number): a whole number a
     database can hold, else InvalidInput naming `what`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
@@ -94,7 +94,9 @@ def checked_due(value: object, now: float, what: str = "due time") -> float:
         due = float(value)
     except OverflowError:  # an int too big for a float
         due = math.inf
-    if not math.isfinite(due) or due > now + DUE_HORIZON_SECONDS:
+    if math.isnan(due):
+        raise InvalidInput(f"{what} is not a time")
+    if due > now + DUE_HORIZON_SECONDS:  # infinity too
         raise InvalidInput(f"{what} is more than {DUE_HORIZON_YEARS} years ahead: give a nearer one")
     if due < now - DUE_HORIZON_SECONDS:
         raise InvalidInput(f"{what} is more than {DUE_HORIZON_YEARS} years in the past")

@@ -43,9 +43,9 @@ from tickets.records import (
     SEVERITIES,
     ComplaintInfo,
     checked_due,
+    checked_id,
     choice,
     parse_ref,
-    row_id,
     stored_id,
 )
 from tickets.sla import BusinessCalendar
@@ -578,7 +578,7 @@ class ComplaintService:
         opens a new follow-up like it). The follow-up's owner may record it too."""
         what = clean(note, "note", multiline=True)
         outcome = choice(outcome, OUTCOMES, "outcome")
-        follow_up_id = row_id(follow_up_id, "follow-up")
+        follow_up_id = checked_id(follow_up_id, "follow-up")
         if new_due_at is not None and outcome != "rescheduled":
             raise InvalidInput("a new due time goes with the outcome 'rescheduled' only")
         if new_due_at is not None:

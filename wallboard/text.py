@@ -96,7 +96,7 @@ def csv_cell(value: object) -> object:
     if not isinstance(value, str):
         return value
     text = printable_lines(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if value.startswith(_FORMULA_START) else text
 
 
 # Characters json.dumps(ensure_ascii=False) writes raw that a terminal acts on or that

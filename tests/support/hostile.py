@@ -21,6 +21,19 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select, text, update
+
+from db.complaints import AuditEvent, Complaint
+from db.engine import write_transaction
+from db.models import Agent, Call
+from db.reminders import Notification
+from tests.support import Clock
+from tests.support.floor_seed import NOW, at, floor_events, seed_floor
+from tickets import users
+from tickets.service import ComplaintService
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
+
 ESC = "\x1b"
 
 CORPUS: dict[str, str] = {
@@ -93,3 +106,91 @@ def foreign(stream: str, app: re.Pattern[str] = APP_NONE) -> list[str]:
         around = text[max(0, match.start() - 20) : match.start() + 5]
         problems.append(f"character {match.group()!r} in {around!r}")
     return problems[:20]
+
+
+# Each name starts with its escape sequences: a name cut to its column still draws them.
+QUEUE_TITLE = CORPUS["osc_title"] + "sales2"
+QUEUE_MARKUP = CORPUS["c1_csi"] + CORPUS["rich_markup"]
+AGENT_CLIPBOARD = CORPUS["osc52_clipboard"] + "Ann"
+AGENT_BIDI = CORPUS["bidi"] + CORPUS["csi_sgr"]
+CALLER_CLEAR = CORPUS["csi_clear"] + CORPUS["dcs"] + "555"
+CALLER_C1 = CORPUS["c1_osc"] + CORPUS["apc"]
+PAUSE_REASON = CORPUS["c0"] + CORPUS["zero_width"] + CORPUS["combining"]
+MARIA_CALLER = CORPUS["osc52_clipboard"] + CORPUS["csi_report"] + "0123"
+# Names a spreadsheet would run as formulas (CSV output).
+QUEUE_FORMULA = '=HYPERLINK("http://evil.example","x")'
+AGENT_FORMULA = "@SUM(1+1)"
+
+
+def hostile_events() -> list[Event]:
+    return [
+        Event(at(8, 0), K.AGENT_JOINED_QUEUE, queue=QUEUE_TITLE, agent=AGENT_CLIPBOARD),
+        Event(at(8, 0), K.AGENT_JOINED_QUEUE, queue=QUEUE_MARKUP, agent=AGENT_BIDI),
+        Event(at(13, 50), K.CALL_ENTERED, callid="h-1", queue=QUEUE_TITLE, caller=CALLER_CLEAR, position=1),
+        Event(at(13, 50, 5), K.CALL_ANSWERED, callid="h-1", queue=QUEUE_TITLE, agent=AGENT_CLIPBOARD, wait_seconds=5),
+        Event(at(13, 45), K.AGENT_PAUSED, agent=AGENT_BIDI, reason=PAUSE_REASON),
+        Event(at(13, 58), K.CALL_ENTERED, callid="h-2", queue=QUEUE_MARKUP, caller=CALLER_C1, position=1),
+        Event(at(8, 0), K.AGENT_JOINED_QUEUE, queue=QUEUE_FORMULA, agent=AGENT_FORMULA),
+        Event(at(9, 0), K.CALL_ENTERED, callid="h-3", queue=QUEUE_FORMULA, caller="-1+1", position=1),
+        Event(at(9, 0, 5), K.CALL_ANSWERED, callid="h-3", queue=QUEUE_FORMULA, agent=AGENT_FORMULA, wait_seconds=5),
+        Event(
+            at(9, 5),
+            K.CALL_ENDED,
+            callid="h-3",
+            queue=QUEUE_FORMULA,
+            agent=AGENT_FORMULA,
+            wait_seconds=5,
+            talk_seconds=295,
+        ),
+    ]
+
+
+def seed_hostile(engine, settings) -> ComplaintService:
+    """The seeded floor (tests/support/floor_seed.py) with hostile queue, agent and caller
+    names and pause reason, the site named with an escape sequence, and users maria (agent,
+    on a call from a hostile caller; C-000001 hers, its texts, note, follow-up hostile; a
+    hostile notification) and sue (supervisor). Written to the database directly, past the
+    checks at the edge: what is drawn must hold on its own."""
+    for name, role in (("maria", "agent"), ("sue", "supervisor")):
+        users.add_user(engine, name, role, now=NOW - 86400)
+    settings.complaints.agent_names = {"maria": "Maria Garcia"}
+    settings.site.name = CORPUS["osc_title"] + "Site"
+    seed_floor(engine, settings, events=sorted(floor_events() + hostile_events(), key=lambda e: e.ts))
+    svc = ComplaintService(engine, settings, Clock(NOW))
+    plain = dict(customer="c", contact="x", subject="s", description="d", severity="normal")
+    mine = svc.create("maria", **plain)
+    svc.add_follow_up(mine.ref, "maria", due_at=NOW + 3600, note="call back")
+    other = svc.create("sue", unassigned=True, **plain)
+    svc.assign(other.ref, "sue", to="maria", note="yours")
+    with write_transaction(engine) as connection:
+        callid = connection.scalar(select(Agent.current_callid).where(Agent.name == "Maria Garcia"))
+        connection.execute(update(Call).where(Call.callid == callid).values(caller=MARIA_CALLER, queue=QUEUE_TITLE))
+        connection.execute(
+            update(Complaint)
+            .where(Complaint.id == 1)
+            .values(
+                subject=CORPUS["osc_title"] + CORPUS["rich_markup"],
+                customer_name=CORPUS["csi_sgr"] + CORPUS["bidi"],
+                customer_contact=CORPUS["osc52_clipboard"],
+                category=CORPUS["dcs"],
+                description="\n".join(CORPUS.values()),
+                caller_number=MARIA_CALLER,
+                call_queue=QUEUE_TITLE,
+            )
+        )
+        connection.execute(  # the audit trail is append-only: a hostile note of its own
+            AuditEvent.__table__.insert().values(
+                changeset="h",
+                at=NOW - 60,
+                actor_id=None,
+                complaint_id=1,
+                kind="update",
+                field="subject",
+                old=CORPUS["dcs"],
+                new=CORPUS["c1_csi"],
+                note=CORPUS["osc8_link"] + CORPUS["c1_osc"],
+            )
+        )
+        connection.execute(text("UPDATE follow_ups SET note = :note"), {"note": mix("csi_clear", "apc", "bidi")})
+        connection.execute(update(Notification).values(text=CORPUS["osc_title"] + mix("c1_csi", "apc", "combining")))
+    return svc

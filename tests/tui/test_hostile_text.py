@@ -14,39 +14,23 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 from textual import events
 from textual.drivers.headless_driver import HeadlessDriver
 
-from db.complaints import AuditEvent, Complaint
 from db.engine import write_transaction
-from db.models import Agent, Call
 from db.reminders import Notification
 from tests.support import Clock, screen_text
-from tests.support.floor_seed import NOW, at, floor_events, seed_floor
-from tests.support.hostile import APP_TUI, CORPUS, foreign, mix
+from tests.support.floor_seed import NOW
+from tests.support.hostile import APP_TUI, CORPUS, foreign, mix, seed_hostile
 from tests.tui.test_complaints_ui import on_screen, started, toasts, until
-from tickets import users
-from tickets.service import ComplaintService
 from tickets.ui.detail_screen import ComplaintDetailScreen
 from tickets.ui.forms import FormView
 from tickets.ui.list_screen import ComplaintListScreen
 from tickets.ui.new_screen import NewComplaintScreen
 from tickets.ui.notifications_screen import NotificationsScreen
-from wallboard.calls.events import Event
-from wallboard.calls.events import EventKind as K
 from wallboard.server.runtime import local_app
 from wallboard.ui.board_screen import BoardScreen, FilterBar
-
-# Each name starts with its escape sequences: a name cut to its column still draws them.
-QUEUE_TITLE = CORPUS["osc_title"] + "sales2"
-QUEUE_MARKUP = CORPUS["c1_csi"] + CORPUS["rich_markup"]
-AGENT_CLIPBOARD = CORPUS["osc52_clipboard"] + "Ann"
-AGENT_BIDI = CORPUS["bidi"] + CORPUS["csi_sgr"]
-CALLER_CLEAR = CORPUS["csi_clear"] + CORPUS["dcs"] + "555"
-CALLER_C1 = CORPUS["c1_osc"] + CORPUS["apc"]
-PAUSE_REASON = CORPUS["c0"] + CORPUS["zero_width"] + CORPUS["combining"]
-MARIA_CALLER = CORPUS["osc52_clipboard"] + CORPUS["csi_report"] + "0123"
 
 
 class RecordingDriver(HeadlessDriver):
@@ -70,64 +54,9 @@ def stream_of(app) -> str:
     return "".join(w for w in app._driver.writes if w != "\x07")
 
 
-def hostile_events() -> list[Event]:
-    return [
-        Event(at(8, 0), K.AGENT_JOINED_QUEUE, queue=QUEUE_TITLE, agent=AGENT_CLIPBOARD),
-        Event(at(8, 0), K.AGENT_JOINED_QUEUE, queue=QUEUE_MARKUP, agent=AGENT_BIDI),
-        Event(at(13, 50), K.CALL_ENTERED, callid="h-1", queue=QUEUE_TITLE, caller=CALLER_CLEAR, position=1),
-        Event(at(13, 50, 5), K.CALL_ANSWERED, callid="h-1", queue=QUEUE_TITLE, agent=AGENT_CLIPBOARD, wait_seconds=5),
-        Event(at(13, 45), K.AGENT_PAUSED, agent=AGENT_BIDI, reason=PAUSE_REASON),
-        Event(at(13, 58), K.CALL_ENTERED, callid="h-2", queue=QUEUE_MARKUP, caller=CALLER_C1, position=1),
-    ]
-
-
 @pytest.fixture
 def hostile(engine, settings):
-    """The seeded floor with hostile names, and maria (agent, on a call from a hostile
-    caller) with a hostile complaint and a hostile notification."""
-    for name, role in (("maria", "agent"), ("sue", "supervisor")):
-        users.add_user(engine, name, role, now=NOW - 86400)
-    settings.complaints.agent_names = {"maria": "Maria Garcia"}
-    settings.site.name = CORPUS["osc_title"] + "Site"
-    seed_floor(engine, settings, events=sorted(floor_events() + hostile_events(), key=lambda e: e.ts))
-    svc = ComplaintService(engine, settings, Clock(NOW))
-    plain = dict(customer="c", contact="x", subject="s", description="d", severity="normal")
-    mine = svc.create("maria", **plain)
-    svc.add_follow_up(mine.ref, "maria", due_at=NOW + 3600, note="call back")
-    other = svc.create("sue", unassigned=True, **plain)
-    svc.assign(other.ref, "sue", to="maria", note="yours")
-    with write_transaction(engine) as connection:
-        callid = connection.scalar(select(Agent.current_callid).where(Agent.name == "Maria Garcia"))
-        connection.execute(update(Call).where(Call.callid == callid).values(caller=MARIA_CALLER, queue=QUEUE_TITLE))
-        connection.execute(
-            update(Complaint)
-            .where(Complaint.id == 1)
-            .values(
-                subject=CORPUS["osc_title"] + CORPUS["rich_markup"],
-                customer_name=CORPUS["csi_sgr"] + CORPUS["bidi"],
-                customer_contact=CORPUS["osc52_clipboard"],
-                category=CORPUS["dcs"],
-                description="\n".join(CORPUS.values()),
-                caller_number=MARIA_CALLER,
-                call_queue=QUEUE_TITLE,
-            )
-        )
-        connection.execute(  # the audit trail is append-only: a hostile note of its own
-            AuditEvent.__table__.insert().values(
-                changeset="h",
-                at=NOW - 60,
-                actor_id=None,
-                complaint_id=1,
-                kind="update",
-                field="subject",
-                old=CORPUS["dcs"],
-                new=CORPUS["c1_csi"],
-                note=CORPUS["osc8_link"] + CORPUS["c1_osc"],
-            )
-        )
-        connection.execute(text("UPDATE follow_ups SET note = :note"), {"note": mix("csi_clear", "apc", "bidi")})
-        connection.execute(update(Notification).values(text=CORPUS["osc_title"] + mix("c1_csi", "apc", "combining")))
-    return engine, settings, svc
+    return engine, settings, seed_hostile(engine, settings)
 
 
 async def paste(pilot, widget, value: str) -> None:

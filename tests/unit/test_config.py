@@ -112,3 +112,32 @@ def test_queue_overrides_apply_to_that_queue_only(tmp_path):
     assert settings.metrics_for("vip line").service_level_seconds == 10
     assert settings.metrics_for("sales").service_level_seconds == 30
     assert settings.metrics_for("vip line").short_abandon_seconds == 5
+
+
+def test_the_themes_a_config_may_name_are_textuals():
+    from textual.theme import BUILTIN_THEMES
+
+    from wallboard.config import THEMES
+
+    assert set(THEMES) <= set(BUILTIN_THEMES)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xff\xfe[site]\n", "c.toml:1: not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"),
+        (b'[site]\nname = "caf\xe9"\n', "c.toml:2: not UTF-8 text (byte 0xe9 at offset 17); save it as UTF-8"),
+        (b'[board]\ntheme = "neon"\n', "c.toml:2: board.theme: unknown theme 'neon' (one of: "),
+        (
+            b"[board]\nstale_after_seconds = inf\n",
+            "c.toml:2: board.stale_after_seconds: Input should be a finite number",
+        ),
+        (b"[site]\nname = '" + b"x" * 5000 + b"'\n", "c.toml:2: site.name: String should have at most 4096 characters"),
+    ],
+)
+def test_a_file_that_cannot_be_read_as_settings_is_one_line_naming_it(tmp_path, data, expected):
+    path = tmp_path / "c.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert str(error.value).startswith(str(tmp_path / expected)) and "\n" not in str(error.value)
