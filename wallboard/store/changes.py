@@ -131,9 +131,8 @@ class ChangeWatch:
                     return False
                 continue
             try:
-                # One notification is enough; any others queued are taken with it.
-                for _ in connection.notifies(timeout=max(0.0, min(left, 1.0)), stop_after=1):
-                    self._drain_notifies(connection)
+                # (psycopg takes a timeout of 0 for none at all: wait at least a little.)
+                for _ in connection.notifies(timeout=max(0.01, min(left, 1.0)), stop_after=1):
                     return True
             except Exception as exc:
                 self._lost(exc)
@@ -141,11 +140,6 @@ class ChangeWatch:
                 return False
         self._close_connection()
         return False
-
-    def _drain_notifies(self, connection: Any) -> None:
-        with contextlib.suppress(Exception):
-            for _ in connection.notifies(timeout=0, stop_after=64):
-                pass
 
     def _connect(self) -> Any:
         if self._connection is not None:
