@@ -477,9 +477,9 @@ def main() -> int:
     if args.view == "bottom":
         # Pressed again while the marker has not shown: a key sent as the app starts can be lost.
         shown = time.monotonic()
-        for _ in range(5):
+        for _ in range(10):  # a loaded machine can keep the first reads (the day's trend) slow
             os.write(master, CTRL_END)
-            until = time.monotonic() + 3
+            until = time.monotonic() + 5
             while not any(t > shown for t in screen.seen.values()) and time.monotonic() < until:
                 screen.pump(0.1)
             if any(t > shown for t in screen.seen.values()):
