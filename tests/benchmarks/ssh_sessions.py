@@ -14,14 +14,22 @@ every board shows its clock, and watches them for --seconds. Prints for each N:
               medians too: RSS counts shared library pages once per process
   CPU         of the server and all its session processes over the window, in % of one core
               (this machine has `nproc` cores); the ssh clients are counted apart
-  first frame seconds from starting ssh to the first clock on its screen (median / max)
-Target: 50 sessions held, <= 60 MB RSS each. Not collected by pytest.
+  first frame seconds from starting ssh to the first clock on its screen (p50 / p95 / max);
+              the clients start 0.2 s apart (--stagger), as people log in at a shift's start
+  event to screen  each session filters its board to the agent "zz marker", whose pause
+              reason this script changes once a second (at a random moment in the second,
+              written into the database as a feed would, from this process): from each
+              commit to the new reason's first appearance on each screen, p50 / p95 / p99
+Targets (issue 17): 50 sessions held, first frame p95 <= 2 s, memory per session no higher
+than 48 MB RSS / 37 MB PSS, event to screen p95 <= 0.5 s. Sessions are forked by the
+server's session template (wallboard/ssh/board_template.py). Not collected by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import multiprocessing
 import os
 import pty
 import re
@@ -44,6 +52,51 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE_MB = 1 / 1024  # smaps values are in kB
 
 
+TOKEN = re.compile(rb"paused: t(\d{5})")
+MARKER_AGENT = "zz marker"
+
+
+def marker_writer(url: str, stop, stamps) -> None:
+    """In a forked process: once a second, at a random moment, the marker agent's new pause
+    reason, committed as a feed commits; sends (number, commit time) for each."""
+    import random
+
+    sys.path.insert(0, str(ROOT))
+    from db import open_database
+    from db.engine import write_transaction
+    from wallboard.calls.events import Event
+    from wallboard.calls.events import EventKind as K
+    from wallboard.store.applier import EventApplier
+
+    engine = open_database(url, migrate=False)
+    calls, rng = EventApplier(), random.Random(5)
+    with write_transaction(engine) as connection:
+        calls.apply(
+            connection,
+            [
+                Event(time.time(), K.AGENT_JOINED_QUEUE, queue="support", agent=MARKER_AGENT),
+                Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason="t00000"),
+            ],
+        )
+    slot, number = time.monotonic(), 0
+    while not stop.is_set():
+        slot += 1.0
+        if stop.wait(max(0.0, slot - 1.0 + rng.random() - time.monotonic())):
+            break
+        number += 1
+        with write_transaction(engine) as connection:
+            calls.apply(connection, [Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason=f"t{number:05d}")])
+        stamps.send((number, time.monotonic()))
+    engine.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, -(-len(ordered) * q // 100) - 1)]
+
+
 class Client:
     """One `ssh` on its own pseudo-terminal; remembers when each clock second showed up."""
 
@@ -58,6 +111,7 @@ class Client:
         self.clocks: list[tuple[float, bytes]] = []  # (when, HH:MM:SS) for each new second
         self.tail = b""
         self.closed = False
+        self.seen: dict[int, float] = {}  # marker number -> first time on this screen
 
     def read(self, now: float) -> None:
         try:
@@ -70,7 +124,9 @@ class Client:
             self.closed = True
             return
         text = self.tail + data
-        self.tail = text[-16:]
+        self.tail = text[-24:]
+        for match in TOKEN.finditer(text):
+            self.seen.setdefault(int(match.group(1)), now)
         for match in CLOCK.finditer(text):
             value = match.group(1)
             if not self.clocks or self.clocks[-1][1] != value:
@@ -122,13 +178,30 @@ def memory_mb(pid: int) -> tuple[float, float, float]:
 
 
 def session_pids(server: int) -> list[int]:
+    """The sessions' board processes: forked by the server's session template (named wb:USER),
+    or the server's own children when it has none."""
     out = subprocess.run(
         ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True
     ).stdout
-    return [int(line.split()[0]) for line in out.splitlines() if "wallboard.ssh.board_process --for=" in line]
+    own = [int(line.split()[0]) for line in out.splitlines() if "wallboard.ssh.board_process --for=" in line]
+    templates = [line.split()[0] for line in out.splitlines() if "wallboard.ssh.board_template" in line]
+    if not templates:
+        return own
+    forked = subprocess.run(
+        ["ps", "-o", "pid=,comm=", "--ppid", ",".join(templates)], capture_output=True, text=True
+    ).stdout
+    return own + [int(line.split()[0]) for line in forked.splitlines() if line.split()[1].startswith("wb:")]
 
 
-def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str], env: dict[str, str]) -> dict:
+def run(
+    count: int,
+    seconds: float,
+    server: subprocess.Popen,
+    ssh_args: list[str],
+    env: dict[str, str],
+    url: str,
+    stagger: float,
+) -> dict:
     clients: list[Client] = []
     selector = selectors.DefaultSelector()
     deadline = time.monotonic() + 60 + count * 3
@@ -144,14 +217,30 @@ def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str
         client = Client(ssh_args, env)
         clients.append(client)
         selector.register(client.master, selectors.EVENT_READ, client)
-        until = time.monotonic() + 0.2
+        until = time.monotonic() + stagger
         while time.monotonic() < until:
             pump(0.05)
     while any(c.first_clock is None for c in clients) and time.monotonic() < deadline:
         pump(0.1)
-    settle = time.monotonic() + 5
-    while time.monotonic() < settle:
-        pump(0.1)
+
+    def pump_for(period: float) -> None:
+        until = time.monotonic() + period
+        while time.monotonic() < until:
+            pump(0.1)
+
+    pump_for(2)
+    for client in clients:  # the filter bar, then the marker agent's name in it
+        os.write(client.master, b"/")
+    pump_for(3)
+    for client in clients:
+        os.write(client.master, MARKER_AGENT.encode() + b"\r")
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    receive, send = context.Pipe(duplex=False)
+    writer = context.Process(target=marker_writer, args=(url, stop, send), daemon=True)
+    writer.start()
+    send.close()
+    pump_for(5)
 
     pids = session_pids(server.pid)
     watched = [server.pid, *pids]
@@ -162,6 +251,24 @@ def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str
         pump(0.1)
     end = time.monotonic()
     wall = end - start
+    stop.set()
+    stamps = []
+    while receive.poll(2):
+        try:
+            stamps.append(receive.recv())
+        except EOFError:
+            break
+    writer.join(10)
+    latencies, missed = [], 0
+    for number, stamp in stamps:
+        if not start <= stamp <= end - 2:
+            continue
+        for client in clients:
+            shown = [t for n, t in client.seen.items() if n >= number]
+            if shown:
+                latencies.append(min(shown) - stamp)
+            else:
+                missed += 1
     cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in watched)
     server_cpu = cpu_seconds(server.pid) - cpu_before[server.pid]
     ssh_cpu = sum(cpu_seconds(c.proc.pid) for c in clients) - ssh_before
@@ -194,7 +301,9 @@ def run(count: int, seconds: float, server: subprocess.Popen, ssh_args: list[str
         "worst_gap": (statistics.median(worst_gaps), worst_gaps[-1]),
         "drawn_pct": 100 * drawn,
         "ssh_cpu_pct": 100 * ssh_cpu / wall,
-        "first": (statistics.median(first) if first else float("nan"), first[-1] if first else float("nan")),
+        "first": (percentile(first, 50), percentile(first, 95), first[-1] if first else float("nan")),
+        "latency": (percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99)),
+        "latency_missed": missed,
         "started": len(first),
         "left_after_close": left,
     }
@@ -205,6 +314,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50])
     parser.add_argument("--seconds", type=float, default=30.0, help="observation window per N")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--stagger", type=float, default=0.2, help="seconds between two clients' starts")
     options = parser.parse_args()
     if not WALLBOARD.exists() or shutil.which("ssh") is None:
         sys.exit("needs the installed wallboard command and the OpenSSH client")
@@ -286,12 +396,13 @@ def main() -> None:
             "server RSS",
             "CPU % of a core (server)",
             "ssh clients CPU %",
-            "first frame s med/max",
+            "first frame s p50/p95/max",
+            "event to screen s p50/p95/p99 (missed)",
             "left after close",
         )
         print(" | ".join(header), flush=True)
         for count in options.sessions:
-            r = run(count, options.seconds, server, ssh_args, client_env)
+            r = run(count, options.seconds, server, ssh_args, client_env, env["WALLBOARD_DB"], options.stagger)
             print(
                 " | ".join(
                     [
@@ -306,7 +417,8 @@ def main() -> None:
                         f"{r['server_rss']:.0f}",
                         f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
                         f"{r['ssh_cpu_pct']:.0f}",
-                        "{:.1f}/{:.1f}".format(*r["first"]),
+                        "{:.2f}/{:.2f}/{:.2f}".format(*r["first"]),
+                        "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"]) + f" ({r['latency_missed']})",
                         str(r["left_after_close"]),
                     ]
                 ),

@@ -11,8 +11,8 @@ What it does:
 2. A writer process (forked) then moves the floor once a second as a feed would: calls
    enter, are answered, end, agents wrap up, pause and come back; then
    `refresh_snapshots` and the feed heartbeat, all in one write transaction. Each write
-   lands at a random moment inside its second (so its phase against the TUI's own 1 s poll
-   is uniform) and carries a marker: the agent "zz marker", paused, gets a new pause
+   lands at a random moment inside its second (so its phase against the TUI's clock tick
+   and its slow fallback read is uniform) and carries a marker: the agent "zz marker", paused, gets a new pause
    reason ("t00042"), drawn in its State cell as "paused: t00042". The writer notes when
    each commit returned.
 3. Starts the real `wallboard ui` (`python -m wallboard ui`, WALLBOARD_DB on the temporary
@@ -26,11 +26,12 @@ Prints, over the window:
   CPU        of the TUI process (all its threads; /proc/PID/stat utime + stime), % of one core;
              and how much of it the event loop (main) thread used
   output     bytes the TUI wrote to the terminal per second
-  latency    from a write's commit to its marker's first appearance in the PTY output:
-             p50 / p95 / max (a marker overtaken by a newer one before it was drawn counts
+  latency    from a write's commit to its marker's first appearance in the PTY output
+             (event to screen): p50 / p95 / p99 / max (a marker overtaken by a newer one before it was drawn counts
              as drawn when the newer one was)
   RSS        of the TUI process at the end (and its peak, VmHWM)
-Targets (issue 3): <= 10 % of a core, p95 event-to-screen <= 1.5 s.
+Targets (issue 17): <= 5 % of a core; event to screen p95 <= 0.25 s, p99 <= 0.5 s (the
+board reads when the writer commits: wallboard/store/changes.py).
 
 --view top leaves the agent table at its top (the longest calls): CPU and output only.
 --profile FILE profiles the TUI's event loop thread (cProfile) over the window only
@@ -476,9 +477,9 @@ def main() -> int:
     if args.view == "bottom":
         # Pressed again while the marker has not shown: a key sent as the app starts can be lost.
         shown = time.monotonic()
-        for _ in range(5):
+        for _ in range(10):  # a loaded machine can keep the first reads (the day's trend) slow
             os.write(master, CTRL_END)
-            until = time.monotonic() + 3
+            until = time.monotonic() + 5
             while not any(t > shown for t in screen.seen.values()) and time.monotonic() < until:
                 screen.pump(0.1)
             if any(t > shown for t in screen.seen.values()):
@@ -549,15 +550,16 @@ def main() -> int:
     )
     cpu, main_thread = 100 * (cpu1 - cpu0) / wall, 100 * (main1 - main0) / wall
     print(
-        f"CPU:      {cpu:5.1f} % of one core   (target <= 10 %): event loop thread {main_thread:.1f} %, "
+        f"CPU:      {cpu:5.1f} % of one core   (target <= 5 %): event loop thread {main_thread:.1f} %, "
         f"other threads (database reads, key input) {cpu - main_thread:.1f} %"
     )
     print(f"output:   {(bytes1 - bytes0) / wall / 1024:5.1f} KiB/s to the terminal")
     if latencies:
         never = f", {missing} never drawn" if missing else ""
         print(
-            f"latency:  p50 {percentile(latencies, 50):.2f} s  p95 {percentile(latencies, 95):.2f} s  "
-            f"max {max(latencies):.2f} s  over {len(latencies)} markers{never}   (target p95 <= 1.5 s)"
+            f"latency:  p50 {percentile(latencies, 50):.3f} s  p95 {percentile(latencies, 95):.3f} s  "
+            f"p99 {percentile(latencies, 99):.3f} s  max {max(latencies):.3f} s  over {len(latencies)} markers{never}"
+            "   (target p95 <= 0.25 s, p99 <= 0.5 s)"
         )
     elif args.view == "top":
         print("latency:  not measured (--view top: the marker agent is off screen)")

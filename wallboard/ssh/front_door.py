@@ -1,11 +1,13 @@
 """The SSH front door: remote sites reach the board with a plain `ssh`.
 
 `wallboard serve` runs it (`start_ssh`) on its own event loop in a thread, next to the feed.
-Each terminal session runs its own TUI process, `python -m wallboard.ssh.board_process`, on a
-pseudo-terminal; this module never imports Textual. The process has no database access of
-its own: it asks this server over its session link (wallboard/ssh/link.py), which
-answers from one board read a second shared by all sessions and from a `UserDesk` bound to
-the session's user.
+Each terminal session runs its own TUI process on a pseudo-terminal, forked by the session
+template (wallboard/ssh/template.py; Textual already imported) or, while there is none,
+`python -m wallboard.ssh.board_process`; this module never imports Textual. The process has
+no database access of its own: it asks this server over its session link
+(wallboard/ssh/link.py), which answers from one board read shared by all sessions and from
+a `UserDesk` bound to the session's user. When the call data changes (wallboard/store/changes.py)
+every session is nudged to read the board at once.
 
 Authentication: public keys only. `begin_auth` binds the user name to that user's own
 registered keys (`conn.set_authorized_keys`), so a key registered to somebody else does

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "wallboard_board"
 SQLITE_CHECK_SECONDS = 0.05  # how often PRAGMA data_version is looked at
 RECONNECT_SECONDS = 5.0
-_NOTED = "wallboard_board_changed"
 
 
 class ChangeSignal:
@@ -61,12 +60,8 @@ LOCAL = ChangeSignal()  # the call data of this process's writers
 def call_data_changed(connection: Connection) -> None:
     """Inside a write transaction that changed what the board shows: tell the readers once
     it commits (every process on PostgreSQL; this process's readers on either)."""
-    noted = connection.info.setdefault(_NOTED, set())
-    transaction = id(connection.get_transaction())
-    if transaction in noted:
-        return
-    noted.clear()
-    noted.add(transaction)
+    # PostgreSQL delivers the same notification once however often a transaction sends it;
+    # after_commit keeps one callback per transaction.
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     after_commit(connection, LOCAL.notify)
@@ -131,9 +126,8 @@ class ChangeWatch:
                     return False
                 continue
             try:
-                # One notification is enough; any others queued are taken with it.
-                for _ in connection.notifies(timeout=max(0.0, min(left, 1.0)), stop_after=1):
-                    self._drain_notifies(connection)
+                # (psycopg takes a timeout of 0 for none at all: wait at least a little.)
+                for _ in connection.notifies(timeout=max(0.01, min(left, 1.0)), stop_after=1):
                     return True
             except Exception as exc:
                 self._lost(exc)
@@ -141,11 +135,6 @@ class ChangeWatch:
                 return False
         self._close_connection()
         return False
-
-    def _drain_notifies(self, connection: Any) -> None:
-        with contextlib.suppress(Exception):
-            for _ in connection.notifies(timeout=0, stop_after=64):
-                pass
 
     def _connect(self) -> Any:
         if self._connection is not None:

@@ -156,7 +156,7 @@ class WallboardApp(App[None]):
         self.changes = changes
         self._changed_meanwhile = False  # told of a change while a read was under way
         self._read_started = -math.inf  # monotonic
-        self._drawn_second: int | None = None  # the wall-clock second last drawn
+        self._drawn_at = -math.inf  # monotonic
         self._watching = threading.Event()
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
 
@@ -192,12 +192,11 @@ class WallboardApp(App[None]):
         fallback = self.settings.board.fallback_read_seconds
         if not self._reading and (self.changes is None or time.monotonic() - self._read_started >= fallback):
             self._start_read()
-        elif self.board is not None:
-            # Between reads (or during a slow one: a locked database, a far server): keep the
-            # clock and the waits moving, once per second shown.
-            now = self.clock()
-            if int(now) != self._drawn_second:
-                self._draw(self.board.at(now))
+        elif self.board is not None and time.monotonic() - self._drawn_at >= self.poll_seconds:
+            # Nothing read for a while (a quiet feed, or a slow read: a locked database, a far
+            # server): keep the clock and the waits moving. A live feed writes each second, and
+            # each read draws them anyway: judging the board twice a second costs CPU.
+            self._draw(self.board.at(self.clock()))
 
     def _start_read(self) -> None:
         if self._reading:
@@ -265,7 +264,7 @@ class WallboardApp(App[None]):
     # -- drawing -----------------------------------------------------------------------
 
     def _draw(self, board: BoardState) -> None:
-        self._drawn_second = int(board.now)
+        self._drawn_at = time.monotonic()
         stamped = self._alerts.stamp(board)
         self.view = stamped.filtered(self.filter_text)
         series = None
