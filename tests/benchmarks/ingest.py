@@ -1,6 +1,6 @@
 """Ingest benchmark: queue_log lines/s for parse-only, full ingest into SQLite, and a bare insert.
 
-    .venv/bin/python tests/benchmarks/ingest.py [--lines 1000000] [--keep DIR]
+    .venv/bin/python tests/benchmarks/ingest.py [--lines 1000000] [--keep DIR [--reuse]]
 
 Generates a queue_log with the simulator (a large floor), then measures in one run:
   parse        QueueLogParser over every line (no database)
@@ -175,14 +175,22 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--lines", type=int, default=1_000_000)
     options.add_argument("--keep", type=Path, help="work in this directory and keep its files")
+    options.add_argument(
+        "--reuse", action="store_true", help="with --keep: read the queue_log already there instead of generating one"
+    )
     args = options.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="wallboard-bench-"))
     work.mkdir(parents=True, exist_ok=True)
 
     log = work / "queue_log"
-    began = time.perf_counter()
-    total = generate(log, args.lines)
-    print(f"generated {total:,} lines ({log.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - began:.1f} s")
+    if args.reuse and log.exists():
+        with log.open("rb") as lines:
+            total = sum(1 for _ in lines)
+        print(f"reusing {total:,} lines ({log.stat().st_size / 1e6:.0f} MB) of {log}")
+    else:
+        began = time.perf_counter()
+        total = generate(log, args.lines)
+        print(f"generated {total:,} lines ({log.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - began:.1f} s")
 
     quarter = work / "queue_log.quarter"
     with log.open() as source, quarter.open("w") as target:
