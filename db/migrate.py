@@ -54,7 +54,7 @@ def _head_from_files() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = {m.group(1): m.group(2) for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8"))}
+        found = {match[1]: match[2] for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8"))}
         if "revision" not in found or "down_revision" not in found:
             continue
         revision = _QUOTED.findall(found["revision"])

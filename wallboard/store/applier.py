@@ -112,6 +112,9 @@ class _Batch:
         self.memberships = self._load_memberships(events)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
         self.state_changes: list[StateChange] = []
+        # A new entry's row before its own values: copied, not built column by column, per call.
+        self.new_call_values: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
+        self.new_call_values.update(answer_known=True, outcome=WAITING, site=site)
 
     # -- loading -----------------------------------------------------------------
 
@@ -153,7 +156,10 @@ class _Batch:
         if not entries:
             return None
         if implied_entry is not None:
-            nearest = min(entries, key=lambda row: abs(row.values["enter_at"] - implied_entry))
+            if len(entries) == 1:  # nearly every call: one entry, nothing to choose
+                nearest = entries[0]
+            else:
+                nearest = min(entries, key=lambda row: abs(row.values["enter_at"] - implied_entry))
             if abs(nearest.values["enter_at"] - implied_entry) <= ENTRY_TOLERANCE_SECONDS:
                 return nearest
             return None
@@ -188,20 +194,21 @@ class _Batch:
         return latest if _fits(latest.values, event) else None
 
     def _new_call(self, event: Event, enter_at: float, *, enter_known: bool = True) -> _Row:
-        values = dict.fromkeys(_CALL_COLUMNS)
-        values.update(
-            callid=event.callid,
-            queue=event.queue,
-            enter_at=enter_at,
-            enter_known=enter_known,
-            answer_known=True,
-            outcome=WAITING,
-            site=self.site,
-        )
-        row = _Row(values, new=True)
-        entries = self.calls.setdefault((event.callid, event.queue), [])
-        entries.append(row)
-        entries.sort(key=_entered)
+        values = self.new_call_values.copy()
+        values["callid"] = event.callid
+        values["queue"] = event.queue
+        values["enter_at"] = enter_at
+        values["enter_known"] = enter_known
+        row = _Row(values, True)
+        key = (event.callid, event.queue)
+        entries = self.calls.get(key)
+        if entries is None:
+            self.calls[key] = [row]
+        else:
+            entries.append(row)
+            # Kept in the order they entered (a stable sort: equal times keep their order).
+            if entries[-2].values["enter_at"] > enter_at:
+                entries.sort(key=_entered)
         return row
 
     def _entry_for(self, event: Event, implied_entry: float | None, guess: float | None = None) -> _Row:
@@ -235,7 +242,9 @@ class _Batch:
                 break
             earlier = row
         row = self._new_call(e, e.ts)
-        row.values.update(caller=e.caller, position=e.position)
+        values = row.values
+        values["caller"] = e.caller
+        values["position"] = e.position
         if earlier is not None:
             decided = _decided_at(earlier.values)
             if decided is not None and decided > e.ts + ENTRY_TOLERANCE_SECONDS:
@@ -268,7 +277,12 @@ class _Batch:
         if call["outcome"] != WAITING:
             return  # a repeated CONNECT, or a call already over: nothing new
         wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
-        call.update(outcome=ANSWERED, answer_at=e.ts, agent=e.agent, wait_seconds=wait, ring_seconds=e.ring_seconds)
+        # Assigned one by one: dict.update(**...) builds a dict per line first.
+        call["outcome"] = ANSWERED
+        call["answer_at"] = e.ts
+        call["agent"] = e.agent
+        call["wait_seconds"] = wait
+        call["ring_seconds"] = e.ring_seconds
         row.dirty = True
         if e.agent:
             self._agent_takes_call(e)
@@ -289,7 +303,10 @@ class _Batch:
             call["answer_known"] = talk is not None
         if talk is None:
             talk = max(0.0, e.ts - call["answer_at"])
-        call.update(outcome=outcome, end_at=e.ts, talk_seconds=talk, end_reason=e.reason)
+        call["outcome"] = outcome
+        call["end_at"] = e.ts
+        call["talk_seconds"] = talk
+        call["end_reason"] = e.reason
         if call["agent"] is None:
             call["agent"] = e.agent
         row.dirty = True
@@ -304,7 +321,9 @@ class _Batch:
         if call["outcome"] != WAITING:
             return
         wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
-        call.update(outcome=outcome, end_at=e.ts, wait_seconds=wait)
+        call["outcome"] = outcome
+        call["end_at"] = e.ts
+        call["wait_seconds"] = wait
         if e.position is not None and call["position"] is None:
             call["position"] = e.position
         row.dirty = True
@@ -357,11 +376,15 @@ class _Batch:
     def _set_state(self, agent: _Row, ts: float, state: str, **changes: object) -> None:
         values = agent.values
         old_reason = values["pause_reason"]
-        values.update(changes)
+        if changes:
+            values.update(changes)
         if state != values["state"] or (state == "paused" and values["pause_reason"] != old_reason):
             # Lines can come out of order: time in state never runs backwards.
-            since = max(ts, values["state_since"])
-            values.update(state=state, state_since=since)
+            since = values["state_since"]
+            if not since > ts:  # max(ts, since), without the call
+                since = ts
+            values["state"] = state
+            values["state_since"] = since
             self.state_changes.append((values["name"], since, state, values["pause_reason"]))
         agent.dirty = True
 
