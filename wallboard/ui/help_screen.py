@@ -24,8 +24,7 @@ KEYS = (
     ("n", "new complaint, filled in from your current or last call"),
     ("i", "inbox: your notifications (the badge counts the unread ones)"),
     ("o", "complaints overview: open by owner, overdue, escalated (supervisors)"),
-    ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
-    ("?", "this help"),
+    ("b ?", "b: call-backs (callers who hung up waiting); ?: this help"),
     ("ctrl+p", "command palette: every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
