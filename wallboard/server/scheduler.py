@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 HOOK_SECONDS = 5.0
 AUTO_CLOSE_SECONDS = 3600.0
-# A call-back shows within 2 s of its ABANDON line: the feed writes within a second, the
-# intake runs each second after.
-CALLBACK_INTAKE_SECONDS = 1.0
+# A call-back shows on the board within 2 s of its ABANDON line: the feed writes it within
+# a fraction of a second, the intake runs twice a second (an idle run is one read), the
+# board reads each second.
+CALLBACK_INTAKE_SECONDS = 0.5
 
 
 class ReminderScheduler:
