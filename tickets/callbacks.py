@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -293,18 +293,14 @@ class CallbackIntake(_Base):
             log.info("call-backs: %s", result)
         return result
 
-    def _judge_batch(self, result: IntakeResult) -> bool:
-        """Judge up to a batch of new abandons; True when there may be more."""
-        now = self.clock()
-        config = self.settings.callbacks
-        with write_session(self.engine) as session:
-            intake = session.get(IntakeCheckpoint, INTAKE)
-            if intake is None:
-                intake = IntakeCheckpoint(name=INTAKE, checkpoint_at=0.0, run_at=now)
-                session.add(intake)
-            since = max(intake.checkpoint_at - LOOKBACK_SECONDS, now - config.max_age_hours * 3600)
-            judged = select(col(CallbackCall.call_id)).where(col(CallbackCall.call_id) == col(Call.id))
-            rows = session.execute(
+    def _new_abandons(self, session: Session, now: float, *, limit: int) -> list[Any]:
+        """Abandons not judged yet, from a little before the checkpoint, oldest first."""
+        intake = session.get(IntakeCheckpoint, INTAKE)
+        checkpoint = intake.checkpoint_at if intake is not None else 0.0
+        since = max(checkpoint - LOOKBACK_SECONDS, now - self.settings.callbacks.max_age_hours * 3600)
+        judged = select(col(CallbackCall.call_id)).where(col(CallbackCall.call_id) == col(Call.id))
+        return list(
+            session.execute(
                 select(
                     col(Call.id),
                     col(Call.callid),
@@ -317,8 +313,23 @@ class CallbackIntake(_Base):
                 # A literal, so SQLite uses the partial index of abandons (db.models.Call).
                 .where(text("calls.outcome = 'abandoned'"), col(Call.end_at) >= since, ~judged.exists())
                 .order_by(col(Call.end_at), col(Call.id))
-                .limit(INTAKE_BATCH)
+                .limit(limit)
             ).all()
+        )
+
+    def _judge_batch(self, result: IntakeResult) -> bool:
+        """Judge up to a batch of new abandons; True when there may be more. Nothing new (the
+        usual case, every second): one read, no write transaction to queue behind the feed."""
+        now = self.clock()
+        with read_session(self.engine) as session:
+            if not self._new_abandons(session, now, limit=1):
+                return False
+        with write_session(self.engine) as session:
+            intake = session.get(IntakeCheckpoint, INTAKE)
+            if intake is None:
+                intake = IntakeCheckpoint(name=INTAKE, checkpoint_at=0.0, run_at=now)
+                session.add(intake)
+            rows = self._new_abandons(session, now, limit=INTAKE_BATCH)
             for call_id, callid, queue, caller, enter_at, end_at, wait in rows:
                 if end_at is None or call_id is None:
                     continue
@@ -372,11 +383,11 @@ class CallbackIntake(_Base):
         result.joined += 1
         return JOINED, cb.id
 
-    def _close_got_through(self, result: IntakeResult) -> None:
-        """Close the open requests whose caller has since been answered, in any queue."""
-        now = self.clock()
-        with write_session(self.engine) as session:
-            answered = session.execute(
+    @staticmethod
+    def _got_through(session: Session) -> list[Any]:
+        """(request id, first answer) of the open requests whose caller was answered since."""
+        return list(
+            session.execute(
                 select(col(Callback.id), func.min(col(Call.answer_at)))
                 .join(
                     Call,
@@ -390,6 +401,16 @@ class CallbackIntake(_Base):
                 .where(text("callbacks.status = 'open'"))
                 .group_by(col(Callback.id))
             ).all()
+        )
+
+    def _close_got_through(self, result: IntakeResult) -> None:
+        """Close the open requests whose caller has since been answered, in any queue."""
+        now = self.clock()
+        with read_session(self.engine) as session:
+            if not self._got_through(session):
+                return
+        with write_session(self.engine) as session:
+            answered = self._got_through(session)
             for callback_id, answer_at in answered:
                 cb = session.scalar(select(Callback).where(col(Callback.id) == callback_id).with_for_update())
                 if cb is None or cb.status != CALLBACK_OPEN or answer_at is None:

@@ -307,3 +307,19 @@ def test_the_simulators_callers_who_hung_up_call_again_and_close_their_requests(
     assert result.got_through > 0  # callers who called again and were answered
     closed = CallbackService(engine, settings, Clock(start + 3 * 3600)).list_callbacks(open_only=False)
     assert any(cb.status == "got_through" and cb.end_note.startswith("caller got through at ") for cb in closed)
+
+
+def test_the_active_servers_scheduler_runs_the_intake(people, settings, clock, tmp_path):
+    from wallboard.server.scheduler import ReminderScheduler
+
+    engine, _ = people
+    ingest(engine, settings, tmp_path / "queue_log", abandon(T0, "c1", "0123456789"))
+    scheduler = ReminderScheduler(engine, settings, server="test", clock=clock)
+    scheduler.take_callbacks()
+    assert [cb.caller_number for cb in CallbackService(engine, settings, clock).list_callbacks()] == ["0123456789"]
+    assert "callback-intake" not in [job.id for job in scheduler.scheduler.get_jobs()]  # not started
+    scheduler.start()
+    try:
+        assert "callback-intake" in [job.id for job in scheduler.scheduler.get_jobs()]
+    finally:
+        scheduler.stop()

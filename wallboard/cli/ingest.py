@@ -83,14 +83,14 @@ def _ingest_file(
         name, site = spec.name, spec.site
     engine = open_database_of(ctx, migrate=True)
     ingest = ingest_class(engine, settings, path, name=name, site=site)
-    # Call-back requests from the abandons read (tickets/callbacks.py): after each refresh
+    # Call-back requests from the abandons read (tickets/callbacks.py): after each write
     # while following, once at the end of a run.
     from tickets.callbacks import CallbackIntake
 
     callbacks = CallbackIntake(engine, settings)
     if follow:
         click.echo(f"following {path} (Ctrl-C to stop)", err=True)
-        summary = ingest.follow(stop_on_signals(), after_refresh=callbacks.run_logged)
+        summary = ingest.follow(stop_on_signals(), after_write=callbacks.run_logged)
     else:
         summary = _with_progress(ingest, path)
         _after_bulk_write(engine)

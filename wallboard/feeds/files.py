@@ -200,11 +200,11 @@ class FileIngest:
         *,
         poll_seconds: float = 0.2,
         refresh_seconds: float = 1.0,
-        after_refresh: Callable[[], object] | None = None,
+        after_write: Callable[[], object] | None = None,
     ) -> IngestSummary:
         """Tail the file until `stop` is set, through rotation (new inode) and truncation.
-        `after_refresh`: run after each snapshot refresh, outside the writes (the
-        call-back intake of `wallboard ingest ... --follow`)."""
+        `after_write`: run after new lines were applied and after each snapshot refresh,
+        outside their transactions (the call-back intake of `wallboard ingest ... --follow`)."""
         fh, _ = self._open_at_checkpoint()
         inode = os.fstat(fh.fileno()).st_ino
         next_refresh = 0.0
@@ -214,9 +214,11 @@ class FileIngest:
                 now = self.clock()
                 if now >= next_refresh:
                     self.refresh()
-                    if after_refresh is not None:
-                        after_refresh()
                     next_refresh = now + refresh_seconds
+                    if after_write is not None:
+                        after_write()
+                elif got and after_write is not None:
+                    after_write()
                 if got:
                     continue
                 try:

@@ -35,9 +35,10 @@ HISTORY_SECONDS = 24 * 3600.0
 # The first history maintenance waits this long after the duties start: not in the rush
 # of a start (the feed catching up), but soon, so a server restarted daily still runs it.
 HISTORY_FIRST_DELAY_SECONDS = 300.0
-# A call-back shows within 2 s of its ABANDON line: the feed writes within a second, the
-# intake runs each second after.
-CALLBACK_INTAKE_SECONDS = 1.0
+# A call-back shows on the board within 2 s of its ABANDON line: the feed writes it within
+# a fraction of a second, the intake runs twice a second (an idle run is one read), the
+# board reads each second.
+CALLBACK_INTAKE_SECONDS = 0.5
 
 
 class ReminderScheduler:
