@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 
 def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
-    """The board at `now`, from the live snapshot (O(queues + agents) rows, no calls)."""
+    """The board at `now`, from the live snapshot (O(queues + agents) rows; of the calls, the open ones)."""
     return evaluate(read_rows(connection, settings, now), settings, now)
 
 
