@@ -182,6 +182,9 @@ def test_the_agent_sees_the_caller_they_are_on(engine, settings, floor):
     assert [c.callid for c in view.recent_calls] == ["1.3"]
     assert [c.ref for c in view.open_complaints] == [open_one.ref]
     assert view.callbacks == () and view.calls_in_window == 2
+    # The new-complaint form of that call names the caller's flag too (not only complaint flags).
+    call, flags = UserDesk(engine, settings, AGENT).call_for_new_complaint()
+    assert call.callid == "2.0" and [(f.status, f.reason) for f in flags] == [(FLAG_STATUS, "Threatened bob last week")]
     # bob is on no call; a display user may not ask.
     assert UserDesk(engine, settings, "bob").caller_on_call() is None
     with pytest.raises(PermissionDenied):

@@ -24,7 +24,7 @@ from tickets import records
 from tickets.caller_records import CallerFlagInfo, CallerView
 from tickets.errors import TicketError
 from tickets.permissions import Role, actor_refusal, overview_refusal
-from tickets.records import CallInfo, ComplaintInfo, InboxState, NotificationInfo, UserInfo
+from tickets.records import CallInfo, InboxState, NotificationInfo, UserInfo
 from tickets.ui.base import message_of
 from tickets.ui.text import literal
 
@@ -177,7 +177,7 @@ class ComplaintDesk:
         if self._bring(NewComplaintScreen):
             return
 
-        def opened(result: tuple[CallInfo | None, list[ComplaintInfo]]) -> None:
+        def opened(result: tuple[CallInfo | None, list[CallerFlagInfo]]) -> None:
             call, flags = result
             self.app.push_screen(NewComplaintScreen(self, call, flags))
 
