@@ -366,9 +366,9 @@ def caller_marks(
         if number is not None and complaint_id is not None:
             complaints.setdefault(number, []).append((complaint_id, severity, status, due_at))
     flags: dict[str, CallerFlagInfo] = {}
-    for row in session.scalars(
-        select(CallerFlag).where(col(CallerFlag.caller_number).in_(numbers), col(CallerFlag.status).in_(ACTIVE))
-    ):
+    for row in session.scalars(select(CallerFlag).where(col(CallerFlag.caller_number).in_(numbers))):
+        if row.status not in ACTIVE:  # filtered here: by its key, not by the status index
+            continue
         flags[row.caller_number] = CallerFlagInfo(
             caller=row.caller_number, status=row.status, reason=row.reason, flagged_by=None, flagged_at=row.flagged_at
         )

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from tickets import reminders
 from tickets.callbacks import AbandonInfo, CallbackService
-from tickets.caller_records import CallerFlagInfo, CallerView
+from tickets.caller_records import CallerFlagInfo, CallerView, usable_caller
 from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
@@ -142,12 +142,14 @@ class UserDesk:
 
     # -- reading complaints ----------------------------------------------------------------
 
-    def call_for_new_complaint(self) -> tuple[CallInfo | None, list[ComplaintInfo]]:
-        """The user's current or last call, and the caller's earlier flagged complaints."""
+    def call_for_new_complaint(self) -> tuple[CallInfo | None, list[CallerFlagInfo]]:
+        """The user's current or last call, and the caller's active flags (their own, and
+        those of their earlier complaints flagged malicious)."""
         self._reader()
         call = current_or_last_call(self.engine, self.settings, self.user, self.clock())
-        flags = self.queries.caller_flags(call.caller) if call is not None and call.caller else []
-        return call, flags
+        if call is None or not usable_caller(call.caller):
+            return call, []
+        return call, self.callers.flags(caller=call.caller)
 
     def complaint(self, ref: str, with_users: bool = False) -> tuple[ComplaintInfo, list[str], list[str] | None]:
         """The complaint, what this user may do to it now, and (with_users) who may own it."""

@@ -140,3 +140,24 @@ def test_snapshot_waiting_callers_at_160_columns(floor, snap_compare):
 
 def test_snapshot_waiting_callers_toggled_at_80x24(floor, snap_compare):
     assert snap_compare(make_app(floor), terminal_size=(80, 24), press=["l"], run_before=_settled())
+
+
+@run_async
+async def test_f_flags_the_caller_on_the_line(floor):
+    engine, settings = floor
+    CallerService(engine, settings).clear(FLAGGED, "sue", note="a misunderstanding")
+    app = make_app(floor, user=AGENT)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        deadline = time.monotonic() + 30
+        while app.desk.caller_polls < 1 and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        assert not app.desk.caller_view.flagged
+        assert not [n for n in app._notifications if "Flagged caller" in (n.title or "")]
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press(*"Shouted at ann", "enter")
+        while not any(n.title == "Caller flagged" for n in app._notifications) and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+    (flag,) = CallerService(engine, settings).flags(caller=FLAGGED)
+    assert (flag.caller, flag.status, flag.flagged_by, flag.reason) == (FLAGGED, "flagged", AGENT, "Shouted at ann")

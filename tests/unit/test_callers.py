@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import event
 
 from tests.support import BACKENDS, on_backend
 from tests.support.callers_seed import AGENT, COMPLAINER, FLAGGED, LONG, REPEAT, write_callers_queue_log
@@ -23,6 +24,7 @@ from wallboard.calls.waiting import mask_caller, ordinal
 from wallboard.config import Settings
 from wallboard.feeds.files import QueueLogIngest
 from wallboard.store.board_reader import read_board
+from wallboard.store.waiting import MarksCache, read_waiting
 
 
 @pytest.fixture(params=BACKENDS)
@@ -180,7 +182,36 @@ def test_the_agent_sees_the_caller_they_are_on(engine, settings, floor):
     assert [c.callid for c in view.recent_calls] == ["1.3"]
     assert [c.ref for c in view.open_complaints] == [open_one.ref]
     assert view.callbacks == () and view.calls_in_window == 2
+    # The new-complaint form of that call names the caller's flag too (not only complaint flags).
+    call, flags = UserDesk(engine, settings, AGENT).call_for_new_complaint()
+    assert call.callid == "2.0" and [(f.status, f.reason) for f in flags] == [(FLAG_STATUS, "Threatened bob last week")]
     # bob is on no call; a display user may not ask.
     assert UserDesk(engine, settings, "bob").caller_on_call() is None
     with pytest.raises(PermissionDenied):
         UserDesk(engine, settings, "wall").caller_on_call()
+
+
+def test_the_boards_reader_keeps_markers_a_while(engine, settings, floor):
+    cache = MarksCache(max_age=15)
+    with engine.connect() as connection:
+        first = {w.caller: w for w in read_waiting(connection, settings, floor, cache)}
+    assert first[COMPLAINER].marks.flag is None
+    CallerService(engine, settings).flag(COMPLAINER, "sue", reason="Abusive to bob")
+    selects = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().lower().startswith("select"):
+            selects.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with engine.connect() as connection:
+            kept = {w.caller: w for w in read_waiting(connection, settings, floor + 5, cache)}
+        assert len(selects) == 1, "only the open calls: every caller's markers are kept"
+        assert kept[COMPLAINER].marks.flag is None
+        with engine.connect() as connection:
+            aged = {w.caller: w for w in read_waiting(connection, settings, floor + 16, cache)}
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert aged[COMPLAINER].marks.flag.reason == "Abusive to bob"
+    assert aged[REPEAT].marks.calls_in_window == 2

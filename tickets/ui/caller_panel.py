@@ -3,15 +3,20 @@ complaints (most urgent first), call-backs, and the caller's recent calls.
 
 Shown on the board while the signed-in user is on a call (tickets/ui/desk.py polls for it
 with the inbox); hidden otherwise. A flagged caller also raises a warning toast when the
-call begins (the desk's). Caller text comes from outside: drawn literally.
+call begins (the desk's). `f` flags the caller on the line (FlagCallerScreen asks why).
+Caller text comes from outside: drawn literally.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
 
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
 
 from tickets.caller_records import CallerView
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, when
@@ -106,3 +111,38 @@ def caller_content(view: CallerView, now: float, tz: tzinfo) -> Content:
     else:
         lines.append(Content.styled("No earlier calls", "$text-muted"))
     return Content("\n").join(lines)
+
+
+class FlagCallerScreen(ModalScreen[str | None]):
+    """Asks the reason for flagging the caller on the line; Enter flags, Esc cancels."""
+
+    DEFAULT_CSS = """
+    FlagCallerScreen {
+        align: center middle;
+    }
+    FlagCallerScreen > Vertical {
+        width: 70;
+        height: auto;
+        padding: 1 2;
+        border: heavy #d32f2f;
+        background: $panel;
+    }
+    """
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, caller: str) -> None:
+        super().__init__()
+        self.caller = caller
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Flag caller {literal(self.caller, limit=80)} as abusive or malicious", markup=False)
+            yield Label("A supervisor confirms or clears it. Why?", markup=False)
+            yield Input(placeholder="what the caller did (Enter flags, Esc cancels)", id="flag-reason")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

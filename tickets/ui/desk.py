@@ -21,10 +21,10 @@ from textual.signal import Signal
 from textual.widget import Widget
 
 from tickets import records
-from tickets.caller_records import CallerView
+from tickets.caller_records import CallerFlagInfo, CallerView
 from tickets.errors import TicketError
 from tickets.permissions import Role, actor_refusal, overview_refusal
-from tickets.records import CallInfo, ComplaintInfo, InboxState, NotificationInfo, UserInfo
+from tickets.records import CallInfo, InboxState, NotificationInfo, UserInfo
 from tickets.ui.base import message_of
 from tickets.ui.text import literal
 
@@ -182,7 +182,7 @@ class ComplaintDesk:
         if self._bring(NewComplaintScreen):
             return
 
-        def opened(result: tuple[CallInfo | None, list[ComplaintInfo]]) -> None:
+        def opened(result: tuple[CallInfo | None, list[CallerFlagInfo]]) -> None:
             call, flags = result
             self.app.push_screen(NewComplaintScreen(self, call, flags))
 
@@ -307,6 +307,8 @@ class ComplaintDesk:
         if not ok:
             return
         self.caller_polls += 1
+        if (view is None) != (self.caller_view is None):
+            self.app.refresh_bindings()  # `f` (flag the caller) is offered while on a call
         self.caller_view = view
         if view is not None and view.flagged and view.call.callid != self._warned_callid:
             self._warned_callid = view.call.callid
@@ -342,6 +344,30 @@ class ComplaintDesk:
         panel = self._panel
         if isinstance(panel, CallerPanel):
             panel.show_view(view, self.clock())
+
+    def flag_caller(self) -> None:
+        """Flag the caller on the line: ask why, then flag them as this user."""
+        from tickets.ui.caller_panel import FlagCallerScreen
+
+        view = self.caller_view
+        if view is None or not view.call.caller:
+            self.app.notify("You are on no call with a known caller", severity="warning", markup=False, timeout=4)
+            return
+        caller = view.call.caller
+
+        def reason_given(reason: str | None) -> None:
+            if reason is None:
+                return
+
+            def flagged(info: CallerFlagInfo) -> None:
+                self.app.notify(
+                    f"{literal(caller, limit=80)}: {info.status_words}", title="Caller flagged", markup=False
+                )
+                self.poll()
+
+            self.run(lambda: self.calls.flag_caller(caller, reason=reason), flagged)
+
+        self.app.push_screen(FlagCallerScreen(caller), reason_given)
 
     def stop(self) -> None:
         self._poller.shutdown(wait=False, cancel_futures=True)

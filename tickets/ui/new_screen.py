@@ -1,7 +1,7 @@
 """New complaint: a form filled in from the agent's current or last call (call id, queue,
 caller number as the contact), checked field by field; Ctrl+S saves and opens it.
 
-A caller flagged malicious on an earlier complaint is shown above the form.
+A flagged caller (their own flag, or one on an earlier complaint) is shown above the form.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
+from tickets.caller_records import CallerFlagInfo
 from tickets.records import CallInfo, ComplaintInfo
 from tickets.ui.base import DeskScreen
 from tickets.ui.fields import FieldSpec, field_of
@@ -43,7 +44,7 @@ class NewComplaintScreen(DeskScreen):
         Binding("escape", "back", "Cancel"),
     ]
 
-    def __init__(self, desk: ComplaintDesk, call: CallInfo | None, flags: list[ComplaintInfo]) -> None:
+    def __init__(self, desk: ComplaintDesk, call: CallInfo | None, flags: list[CallerFlagInfo]) -> None:
         super().__init__(desk)
         self.call = call
         self.flags = flags
@@ -81,8 +82,8 @@ class NewComplaintScreen(DeskScreen):
         more = f" (and {len(self.flags) - 1} more)" if len(self.flags) > 1 else ""
         return Content.assemble(
             (" Caller flagged malicious/abusive ", OVERDUE_STYLE),
-            f" on {first.ref}{more}: ",
-            one_line(first.malicious_reason, 200),
+            f" on {first.source}{more}: " if first.source != "caller" else f" ({first.status_words}){more}: ",
+            one_line(first.reason, 200),
         )
 
     def on_mount(self) -> None:

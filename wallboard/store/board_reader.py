@@ -29,7 +29,7 @@ from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
 from wallboard.store.metrics import queue_counts
-from wallboard.store.waiting import read_waiting
+from wallboard.store.waiting import MarksCache, read_waiting
 
 SNAPSHOTS = table_of(QueueSnapshot)
 AGENTS = table_of(Agent)
@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 
 def read_board(connection: Connection, settings: Settings, now: float) -> BoardState:
-    """The board at `now`, from the live snapshot (O(queues + agents) rows, no calls)."""
+    """The board at `now`, from the live snapshot (O(queues + agents) rows; of the calls, the open ones)."""
     return evaluate(read_rows(connection, settings, now), settings, now)
 
 
@@ -51,8 +51,9 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
 PROBLEM_SHOWN_SECONDS = 24 * 3600.0
 
 
-def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRows:
-    """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`."""
+def read_rows(connection: Connection, settings: Settings, now: float, marks: MarksCache | None = None) -> BoardRows:
+    """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`
+    (`marks`: the waiting callers' markers kept between reads)."""
     today = day_start(settings, now)
     # The snapshot table's columns are SnapshotRow's keys; the agents' select names AgentSnapshot's.
     snapshots = cast(tuple[SnapshotRow, ...], _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue))))
@@ -105,7 +106,7 @@ def read_rows(connection: Connection, settings: Settings, now: float) -> BoardRo
         feeds=tuple(sorted(name for name, _ in feeds)),
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
         feed_problems={name: problem for name, problem in problems},
-        waiting=read_waiting(connection, settings, now),
+        waiting=read_waiting(connection, settings, now, marks),
         promises=read_promises(connection, settings, now),
     )
 
@@ -210,6 +211,7 @@ class BoardReader:
         self._rows: _Shared[BoardRows] = _Shared(share_for, clock)
         self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
         self._generation = 0
+        self._marks = MarksCache()
 
     @property
     def reads(self) -> int:
@@ -221,8 +223,11 @@ class BoardReader:
         self._generation += 1
 
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
-        rows = self._rows.get(lambda: self._fetch(read_rows, now), self._generation)
+        rows = self._rows.get(lambda: self._fetch(self._read_rows, now), self._generation)
         return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
+
+    def _read_rows(self, connection: Connection, settings: Settings, now: float) -> BoardRows:
+        return read_rows(connection, settings, now, self._marks)
 
     def _fetch(self, reader: Callable[[Connection, Settings, float], T], now: float) -> T:
         with self.engine.connect() as connection:

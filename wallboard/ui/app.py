@@ -110,6 +110,7 @@ class WallboardApp(App[None]):
         Binding("t", "cycle_theme", "Theme"),
         Binding("w", "toggle_wall", "Wall"),
         Binding("l", "toggle_waiting", "Waiting"),
+        Binding("f", "flag_caller", "Flag caller"),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -358,12 +359,17 @@ class WallboardApp(App[None]):
     def action_toggle_waiting(self) -> None:
         self._board_screen.toggle_waiting()
 
+    def action_flag_caller(self) -> None:
+        self.desk.flag_caller()
+
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "complaints":
             return self.desk.may_open(str(parameters[0]))  # a display user has no complaint keys
+        if action == "flag_caller":
+            return self.desk.caller_view is not None  # offered while on a call with a known caller
         return True
 
     def action_help(self) -> None:
