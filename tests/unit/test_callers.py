@@ -13,6 +13,7 @@ from sqlalchemy import event
 from tests.support import BACKENDS, on_backend
 from tests.support.callers_seed import AGENT, COMPLAINER, FLAGGED, LONG, REPEAT, write_callers_queue_log
 from tickets import users
+from tickets.callbacks import CallbackIntake
 from tickets.caller_records import CLEARED, CONFIRMED
 from tickets.caller_records import FLAGGED as FLAG_STATUS
 from tickets.callers import CallerService
@@ -215,3 +216,21 @@ def test_the_boards_reader_keeps_markers_a_while(engine, settings, floor):
         event.remove(engine, "before_cursor_execute", capture)
     assert aged[COMPLAINER].marks.flag.reason == "Abusive to bob"
     assert aged[REPEAT].marks.calls_in_window == 2
+
+
+def test_a_waiting_caller_with_an_open_call_back_is_marked(engine, settings, people, tmp_path):
+    # They hung up after two minutes this morning (a call-back is owed), and are waiting again.
+    t = int(time.time())
+    caller = "+15550003333"
+    lines = [
+        f"{t - 3000}|3.1|support|NONE|ENTERQUEUE||{caller}|1",
+        f"{t - 2880}|3.1|support|NONE|ABANDON|1|1|120",
+        f"{t - 20}|3.2|support|NONE|ENTERQUEUE||{caller}|1",
+    ]
+    (tmp_path / "queue_log").write_text("".join(line + "\n" for line in lines))
+    QueueLogIngest(engine, settings, tmp_path / "queue_log").run()
+    CallbackIntake(engine, settings).run()
+    with engine.connect() as connection:
+        (waiting,) = read_board(connection, settings, t).waiting
+    assert waiting.open_callbacks == 1
+    assert "1 call-back" in waiting.markers()
