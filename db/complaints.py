@@ -110,6 +110,8 @@ class Complaint(SQLModel, table=True):
             postgresql_where=text("malicious"),
         ),
         Index("ix_complaints_callid", "callid"),
+        # The outcome report's cohort: the complaints received in a window.
+        Index("ix_complaints_created_at", "created_at"),
     )
     __mapper_args__ = {"version_id_col": _version}
 
