@@ -267,6 +267,8 @@ def ticket_list(
             query = query.limit(limit)
         _write_export(export_rows(queries, settings, query, time.time()), fmt)
         return
+    if limit is not None and limit > 10_000:
+        raise Failure("--limit: at most 10000 for the table and --json (--format csv|json exports any number)")
     rows = queries.page(query, limit or 50)
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
