@@ -117,6 +117,8 @@ class Complaint(SQLModel, table=True):
             sqlite_where=text(OPEN_SQL),
             postgresql_where=text(OPEN_SQL),
         ),
+        # The outcome report's cohort: the complaints received in a window.
+        Index("ix_complaints_created_at", "created_at"),
     )
     __mapper_args__ = {"version_id_col": _version}
 

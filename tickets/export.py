@@ -57,6 +57,9 @@ COLUMNS = (
     "updated_at",
 )
 TIME_COLUMNS = frozenset(name for name in COLUMNS if name.endswith("_at"))
+FLAG_COLUMNS = frozenset({"ack_on_time", "resolved_on_time", "customer_confirmed"})
+# Text typed by people or taken from the call data (the rest is the tracker's own words).
+OUTSIDE_TEXT_COLUMNS = frozenset({"owner", "customer", "contact", "category", "queue", "agent", "callid", "subject"})
 
 _owner = aliased(User)
 _SOURCE = (

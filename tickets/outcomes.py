@@ -19,15 +19,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
-from db.complaints import AuditEvent, Complaint, FollowUp
-from db.engine import read_session
+from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.models import Call
 from tickets.errors import InvalidInput
-from tickets.queries import user_names
 from tickets.records import PROMISE_KINDS, iso
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
@@ -334,11 +331,12 @@ class _Report:
         self.calls: dict[str, tuple[str, str | None]] = {}
 
     def run(self) -> OutcomeReport:
-        with read_session(self.engine) as session:
+        # Core rows, not the ORM's: a month of a large floor is tens of thousands of them.
+        with self.engine.connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_follow_ups(session)
             involved = cases + [case for case, *_ in follow_ups]
-            self.owners = user_names(session, (c.owner_id for c in involved))
+            self.owners = self._user_names(session, {c.owner_id for c in involved if c.owner_id is not None})
             self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
             answered = self._answered_calls(session)
             total_answered = self._all_answered(session)
@@ -362,19 +360,19 @@ class _Report:
 
     # -- reads --------------------------------------------------------------------------
 
-    def _read_cases(self, session: Session) -> list[_Case]:
+    def _read_cases(self, session: Connection) -> list[_Case]:
         created = col(Complaint.created_at)
         query = select(*_CASE_COLUMNS).where(created >= self.start, created < self.end).order_by(col(Complaint.id))
         cases = {row[0]: _case_of(tuple(row)) for row in session.execute(query.execution_options(yield_per=_BATCH))}
+        # By the audit trail's index (complaint, id), complaint by complaint of the cohort.
+        cohort = select(col(Complaint.id)).where(created >= self.start, created < self.end)
         moves = (
             select(col(AuditEvent.complaint_id), col(AuditEvent.at), col(AuditEvent.field), col(AuditEvent.new))
-            .join(Complaint, col(Complaint.id) == col(AuditEvent.complaint_id))
             .where(
-                created >= self.start,
-                created < self.end,
+                col(AuditEvent.complaint_id).in_(cohort),
                 col(AuditEvent.field).in_(("status", "escalation_level")),
             )
-            .order_by(col(AuditEvent.id))
+            .order_by(col(AuditEvent.complaint_id), col(AuditEvent.id))
         )
         for complaint_id, at, what, new in session.execute(moves.execution_options(yield_per=_BATCH)):
             case = cases[complaint_id]
@@ -386,7 +384,7 @@ class _Report:
             case.highest_level = max(case.highest_level, case.escalation_level)
         return list(cases.values())
 
-    def _read_follow_ups(self, session: Session) -> list[tuple[_Case, float, str | None, float | None]]:
+    def _read_follow_ups(self, session: Connection) -> list[tuple[_Case, float, str | None, float | None]]:
         """Promises due in the window whose due time has come, with their complaint."""
         due = col(FollowUp.due_at)
         query = (
@@ -401,7 +399,7 @@ class _Report:
         ]
 
     @staticmethod
-    def _read_calls(session: Session, callids: set[str]) -> dict[str, tuple[str, str | None]]:
+    def _read_calls(session: Connection, callids: set[str]) -> dict[str, tuple[str, str | None]]:
         """Each call's queue and agent: of its queue entries, the last one answered (else
         the last one)."""
         found: dict[str, tuple[bool, float, str, str | None]] = {}
@@ -418,7 +416,16 @@ class _Report:
                     found[callid] = rank
         return {callid: (queue, agent) for callid, (_, _, queue, agent) in found.items()}
 
-    def _answered_calls(self, session: Session) -> dict[str, int] | None:
+    @staticmethod
+    def _user_names(session: Connection, ids: set[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), _BATCH):
+            rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(wanted[i : i + _BATCH])))
+            found.update((user_id, name) for user_id, name in rows if user_id is not None)
+        return found
+
+    def _answered_calls(self, session: Connection) -> dict[str, int] | None:
         """Calls answered in the window per queue or per agent (None for other groupings)."""
         if self.by not in ("queue", "agent"):
             return None
@@ -430,7 +437,7 @@ class _Report:
         )
         return {name or NONE_GROUP: int(count) for name, count in rows}
 
-    def _all_answered(self, session: Session) -> int:
+    def _all_answered(self, session: Connection) -> int:
         count = session.scalar(
             select(func.count())
             .select_from(Call)

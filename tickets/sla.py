@@ -8,6 +8,7 @@ falls outside (an 08:00-18:00 day is always 10 hours).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -29,6 +30,13 @@ class BusinessCalendar:
         self.week = week
         self.holidays = frozenset(holidays)
         self._intervals = lru_cache(maxsize=4096)(self._compute_intervals)
+        # Business seconds from the start of the first day asked about to the start of each
+        # day since (and before): `seconds_between` is then two look-ups, not a walk over
+        # the days between (the export judges a million complaints).
+        self._before: dict[date, float] = {}
+        self._first: date | None = None
+        self._last: date | None = None
+        self._extending = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BusinessCalendar:
@@ -80,10 +88,38 @@ class BusinessCalendar:
         """Business seconds in [start, end) (0 when end is not after start)."""
         if end <= start:
             return 0.0
-        total = 0.0
-        day, last = self.local_date(start), self.local_date(end)
-        while day <= last:
-            for a, b in self.intervals(day):
-                total += max(0.0, min(b, end) - max(a, start))
-            day += timedelta(days=1)
+        return self._up_to(end) - self._up_to(start)
+
+    def _up_to(self, at: float) -> float:
+        """Business seconds from the start of the reference day (the first day asked
+        about) to `at`; negative before it."""
+        day = self.local_date(at)
+        total = self._days_before(day)
+        for a, b in self.intervals(day):
+            if at > a:
+                total += min(b, at) - a
         return total
+
+    def _days_before(self, day: date) -> float:
+        """Business seconds from the start of the reference day to the start of `day`."""
+        found = self._before.get(day)
+        if found is not None:
+            return found
+        with self._extending:
+            if self._first is None or self._last is None:
+                self._first = self._last = day
+                self._before[day] = 0.0
+                return 0.0
+            while self._last < day:
+                total = self._before[self._last] + self._day_seconds(self._last)
+                self._last += timedelta(days=1)
+                self._before[self._last] = total
+            while self._first > day:
+                self._first -= timedelta(days=1)
+                self._before[self._first] = self._before[self._first + timedelta(days=1)] - self._day_seconds(
+                    self._first
+                )
+            return self._before[day]
+
+    def _day_seconds(self, day: date) -> float:
+        return sum(b - a for a, b in self.intervals(day))

@@ -118,3 +118,30 @@ def test_a_week_without_hours_is_refused(tmp_path):
     path = tmp_path / "config.toml"
     with pytest.raises(ConfigError, match="no business hours on any day"):
         parse_settings("[business_hours]\n" + closed, path)
+
+
+def _walked(calendar: BusinessCalendar, start: float, end: float) -> float:
+    """Business seconds in [start, end) the plain way: every day between, interval by interval."""
+    from datetime import timedelta
+
+    total, day = 0.0, calendar.local_date(start)
+    while day <= calendar.local_date(end):
+        for a, b in calendar.intervals(day):
+            total += max(0.0, min(b, end) - max(a, start))
+        day += timedelta(days=1)
+    return total
+
+
+def test_seconds_between_agrees_with_walking_the_days_in_any_order_of_asking():
+    import random
+
+    hours = BusinessHoursSettings(
+        monday="08:00-12:00, 13:00-17:00", saturday="10:00-14:00", holidays=[date(2026, 12, 25)]
+    )
+    calendar = BusinessCalendar(LONDON, hours.week(), hours.holidays)
+    rng = random.Random(7)
+    base = at(2026, 6, 1, 0, 0)
+    for _ in range(500):  # forwards and backwards from the first day asked, across both DST changes
+        start = base + rng.uniform(-200, 300) * 86400
+        end = start + rng.choice((rng.uniform(0, 2), rng.uniform(0, 90))) * 86400
+        assert calendar.seconds_between(start, end) == pytest.approx(_walked(calendar, start, end), abs=1e-6)

@@ -404,3 +404,12 @@ def test_export_rows_judge_each_complaint_as_the_report_does(seeded, settings):
     # The filters of the list apply; the export goes by reference whatever the list's order.
     resolved = queries.matching_query(statuses=["resolved", "closed"], owner="carl")
     assert [row["ref"] for row in export_rows(queries, settings, resolved, NOW)] == ["C-000004", "C-000006"]
+
+
+def test_csv_safe_makes_formula_like_text_literal():
+    from wallboard.text import csv_safe
+
+    for formula in ('=HYPERLINK("http://x","y")', "+44 20 7946 0000", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_safe(formula) == "'" + formula
+    for plain in ("refund", "", "a=b", -5, 3.5, None, True):
+        assert csv_safe(plain) == plain

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -273,6 +273,8 @@ def ticket_list(
             query = query.limit(limit)
         _write_export(export_rows(queries, settings, query, time.time()), fmt)
         return
+    if limit is not None and limit > 10_000:
+        raise Failure("--limit: at most 10000 for the table and --json (--format csv|json exports any number)")
     rows = queries.page(query, limit or 50)
     if as_json:
         _echo_json({"complaints": [r.as_dict() for r in rows]})
@@ -282,40 +284,46 @@ def ticket_list(
 
 def _write_export(rows: Iterator[dict[str, Any]], fmt: str) -> None:
     """Rows to stdout as they come: CSV for spreadsheets (local times a spreadsheet reads,
-    yes/no, formula-like text made literal), or a JSON document written piece by piece."""
+    yes/no, formula-like text made literal), or a JSON document written piece by piece.
+
+    A million rows of 26 cells: each column's treatment is decided once, not per cell."""
+    from tickets.export import COLUMNS, FLAG_COLUMNS, OUTSIDE_TEXT_COLUMNS, TIME_COLUMNS
+
     out = sys.stdout
+    times = [i for i, name in enumerate(COLUMNS) if name in TIME_COLUMNS]
     if fmt == "csv":
         import csv
 
-        from tickets.export import COLUMNS
-
+        flags = [i for i, name in enumerate(COLUMNS) if name in FLAG_COLUMNS]
+        texts = [i for i, name in enumerate(COLUMNS) if name in OUTSIDE_TEXT_COLUMNS]
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        writer.writerows([_csv_cell(value) for value in row.values()] for row in rows)
+        for row in rows:
+            cells: list[Any] = list(row.values())  # None is written as an empty cell
+            for i in times:
+                if (moment := cells[i]) is not None:
+                    # Local time without its offset, as spreadsheets read it (and a naive
+                    # time formats three times faster than an aware one).
+                    cells[i] = moment.replace(tzinfo=None).isoformat(" ", "seconds")
+            for i in flags:
+                if (flag := cells[i]) is not None:
+                    cells[i] = "yes" if flag else "no"
+            for i in texts:
+                if cells[i]:
+                    cells[i] = csv_cell(cells[i])
+            writer.writerow(cells)
         out.flush()
         return
+    time_names = [COLUMNS[i] for i in times]
     out.write('{"complaints": [')
-    for i, row in enumerate(rows):
-        out.write(",\n" if i else "\n")
-        out.write(json_text({k: _json_value(v) for k, v in row.items()}, indent=None))
+    for n, row in enumerate(rows):
+        for name in time_names:
+            if (moment := row[name]) is not None:
+                row[name] = moment.isoformat(timespec="seconds")
+        out.write(",\n" if n else "\n")
+        out.write(json_text(row, indent=None))
     out.write("\n]}\n")
     out.flush()
-
-
-def _csv_cell(value: object) -> object:
-    """A cell for a spreadsheet (a million rows of 26: the commonest types first)."""
-    if value is None:
-        return ""
-    kind = type(value)
-    if kind is datetime:
-        return cast(datetime, value).isoformat(" ", "seconds")[:19]  # local time, no offset
-    if kind is bool:
-        return "yes" if value else "no"
-    return csv_cell(value)
-
-
-def _json_value(value: object) -> object:
-    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
 
 
 def _note_command(it: Intent) -> None:

@@ -1,4 +1,5 @@
-"""follow_ups: partial index over open promises by due time (the wallboard's promises tile)
+"""follow_ups: partial index over open promises by due time (the wallboard's promises tile);
+complaints: index by time received (the outcome report's cohort)
 
 Revision ID: 0012
 Revises: 0011
@@ -18,6 +19,8 @@ OPEN_PROMISE_SQL = "outcome IS NULL AND kind IN ('callback', 'action')"
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.create_index("ix_complaints_created_at", ["created_at"], unique=False)
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:
         batch_op.create_index(
             "ix_follow_ups_open_promise_due",
@@ -35,3 +38,5 @@ def downgrade() -> None:
             sqlite_where=sa.text(OPEN_PROMISE_SQL),
             postgresql_where=sa.text(OPEN_PROMISE_SQL),
         )
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index("ix_complaints_created_at")
