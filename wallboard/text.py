@@ -74,6 +74,12 @@ def printable(text: str | None) -> str:
     return _few_marks(_UNPRINTABLE.sub(_picture, text))
 
 
+def pictures(text: str) -> str:
+    """`printable` one character for one (no marks cut): for a field being edited, whose
+    cursor counts characters."""
+    return _UNPRINTABLE.sub(_picture, text)
+
+
 def printable_lines(text: str | None) -> str:
     """`printable` for multi-line text (a description, a note): line feeds and tabs kept."""
     if not text:

@@ -126,7 +126,7 @@ def test_the_themes_a_config_may_name_are_textuals():
     ("data", "expected"),
     [
         (b"\xff\xfe[site]\n", "c.toml:1: not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"),
-        (b'[site]\nname = "caf\xe9"\n', "c.toml:2: not UTF-8 text (byte 0xe9 at offset 17); save it as UTF-8"),
+        (b'[site]\nname = "caf\xe9"\n', "c.toml:2: not UTF-8 text (byte 0xe9 at offset 18); save it as UTF-8"),
         (b'[board]\ntheme = "neon"\n', "c.toml:2: board.theme: unknown theme 'neon' (one of: "),
         (
             b"[board]\nstale_after_seconds = inf\n",
