@@ -1,30 +1,63 @@
 """The `wallboard` command line. Scriptable: JSON or CSV for machines, tables for people.
 
-Textual is imported only by the commands that open the TUI, so scripted commands start fast.
+Textual is imported only by the commands that open the TUI, and each command group's module
+only when that group is run (LazyGroup), so scripted commands start fast.
 Bad input (bad usage included) gets one line on stderr and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 
-from wallboard.cli.callbacks import callback
-from wallboard.cli.callers import caller
 from wallboard.cli.common import Failure, open_database_of, settings_of
-from wallboard.cli.ingest import ingest_group, simulate
-from wallboard.cli.report import report_group
-from wallboard.cli.ssh import ssh_group
-from wallboard.cli.tickets import notifications, ticket
-from wallboard.cli.tickets import user as user_group
 from wallboard.config import ConfigError, load_settings
 from wallboard.errors import RunError
 from wallboard.feeds.registry import kind_names
 from wallboard.text import one_line, printable
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands named in `lazy` ("name": "module:attribute") are imported when
+    first looked up (click's documented lazy-loading pattern): `wallboard report` does not
+    import the complaint commands, nor `wallboard ticket` the report ones."""
+
+    def __init__(self, name: str | None = None, *, lazy: dict[str, str], **attrs: Any) -> None:
+        super().__init__(name, **attrs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "ingest": "wallboard.cli.ingest:ingest_group",
+        "simulate": "wallboard.cli.ingest:simulate",
+        "report": "wallboard.cli.report:report_group",
+        "ssh": "wallboard.cli.ssh:ssh_group",
+        "ticket": "wallboard.cli.tickets:ticket",
+        "user": "wallboard.cli.tickets:user",
+        "notifications": "wallboard.cli.tickets:notifications",
+        "callback": "wallboard.cli.callbacks:callback",
+        "caller": "wallboard.cli.callers:caller",
+    },
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.toml to use.")
 @click.option(
     "--as",
@@ -127,10 +160,6 @@ def serve(ctx: click.Context, ssh_port: int | None, no_ssh: bool, feed_kind: str
     if no_ssh:
         settings.ssh.enabled = False
     run_serve(settings)
-
-
-for command in (ingest_group, simulate, report_group, ssh_group, ticket, callback, user_group, notifications, caller):
-    cli.add_command(command)
 
 
 def main() -> None:
