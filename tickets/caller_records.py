@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tickets.records import CallInfo, ComplaintInfo
+from tickets.records import CallbackInfo, CallInfo, ComplaintInfo
 
 # A caller flag's status: raised by an agent and awaiting a supervisor, confirmed by one,
 # or cleared by one. A flag set on a complaint (its malicious flag) counts as confirmed.
@@ -148,12 +148,12 @@ class RecentCall:
 @dataclass(frozen=True)
 class CallerView:
     """The caller an agent is connected to: their recent calls, open complaints, open
-    call-backs (none until call-back requests exist) and flags, most important first."""
+    call-backs and flags, most important first."""
 
     call: CallInfo
     recent_calls: tuple[RecentCall, ...]
     open_complaints: tuple[ComplaintInfo, ...]
-    callbacks: tuple[object, ...]
+    callbacks: tuple[CallbackInfo, ...]
     flags: tuple[CallerFlagInfo, ...]
     calls_in_window: int
 

@@ -42,7 +42,7 @@ from tickets.caller_records import (
 )
 from tickets.errors import InvalidInput, NotFound, PermissionDenied
 from tickets.permissions import Role, actor_refusal
-from tickets.queries import complaint_info, current_or_last_call, user_by_name, user_names
+from tickets.queries import complaint_info, current_or_last_call, open_callbacks_for, user_by_name, user_names
 from tickets.records import SEVERITIES, CallInfo
 from tickets.statuses import ref_of
 from tickets.text import clean
@@ -272,7 +272,7 @@ class CallerService:
                 call=call,
                 recent_calls=tuple(RecentCall(*row) for row in recent),
                 open_complaints=tuple(complaint_info(session, c, names=names) for c in complaints),
-                callbacks=(),
+                callbacks=tuple(open_callbacks_for(session, caller)),
                 flags=tuple(flags),
                 calls_in_window=marks.calls_in_window,
             )

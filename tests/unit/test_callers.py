@@ -234,3 +234,27 @@ def test_a_waiting_caller_with_an_open_call_back_is_marked(engine, settings, peo
         (waiting,) = read_board(connection, settings, t).waiting
     assert waiting.open_callbacks == 1
     assert "1 call-back" in waiting.markers()
+
+
+def test_the_agent_sees_the_callers_open_call_back(engine, settings, people, tmp_path):
+    # They hung up waiting this morning (a call-back is owed); ann answers their next call
+    # before the intake has seen it (it closes the request as "got through" then).
+    t = int(time.time())
+    caller = "+15550004444"
+    log = tmp_path / "queue_log"
+    log.write_text(
+        f"{t - 7200}|NONE|support|{AGENT}|ADDMEMBER|\n"
+        f"{t - 3000}|4.1|support|NONE|ENTERQUEUE||{caller}|1\n"
+        f"{t - 2880}|4.1|support|NONE|ABANDON|1|1|120\n"
+    )
+    QueueLogIngest(engine, settings, log).run()
+    CallbackIntake(engine, settings).run()
+    with log.open("a") as more:
+        more.write(
+            f"{t - 40}|4.2|support|NONE|ENTERQUEUE||{caller}|1\n{t - 30}|4.2|support|{AGENT}|CONNECT|10|4.2a|3\n"
+        )
+    QueueLogIngest(engine, settings, log).run()
+    view = UserDesk(engine, settings, AGENT).caller_on_call()
+    assert view is not None and view.call.caller == caller
+    (callback,) = view.callbacks
+    assert (callback.caller_number, callback.status, callback.owner) == (caller, "open", None)

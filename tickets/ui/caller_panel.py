@@ -99,8 +99,10 @@ def caller_content(view: CallerView, now: float, tz: tzinfo) -> Content:
             lines.append(Content(f"  and {len(view.open_complaints) - 3} more open complaints"))
     else:
         lines.append(Content.styled("No open complaints", "$text-muted"))
-    if view.callbacks:
-        lines.append(Content(f"Call-backs open: {len(view.callbacks)}"))
+    for cb in view.callbacks:
+        owner = f"owned by {literal(cb.owner)}" if cb.owner else "nobody has it yet"
+        late = "overdue" if cb.due_at < now else f"due {when(cb.due_at, now, tz)}"
+        lines.append(Content.assemble(("Call-back ", "bold"), f"{cb.ref}  {late}  {owner}  (hung up {cb.abandons}x)"))
     if view.recent_calls:
         recent = [
             f"{when(r.enter_at, now, tz)} {literal(r.queue)} {RECENT_OUTCOMES.get(r.outcome, r.outcome)}"
