@@ -269,8 +269,9 @@ def call_floor(service: ComplaintService, tmp_path_factory: pytest.TempPathFacto
     yield CallFloor(service, tmp_path_factory.mktemp("queue_log") / "queue_log")
 
 
-def _callback_try(floor: CallFloor, case: CallbackCase) -> Callable[[str], CallbackInfo]:
-    """The case's request (or offered abandon) made ready; the intent to try on it as a user."""
+def _callback_try(floor: CallFloor, case: CallbackCase) -> tuple[str | None, Callable[[str], CallbackInfo]]:
+    """The case's request (or offered abandon) made ready: the request's ref (None: no
+    request yet, or take-next, which names none) and the intent to try on it as a user."""
     # Each try its own caller (abandons of one caller join one request) and its own queue.
     n = next(floor.serial)
     caller, queue = f"07700{n:06d}", f"q{n}"
@@ -286,7 +287,7 @@ def _callback_try(floor: CallFloor, case: CallbackCase) -> Callable[[str], Callb
                 assert (cb.ref, cb.owner, cb.abandons) == (ann_has.ref, "ann", 2)
             return cb
 
-        return request
+        return None, request
     prepared = floor.request(caller, queue, case.owner)
     if case.next_due:
 
@@ -295,15 +296,18 @@ def _callback_try(floor: CallFloor, case: CallbackCase) -> Callable[[str], Callb
             assert (taken.ref, taken.owner) == (prepared.ref, actor)
             return taken
 
-        return take_next
+        return None, take_next
     method = getattr(svc, INTENTS[case.intent].method)
-    return lambda actor: method(prepared.ref, actor, **case.kwargs)
+    return prepared.ref, lambda actor: method(prepared.ref, actor, **case.kwargs)
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CALLBACK_CASES, ids=lambda c: f"{c.intent}[{c.option}]" if c.option else c.intent)
 def test_each_callback_intent_and_option_as_each_role(call_floor: CallFloor, case: CallbackCase, role: str) -> None:
-    attempt = _callback_try(call_floor, case)
+    ref, attempt = _callback_try(call_floor, case)
+    if ref is not None:  # the call-backs screen offers its key exactly when the service allows it
+        offered = call_floor.callbacks.allowed_intents(ref, ACTOR[role])
+        assert (case.intent in offered) == (role in case.allowed)
     if role in case.allowed:
         attempt(ACTOR[role])  # no PermissionDenied (nor any other refusal)
     elif role in case.refused:
