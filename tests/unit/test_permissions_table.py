@@ -200,8 +200,8 @@ class CallbackCase:
     owner: str | None = "ann"  # who has the request before (None: nobody has taken it)
     # Roles refused by the request's state before any permission question, and how.
     refused: Mapping[str, type[TicketError]] = field(default_factory=dict)
-    # callback_request: the abandon is offered ([callbacks] auto = false) and its caller has
-    # (True) an open request already, taken by ann, which it joins.
+    # callback_request (always from an abandon offered by [callbacks] auto = false): its
+    # caller has an open request already, taken by ann, which the new request joins.
     joins: bool = False
     next_due: bool = False  # callback_take without a ref: the next one due that nobody has
 
