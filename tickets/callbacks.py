@@ -535,8 +535,8 @@ class CallbackService(_Base):
             for it in CALLBACK_INTENTS:
                 if it.name == "callback_request":
                     continue
-                if it.name == "callback_take" and cb.owner_id == person.id:
-                    continue
+                if it.name == "callback_take" and cb.owner_id is not None:
+                    continue  # theirs already, or someone else's: taking refuses (Taken), a supervisor assigns
                 if permissions.refusal(person, it.name, cb) is None:
                     offered.append(it.name)
             return offered
