@@ -35,6 +35,7 @@ from wallboard.feeds.jsonl import JsonLinesParser
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.feeds.validate import breakdown
 from wallboard.store.applier import EventApplier
+from wallboard.store.changes import call_data_changed
 from wallboard.store.metrics import refresh_snapshots
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,7 @@ class FileIngest:
             connection.execute(
                 FEEDS.update().where(FEEDS.c.name == self.name).values(problem=what[:300], problem_at=self.clock())
             )
+            call_data_changed(connection)  # the board shows it (unlike a heartbeat, which wakes nobody)
 
     # -- reading -------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ from wallboard.ssh.session_limits import (
 )
 from wallboard.ssh.template import ForkedPtyProcess, SessionTemplate, template_env
 from wallboard.store.board_reader import BoardReader
-from wallboard.store.changes import ChangeWatch
+from wallboard.store.changes import ChangeWatch, relay_changes
 from wallboard.text import format_duration, printable
 
 log = logging.getLogger("wallboard.ssh")
@@ -546,6 +546,10 @@ class _TerminalSession(asyncssh.SSHServerSession):
         return now - self.last_input
 
 
+class _LoopClosed(Exception):
+    """The server's event loop closed under the change watch: nobody is left to nudge."""
+
+
 class SshFrontDoor:
     """The SSH server on the running event loop."""
 
@@ -662,22 +666,28 @@ class SshFrontDoor:
 
     def _watch_changes(self) -> None:
         """In its thread: when the call data changes, the shared board reads again and every
-        session is nudged to ask for it (wallboard/store/changes.py)."""
-        while not self.closing:
-            try:
-                changed = self.changes.wait(1.0)
-            except Exception:
-                log.exception(
-                    "watching the call data failed: sessions read every %g s", self.settings.board.fallback_read_seconds
-                )
-                return
-            if changed and self.loop is not None:
-                self.board.changed()
-                try:
-                    self.loop.call_soon_threadsafe(self._nudge_sessions)
-                except RuntimeError:  # the loop has closed
-                    return
-        self.changes.close()
+        session is nudged to ask for it, at most once per burst (wallboard/store/changes.py)."""
+        try:
+            relay_changes(self.changes, self._changed, lambda: not self.closing)
+        except _LoopClosed:
+            pass
+        except Exception:
+            log.exception(
+                "watching the call data failed: sessions read every %g s", self.settings.board.fallback_read_seconds
+            )
+        finally:
+            self.changes.close()
+            self.changes.wait(0)  # closes its connection in this thread, the one that opened it
+
+    def _changed(self) -> None:
+        """In the watch thread: the call data changed."""
+        self.board.changed()
+        if self.loop is None:
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._nudge_sessions)
+        except RuntimeError:
+            raise _LoopClosed from None
 
     def _nudge_sessions(self) -> None:
         for session in self.sessions:

@@ -1,27 +1,35 @@
 """How the board's readers learn that the call data changed, instead of reading each second.
 
-Writers: `EventApplier.apply` calls `call_data_changed(connection)` in its transaction. On
-PostgreSQL that is a `NOTIFY wallboard_board` (delivered at commit, to every listening
-process); in every case the process's own readers are woken once the transaction has
-committed (an in-process signal, `LOCAL`).
+Writers: `EventApplier.apply` and `refresh_snapshots` call `call_data_changed(connection)` in
+their transaction. On PostgreSQL that is a `NOTIFY wallboard_board` (delivered at commit, to
+every listening process); on SQLite it adds one to the database's `PRAGMA user_version` (the
+call-data counter: a field of the file's header, committed or rolled back with the
+transaction; nothing else in the project uses it, Alembic keeps its own table); in every case
+the process's own readers are woken once the transaction has committed (an in-process
+signal, `LOCAL`).
 
-Readers: a `ChangeWatch` on the engine. `wait(timeout)` returns True as soon as something
+Readers: a `ChangeWatch` on the engine. `wait(timeout)` returns True as soon as the call data
 changed since its last call:
 - PostgreSQL: `LISTEN wallboard_board` on a connection of its own;
-- SQLite: the in-process signal, and `PRAGMA data_version` on a connection of its own every
-  50 ms for the writes of other processes (a few microseconds each: it reads no table; any
-  commit by any other connection changes it, a feed's heartbeat too).
+- SQLite: the in-process signal, and, for the writes of other processes, `PRAGMA
+  data_version` on a connection of its own every 50 ms (a few microseconds: it reads no
+  table). Any commit by any other connection moves data_version (a lease renewal, a
+  complaint, a session's log row), so only when it moved is the counter read (the header,
+  page 1: no table), and only a new counter wakes the reader.
 The board's app reads when told (and still, slowly, when not: `[board]
-fallback_read_seconds`), and the SSH server tells its sessions over their nudge sockets
-(wallboard/ssh/front_door.py). See docs/ARCHITECTURE.md, Live call data.
+fallback_read_seconds`), and the SSH server tells its sessions over their nudge sockets, at
+most one nudge per `NUDGE_GAP_SECONDS` (`relay_changes`, wallboard/ssh/front_door.py). See
+docs/ARCHITECTURE.md, Live call data.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -33,6 +41,11 @@ log = logging.getLogger(__name__)
 CHANNEL = "wallboard_board"
 SQLITE_CHECK_SECONDS = 0.05  # how often PRAGMA data_version is looked at
 RECONNECT_SECONDS = 5.0
+# A burst of changes (a feed's events, then its snapshot refresh, a moment later) reaches a
+# relay's listeners once at once and once more at the end of this gap, not once per commit.
+NUDGE_GAP_SECONDS = 0.2
+# user_version is a signed 32-bit field: the counter wraps before it would overflow.
+_COUNTER_MODULUS = 2**31
 
 
 class ChangeSignal:
@@ -64,6 +77,11 @@ def call_data_changed(connection: Connection) -> None:
     # after_commit keeps one callback per transaction.
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    elif connection.dialect.name == "sqlite":
+        # Inside the write transaction (BEGIN IMMEDIATE): no other writer can bump it between
+        # the read and the write. A PRAGMA takes no bound parameter: the value is an int.
+        counter = int(connection.exec_driver_sql("PRAGMA user_version").scalar_one())
+        connection.exec_driver_sql(f"PRAGMA user_version = {(counter + 1) % _COUNTER_MODULUS}")
     after_commit(connection, LOCAL.notify)
 
 
@@ -77,6 +95,7 @@ class ChangeWatch:
         self._seen_local = signal.version
         self._connection: Any = None  # the DBAPI connection (sqlite3 or psycopg)
         self._data_version: int | None = None
+        self._counter: int | None = None  # the call-data counter (PRAGMA user_version)
         self._retry_at = 0.0
         self._closed = False
 
@@ -94,7 +113,7 @@ class ChangeWatch:
             )
             if version != self._seen_local:
                 self._seen_local = version
-                self._sqlite_changed()  # take in the new data_version too
+                self._sqlite_changed()  # take in the new data_version and counter too
                 return True
             if self._sqlite_changed():
                 return True
@@ -109,11 +128,16 @@ class ChangeWatch:
             return False
         try:
             (version,) = connection.execute("PRAGMA data_version").fetchone()
+            if version == self._data_version:
+                return False  # nobody else committed anything
+            # Read after data_version: a commit in between moves data_version again, so the
+            # next look reads the counter again and misses nothing.
+            (counter,) = connection.execute("PRAGMA user_version").fetchone()
         except Exception as exc:
             self._lost(exc)
             return False
-        changed = self._data_version is not None and version != self._data_version
-        self._data_version = version
+        changed = self._counter is not None and counter != self._counter
+        self._data_version, self._counter = version, counter
         return changed
 
     def _wait_notified(self, deadline: float) -> bool:
@@ -158,7 +182,7 @@ class ChangeWatch:
     def _lost(self, exc: Exception) -> None:
         log.warning("watching the call data for changes failed (%s): retrying in %g s", exc, RECONNECT_SECONDS)
         self._close_connection()
-        self._data_version = None
+        self._data_version = self._counter = None
         self._retry_at = time.monotonic() + RECONNECT_SECONDS
 
     def _close_connection(self) -> None:
@@ -171,3 +195,27 @@ class ChangeWatch:
         """Stop; the consumer's thread closes the connection (a sqlite3 connection belongs to
         its thread) when it returns from or next calls `wait`."""
         self._closed = True
+
+
+def relay_changes(
+    watch: ChangeWatch,
+    on_change: Callable[[], None],
+    running: Callable[[], bool],
+    *,
+    gap: float = NUDGE_GAP_SECONDS,
+) -> None:
+    """In the watch's thread, while `running()`: `on_change()` as soon as the call data
+    changed, then at most once per `gap` seconds: the changes seen within a gap of the last
+    call make one call at its end. Errors of the watch or of `on_change` are raised."""
+    pending = False
+    quiet_until = -math.inf  # monotonic
+    while running():
+        now = time.monotonic()
+        if pending and now >= quiet_until:
+            pending = False
+            quiet_until = now + gap
+            on_change()
+            continue
+        # While one is pending, wait out the gap; the changes seen meanwhile join it.
+        if watch.wait(quiet_until - now if pending else 1.0):
+            pending = True
