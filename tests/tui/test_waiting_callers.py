@@ -114,8 +114,9 @@ async def test_the_agent_on_a_flagged_callers_call_is_warned_and_sees_the_caller
         (toast,) = [n for n in app._notifications if "Flagged caller" in (n.title or "")]
         assert toast.title == f"Flagged caller {FLAGGED} (confirmed)" and toast.severity == "error"
         assert toast.message == "Threatened bob last week"
-        await pilot.pause()
-        text = screen_text(app)
+        # The panel is drawn after the toast: wait for it (a loaded machine takes a while).
+        while f"On the line: {FLAGGED}" not in (text := screen_text(app)) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
         assert f"On the line: {FLAGGED}" in text and "call 2 in 24 h" in text
         assert "FLAGGED  confirmed by sue: Threatened bob last week" in text
         assert "No open complaints" in text and "Recent calls:" in text
