@@ -22,7 +22,7 @@ KEYS = (
     ("w", "wall mode: tiles only, big digits, for a screen across the room"),
     ("l", "waiting callers and their markers (beside the agents from 160 columns)"),
     ("c", "my complaints: saved views (1-7), / search, Enter opens one"),
-    ("n, f", "new complaint from your current or last call; f: flag the caller on the line"),
+    ("n, f", "new complaint from your current or last call; f: flag its caller"),
     ("i", "inbox: your notifications (the badge counts the unread ones)"),
     ("o", "complaints overview: open by owner, overdue, escalated (supervisors)"),
     ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
