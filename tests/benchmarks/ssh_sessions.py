@@ -46,6 +46,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import SSH_CLIENT
+
 WALLBOARD = Path(sys.executable).with_name("wallboard")
 CLOCK = re.compile(rb"(?<![0-9])([0-9][0-9]:[0-9][0-9]:[0-9][0-9])(?![0-9])")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -362,20 +366,8 @@ def main() -> None:
         if port is None:
             sys.exit("wallboard serve did not start listening")
         ssh_args = [
-            "ssh",
+            *SSH_CLIENT,
             "-tt",
-            "-F",
-            "/dev/null",
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "IdentityAgent=none",
-            "-o",
-            "LogLevel=ERROR",
             "-i",
             str(key),
             "-p",

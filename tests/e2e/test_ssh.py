@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import wait_for
+from tests.support import SSH_CLIENT, wait_for
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
 from wallboard.ssh.host_key import load_or_create_host_key
@@ -127,19 +127,7 @@ class Site:
 
     def ssh_args(self, user: str, key: str, *extra: str, source: str = "127.0.0.1") -> list[str]:
         return [
-            "ssh",
-            "-F",
-            "/dev/null",
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "IdentityAgent=none",
-            "-o",
-            "LogLevel=ERROR",
+            *SSH_CLIENT,
             "-o",
             "ConnectTimeout=10",
             "-i",

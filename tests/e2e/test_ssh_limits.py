@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import wait_for
+from tests.support import SSH_CLIENT, wait_for
 from wallboard.ssh import front_door
 from wallboard.ssh.session_limits import resident_mb
 
@@ -46,20 +46,8 @@ class Client:
         self.process = subprocess.Popen(
             # fmt: off
             [
-                "ssh",
+                *SSH_CLIENT,
                 "-tt",
-                "-F",
-                "/dev/null",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "IdentityAgent=none",
-                "-o",
-                "LogLevel=ERROR",
                 "-i",
                 str(key),
                 "-p",

@@ -80,3 +80,22 @@ def midday_timezone(now: float | None = None) -> str:
     utc_hour = time.gmtime(time.time() if now is None else now).tm_hour
     behind = utc_hour - 12  # Etc/GMT+N is N hours behind UTC
     return "Etc/GMT" + (f"+{behind}" if behind > 0 else f"-{-behind}" if behind < 0 else "")
+
+
+# An OpenSSH client for the tests: reads no user config, accepts the throwaway server's host
+# key, offers only the key it is given (-i) and no agent, and prints only errors.
+SSH_CLIENT = (
+    "ssh",
+    "-F",
+    "/dev/null",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "IdentityAgent=none",
+    "-o",
+    "LogLevel=ERROR",
+)
