@@ -222,6 +222,7 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_events_complaint_id_id", "complaint_id", "id"),
         Index("ix_audit_events_callback_id_id", "callback_id", "id"),
+        Index("ix_audit_events_evaluation_id_id", "evaluation_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -236,6 +237,7 @@ class AuditEvent(SQLModel, table=True):
     new: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
     callback_id: int | None = None  # a call-back's row (db.callbacks.Callback.id)
+    evaluation_id: int | None = None  # a quality evaluation's row (db.quality.QaEvaluation.id)
 
 
 class ComplaintSearch(SQLModel, table=True):

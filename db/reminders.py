@@ -31,16 +31,18 @@ class Reminder(SQLModel, table=True):
         ),
         Index("ix_reminders_complaint_id", "complaint_id"),
         Index("ix_reminders_callback_id", "callback_id"),
+        Index("ix_reminders_coaching_id", "coaching_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=120)
     # follow_up_upcoming | follow_up_due | follow_up_overdue | sla_at_risk | sla_breached
-    # | callback_due | callback_overdue
+    # | callback_due | callback_overdue | coaching_due
     kind: str = Field(max_length=24)
     complaint_id: int | None = Field(default=None, foreign_key="complaints.id")  # or a call-back's:
     callback_id: int | None = Field(default=None, foreign_key="callbacks.id")
     follow_up_id: int | None = Field(default=None, foreign_key="follow_ups.id")
+    coaching_id: int | None = Field(default=None, foreign_key="qa_coaching.id")  # or a coaching action's
     basis_at: float  # the promise's or the SLA target's due time
     fire_at: float
     armed_at: float
