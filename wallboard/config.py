@@ -9,6 +9,7 @@ process that receives pickled Settings (an SSH session's TUI) does not pay for p
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -127,6 +128,16 @@ def _feed_name(value: str) -> str:
 def _site_label(value: str) -> str:
     if len(value) > 40 or SITE_SEPARATOR in value:
         raise ValueError(f"a site label is at most 40 characters, without {SITE_SEPARATOR!r}")
+    return value
+
+
+def _clock_time(value: str) -> str:
+    try:
+        clock_time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day HH:MM") from None
+    if len(value) != 5:
+        raise ValueError(f"{value!r} is not a time of day HH:MM")
     return value
 
 
@@ -596,6 +607,56 @@ class LimitSettings(_Section):
 
 
 @dataclass
+class QualityQueue(_Section):
+    """[quality.queues.NAME]: one queue's own sampling target."""
+
+    calls_per_agent: Annotated[int, Ge(0), Le(10_000)] | None = None
+    share_pct: Percent | None = None
+
+
+@dataclass
+class QualitySettings(_Section):
+    """[quality]: quality evaluations (tickets/quality): the daily sample and its evaluation."""
+
+    # The scorecard new evaluations are scored on (its newest version).
+    card: str = "inbound-service"
+    # Each agent's daily sample per queue: this many of their answered calls, or this share
+    # of them, whichever is more (never more than they answered).
+    calls_per_agent: Annotated[int, Ge(0), Le(10_000)] = 2
+    share_pct: Percent = 0
+    # Of each agent's sample, this share is targeted (calls far outside the AHT band, linked
+    # to a complaint or call-back, repeat callers, transfers); the rest is random.
+    targeted_pct: Percent = 50
+    # Far outside the AHT band: a handle time (talk + wrap-up) this many % above or below
+    # the queue's mean handle time that day.
+    aht_band_pct: Annotated[float, Gt(0), Le(1000)] = 50
+    # A caller who called before within this many hours is a repeat caller.
+    repeat_window_hours: Annotated[float, Gt(0), Le(24 * 31)] = 24
+    # Evaluations each evaluator (every active supervisor) is given per day.
+    evaluator_daily_quota: Annotated[int, Ge(0), Le(10_000)] = 10
+    # The active server draws the previous day's sample daily at this local time (HH:MM).
+    draw_at: Annotated[str, Checked(_clock_time)] = "06:00"
+    # Calls of the agent re-sampled once a coaching action is due.
+    coaching_calls: Annotated[int, Ge(1), Le(100)] = 2
+    # The call's recording, shown with its facts: e.g. "/recordings/{callid}.wav" ("": none).
+    recording_template: str = ""
+    # Teams for `report quality --by team`: team name -> agents (as the call data names them).
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    # A queue's own target, by name (or "name@site").
+    queues: dict[str, QualityQueue] = field(default_factory=dict)
+
+    def target_for(self, queue: str, answered: int) -> int:
+        """How many of an agent's `answered` calls of `queue` (one day) to sample."""
+        override = _queue_override(self.queues, queue)
+        count = self.calls_per_agent
+        share = self.share_pct
+        if override is not None:
+            count = override.calls_per_agent if override.calls_per_agent is not None else count
+            share = override.share_pct if override.share_pct is not None else share
+        return min(answered, max(count, math.ceil(answered * share / 100)))
+
+
+@dataclass
 class Settings(_Section):
     site: SiteSettings = field(default_factory=SiteSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -616,6 +677,7 @@ class Settings(_Section):
     ssh: SshSettings = field(default_factory=SshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     # Where these settings were read from (None: built-in defaults); not part of equality.
     source: Path | None = field(default=None, compare=False)
