@@ -290,6 +290,7 @@ UPCOMING, DUE, OVERDUE = "follow_up_upcoming", "follow_up_due", "follow_up_overd
 AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
 ASSIGNED = "assigned_to_you"
 CALLBACK_DUE, CALLBACK_OVERDUE = "callback_due", "callback_overdue"
+COACHING_DUE = "coaching_due"  # a quality coaching action (tickets/quality)
 KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED, CALLBACK_DUE, CALLBACK_OVERDUE)
 
 

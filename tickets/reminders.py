@@ -22,6 +22,7 @@ from sqlmodel import col
 from db.callbacks import Callback
 from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.engine import read_session, write_session
+from db.quality import QaCoaching
 from db.reminders import HookDelivery, Notification, Reminder
 from tickets.errors import NotFound
 from tickets.lifecycle import OPEN, Status, ref_of
@@ -31,6 +32,7 @@ from tickets.records import (
     CALLBACK_DUE,
     CALLBACK_OPEN,
     CALLBACK_OVERDUE,
+    COACHING_DUE,
     DUE,
     OVERDUE,
     UPCOMING,
@@ -123,6 +125,18 @@ def arm_callback(session: Session, cb: Callback, settings: Settings, now: float)
     _sync(session, rows, wanted, now, callback_id=stored_id(cb.id))
 
 
+def arm_coaching(session: Session, coaching: QaCoaching, now: float) -> None:
+    """A quality coaching action's reminder, like a follow-up's: due (to its owner) at its due
+    time, in the same transaction as the change; cancelled once the action is done."""
+    session.flush()
+    wanted: dict[str, _Wanted] = {}
+    if coaching.status == "open":
+        key = f"coaching:{coaching.id}:due:{coaching.due_at:.0f}"
+        wanted[key] = _Wanted(key, COACHING_DUE, None, coaching.due_at, coaching.due_at)
+    rows = session.scalars(select(Reminder).where(col(Reminder.coaching_id) == coaching.id)).all()
+    _sync(session, rows, wanted, now, coaching_id=stored_id(coaching.id))
+
+
 def _sync(
     session: Session,
     rows: Iterable[Reminder],
@@ -131,6 +145,7 @@ def _sync(
     *,
     complaint_id: int | None = None,
     callback_id: int | None = None,
+    coaching_id: int | None = None,
 ) -> None:
     """Bring one complaint's or call-back's reminder `rows` in line with the `wanted` ones."""
     rows = list(rows)
@@ -149,6 +164,7 @@ def _sync(
                     kind=w.kind,
                     complaint_id=complaint_id,
                     callback_id=callback_id,
+                    coaching_id=coaching_id,
                     follow_up_id=w.follow_up_id,
                     basis_at=w.basis_at,
                     fire_at=w.fire_at,
@@ -223,6 +239,8 @@ class Sweeper:
         r = session.get(Reminder, reminder_id)
         if r is not None and r.callback_id is not None:
             return self._fire_callback(session, r, now)
+        if r is not None and r.coaching_id is not None:
+            return self._fire_coaching(session, r, now)
         c = session.get(Complaint, r.complaint_id) if r is not None and r.complaint_id is not None else None
         if r is None or c is None:
             return 0  # gone meanwhile (not a thing the tracker does: complaints are never deleted)
@@ -270,6 +288,23 @@ class Sweeper:
                 )
                 cb.escalation_level = 1
         notify(session, self.settings, recipients, r.kind, None, text, now, reminder_id=r.id)
+        return 1
+
+    def _fire_coaching(self, session: Session, r: Reminder, now: float) -> int:
+        """A coaching action is due: its owner is told, and from now the agent's next calls
+        are re-sampled on the coached criteria (the quality draw picks them up)."""
+        coaching = session.get(QaCoaching, r.coaching_id)
+        if coaching is None or coaching.status != "open":
+            return 1  # done meanwhile
+        coaching.status = "resampling"
+        owner = session.get(User, coaching.owner_id)
+        text = (
+            f"CO-{coaching.id}: coaching {coaching.agent} on {coaching.criteria.replace(',', ', ')} is due now "
+            f"({self._clock(r.basis_at, now)}): their next calls are re-sampled"
+        )
+        notify(
+            session, self.settings, _ids(owner) or self._supervisors(session), r.kind, None, text, now, reminder_id=r.id
+        )
         return 1
 
     def _message(
