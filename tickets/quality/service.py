@@ -46,6 +46,7 @@ from tickets.quality.cards import (
     weighted_result,
 )
 from tickets.quality.records import (
+    ACKNOWLEDGED,
     COACHING_OUTCOMES,
     DISPUTED,
     DRAFT,
@@ -173,7 +174,7 @@ class QualityService:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(wanted))).tuples()
+        rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(wanted)))
         return {stored_id(user_id): name for user_id, name in rows}
 
     # -- scorecards -----------------------------------------------------------------------
@@ -324,7 +325,7 @@ class QualityService:
                 calls.outcome.in_(ANSWERED_OUTCOMES),
                 calls.agent.is_not(None),
             )
-        ).tuples()
+        )
         return [sampling.AnsweredCall(*row) for row in rows]
 
     def draw(self, day: date, actor: str | None = None) -> DrawSummary:
@@ -372,7 +373,7 @@ class QualityService:
             select(c.caller, c.callid, c.enter_at).where(
                 c.enter_at >= start - window, c.enter_at < end, c.caller.is_not(None)
             )
-        ).tuples()
+        )
         complaint_callids = set(
             session.scalars(
                 select(col(Complaint.callid)).where(
@@ -400,7 +401,7 @@ class QualityService:
                 select(col(User.id), col(User.name)).where(
                     col(User.role) == Role.SUPERVISOR, col(User.active).is_(True)
                 )
-            ).tuples()
+            )
         )
         people = [(stored_id(user_id), name) for user_id, name in evaluators]
         own: dict[int, str | None] = {user_id: self.agent_name(name) for user_id, name in people}
@@ -690,7 +691,21 @@ class QualityService:
                     note=reason,
                     changeset=changeset,
                 )
+        old_score = e.score
         self._rescore(session, e, criteria, stored)
+        if audit and e.score != old_score:
+            self._audit(
+                session,
+                user,
+                now,
+                "qa_correct",
+                evaluation_id=e.id,
+                field="score",
+                old=old_score,
+                new=e.score,
+                note=reason,
+                changeset=changeset,
+            )
 
     def _rescore(
         self, session: Session, e: QaEvaluation, criteria: dict[str, QaCriterion], stored: dict[int, QaScore]
@@ -779,22 +794,8 @@ class QualityService:
                 raise InvalidInput(f"{evaluation_ref(stored_id(e.id))} is a draft: its evaluator saves it")
             if not scores:
                 raise InvalidInput("a correction needs at least one score")
-            old_score = e.score
             self._apply_scores(session, e, scores, user, now, changeset, audit=True, reason=text)
             e.updated_at = now
-            if e.score != old_score:
-                self._audit(
-                    session,
-                    user,
-                    now,
-                    "qa_correct",
-                    evaluation_id=e.id,
-                    field="score",
-                    old=old_score,
-                    new=e.score,
-                    note=text,
-                    changeset=changeset,
-                )
 
         return self._change(ref, actor, expect_version, change)
 
@@ -802,7 +803,8 @@ class QualityService:
         self, ref: str | int, actor: str, response: str, note: str, *, expect_version: int | None = None
     ) -> EvaluationInfo:
         """The agent acknowledges or disputes their evaluation, with a note (once)."""
-        kind = choice(response, RESPONSES, "response")
+        verbs = {"acknowledge": ACKNOWLEDGED, "dispute": DISPUTED}
+        kind = choice(verbs.get(str(response).strip().lower(), response), RESPONSES, "response")
         text = clean(note, "a note", multiline=True, required=kind == DISPUTED) or ""
 
         def change(session: Session, e: QaEvaluation, user: User, now: float, changeset: str) -> None:
@@ -816,7 +818,7 @@ class QualityService:
                 session,
                 user,
                 now,
-                f"qa_{kind[:-1] if kind.endswith('ed') else kind}",
+                "qa_dispute" if kind == DISPUTED else "qa_acknowledge",
                 evaluation_id=e.id,
                 field="response",
                 new=kind,
@@ -1136,7 +1138,7 @@ class QualityService:
                 .join(QaCriterion, col(QaCriterion.id) == col(QaScore.criterion_id))
                 .join(User, col(User.id) == col(QaEvaluation.evaluator_id))
                 .where(col(QaEvaluation.status) == SUBMITTED, col(QaEvaluation.call_id).in_(several))
-            ).tuples()
+            )
             return calibration_rows(rows)
 
 
