@@ -181,6 +181,53 @@ def report_complaints(ctx: click.Context, since: str | None, until: str | None, 
         )
 
 
+@report_group.command("quality")
+@click.option("--from", "since", help="Start, ISO 8601 date or time; default the first of this month.")
+@click.option("--to", "until", help="End (exclusive), ISO 8601 date or time; default now.")
+@click.option(
+    "--by",
+    type=click.Choice(["agent", "team", "queue", "criterion", "evaluator", "week"]),
+    default="agent",
+    show_default=True,
+    help="The groups (teams: [quality] teams).",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def report_quality(ctx: click.Context, since: str | None, until: str | None, by: str, fmt: str) -> None:
+    """Quality beside the call KPIs, over the calls answered in the window: coverage, target,
+    mean score, critical failures, disputes, coaching; answered calls, AHT, complaints per
+    1,000 calls (definitions: docs/QUALITY.md)."""
+    from datetime import datetime
+
+    from tickets.errors import TicketError
+    from tickets.quality.report import quality_report
+
+    settings = settings_of(ctx)
+    now = time.time()
+    if since:
+        start = parse_when(since, settings, "--from")
+    else:
+        local = datetime.fromtimestamp(now, settings.site.tz)
+        start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+    end = parse_when(until, settings, "--to") if until else now
+    if end <= start:
+        raise Failure("--to must be after --from")
+    try:
+        report = quality_report(open_database_of(ctx, migrate=False), settings, start, end, by)
+    except TicketError as exc:
+        raise Failure(str(exc)) from None
+    if fmt == "json":
+        click.echo(json_text(report.as_dict()))
+        return
+    rows = [*report.rows, report.total]
+    emit_rows(
+        rows,
+        fmt,
+        empty="no evaluations or answered calls in this window",
+        text_columns=("group", "criterion", "title"),
+    )
+
+
 def _figure_label(name: str) -> str:
     """A figure's name for people: durations lose their unit (the cells show h:mm:ss)."""
     return name.removesuffix("_seconds").replace("_pct", " %").replace("_", " ")
