@@ -1,6 +1,7 @@
 """The active server's APScheduler: reminder sweeps, hook deliveries, auto-close, and the
 daily history maintenance (retention's roll-up and prune, then ANALYZE), and the
-call-back intake (requests from new abandons, closed when the caller got through).
+call-back intake (requests from new abandons, closed when the caller got through), and the
+daily quality sample (yesterday's answered calls, at [quality] draw_at local time).
 
 APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
 (docs/ARCHITECTURE.md, Reminders and escalation: why not a job per reminder). The reminders
@@ -69,6 +70,16 @@ class ReminderScheduler:
             next_run_time=datetime.now(UTC),
             **common,
         )
+        hour, minute = (int(part) for part in self.settings.quality.draw_at.split(":"))
+        add(
+            self.draw_quality_sample,
+            "cron",
+            hour=hour,
+            minute=minute,
+            timezone=self.settings.site.tz,
+            id="quality-draw",
+            **common,
+        )
         add(
             self.maintain_history,
             "interval",
@@ -95,6 +106,19 @@ class ReminderScheduler:
             analyze(self.engine)
         except Exception:
             log.exception("history maintenance failed")
+
+    def draw_quality_sample(self) -> None:
+        """Yesterday's quality sample (drawn once: a second run adds only coaching re-samples)."""
+        from tickets.quality.service import QualityService
+
+        try:
+            yesterday = (datetime.fromtimestamp(self.clock(), self.settings.site.tz) - timedelta(days=1)).date()
+            service = QualityService(self.engine, self.settings, clock=self.clock)
+            service.ensure_default_card()
+            summary = service.draw(yesterday)
+            log.info("quality sample of %s: %d of %d answered calls", summary.day, summary.drawn, summary.answered)
+        except Exception:
+            log.exception("quality sample draw failed")
 
     def take_callbacks(self) -> None:
         """The call-back intake: after the feed's writes, never inside them."""
