@@ -23,7 +23,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
@@ -35,47 +34,20 @@ from db.models import table_of
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.permissions import Role, actor_refusal
 from tickets.users import get_user
+from wallboard.calls.agent_actions import ACTIONS, AGENT_WIDTH, QUEUE_WIDTH, REASON_WIDTH, AgentActionResult
 from wallboard.feeds.ami import AmiConnection, AmiError, Message
 from wallboard.text import one_line
 
 if TYPE_CHECKING:
     from wallboard.config import AmiActionSettings, Settings
 
-# What a supervisor may do to an agent, as the TUI and the CLI name it, with its words.
-ACTIONS: dict[str, str] = {
-    "pause": "pause",
-    "unpause": "unpause",
-    "remove": "remove from a queue",
-    "add": "add to a queue",
-}
-# The widths the board's tables hold (db/models.py): no agent or queue is longer.
-AGENT_WIDTH, QUEUE_WIDTH, REASON_WIDTH = 120, 80, 80
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 AUDIT = table_of(AuditEvent)
+# A line break in a field would end the AMI header and start another: refused, as any control character.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Asterisk's messages are short; a longer one is cut for the screen and the audit.
 MESSAGE_WIDTH = 200
 
 Send = Callable[[str, Mapping[str, str]], Message]
-
-
-@dataclass(frozen=True)
-class AgentActionResult:
-    """What Asterisk said: `ok` for Response: Success; `message` its Message (or why the
-    action could not be sent), as written."""
-
-    action: str
-    agent: str
-    queue: str | None
-    ok: bool
-    message: str
-
-    def summary(self) -> str:
-        """One line for the supervisor: what was asked and what Asterisk answered."""
-        where = f" in {self.queue}" if self.queue else ""
-        if self.action in ("remove", "add"):
-            where = f" {'from' if self.action == 'remove' else 'to'} {self.queue}"
-        outcome = "done" if self.ok else "refused"
-        return f"{ACTIONS[self.action].split(' ')[0].capitalize()} {self.agent}{where}: {outcome}: {self.message}"
 
 
 def ami_sender(target: AmiActionSettings) -> Send:
