@@ -54,6 +54,7 @@ class LazyGroup(click.Group):
         "notifications": "wallboard.cli.tickets:notifications",
         "callback": "wallboard.cli.callbacks:callback",
         "caller": "wallboard.cli.callers:caller",
+        "agent": "wallboard.cli.agents:agent",
     },
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
