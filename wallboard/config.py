@@ -141,6 +141,12 @@ def _clock_time(value: str) -> str:
     return value
 
 
+def _agent_template(value: str) -> str:
+    if "{agent}" not in value or value.replace("{agent}", "").count("{") or value.replace("{agent}", "").count("}"):
+        raise ValueError('the interface must contain "{agent}" and no other braces (e.g. "PJSIP/{agent}")')
+    return value
+
+
 TimeZoneName = Annotated[str, Checked(_known_zone)]
 OptionalTimeZoneName = Annotated[str, Checked(_known_zone_or_empty)]
 OpeningHours = Annotated[str, Checked(_opening_hours)]
@@ -190,6 +196,24 @@ class FeedSettings(_Section):
     ami_port: Port = 5038
     ami_username: str = "wallboard"
     ami_secret: str = ""
+
+
+@dataclass
+class AmiActionSettings(_Section):
+    """[ami_actions]: where supervisors' actions on agents (pause, unpause, remove from or
+    add to a queue) are sent, whatever feeds the board (the queue_log too)."""
+
+    # Empty: the [feed]'s ami_host, ami_port, ami_username and ami_secret when [feed] kind
+    # is "ami"; otherwise the actions are off.
+    host: str = ""
+    port: Port = 5038
+    username: str = "wallboard"
+    secret: str = ""
+    # The member's interface from the board's agent name: "{agent}" when the queue members
+    # have no MemberName (the board names them by interface), else e.g. "PJSIP/{agent}".
+    interface: Annotated[str, Checked(_agent_template)] = "{agent}"
+    # How long to wait for Asterisk to connect and answer an action.
+    timeout_seconds: Annotated[float, Gt(0), Le(60)] = 5.0
 
 
 # The options a [[feeds]] entry may set, each defaulting to the [feed] table's value.
@@ -664,6 +688,7 @@ class Settings(_Section):
     # [[feeds]]: several feeds at once; when given, they are the feeds and [feed] gives
     # only their options' defaults.
     feeds: FeedEntries = field(default_factory=list)
+    ami_actions: AmiActionSettings = field(default_factory=AmiActionSettings)
     simulator: SimulatorSettingsConfig = field(default_factory=SimulatorSettingsConfig)
     metrics: MetricSettings = field(default_factory=MetricSettings)
     queues: dict[str, QueueOverrides] = field(default_factory=dict)
@@ -703,8 +728,25 @@ class Settings(_Section):
             database=DatabaseSettings(),
             feed=replace(self.feed, ami_secret=""),
             feeds=[replace(entry, ami_secret=None) for entry in self.feeds],
+            ami_actions=replace(self.ami_actions, secret=""),
             reminders=replace(self.reminders, command="", webhook_url="", smtp_host="", mail_from="", mail_to=[]),
         )
+
+    def ami_action_target(self) -> AmiActionSettings | None:
+        """Where supervisors' actions go: [ami_actions], else the [feed]'s AMI when the feed
+        is "ami"; None: no manager interface is configured for them."""
+        if self.ami_actions.host:
+            return self.ami_actions
+        if self.feed.kind == "ami":
+            feed = self.feed
+            return replace(
+                self.ami_actions,
+                host=feed.ami_host,
+                port=feed.ami_port,
+                username=feed.ami_username,
+                secret=feed.ami_secret,
+            )
+        return None
 
     def feed_specs(self) -> list[FeedSpec]:
         """The feeds to run: the [[feeds]] entries, else the one [feed] (none for kind "none")."""

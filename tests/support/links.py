@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tickets.errors import TicketError
 from tickets.user_desk import UserDesk
 from tickets.users import get_user
+from wallboard.feeds.agent_actions import AgentActions
 from wallboard.ssh.access import Login
 from wallboard.ssh.front_door import SessionHello
 from wallboard.ssh.link import LinkClient, serve_link
@@ -25,6 +26,7 @@ class LinkServer:
         if user is not None and targets is None:
             self.targets["session"] = SessionHello(settings, Login(0, user, get_user(engine, user).role, ()))
             self.targets["desk"] = UserDesk(engine, settings, user, clock)
+            self.targets["agents"] = AgentActions(engine, settings, user, clock)
         self.executor = ThreadPoolExecutor(2)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -57,6 +59,7 @@ class LinkServer:
             settings,
             clock=self.clock,
             desk_calls=self.client.proxy("desk", user=user),
+            agent_calls=self.client.proxy("agents"),
             **kwargs,
         )
 

@@ -55,6 +55,7 @@ class LazyGroup(click.Group):
         "callback": "wallboard.cli.callbacks:callback",
         "caller": "wallboard.cli.callers:caller",
         "qa": "wallboard.cli.quality:qa",
+        "agent": "wallboard.cli.agents:agent",
     },
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -408,18 +408,32 @@ class AmiConnection:
         if not self.banner.startswith("Asterisk Call Manager"):
             raise AmiError(f"{host}:{port} is not an Asterisk manager interface (said {self.banner[:80]!r})")
 
-    def login(self, username: str, secret: str) -> None:
+    def login(self, username: str, secret: str, *, events: str = "agent,call") -> None:
+        """Log in; `events`: the event classes wanted ("off": none, for a connection that
+        only sends actions)."""
         action_id = "wallboard-login"
-        self.send(
-            {"Action": "Login", "ActionID": action_id, "Username": username, "Secret": secret, "Events": "agent,call"}
-        )
-        reply = self.read_message()
-        # Events may come first; the reply is the Response that echoes our ActionID.
-        while reply is not None and not ("Response" in reply and reply.get("ActionID", action_id) == action_id):
-            reply = self.read_message()
+        self.send({"Action": "Login", "ActionID": action_id, "Username": username, "Secret": secret, "Events": events})
+        reply = self.reply_to(action_id)
         if reply is None or reply.get("Response") != "Success":
             said = (reply or {}).get("Message", "no answer")
             raise AmiError(f"AMI login refused: {_short(said)}")
+
+    def action(self, name: str, fields: Mapping[str, str], action_id: str) -> Message:
+        """Send action `name` with `fields` and return Asterisk's reply to it (Response:
+        Success or Error, with its Message); AmiError when none came within the timeout."""
+        self.send({"Action": name, "ActionID": action_id, **fields})
+        reply = self.reply_to(action_id)
+        if reply is None:
+            raise AmiError(f"no answer from Asterisk to {name}")
+        return reply
+
+    def reply_to(self, action_id: str) -> Message | None:
+        """The Response echoing `action_id` (events may come first: skipped), or None when
+        nothing arrived within the read timeout."""
+        reply = self.read_message()
+        while reply is not None and not ("Response" in reply and reply.get("ActionID", action_id) == action_id):
+            reply = self.read_message()
+        return reply
 
     def send(self, message: Message) -> None:
         text = "".join(f"{key}: {value}\r\n" for key, value in message.items()) + "\r\n"

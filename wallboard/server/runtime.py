@@ -402,11 +402,13 @@ def local_app(
     """The wallboard app of a process with the database: the board read here, the user's
     complaint calls made here (an SSH session's process asks the server for both)."""
     from tickets.user_desk import UserDesk
+    from wallboard.feeds.agent_actions import AgentActions
     from wallboard.store.board_reader import BoardReader
     from wallboard.store.changes import ChangeWatch
     from wallboard.ui import WallboardApp
 
     desk = UserDesk(engine, settings, user, clock) if user is not None else None
+    options.setdefault("agent_calls", AgentActions(engine, settings, user, clock) if user is not None else None)
     options.setdefault("changes", ChangeWatch(engine))  # reads when the feed writes
     return WallboardApp(BoardReader(engine, settings), settings, clock, desk_calls=desk, **options)
 

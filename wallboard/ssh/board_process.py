@@ -38,6 +38,7 @@ def main() -> int:
         settings,
         handle_signals=True,
         desk_calls=link.proxy("desk", user=user) if user else None,
+        agent_calls=link.proxy("agents") if user else None,
         notices=notices,
         changes=Nudges.from_fd(int(nudge_fd)) if nudge_fd.isdigit() else None,
     )

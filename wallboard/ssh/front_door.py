@@ -51,6 +51,7 @@ from tickets.errors import TicketError
 from tickets.user_desk import UserDesk
 from wallboard.config import Settings
 from wallboard.errors import RunError
+from wallboard.feeds.agent_actions import AgentActions
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
@@ -369,6 +370,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
             "session": SessionHello(front.settings, login, self.notices),
             "board": front.board,
             "desk": UserDesk(front.engine, front.settings, login.name),
+            "agents": AgentActions(front.engine, front.settings, login.name),
         }
         await serve_link(
             reader,

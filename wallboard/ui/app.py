@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -32,6 +32,7 @@ from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
 from wallboard.text import format_age, one_line, printable
+from wallboard.ui.agent_actions import AgentActionRequest, AgentActionScreen, selected_agent
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 
@@ -94,6 +95,13 @@ class WallboardApp(App[None]):
     `poll_seconds` from the last read. Without it, the board reads each `poll_seconds`.
     desk_calls: the complaint calls of who is looking (a tickets.user_desk.UserDesk or a
     session link's proxy of one; None: the board only), used through `self.desk` (tickets/ui).
+    agent_calls: the supervisor actions of who is looking (a
+    wallboard.feeds.agent_actions.AgentActions or a session link's proxy of one; None: none).
+
+    A key that cannot act now is hidden from the footer (at 80 columns it has no room for
+    keys that do nothing) and, pressed, says why in one line: each such key has a second,
+    hidden binding to `explain`, which Textual runs when the first one's `check_action`
+    refuses it.
     """
 
     TITLE = "Wallboard"
@@ -111,8 +119,16 @@ class WallboardApp(App[None]):
         Binding("w", "toggle_wall", "Wall"),
         Binding("l", "toggle_waiting", "Waiting"),
         Binding("f", "flag_caller", "Flag caller"),
+        Binding("p", "act_on_agent", "Agent"),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # Why a key above cannot act, when its check_action refuses it (see the docstring).
+        Binding("n", "explain('complaints', 'new')", show=False),
+        Binding("i", "explain('complaints', 'notifications')", show=False),
+        Binding("o", "explain('complaints', 'overview')", show=False),
+        Binding("b", "explain('complaints', 'callbacks')", show=False),
+        Binding("f", "explain('flag_caller')", show=False),
+        Binding("p", "explain('act_on_agent')", show=False),
     ]
 
     def __init__(
@@ -125,6 +141,7 @@ class WallboardApp(App[None]):
         handle_signals: bool = False,
         poll_seconds: float = 1.0,
         desk_calls: object | None = None,
+        agent_calls: object | None = None,
         inbox_poll_seconds: float = 2.0,
         notices: Sequence[str] = (),
         changes: ChangeSource | None = None,
@@ -160,6 +177,7 @@ class WallboardApp(App[None]):
         self._drawn_at = -math.inf  # monotonic
         self._watching = threading.Event()
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
+        self.agent_calls: Any = agent_calls
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -370,7 +388,69 @@ class WallboardApp(App[None]):
             return self.desk.may_open(str(parameters[0]))  # a display user has no complaint keys
         if action == "flag_caller":
             return self.desk.caller_view is not None  # offered while on a call with a known caller
+        if action == "act_on_agent":
+            return self.agent_action_refusal() is None
         return True
+
+    def agent_action_refusal(self) -> str | None:
+        """Why `p` cannot act on agents now (one line), or None (when the role is not read
+        yet, the service has the last word)."""
+        if self.agent_calls is None:
+            return "Sign in as a supervisor to act on agents: start with `wallboard --as NAME`, or connect over SSH"
+        role = self.desk.role
+        if role is not None and role != "supervisor":
+            return f"{self.desk.user} ({role}) may not act on agents: supervisors only"
+        return None
+
+    def action_explain(self, action: str, target: str = "") -> None:
+        """Say why the key of `action` (`target`) cannot act now."""
+        if action == "complaints":
+            reason = self.desk.refusal(target)
+            if reason is not None and self.desk.user is None:
+                doing = {
+                    "new": "log a complaint",
+                    "notifications": "see your inbox",
+                    "overview": "see the complaints overview",
+                    "callbacks": "work the call-backs",
+                }.get(target, "use complaints")
+                reason = f"Sign in to {doing}: start with `wallboard --as NAME`, or connect over SSH"
+        elif action == "flag_caller":
+            reason = (
+                "Sign in to flag a caller: start with `wallboard --as NAME`, or connect over SSH"
+                if self.desk.user is None
+                else "You are on no call with a known caller to flag"
+            )
+        else:
+            reason = self.agent_action_refusal()
+        if reason:
+            self.notify(reason, severity="warning", markup=False, timeout=4)
+
+    def action_act_on_agent(self) -> None:
+        """Open the action dialog for the selected agent; send what is confirmed."""
+        name = None if self.wall else selected_agent(self._board_screen)
+        agents = self.view.agents if self.view is not None else ()
+        row = next((agent for agent in agents if agent.name == name), None)
+        if row is None:
+            self.notify("Select an agent in the agent table first, then press p", severity="warning", timeout=4)
+            return
+        queues = tuple(tile.queue for tile in self.board.tiles) if self.board is not None else ()
+        self.push_screen(AgentActionScreen(row, queues), self._send_agent_action)
+
+    def _send_agent_action(self, request: AgentActionRequest | None) -> None:
+        calls = self.agent_calls
+        if request is None or calls is None:
+            return
+
+        def done(result: Any) -> None:
+            self.notify(
+                printable(result.summary()),
+                title="Asterisk",
+                severity="information" if result.ok else "error",
+                markup=False,
+                timeout=8,
+            )
+
+        self.desk.run(lambda: calls.act(request.action, request.agent, request.queue, request.reason), done)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -390,5 +470,11 @@ class WallboardApp(App[None]):
             "Show or hide the callers waiting now, with their markers (l)",
             self.action_toggle_waiting,
         )
+        if self.agent_action_refusal() is None:
+            yield SystemCommand(
+                "Act on agent",
+                "Pause, unpause, remove from or add to a queue the selected agent, over AMI (p)",
+                self.action_act_on_agent,
+            )
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)
         yield from self.desk.system_commands()
