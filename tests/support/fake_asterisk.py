@@ -417,8 +417,10 @@ def a_morning(shape: Shape, t0: float) -> Script:
 
 class FakeAsterisk(socketserver.ThreadingTCPServer):
     """Speaks AMI as `script.shape`'s Asterisk does: Login (secret "s3cret"), QueueStatus,
-    then the script's events. It sends every event class whatever the Login's Events asked
-    (a real Asterisk would filter): the feed must survive more than it asked for."""
+    then the script's events; QueuePause, QueueRemove and QueueAdd on `script.roster`, their
+    events to every session that takes events. It sends every event class whatever the
+    Login's Events asked, but for "off" (a real Asterisk would filter): the feed must survive
+    more than it asked for."""
 
     allow_reuse_address = True
     daemon_threads = True
@@ -431,7 +433,19 @@ class FakeAsterisk(socketserver.ThreadingTCPServer):
         self.queues = {q: {m.interface(script.shape): m for m in ms} for q, ms in script.roster.items()}
         self.actions: list[dict[str, str]] = []  # every QueuePause/QueueRemove/QueueAdd received
         self.lock = threading.Lock()
+        # The sessions that take events (logged in without Events: off): an action's events
+        # go to each of them, as Asterisk's go to every manager session that wants them.
+        self.listeners: list[_Handler] = []
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def publish(self, events: list[bytes]) -> None:
+        with self.lock:
+            listeners = list(self.listeners)
+        for listener in listeners:
+            try:
+                listener.send(b"".join(events))
+            except OSError:
+                pass  # that session has gone
 
     def queue_action(self, action: dict[str, str]) -> tuple[bytes, list[bytes]]:
         """The reply to a QueuePause, QueueRemove or QueueAdd, and the events a success
@@ -540,41 +554,61 @@ class FakeAsterisk(socketserver.ThreadingTCPServer):
 class _Handler(socketserver.StreamRequestHandler):
     server: FakeAsterisk
 
+    def setup(self) -> None:
+        super().setup()
+        self.write_lock = threading.Lock()  # the events of others' actions are written from their threads
+
+    def send(self, data: bytes) -> None:
+        with self.write_lock:
+            self.wfile.write(data)
+
     def handle(self) -> None:
+        try:
+            self._converse()
+        finally:
+            with self.server.lock:
+                if self in self.server.listeners:
+                    self.server.listeners.remove(self)
+
+    def _converse(self) -> None:
         server = self.server
         shape = server.script.shape
-        self.wfile.write(f"Asterisk Call Manager/{shape.ami_version}\r\n".encode())
+        self.send(f"Asterisk Call Manager/{shape.ami_version}\r\n".encode())
         logged_in = False
         while (action := self._read()) is not None:
             name = action.get("Action", "").lower()
             ident: Fields = {"ActionID": action["ActionID"]} if action.get("ActionID") else {}
             if name not in ("login", "logoff") and not logged_in:
                 # main/manager.c process_message(): every other action needs a session
-                self.wfile.write(wire({"Response": "Error"}, ident, {"Message": "Permission denied"}))
+                self.send(wire({"Response": "Error"}, ident, {"Message": "Permission denied"}))
             elif name == "login":
                 if action.get("Secret") != "s3cret":
-                    self.wfile.write(wire({"Response": "Error"}, ident, {"Message": "Authentication failed"}))
+                    self.send(wire({"Response": "Error"}, ident, {"Message": "Authentication failed"}))
                     return
                 server.logins += 1
                 logged_in = True
-                self.wfile.write(wire({"Response": "Success"}, ident, {"Message": "Authentication accepted"}))
+                if action.get("Events", "on").strip().lower() != "off":
+                    with server.lock:
+                        server.listeners.append(self)
+                self.send(wire({"Response": "Success"}, ident, {"Message": "Authentication accepted"}))
                 booted: Fields = {"Event": "FullyBooted", "Privilege": "system,all"}
                 if shape.number >= 16:  # Uptime and LastReload from 16 (main/manager.c action_login)
                     booted.update(Uptime=3600, LastReload=3600)
-                self.wfile.write(wire(booted, {"Status": "Fully Booted"}))
+                self.send(wire(booted, {"Status": "Fully Booted"}))
             elif name == "queuestatus":
-                self.wfile.write(server.queue_status(action.get("ActionID")))
-                self.wfile.write(b"".join(server.script.events))
+                self.send(server.queue_status(action.get("ActionID")))
+                self.send(b"".join(server.script.events))
                 if server.hang_up_after_events:
                     return
             elif name in ("queuepause", "queueremove", "queueadd"):
                 reply, events = server.queue_action(action)
-                self.wfile.write(reply + b"".join(events))
+                self.send(reply)
+                server.publish(events)
             elif name == "logoff":
-                self.wfile.write(wire({"Response": "Goodbye"}, ident, {"Message": "Thanks for all the fish."}))
+                self.send(wire({"Response": "Goodbye"}, ident, {"Message": "Thanks for all the fish."}))
                 return
             else:
-                self.wfile.write(wire({"Response": "Error"}, ident, {"Message": "Invalid/unknown command"}))
+                self.send(wire({"Response": "Error"}, ident, {"Message": "Invalid/unknown command"}))
 
     def _read(self) -> dict[str, str] | None:
         fields: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -9,13 +10,24 @@ import pytest
 from sqlalchemy import Engine, select
 
 from db.complaints import AuditEvent
-from db.models import table_of
-from tests.support.fake_asterisk import ASTERISK_13, ASTERISK_22, SHAPES, FakeAsterisk, Member, Script, running
+from db.models import Agent, table_of
+from tests.support import wait_for
+from tests.support.fake_asterisk import (
+    ASTERISK_13,
+    ASTERISK_22,
+    SHAPES,
+    FakeAsterisk,
+    Member,
+    Script,
+    running,
+    status_member_fields,
+)
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.users import add_user, remove_user
 from wallboard.config import AmiActionSettings, Settings
 from wallboard.feeds.agent_actions import AgentActions, ami_message
 from wallboard.feeds.ami import AmiConnection
+from wallboard.feeds.live import AmiFeed
 
 AUDIT = table_of(AuditEvent)
 
@@ -118,7 +130,7 @@ def test_events_that_follow_a_success_do_not_become_the_reply(manager):
     """The reply is the Response echoing the ActionID, whatever events come around it."""
     connection = AmiConnection("127.0.0.1", manager.port, timeout=2)
     try:
-        connection.login("wallboard", "s3cret", events="off")
+        connection.login("wallboard", "s3cret")
         name, fields = ami_message("pause", "PJSIP/ann", "ann", None, "training")
         reply = connection.action(name, fields, "act-1")
         assert (reply["Response"], reply["ActionID"], reply["Message"]) == (
@@ -205,3 +217,37 @@ def test_asterisk_13_shapes_the_pause_event_with_its_reason(engine, settings):
     with running(floor(ASTERISK_13)) as manager:
         assert actions_of(engine, settings, "sue", manager.port).act("pause", "ann", "support", "training").ok
         assert manager.queues["support"]["PJSIP/ann"].reason == "training"
+
+
+def test_an_action_reaches_the_board_through_the_ami_feed(engine, settings):
+    """The whole loop: the feed reads the manager the supervisor acts on (no [ami_actions]
+    host: the feed's own AMI); the QueueMemberPause that follows the action pauses the agent
+    on the board with the reason given."""
+    add_user(engine, "sue", "supervisor")
+    ann = Member("ann")
+    script = Script(ASTERISK_22, members=[status_member_fields(ASTERISK_22, "sales", ann)], roster={"sales": [ann]})
+    agents = table_of(Agent)
+
+    def state_of_ann() -> tuple[str, str | None] | None:
+        with engine.connect() as connection:
+            row = connection.execute(
+                select(agents.c.state, agents.c.pause_reason).where(agents.c.name == "ann")
+            ).one_or_none()
+        return None if row is None else (row.state, row.pause_reason)
+
+    with running(script) as manager:
+        settings.feed = replace(
+            settings.feed, kind="ami", ami_host="127.0.0.1", ami_port=manager.port, ami_secret="s3cret"
+        )
+        settings.ami_actions = replace(settings.ami_actions, interface="PJSIP/{agent}")
+        feed, stop = AmiFeed(engine, settings), threading.Event()
+        thread = threading.Thread(target=feed.run, args=(stop,), kwargs={"max_backoff": 0.2}, daemon=True)
+        thread.start()
+        try:
+            wait_for(lambda: state_of_ann() == ("available", None), what="ann available on the board")
+            result = AgentActions(engine, settings, "sue").act("pause", "ann", "sales", "coaching")
+            assert result.ok, result.message
+            wait_for(lambda: state_of_ann() == ("paused", "coaching"), what="ann paused for coaching on the board")
+        finally:
+            stop.set()
+            thread.join(5)
