@@ -268,10 +268,11 @@ def test_read_board_touches_only_the_live_tables_and_the_open_calls(engine, sett
     event.remove(engine, "before_cursor_execute", capture)
     selects = [s for s in statements if s.lstrip().startswith("select")]
     of_calls = [s for s in selects if " calls" in s.split("from", 1)[1]]
-    # The live tables (snapshots, agents, memberships, feeds, open call-backs, open promises),
-    # then the waiting callers: the open calls, and their callers' markers (calls by caller,
-    # open complaints, caller flags, flagged complaints, open call-backs) when any is known.
-    assert len(selects) - len(of_calls) == 6 + (4 if board.waiting else 0)
+    # The live tables (snapshots, agents, memberships, feeds, open call-backs, open promises,
+    # the alert log's open and lately cleared rows), then the waiting callers: the open calls,
+    # and their callers' markers (calls by caller, open complaints, caller flags, flagged
+    # complaints, open call-backs) when any is known.
+    assert len(selects) - len(of_calls) == 7 + (4 if board.waiting else 0)
     assert "outcome" in of_calls[0]
     assert all("calls.caller in" in s for s in of_calls[1:])
     assert board.waiting, "the seeded floor has callers waiting"

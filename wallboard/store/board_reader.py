@@ -4,7 +4,8 @@
 (queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by their
 partial index): O(queues + agents + open call-backs) rows; of the call table only the open
 calls (a partial index) and their callers' markers (wallboard/store/waiting.py); and the
-open promises to customers due by tonight, through their partial index (`read_promises`).
+open promises to customers due by tonight, through their partial index (`read_promises`);
+and the alert log's open rows and those cleared lately (wallboard/store/alert_log.py).
 `read_trend` (service level and offered calls per interval through the day)
 does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
@@ -24,10 +25,12 @@ from sqlalchemy import Connection, Engine, Result, case, func, or_, select, text
 from db.callbacks import OPEN_SQL, Callback
 from db.complaints import OPEN_PROMISE_SQL, FollowUp
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
+from wallboard.calls.alerts import AlertRecord
 from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, PromiseCounts, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
 from wallboard.calls.trend import Trend
 from wallboard.config import Settings
+from wallboard.store.alert_log import alerts_of_day, read_alert_log
 from wallboard.store.metrics import queue_counts
 from wallboard.store.waiting import MarksCache, read_waiting
 
@@ -108,6 +111,7 @@ def read_rows(connection: Connection, settings: Settings, now: float, marks: Mar
         feed_problems={name: problem for name, problem in problems},
         waiting=read_waiting(connection, settings, now, marks),
         promises=read_promises(connection, settings, now),
+        alert_log=read_alert_log(connection, settings, now),
     )
 
 
@@ -196,7 +200,7 @@ class BoardReader:
     rows and the trend are read apart, so a slow trend never holds up the rows.
     """
 
-    REMOTE = frozenset({"read"})  # what a session may call over its link
+    REMOTE = frozenset({"read", "alerts_today"})  # what a session may call over its link
 
     def __init__(
         self,
@@ -225,6 +229,10 @@ class BoardReader:
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
         rows = self._rows.get(lambda: self._fetch(self._read_rows, now), self._generation)
         return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
+
+    def alerts_today(self, now: float) -> list[AlertRecord]:
+        """Today's alerts from the alert log, the latest first (the alert history screen)."""
+        return self._fetch(alerts_of_day, now)
 
     def _read_rows(self, connection: Connection, settings: Settings, now: float) -> BoardRows:
         return read_rows(connection, settings, now, self._marks)
