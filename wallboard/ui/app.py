@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tickets.ui import ComplaintDesk
-from wallboard.calls.alerts import AlertBook
+from wallboard.calls.alerts import AlertBook, AlertRecord
 from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
@@ -71,6 +71,8 @@ def preload() -> None:
 class BoardSource(Protocol):
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]: ...
 
+    def alerts_today(self, now: float) -> Sequence[AlertRecord]: ...
+
 
 class ChangeSource(Protocol):
     """Tells the board that the call data changed: a `wallboard.store.changes.ChangeWatch`
@@ -111,6 +113,9 @@ class WallboardApp(App[None]):
         Binding("w", "toggle_wall", "Wall"),
         Binding("l", "toggle_waiting", "Waiting"),
         Binding("f", "flag_caller", "Flag caller"),
+        # Not in the footer (full at 80 columns): the help and the command palette name them.
+        Binding("a", "acknowledge_alerts", "Acknowledge alerts", show=False),
+        Binding("h", "alert_history", "Alert history", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -362,6 +367,34 @@ class WallboardApp(App[None]):
     def action_flag_caller(self) -> None:
         self.desk.flag_caller()
 
+    def action_acknowledge_alerts(self) -> None:
+        """Acknowledge the open alerts on the strip (as filtered) that nobody has yet: a
+        supervisor's key (the desk's service refuses anyone else, with one line)."""
+        desk = self.desk
+        if desk.user is None or desk.calls is None:
+            self.notify("No user signed in: start with `wallboard --as NAME` to acknowledge alerts.", markup=False)
+            return
+        view = self.view
+        ids = [a.record_id for a in view.alerts if a.record_id is not None and not a.acknowledged_by] if view else []
+        if not ids:
+            self.notify("No alerts to acknowledge.", timeout=3, markup=False)
+            return
+        calls = desk.calls
+
+        def done(count: int) -> None:
+            self.notify(
+                f"Acknowledged {count} alert{'s' if count != 1 else ''} as {desk.user}.", timeout=3, markup=False
+            )
+            self._start_read()
+
+        desk.run(lambda: int(calls.acknowledge_alerts(ids)), done)
+
+    def action_alert_history(self) -> None:
+        from wallboard.ui.alert_history import AlertHistoryScreen
+
+        if not isinstance(self.screen, AlertHistoryScreen):
+            self.push_screen(AlertHistoryScreen(self.source, self.settings, self.clock))
+
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
 
@@ -389,6 +422,12 @@ class WallboardApp(App[None]):
             "Waiting callers",
             "Show or hide the callers waiting now, with their markers (l)",
             self.action_toggle_waiting,
+        )
+        yield SystemCommand(
+            "Alert history", "Today's alerts: raised, cleared, acknowledged by (h)", self.action_alert_history
+        )
+        yield SystemCommand(
+            "Acknowledge alerts", "Acknowledge the alerts on the board: supervisors (a)", self.action_acknowledge_alerts
         )
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)
         yield from self.desk.system_commands()

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Label, Static
 
+from wallboard.calls.alerts import Alert
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
@@ -365,32 +366,41 @@ class BoardScreen(Screen[None]):
         set_level_class(widget, tile.level)
 
     def _show_alerts(self, view: BoardState) -> None:
+        """Open alerts ("since 19:41 ... for 12 min", who acknowledged), then those cleared
+        lately, greyed, until `[board] cleared_alert_seconds` have passed."""
         alerts = view.alerts
         widget = self.query_one("#alerts", Static)
         set_level_class(widget, "ok" if not alerts else "alert")
-        if not alerts:
+        if not alerts and not view.cleared_alerts:
             content = Content.styled("No alerts", OK_TEXT)
         else:
-            limit = len(alerts) if self.cards else COMPACT_ALERT_LINES
-            shown = alerts if len(alerts) <= limit else alerts[: limit - 1]
-            lines = []
-            for alert in shown:
-                since = "?" if alert.began is None else format_clock(alert.began, view.settings, seconds=False)
-                since = f"<={since}" if alert.began_before else f"  {since}"
-                style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
-                lines.append(Content.assemble((f" {since} ", style), " ", printable(alert.text)))
-            if len(shown) < len(alerts):
+            every = alerts + view.cleared_alerts
+            limit = len(every) if self.cards else COMPACT_ALERT_LINES
+            shown = every if len(every) <= limit else every[: limit - 1]
+            lines = [self._alert_line(alert, view) for alert in shown]
+            if len(shown) < len(every):
                 lines.append(
-                    Content.styled(
-                        f"  +{len(alerts) - len(shown)} more alerts (wider window or / to filter)", "$text-muted"
-                    )
+                    Content.styled(f"  +{len(every) - len(shown)} more (h: alert history; / to filter)", "$text-muted")
                 )
             content = Content("\n").join(lines)
-        key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
+        key = content.plain + str([a.level for a in alerts])
         if self._alerts_key != key:
             self._alerts_key = key
             widget.update(content, layout=_resizes(widget, self._alerts_text, content.plain))
             self._alerts_text = content.plain
+
+    def _alert_line(self, alert: Alert, view: BoardState) -> Content:
+        since = alert.since_label(lambda ts: format_clock(ts, view.settings, seconds=False))
+        duration = alert.duration_label(view.now)
+        tail = f" · {duration}" if duration else ""
+        if alert.cleared_at is not None:
+            return Content.assemble(
+                (f" {since} ", "reverse $text-muted"), " ", (printable(alert.text) + tail, "$text-muted")
+            )
+        if alert.acknowledged_by:
+            tail += f" · ack {printable(alert.acknowledged_by)}"
+        style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
+        return Content.assemble((f" {since} ", style), " ", printable(alert.text), (tail, "$text-muted"))
 
     def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
         sl_bars = self.query_one("#trend-sl", IntervalBars)
