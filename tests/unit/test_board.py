@@ -286,13 +286,14 @@ def test_trend_per_interval(engine, settings):
     assert len(trend.starts) == 28  # 00:00 to 14:00 in 30-minute intervals
     series = trend.series(settings)
     assert sum(series.offered) == 28  # every call of the day, once
-    i = trend.starts.index(at(13, 30))
+    i = series.starts.index(at(13, 30))
     # 13:30-14:00: James's, Maria's, Chen's and the markup agent's calls answered in time;
     # 3 callers still waiting (not answered within 20 s yet)
     assert series.offered[i] == 7
     assert series.service_level[i] == pytest.approx(100 * 4 / 7, abs=0.01)
     assert series.levels[i] == ALERT
-    assert series.service_level[0] is None and series.levels[0] == NONE  # no calls at night
+    assert series.starts[0] == at(8, 30)  # from the day's first calls (08:30): not the night
+    assert series.elapsed == len(series.starts)  # no calls last week: the day ends now
     support = trend.series(settings, ["support"])
     assert sum(support.offered) == 7
 

@@ -6,8 +6,8 @@ partial index): O(queues + agents + open call-backs) rows; of the call table onl
 calls (a partial index) and their callers' markers (wallboard/store/waiting.py); and the
 open promises to customers due by tonight, through their partial index (`read_promises`);
 and the alert log's open rows and those cleared lately (wallboard/store/alert_log.py).
-`read_trend` (service level and offered calls per interval through the day)
-does read calls, by their enter_at index, and the board runs it at most once a minute.
+`read_trend` (service level and offered calls per interval through the day, and
+through the same weekday last week) does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
 from wallboard.calls.alerts import AlertRecord
 from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, PromiseCounts, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
-from wallboard.calls.trend import Trend
+from wallboard.calls.trend import WEEK_SECONDS, Trend
 from wallboard.config import Settings
 from wallboard.store.alert_log import alerts_of_day, read_alert_log
 from wallboard.store.metrics import queue_counts
@@ -145,7 +145,8 @@ def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:
 
 
 def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
-    """Service level and offered calls per interval from the start of today to `now`.
+    """Service level and offered calls per interval from the start of today to `now`, and
+    over the whole of the same weekday last week (what today is measured against).
 
     One indexed range query (calls.enter_at) per interval, through the same counting as
     the reports, so the trend and `wallboard report queues` agree by construction.
@@ -155,18 +156,28 @@ def read_trend(connection: Connection, settings: Settings, now: float, interval_
     start = day_start(settings, now)
     count = max(1, math.ceil((now - start) / step))
     starts = tuple(start + i * step for i in range(count))
-    per_queue: dict[str, list[QueueCounts]] = {}
-    for i, begin in enumerate(starts):
-        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
-            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
-            series[i] = counts
+    day_slots = math.ceil(86400.0 / step)
+    week_start = day_start(settings, now - WEEK_SECONDS)
     return Trend(
         read_at=now,
         day_start=start,
         interval_seconds=step,
         starts=starts,
-        counts={queue: tuple(series) for queue, series in per_queue.items()},
+        counts=_interval_counts(connection, settings, starts, step),
+        last_week=_interval_counts(connection, settings, [week_start + i * step for i in range(day_slots)], step),
+        day_slots=day_slots,
     )
+
+
+def _interval_counts(
+    connection: Connection, settings: Settings, starts: Sequence[float], step: float
+) -> dict[str, tuple[QueueCounts, ...]]:
+    per_queue: dict[str, list[QueueCounts]] = {}
+    for i, begin in enumerate(starts):
+        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
+            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
+            series[i] = counts
+    return {queue: tuple(series) for queue, series in per_queue.items()}
 
 
 class _Shared(Generic[T]):

@@ -116,6 +116,7 @@ class WallboardApp(App[None]):
         # Not in the footer (full at 80 columns): the help and the command palette name them.
         Binding("a", "acknowledge_alerts", "Acknowledge alerts", show=False),
         Binding("h", "alert_history", "Alert history", show=False),
+        Binding("g", "cycle_trend", "Trend queue", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -146,6 +147,7 @@ class WallboardApp(App[None]):
         self.view: BoardState | None = None  # what is on screen
         self.trend: Trend | None = None
         self.filter_text = ""
+        self.trend_queue: str | None = None  # the trend of one queue (`g` cycles), None: all of them
         self.sort_mode = SORT_MODES[0]
         self.wall = False
         self.read_error: str | None = None
@@ -275,7 +277,10 @@ class WallboardApp(App[None]):
         self.view = stamped.filtered(self.filter_text)
         series = None
         if self.trend is not None:
-            queues = None if not self.filter_text else tuple(t.queue for t in self.view.tiles)
+            if self.trend_queue is not None:
+                queues: tuple[str, ...] | None = (self.trend_queue,)
+            else:
+                queues = None if not self.filter_text else tuple(t.queue for t in self.view.tiles)
             # The trend changes once a minute: its series are summed once per trend and filter.
             key = (self.trend, queues)
             if self._series_key is None or self._series_key[0] is not self.trend or self._series_key[1] != queues:
@@ -350,6 +355,19 @@ class WallboardApp(App[None]):
         self.notify(f"Agents sorted by {SORT_LABELS[self.sort_mode]}", timeout=2)
         self.redraw()
 
+    def action_cycle_trend(self) -> None:
+        """The trend of all queues, then of each queue in turn."""
+        names: set[str] = set()
+        if self.trend is not None:
+            names |= set(self.trend.counts) | set(self.trend.last_week)
+        if self.board is not None:
+            names |= {t.queue for t in self.board.tiles}
+        cycle: list[str | None] = [None, *sorted(names)]
+        at = cycle.index(self.trend_queue) if self.trend_queue in cycle else 0
+        self.trend_queue = cycle[(at + 1) % len(cycle)]
+        self.notify(f"Trend: {printable(self.trend_queue or 'all queues')}", timeout=2, markup=False)
+        self.redraw()
+
     def action_cycle_theme(self) -> None:
         themes = [name for name in THEMES if name in self.available_themes]
         index = themes.index(self.theme) + 1 if self.theme in themes else 0
@@ -415,6 +433,9 @@ class WallboardApp(App[None]):
         yield SystemCommand("Clear filter", "Show every queue and agent (Esc)", self.action_clear_filter)
         yield SystemCommand(
             "Sort agents", "Next agent sort: state, name, time, calls, queue (s)", self.action_cycle_sort
+        )
+        yield SystemCommand(
+            "Trend queue", "The trend of all queues, then each queue in turn (g)", self.action_cycle_trend
         )
         yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
         yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)

@@ -28,10 +28,11 @@ from wallboard.calls.alerts import Alert
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
-from wallboard.text import format_duration, format_pct, printable
+from wallboard.text import format_duration, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
@@ -127,7 +128,7 @@ class BoardScreen(Screen[None]):
                         yield Static(id="alerts", markup=False)
                     yield WaitingPane(id="waiting-side")
                     with Vertical(id="trend"):
-                        yield IntervalBars("Service level", short_label="SL", id="trend-sl")
+                        yield TrendChart(id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
                 with Horizontal(id="people"):
                     with Vertical(id="agents-pane"):
@@ -403,32 +404,23 @@ class BoardScreen(Screen[None]):
         return Content.assemble((f" {since} ", style), " ", printable(alert.text), (tail, "$text-muted"))
 
     def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
-        sl_bars = self.query_one("#trend-sl", IntervalBars)
+        """The service level chart (the day from opening against last week) and today's
+        offered calls per interval."""
+        chart = self.query_one("#trend-sl", TrendChart)
         offered_bars = self.query_one("#trend-offered", IntervalBars)
         if trend is None:
-            sl_bars.set([], value="", caption="")
+            chart.show_series(None, ())
             offered_bars.set([], value="", caption="")
             return
         settings = view.settings
-        # From the first interval with calls: the night before the floor opened is empty.
-        first = next((i for i, n in enumerate(trend.offered) if n), len(trend.offered) - 1)
-        minutes = settings.board.trend_interval_minutes
-        since = format_clock(trend.starts[first], settings, seconds=False) if trend.starts else ""
-        last_sl = next((v for v in reversed(trend.service_level[first:]) if v is not None), None)
-        sl_bars.label = f"SL per {minutes} min"
-        sl_bars.set(
-            trend.service_level[first:],
-            levels=trend.levels[first:],
-            scale=100.0,
-            value=format_pct(last_sl),
-            caption=f"from {since}",
-        )
-        offered = trend.offered[first:]
-        offered_bars.label = f"Offered per {minutes} min"
+        chart.show_series(trend, tuple(format_clock(start, settings, seconds=False) for start in trend.starts))
+        offered = trend.offered[: trend.elapsed]
+        offered_bars.label = f"Offered per {trend.interval_minutes} min"
+        since = format_clock(trend.starts[0], settings, seconds=False) if trend.starts else ""
         offered_bars.set(
             offered,
             value=str(offered[-1] if offered else 0),
-            caption=f"peak {max(offered, default=0)}",
+            caption=f"from {since} · peak {max(offered, default=0)}",
         )
 
     def _show_agents(self, view: BoardState, sort_mode: str) -> None:
