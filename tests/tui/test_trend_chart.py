@@ -59,7 +59,7 @@ async def test_the_chart_explains_itself_and_keeps_one_line_on_a_small_board():
         text = screen_text(app)
         assert "SL all queues  81% now · last week 80%" in text
         assert "08:00" in text and "12:00" in text and " 80│" in text and "100│" in text
-        assert "SL % per 30 min, target 80 % · █ today · ─ same day last week · ┄ target" in text
+        assert "SL % per 30 min, target 80 % · █ today · ─ last week · ┄ target" in text
         chart = app.query_one(TrendChart)
         chart.styles.height = 1
         await pilot.pause()

@@ -53,8 +53,8 @@ class Alert:
 
     def duration_label(self, now: float) -> str:
         """ "for 12 min" (on for so long now), or "lasted 12 min" once cleared; "" when unknown."""
-        if self.began is None:
-            return ""
+        if self.began is None or (self.began_before and self.cleared_at is None):
+            return ""  # on since before the board opened: for how long is not known
         end = self.cleared_at if self.cleared_at is not None else now
         words = format_minutes(max(0.0, end - self.began))
         return f"lasted {words}" if self.cleared_at is not None else f"for {words}"

@@ -106,7 +106,10 @@ class TrendChart(IntervalBars):
         week_now = series.last_week[series.elapsed - 1] if 0 < series.elapsed <= len(series.last_week) else None
         text.append(f"SL {series.queues}", style("interval-bars--label"))
         text.append(f"  {format_pct(now_sl)} now", style("interval-bars--value"))
-        text.append(f" · last week {format_pct(week_now)}", week_style)
+        if any(v is not None for v in series.last_week):
+            text.append(f" · last week {format_pct(week_now)}", week_style)
+        else:
+            text.append(" · no calls the same day last week", style("interval-bars--label"))
         for row in range(rows - 1, -1, -1):
             text.append("\n")
             gutter = (
@@ -149,7 +152,7 @@ class TrendChart(IntervalBars):
         text.append(f"{series.caption} · ", style("interval-bars--label"))
         text.append("█ today", levels["ok"])
         text.append(" · ", style("interval-bars--label"))
-        text.append("─ same day last week", week_style)
+        text.append("─ last week", week_style)
         text.append(" · ", style("interval-bars--label"))
         text.append("┄ target", target_style)
         return text
