@@ -94,9 +94,14 @@ class AlertKeeper:
         from wallboard.store.board_reader import read_board
 
         now = self.clock() if now is None else now
+        # Judged on a plain connection: the write lock is taken only when something changed
+        # (a few times an hour), never for the judging itself each second.
+        with self.engine.connect() as connection:
+            alerts = read_board(connection, self.settings, now).alerts
+            if not reconcile(read_open_alerts(connection), alerts):
+                return AlertChanges()
         with write_transaction(self.engine) as connection:
-            board = read_board(connection, self.settings, now)
-            changes = reconcile(read_open_alerts(connection), board.alerts)
+            changes = reconcile(read_open_alerts(connection), alerts)
             if not changes:
                 return changes
             c = ALERT_LOG.c
