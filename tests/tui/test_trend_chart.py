@@ -3,14 +3,17 @@ target line, last week's same weekday beside today, and the caption that explain
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 
 from tests.support import screen_text
-from tests.tui.test_wallboard_app import run_async
+from tests.support.floor_seed import NOW, seed_floor
+from tests.tui.test_wallboard_app import Clock, run_async, settle
 from wallboard.calls.levels import ALERT, NONE, OK, WARN, level_below
 from wallboard.calls.trend import TrendSeries
+from wallboard.server.runtime import local_app
 from wallboard.ui.trend_chart import TrendChart
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC).timestamp()
@@ -64,3 +67,18 @@ async def test_the_chart_explains_itself_and_keeps_one_line_on_a_small_board():
         chart.styles.height = 1
         await pilot.pause()
         assert screen_text(app).splitlines()[0].startswith("SL 81%")
+
+
+@run_async
+async def test_g_cycles_the_trend_through_all_queues_and_each_queue(engine, settings):
+    seed_floor(engine, settings)
+    app = local_app(engine, settings, clock=Clock(NOW))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        assert "SL all queues" in screen_text(app)
+        for expected in ("SL billing", "SL sales", "SL support", "SL all queues"):
+            await pilot.press("g")
+            deadline = time.monotonic() + 10
+            while expected not in screen_text(app):
+                assert time.monotonic() < deadline, f"no {expected!r} on the board"
+                await pilot.pause(0.02)
