@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sqlalchemy import event
 
 from tests.support.floor_seed import NOW, at, floor_events, seed_floor
 from wallboard.calls.counts import QueueCounts
 from wallboard.calls.levels import ALERT, NONE, OK
 from wallboard.calls.trend import WEEK_SECONDS, Trend
-from wallboard.store.board_reader import read_trend
+from wallboard.store.board_reader import LastWeekCache, read_trend
 
 DAY = 1_795_392_000.0  # a midnight (UTC)
 STEP = 1800.0
@@ -63,3 +64,24 @@ def test_read_trend_reads_the_same_weekday_last_week(engine, settings):
     i = series.starts.index(at(13, 30))
     assert series.last_week[i] == pytest.approx(series.service_level[i])
     assert sum(c.offered for q in trend.last_week.values() for c in q) >= 28
+
+
+def test_last_weeks_day_is_read_once_an_hour_not_with_every_trend(engine, settings):
+    seed_floor(engine, settings)
+    cache = LastWeekCache()
+    statements: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with engine.connect() as connection:
+        read_trend(connection, settings, NOW, None, cache)
+        first = len(statements)
+        read_trend(connection, settings, NOW + 60, None, cache)
+        again = len(statements) - first
+        read_trend(connection, settings, NOW + 3700, None, cache)
+        later = len(statements) - first - again
+    event.remove(engine, "before_cursor_execute", capture)
+    assert first > again + 40  # last week's 48 intervals were read once
+    assert later > again + 40  # and again after an hour

@@ -144,9 +144,28 @@ def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:
     return tuple(dict(zip(keys, row)) for row in result)
 
 
-def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
+# Last week's day is read again at most this often (it changes only when old calls are
+# ingested late), not with every trend read.
+LAST_WEEK_MAX_AGE_SECONDS = 3600.0
+
+
+class LastWeekCache:
+    """Last week's counts per interval, as last read: (day start, interval, read at, counts)."""
+
+    def __init__(self) -> None:
+        self.entry: tuple[float, float, float, dict[str, tuple[QueueCounts, ...]]] | None = None
+
+
+def read_trend(
+    connection: Connection,
+    settings: Settings,
+    now: float,
+    interval_minutes: int | None = None,
+    cache: LastWeekCache | None = None,
+) -> Trend:
     """Service level and offered calls per interval from the start of today to `now`, and
-    over the whole of the same weekday last week (what today is measured against).
+    over the whole of the same weekday last week (what today is measured against; kept in
+    `cache` for up to an hour when given).
 
     One indexed range query (calls.enter_at) per interval, through the same counting as
     the reports, so the trend and `wallboard report queues` agree by construction.
@@ -158,13 +177,20 @@ def read_trend(connection: Connection, settings: Settings, now: float, interval_
     starts = tuple(start + i * step for i in range(count))
     day_slots = math.ceil(86400.0 / step)
     week_start = day_start(settings, now - WEEK_SECONDS)
+    entry = cache.entry if cache is not None else None
+    if entry is not None and entry[:2] == (week_start, step) and now - entry[2] < LAST_WEEK_MAX_AGE_SECONDS:
+        last_week = entry[3]
+    else:
+        last_week = _interval_counts(connection, settings, [week_start + i * step for i in range(day_slots)], step)
+        if cache is not None:
+            cache.entry = (week_start, step, now, last_week)
     return Trend(
         read_at=now,
         day_start=start,
         interval_seconds=step,
         starts=starts,
         counts=_interval_counts(connection, settings, starts, step),
-        last_week=_interval_counts(connection, settings, [week_start + i * step for i in range(day_slots)], step),
+        last_week=last_week,
         day_slots=day_slots,
     )
 
@@ -227,6 +253,7 @@ class BoardReader:
         self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
         self._generation = 0
         self._marks = MarksCache()
+        self._last_week = LastWeekCache()
 
     @property
     def reads(self) -> int:
@@ -239,11 +266,14 @@ class BoardReader:
 
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
         rows = self._rows.get(lambda: self._fetch(self._read_rows, now), self._generation)
-        return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
+        return rows, self._trend.get(lambda: self._fetch(self._read_trend, now)) if with_trend else None
 
     def alerts_today(self, now: float) -> list[AlertRecord]:
         """Today's alerts from the alert log, the latest first (the alert history screen)."""
         return self._fetch(alerts_of_day, now)
+
+    def _read_trend(self, connection: Connection, settings: Settings, now: float) -> Trend:
+        return read_trend(connection, settings, now, None, self._last_week)
 
     def _read_rows(self, connection: Connection, settings: Settings, now: float) -> BoardRows:
         return read_rows(connection, settings, now, self._marks)
