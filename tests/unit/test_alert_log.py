@@ -128,3 +128,17 @@ def test_only_a_supervisor_acknowledges_and_every_board_says_who(floor, settings
         board = read_board(connection, settings, NOW + 20)
     acknowledged = [(a.acknowledged_by, a.acknowledged_at) for a in board.alerts]
     assert acknowledged == [("maria", NOW + 10)] * 2 + [(None, None)] * 3
+
+
+def test_retention_prunes_the_cleared_alerts_with_the_detail_and_keeps_those_still_on(floor, settings):
+    from wallboard.store.retention import roll_up_and_prune
+
+    AlertKeeper(floor, settings).keep(NOW)
+    patient = copy.deepcopy(settings)
+    patient.thresholds.long_call_minutes = 600
+    AlertKeeper(floor, patient).keep(NOW + 30)
+    settings.retention.detail_days = 1
+    assert roll_up_and_prune(floor, settings, NOW + 3 * 86400) >= 1
+    with floor.connect() as connection:
+        left = alerts_of_day(connection, settings, NOW + 3 * 86400)
+    assert len(left) == 4 and all(r.cleared_at is None for r in left)
