@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tickets import reminders
+from tickets.alert_acks import acknowledge_alerts
 from tickets.callbacks import AbandonInfo, CallbackService
 from tickets.caller_records import CallerFlagInfo, CallerView, usable_caller
 from tickets.callers import CallerService
@@ -62,6 +63,9 @@ READS = frozenset(
     }
 )
 
+# The board's alerts this user may act on (tickets/alert_acks.py).
+ALERT_METHODS = frozenset({"acknowledge_alerts"})
+
 # Views one overview call may ask for (there are fewer views than this).
 MAX_OVERVIEW_VIEWS = 20
 
@@ -70,7 +74,7 @@ class UserDesk:
     """The complaint calls of `user`. Only the names in REMOTE may be called over a link:
     the reads below, and each intent's service method with the user as its actor."""
 
-    REMOTE = READS | METHODS | CALLBACK_METHODS
+    REMOTE = READS | METHODS | CALLBACK_METHODS | ALERT_METHODS
 
     def __init__(
         self,
@@ -224,3 +228,9 @@ class UserDesk:
     def flag_caller(self, caller: str, *, reason: str) -> CallerFlagInfo:
         """Flag a caller abusive or malicious as this user (a supervisor's flag is confirmed)."""
         return self.callers.flag(caller, self.user, reason=reason)
+
+    # -- the board's alerts ----------------------------------------------------------------
+
+    def acknowledge_alerts(self, ids: list[int]) -> int:
+        """Acknowledge the board's alerts `ids` as this user (supervisors only); how many were."""
+        return acknowledge_alerts(self.engine, self.user, ids, self.clock())

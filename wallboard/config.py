@@ -284,7 +284,8 @@ FeedEntries = Annotated[list[FeedEntry], Checked(_unique_feed_names)]
 class SimulatorSettingsConfig(_Section):
     seed: int = 42
     agents: Annotated[int, Ge(1), Le(5000)] = 24
-    calls_per_hour: Positive = 180
+    calls_per_hour: Positive = 150
+    staffing_lag_minutes: Annotated[float, Ge(0), Le(240)] = 20.0
     speed: Positive = 1.0
     warm_up_hours: Annotated[float, Ge(0), Le(24)] = 2.0
 
@@ -323,6 +324,8 @@ class BoardSettings(_Section):
     theme: Annotated[str, Checked(_known_theme)] = "textual-dark"
     # Reads happen when the feed writes (pushed); this slow read is the safety net.
     fallback_read_seconds: Annotated[float, Ge(1), Le(3600)] = 5.0
+    # A cleared alert stays on the alert strip this long (greyed, "cleared 19:53"); 0: at once.
+    cleared_alert_seconds: Annotated[float, Ge(0), Le(86400)] = 120.0
 
 
 @dataclass

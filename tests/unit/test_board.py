@@ -268,10 +268,11 @@ def test_read_board_touches_only_the_live_tables_and_the_open_calls(engine, sett
     event.remove(engine, "before_cursor_execute", capture)
     selects = [s for s in statements if s.lstrip().startswith("select")]
     of_calls = [s for s in selects if " calls" in s.split("from", 1)[1]]
-    # The live tables (snapshots, agents, memberships, feeds, open call-backs, open promises),
-    # then the waiting callers: the open calls, and their callers' markers (calls by caller,
-    # open complaints, caller flags, flagged complaints, open call-backs) when any is known.
-    assert len(selects) - len(of_calls) == 6 + (4 if board.waiting else 0)
+    # The live tables (snapshots, agents, memberships, feeds, open call-backs, open promises,
+    # the alert log's open and lately cleared rows), then the waiting callers: the open calls,
+    # and their callers' markers (calls by caller, open complaints, caller flags, flagged
+    # complaints, open call-backs) when any is known.
+    assert len(selects) - len(of_calls) == 7 + (4 if board.waiting else 0)
     assert "outcome" in of_calls[0]
     assert all("calls.caller in" in s for s in of_calls[1:])
     assert board.waiting, "the seeded floor has callers waiting"
@@ -285,13 +286,14 @@ def test_trend_per_interval(engine, settings):
     assert len(trend.starts) == 28  # 00:00 to 14:00 in 30-minute intervals
     series = trend.series(settings)
     assert sum(series.offered) == 28  # every call of the day, once
-    i = trend.starts.index(at(13, 30))
+    i = series.starts.index(at(13, 30))
     # 13:30-14:00: James's, Maria's, Chen's and the markup agent's calls answered in time;
     # 3 callers still waiting (not answered within 20 s yet)
     assert series.offered[i] == 7
     assert series.service_level[i] == pytest.approx(100 * 4 / 7, abs=0.01)
     assert series.levels[i] == ALERT
-    assert series.service_level[0] is None and series.levels[0] == NONE  # no calls at night
+    assert series.starts[0] == at(8, 30)  # from the day's first calls (08:30): not the night
+    assert series.elapsed == len(series.starts)  # no calls last week: the day ends now
     support = trend.series(settings, ["support"])
     assert sum(support.offered) == 7
 

@@ -20,6 +20,7 @@ from tickets.errors import PermissionDenied, StaleVersion
 from tickets.service import ComplaintService
 from wallboard.calls.board import evaluate
 from wallboard.ssh.link import HEADER, LinkError
+from wallboard.store.alert_log import AlertKeeper
 from wallboard.store.board_reader import BoardReader, read_board, read_trend
 
 COMPLAINT = dict(
@@ -86,6 +87,23 @@ def test_the_board_over_the_link_is_the_board_read_directly(floor, link_as):
     assert evaluate(rows, settings, NOW) == direct
     assert len(direct.agents) > 5
     assert trend.counts == direct_trend.counts and trend.starts == direct_trend.starts
+    assert trend.last_week == direct_trend.last_week and trend.day_slots == direct_trend.day_slots
+
+
+def test_every_session_sees_the_same_alerts_and_only_a_supervisor_acknowledges_them(floor, link_as):
+    engine, settings = floor
+    AlertKeeper(engine, settings).keep(NOW)  # the active server's writer
+    ann, sue = link_as("ann").client, link_as("sue").client
+    rows, _ = ann.call("board", "read", NOW + 5)
+    ids = [a.record_id for a in evaluate(rows, settings, NOW + 5).alerts]
+    assert len(ids) == 5 and None not in ids
+    with pytest.raises(PermissionDenied, match="supervisors only"):
+        ann.proxy("desk", user="ann").acknowledge_alerts(ids)
+    assert sue.proxy("desk", user="sue").acknowledge_alerts(ids[:1]) == 1
+    seen_by_ann = evaluate(ann.call("board", "read", NOW + 6)[0], settings, NOW + 6).alerts
+    assert [a.acknowledged_by for a in seen_by_ann] == ["sue", None, None, None, None]
+    history = ann.call("board", "alerts_today", NOW + 7)
+    assert len(history) == 5 and {r.acknowledged_by for r in history} == {"sue", None}
 
 
 def test_hello_gives_the_settings_less_the_servers_secrets_and_the_bound_user(floor, link_as):

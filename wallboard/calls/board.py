@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypedDict
 
-from wallboard.calls.alerts import Alert, find_alerts
+from wallboard.calls.alerts import Alert, AlertRecord, find_alerts, with_life
 from wallboard.calls.counts import SnapshotRow
 from wallboard.calls.levels import (
     ALERT,
@@ -245,6 +245,8 @@ class BoardRows:
     callbacks: tuple[CallbackRow, ...] = ()  # open call-back requests per queue
     waiting: tuple[WaitingRow, ...] = ()  # the callers waiting now, with their markers
     promises: PromiseCounts | None = None  # None: not read (no complaint tables to read)
+    # The alert log's open alerts and those cleared lately (wallboard/calls/alerts.py).
+    alert_log: tuple[AlertRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ class BoardState:
     callbacks: tuple[CallbackTile, ...] = ()
     waiting: tuple[WaitingCaller, ...] = ()  # longest wait first
     promises: PromiseTile | None = None  # floor-wide: a filter of queues and agents leaves it
+    cleared_alerts: tuple[Alert, ...] = ()  # cleared lately ([board] cleared_alert_seconds), newest first
 
     def at(self, now: float) -> BoardState:
         """The same data judged at another moment: waits and times in state tick on."""
@@ -280,12 +283,17 @@ class BoardState:
             self,
             tiles=tiles,
             agents=tuple(a for a in self.agents if a.name in agents),
-            alerts=tuple(a for a in self.alerts if (a.queue is not None and a.queue in queues) or (a.agent in agents)),
+            alerts=tuple(a for a in self.alerts if _alert_selected(a, queues, agents)),
+            cleared_alerts=tuple(a for a in self.cleared_alerts if _alert_selected(a, queues, agents)),
             total=_total(tiles, [a for a in self.agents if a.name in agents], self.settings, self.now),
             filter=query,
             callbacks=tuple(c for c in self.callbacks if c.queue in queues),
             waiting=in_queues(self.waiting, queues),
         )
+
+
+def _alert_selected(alert: Alert, queues: set[str], agents: set[str]) -> bool:
+    return (alert.queue is not None and alert.queue in queues) or (alert.agent in agents)
 
 
 def match_filter(state: BoardState, query: str) -> tuple[set[str], set[str]]:
@@ -345,6 +353,9 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         stale_feeds=_stale_feeds(source, settings, now),
         problems=tuple(source.feed_problems[name] for name in sorted(source.feed_problems)),
     )
+    alerts, cleared = with_life(
+        find_alerts(tiles, agents, settings), source.alert_log, now, settings.board.cleared_alert_seconds
+    )
     return BoardState(
         now=now,
         site=settings.site.name,
@@ -352,7 +363,8 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         total=_total(tiles, agents, settings, now),
         agents=agents,
         freshness=freshness,
-        alerts=tuple(find_alerts(tiles, agents, settings)),
+        alerts=alerts,
+        cleared_alerts=cleared,
         source=source,
         settings=settings,
         callbacks=callback_tiles(source.callbacks, now),

@@ -32,6 +32,7 @@ def simulator_settings(
         seed=configured.seed if seed is None else seed,
         agents=configured.agents if agents is None else agents,
         calls_per_hour=configured.calls_per_hour if calls_per_hour is None else calls_per_hour,
+        staffing_lag_minutes=configured.staffing_lag_minutes,
         tz=settings.site.tz,
     )
 

@@ -145,6 +145,10 @@ class SimulatorSettings:
     call_again_probability: float = 0.35
     call_again_minutes: tuple[float, float] = (2.0, 30.0)
     shift_hours: float = 8.5  # including lunch and breaks
+    # The shift plan follows the day's load this late (a plan made from yesterday's curve,
+    # late starters): under-staffed on each ramp-up, comfortable after each peak, so service
+    # level swings around its target. 0: staffed for the load of each half hour.
+    staffing_lag_minutes: float = 0.0
     breaks: bool = True
 
 
@@ -392,8 +396,9 @@ class FloorSimulator:
             + sum(st.ring_range) / 2
         )
         demand = []
+        lag_hours = st.staffing_lag_minutes / 60.0
         for j in range(slots):
-            load = st.calls_per_hour * self._slot_factor((j + 0.5) / 2.0) * handle / HOUR
+            load = st.calls_per_hour * self._slot_factor((j + 0.5) / 2.0 - lag_hours) * handle / HOUR
             demand.append(load + math.sqrt(load))
         crew = min(2, n)
         supply = n * length

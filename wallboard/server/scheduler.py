@@ -1,7 +1,8 @@
 """The active server's APScheduler: reminder sweeps, hook deliveries, auto-close, and the
-daily history maintenance (retention's roll-up and prune, then ANALYZE), and the
-call-back intake (requests from new abandons, closed when the caller got through), and the
-daily quality sample (yesterday's answered calls, at [quality] draw_at local time).
+daily history maintenance (retention's roll-up and prune, then ANALYZE), the
+call-back intake (requests from new abandons, closed when the caller got through), the
+daily quality sample (yesterday's answered calls, at [quality] draw_at local time), and the
+alert log's writer (wallboard/store/alert_log.py).
 
 APScheduler 3.x with its memory job store: jobs are re-added with fixed ids at every start
 (docs/ARCHITECTURE.md, Reminders and escalation: why not a job per reminder). The reminders
@@ -26,6 +27,7 @@ from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, next_fire_at
 from tickets.service import ComplaintService
 from wallboard.config import Settings
+from wallboard.store.alert_log import AlertKeeper
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,9 @@ HISTORY_FIRST_DELAY_SECONDS = 300.0
 # a fraction of a second, the intake runs twice a second (an idle run is one read), the
 # board reads each second.
 CALLBACK_INTAKE_SECONDS = 0.5
+# The alert log's writer judges the board this often (a board judges it each second itself;
+# the log only dates, clears and shares what it judges).
+ALERT_KEEP_SECONDS = 1.0
 
 
 class ReminderScheduler:
@@ -53,6 +58,7 @@ class ReminderScheduler:
         self.sweeper = Sweeper(engine, settings, server=server, escalate=self.complaints.escalate_in)
         self.hooks = HookSender(engine, settings, clock=clock)
         self.callbacks = CallbackIntake(engine, settings, clock=clock)
+        self.alerts = AlertKeeper(engine, settings, clock=clock)
         self.scheduler = BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
@@ -62,6 +68,7 @@ class ReminderScheduler:
         add(self.sweep, "interval", seconds=SWEEP_SECONDS, id="reminder-sweep", **common)
         add(self.hooks.deliver_due, "interval", seconds=HOOK_SECONDS, id="hook-deliveries", **common)
         add(self.take_callbacks, "interval", seconds=CALLBACK_INTAKE_SECONDS, id="callback-intake", **common)
+        add(self.alerts.keep_logged, "interval", seconds=ALERT_KEEP_SECONDS, id="alert-log", **common)
         add(
             self.complaints.close_stale_resolved,
             "interval",

@@ -4,9 +4,10 @@
 (queue_snapshots, agents, agent_queues, feeds, and the open call-back requests by their
 partial index): O(queues + agents + open call-backs) rows; of the call table only the open
 calls (a partial index) and their callers' markers (wallboard/store/waiting.py); and the
-open promises to customers due by tonight, through their partial index (`read_promises`).
-`read_trend` (service level and offered calls per interval through the day)
-does read calls, by their enter_at index, and the board runs it at most once a minute.
+open promises to customers due by tonight, through their partial index (`read_promises`);
+and the alert log's open rows and those cleared lately (wallboard/store/alert_log.py).
+`read_trend` (service level and offered calls per interval through the day, and
+through the same weekday last week) does read calls, by their enter_at index, and the board runs it at most once a minute.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -24,10 +25,12 @@ from sqlalchemy import Connection, Engine, Result, case, func, or_, select, text
 from db.callbacks import OPEN_SQL, Callback
 from db.complaints import OPEN_PROMISE_SQL, FollowUp
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
+from wallboard.calls.alerts import AlertRecord
 from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, PromiseCounts, evaluate
 from wallboard.calls.counts import QueueCounts, SnapshotRow, day_start
-from wallboard.calls.trend import Trend
+from wallboard.calls.trend import WEEK_SECONDS, Trend
 from wallboard.config import Settings
+from wallboard.store.alert_log import alerts_of_day, read_alert_log
 from wallboard.store.metrics import queue_counts
 from wallboard.store.waiting import MarksCache, read_waiting
 
@@ -108,6 +111,7 @@ def read_rows(connection: Connection, settings: Settings, now: float, marks: Mar
         feed_problems={name: problem for name, problem in problems},
         waiting=read_waiting(connection, settings, now, marks),
         promises=read_promises(connection, settings, now),
+        alert_log=read_alert_log(connection, settings, now),
     )
 
 
@@ -140,8 +144,28 @@ def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:
     return tuple(dict(zip(keys, row)) for row in result)
 
 
-def read_trend(connection: Connection, settings: Settings, now: float, interval_minutes: int | None = None) -> Trend:
-    """Service level and offered calls per interval from the start of today to `now`.
+# Last week's day is read again at most this often (it changes only when old calls are
+# ingested late), not with every trend read.
+LAST_WEEK_MAX_AGE_SECONDS = 3600.0
+
+
+class LastWeekCache:
+    """Last week's counts per interval, as last read: (day start, interval, read at, counts)."""
+
+    def __init__(self) -> None:
+        self.entry: tuple[float, float, float, dict[str, tuple[QueueCounts, ...]]] | None = None
+
+
+def read_trend(
+    connection: Connection,
+    settings: Settings,
+    now: float,
+    interval_minutes: int | None = None,
+    cache: LastWeekCache | None = None,
+) -> Trend:
+    """Service level and offered calls per interval from the start of today to `now`, and
+    over the whole of the same weekday last week (what today is measured against; kept in
+    `cache` for up to an hour when given).
 
     One indexed range query (calls.enter_at) per interval, through the same counting as
     the reports, so the trend and `wallboard report queues` agree by construction.
@@ -151,18 +175,35 @@ def read_trend(connection: Connection, settings: Settings, now: float, interval_
     start = day_start(settings, now)
     count = max(1, math.ceil((now - start) / step))
     starts = tuple(start + i * step for i in range(count))
-    per_queue: dict[str, list[QueueCounts]] = {}
-    for i, begin in enumerate(starts):
-        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
-            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
-            series[i] = counts
+    day_slots = math.ceil(86400.0 / step)
+    week_start = day_start(settings, now - WEEK_SECONDS)
+    entry = cache.entry if cache is not None else None
+    if entry is not None and entry[:2] == (week_start, step) and now - entry[2] < LAST_WEEK_MAX_AGE_SECONDS:
+        last_week = entry[3]
+    else:
+        last_week = _interval_counts(connection, settings, [week_start + i * step for i in range(day_slots)], step)
+        if cache is not None:
+            cache.entry = (week_start, step, now, last_week)
     return Trend(
         read_at=now,
         day_start=start,
         interval_seconds=step,
         starts=starts,
-        counts={queue: tuple(series) for queue, series in per_queue.items()},
+        counts=_interval_counts(connection, settings, starts, step),
+        last_week=last_week,
+        day_slots=day_slots,
     )
+
+
+def _interval_counts(
+    connection: Connection, settings: Settings, starts: Sequence[float], step: float
+) -> dict[str, tuple[QueueCounts, ...]]:
+    per_queue: dict[str, list[QueueCounts]] = {}
+    for i, begin in enumerate(starts):
+        for queue, counts in queue_counts(connection, settings, begin, begin + step).items():
+            series = per_queue.setdefault(queue, [QueueCounts(queue) for _ in starts])
+            series[i] = counts
+    return {queue: tuple(series) for queue, series in per_queue.items()}
 
 
 class _Shared(Generic[T]):
@@ -196,7 +237,7 @@ class BoardReader:
     rows and the trend are read apart, so a slow trend never holds up the rows.
     """
 
-    REMOTE = frozenset({"read"})  # what a session may call over its link
+    REMOTE = frozenset({"read", "alerts_today"})  # what a session may call over its link
 
     def __init__(
         self,
@@ -212,6 +253,7 @@ class BoardReader:
         self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
         self._generation = 0
         self._marks = MarksCache()
+        self._last_week = LastWeekCache()
 
     @property
     def reads(self) -> int:
@@ -224,7 +266,14 @@ class BoardReader:
 
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]:
         rows = self._rows.get(lambda: self._fetch(self._read_rows, now), self._generation)
-        return rows, self._trend.get(lambda: self._fetch(read_trend, now)) if with_trend else None
+        return rows, self._trend.get(lambda: self._fetch(self._read_trend, now)) if with_trend else None
+
+    def alerts_today(self, now: float) -> list[AlertRecord]:
+        """Today's alerts from the alert log, the latest first (the alert history screen)."""
+        return self._fetch(alerts_of_day, now)
+
+    def _read_trend(self, connection: Connection, settings: Settings, now: float) -> Trend:
+        return read_trend(connection, settings, now, None, self._last_week)
 
     def _read_rows(self, connection: Connection, settings: Settings, now: float) -> BoardRows:
         return read_rows(connection, settings, now, self._marks)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from db.engine import upsert, write_transaction
 from wallboard.calls.counts import day_start
 from wallboard.config import Settings
+from wallboard.store.alert_log import ALERT_LOG
 from wallboard.store.metrics import (
     AGENT_ROLLUPS,
     CALLS,
@@ -118,3 +119,5 @@ def _prune_before(connection: Connection, at: float) -> None:
     connection.execute(delete(CALLS).where(CALLS.c.enter_at < at))
     kept = [row[0] for row in connection.execute(last_change_ids_before(at))]
     connection.execute(delete(STATE_CHANGES).where(STATE_CHANGES.c.at < at, STATE_CHANGES.c.id.not_in(kept)))
+    # The alert log goes with the detail it was judged from (an alert still on stays).
+    connection.execute(delete(ALERT_LOG).where(ALERT_LOG.c.raised_at < at, ALERT_LOG.c.cleared_at.is_not(None)))

@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tickets.ui import ComplaintDesk
-from wallboard.calls.alerts import AlertBook
+from wallboard.calls.alerts import AlertBook, AlertRecord
 from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
@@ -71,6 +71,8 @@ def preload() -> None:
 
 class BoardSource(Protocol):
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]: ...
+
+    def alerts_today(self, now: float) -> Sequence[AlertRecord]: ...
 
 
 class ChangeSource(Protocol):
@@ -120,6 +122,10 @@ class WallboardApp(App[None]):
         Binding("l", "toggle_waiting", "Waiting"),
         Binding("f", "flag_caller", "Flag caller"),
         Binding("p", "act_on_agent", "Agent"),
+        # Not in the footer (full at 80 columns): the help and the command palette name them.
+        Binding("a", "acknowledge_alerts", "Acknowledge alerts", show=False),
+        Binding("h", "alert_history", "Alert history", show=False),
+        Binding("g", "cycle_trend", "Trend queue", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         # Why a key above cannot act, when its check_action refuses it (see the docstring).
@@ -158,6 +164,7 @@ class WallboardApp(App[None]):
         self.view: BoardState | None = None  # what is on screen
         self.trend: Trend | None = None
         self.filter_text = ""
+        self.trend_queue: str | None = None  # the trend of one queue (`g` cycles), None: all of them
         self.sort_mode = SORT_MODES[0]
         self.wall = False
         self.read_error: str | None = None
@@ -288,7 +295,10 @@ class WallboardApp(App[None]):
         self.view = stamped.filtered(self.filter_text)
         series = None
         if self.trend is not None:
-            queues = None if not self.filter_text else tuple(t.queue for t in self.view.tiles)
+            if self.trend_queue is not None:
+                queues: tuple[str, ...] | None = (self.trend_queue,)
+            else:
+                queues = None if not self.filter_text else tuple(t.queue for t in self.view.tiles)
             # The trend changes once a minute: its series are summed once per trend and filter.
             key = (self.trend, queues)
             if self._series_key is None or self._series_key[0] is not self.trend or self._series_key[1] != queues:
@@ -363,6 +373,19 @@ class WallboardApp(App[None]):
         self.notify(f"Agents sorted by {SORT_LABELS[self.sort_mode]}", timeout=2)
         self.redraw()
 
+    def action_cycle_trend(self) -> None:
+        """The trend of all queues, then of each queue in turn."""
+        names: set[str] = set()
+        if self.trend is not None:
+            names |= set(self.trend.counts) | set(self.trend.last_week)
+        if self.board is not None:
+            names |= {t.queue for t in self.board.tiles}
+        cycle: list[str | None] = [None, *sorted(names)]
+        at = cycle.index(self.trend_queue) if self.trend_queue in cycle else 0
+        self.trend_queue = cycle[(at + 1) % len(cycle)]
+        self.notify(f"Trend: {printable(self.trend_queue or 'all queues')}", timeout=2, markup=False)
+        self.redraw()
+
     def action_cycle_theme(self) -> None:
         themes = [name for name in THEMES if name in self.available_themes]
         index = themes.index(self.theme) + 1 if self.theme in themes else 0
@@ -379,6 +402,34 @@ class WallboardApp(App[None]):
 
     def action_flag_caller(self) -> None:
         self.desk.flag_caller()
+
+    def action_acknowledge_alerts(self) -> None:
+        """Acknowledge the open alerts on the strip (as filtered) that nobody has yet: a
+        supervisor's key (the desk's service refuses anyone else, with one line)."""
+        desk = self.desk
+        if desk.user is None or desk.calls is None:
+            self.notify("No user signed in: start with `wallboard --as NAME` to acknowledge alerts.", markup=False)
+            return
+        view = self.view
+        ids = [a.record_id for a in view.alerts if a.record_id is not None and not a.acknowledged_by] if view else []
+        if not ids:
+            self.notify("No alerts to acknowledge.", timeout=3, markup=False)
+            return
+        calls = desk.calls
+
+        def done(count: int) -> None:
+            self.notify(
+                f"Acknowledged {count} alert{'s' if count != 1 else ''} as {desk.user}.", timeout=3, markup=False
+            )
+            self._start_read()
+
+        desk.run(lambda: int(calls.acknowledge_alerts(ids)), done)
+
+    def action_alert_history(self) -> None:
+        from wallboard.ui.alert_history import AlertHistoryScreen
+
+        if not isinstance(self.screen, AlertHistoryScreen):
+            self.push_screen(AlertHistoryScreen(self.source, self.settings, self.clock))
 
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
@@ -463,6 +514,9 @@ class WallboardApp(App[None]):
         yield SystemCommand(
             "Sort agents", "Next agent sort: state, name, time, calls, queue (s)", self.action_cycle_sort
         )
+        yield SystemCommand(
+            "Trend queue", "The trend of all queues, then each queue in turn (g)", self.action_cycle_trend
+        )
         yield SystemCommand("Next theme", "Cycle the colour themes (t)", self.action_cycle_theme)
         yield SystemCommand("Wall mode", "Tiles only, in big digits (w)", self.action_toggle_wall)
         yield SystemCommand(
@@ -476,5 +530,11 @@ class WallboardApp(App[None]):
                 "Pause, unpause, remove from or add to a queue the selected agent, over AMI (p)",
                 self.action_act_on_agent,
             )
+        yield SystemCommand(
+            "Alert history", "Today's alerts: raised, cleared, acknowledged by (h)", self.action_alert_history
+        )
+        yield SystemCommand(
+            "Acknowledge alerts", "Acknowledge the alerts on the board: supervisors (a)", self.action_acknowledge_alerts
+        )
         yield SystemCommand("Wallboard help", "Keys, colours and thresholds (?)", self.action_help)
         yield from self.desk.system_commands()

@@ -24,13 +24,15 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Label, Static
 
+from wallboard.calls.alerts import Alert
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
-from wallboard.text import format_duration, format_pct, printable
+from wallboard.text import format_duration, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
@@ -126,7 +128,7 @@ class BoardScreen(Screen[None]):
                         yield Static(id="alerts", markup=False)
                     yield WaitingPane(id="waiting-side")
                     with Vertical(id="trend"):
-                        yield IntervalBars("Service level", short_label="SL", id="trend-sl")
+                        yield TrendChart(id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
                 with Horizontal(id="people"):
                     with Vertical(id="agents-pane"):
@@ -365,60 +367,60 @@ class BoardScreen(Screen[None]):
         set_level_class(widget, tile.level)
 
     def _show_alerts(self, view: BoardState) -> None:
+        """Open alerts ("since 19:41 ... for 12 min", who acknowledged), then those cleared
+        lately, greyed, until `[board] cleared_alert_seconds` have passed."""
         alerts = view.alerts
         widget = self.query_one("#alerts", Static)
         set_level_class(widget, "ok" if not alerts else "alert")
-        if not alerts:
+        if not alerts and not view.cleared_alerts:
             content = Content.styled("No alerts", OK_TEXT)
         else:
-            limit = len(alerts) if self.cards else COMPACT_ALERT_LINES
-            shown = alerts if len(alerts) <= limit else alerts[: limit - 1]
-            lines = []
-            for alert in shown:
-                since = "?" if alert.began is None else format_clock(alert.began, view.settings, seconds=False)
-                since = f"<={since}" if alert.began_before else f"  {since}"
-                style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
-                lines.append(Content.assemble((f" {since} ", style), " ", printable(alert.text)))
-            if len(shown) < len(alerts):
+            every = alerts + view.cleared_alerts
+            limit = len(every) if self.cards else COMPACT_ALERT_LINES
+            shown = every if len(every) <= limit else every[: limit - 1]
+            lines = [self._alert_line(alert, view) for alert in shown]
+            if len(shown) < len(every):
                 lines.append(
-                    Content.styled(
-                        f"  +{len(alerts) - len(shown)} more alerts (wider window or / to filter)", "$text-muted"
-                    )
+                    Content.styled(f"  +{len(every) - len(shown)} more (h: alert history; / to filter)", "$text-muted")
                 )
             content = Content("\n").join(lines)
-        key = content.plain + str(len(alerts)) + str([a.level for a in alerts])
+        key = content.plain + str([a.level for a in alerts])
         if self._alerts_key != key:
             self._alerts_key = key
             widget.update(content, layout=_resizes(widget, self._alerts_text, content.plain))
             self._alerts_text = content.plain
 
+    def _alert_line(self, alert: Alert, view: BoardState) -> Content:
+        since = alert.since_label(lambda ts: format_clock(ts, view.settings, seconds=False))
+        duration = alert.duration_label(view.now)
+        tail = f" · {duration}" if duration else ""
+        if alert.cleared_at is not None:
+            return Content.assemble(
+                (f" {since} ", "reverse $text-muted"), " ", (printable(alert.text) + tail, "$text-muted")
+            )
+        if alert.acknowledged_by:
+            tail += f" · ack {printable(alert.acknowledged_by)}"
+        style = f"bold white on {ALERT_BLOCK}" if alert.level == ALERT else f"black on {WARN_BLOCK}"
+        return Content.assemble((f" {since} ", style), " ", printable(alert.text), (tail, "$text-muted"))
+
     def _show_trend(self, view: BoardState, trend: TrendSeries | None) -> None:
-        sl_bars = self.query_one("#trend-sl", IntervalBars)
+        """The service level chart (the day from opening against last week) and today's
+        offered calls per interval."""
+        chart = self.query_one("#trend-sl", TrendChart)
         offered_bars = self.query_one("#trend-offered", IntervalBars)
         if trend is None:
-            sl_bars.set([], value="", caption="")
+            chart.show_series(None, ())
             offered_bars.set([], value="", caption="")
             return
         settings = view.settings
-        # From the first interval with calls: the night before the floor opened is empty.
-        first = next((i for i, n in enumerate(trend.offered) if n), len(trend.offered) - 1)
-        minutes = settings.board.trend_interval_minutes
-        since = format_clock(trend.starts[first], settings, seconds=False) if trend.starts else ""
-        last_sl = next((v for v in reversed(trend.service_level[first:]) if v is not None), None)
-        sl_bars.label = f"SL per {minutes} min"
-        sl_bars.set(
-            trend.service_level[first:],
-            levels=trend.levels[first:],
-            scale=100.0,
-            value=format_pct(last_sl),
-            caption=f"from {since}",
-        )
-        offered = trend.offered[first:]
-        offered_bars.label = f"Offered per {minutes} min"
+        chart.show_series(trend, tuple(format_clock(start, settings, seconds=False) for start in trend.starts))
+        offered = trend.offered[: trend.elapsed]
+        offered_bars.label = f"Offered per {trend.interval_minutes} min"
+        since = format_clock(trend.starts[0], settings, seconds=False) if trend.starts else ""
         offered_bars.set(
             offered,
             value=str(offered[-1] if offered else 0),
-            caption=f"peak {max(offered, default=0)}",
+            caption=f"from {since} · peak {max(offered, default=0)}",
         )
 
     def _show_agents(self, view: BoardState, sort_mode: str) -> None:

@@ -27,6 +27,8 @@ KEYS = (
     ("o", "complaints overview: open by owner, overdue, escalated (supervisors)"),
     ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
     ("p", "act on the selected agent over AMI: pause, unpause, remove from or add to a queue (supervisors)"),
+    ("g", "the trend of all queues, then of each queue in turn"),
+    ("a, h", "acknowledge the alerts on the board (supervisors); h: today's alert history"),
     ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
@@ -86,7 +88,10 @@ def help_content(settings: Settings) -> Content:
             f"{settings.metrics.service_level_seconds} s; short abandons (within "
             f"{settings.metrics.short_abandon_seconds} s) left out."
         ),
-        Content("  Alert times: when it began; <= means it was already on when this board opened."),
+        Content(
+            "  Alerts: since when and for how long; a cleared one stays greyed "
+            f"{settings.board.cleared_alert_seconds:g} s; ack: who acknowledged it."
+        ),
     ]
     return Content("\n").join(lines)
 
