@@ -97,6 +97,8 @@ class AgentRow:
     calls_today: int
     aht_today: float | None
     flag: str | None  # "long_call" | "long_pause" | None
+    # The agent's AHT today against the floor's band ([thresholds] aht_*): ok, warn, alert, none.
+    aht_level: str = NONE
 
     @property
     def state_label(self) -> str:
