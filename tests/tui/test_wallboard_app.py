@@ -225,7 +225,7 @@ async def test_a_tick_repaints_only_the_time_cells(floor, monkeypatch):
         assert lines == []
         time_x = sum(column.width + 2 for column in agents._columns[:2])
         assert regions and {(r.x, r.width, r.height) for r in regions} == {(time_x, 9, 1)}
-        assert agents.row_count == 7
+        assert agents.row_count == 6
         assert agents.get_cell("Maria Garcia", "time").plain == "22:01"
 
 
@@ -259,6 +259,27 @@ async def test_the_quick_cell_layout_draws_what_rich_draws(floor):
         assert checked > 500
 
 
+@run_async
+async def test_logged_out_agents_show_with_h_and_aht_is_coloured_against_the_band(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Noah Rossi" not in table_names(app)
+        assert "Agents 6 logged in of 7: " in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert table_names(app)[-1] == "Noah Rossi"  # by state: the logged out last
+        assert "1 logged out" in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert "Noah Rossi" not in table_names(app)
+        # support's agents talked 10 min a call: red against the 3-5 min band; Maria's 3:20 is plain
+        agents = table(app)
+        red = [name for name in agents.order if agents.get_cell(name, "aht").style.bgcolor is not None]
+        assert red and "Maria Garcia" not in red
+        assert agents.get_cell("Maria Garcia", "aht").plain == "3:20"
+
+
 # -- keys ------------------------------------------------------------------------------
 
 
@@ -275,7 +296,7 @@ async def test_filter_by_queue_then_agent_then_clear(floor):
         await pilot.pause()
         assert not board(app).has_class("-filtering")
         assert set(tiles(app)) == {"sales", "Selected"}
-        assert sorted(table_names(app)) == ["James Smith", "Maria Garcia", "Noah Rossi"]
+        assert sorted(table_names(app)) == ["James Smith", "Maria Garcia"]  # Noah Rossi: logged out
         assert "filter: sal" in screen_text(app).splitlines()[0]
         await pilot.press("slash")
         board(app).query_one("#filter").value = "chen"
@@ -286,7 +307,7 @@ async def test_filter_by_queue_then_agent_then_clear(floor):
         await pilot.press("escape")
         await pilot.pause()
         assert app.filter_text == ""
-        assert len(table_names(app)) == 7
+        assert len(table_names(app)) == 6
 
 
 @run_async

@@ -179,7 +179,7 @@ class AgentTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._cursor = 0
         self._cursor_name: str | None = None
-        self._announced: AgentRow | None = None  # the selection last told (SelectionChanged)
+        self._announced: tuple[str, Signature] | None = None  # the selection last told (SelectionChanged)
         self._painted: dict[int, LineKey] = {}  # row index -> what was last drawn there
         self._lines: LRUCache[tuple[LineKey, int, int], Strip] = LRUCache(1024)
         self._header: Strip | None = None
@@ -356,9 +356,12 @@ class AgentTable(ScrollView, can_focus=True):
         self._announce()
 
     def _announce(self) -> None:
+        """Tell of another agent under the cursor, or new figures of theirs (not their
+        ticking time: that would be a message a second)."""
         agent = self.selected_agent
-        if agent != self._announced:
-            self._announced = agent
+        told = None if agent is None else (agent.name, _signature(agent))
+        if told != self._announced:
+            self._announced = told
             self.post_message(self.SelectionChanged(self, agent))
 
     def action_cursor_up(self) -> None:

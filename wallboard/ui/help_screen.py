@@ -18,6 +18,8 @@ KEYS = (
     ("/", "filter: queue, team (a queue's agents) or agent; commas: several"),
     ("Esc", "clear the filter, or cancel typing one"),
     ("s", "agent sort: state, name, time in state, calls today, queue"),
+    ("h", "show or hide the logged-out agents (hidden at start)"),
+    ("m", "my figures, when signed in as an agent: state, calls, AHT, promises due"),
     ("t", "next colour theme (ansi-dark: the terminal's own colours)"),
     ("w", "wall mode: tiles only, big digits, for a screen across the room"),
     ("l", "waiting callers and their markers (beside the agents from 160 columns)"),
@@ -68,6 +70,7 @@ def help_content(settings: Settings) -> Content:
             f"  AHT             target {format_duration(t.aht_low_seconds)} to {format_duration(t.aht_high_seconds)}; "
             f"red below {format_duration(t.aht_red_low_seconds)} or above {format_duration(t.aht_red_high_seconds)}"
         ),
+        Content("                  (each agent's AHT in the table too, against the floor's band)"),
         Content("  Free agents     red when callers wait and nobody is free"),
         Content(f"  Long call       over {t.long_call_minutes:g} min on one call (red row, alert)"),
         Content(
