@@ -30,7 +30,7 @@ from wallboard.calls.levels import (
 )
 from wallboard.calls.waiting import WaitingCaller, WaitingRow, in_queues, waiting_callers
 from wallboard.config import QueueThresholdValues, Settings
-from wallboard.text import format_age
+from wallboard.text import format_age, format_duration
 
 TOTAL_QUEUE = "All queues"
 
@@ -344,6 +344,29 @@ def agents_heading(rows: Sequence[AgentRow], sort_mode: str, *, logged_out_shown
     if logged_out_shown and counts.get("logged_out"):
         title += f", {counts['logged_out']} logged out"
     return f"{title}  ·  by {SORT_LABELS[sort_mode]}"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnFigures:
+    """An agent's own view: their row of the board and the band their AHT is judged by."""
+
+    agent: AgentRow
+    aht_low: float
+    aht_high: float
+
+    @property
+    def aht_text(self) -> str:
+        aht = "-" if self.agent.aht_today is None else format_duration(self.agent.aht_today)
+        return f"{aht}  (target {format_duration(self.aht_low)} to {format_duration(self.aht_high)})"
+
+
+def own_figures(state: BoardState, agent: str | None) -> OwnFigures | None:
+    """`agent`'s own figures on the board judged at `state.now` (None: not on the board)."""
+    row = next((row for row in state.agents if row.name == agent), None) if agent is not None else None
+    if row is None:
+        return None
+    band = state.settings.thresholds.for_queue(None)
+    return OwnFigures(row, band.aht_low_seconds, band.aht_high_seconds)
 
 
 def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:

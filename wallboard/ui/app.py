@@ -25,7 +25,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tickets.permissions import Role
 from tickets.ui import ComplaintDesk
+from tickets.ui.desk import NO_USER
 from wallboard.calls.alerts import AlertBook
 from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
@@ -34,6 +36,7 @@ from wallboard.config import Settings
 from wallboard.text import format_age, one_line, printable
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
+from wallboard.ui.own_view import OwnView
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,8 @@ class WallboardApp(App[None]):
         Binding("w", "toggle_wall", "Wall"),
         Binding("l", "toggle_waiting", "Waiting"),
         Binding("f", "flag_caller", "Flag caller"),
+        # Not in the footer (full at 80 columns): the help names it.
+        Binding("m", "own_view", "My figures", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -278,6 +283,8 @@ class WallboardApp(App[None]):
                 self._series_key = key
             series = self._series
         self._board_screen.show(self.view, series, self.sort_mode, self.status(self.view))
+        if isinstance(self.screen, OwnView):
+            self.screen.show(board)
 
     def redraw(self) -> None:
         if self.board is not None:
@@ -361,6 +368,21 @@ class WallboardApp(App[None]):
 
     def action_flag_caller(self) -> None:
         self.desk.flag_caller()
+
+    def action_own_view(self) -> None:
+        """The signed-in agent's own figures (the floor is `m` away again)."""
+        if isinstance(self.screen, OwnView):
+            return
+        if self.desk.user is None:
+            self.notify("My figures need a signed-in agent: " + NO_USER, severity="warning", markup=False)
+            return
+        if self.desk.role == Role.DISPLAY:
+            self.notify("A display user has no figures of their own.", severity="warning")
+            return
+        view = OwnView(self.desk.user, poll_seconds=self.desk.poll_seconds)
+        self.push_screen(view)
+        if self.board is not None:
+            view.show(self.board.at(self.clock()))
 
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
