@@ -66,9 +66,15 @@ RUN_TIME_MODULES = (
 
 
 def preload() -> None:
-    """Import what the app will import once it runs (see RUN_TIME_MODULES)."""
+    """Import what the app will import once it runs (see RUN_TIME_MODULES).
+
+    Some are Textual's private modules: a Textual release may move them, and a preload is
+    only a head start, so one that is gone is skipped."""
     for name in RUN_TIME_MODULES:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            log.debug("preload: no module %s in this Textual", name)
 
 
 class BoardSource(Protocol):
