@@ -280,6 +280,28 @@ async def test_logged_out_agents_show_with_h_and_aht_is_coloured_against_the_ban
         assert agents.get_cell("Maria Garcia", "aht").plain == "3:20"
 
 
+@run_async
+async def test_the_cursor_selects_an_agent_and_stays_on_them_when_the_order_changes(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        told = []
+        original = agents.post_message
+        agents.post_message = lambda message: told.append(message) or original(message)
+        assert agents.selected_agent.name == "Maria Garcia"  # the first row
+        await pilot.press("down")
+        second = agents.order[1]
+        assert agents.selected_agent.name == second
+        assert [m.agent.name for m in told if isinstance(m, AgentTable.SelectionChanged)] == [second]
+        await pilot.press("s")  # by name: the rows move, the cursor stays on the agent
+        await pilot.pause()
+        assert agents.selected_agent.name == second
+        assert agents.cursor_row == agents.order.index(second)
+        await pilot.press("enter")
+        assert [m.agent.name for m in told if isinstance(m, AgentTable.Chosen)] == [second]
+
+
 # -- keys ------------------------------------------------------------------------------
 
 
