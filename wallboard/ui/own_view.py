@@ -161,7 +161,7 @@ class OwnView(Screen[None]):
                     f"  for {format_duration(row.seconds_in_state)}",
                 )
             )
-            calls.update(Content.assemble(("Calls today    ", "$text-muted"), (str(row.calls_today), "bold")))
+            calls.update(Content.assemble(("Calls today    ", "$text-muted"), (f" {row.calls_today} ", "bold")))
             aht.update(
                 Content.assemble(
                     ("AHT today      ", "$text-muted"),
