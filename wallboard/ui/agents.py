@@ -429,6 +429,8 @@ class AgentTable(ScrollView, can_focus=True):
         return line
 
     def _crop(self, strip: Strip, scroll_x: int, width: int) -> Strip:
+        if scroll_x == 0 and strip.cell_length == width:  # the usual case: nothing to cut
+            return strip.simplify()
         return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, self.rich_style).simplify()
 
     def _header_strip(self) -> Strip:
@@ -483,6 +485,8 @@ class AgentTable(ScrollView, can_focus=True):
             if style:
                 return None
             style = Style()
+        if not plain and not text.spans and text.justify in (None, "default"):
+            return [Segment(" " * (width + 2 * PADDING), pre + post)]  # an empty cell: its padding
         if (
             not plain
             or text.spans
