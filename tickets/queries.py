@@ -27,6 +27,7 @@ from tickets.errors import InvalidInput, NotFound
 from tickets.intents import TABLE, Needs
 from tickets.records import (
     PAGE,
+    PROMISE_KINDS,
     SEVERITIES,
     CallbackInfo,
     CallInfo,
@@ -36,6 +37,7 @@ from tickets.records import (
     InboxState,
     NotificationInfo,
     OwnerLoad,
+    PromiseDue,
     View,
     choice,
     parse_ref,
@@ -75,6 +77,46 @@ def _match_agent(names: list[str], agents: list[str]) -> str | None:
             if "/" in agent and tail == name.casefold():
                 return agent
     return None
+
+
+def agent_of(engine: Engine, settings: Settings, user: str) -> str | None:
+    """`user`'s agent row in the call data (as `current_or_last_call` matches it), or None."""
+    names = acd_names(settings, user)
+    with read_session(engine) as session:
+        found = session.scalar(select(col(Agent.name)).where(col(Agent.name).in_(names)).limit(1))
+        if found is not None:
+            return found
+        return _match_agent(names, list(session.scalars(select(col(Agent.name)))))
+
+
+def own_promises(
+    engine: Engine, user: str, now: float, day_end: float, *, limit: int = 5
+) -> tuple[int, int, tuple[PromiseDue, ...]]:
+    """The open promises `user` owns due by `day_end`: how many are overdue at `now`, how
+    many fall due from `now` to `day_end`, and the `limit` soonest (the overdue first).
+    One range over the open follow-ups by owner and due time (ix_follow_ups_open_owner)."""
+    with read_session(engine) as session:
+        user_id = session.scalar(select(col(User.id)).where(col(User.name) == user))
+        if user_id is None:
+            raise NotFound(f"no user {user!r}")
+        mine = (
+            col(FollowUp.owner_id) == user_id,
+            col(FollowUp.outcome).is_(None),
+            col(FollowUp.kind).in_(PROMISE_KINDS),
+            col(FollowUp.due_at) < day_end,
+        )
+        due = col(FollowUp.due_at)
+        overdue, due_today = session.execute(
+            select(
+                func.coalesce(func.sum(case((due < now, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((due >= now, 1), else_=0)), 0),
+            ).where(*mine)
+        ).one()
+        rows = session.execute(
+            select(col(FollowUp.complaint_id), col(FollowUp.kind), due).where(*mine).order_by(due).limit(limit)
+        ).all()
+    soonest = tuple(PromiseDue(ref_of(complaint_id), kind, due_at) for complaint_id, kind, due_at in rows)
+    return int(overdue), int(due_today), soonest
 
 
 def current_or_last_call(engine: Engine, settings: Settings, user: str, now: float) -> CallInfo | None:

@@ -284,6 +284,26 @@ class InboxState:
     new: tuple[NotificationInfo, ...]  # NotificationInfo newer than `after_id`, newest first (empty on the first poll)
 
 
+@dataclass(frozen=True)
+class PromiseDue:
+    """One open promise (a call-back or action promised to a customer) a user owns."""
+
+    complaint_ref: str
+    kind: str
+    due_at: float
+
+
+@dataclass(frozen=True)
+class OwnDesk:
+    """What an agent's own view shows beside their call figures: which agent of the call
+    data they are, and the promises they own that fall due by the end of today."""
+
+    agent: str | None  # their name in the call data (None: the call data knows no such agent)
+    overdue: int
+    due_today: int  # due from now to the end of today
+    soonest: tuple[PromiseDue, ...]  # the overdue first, then the next due, a few
+
+
 # -- notifications and users ------------------------------------------------------------
 
 UPCOMING, DUE, OVERDUE = "follow_up_upcoming", "follow_up_due", "follow_up_overdue"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -25,7 +27,7 @@ from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
 from tickets.permissions import Role, actor_refusal, overview_refusal
-from tickets.queries import ComplaintQueries, current_or_last_call, inbox_state, open_by_owner
+from tickets.queries import ComplaintQueries, agent_of, current_or_last_call, inbox_state, open_by_owner, own_promises
 from tickets.records import (
     PAGE,
     CallbackInfo,
@@ -33,6 +35,7 @@ from tickets.records import (
     ComplaintInfo,
     InboxState,
     NotificationInfo,
+    OwnDesk,
     OwnerLoad,
     UserInfo,
 )
@@ -60,6 +63,7 @@ READS = frozenset(
         "abandons_to_request",
         "caller_on_call",
         "flag_caller",
+        "own_desk",
     }
 )
 
@@ -143,6 +147,18 @@ class UserDesk:
 
     def mark_read(self, ids: Iterable[int] | None) -> int:
         return reminders.mark_read(self.engine, self.user, ids, self.clock())
+
+    def own_desk(self) -> OwnDesk:
+        """The agent's own view's reads: their agent in the call data, and the promises they
+        own due by the end of today (the complaints' calendar day, as the promises tile)."""
+        self._reader()
+        now = self.clock()
+        settings = self.settings
+        tz = ZoneInfo(settings.business_hours.timezone or settings.site.timezone)
+        today = datetime.fromtimestamp(now, tz).date()
+        day_end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).timestamp()
+        overdue, due_today, soonest = own_promises(self.engine, self.user, now, day_end)
+        return OwnDesk(agent_of(self.engine, settings, self.user), overdue, due_today, soonest)
 
     # -- reading complaints ----------------------------------------------------------------
 

@@ -72,7 +72,7 @@ async def test_supervisor_acknowledges_a_cleared_alert_leaves_and_the_history_ke
         app._start_read()
         await until(pilot, lambda: "cleared 14:13" not in strip(app), "the cleared alert to leave")
 
-        await pilot.press("h")
+        await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, AlertHistoryScreen) and app.screen.loads, "the alert history")
         history = screen_text(app)
         assert "Alerts today: 6, 5 on now" in history  # support's caller has waited too long since 14:01

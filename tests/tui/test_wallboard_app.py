@@ -13,11 +13,12 @@ import itertools
 import time
 
 import pytest
+from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.command import CommandPalette
-from textual.coordinate import Coordinate
 from textual.strip import Strip
-from textual.widgets import DataTable, Digits
+from textual.widgets import Digits
 
 from db.engine import write_transaction
 from db.models import Feed
@@ -92,7 +93,7 @@ def table(app) -> AgentTable:
 
 def table_names(app) -> list[str]:
     t = table(app)
-    return [t.get_row(key)[0].plain for key in (row.key for row in t.ordered_rows)]
+    return [t.get_cell(name, "name").plain for name in t.order]
 
 
 # -- what is drawn ---------------------------------------------------------------------
@@ -208,33 +209,33 @@ async def test_times_tick_each_second(floor):
 
 
 @run_async
-async def test_rows_are_diffed_by_key_never_rebuilt(floor, monkeypatch):
+async def test_a_tick_repaints_only_the_time_cells(floor, monkeypatch):
     clock = Clock()
     app = make_app(floor, clock=clock, poll_seconds=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         agents = table(app)
-        monkeypatch.setattr(agents, "clear", lambda *a, **k: pytest.fail("the table was cleared"))
-        added = []
-        original_add = agents.add_row
-        monkeypatch.setattr(agents, "add_row", lambda *a, **k: added.append(k.get("key")) or original_add(*a, **k))
-        updated = []
-        original_update = agents.update_cell
-        monkeypatch.setattr(
-            agents,
-            "update_cell",
-            lambda row, col, value, **k: updated.append((row, col)) or original_update(row, col, value, **k),
-        )
+        lines, regions = [], []
+        monkeypatch.setattr(agents, "refresh_line", lambda y: lines.append(y))
+        original_refresh = agents.refresh
+        monkeypatch.setattr(agents, "refresh", lambda *r, **k: regions.extend(r) or original_refresh(*r, **k))
         clock.now += 1
         await settle(pilot, reads=app.reads + 2)
-        assert added == []
-        # a second later only the ticking time cells change
-        assert {col for _, col in updated} == {"time"}
-        assert agents.row_count == 7
+        # a second later no whole line repaints: only the ticking time cells, each alone
+        assert lines == []
+        time_x = sum(column.width + 2 for column in agents._columns[:2])
+        assert regions and {(r.x, r.width, r.height) for r in regions} == {(time_x, 9, 1)}
+        assert agents.row_count == 6
+        assert agents.get_cell("Maria Garcia", "time").plain == "22:01"
+
+
+def drawn(segments: list[Segment]) -> Strip:
+    """Segments as the terminal gets them (no style and the null style draw alike)."""
+    return Strip([Segment(text, style or Style()) for text, style, _ in segments]).simplify()
 
 
 @run_async
-async def test_the_quick_cell_rendering_draws_what_datatable_draws(floor):
+async def test_the_quick_cell_layout_draws_what_rich_draws(floor):
     app = make_app(floor)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -243,23 +244,62 @@ async def test_the_quick_cell_rendering_draws_what_datatable_draws(floor):
             Style(),
             Style(bold=True),
             Style(color="red", bgcolor="white"),
-            agents.get_component_rich_style("datatable--even-row"),
+            agents.get_component_rich_style("agent-table--even-row"),
         ]
+        cells = [agents.get_cell(name, key) for name in agents.order for key in agents.column_keys]
+        cells += [Text(label, justify="right") for label in ("Time", "AHT")] + [Text("Agent", justify="left")]
         checked = 0
-        for row_index in range(agents.row_count):
-            for column_index in range(len(agents.ordered_columns)):
-                value = agents.get_cell_at(Coordinate(row_index, column_index))
-                for base, width, cursor, hover in itertools.product(
-                    styles, (3, 6, 9, 30), (False, True), (False, True)
-                ):
-                    quick = agents._plain_cell(value, row_index, column_index, base, width, cursor, hover)
-                    if quick is None:
-                        continue
-                    agents._cell_render_cache.clear()  # DataTable's own cache ignores the width
-                    rich = DataTable._render_cell(agents, row_index, column_index, base, width, cursor, hover)
-                    assert Strip(quick[0]).simplify() == Strip(rich[0]).simplify(), (value, width, cursor, hover)
-                    checked += 1
+        for value, pre, width, post in itertools.product(cells, styles, (3, 6, 9, 30), (Style(), Style(color="blue"))):
+            quick = agents._quick_cell(value, width, pre, post)
+            if quick is None:
+                continue
+            rich = agents._rich_cell(value, width, pre, post)
+            assert drawn(quick) == drawn(rich), (value, width, pre, post)
+            checked += 1
         assert checked > 500
+
+
+@run_async
+async def test_logged_out_agents_show_with_h_and_aht_is_coloured_against_the_band(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Noah Rossi" not in table_names(app)
+        assert "Agents 6 logged in of 7: " in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert table_names(app)[-1] == "Noah Rossi"  # by state: the logged out last
+        assert "1 logged out" in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert "Noah Rossi" not in table_names(app)
+        # support's agents talked 10 min a call: red against the 3-5 min band; Maria's 3:20 is plain
+        agents = table(app)
+        red = [name for name in agents.order if agents.get_cell(name, "aht").style.bgcolor is not None]
+        assert red and "Maria Garcia" not in red
+        assert agents.get_cell("Maria Garcia", "aht").plain == "3:20"
+
+
+@run_async
+async def test_the_cursor_selects_an_agent_and_stays_on_them_when_the_order_changes(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        told = []
+        original = agents.post_message
+        agents.post_message = lambda message: told.append(message) or original(message)
+        assert agents.selected_agent.name == "Maria Garcia"  # the first row
+        await pilot.press("down")
+        second = agents.order[1]
+        assert agents.selected_agent.name == second
+        assert [m.agent.name for m in told if isinstance(m, AgentTable.SelectionChanged)] == [second]
+        await pilot.press("s")  # by name: the rows move, the cursor stays on the agent
+        await pilot.pause()
+        assert agents.selected_agent.name == second
+        assert agents.cursor_row == agents.order.index(second)
+        await pilot.press("enter")
+        assert [m.agent.name for m in told if isinstance(m, AgentTable.Chosen)] == [second]
 
 
 # -- keys ------------------------------------------------------------------------------
@@ -278,7 +318,7 @@ async def test_filter_by_queue_then_agent_then_clear(floor):
         await pilot.pause()
         assert not board(app).has_class("-filtering")
         assert set(tiles(app)) == {"sales", "Selected"}
-        assert sorted(table_names(app)) == ["James Smith", "Maria Garcia", "Noah Rossi"]
+        assert sorted(table_names(app)) == ["James Smith", "Maria Garcia"]  # Noah Rossi: logged out
         assert "filter: sal" in screen_text(app).splitlines()[0]
         await pilot.press("slash")
         board(app).query_one("#filter").value = "chen"
@@ -289,7 +329,7 @@ async def test_filter_by_queue_then_agent_then_clear(floor):
         await pilot.press("escape")
         await pilot.pause()
         assert app.filter_text == ""
-        assert len(table_names(app)) == 7
+        assert len(table_names(app)) == 6
 
 
 @run_async

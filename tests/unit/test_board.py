@@ -11,7 +11,7 @@ from sqlalchemy import event
 from tests.support import ROOT
 from tests.support.floor_seed import MARKUP_AGENT, NOW, at, seed_floor, set_heartbeat
 from wallboard.calls.alerts import AlertBook
-from wallboard.calls.board import TOTAL_QUEUE, sort_agents
+from wallboard.calls.board import TOTAL_QUEUE, agents_heading, shown_agents, sort_agents
 from wallboard.calls.levels import ALERT, NONE, OK, WARN, agent_flag, level_above, level_band, level_below
 from wallboard.config import ConfigError, Settings, parse_settings
 from wallboard.store.board_reader import read_board, read_trend
@@ -167,6 +167,26 @@ def test_agent_rows(board):
     assert agent(board, "Chen Nguyen").state == "wrap_up"
     assert agent(board, "Noah Rossi").state == "logged_out"  # logged out today: still on the board
     assert agent(board, MARKUP_AGENT).current_queue == "billing"
+
+
+def test_each_agents_aht_is_judged_against_the_floors_band(board):
+    # Maria: 200 s a call (in the 3-5 min band); support's agents talked 10 min a call (red).
+    assert agent(board, "Maria Garcia").aht_level == OK
+    levels = {a.name: a.aht_level for a in board.agents}
+    assert ALERT in levels.values()
+    assert all(level == NONE for name, level in levels.items() if agent(board, name).aht_today is None)
+
+
+def test_logged_out_agents_are_hidden_unless_asked_for_and_counted_in_the_heading(board):
+    shown = [a.name for a in shown_agents(board.agents, logged_out=False)]
+    assert "Noah Rossi" not in shown and len(shown) == len(board.agents) - 1
+    assert "Noah Rossi" in [a.name for a in shown_agents(board.agents, logged_out=True)]
+    heading = agents_heading(board.agents, "state", logged_out_shown=False)
+    assert heading == "Agents 6 logged in of 7: 2 on call, 1 free, 2 paused, 1 wrap-up  ·  by state"
+    assert agents_heading(board.agents, "name", logged_out_shown=True) == (
+        "Agents 6 logged in of 7: 2 on call, 1 free, 2 paused, 1 wrap-up, 1 logged out  ·  by name"
+    )
+    assert agents_heading((), "state", logged_out_shown=False) == "Agents 0 logged in of 0  ·  by state"
 
 
 def test_times_tick_without_reading_again(board):

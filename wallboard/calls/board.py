@@ -22,6 +22,7 @@ from wallboard.calls.levels import (
     NONE,
     WARN,
     agent_flag,
+    level_band,
     promise_levels,
     queue_levels,
     thresholds_memo,
@@ -29,7 +30,7 @@ from wallboard.calls.levels import (
 )
 from wallboard.calls.waiting import WaitingCaller, WaitingRow, in_queues, waiting_callers
 from wallboard.config import QueueThresholdValues, Settings
-from wallboard.text import format_age
+from wallboard.text import format_age, format_duration
 
 TOTAL_QUEUE = "All queues"
 
@@ -97,6 +98,8 @@ class AgentRow:
     calls_today: int
     aht_today: float | None
     flag: str | None  # "long_call" | "long_pause" | None
+    # The agent's AHT today against the floor's band ([thresholds] aht_*): ok, warn, alert, none.
+    aht_level: str = NONE
 
     @property
     def state_label(self) -> str:
@@ -318,6 +321,62 @@ def match_filter(state: BoardState, query: str) -> tuple[set[str], set[str]]:
     return queues, agents
 
 
+def agent_aht_level(band: QueueThresholdValues, aht: float | None) -> str:
+    """An agent's AHT today against the floor's band ([thresholds] aht_*: an agent takes
+    calls from several queues, so the floor's band, not one queue's override)."""
+    return level_band(
+        aht, band.aht_low_seconds, band.aht_high_seconds, band.aht_red_low_seconds, band.aht_red_high_seconds
+    )
+
+
+def shown_agents(rows: Sequence[AgentRow], *, logged_out: bool) -> list[AgentRow]:
+    """The agent table's rows: the logged-out agents only when asked for (they would
+    fill the table, with hours since they left)."""
+    return list(rows) if logged_out else [row for row in rows if row.state != "logged_out"]
+
+
+def agents_heading(rows: Sequence[AgentRow], sort_mode: str, *, logged_out_shown: bool) -> str:
+    """The agent table's title: "Agents 8 logged in of 24: 3 on call, 2 free ...  ·  by state"."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    logged_in = len(rows) - counts.get("logged_out", 0)
+    parts = [
+        f"{counts[state]} {word}"
+        for state, word in (("on_call", "on call"), ("available", "free"), ("paused", "paused"), ("wrap_up", "wrap-up"))
+        if counts.get(state)
+    ]
+    title = f"Agents {logged_in} logged in of {len(rows)}"
+    if parts:
+        title += ": " + ", ".join(parts)
+    if logged_out_shown and counts.get("logged_out"):
+        title += f", {counts['logged_out']} logged out"
+    return f"{title}  ·  by {SORT_LABELS[sort_mode]}"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnFigures:
+    """An agent's own view: their row of the board and the band their AHT is judged by."""
+
+    agent: AgentRow
+    aht_low: float
+    aht_high: float
+
+    @property
+    def aht_text(self) -> str:
+        aht = "-" if self.agent.aht_today is None else format_duration(self.agent.aht_today)
+        return f"{aht}  (target {format_duration(self.aht_low)} to {format_duration(self.aht_high)})"
+
+
+def own_figures(state: BoardState, agent: str | None) -> OwnFigures | None:
+    """`agent`'s own figures on the board judged at `state.now` (None: not on the board)."""
+    row = next((row for row in state.agents if row.name == agent), None) if agent is not None else None
+    if row is None:
+        return None
+    band = state.settings.thresholds.for_queue(None)
+    return OwnFigures(row, band.aht_low_seconds, band.aht_high_seconds)
+
+
 def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
     """The agent table's order. Keys use when a state began, not its running time, so the
     order stays put while times tick."""
@@ -512,6 +571,7 @@ def _agent_row(
     if row["state"] == "on_call" and row["current_callid"] and handled:
         handled -= 1  # the call in progress is answered (counted) but has no talk time yet
     aht = row["talk_seconds_today"] / handled if handled > 0 else None
+    band = (thresholds or settings.thresholds.for_queue)(None)
     return AgentRow(
         name=row["name"],
         state=row["state"],
@@ -523,6 +583,7 @@ def _agent_row(
         calls_today=row["calls_today"],
         aht_today=aht,
         flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds, thresholds),
+        aht_level=agent_aht_level(band, aht),
     )
 
 

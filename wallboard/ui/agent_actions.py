@@ -48,13 +48,10 @@ def selected_agent(screen: Screen) -> str | None:
     from wallboard.ui.agents import AgentTable
 
     tables = screen.query(AgentTable)
-    if not tables:
+    if not tables or not tables.first().display:
         return None
-    table = tables.first()
-    if not table.display or not table.row_count or table.cursor_row >= table.row_count:
-        return None
-    value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    return str(value) if value is not None else None
+    agent = tables.first().selected_agent
+    return agent.name if agent is not None else None
 
 
 class AgentActionScreen(ModalScreen[AgentActionRequest | None]):

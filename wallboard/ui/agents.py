@@ -1,30 +1,39 @@
-"""The agent table: one keyed row per agent, updated by difference, never rebuilt.
+"""The agent table: one line per agent, drawn on Textual's Line API (`render_line`).
 
-Each refresh compares the rows with what is on screen and touches only the cells that
-changed; rows out of sight skip their ticking time until they scroll into view. Rows are
-added and removed by agent name; the order is changed only when it really changed.
+A widget of its own rather than a DataTable: it knows every row is one line of fixed
+columns, so it draws a line straight from the agent's figures and keeps what it drew in a
+line cache (as Textual's own `Log` does), on public Textual and Rich API only.
 
 Drawing cost follows what is on screen, not the size of the floor (500 agents measured in
-tests/benchmarks/wallboard.py): only cells and rows that changed on screen are repainted
-and sent to the terminal, and a cell is rendered again only when its own value changed.
+tests/benchmarks/wallboard.py): each `sync` compares the lines on screen with what was
+last drawn there and repaints only those that differ (a ticking time: only its cell). Rows
+out of sight cost a comparison of their figures, nothing more; they are drawn from their
+current figures when they scroll into view.
+
+It looks as the DataTable it replaced did (same component styles, zebra stripes, a row
+cursor), so the board's snapshots did not change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
+from dataclasses import dataclass
 
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
-from textual.geometry import Region
+from textual.geometry import Region, Size, Spacing
+from textual.message import Message
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from wallboard.calls.board import AgentRow
+from wallboard.calls.levels import ALERT, WARN
 from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 
@@ -41,45 +50,175 @@ RIGHT = {"time", "calls", "aht"}
 # Ticking and numeric columns keep one width (h:mm:ss, 5 digits): they never jump or cut.
 FIXED = {"time": 7, "calls": 5, "aht": 5}
 TIME_INDEX = [key for key, _ in COLUMNS].index("time")
+PADDING = 1  # blank cells each side of a cell's text
 
-
-# What a row shows but its time: state, pause reason, queue, calls, AHT, flag, queues.
-Signature = tuple[str, str | None, str | None, int, float | None, str | None, tuple[str, ...]]
-ShownCell = tuple[str, str | Style]  # a cell's text and style as drawn
+# What a row shows but its time: state, pause reason, queue, calls, AHT and its level, flag, queues.
+Signature = tuple[str, str | None, str | None, int, float | None, str, str | None, tuple[str, ...]]
+# What a line on screen shows: the agent, what its row shows, its time, cursor, stripe.
+LineKey = tuple[str, Signature, str, bool, bool]
 
 
 def _signature(row: AgentRow) -> Signature:
     """Everything a row shows except its ticking time in state."""
-    return (row.state, row.pause_reason, row.current_queue, row.calls_today, row.aht_today, row.flag, row.queues)
+    return (
+        row.state,
+        row.pause_reason,
+        row.current_queue,
+        row.calls_today,
+        row.aht_today,
+        row.aht_level,
+        row.flag,
+        row.queues,
+    )
 
 
-class AgentTable(DataTable):
+@dataclass(slots=True)
+class _Column:
+    key: str
+    label: str
+    width: int  # of the content, without padding: grows to the widest cell, never shrinks
+    right: bool
+    fixed: bool
+
+
+class AgentTable(ScrollView, can_focus=True):
     """Agents by state; long calls (white on red) and long pauses (black on amber) stand out.
 
-    State colours follow the theme; the two warnings use the fixed level colours.
+    State colours follow the theme; the two warnings and the AHT levels use the fixed level
+    colours. `selected_agent` is the row under the cursor; `SelectionChanged` says when it
+    changes (another agent, or new figures of the same one), `Chosen` when Enter is pressed.
     """
 
-    _whole_refresh_muted = False  # see `refresh` (a class default: DataTable refreshes in __init__)
+    COMPONENT_CLASSES = {
+        "agent-table--header",
+        "agent-table--cursor",
+        "agent-table--even-row",
+        "agent-table--odd-row",
+    }
+
+    # The look of Textual's DataTable (the board's snapshots were made with it).
+    DEFAULT_CSS = """
+    AgentTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .agent-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .agent-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark {
+            & > .agent-table--even-row {
+                background: $surface-darken-1 40%;
+            }
+        }
+        & > .agent-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .agent-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .agent-table--odd-row {
+        }
+        & > .agent-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .agent-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    BINDINGS = [
+        Binding("enter", "choose", "Choose", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "first_row", "Top", show=False),
+        Binding("ctrl+end", "last_row", "Bottom", show=False),
+        Binding("home", "scroll_home", "Home", show=False),
+        Binding("end", "scroll_end", "End", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+
+    class SelectionChanged(Message):
+        """The agent under the cursor is another one (or none), or has new figures."""
+
+        def __init__(self, table: AgentTable, agent: AgentRow | None) -> None:
+            super().__init__()
+            self.table = table
+            self.agent = agent
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
+    class Chosen(SelectionChanged):
+        """Enter on an agent's row."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
-        self._cells: dict[str, tuple[ShownCell, ...]] = {}  # agent -> the (text, style) of each cell shown
-        self._signatures: dict[str, Signature] = {}  # agent -> what the row showed, but its time
-        self._rows: dict[str, AgentRow] = {}  # the last rows given, by agent
-        self._repaint_rows: set[int] = set()  # what a narrowed sync repaints (see `sync`)
-        self._repaint_all = False
-        # Rendered body cells, kept across updates of other cells (see `_render_cell`).
-        self._cell_renders: LRUCache[tuple[object, ...], tuple[object, list[list[Segment]]]] = LRUCache(4000)
-        self._order: list[str] = []
+        super().__init__(id=id, classes=classes)
+        self._columns = [
+            _Column(key, label, FIXED.get(key, len(label)), key in RIGHT, key in FIXED) for key, label in COLUMNS
+        ]
+        self._rows: list[AgentRow] = []  # in the order shown
+        self._index: dict[str, int] = {}  # agent -> its row's index
+        self._signatures: dict[str, Signature] = {}  # what each agent's row was measured for
         self._styles: dict[str, Style] = {}
+        self._cursor = 0
+        self._cursor_name: str | None = None
+        self._announced: tuple[str, Signature] | None = None  # the selection last told (SelectionChanged)
+        self._painted: dict[int, LineKey] = {}  # row index -> what was last drawn there
+        self._lines: LRUCache[tuple[LineKey, int, int], Strip] = LRUCache(1024)
+        self._header: Strip | None = None
+        self._metas: dict[tuple[int, int, bool], Style] = {}
         self.wide = False
-        for key, label in COLUMNS:
-            self.add_column(Text(label, justify="right" if key in RIGHT else "left"), key=key, width=FIXED.get(key))
+
+    # -- what it shows -------------------------------------------------------------------
+
+    @property
+    def order(self) -> list[str]:
+        """The agents, in the order shown."""
+        return [row.name for row in self._rows]
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def selected_agent(self) -> AgentRow | None:
+        """The agent under the cursor (None: no rows)."""
+        return self._rows[self._cursor] if self._rows else None
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [column.key for column in self._columns]
+
+    def get_cell(self, name: str, key: str) -> Text:
+        """The cell of `name`'s row in column `key`, as drawn."""
+        row = self._rows[self._index[name]]
+        return self._cells(row)[self.column_keys.index(key)]
 
     # -- styles from the theme -------------------------------------------------------
 
     def restyle(self) -> None:
-        """Cell styles from the current theme; every cell is redrawn on the next sync."""
+        """Cell styles from the current theme; every line is drawn again."""
         variables = self.app.theme_variables
 
         def colour(name: str) -> Style:
@@ -99,8 +238,18 @@ class AgentTable(DataTable):
             "warn": Style(color="black", bgcolor=WARN_BLOCK),
             "muted": Style(dim=True),
         }
-        self._cells = {name: () for name in self._cells}
-        self._cell_renders.clear()
+        self._redraw_all()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._redraw_all(refresh=False)
+
+    def _redraw_all(self, refresh: bool = True) -> None:
+        self._lines.clear()
+        self._header = None
+        self._painted.clear()
+        if refresh:
+            self.refresh()
 
     # -- the diff ---------------------------------------------------------------------
 
@@ -109,335 +258,272 @@ class AgentTable(DataTable):
         if wide == self.wide:
             return
         self.wide = wide
-        key = WIDE_COLUMN[0]
         if wide:
-            self.add_column(WIDE_COLUMN[1], key=key, default=Text(""))
+            key, label = WIDE_COLUMN
+            column = _Column(key, label, len(label), right=False, fixed=False)
+            for row in self._rows:
+                column.width = max(column.width, self._cells(row)[-1].cell_len)
+            self._columns.append(column)
         else:
-            self.remove_column(key)
-        self._cells = {name: () for name in self._cells}
-        self._cell_renders.clear()
+            self._columns.pop()
+        self._resized()
 
     def sync(self, rows: Sequence[AgentRow]) -> None:
-        """Make the table show `rows`, in their order, touching only what changed.
-
-        Rows on screen get every change, their ticking time included. Rows scrolled out
-        of sight get only real changes (state, queue, calls ...): their time in state is
-        brought up to date when they scroll (or the table grows) into view. So a floor of
-        500 agents costs about what the ~40 rows on screen cost, not 500 cell updates a
-        second.
-
-        What is repainted is narrowed the same way: `update_cell` and `sort` repaint the
-        whole table, which sends every visible row to the terminal again each second.
-        Unless rows come or go, those repaints are held back and only the cells and rows
-        that changed on screen (a ticking time, a new state, a row that moved) repaint.
-        """
+        """Make the table show `rows`, in their order, repainting only what changed on screen."""
         if not self._styles:
             self.restyle()
-        wanted = {row.name: row for row in rows}
-        self._rows = wanted
-        keys = self._keys()
-        order = [row.name for row in rows]
-        span = self._visible_span()
-        structural = any(name not in wanted for name in self._cells) or any(row.name not in self._cells for row in rows)
-        narrow = span is not None and not structural
-        self._repaint_rows = set()
-        self._repaint_all = False
-        self._whole_refresh_muted = narrow
-        try:
-            if structural:
-                self._add_and_remove(rows, wanted, keys)
-            if order != self._order:
-                before = self._order
-                self._reorder(order)
-                if narrow and span is not None:
-                    # Positions on screen that now hold another agent repaint.
-                    first, last = span
-                    self._repaint_rows.update(
-                        index
-                        for index in range(first, min(last, len(order)))
-                        if index >= len(before) or before[index] != order[index]
-                    )
-            visible = None if span is None else set(order[span[0] : span[1]])
-            for row in rows:
-                if visible is None or row.name in visible or self._signatures.get(row.name) != _signature(row):
-                    self._update_row(row, keys)
-        finally:
-            self._whole_refresh_muted = False
-        if narrow:
-            if self._repaint_all:
-                self.refresh()
-            else:
-                for index in sorted(self._repaint_rows):
-                    self._refresh_line(index)
+        selected = self.selected_agent
+        old_count = len(self._rows)
+        self._rows = list(rows)
+        self._index = {row.name: index for index, row in enumerate(self._rows)}
+        grown = self._measure()
+        if len(self._rows) != old_count or grown:
+            self._resized()
+        self._place_cursor(selected)
+        if not grown:
+            self._repaint_changed()
+        self._announce()
 
-    def _add_and_remove(self, rows: Sequence[AgentRow], wanted: dict[str, AgentRow], keys: list[str]) -> None:
-        for name in [n for n in self._cells if n not in wanted]:
-            self.remove_row(name)
-            del self._cells[name]
-            self._signatures.pop(name, None)
-        for row in rows:
-            if row.name not in self._cells:
-                cells = self._row_cells(row)
-                self.add_row(*(cells[k] for k in keys), key=row.name)
-                self._cells[row.name] = tuple((cells[k].plain, cells[k].style) for k in keys)
-                self._signatures[row.name] = _signature(row)
+    def _measure(self) -> bool:
+        """Widen the columns for rows with new figures; whether any column grew."""
+        grown = False
+        signatures = self._signatures
+        kept: dict[str, Signature] = {}
+        for row in self._rows:
+            signature = _signature(row)
+            kept[row.name] = signature
+            if signatures.get(row.name) == signature:
+                continue
+            for column, cell in zip(self._columns, self._cells(row)):
+                if not column.fixed and cell.cell_len > column.width:
+                    column.width = cell.cell_len
+                    grown = True
+        self._signatures = kept
+        return grown
 
-    def _keys(self) -> list[str]:
-        return [key for key, _ in COLUMNS] + ([WIDE_COLUMN[0]] if self.wide else [])
+    def _resized(self) -> None:
+        """The table's size changed (rows, column widths): everything is drawn again."""
+        width = sum(column.width + 2 * PADDING for column in self._columns)
+        self.virtual_size = Size(width, len(self._rows) + 1)
+        self._redraw_all()
 
-    def _update_row(self, row: AgentRow, keys: list[str]) -> None:
-        """Bring one row's cells up to date with `row`, touching only the cells that differ."""
-        name = row.name
-        old = self._cells[name]
-        signature = _signature(row)
-        if old and self._signatures.get(name) == signature:
-            # Nothing but the time in state can differ: leave the other cells alone.
-            if old[TIME_INDEX][0] != format_duration(row.seconds_in_state):
-                cell = self._time_cell(row)
-                self.update_cell(name, "time", cell)
-                self._refresh_time_cell(self.get_row_index(name))
-                self._cells[name] = (*old[:TIME_INDEX], (cell.plain, cell.style), *old[TIME_INDEX + 1 :])
-            return
-        cells = self._row_cells(row)
-        changed = False
-        for index, key in enumerate(keys):
-            new = cells[key]
-            if not old or old[index] != (new.plain, new.style):
-                widens = self._widens(key, new)
-                self.update_cell(name, key, new, update_width=widens)
-                changed = True
-                self._repaint_all = self._repaint_all or widens  # the columns right of it move
-        if changed:
-            self._repaint_rows.add(self.get_row_index(name))
-        self._cells[name] = tuple((cells[k].plain, cells[k].style) for k in keys)
-        self._signatures[name] = signature
-
-    def _refresh_time_cell(self, row_index: int) -> None:
-        columns = self.ordered_columns
-        x = sum(column.get_render_width(self) for column in columns[:TIME_INDEX])
-        self._refresh_line(row_index, x, columns[TIME_INDEX].get_render_width(self))
-
-    def _refresh_line(self, row_index: int, x: int = 0, width: int | None = None) -> None:
-        """Repaint a row, or `width` cells of it from `x`.
-
-        (DataTable's `refresh_row` and `refresh_coordinate` add up the heights of every
-        row above, from a list of all rows that each update rebuilds: slow with hundreds
-        of agents. Here every row is one line high.)
-        """
-        y = row_index + (self.header_height if self.show_header else 0)
-        if width is None:
-            width = max(self.size.width, self.virtual_size.width)
-        self.refresh(Region(x, y, width, 1).translate(-self.scroll_offset))
-
-    def _visible_span(self) -> tuple[int, int] | None:
-        """The indexes of the rows on screen, a row of margin each side; None: not known yet."""
-        height = self.size.height
-        if not self.is_mounted or height <= 0:
-            return None
-        top = int(self.scroll_offset.y)
-        body = height - (self.header_height if self.show_header else 0)
-        return max(0, top - 1), top + body + 1
-
-    def _visible_names(self) -> set[str] | None:
-        span = self._visible_span()
-        return None if span is None else set(self._order[span[0] : span[1]])
-
-    def _catch_up(self) -> None:
-        """Rows that came into view: draw what changed while they were out of sight."""
+    def _place_cursor(self, selected: AgentRow | None) -> None:
+        """Keep the cursor on the agent it was on, wherever their row went."""
         if not self._rows:
+            self._cursor = 0
             return
-        visible = self._visible_names()
-        keys = self._keys()
-        for name in self._order if visible is None else visible:
-            row = self._rows.get(name)
-            if row is not None and name in self._cells:
-                self._update_row(row, keys)
+        index = self._index.get(selected.name) if selected is not None else None
+        if index is None:
+            index = min(self._cursor, len(self._rows) - 1)
+        self._cursor = index
 
-    # -- rendering ----------------------------------------------------------------------
+    def _repaint_changed(self) -> None:
+        """Repaint the lines on screen whose figures differ from what was drawn there."""
+        top = self.scroll_offset.y
+        height = self.size.height - 1
+        if height <= 0:
+            return
+        time_x: int | None = None
+        for index in range(top, min(top + height, len(self._rows))):
+            painted = self._painted.get(index)
+            key = self._line_key(index)
+            if painted == key:
+                continue
+            y = index + 1  # the header is the first line
+            if painted is not None and painted[:2] == key[:2] and painted[3:] == key[3:]:
+                # Only the time ticked: repaint its cell, not the line.
+                if time_x is None:
+                    time_x = sum(column.width + 2 * PADDING for column in self._columns[:TIME_INDEX])
+                width = self._columns[TIME_INDEX].width + 2 * PADDING
+                self.refresh(Region(time_x - self.scroll_offset.x, y - top, width, 1))
+            else:
+                self.refresh_line(y)
+            self._painted[index] = key
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """A body cell, rendered again only when its own value (or look) changed.
+    # -- the cursor --------------------------------------------------------------------
 
-        DataTable keys its render caches on a counter that every `update_cell` bumps, so
-        one ticking time cell made it re-render every cell on screen each second (Rich
-        padding and cropping: most of the board's drawing cost). Here a body cell's render
-        is kept while the cell holds the same value object (`update_cell` stores a new
-        one) at the same place, width and style.
-        """
-        if row_index < 0 or column_index < 0:  # the header and row labels: as DataTable does
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:  # not a cell of this table's data
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        value = self._data[row_key][column_key]
-        key = (
-            row_key,
-            column_key,
-            row_index,
-            column_index,
-            base_style,
-            width,
-            cursor,
-            hover,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            self.rows[row_key].height,
-        )
-        cached = self._cell_renders.get(key)
-        if cached is not None and cached[0] is value:
-            return cached[1]
-        lines = self._plain_cell(
-            value, row_index, column_index, base_style, width, cursor, hover
-        ) or super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cell_renders.set(key, (value, lines))
-        return lines
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        """Put the cursor on row `row` (clamped to the rows)."""
+        row = max(0, min(row, len(self._rows) - 1)) if self._rows else 0
+        if row != self._cursor:
+            old = self._cursor
+            self._cursor = row
+            self.refresh_line(old + 1)
+            self.refresh_line(row + 1)
+        if scroll and self._rows:
+            region = Region(self.scroll_offset.x, row + 1, self.size.width, 1)
+            self.scroll_to_region(region, animate=False, spacing=Spacing(1, 0, 0, 0), force=True, immediate=True)
+        self._announce()
 
-    def _plain_cell(
-        self, value: object, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
-    ) -> list[list[Segment]] | None:
-        """The segments DataTable's own rendering makes of a one-style ASCII `Text` that fits
-        its one-line cell, made directly (None for anything else). Every time cell changes every
-        second: through Rich's padding and cropping it was a third of a session's CPU.
-        tests/tui/test_wallboard_app.py checks it against DataTable's rendering."""
-        pad = self.cell_padding
-        inner = width - 2 * pad
-        row_key = self._row_locations.get_key(row_index)
-        if (
-            row_key is None
-            or not isinstance(value, Text)
-            or not value.plain
-            or value.spans
-            or not isinstance(value.style, Style)
-            or len(value.plain) > inner
-            or value.justify not in (None, "default", "left", "right")
-            or not value.plain.isascii()
-            or not value.plain.isprintable()
-            or self.rows[row_key].height != 1
-            or self.fixed_rows
-            or self.fixed_columns
-        ):
-            return None
-        component, post = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-        edge = Segment(" " * pad, pre + post)
-        if value.justify == "right":  # Rich pads the text itself: the spaces take its style
-            return [[edge, Segment(value.plain.rjust(inner), pre + value.style + post), edge]]
-        fill = Segment(" " * (inner - len(value.plain)), pre + post)
-        return [[edge, Segment(value.plain, pre + value.style + post), fill, edge]]
+    def _announce(self) -> None:
+        """Tell of another agent under the cursor, or new figures of theirs (not their
+        ticking time: that would be a message a second)."""
+        agent = self.selected_agent
+        told = None if agent is None else (agent.name, _signature(agent))
+        if told != self._announced:
+            self._announced = told
+            self.post_message(self.SelectionChanged(self, agent))
 
-    # Styles DataTable works out again for every line it draws (walking the ancestors'
-    # styles: a quarter of an SSH session's CPU), kept for one `render_lines` pass, in
-    # which they cannot change.
-    _pass_style: Style | None = None
-    _pass_row_styles: dict[tuple[int, Style], Style] | None = None
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
 
-    @property
-    def rich_style(self) -> Style:
-        return self._pass_style if self._pass_style is not None else super().rich_style
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
 
-    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
-        memo = self._pass_row_styles
-        if memo is None:
-            return super()._get_row_style(row_index, base_style)
-        kind = row_index if row_index < max(self.fixed_rows, 0) else row_index % 2
-        key = (kind, base_style)
-        style = memo.get(key)
-        if style is None:
-            style = memo[key] = super()._get_row_style(row_index, base_style)
-        return style
+    def action_page_up(self) -> None:
+        page = max(1, self.size.height - 1)
+        self.scroll_relative(y=-page, animate=False, immediate=True)
+        self.move_cursor(self._cursor - page, scroll=False)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._pass_style, self._pass_row_styles = super().rich_style, {}
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._pass_style = self._pass_row_styles = None
+    def action_page_down(self) -> None:
+        page = max(1, self.size.height - 1)
+        self.scroll_relative(y=page, animate=False, force=True, immediate=True)
+        self.move_cursor(self._cursor + page, scroll=False)
 
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        if self._whole_refresh_muted and not regions and not layout and not recompose:
-            return self  # inside `sync`: it repaints what changed on screen itself
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+    def action_first_row(self) -> None:
+        self.move_cursor(0)
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._cell_renders.clear()
+    def action_last_row(self) -> None:
+        self.move_cursor(len(self._rows) - 1)
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if int(old_value) != int(new_value):
-            self._catch_up()
+    def action_choose(self) -> None:
+        agent = self.selected_agent
+        if agent is not None:
+            self.post_message(self.Chosen(self, agent))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.style.meta.get("row")
+        if isinstance(index, int) and 0 <= index < len(self._rows):
+            self.move_cursor(index, scroll=False)
+
+    # -- drawing -----------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._catch_up()
+        self._redraw_all()
 
-    def _widens(self, key: str, cell: Text) -> bool:
-        """Whether `cell` is wider than its column: columns grow, never shrink.
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        self._redraw_all(refresh=False)
 
-        DataTable's own width update measures every cell of the column whenever a cell gets
-        narrower (500 agents: 500 measurements per changed state), and a column that
-        shrinks and grows again moves the columns right of it. Fixed columns never change.
-        """
-        if key in FIXED:
-            return False
-        column = self.columns.get(ColumnKey(key))
-        return column is not None and cell.cell_len > column.content_width
+    def _line_key(self, index: int) -> LineKey:
+        row = self._rows[index]
+        return (row.name, _signature(row), format_duration(row.seconds_in_state), index == self._cursor, index % 2 == 1)
 
-    def _reorder(self, order: list[str]) -> None:
-        current = None
-        if self.row_count and self.cursor_row < self.row_count:
-            current = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        # The sort key sees cells, not row keys: rank by the name as drawn. (Two names
-        # differing only in control characters draw alike and keep their relative order.)
-        rank: dict[str, int] = {}
-        for index, name in enumerate(order):
-            rank.setdefault(printable(name), index)
-        self.sort("name", key=lambda cell: rank.get(cell.plain, len(rank)))
-        self._order = order
-        if current is not None:
-            self.move_cursor(row=self.get_row_index(current), animate=False, scroll=False)
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            if self._header is None:
+                self._header = self._crop(self._header_strip(), scroll_x, width)
+            return self._header
+        index = y - 1 + scroll_y
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        key = self._line_key(index)
+        self._painted[index] = key
+        cache_key = (key, scroll_x, width)
+        line = self._lines.get(cache_key)
+        if line is None:
+            line = self._crop(self._row_strip(index, key[3]), scroll_x, width)
+            self._lines.set(cache_key, line)
+        return line
 
-    def _row_cells(self, row: AgentRow) -> dict[str, Text]:
+    def _crop(self, strip: Strip, scroll_x: int, width: int) -> Strip:
+        if scroll_x == 0 and strip.cell_length == width:  # the usual case: nothing to cut
+            return strip.simplify()
+        return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, self.rich_style).simplify()
+
+    def _header_strip(self) -> Strip:
+        style = self.get_component_rich_style("agent-table--header")
+        segments: list[Segment] = []
+        for index, column in enumerate(self._columns):
+            label = Text(column.label, justify="right" if column.right else "left")
+            segments.extend(self._cell(label, column.width, style + self._meta(-1, index), Style()))
+        segments.append(Segment(" " * self._spare_width(), style + self._meta(-1, 0, spare=True)))
+        return Strip(segments)
+
+    def _row_strip(self, index: int, cursor: bool) -> Strip:
+        row_style = self.get_component_rich_style("agent-table--odd-row" if index % 2 else "agent-table--even-row")
+        cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
+        # As DataTable: the cursor's colour wins over a cell's own, its background does not.
+        post = Style.from_color(color=cursor_style.color) if cursor else Style()
+        segments: list[Segment] = []
+        for column_index, (column, cell) in enumerate(zip(self._columns, self._cells(self._rows[index]))):
+            pre = row_style + self._meta(index, column_index) + cursor_style
+            segments.extend(self._cell(cell, column.width, pre, post))
+        segments.append(Segment(" " * self._spare_width(), row_style + cursor_style + self._meta(index, 0, spare=True)))
+        return Strip(segments)
+
+    def _meta(self, row: int, column: int, spare: bool = False) -> Style:
+        """Where a cell is, carried by its style (a click says which row it hit)."""
+        key = (row, column, spare)
+        style = self._metas.get(key)
+        if style is None:
+            meta: dict[str, object] = {"row": row, "column": column}
+            if spare:
+                meta["out_of_bounds"] = True
+            style = self._metas[key] = Style.from_meta(meta)
+        return style
+
+    def _spare_width(self) -> int:
+        """The blank that carries the row's look to the widget's right edge."""
+        table = sum(column.width + 2 * PADDING for column in self._columns)
+        return max(0, self.size.width - table)
+
+    def _cell(self, text: Text, width: int, pre: Style, post: Style) -> list[Segment]:
+        """One cell's segments: its text padded to `width`, one blank each side."""
+        return self._quick_cell(text, width, pre, post) or self._rich_cell(text, width, pre, post)
+
+    def _quick_cell(self, text: Text, width: int, pre: Style, post: Style) -> list[Segment] | None:
+        """The segments Rich makes of a one-style printable ASCII text that fits, made
+        directly (None for anything else). Every time cell changes every second: through
+        Rich's padding and cropping it was a third of a session's CPU.
+        tests/tui/test_wallboard_app.py checks it against `_rich_cell`."""
+        plain = text.plain
+        style = text.style
+        if isinstance(style, str):  # a label's "": no style of its own
+            if style:
+                return None
+            style = Style()
+        if not plain and not text.spans and text.justify in (None, "default"):
+            return [Segment(" " * (width + 2 * PADDING), pre + post)]  # an empty cell: its padding
+        if (
+            not plain
+            or text.spans
+            or len(plain) > width
+            or text.justify not in (None, "default", "left", "right")
+            or not plain.isascii()
+            or not plain.isprintable()
+        ):
+            return None
+        edge = Segment(" " * PADDING, pre + post)
+        if text.justify == "right":  # Rich pads the text itself: the spaces take its style
+            return [edge, Segment(plain.rjust(width), pre + style + post), edge]
+        if len(plain) == width:
+            return [edge, Segment(plain, pre + style + post), edge]
+        return [edge, Segment(plain, pre + style + post), Segment(" " * (width - len(plain)), pre + post), edge]
+
+    def _rich_cell(self, text: Text, width: int, pre: Style, post: Style) -> list[Segment]:
+        """A cell as Rich lays it out: padded, cropped to one line."""
+        console = self.app.console
+        options = console.options.update_dimensions(width + 2 * PADDING, 1).update(no_wrap=True)
+        lines = console.render_lines(Padding(text, (0, PADDING)), options)
+        return list(Segment.apply_style(lines[0], pre, post))
+
+    def _cells(self, row: AgentRow) -> list[Text]:
         s = self._styles
         flag_style = s["alert"] if row.flag == "long_call" else s["warn"] if row.flag == "long_pause" else None
         state_style = flag_style or s.get(row.state, Style())
         aht = format_duration(row.aht_today) if row.aht_today is not None else "-"
-        cells = {
-            "name": Text(printable(row.name), style=Style(bold=True) if row.flag else Style()),
-            "state": Text(printable(row.state_label), style=state_style),
-            "time": self._time_cell(row),
-            "queue": Text(printable(row.current_queue) or "", style=s["muted"] if not row.current_queue else Style()),
-            "calls": Text(str(row.calls_today), justify="right"),
-            "aht": Text(aht, justify="right"),
-        }
+        aht_style = s["alert"] if row.aht_level == ALERT else s["warn"] if row.aht_level == WARN else Style()
+        cells = [
+            Text(printable(row.name), style=Style(bold=True) if row.flag else Style()),
+            Text(printable(row.state_label), style=state_style),
+            Text(format_duration(row.seconds_in_state), style=flag_style or Style(), justify="right"),
+            Text(printable(row.current_queue) or "", style=s["muted"] if not row.current_queue else Style()),
+            Text(str(row.calls_today), justify="right"),
+            Text(aht, style=aht_style, justify="right"),
+        ]
         if self.wide:
-            cells[WIDE_COLUMN[0]] = Text(", ".join(printable(q) for q in row.queues), style=s["muted"])
+            cells.append(Text(", ".join(printable(q) for q in row.queues), style=s["muted"]))
         return cells
-
-    def _time_cell(self, row: AgentRow) -> Text:
-        s = self._styles
-        style = s["alert"] if row.flag == "long_call" else s["warn"] if row.flag == "long_pause" else Style()
-        return Text(format_duration(row.seconds_in_state), style=style, justify="right")
-
-    @property
-    def order(self) -> list[str]:
-        return list(self._order)

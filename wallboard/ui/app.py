@@ -25,7 +25,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tickets.permissions import Role
 from tickets.ui import ComplaintDesk
+from tickets.ui.desk import NO_USER
 from wallboard.calls.alerts import AlertBook, AlertRecord
 from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
@@ -35,6 +37,7 @@ from wallboard.text import format_age, one_line, printable
 from wallboard.ui.agent_actions import AgentActionRequest, AgentActionScreen, selected_agent
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
+from wallboard.ui.own_view import OwnView
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +67,15 @@ RUN_TIME_MODULES = (
 
 
 def preload() -> None:
-    """Import what the app will import once it runs (see RUN_TIME_MODULES)."""
+    """Import what the app will import once it runs (see RUN_TIME_MODULES).
+
+    Some are Textual's private modules: a Textual release may move them, and a preload is
+    only a head start, so one that is gone is skipped."""
     for name in RUN_TIME_MODULES:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            log.debug("preload: no module %s in this Textual", name)
 
 
 class BoardSource(Protocol):
@@ -124,8 +133,9 @@ class WallboardApp(App[None]):
         Binding("p", "act_on_agent", "Agent"),
         # Not in the footer (full at 80 columns): the help and the command palette name them.
         Binding("a", "acknowledge_alerts", "Acknowledge alerts", show=False),
-        Binding("h", "alert_history", "Alert history", show=False),
+        Binding("A", "alert_history", "Alert history", show=False),
         Binding("g", "cycle_trend", "Trend queue", show=False),
+        Binding("m", "own_view", "My figures", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         # Why a key above cannot act, when its check_action refuses it (see the docstring).
@@ -306,6 +316,8 @@ class WallboardApp(App[None]):
                 self._series_key = key
             series = self._series
         self._board_screen.show(self.view, series, self.sort_mode, self.status(self.view))
+        if isinstance(self.screen, OwnView):
+            self.screen.show(board)
 
     def redraw(self) -> None:
         if self.board is not None:
@@ -431,6 +443,21 @@ class WallboardApp(App[None]):
         if not isinstance(self.screen, AlertHistoryScreen):
             self.push_screen(AlertHistoryScreen(self.source, self.settings, self.clock))
 
+    def action_own_view(self) -> None:
+        """The signed-in agent's own figures (the floor is `m` away again)."""
+        if isinstance(self.screen, OwnView):
+            return
+        if self.desk.user is None:
+            self.notify("My figures need a signed-in agent: " + NO_USER, severity="warning", markup=False)
+            return
+        if self.desk.role == Role.DISPLAY:
+            self.notify("A display user has no figures of their own.", severity="warning")
+            return
+        view = OwnView(self.desk.user, poll_seconds=self.desk.poll_seconds)
+        self.push_screen(view)
+        if self.board is not None:
+            view.show(self.board.at(self.clock()))
+
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
 
@@ -531,7 +558,7 @@ class WallboardApp(App[None]):
                 self.action_act_on_agent,
             )
         yield SystemCommand(
-            "Alert history", "Today's alerts: raised, cleared, acknowledged by (h)", self.action_alert_history
+            "Alert history", "Today's alerts: raised, cleared, acknowledged by (A)", self.action_alert_history
         )
         yield SystemCommand(
             "Acknowledge alerts", "Acknowledge the alerts on the board: supervisors (a)", self.action_acknowledge_alerts

@@ -25,7 +25,7 @@ from textual.theme import Theme
 from textual.widgets import Footer, Input, Label, Static
 
 from wallboard.calls.alerts import Alert
-from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
+from wallboard.calls.board import BoardState, agents_heading, format_clock, shown_agents, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
 from wallboard.text import format_duration, printable
@@ -89,6 +89,10 @@ class BoardScreen(Screen[None]):
     """The board; `set_filter` is the app's, which owns the filter (it filters every read)."""
 
     CSS_PATH = "board.tcss"
+    BINDINGS = [
+        # Not in the footer (full at 80 columns): the help names it.
+        Binding("h", "toggle_logged_out", "Show or hide logged-out agents", show=False),
+    ]
 
     def __init__(self, set_filter: Callable[[str], None]) -> None:
         super().__init__()
@@ -99,6 +103,7 @@ class BoardScreen(Screen[None]):
         # the `l` key sets it.
         self.waiting_wanted: bool | None = None
         self.waiting_shown = False
+        self.logged_out_shown = False  # the `h` key: logged-out agents in the table
         self._tiles: dict[str, QueueTileView] = {}
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
@@ -425,22 +430,14 @@ class BoardScreen(Screen[None]):
 
     def _show_agents(self, view: BoardState, sort_mode: str) -> None:
         table = self.query_one(AgentTable)
-        rows = sort_agents(view.agents, sort_mode)
-        table.sync(rows)
-        counts: dict[str, int] = {}
-        for row in view.agents:
-            counts[row.state] = counts.get(row.state, 0) + 1
-        parts = []
-        for state, word in (
-            ("on_call", "on call"),
-            ("available", "free"),
-            ("paused", "paused"),
-            ("wrap_up", "wrap-up"),
-        ):
-            if counts.get(state):
-                parts.append(f"{counts[state]} {word}")
-        title = f"Agents {len(view.agents)}: " + (", ".join(parts) or "none logged in")
-        self._set_label("#agents-title", f"{title}  ·  by {SORT_LABELS[sort_mode]}")
+        table.sync(sort_agents(shown_agents(view.agents, logged_out=self.logged_out_shown), sort_mode))
+        heading = agents_heading(view.agents, sort_mode, logged_out_shown=self.logged_out_shown)
+        self._set_label("#agents-title", heading)
+
+    def action_toggle_logged_out(self) -> None:
+        self.logged_out_shown = not self.logged_out_shown
+        self.notify(f"Logged-out agents {'shown' if self.logged_out_shown else 'hidden'} (h)", timeout=2)
+        self.redraw()
 
     def _show_waiting(self, view: BoardState) -> None:
         pane = self.query_one("#waiting-side" if self.cards else "#waiting-pane", WaitingPane)

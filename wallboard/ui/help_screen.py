@@ -18,6 +18,8 @@ KEYS = (
     ("/", "filter: queue, team (a queue's agents) or agent; commas: several"),
     ("Esc", "clear the filter, or cancel typing one"),
     ("s", "agent sort: state, name, time in state, calls today, queue"),
+    ("h", "show or hide the logged-out agents (hidden at start)"),
+    ("m", "my figures, when signed in as an agent: state, calls, AHT, promises due"),
     ("t", "next colour theme (ansi-dark: the terminal's own colours)"),
     ("w", "wall mode: tiles only, big digits, for a screen across the room"),
     ("l", "waiting callers and their markers (beside the agents from 160 columns)"),
@@ -28,7 +30,7 @@ KEYS = (
     ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
     ("p", "act on the selected agent over AMI: pause, unpause, remove from or add to a queue (supervisors)"),
     ("g", "the trend of all queues, then of each queue in turn"),
-    ("a, h", "acknowledge the alerts on the board (supervisors); h: today's alert history"),
+    ("a, A", "acknowledge the alerts on the board (supervisors); A: today's alert history"),
     ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
@@ -71,6 +73,7 @@ def help_content(settings: Settings) -> Content:
             f"  AHT             target {format_duration(t.aht_low_seconds)} to {format_duration(t.aht_high_seconds)}; "
             f"red below {format_duration(t.aht_red_low_seconds)} or above {format_duration(t.aht_red_high_seconds)}"
         ),
+        Content("                  (each agent's AHT in the table too, against the floor's band)"),
         Content("  Free agents     red when callers wait and nobody is free"),
         Content(f"  Long call       over {t.long_call_minutes:g} min on one call (red row, alert)"),
         Content(
