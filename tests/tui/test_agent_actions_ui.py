@@ -102,7 +102,7 @@ def record_toasts(app) -> list[str]:
 
 async def select_agent(pilot, name: str) -> None:
     table = pilot.app.screen.query_one(AgentTable)
-    table.move_cursor(row=table.get_row_index(name))
+    table.move_cursor(row=table.order.index(name))
     await pilot.pause()
 
 

@@ -14,6 +14,7 @@ from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
 
 KEYS = (
+    ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("q", "quit"),
     ("/", "filter: queue, team (a queue's agents) or agent; commas: several"),
     ("Esc", "clear the filter, or cancel typing one"),
@@ -31,7 +32,6 @@ KEYS = (
     ("p", "act on the selected agent over AMI: pause, unpause, remove from or add to a queue (supervisors)"),
     ("g", "the trend of all queues, then of each queue in turn"),
     ("a, A", "acknowledge the alerts on the board (supervisors); A: today's alert history"),
-    ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
 
