@@ -46,6 +46,7 @@ GROUPINGS = ("agent", "team", "queue", "criterion", "evaluator", "week")
 NO_TEAM = "(no team)"
 TOTAL = "total"
 ANSWERED = ("completed", "transferred")
+MAX_WAIT_SECONDS = 86400.0  # a call is answered within a day of entering: bounds the entry time too
 
 
 @dataclass
@@ -212,7 +213,14 @@ def _figures(engine: Engine, settings: Settings, start: float, end: float, by: s
             call_key = {"agent": c.agent, "team": c.agent, "queue": c.queue, "week": _day_number(c.answer_at, offset)}[
                 by
             ]
-            answered = (c.answer_at >= start) & (c.answer_at < end) & c.outcome.in_(ANSWERED) & c.agent.is_not(None)
+            answered = (
+                (c.enter_at >= start - MAX_WAIT_SECONDS)  # the index on enter_at
+                & (c.enter_at < end)
+                & (c.answer_at >= start)
+                & (c.answer_at < end)
+                & c.outcome.in_(ANSWERED)
+                & c.agent.is_not(None)
+            )
             handle = c.talk_seconds + func.coalesce(c.wrap_seconds, 0.0)
             for key, count, handle_sum, handled in session.execute(
                 select(call_key, func.count(), func.sum(handle), func.count(c.talk_seconds))
