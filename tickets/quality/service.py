@@ -64,6 +64,7 @@ from tickets.quality.records import (
     EvaluationInfo,
     SampleInfo,
     ScoreInfo,
+    TrendPoint,
     coaching_ref,
     evaluation_ref,
 )
@@ -916,6 +917,47 @@ class QualityService:
                     query = query.where(col(QaEvaluation.status) == choice(status, (DRAFT, SUBMITTED), "status"))
             rows = session.scalars(query.order_by(col(QaEvaluation.call_at).desc()).limit(limit)).all()
             return [self._info(session, e) for e in rows]
+
+    def trend(self, actor: str, *, agent: str | None = None, weeks: int = 8) -> list[TrendPoint]:
+        """An agent's weekly quality over the last `weeks` weeks (Monday to Sunday, the site's),
+        oldest first: evaluations, mean score, critical failures. An agent sees their own;
+        a supervisor names the agent."""
+        if not 1 <= weeks <= 520:
+            raise InvalidInput("weeks: 1 to 520")
+        now = self.clock()
+        with read_session(self.engine) as session:
+            user = self._user(session, actor)
+            if user.role != Role.SUPERVISOR:
+                if agent is not None and agent != self.agent_name(user.name):
+                    raise PermissionDenied(f"{user.name} (agent) may see only their own quality")
+                agent = self.agent_name(user.name)
+            elif agent is None:
+                raise InvalidInput("name the agent")
+            today = datetime.fromtimestamp(now, self.settings.site.tz).date()
+            monday = today - timedelta(days=today.weekday())
+            starts = [monday - timedelta(weeks=weeks - 1 - n) for n in range(weeks)]
+            bounds = [self._day_window(day)[0] for day in starts] + [self._day_window(monday + timedelta(days=7))[0]]
+            rows = session.execute(
+                select(col(QaEvaluation.call_at), col(QaEvaluation.score), col(QaEvaluation.critical_failed)).where(
+                    col(QaEvaluation.agent) == agent,
+                    col(QaEvaluation.status) == SUBMITTED,
+                    col(QaEvaluation.call_at) >= bounds[0],
+                    col(QaEvaluation.call_at) < bounds[-1],
+                )
+            ).all()
+        points = []
+        for n, day in enumerate(starts):
+            inside = [(score, critical) for at, score, critical in rows if bounds[n] <= at < bounds[n + 1]]
+            scored = [score for score, _ in inside if score is not None]
+            points.append(
+                TrendPoint(
+                    day.isoformat(),
+                    len(inside),
+                    round(sum(scored) / len(scored), 1) if scored else None,
+                    sum(1 for _, critical in inside if critical),
+                )
+            )
+        return points
 
     def _info(self, session: Session, e: QaEvaluation) -> EvaluationInfo:
         card = self._card(session, e)
