@@ -13,8 +13,8 @@ machine shared with other work the wall clock says more about the neighbours), w
   draw     `QualityService.draw` of the day: read the calls, flag, draw, assign, write
            (target: under 2 s at 50,000 calls and 200 agents)
   report   `quality_report` for the month, --by agent, queue, week, evaluator and criterion
-           (target: under 1 s at 1M evaluations, for each grouping but criterion, which
-           reads the scores: 8 rows per evaluation; its time is printed beside)
+           (target: under 1 s at 1M evaluations; the evaluations are read from the day
+           figures, rebuilt once after the bulk load as each submit keeps them)
 Not collected by pytest.
 """
 
@@ -155,13 +155,18 @@ def main() -> None:
             f"{'ok' if took < 2 else 'MISSED'}"
         )
         build_month(engine, args)
+        from db.engine import write_session
+        from tickets.quality import figures
+
+        with write_session(engine) as session:  # what each submit keeps, for the bulk-loaded month
+            figures.rebuild(session, settings.site.tz, MONTH_START, MONTH_START + 30 * 86400)
         for by in ("agent", "queue", "week", "evaluator", "criterion"):
             started, wall = time.process_time(), time.perf_counter()
             report = quality_report(engine, settings, MONTH_START, MONTH_START + 30 * 86400, by)
             took = time.process_time() - started
-            verdict = "" if by == "criterion" else f"  target < 1 s: {'ok' if took < 1 else 'MISSED'}"
+            verdict = f"  target < 1 s: {'ok' if took < 1 else 'MISSED'}"
             print(
-                f"report   {took:6.3f} s  --by {by}: {len(report.rows)} groups, {args.evaluations} evaluations{verdict}"
+                f"report   {took:6.3f} s (wall {time.perf_counter() - wall:.3f})  --by {by}: {len(report.rows)} groups, {args.evaluations} evaluations{verdict}"
             )
         engine.dispose()
 
