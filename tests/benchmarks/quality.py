@@ -6,7 +6,8 @@
 Builds a temporary SQLite database (or uses an empty PostgreSQL database given by URL) with:
 - one day of --calls answered calls over --agents agents and 10 queues (repeat callers,
   transfers, handle times spread wide), complaints from 1 % of them, 20 supervisors;
-- a month of --evaluations submitted evaluations (each with its 8 scores) over 30 days.
+- a month of --evaluations submitted evaluations (each with its 8 scores) over 30 days, of
+  random agents and queues, each agent evaluated by their team lead (one of the 20).
 
 Then times, in CPU seconds of this process (time.process_time: SQLite runs in it; on a
 machine shared with other work the wall clock says more about the neighbours), wall beside:
@@ -105,13 +106,14 @@ def build_month(engine, args: argparse.Namespace) -> None:
         evaluations, scores = [], []
         for evaluation_id in range(next_id, min(args.evaluations, next_id + batch - 1) + 1):
             at = MONTH_START + rng.uniform(0, 30 * 86400)
+            agent = rng.randrange(args.agents)  # evaluated by their team lead (one of 20)
             critical = rng.random() < 0.05
             score = 0.0 if critical else round(rng.uniform(40, 100), 2)
             evaluations.append(
                 {
                     "id": evaluation_id, "call_id": evaluation_id, "callid": f"m{evaluation_id}",
-                    "queue": f"queue-{evaluation_id % 10}", "agent": f"Agent {rng.randrange(args.agents):04d}",
-                    "call_at": at, "card_id": card_id, "evaluator_id": 1 + evaluation_id % 20, "status": "submitted",
+                    "queue": f"queue-{evaluation_id % 10}", "agent": f"Agent {agent:04d}",
+                    "call_at": at, "card_id": card_id, "evaluator_id": 1 + agent % 20, "status": "submitted",
                     "raw_score": score, "score": score, "critical_failed": critical, "created_at": at,
                     "updated_at": at, "submitted_at": at, "version": 2,
                     "response": "disputed" if rng.random() < 0.02 else None,
