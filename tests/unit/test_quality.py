@@ -298,6 +298,19 @@ def test_roles_agents_see_their_own_submitted_evaluations_display_users_nothing(
         qa.evaluations("wall")
 
 
+def test_the_agents_weekly_trend(qa, draft, clock):
+    qa.submit(draft.ref, draft.evaluator, dict(ALL_GOOD, greeting=("no", "no name given")))
+    clock.now = T0 + 8 * 86400  # the next week
+    points = qa.trend("ann", weeks=2)
+    assert [(p.week, p.evaluations, p.mean_score, p.critical_failures) for p in points] == [
+        ("2026-11-23", 1, 0.0, 1),
+        ("2026-11-30", 0, None, 0),
+    ]
+    assert qa.trend("sue", agent="Agent/ann", weeks=2) == points
+    with pytest.raises(PermissionDenied, match="only their own"):
+        qa.trend("bob", agent="Agent/ann")
+
+
 def test_the_agent_disputes_and_a_supervisor_settles(qa, draft, engine):
     qa.submit(draft.ref, draft.evaluator, dict(ALL_GOOD, closing=("1", "")))
     with pytest.raises(InvalidInput, match="a note is empty"):

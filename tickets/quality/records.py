@@ -164,6 +164,19 @@ class CoachingInfo:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One week of an agent's quality (the week's Monday, the site's date)."""
+
+    week: str
+    evaluations: int
+    mean_score: float | None
+    critical_failures: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class CalibrationRow:
     """One criterion over the calls evaluated by several evaluators: the spread of their
     scores (mean of each call's max - min, in % of the criterion's weight) and who differs

@@ -29,14 +29,14 @@ from sqlmodel import col
 
 from db.callbacks import Callback
 from db.complaints import AuditEvent, Complaint, User
-from db.engine import read_session, write_session
+from db.engine import insert_many, read_session, write_session
 from db.models import Call, table_of
 from db.quality import QaCard, QaCoaching, QaCriterion, QaEvaluation, QaSample, QaScore
 from tickets import reminders
 from tickets.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from tickets.lifecycle import ref_of
 from tickets.permissions import Role, actor_refusal
-from tickets.quality import sampling
+from tickets.quality import figures, sampling
 from tickets.quality.cards import (
     Answer,
     CardSpec,
@@ -64,6 +64,7 @@ from tickets.quality.records import (
     EvaluationInfo,
     SampleInfo,
     ScoreInfo,
+    TrendPoint,
     coaching_ref,
     evaluation_ref,
 )
@@ -75,6 +76,9 @@ if TYPE_CHECKING:
 
 DEFAULT_CARD = "inbound_service.toml"
 ANSWERED_OUTCOMES = ("completed", "transferred")
+# A call is answered at most this long after it entered the queue: the reads by answer time
+# bound the entry time too, so they use the calls' index on it.
+MAX_WAIT_SECONDS = 86400.0
 # Scores given as {criterion key: (answer, comment)}.
 Scores = Mapping[str, tuple[object, str]]
 
@@ -111,6 +115,22 @@ def _spec_of(card: QaCard, criteria: Iterable[QaCriterion]) -> CardSpec:
             for c in sorted(criteria, key=lambda c: c.position)
         ),
     )
+
+
+SAMPLE_COLUMNS = (
+    "day", "call_id", "callid", "queue", "agent", "caller", "answered_at", "wait_seconds", "talk_seconds",
+    "wrap_seconds", "outcome", "reason", "evaluator_id", "status", "drawn_at",
+)  # fmt: skip
+
+
+def _sample_row(
+    label: str, call: sampling.AnsweredCall, reason: str, evaluator_id: int | None, now: float
+) -> tuple[object, ...]:
+    """A drawn call as a row of SAMPLE_COLUMNS (the day's draw inserts thousands at once)."""
+    return (
+        label, call.id, call.callid, call.queue, call.agent, call.caller, call.answer_at, call.wait_seconds,
+        call.talk_seconds, call.wrap_seconds, call.outcome, reason, evaluator_id, "open", now,
+    )  # fmt: skip
 
 
 class QualityService:
@@ -305,28 +325,18 @@ class QualityService:
         return start.timestamp(), end.timestamp()
 
     def answered_calls(self, session: Session, start: float, end: float) -> list[sampling.AnsweredCall]:
-        calls = table_of(Call).c
-        rows = session.execute(
-            select(
-                calls.id,
-                calls.callid,
-                calls.queue,
-                calls.agent,
-                calls.caller,
-                calls.enter_at,
-                calls.answer_at,
-                calls.wait_seconds,
-                calls.talk_seconds,
-                calls.wrap_seconds,
-                calls.outcome,
-            ).where(
-                calls.answer_at >= start,
-                calls.answer_at < end,
-                calls.outcome.in_(ANSWERED_OUTCOMES),
-                calls.agent.is_not(None),
-            )
+        """The calls answered in [start, end) by an agent. Straight to the driver: a day is
+        tens of thousands of rows, and SQLAlchemy's per-row processing would cost more than
+        the draw itself (tests/benchmarks/quality.py)."""
+        mark = _mark(session)
+        outcomes = ", ".join(f"'{o}'" for o in ANSWERED_OUTCOMES)
+        rows = session.connection().exec_driver_sql(
+            "SELECT id, callid, queue, agent, caller, enter_at, answer_at, wait_seconds, talk_seconds,"
+            f" wrap_seconds, outcome FROM calls WHERE enter_at >= {mark} AND enter_at < {mark}"
+            f" AND answer_at >= {mark} AND answer_at < {mark} AND outcome IN ({outcomes}) AND agent IS NOT NULL",
+            (start - MAX_WAIT_SECONDS, end, start, end),
         )
-        return [sampling.AnsweredCall(*row) for row in rows]
+        return [sampling.AnsweredCall(*row) for row in rows.fetchall()]
 
     def draw(self, day: date, actor: str | None = None) -> DrawSummary:
         """The day's sample (answered calls of that local date), drawn once: a second draw of
@@ -350,8 +360,13 @@ class QualityService:
             if not already:
                 drawn, evaluator_ids = self._draw_rows(session, label, calls, start, end)
                 names = self._names(session, [e for e in evaluator_ids if e is not None])
+                insert_many(
+                    session.connection(),
+                    table_of(QaSample),
+                    SAMPLE_COLUMNS,
+                    [_sample_row(label, d.call, d.reason, e, now) for d, e in zip(drawn, evaluator_ids)],
+                )
                 for item, evaluator_id in zip(drawn, evaluator_ids):
-                    session.add(self._sample(label, item.call, item.reason, evaluator_id, now))
                     counts[item.reason] += 1
                     if evaluator_id is None:
                         unassigned += 1
@@ -368,11 +383,15 @@ class QualityService:
     ) -> tuple[list[sampling.Drawn], list[int | None]]:
         config = self.settings.quality
         window = config.repeat_window_hours * 3600
-        c = table_of(Call).c
-        earlier = session.execute(
-            select(c.caller, c.callid, c.enter_at).where(
-                c.enter_at >= start - window, c.enter_at < end, c.caller.is_not(None)
+        mark = _mark(session)
+        earlier = (
+            session.connection()
+            .exec_driver_sql(
+                f"SELECT caller, callid, enter_at FROM calls WHERE enter_at >= {mark} AND enter_at < {mark}"
+                " AND caller IS NOT NULL",
+                (start - window, end),
             )
+            .fetchall()
         )
         complaint_callids = set(
             session.scalars(
@@ -636,6 +655,8 @@ class QualityService:
                     raise self._stale(session, e, expect_version)
                 change(session, e, user, now, uuid.uuid4().hex)
                 session.flush()
+                if e.status == SUBMITTED:
+                    figures.refresh(session, e, self.settings.site.tz)
                 return self._info(session, e)
         except StaleDataError:
             with read_session(self.engine) as session:
@@ -899,6 +920,47 @@ class QualityService:
             rows = session.scalars(query.order_by(col(QaEvaluation.call_at).desc()).limit(limit)).all()
             return [self._info(session, e) for e in rows]
 
+    def trend(self, actor: str, *, agent: str | None = None, weeks: int = 8) -> list[TrendPoint]:
+        """An agent's weekly quality over the last `weeks` weeks (Monday to Sunday, the site's),
+        oldest first: evaluations, mean score, critical failures. An agent sees their own;
+        a supervisor names the agent."""
+        if not 1 <= weeks <= 520:
+            raise InvalidInput("weeks: 1 to 520")
+        now = self.clock()
+        with read_session(self.engine) as session:
+            user = self._user(session, actor)
+            if user.role != Role.SUPERVISOR:
+                if agent is not None and agent != self.agent_name(user.name):
+                    raise PermissionDenied(f"{user.name} (agent) may see only their own quality")
+                agent = self.agent_name(user.name)
+            elif agent is None:
+                raise InvalidInput("name the agent")
+            today = datetime.fromtimestamp(now, self.settings.site.tz).date()
+            monday = today - timedelta(days=today.weekday())
+            starts = [monday - timedelta(weeks=weeks - 1 - n) for n in range(weeks)]
+            bounds = [self._day_window(day)[0] for day in starts] + [self._day_window(monday + timedelta(days=7))[0]]
+            rows = session.execute(
+                select(col(QaEvaluation.call_at), col(QaEvaluation.score), col(QaEvaluation.critical_failed)).where(
+                    col(QaEvaluation.agent) == agent,
+                    col(QaEvaluation.status) == SUBMITTED,
+                    col(QaEvaluation.call_at) >= bounds[0],
+                    col(QaEvaluation.call_at) < bounds[-1],
+                )
+            ).all()
+        points = []
+        for n, day in enumerate(starts):
+            inside = [(score, critical) for at, score, critical in rows if bounds[n] <= at < bounds[n + 1]]
+            scored = [score for score, _ in inside if score is not None]
+            points.append(
+                TrendPoint(
+                    day.isoformat(),
+                    len(inside),
+                    round(sum(scored) / len(scored), 1) if scored else None,
+                    sum(1 for _, critical in inside if critical),
+                )
+            )
+        return points
+
     def _info(self, session: Session, e: QaEvaluation) -> EvaluationInfo:
         card = self._card(session, e)
         criteria = self._criteria(session, card)
@@ -1140,6 +1202,11 @@ class QualityService:
                 .where(col(QaEvaluation.status) == SUBMITTED, col(QaEvaluation.call_id).in_(several))
             )
             return calibration_rows(rows)
+
+
+def _mark(session: Session) -> str:
+    """The driver's parameter placeholder (sqlite3: ?, psycopg: %s)."""
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
 def _spec_of_criterion(c: QaCriterion) -> CriterionSpec:

@@ -438,6 +438,21 @@ def qa_list(ctx: click.Context, actor: str, agent: str | None, status: str | Non
     )
 
 
+@qa.command("trend")
+@as_option
+@click.option("--agent", help="The agent (supervisors; an agent sees their own).")
+@click.option("--weeks", type=click.IntRange(1, 520), default=8, show_default=True)
+@json_option
+@click.pass_context
+def qa_trend(ctx: click.Context, actor: str, agent: str | None, weeks: int, as_json: bool) -> None:
+    """An agent's weekly quality: evaluations, mean score, critical failures."""
+    points = _service(ctx).trend(actor, agent=agent, weeks=weeks)
+    if as_json:
+        _echo_json([p.as_dict() for p in points])
+    else:
+        emit_rows([p.as_dict() for p in points], "table", text_columns=("week",))
+
+
 @qa.command("respond")
 @click.argument("ref")
 @click.argument("response", type=click.Choice(["acknowledge", "dispute"]))
