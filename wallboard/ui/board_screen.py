@@ -1,8 +1,9 @@
 """The board screen: header, queue tiles, alerts, trend and the agent table; or the wall.
 
 The screen draws what the app hands it (a `BoardState` already judged against the
-thresholds); it never reads the database. Layout and colours are in board.tcss: compact
-rows on terminals smaller than 150x45, cards with a side column on larger ones, and the
+thresholds); it never reads the database. Layout and colours are in board.tcss: the tiles
+as cards or compact rows in as many columns as fit (wallboard/ui/layout.py decides, on each
+resize), a side column for the alerts and the trend on terminals from 150x45, and the
 big-digit wall (tiles only) in wall mode.
 """
 
@@ -30,11 +31,12 @@ from wallboard.calls.trend import TrendSeries
 from wallboard.text import format_duration, format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
+from wallboard.ui.layout import MAX_COLUMNS, TileLayout, tile_layout
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
 from wallboard.ui.widgets import IntervalBars, set_level_class
 
-# Cards (and the side column) from this size up; compact rows below.
+# The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
 CARDS_MIN_HEIGHT = 45
 COMPACT_ALERT_LINES = 3
@@ -97,6 +99,7 @@ class BoardScreen(Screen[None]):
         # the `l` key sets it.
         self.waiting_wanted: bool | None = None
         self.waiting_shown = False
+        self.tile_layout: TileLayout | None = None
         self._tiles: dict[str, QueueTileView] = {}
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
@@ -116,8 +119,11 @@ class BoardScreen(Screen[None]):
         yield Static(id="banner", markup=False)
         with Vertical(id="normal"):
             with VerticalScroll(id="tiles-scroll"):
-                yield QueueTileView("Queue", header=True)
-                yield ItemGrid(id="tiles", min_column_width=1000, regular=True)
+                # A header line over each column of compact rows.
+                with ItemGrid(id="tiles-header"):
+                    for _ in range(MAX_COLUMNS):
+                        yield QueueTileView("Queue", header=True)
+                yield ItemGrid(id="tiles")
             yield Static(id="callbacks", markup=False)
             with Vertical(id="body"):
                 with Vertical(id="side"):
@@ -167,14 +173,32 @@ class BoardScreen(Screen[None]):
             self.redraw()
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
-        self.query_one("#tiles", ItemGrid).min_column_width = 40 if cards else 1000
         self.query_one("#wall", ItemGrid).min_column_width = 40 if cards else 26
+        self._arrange_tiles(width, height)
         if cards != self.cards:
             self.cards = cards
-            for tile in self._tiles.values():
-                tile.set_card(cards)
             self.query_one(AgentTable).set_wide(cards)
             self.redraw()
+
+    def _arrange_tiles(self, width: int, height: int) -> None:
+        """Cards or rows, in how many columns: from the terminal size and the number of tiles
+        only (never from a container's width, which a scrollbar changes): see layout.py."""
+        layout = tile_layout(width, height, len(self._tile_names) or 1)
+        if layout == self.tile_layout:
+            return
+        self.tile_layout = layout
+        cards = layout.mode == "cards"
+        self.set_class(cards, "-tile-cards")
+        self.set_class(not cards, "-tile-rows")
+        for figures in ("all", "some", "few"):
+            self.set_class(layout.figures == figures, f"-figures-{figures}")
+        self.query_one("#tiles", ItemGrid).styles.grid_size_columns = layout.columns
+        header = self.query_one("#tiles-header", ItemGrid)
+        header.styles.grid_size_columns = layout.columns
+        for index, column in enumerate(header.children):
+            column.display = not cards and index < layout.columns
+        for tile in self._tiles.values():
+            tile.set_card(cards)
 
     def _place_waiting(self, width: int, cards: bool) -> bool:
         """Beside the agents where there is room (with cards: in the side column); instead
@@ -305,10 +329,11 @@ class BoardScreen(Screen[None]):
             self._tiles = {}
             for name, tile in zip(names, tiles):
                 widget = QueueTileView(tile.queue, total=tile.is_total)
-                widget.set_card(self.cards)
+                widget.set_card(self.tile_layout is not None and self.tile_layout.mode == "cards")
                 self._tiles[name] = widget
             grid.mount_all(self._tiles.values())
             self._tile_names = names
+            self._arrange_tiles(self.app.size.width, self.app.size.height)
         # Tiles scrolled out of sight keep their figures until they come into view
         # (scrolling, a resize): see QueueTileView.hold.
         viewport = self.query_one("#tiles-scroll").region
