@@ -79,7 +79,7 @@ def _known_zone_or_empty(value: str) -> str:
 
 
 # The colour themes [board] theme may name: Textual's built-in themes at the pinned version
-# (tests/unit/test_config.py checks they exist there).
+# (tests/unit/test_config.py checks they exist there), and the board's own (wallboard/ui/themes.py).
 THEMES = (
     "textual-dark",
     "textual-light",
@@ -98,7 +98,9 @@ THEMES = (
     "rose-pine",
     "ansi-dark",
     "ansi-light",
+    "wallboard-high-contrast",
 )
+WALLBOARD_THEMES = ("wallboard-high-contrast",)
 
 
 def _known_theme(value: str) -> str:
@@ -288,6 +290,8 @@ class BoardSettings(_Section):
     theme: Annotated[str, Checked(_known_theme)] = "textual-dark"
     # Reads happen when the feed writes (pushed); this slow read is the safety net.
     fallback_read_seconds: Annotated[float, Ge(1), Le(3600)] = 5.0
+    # Wall mode with more queues than fit: a page of them at a time, the next every this many seconds.
+    wall_page_seconds: Annotated[float, Ge(2), Le(3600)] = 10.0
 
 
 @dataclass

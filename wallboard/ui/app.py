@@ -34,10 +34,19 @@ from wallboard.config import Settings
 from wallboard.text import format_age, one_line, printable
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
+from wallboard.ui.themes import WALLBOARD_THEMES
 
 log = logging.getLogger(__name__)
 
-THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "solarized-light", "ansi-dark")
+THEMES = (
+    "textual-dark",
+    "textual-light",
+    "nord",
+    "gruvbox",
+    "solarized-light",
+    "ansi-dark",
+    "wallboard-high-contrast",
+)
 TREND_EVERY_SECONDS = 60.0
 TREND_RETRY_SECONDS = 5.0
 # A feed this young that has not caught up yet is starting, not stale.
@@ -130,6 +139,8 @@ class WallboardApp(App[None]):
         changes: ChangeSource | None = None,
     ) -> None:
         super().__init__()
+        for theme in WALLBOARD_THEMES:
+            self.register_theme(theme)
         self.notices = tuple(notices)
         self.source = source
         self.settings = settings

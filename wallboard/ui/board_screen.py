@@ -9,6 +9,7 @@ big-digit wall (tiles only) in wall mode.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -23,23 +24,30 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
+from wallboard.calls.alerts import Alert
 from wallboard.calls.board import SORT_LABELS, BoardState, format_clock, sort_agents
 from wallboard.calls.levels import ALERT
 from wallboard.calls.trend import TrendSeries
 from wallboard.text import format_duration, format_pct, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
-from wallboard.ui.layout import MAX_COLUMNS, TileLayout, tile_layout
+from wallboard.ui.layout import CHROME_LINES, MAX_COLUMNS, TileLayout, tile_layout
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
-from wallboard.ui.widgets import IntervalBars, set_level_class
+from wallboard.ui.widgets import IntervalBars, Metric, level_marker, markers_wanted, set_level_class
 
 # The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
 CARDS_MIN_HEIGHT = 45
 COMPACT_ALERT_LINES = 3
+# Wall tiles (board.tcss): (least width, height, (vertical, horizontal) gutter). Compact: four
+# figures one under another, label beside digits; roomy: two by two, label over digits.
+WALL_COMPACT = (26, 15, (0, 0))
+WALL_ROOMY = (40, 14, (1, 2))
+WALL_PROMISES_ROOMY = 3
 
 
 def _resizes(widget: Static, old: str | None, new: str) -> bool:
@@ -104,6 +112,10 @@ class BoardScreen(Screen[None]):
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
         self._wall_names: list[str] = []
+        self.wall_page = 0  # the page of queues the wall shows (turned by a timer)
+        self.wall_pages = 1
+        self._wall_capacity = 1  # tiles that fit the wall at this size
+        self._wall_timer: Timer | None = None
         self._filter_before = ""
         self._last: tuple[BoardState, TrendSeries | None, str, Status] | None = None
         self._shown: dict[Static, str] = {}  # what each header label and the banner show
@@ -139,8 +151,10 @@ class BoardScreen(Screen[None]):
                         yield Label(id="agents-title", markup=False)
                         yield AgentTable(id="agents")
                     yield WaitingPane(id="waiting-pane")
-        with VerticalScroll(id="wall-scroll"):
-            yield ItemGrid(id="wall", min_column_width=26)
+        with Vertical(id="wall-area"):
+            with VerticalScroll(id="wall-scroll"):
+                yield ItemGrid(id="wall")
+            yield Static(id="wall-promises", markup=False)
         yield FilterBar(
             id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
         )
@@ -154,6 +168,9 @@ class BoardScreen(Screen[None]):
 
     def _theme_changed(self, _theme: Theme) -> None:
         self.query_one(AgentTable).restyle()
+        # The level markers come and go with the theme (widgets.markers_wanted).
+        for metric in self.query(Metric):
+            metric.refresh()
         self.redraw()
 
     # -- layout ------------------------------------------------------------------------
@@ -173,7 +190,7 @@ class BoardScreen(Screen[None]):
             self.redraw()
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
-        self.query_one("#wall", ItemGrid).min_column_width = 40 if cards else 26
+        self._arrange_wall(width, height, cards)
         self._arrange_tiles(width, height)
         if cards != self.cards:
             self.cards = cards
@@ -200,6 +217,24 @@ class BoardScreen(Screen[None]):
         for tile in self._tiles.values():
             tile.set_card(cards)
 
+    def _arrange_wall(self, width: int, height: int, roomy: bool) -> None:
+        """How many wall tiles fit (columns x rows): more queues than that turn in pages."""
+        tile_width, tile_height, gutter = (WALL_ROOMY if roomy else WALL_COMPACT)
+        room = height - CHROME_LINES - (WALL_PROMISES_ROOMY if roomy else 1)
+        columns = max(1, min(MAX_COLUMNS, (width - 2 + gutter[1]) // (tile_width + gutter[1])))
+        rows = max(1, (room + gutter[0]) // (tile_height + gutter[0]))
+        self.query_one("#wall", ItemGrid).styles.grid_size_columns = columns
+        if columns * rows != self._wall_capacity:
+            self._wall_capacity = columns * rows
+            if self.wall:
+                self.redraw()
+
+    def next_wall_page(self) -> None:
+        """Turn the wall to its next page of queues (the timer's; a test may call it)."""
+        if self.wall_pages > 1:
+            self.wall_page = (self.wall_page + 1) % self.wall_pages
+            self.redraw()
+
     def _place_waiting(self, width: int, cards: bool) -> bool:
         """Beside the agents where there is room (with cards: in the side column); instead
         of them when asked for on a smaller terminal. Whether they have just been shown."""
@@ -225,8 +260,15 @@ class BoardScreen(Screen[None]):
     def set_wall(self, wall: bool) -> None:
         self.wall = wall
         self.set_class(wall, "-wall")
+        if self._wall_timer is not None:
+            self._wall_timer.stop()
+            self._wall_timer = None
         if wall:
+            self.wall_page = 0
             self.query_one("#wall-scroll").focus()
+            if self._last is not None:
+                seconds = self._last[0].settings.board.wall_page_seconds
+                self._wall_timer = self.set_interval(seconds, self.next_wall_page)
         else:
             self.query_one(AgentTable).focus()
         self.redraw()
@@ -275,9 +317,11 @@ class BoardScreen(Screen[None]):
             return
         try:
             with self.app.batch_update():
+                if self.wall:
+                    self._show_wall(view)  # first: the header names its page
                 self._show_header(view, sort_mode, status)
                 if self.wall:
-                    self._show_wall(view)
+                    self._show_wall_promises(view)
                 else:
                     self._show_tiles(view)
                     self._show_callbacks(view)
@@ -299,7 +343,7 @@ class BoardScreen(Screen[None]):
         if view.filter:
             mode.append(f"filter: {printable(view.filter)}")
         if self.wall:
-            mode.append("wall")
+            mode.append(f"wall {self.wall_page + 1}/{self.wall_pages}" if self.wall_pages > 1 else "wall")
         self._set_label("#mode", "  ".join(mode))
         self._set_label("#clock", format_clock(view.now, settings))
         freshness = self.query_one("#freshness", Label)
@@ -373,8 +417,34 @@ class BoardScreen(Screen[None]):
             self._wall_tiles = {name: WallTileView(tile.queue, total=tile.is_total) for name, tile in zip(names, tiles)}
             grid.mount_all(self._wall_tiles.values())
             self._wall_names = names
+        # A page of queues at a time when they do not all fit, the total on every page.
+        per_page = max(1, self._wall_capacity - 1)
+        self.wall_pages = max(1, math.ceil(len(view.tiles) / per_page)) if len(tiles) > self._wall_capacity else 1
+        self.wall_page %= self.wall_pages
+        first = self.wall_page * per_page
+        shown = set(names[:-1][first : first + per_page]) | {"\x00total"} if self.wall_pages > 1 else set(names)
+        alerts: dict[str | None, list[Alert]] = {}
+        for alert in view.alerts:
+            alerts.setdefault(alert.queue, []).append(alert)
         for name, tile in zip(names, tiles):
-            self._wall_tiles[name].show(tile)
+            widget = self._wall_tiles[name]
+            widget.display = name in shown
+            if name in shown:
+                widget.show(tile, view.alerts if tile.is_total else alerts.get(tile.queue, ()))
+
+    def _show_wall_promises(self, view: BoardState) -> None:
+        """The promises to customers under the wall's tiles."""
+        widget = self.query_one("#wall-promises", Static)
+        tile = view.promises
+        widget.display = tile is not None
+        if tile is None:
+            return
+        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        text = f"PROMISES  {tile.due_today} due today  ·  {tile.overdue} overdue"
+        if tile.oldest_overdue is not None:
+            text += f"  ·  oldest {format_duration(tile.oldest_overdue)}"
+        self._set_static(widget, f"{marker} {text}" if marker else text)
+        set_level_class(widget, tile.level)
 
     def _show_promises(self, view: BoardState) -> None:
         """Promises to customers beside the call figures: due today, overdue, the oldest."""
@@ -386,7 +456,8 @@ class BoardScreen(Screen[None]):
         text = f"Promises  {tile.due_today} due today · {tile.overdue} overdue"
         if tile.oldest_overdue is not None:
             text += f" · oldest {format_duration(tile.oldest_overdue)}"
-        self._set_static(widget, text)
+        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        self._set_static(widget, f"{marker} {text}" if marker else text)
         set_level_class(widget, tile.level)
 
     def _show_alerts(self, view: BoardState) -> None:
