@@ -19,7 +19,8 @@ from tests.support.board_seed import queue_names, seeded_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 from wallboard.ui.layout import tile_layout
-from wallboard.ui.tiles import QueueTileView
+from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.widgets import LEVEL_MARKERS
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 48), (200, 60), (240, 67)]
 SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
@@ -99,9 +100,9 @@ async def fresh_screen(settings, queues: int, size: tuple[int, int]) -> str:
         return screen_text(app)
 
 
-@pytest.mark.parametrize("queues", [4, 30])
 @run_async
-async def test_resizing_gives_what_a_fresh_start_at_that_size_gives(settings, queues):
+async def test_resizing_gives_what_a_fresh_start_at_that_size_gives(settings):
+    queues = 4
     fresh = {size: await fresh_screen(settings, queues, size) for size in SIZES}
     walk = SIZES + SIZES[-2::-1]  # 80x24 up to 240x67 and back down
     app = seeded_app(settings, queues)
@@ -135,3 +136,89 @@ def test_snapshot_four_queues(settings, snap_compare, size):
 )
 def test_snapshot_many_queues(settings, snap_compare, queues, size):
     assert snap_compare(seeded_app(settings, queues), terminal_size=size, run_before=_settled)
+
+
+# -- readable without colour ----------------------------------------------------------------
+
+
+def marked_values(app: WallboardApp) -> dict[str, set[str]]:
+    """Per level, the markers drawn in front of the tiles' values."""
+    found: dict[str, set[str]] = {}
+    for tile in board(app).query(QueueTileView):
+        if tile.header:
+            continue
+        for metric in tile.query("Metric"):
+            drawn = metric.render().plain.strip()
+            if metric.value and metric.level in ("ok", "warn", "alert"):
+                found.setdefault(metric.level, set()).add(drawn[: -len(metric.value)])
+    return found
+
+
+@run_async
+async def test_without_colour_every_amber_and_red_value_is_marked(settings, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = seeded_app(settings, 4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        markers = marked_values(app)
+        assert markers == {"ok": {""}, "warn": {LEVEL_MARKERS["warn"]}, "alert": {LEVEL_MARKERS["alert"]}}
+        text = screen_text(app)
+        assert "✖ billing" in text  # the queue's name carries its worst level
+        assert "! Promises  2 due today · 1 overdue" in text
+        await pilot.press("w")
+        await pilot.pause()
+        wall = {w.queue: w for w in board(app).query(WallTileView) if w.display}
+        assert "SL % ✖ ALERT" in wall["billing"].figures["service_level"].shown_label
+
+
+@run_async
+async def test_with_colour_the_values_are_not_marked_but_the_high_contrast_theme_marks_them(settings, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    app = seeded_app(settings, 4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert set().union(*marked_values(app).values()) == {""}
+        app.theme = "wallboard-high-contrast"
+        deadline = time.monotonic() + 20
+        while LEVEL_MARKERS["alert"] not in screen_text(app):
+            assert time.monotonic() < deadline, "no markers in the high-contrast theme"
+            await pilot.pause(0.02)
+        assert marked_values(app)["alert"] == {LEVEL_MARKERS["alert"]}
+
+
+def test_snapshot_high_contrast_theme(settings, snap_compare):
+    settings.board.theme = "wallboard-high-contrast"
+    assert snap_compare(seeded_app(settings, 4), terminal_size=(160, 48), run_before=_settled)
+
+
+# -- wall mode ------------------------------------------------------------------------------
+
+
+@run_async
+async def test_the_wall_turns_pages_when_the_queues_do_not_fit(settings):
+    settings.board.wall_page_seconds = 3600  # turned by hand here, not by the timer
+    app = seeded_app(settings, 12)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        screen = board(app)
+        assert screen.wall_pages > 1
+        seen: set[str] = set()
+        for page in range(screen.wall_pages):
+            assert screen.wall_page == page
+            assert f"wall {page + 1}/{screen.wall_pages}" in screen_text(app).splitlines()[0]
+            shown = [w for w in screen.query(WallTileView) if w.display]
+            assert "All queues" in {w.queue for w in shown}  # the total on every page
+            assert all(w.region.area and app.screen.region.contains_region(w.region) for w in shown)
+            for wall in shown:  # waiting, longest, SL and abandons in digits; the alerts in words
+                assert set(wall.figures) == {"waiting", "longest_wait", "service_level", "abandoned"}
+                assert wall.alert_text
+            seen |= {w.queue for w in shown}
+            screen.next_wall_page()
+            await pilot.pause()
+        assert screen.wall_page == 0  # round again
+        assert seen == {*queue_names(12), "All queues"}
+        assert "PROMISES  2 due today" in screen_text(app)

@@ -219,7 +219,7 @@ class BoardScreen(Screen[None]):
 
     def _arrange_wall(self, width: int, height: int, roomy: bool) -> None:
         """How many wall tiles fit (columns x rows): more queues than that turn in pages."""
-        tile_width, tile_height, gutter = (WALL_ROOMY if roomy else WALL_COMPACT)
+        tile_width, tile_height, gutter = WALL_ROOMY if roomy else WALL_COMPACT
         room = height - CHROME_LINES - (WALL_PROMISES_ROOMY if roomy else 1)
         columns = max(1, min(MAX_COLUMNS, (width - 2 + gutter[1]) // (tile_width + gutter[1])))
         rows = max(1, (room + gutter[0]) // (tile_height + gutter[0]))
