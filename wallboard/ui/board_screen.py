@@ -266,9 +266,6 @@ class BoardScreen(Screen[None]):
         if wall:
             self.wall_page = 0
             self.query_one("#wall-scroll").focus()
-            if self._last is not None:
-                seconds = self._last[0].settings.board.wall_page_seconds
-                self._wall_timer = self.set_interval(seconds, self.next_wall_page)
         else:
             self.query_one(AgentTable).focus()
         self.redraw()
@@ -417,6 +414,8 @@ class BoardScreen(Screen[None]):
             self._wall_tiles = {name: WallTileView(tile.queue, total=tile.is_total) for name, tile in zip(names, tiles)}
             grid.mount_all(self._wall_tiles.values())
             self._wall_names = names
+        if self._wall_timer is None:
+            self._wall_timer = self.set_interval(view.settings.board.wall_page_seconds, self.next_wall_page)
         # A page of queues at a time when they do not all fit, the total on every page.
         per_page = max(1, self._wall_capacity - 1)
         self.wall_pages = max(1, math.ceil(len(view.tiles) / per_page)) if len(tiles) > self._wall_capacity else 1
