@@ -34,7 +34,7 @@ def run_async(test):
     return wrapper
 
 
-async def settle(pilot, timeout: float = 30.0) -> None:
+async def settle(pilot, timeout: float = 120.0) -> None:
     """Until the board has drawn its first read (and the trend)."""
     app = pilot.app
     deadline = time.monotonic() + timeout
