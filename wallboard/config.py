@@ -80,7 +80,7 @@ def _known_zone_or_empty(value: str) -> str:
 
 
 # The colour themes [board] theme may name: Textual's built-in themes at the pinned version
-# (tests/unit/test_config.py checks they exist there).
+# (tests/unit/test_config.py checks they exist there), and the board's own (wallboard/ui/themes.py).
 THEMES = (
     "textual-dark",
     "textual-light",
@@ -99,7 +99,9 @@ THEMES = (
     "rose-pine",
     "ansi-dark",
     "ansi-light",
+    "wallboard-high-contrast",
 )
+WALLBOARD_THEMES = ("wallboard-high-contrast",)
 
 
 def _known_theme(value: str) -> str:
@@ -326,6 +328,8 @@ class BoardSettings(_Section):
     fallback_read_seconds: Annotated[float, Ge(1), Le(3600)] = 5.0
     # A cleared alert stays on the alert strip this long (greyed, "cleared 19:53"); 0: at once.
     cleared_alert_seconds: Annotated[float, Ge(0), Le(86400)] = 120.0
+    # Wall mode with more queues than fit: a page of them at a time, the next every this many seconds.
+    wall_page_seconds: Annotated[float, Ge(2), Le(3600)] = 10.0
 
 
 @dataclass

@@ -117,9 +117,11 @@ def test_queue_overrides_apply_to_that_queue_only(tmp_path):
 def test_the_themes_a_config_may_name_are_textuals():
     from textual.theme import BUILTIN_THEMES
 
-    from wallboard.config import THEMES
+    from wallboard.config import THEMES, WALLBOARD_THEMES
+    from wallboard.ui.themes import WALLBOARD_THEMES as REGISTERED
 
-    assert set(THEMES) <= set(BUILTIN_THEMES)
+    assert set(THEMES) - set(WALLBOARD_THEMES) <= set(BUILTIN_THEMES)
+    assert set(WALLBOARD_THEMES) == {theme.name for theme in REGISTERED}
 
 
 @pytest.mark.parametrize(

@@ -38,10 +38,19 @@ from wallboard.ui.agent_actions import AgentActionRequest, AgentActionScreen, se
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.own_view import OwnView
+from wallboard.ui.themes import WALLBOARD_THEMES
 
 log = logging.getLogger(__name__)
 
-THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "solarized-light", "ansi-dark")
+THEMES = (
+    "textual-dark",
+    "textual-light",
+    "nord",
+    "gruvbox",
+    "solarized-light",
+    "ansi-dark",
+    "wallboard-high-contrast",
+)
 TREND_EVERY_SECONDS = 60.0
 TREND_RETRY_SECONDS = 5.0
 # A feed this young that has not caught up yet is starting, not stale.
@@ -163,6 +172,8 @@ class WallboardApp(App[None]):
         changes: ChangeSource | None = None,
     ) -> None:
         super().__init__()
+        for theme in WALLBOARD_THEMES:
+            self.register_theme(theme)
         self.notices = tuple(notices)
         self.source = source
         self.settings = settings

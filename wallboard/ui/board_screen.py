@@ -1,13 +1,15 @@
 """The board screen: header, queue tiles, alerts, trend and the agent table; or the wall.
 
 The screen draws what the app hands it (a `BoardState` already judged against the
-thresholds); it never reads the database. Layout and colours are in board.tcss: compact
-rows on terminals smaller than 150x45, cards with a side column on larger ones, and the
+thresholds); it never reads the database. Layout and colours are in board.tcss: the tiles
+as cards or compact rows in as many columns as fit (wallboard/ui/layout.py decides, on each
+resize), a side column for the alerts and the trend on terminals from 150x45, and the
 big-digit wall (tiles only) in wall mode.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -22,6 +24,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from wallboard.calls.alerts import Alert
@@ -31,15 +34,21 @@ from wallboard.calls.trend import TrendSeries
 from wallboard.text import format_duration, printable
 from wallboard.ui.agents import AgentTable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
+from wallboard.ui.layout import CHROME_LINES, MAX_COLUMNS, TileLayout, tile_layout
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
-from wallboard.ui.widgets import IntervalBars, set_level_class
+from wallboard.ui.widgets import IntervalBars, Metric, level_marker, markers_wanted, set_level_class
 
-# Cards (and the side column) from this size up; compact rows below.
+# The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
 CARDS_MIN_HEIGHT = 45
 COMPACT_ALERT_LINES = 3
+# Wall tiles (board.tcss): (least width, height, (vertical, horizontal) gutter). Compact: four
+# figures one under another, label beside digits; roomy: two by two, label over digits.
+WALL_COMPACT = (26, 15, (0, 0))
+WALL_ROOMY = (40, 14, (1, 2))
+WALL_PROMISES_ROOMY = 3
 
 
 def _resizes(widget: Static, old: str | None, new: str) -> bool:
@@ -104,10 +113,15 @@ class BoardScreen(Screen[None]):
         self.waiting_wanted: bool | None = None
         self.waiting_shown = False
         self.logged_out_shown = False  # the `h` key: logged-out agents in the table
+        self.tile_layout: TileLayout | None = None
         self._tiles: dict[str, QueueTileView] = {}
         self._tile_names: list[str] = []
         self._wall_tiles: dict[str, WallTileView] = {}
         self._wall_names: list[str] = []
+        self.wall_page = 0  # the page of queues the wall shows (turned by a timer)
+        self.wall_pages = 1
+        self._wall_capacity = 1  # tiles that fit the wall at this size
+        self._wall_timer: Timer | None = None
         self._filter_before = ""
         self._last: tuple[BoardState, TrendSeries | None, str, Status] | None = None
         self._shown: dict[Static, str] = {}  # what each header label and the banner show
@@ -123,8 +137,11 @@ class BoardScreen(Screen[None]):
         yield Static(id="banner", markup=False)
         with Vertical(id="normal"):
             with VerticalScroll(id="tiles-scroll"):
-                yield QueueTileView("Queue", header=True)
-                yield ItemGrid(id="tiles", min_column_width=1000, regular=True)
+                # A header line over each column of compact rows.
+                with ItemGrid(id="tiles-header"):
+                    for _ in range(MAX_COLUMNS):
+                        yield QueueTileView("Queue", header=True)
+                yield ItemGrid(id="tiles")
             yield Static(id="callbacks", markup=False)
             with Vertical(id="body"):
                 with Vertical(id="side"):
@@ -140,8 +157,10 @@ class BoardScreen(Screen[None]):
                         yield Label(id="agents-title", markup=False)
                         yield AgentTable(id="agents")
                     yield WaitingPane(id="waiting-pane")
-        with VerticalScroll(id="wall-scroll"):
-            yield ItemGrid(id="wall", min_column_width=26)
+        with Vertical(id="wall-area"):
+            with VerticalScroll(id="wall-scroll"):
+                yield ItemGrid(id="wall")
+            yield Static(id="wall-promises", markup=False)
         yield FilterBar(
             id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
         )
@@ -155,6 +174,9 @@ class BoardScreen(Screen[None]):
 
     def _theme_changed(self, _theme: Theme) -> None:
         self.query_one(AgentTable).restyle()
+        # The level markers come and go with the theme (widgets.markers_wanted).
+        for metric in self.query(Metric):
+            metric.refresh()
         self.redraw()
 
     # -- layout ------------------------------------------------------------------------
@@ -174,13 +196,49 @@ class BoardScreen(Screen[None]):
             self.redraw()
         self.set_class(cards, "-cards")
         self.set_class(not cards, "-compact")
-        self.query_one("#tiles", ItemGrid).min_column_width = 40 if cards else 1000
-        self.query_one("#wall", ItemGrid).min_column_width = 40 if cards else 26
+        self._arrange_wall(width, height, cards)
+        self._arrange_tiles(width, height)
         if cards != self.cards:
             self.cards = cards
-            for tile in self._tiles.values():
-                tile.set_card(cards)
             self.query_one(AgentTable).set_wide(cards)
+            self.redraw()
+
+    def _arrange_tiles(self, width: int, height: int) -> None:
+        """Cards or rows, in how many columns: from the terminal size and the number of tiles
+        only (never from a container's width, which a scrollbar changes): see layout.py."""
+        layout = tile_layout(width, height, len(self._tile_names) or 1)
+        if layout == self.tile_layout:
+            return
+        self.tile_layout = layout
+        cards = layout.mode == "cards"
+        self.set_class(cards, "-tile-cards")
+        self.set_class(not cards, "-tile-rows")
+        for figures in ("all", "some", "few"):
+            self.set_class(layout.figures == figures, f"-figures-{figures}")
+        self.query_one("#tiles", ItemGrid).styles.grid_size_columns = layout.columns
+        header = self.query_one("#tiles-header", ItemGrid)
+        header.styles.grid_size_columns = layout.columns
+        for index, column in enumerate(header.children):
+            column.display = not cards and index < layout.columns
+        for tile in self._tiles.values():
+            tile.set_card(cards)
+
+    def _arrange_wall(self, width: int, height: int, roomy: bool) -> None:
+        """How many wall tiles fit (columns x rows): more queues than that turn in pages."""
+        tile_width, tile_height, gutter = WALL_ROOMY if roomy else WALL_COMPACT
+        room = height - CHROME_LINES - (WALL_PROMISES_ROOMY if roomy else 1)
+        columns = max(1, min(MAX_COLUMNS, (width - 2 + gutter[1]) // (tile_width + gutter[1])))
+        rows = max(1, (room + gutter[0]) // (tile_height + gutter[0]))
+        self.query_one("#wall", ItemGrid).styles.grid_size_columns = columns
+        if columns * rows != self._wall_capacity:
+            self._wall_capacity = columns * rows
+            if self.wall:
+                self.redraw()
+
+    def next_wall_page(self) -> None:
+        """Turn the wall to its next page of queues (the timer's; a test may call it)."""
+        if self.wall_pages > 1:
+            self.wall_page = (self.wall_page + 1) % self.wall_pages
             self.redraw()
 
     def _place_waiting(self, width: int, cards: bool) -> bool:
@@ -208,7 +266,11 @@ class BoardScreen(Screen[None]):
     def set_wall(self, wall: bool) -> None:
         self.wall = wall
         self.set_class(wall, "-wall")
+        if self._wall_timer is not None:
+            self._wall_timer.stop()
+            self._wall_timer = None
         if wall:
+            self.wall_page = 0
             self.query_one("#wall-scroll").focus()
         else:
             self.query_one(AgentTable).focus()
@@ -258,9 +320,11 @@ class BoardScreen(Screen[None]):
             return
         try:
             with self.app.batch_update():
+                if self.wall:
+                    self._show_wall(view)  # first: the header names its page
                 self._show_header(view, sort_mode, status)
                 if self.wall:
-                    self._show_wall(view)
+                    self._show_wall_promises(view)
                 else:
                     self._show_tiles(view)
                     self._show_callbacks(view)
@@ -282,7 +346,7 @@ class BoardScreen(Screen[None]):
         if view.filter:
             mode.append(f"filter: {printable(view.filter)}")
         if self.wall:
-            mode.append("wall")
+            mode.append(f"wall {self.wall_page + 1}/{self.wall_pages}" if self.wall_pages > 1 else "wall")
         self._set_label("#mode", "  ".join(mode))
         self._set_label("#clock", format_clock(view.now, settings))
         freshness = self.query_one("#freshness", Label)
@@ -312,10 +376,11 @@ class BoardScreen(Screen[None]):
             self._tiles = {}
             for name, tile in zip(names, tiles):
                 widget = QueueTileView(tile.queue, total=tile.is_total)
-                widget.set_card(self.cards)
+                widget.set_card(self.tile_layout is not None and self.tile_layout.mode == "cards")
                 self._tiles[name] = widget
             grid.mount_all(self._tiles.values())
             self._tile_names = names
+            self._arrange_tiles(self.app.size.width, self.app.size.height)
         # Tiles scrolled out of sight keep their figures until they come into view
         # (scrolling, a resize): see QueueTileView.hold.
         viewport = self.query_one("#tiles-scroll").region
@@ -355,8 +420,36 @@ class BoardScreen(Screen[None]):
             self._wall_tiles = {name: WallTileView(tile.queue, total=tile.is_total) for name, tile in zip(names, tiles)}
             grid.mount_all(self._wall_tiles.values())
             self._wall_names = names
+        if self._wall_timer is None:
+            self._wall_timer = self.set_interval(view.settings.board.wall_page_seconds, self.next_wall_page)
+        # A page of queues at a time when they do not all fit, the total on every page.
+        per_page = max(1, self._wall_capacity - 1)
+        self.wall_pages = max(1, math.ceil(len(view.tiles) / per_page)) if len(tiles) > self._wall_capacity else 1
+        self.wall_page %= self.wall_pages
+        first = self.wall_page * per_page
+        shown = set(names[:-1][first : first + per_page]) | {"\x00total"} if self.wall_pages > 1 else set(names)
+        alerts: dict[str | None, list[Alert]] = {}
+        for alert in view.alerts:
+            alerts.setdefault(alert.queue, []).append(alert)
         for name, tile in zip(names, tiles):
-            self._wall_tiles[name].show(tile)
+            widget = self._wall_tiles[name]
+            widget.display = name in shown
+            if name in shown:
+                widget.show(tile, view.alerts if tile.is_total else alerts.get(tile.queue, ()))
+
+    def _show_wall_promises(self, view: BoardState) -> None:
+        """The promises to customers under the wall's tiles."""
+        widget = self.query_one("#wall-promises", Static)
+        tile = view.promises
+        widget.display = tile is not None
+        if tile is None:
+            return
+        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        text = f"PROMISES  {tile.due_today} due today  ·  {tile.overdue} overdue"
+        if tile.oldest_overdue is not None:
+            text += f"  ·  oldest {format_duration(tile.oldest_overdue)}"
+        self._set_static(widget, f"{marker} {text}" if marker else text)
+        set_level_class(widget, tile.level)
 
     def _show_promises(self, view: BoardState) -> None:
         """Promises to customers beside the call figures: due today, overdue, the oldest."""
@@ -368,7 +461,8 @@ class BoardScreen(Screen[None]):
         text = f"Promises  {tile.due_today} due today · {tile.overdue} overdue"
         if tile.oldest_overdue is not None:
             text += f" · oldest {format_duration(tile.oldest_overdue)}"
-        self._set_static(widget, text)
+        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        self._set_static(widget, f"{marker} {text}" if marker else text)
         set_level_class(widget, tile.level)
 
     def _show_alerts(self, view: BoardState) -> None:

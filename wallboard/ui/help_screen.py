@@ -12,6 +12,7 @@ from textual.widgets import Static
 from wallboard.config import Settings
 from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, OK_TEXT, WARN_BLOCK
+from wallboard.ui.widgets import LEVEL_MARKERS
 
 KEYS = (
     ("?", "this help; ctrl+p: the command palette, every action by name"),
@@ -21,8 +22,8 @@ KEYS = (
     ("s", "agent sort: state, name, time in state, calls today, queue"),
     ("h", "show or hide the logged-out agents (hidden at start)"),
     ("m", "my figures, when signed in as an agent: state, calls, AHT, promises due"),
-    ("t", "next colour theme (ansi-dark: the terminal's own colours)"),
-    ("w", "wall mode: tiles only, big digits, for a screen across the room"),
+    ("t", "next colour theme (ansi-dark: the terminal's own colours; high contrast for a wall)"),
+    ("w", "wall mode: big digits for a screen across the room; pages turn when queues do not fit"),
     ("l", "waiting callers and their markers (beside the agents from 160 columns)"),
     ("c", "my complaints: saved views (1-7), / search, Enter opens one"),
     ("n, f", "new complaint from your current or last call; f: flag its caller"),
@@ -53,6 +54,10 @@ def help_content(settings: Settings) -> Content:
             " needs watching   ",
             (" red ", f"bold white on {ALERT_BLOCK}"),
             " act now",
+        ),
+        Content(
+            f"  Without colour (NO_COLOR, 16 colours, ansi and high-contrast themes): amber values are marked "
+            f"{LEVEL_MARKERS['warn']}, red ones {LEVEL_MARKERS['alert']}"
         ),
         Content(""),
         Content.styled("Thresholds (config.toml [thresholds])", "bold"),

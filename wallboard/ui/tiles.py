@@ -6,7 +6,7 @@ a bordered card on large ones); these classes only put figures in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +15,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Digits, Label
 
+from wallboard.calls.alerts import Alert
 from wallboard.calls.board import QueueTile
+from wallboard.calls.levels import worst
 from wallboard.text import format_duration, format_pct, format_rate, printable
-from wallboard.ui.widgets import Metric, set_level_class
+from wallboard.ui.widgets import LEVEL_WORDS, Metric, level_marker, markers_wanted, set_level_class
 
 
 def _count(value: int) -> str:
@@ -59,6 +61,7 @@ class QueueTileView(Widget):
             for key, label, short, _, _ in TILE_FIGURES
         }
         self._held: QueueTile | None = None
+        self._title = name  # the name as drawn: with the tile's level marker where colour is not enough
 
     def compose(self) -> ComposeResult:
         yield self._name_label
@@ -88,10 +91,13 @@ class QueueTileView(Widget):
 
     def show(self, tile: QueueTile) -> None:
         self._held = None
-        if tile.queue != self.queue:  # the total is renamed while a filter is on
-            self.queue = tile.queue
-            self.border_title = Content(printable(tile.queue))
-            self._name_label.update(Text(printable(tile.queue), no_wrap=True, overflow="ellipsis"))
+        self.queue = tile.queue  # the total is renamed while a filter is on
+        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        title = f"{marker} {printable(tile.queue)}" if marker else printable(tile.queue)
+        if title != self._title:
+            self._title = title
+            self.border_title = Content(title)
+            self._name_label.update(Text(title, no_wrap=True, overflow="ellipsis"))
         set_level_class(self, tile.level)
         for key, _, _, value, level_key in TILE_FIGURES:
             self._metrics[key].set(value(tile), tile.levels[level_key] if level_key else "none")
@@ -105,6 +111,8 @@ class WallFigure(Horizontal):
 
     def __init__(self, label: str, key: str) -> None:
         super().__init__(classes=f"wall-figure w-{key}")
+        self.label = label
+        self.shown_label = label
         self._label = Label(label, classes="wall-label", markup=False)
         self.digits = Digits("-", classes="wall-digits")
         self.level = "none"
@@ -113,34 +121,64 @@ class WallFigure(Horizontal):
         yield self._label
         yield self.digits
 
-    def set(self, value: str, level: str) -> None:
+    def set(self, value: str, level: str, *, marked: bool = False) -> None:
+        """`marked`: name the level in words beside the label (where colour is not enough)."""
         if value != self.digits.value:
             self.digits.update(value)
+        word = LEVEL_WORDS.get(level, "") if marked else ""
+        label = f"{self.label} {level_marker(level)} {word}" if word else self.label
+        if label != self.shown_label:
+            self.shown_label = label
+            self._label.update(label)
         if level != self.level:
             self.level = level
             set_level_class(self.digits, level)
 
 
 class WallTileView(Widget):
-    """A queue for the wall: calls waiting, longest wait and service level in big digits."""
+    """A queue for the wall: calls waiting, longest wait, service level and abandoned calls in
+    big digits, and a line for its alerts."""
 
     def __init__(self, queue: str, *, total: bool = False) -> None:
         super().__init__(classes="wall-tile" + (" -total" if total else ""))
         self.queue = queue
         self.border_title = Content(printable(queue))
+        self._title = printable(queue)
         self.figures = {
             "waiting": WallFigure("WAITING", "waiting"),
             "longest_wait": WallFigure("LONGEST", "longest"),
             "service_level": WallFigure("SL %", "sl"),
+            "abandoned": WallFigure("ABANDONED", "abandoned"),
         }
+        self.alert_line = Label("", classes="wall-alerts", markup=False)
+        self.alert_text = ""
 
     def compose(self) -> ComposeResult:
-        yield from self.figures.values()
+        with Widget(classes="wall-figures"):
+            yield from self.figures.values()
+        yield self.alert_line
 
-    def show(self, tile: QueueTile) -> None:
+    def show(self, tile: QueueTile, alerts: Sequence[Alert] = ()) -> None:
+        marked = markers_wanted(self.app)
         set_level_class(self, tile.level)
-        self.figures["waiting"].set(str(tile.waiting), tile.levels["waiting"])
+        marker = level_marker(tile.level) if marked else ""
+        title = f"{marker} {printable(tile.queue)}" if marker else printable(tile.queue)
+        if title != self._title:
+            self._title = title
+            self.border_title = Content(title)
+        self.figures["waiting"].set(str(tile.waiting), tile.levels["waiting"], marked=marked)
         longest = format_duration(tile.longest_wait) if tile.longest_wait is not None else "0:00"
-        self.figures["longest_wait"].set(longest, tile.levels["longest_wait"])
+        self.figures["longest_wait"].set(longest, tile.levels["longest_wait"], marked=marked)
         sl = "-" if tile.service_level_pct is None else f"{tile.service_level_pct:.0f}"
-        self.figures["service_level"].set(sl, tile.levels["service_level"])
+        self.figures["service_level"].set(sl, tile.levels["service_level"], marked=marked)
+        self.figures["abandoned"].set(str(tile.abandoned), tile.levels["abandon_rate"], marked=marked)
+        level = worst(a.level for a in alerts) if alerts else "none"
+        if not alerts:
+            text = "No alerts"
+        else:
+            count = f"{len(alerts)} alerts" if len(alerts) > 1 else "Alert"
+            text = f"{level_marker(level) if marked else ''} {count}: {printable(alerts[0].text)}".strip()
+        if text != self.alert_text:
+            self.alert_text = text
+            self.alert_line.update(Text(text, no_wrap=True, overflow="ellipsis"))
+        set_level_class(self.alert_line, level if alerts else "ok")

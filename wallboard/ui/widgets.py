@@ -8,14 +8,40 @@ amber, alert as bold white on red. Blocks of background stay readable with 16 co
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.app import App
 from textual.widget import Widget
 
 LEVEL_CLASSES = ("-none", "-ok", "-warn", "-alert")
+
+# Without colour the levels need shapes: a marker beside each amber or red value, a word on
+# the wall. Nothing beside an ok value, so the eye goes to the marked ones.
+LEVEL_MARKERS = {"warn": "!", "alert": "✖"}
+LEVEL_WORDS = {"warn": "WARN", "alert": "ALERT"}
+# Themes that show the markers too: the high-contrast one for wall screens
+# (wallboard/ui/themes.py) and those drawn in the terminal's own 16 colours.
+MARKED_THEMES = frozenset({"wallboard-high-contrast", "ansi-dark", "ansi-light"})
+
+
+def markers_wanted(app: App[object]) -> bool:
+    """Whether levels are drawn with markers: without colour (NO_COLOR), with 16 colours
+    (TEXTUAL_COLOR_SYSTEM=standard, or a theme of the terminal's palette), or in the
+    high-contrast theme, where amber and red may not read apart by colour alone.
+
+    The variable, not the console's guess: Rich guesses 16 colours for any TERM=xterm
+    (and for a headless test), which would mark every board."""
+    forced = os.environ.get("TEXTUAL_COLOR_SYSTEM", "") in ("standard", "windows")
+    return bool(app.no_color) or forced or app.theme in MARKED_THEMES
+
+
+def level_marker(level: str) -> str:
+    """The marker of a level ("" for ok and none)."""
+    return LEVEL_MARKERS.get(level, "")
 
 
 def set_level_class(widget: Widget, level: str) -> None:
@@ -30,9 +56,9 @@ def set_level_class(widget: Widget, level: str) -> None:
 class Metric(Widget):
     """One figure on one line: a muted label on the left, the value on the right.
 
-    The value carries a level (none, ok, warn, alert) that colours it. With
-    `show_label` off (a compact row under a header line) only the value is drawn.
-    Text is always drawn literally (no markup).
+    The value carries a level (none, ok, warn, alert) that colours it, and a marker in front
+    of it where colour is not enough (`markers_wanted`). With `show_label` off (a compact row
+    under a header line) only the value is drawn. Text is always drawn literally (no markup).
     """
 
     DEFAULT_CSS = """
@@ -81,8 +107,10 @@ class Metric(Widget):
     def render(self) -> Text:
         width = self.size.width
         # A space each side: the block of colour of an amber or red value (visible
-        # without colour too), and the same right edge for every value in a column.
-        value = f" {self.value} "
+        # without colour too), and the same right edge for every value in a column. The
+        # marker takes the leading space: the columns keep their widths.
+        marker = level_marker(self.level) if self.value and markers_wanted(self.app) else ""
+        value = f"{marker or ' '}{self.value} "
         value_style = self.get_component_rich_style(f"metric--{self.level}")
         label = self.label if self.show_label else ""
         room = width - cell_len(value)
