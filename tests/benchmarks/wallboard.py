@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/wallboard.py [--seconds 60] [--agents 500] [--queues 30]
         [--size 200x60] [--view bottom|top] [--warm-up-hours 2] [--settle 5]
-        [--profile FILE] [--dump FILE] [--keep DIR]
+        [--profile FILE] [--dump FILE] [--keep DIR] [--quiet]
 
 What it does:
 1. Builds a temporary SQLite database: --agents agents across --queues queues, and a day in
@@ -34,6 +34,9 @@ Targets (issue 17): <= 5 % of a core; event to screen p95 <= 0.25 s, p99 <= 0.5 
 board reads when the writer commits: wallboard/store/changes.py).
 
 --view top leaves the agent table at its top (the longest calls): CPU and output only.
+--quiet: over the window the writer still refreshes the snapshot and writes the heartbeat
+each second, but no call or agent moves (a floor at night, a lull): CPU and output only;
+the board should read only at its fallback, not each second.
 --profile FILE profiles the TUI's event loop thread (cProfile) over the window only
 (SIGUSR1 starts it, SIGUSR2 writes FILE), so start-up does not drown the steady state.
 --dump FILE keeps the raw terminal output of the window (to see which screen rows cost).
@@ -264,8 +267,9 @@ def build(url: str, settings, floor: Floor, warm_up_hours: float) -> None:
     engine.dispose()
 
 
-def writer(url: str, settings, floor: Floor, stop, stamps) -> None:
-    """The forked feed: one write transaction per second, each with a marker."""
+def writer(url: str, settings, floor: Floor, stop, stamps, quiet) -> None:
+    """The forked feed: one write transaction per second, each with a marker (once `quiet`
+    is set: no events at all, the snapshot refresh and the heartbeat only)."""
     engine = open_database(url, migrate=False)
     calls = EventApplier(tracks_wrap_up=True)
     rng = random.Random(11)
@@ -279,10 +283,13 @@ def writer(url: str, settings, floor: Floor, stop, stamps) -> None:
         if pause > 0 and stop.wait(pause):
             break
         now = time.time()
-        events = floor.step(last, now)
+        if quiet.is_set():
+            events = []  # the floor stands still: nothing a reader shows changes
+        else:
+            events = floor.step(last, now)
+            k += 1
+            events.append(Event(now, K.AGENT_PAUSED, agent=MARKER_AGENT, reason=f"t{k:05d}"))
         last = now
-        k += 1
-        events.append(Event(now, K.AGENT_PAUSED, agent=MARKER_AGENT, reason=f"t{k:05d}"))
         with write_transaction(engine) as connection:
             calls.apply(connection, events)
             refresh_snapshots(connection, settings, now)
@@ -420,6 +427,11 @@ def main() -> int:
     parser.add_argument("--profile", help="profile the TUI's event loop over the window, writing this file")
     parser.add_argument("--keep", help="keep the database, config and log here")
     parser.add_argument("--dump", help="write what the TUI sent to the terminal during the window to this file")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="the floor stands still over the window (snapshot refresh and heartbeat only): CPU and output only",
+    )
     args = parser.parse_args()
     cols, rows = (int(v) for v in args.size.lower().split("x"))
 
@@ -460,8 +472,9 @@ def main() -> int:
 
     context = multiprocessing.get_context("fork")
     stop = context.Event()
+    quiet = context.Event()
     receive, send = context.Pipe(duplex=False)
-    feed = context.Process(target=writer, args=(url, settings, floor, stop, send), daemon=True)
+    feed = context.Process(target=writer, args=(url, settings, floor, stop, send, quiet), daemon=True)
     feed.start()
     send.close()
 
@@ -488,6 +501,8 @@ def main() -> int:
             return fail(
                 "the marker agent never showed at the bottom of the agent table", pid, stop, None if args.keep else tmp
             )
+    if args.quiet:
+        quiet.set()  # the settling seconds take in the floor's last move
     screen.run_for(args.settle)
 
     if profile:
@@ -534,7 +549,7 @@ def main() -> int:
     # counts as drawn when that one was.
     seen_times = sorted(screen.seen.items())
     latencies, missing = [], 0
-    for number, stamp, _ in stamps:
+    for number, stamp, _ in [] if args.quiet else stamps:  # quiet: no marker written in the window
         if not (w0 <= stamp <= w1):
             continue
         shown = [t for n, t in seen_times if n >= number]
@@ -561,8 +576,8 @@ def main() -> int:
             f"p99 {percentile(latencies, 99):.3f} s  max {max(latencies):.3f} s  over {len(latencies)} markers{never}"
             "   (target p95 <= 0.25 s, p99 <= 0.5 s)"
         )
-    elif args.view == "top":
-        print("latency:  not measured (--view top: the marker agent is off screen)")
+    elif args.view == "top" or args.quiet:
+        print("latency:  not measured (--view top or --quiet: no marker drawn in the window)")
     else:
         print(f"latency:  no marker drawn ({missing} written)")
     print(f"RSS:      {memory.get('VmRSS', 0) / 1024:.0f} MB (peak {memory.get('VmHWM', 0) / 1024:.0f} MB)")

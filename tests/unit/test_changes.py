@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 
 from db import open_database
 from db.engine import upsert, write_transaction
@@ -23,7 +24,7 @@ from wallboard.store import changes
 from wallboard.store.applier import EventApplier
 from wallboard.store.changes import ChangeSignal, ChangeWatch, relay_changes
 from wallboard.store.lease import Lease
-from wallboard.store.metrics import FEEDS
+from wallboard.store.metrics import FEEDS, SNAPSHOTS, refresh_snapshots
 
 
 @pytest.fixture(params=BACKENDS)
@@ -190,3 +191,74 @@ async def wait_async(predicate, timeout: float):
             return result
         await asyncio.sleep(0.05)
     raise AssertionError("timed out")
+
+
+def test_a_snapshot_refresh_that_changes_no_figure_writes_nothing_and_wakes_nobody(engine, settings):
+    # A feed refreshes its snapshot each second: equal figures must not make every board
+    # (and every SSH session) read again each second.
+    now = seed_floor(engine, settings)
+    watch = ChangeWatch(engine, signal=ChangeSignal())  # told by the database only
+    local_before = changes.LOCAL.version
+    try:
+        assert watch.wait(0.1) is False
+        for later in (1.0, 2.0):
+            with write_transaction(engine) as connection:
+                assert refresh_snapshots(connection, settings, now + later) is False
+        assert changes.LOCAL.version == local_before
+        assert watch.wait(0.3) is False, "a refresh with the same figures is no change"
+        with engine.connect() as connection:
+            written = set(connection.execute(select(SNAPSHOTS.c.updated_at)).scalars())
+        assert written == {now}, "rows the refresh found equal were not rewritten"
+        with write_transaction(engine) as connection:
+            EventApplier().apply(connection, [Event(now + 3, K.CALL_ENTERED, callid="new-1", queue="sales")])
+            assert refresh_snapshots(connection, settings, now + 3) is True
+        assert watch.wait(10.0) is True
+        with engine.connect() as connection:
+            sales = connection.execute(select(SNAPSHOTS).where(SNAPSHOTS.c.queue == "sales")).mappings().one()
+        assert sales["updated_at"] == now + 3 and sales["waiting"] >= 1
+    finally:
+        watch.close()
+        watch.wait(0)
+
+
+def test_the_board_reads_once_before_it_shows_a_live_feed_stale(engine, settings):
+    # Heartbeats wake no reader; with a slow fallback the board's last read ages past
+    # stale_after_seconds while the feed is alive. It must look again, not cry STALE.
+    seed_floor(engine, settings, heartbeat_age=None)
+    settings.board.fallback_read_seconds = 600.0
+    settings.board.stale_after_seconds = 2
+    beating = threading.Event()
+    beating.set()
+
+    def beat() -> None:
+        while beating.is_set():
+            heartbeat(engine, "simulator")
+            time.sleep(0.1)  # a feed's pace; nothing waits on it
+
+    beats = threading.Thread(target=beat, daemon=True)
+    heartbeat(engine, "simulator")
+    beats.start()
+    app = local_app(engine, settings, clock=time.time)
+    stale_seen: list[float] = []
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            first = await wait_async(lambda: app.reads, 30)
+            # Past stale_after_seconds twice over, with no change pushed: the ticks' re-judged
+            # board would be stale, so it reads instead of drawing that.
+            watched_until = time.monotonic() + 5.0
+            while time.monotonic() < watched_until:
+                if app.view is not None and app.view.freshness.stale:
+                    stale_seen.append(time.monotonic())
+                await asyncio.sleep(0.05)
+            assert app.reads > first, "it read again before showing stale"
+            beating.clear()
+            beats.join(5.0)
+            await wait_async(lambda: app.view is not None and app.view.freshness.stale, 30)
+
+    try:
+        asyncio.run(run())
+    finally:
+        beating.clear()
+    assert not stale_seen, "a live feed was shown stale"

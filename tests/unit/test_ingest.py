@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db import open_database
 from db.models import Call
 from tests.support import BACKENDS, DATA, ROOT, on_backend, wait_for
-from wallboard.feeds.files import QueueLogIngest
+from wallboard.feeds.files import DEFERRED_INDEXES, QueueLogIngest
 from wallboard.store.metrics import queue_report
 
 
@@ -199,3 +199,57 @@ def test_unicode_line_separators_inside_a_field_do_not_split_the_line(engine, se
     summary = QueueLogIngest(engine, settings, path).run()
     assert (summary.lines_read, summary.events_applied, summary.malformed) == (2, 2, 0)
     assert report(engine, settings)["total"]["abandoned"] == 1
+
+
+BULK_KILLER = """
+import sys
+from db import open_database
+from wallboard.config import Settings
+from wallboard.feeds.files import QueueLogIngest
+settings = Settings()
+settings.database.url = sys.argv[1]
+engine = open_database(settings.database_url(), migrate=True)
+QueueLogIngest(engine, settings, sys.argv[2], batch_lines=150, bulk_min_bytes=0).run(
+    progress=lambda b, l: (print(l, flush=True)))
+"""
+
+
+def index_names(engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+
+
+def test_a_bulk_load_builds_its_indexes_at_the_end_and_counts_as_an_indexed_one(engine, settings, tmp_path):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the bulk load defers indexes on SQLite only")
+    path = tmp_path / "queue_log"
+    path.write_text("".join(lines_of_a_day(tmp_path)))
+    reference = ingested_in_one_go(path, settings, tmp_path)  # a small file: loaded with its indexes
+    QueueLogIngest(engine, settings, path, batch_lines=150, bulk_min_bytes=0).run()
+    assert set(DEFERRED_INDEXES) <= index_names(engine)
+    assert report(engine, settings) == report(reference, settings)
+    assert call_count(engine) == call_count(reference)
+
+
+def test_kill_9_mid_bulk_load_loses_and_doubles_nothing_and_the_next_run_builds_the_indexes(engine, settings, tmp_path):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the bulk load defers indexes on SQLite only")
+    path = tmp_path / "queue_log"
+    path.write_text("".join(lines_of_a_day(tmp_path, hours=6)))
+    reference = ingested_in_one_go(path, settings, tmp_path)
+    child = subprocess.Popen(
+        [sys.executable, "-c", BULK_KILLER, settings.database_url(), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    child.stdout.readline()  # two batches committed, without the deferred indexes
+    child.stdout.readline()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert 0 < call_count(engine) < call_count(reference)  # really stopped part way
+    assert not set(DEFERRED_INDEXES) & index_names(engine), "killed before it built them"
+    QueueLogIngest(engine, settings, path).run()  # the rest: too small to defer them again
+    assert set(DEFERRED_INDEXES) <= index_names(engine)
+    assert report(engine, settings) == report(reference, settings)
+    assert call_count(engine) == call_count(reference)

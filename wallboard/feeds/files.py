@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Index, func, select, text
+from sqlalchemy.schema import CreateIndex
 
 from db.engine import upsert, write_transaction
 from db.models import metadata
@@ -41,6 +42,42 @@ from wallboard.store.metrics import refresh_snapshots
 log = logging.getLogger(__name__)
 FEEDS = metadata.tables["feeds"]  # (db.models.Feed)
 READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to stay flat in memory
+
+# A large backlog (a first import, a long stop) is loaded without these secondary indexes
+# and they are built once at its end: a sort of the finished table costs a fraction of a
+# million B-tree inserts at random keys (tests/benchmarks/ingest.py: inserting the rows of
+# 1M lines took 13 s of CPU with them, 4.5 s without). Kept: the index the applier reads
+# (calls by callid) and the partial index of the calls waiting now (it stays tiny).
+# Crash-safe: the rows and the checkpoint still commit together per batch; an index missing
+# after a crash is built by the next run or follow before it reads a line (`restore_indexes`).
+# SQLite only; meanwhile other readers of the database go without those indexes.
+DEFERRED_INDEXES = (
+    "ix_calls_queue_enter_at",
+    "ix_calls_caller_enter_at",
+    "ix_calls_enter_at",
+    "ix_calls_abandoned_end_at",
+    "ix_agent_state_changes_agent_at",
+    "ix_agent_state_changes_at",
+)
+BULK_MIN_BYTES = 8 << 20  # a backlog this large at least (~120,000 queue_log lines) ...
+BULK_BYTES_PER_CALL = 200  # ... that adds more calls than the table holds (~3 lines of 66 bytes a call)
+
+
+def _deferred() -> list[Index]:
+    by_name = {str(index.name): index for table in metadata.tables.values() for index in table.indexes}
+    return [by_name[name] for name in DEFERRED_INDEXES]
+
+
+def restore_indexes(engine: Engine) -> list[str]:
+    """Build the deferred indexes a bulk load left missing (it was killed); their names."""
+    if engine.dialect.name != "sqlite":
+        return []
+    with write_transaction(engine) as connection:
+        present = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+        missing = [index for index in _deferred() if index.name not in present]
+        for index in missing:
+            connection.execute(CreateIndex(index, if_not_exists=True))
+    return [str(index.name) for index in missing]
 
 
 @dataclass
@@ -91,17 +128,20 @@ class FileIngest:
         path: str | os.PathLike,
         *,
         batch_lines: int = 20_000,
+        bulk_min_bytes: int = BULK_MIN_BYTES,
         clock: Callable[[], float] = time.time,
         name: str | None = None,
         site: str | None = None,
     ) -> None:
         """name: the checkpoint's key (default: the kind and the file's absolute path);
-        site: the feed's site label (see EventApplier)."""
+        site: the feed's site label (see EventApplier); bulk_min_bytes: the smallest backlog
+        `run` loads without the deferred indexes (see DEFERRED_INDEXES)."""
         self.engine = engine
         self.settings = settings
         self.path = Path(path)
         self.name = name or f"{self.kind}:{self.path.resolve()}"
         self.batch_lines = batch_lines
+        self.bulk_min_bytes = bulk_min_bytes
         self.clock = clock
         self.parser = self.parser_class(settings.site.tz, clock=clock)
         self.calls = EventApplier(tracks_wrap_up=False, site=site)
@@ -190,11 +230,36 @@ class FileIngest:
 
     def run(self, progress: Progress | None = None) -> IngestSummary:
         """Import every complete line after the checkpoint, then refresh the snapshot."""
-        fh, _ = self._open_at_checkpoint()
+        self._restore_indexes()
+        fh, offset = self._open_at_checkpoint()
         with fh:
-            self._consume(fh, os.fstat(fh.fileno()).st_ino, progress=progress)
+            bulk = self._start_bulk_load(os.fstat(fh.fileno()).st_size - offset)
+            try:
+                self._consume(fh, os.fstat(fh.fileno()).st_ino, progress=progress)
+            finally:
+                if bulk:
+                    restore_indexes(self.engine)
         self.refresh()
         return self.summary
+
+    def _restore_indexes(self) -> None:
+        built = restore_indexes(self.engine)
+        if built:
+            log.warning("%s: built the indexes a stopped bulk load left out: %s", self.name, ", ".join(built))
+
+    def _start_bulk_load(self, backlog: int) -> bool:
+        """Drop the deferred indexes if the backlog is large enough to be worth building
+        them again at the end (see DEFERRED_INDEXES); whether it did."""
+        if self.engine.dialect.name != "sqlite" or backlog < self.bulk_min_bytes:
+            return False
+        with write_transaction(self.engine) as connection:
+            calls = connection.execute(select(func.max(metadata.tables["calls"].c.id))).scalar() or 0
+            if backlog < BULK_BYTES_PER_CALL * calls:
+                return False  # a long history: rebuilding its indexes would cost more than it saves
+            for name in DEFERRED_INDEXES:
+                connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        log.info("%s: loading %d bytes without %d indexes, built at the end", self.name, backlog, len(DEFERRED_INDEXES))
+        return True
 
     def follow(
         self,
@@ -207,6 +272,7 @@ class FileIngest:
         """Tail the file until `stop` is set, through rotation (new inode) and truncation.
         `after_write`: run after new lines were applied and after each snapshot refresh,
         outside their transactions (the call-back intake of `wallboard ingest ... --follow`)."""
+        self._restore_indexes()
         fh, _ = self._open_at_checkpoint()
         inode = os.fstat(fh.fileno()).st_ino
         next_refresh = 0.0

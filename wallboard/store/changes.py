@@ -1,7 +1,7 @@
 """How the board's readers learn that the call data changed, instead of reading each second.
 
-Writers: `EventApplier.apply` and `refresh_snapshots` call `call_data_changed(connection)` in
-their transaction. On PostgreSQL that is a `NOTIFY wallboard_board` (delivered at commit, to
+Writers: `EventApplier.apply` and `refresh_snapshots` (only when a figure it stores changed)
+call `call_data_changed(connection)` in their transaction. On PostgreSQL that is a `NOTIFY wallboard_board` (delivered at commit, to
 every listening process); on SQLite it adds one to the database's `PRAGMA user_version` (the
 call-data counter: a field of the file's header, committed or rolled back with the
 transaction; nothing else in the project uses it, Alembic keeps its own table); in every case

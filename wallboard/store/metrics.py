@@ -409,11 +409,16 @@ def day_rollups(
 # -- the live snapshot -------------------------------------------------------------
 
 
-def refresh_snapshots(connection: Connection, settings: Settings, now: float) -> None:
-    """Rewrite the per-queue snapshot and agents' today figures; run by the feed process.
+def refresh_snapshots(connection: Connection, settings: Settings, now: float) -> bool:
+    """Rewrite the per-queue snapshot and agents' today figures when they changed; run by the
+    feed process. Whether anything changed (the board's readers are told only then).
 
     Cost is one indexed pass over today's calls plus O(queues + agents): sessions then read
-    the small snapshot tables instead of the call table.
+    the small snapshot tables instead of the call table. A refresh whose figures equal the
+    stored ones writes nothing and wakes no reader: what grows by itself (a caller's wait,
+    an agent's time in state) the board works out from the stored times, and the feed's
+    heartbeat, written beside it, is read by the board's slow fallback read (and before it
+    shows the data stale), not pushed.
     """
     today = day_start(settings, now)
     until = entered_until(connection)
@@ -434,32 +439,45 @@ def refresh_snapshots(connection: Connection, settings: Settings, now: float) ->
         .group_by(AGENT_QUEUES.c.queue, AGENTS.c.state)
     ):
         staffing.setdefault(queue, {})[state] = n
-    known = set(connection.execute(select(SNAPSHOTS.c.queue)).scalars())
+    stored = {row["queue"]: row for row in connection.execute(select(SNAPSHOTS)).mappings()}
     rows: list[SnapshotRow] = []
-    for queue in sorted(known | counts.keys() | waiting.keys() | staffing.keys()):
+    changed = False
+    for queue in sorted(stored.keys() | counts.keys() | waiting.keys() | staffing.keys()):
         figures = counts.get(queue, QueueCounts(queue)).figures(settings.metrics_for(queue).service_level_formula)
         in_queue, oldest = waiting.get(queue, (0, None))
         states = staffing.get(queue, {})
-        rows.append(
-            {
-                **figures,
-                "waiting": in_queue,
-                "oldest_waiting_since": oldest,
-                "agents_logged_in": sum(n for state, n in states.items() if state != "logged_out"),
-                "agents_available": states.get("available", 0),
-                "agents_on_call": states.get("on_call", 0) + states.get("ringing", 0),
-                "agents_wrap_up": states.get("wrap_up", 0),
-                "agents_paused": states.get("paused", 0),
-                "updated_at": now,
-            }
-        )
-    if rows:
+        row: SnapshotRow = {
+            **figures,
+            "waiting": in_queue,
+            "oldest_waiting_since": oldest,
+            "agents_logged_in": sum(n for state, n in states.items() if state != "logged_out"),
+            "agents_available": states.get("available", 0),
+            "agents_on_call": states.get("on_call", 0) + states.get("ringing", 0),
+            "agents_wrap_up": states.get("wrap_up", 0),
+            "agents_paused": states.get("paused", 0),
+            "updated_at": now,
+        }
+        rows.append(row)
+        changed = changed or not _same_snapshot(stored.get(queue), row)
+    if changed:
+        # Every row, so that all carry the time of the refresh that last changed the board.
         upsert(connection, SNAPSHOTS, rows, key=("queue",))
-    _refresh_agents_today(connection, today, until if until is not None else today)
-    call_data_changed(connection)  # the tiles' readers read as soon as this commits
+    if _refresh_agents_today(connection, today, until if until is not None else today):
+        changed = True
+    if changed:
+        call_data_changed(connection)  # the tiles' readers read as soon as this commits
+    return changed
 
 
-def _refresh_agents_today(connection: Connection, today: float, until: float) -> None:
+def _same_snapshot(stored: Any, row: SnapshotRow) -> bool:
+    """Whether a stored snapshot row (a mapping, or None) already holds `row`'s figures."""
+    if stored is None:
+        return False
+    return all(stored[key] == value for key, value in row.items() if key != "updated_at")
+
+
+def _refresh_agents_today(connection: Connection, today: float, until: float) -> bool:
+    """Set the agents' calls and talk time today where they changed; whether any did."""
     c = CALLS.c
     answered_today = {
         agent: (n, talk or 0.0)
@@ -483,3 +501,4 @@ def _refresh_agents_today(connection: Connection, today: float, until: float) ->
             .values(calls_today=bindparam("calls_today"), talk_seconds_today=bindparam("talk_seconds_today")),
             changes,
         )
+    return bool(changes)

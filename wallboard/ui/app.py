@@ -29,7 +29,7 @@ from tickets.permissions import Role
 from tickets.ui import ComplaintDesk
 from tickets.ui.desk import NO_USER
 from wallboard.calls.alerts import AlertBook, AlertRecord
-from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, evaluate, format_clock
+from wallboard.calls.board import SORT_LABELS, SORT_MODES, BoardRows, BoardState, Freshness, evaluate, format_clock
 from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
@@ -102,6 +102,11 @@ class ChangeSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def _turned_stale(read: Freshness, now: Freshness) -> bool:
+    """Whether the board judged now shows stale what the last read showed live."""
+    return (now.stale and not read.stale) or not set(now.stale_feeds) <= set(read.stale_feeds)
 
 
 class WallboardApp(App[None]):
@@ -243,7 +248,13 @@ class WallboardApp(App[None]):
             # Nothing read for a while (a quiet feed, or a slow read: a locked database, a far
             # server): keep the clock and the waits moving. A live feed writes each second, and
             # each read draws them anyway: judging the board twice a second costs CPU.
-            self._draw(self.board.at(self.clock()))
+            board = self.board.at(self.clock())
+            if _turned_stale(self.board.freshness, board.freshness):
+                # A heartbeat alone wakes no reader: look at the database once before
+                # showing a live feed stale (its heartbeat has most likely moved on).
+                self._start_read()
+            else:
+                self._draw(board)
 
     def _start_read(self) -> None:
         if self._reading:

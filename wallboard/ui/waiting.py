@@ -67,6 +67,12 @@ def waiting_content(callers: Sequence[WaitingCaller]) -> Content:
     return Content("\n").join(lines)
 
 
+def _sized_by_text(widget: Label) -> bool:
+    """Whether the widget's width or height is auto (its text can resize it)."""
+    styles = widget.styles
+    return styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto
+
+
 class WaitingPane(Vertical):
     """A title and the list; the board has two (beside the agents, and in the cards' side
     column) and shows the one its layout has room for."""
@@ -88,7 +94,10 @@ class WaitingPane(Vertical):
             return
         self._shown = (title, content.plain)
         if old is None or old[0] != title:
-            self.query_one(".waiting-title", Label).update(Content(title))
+            # The count in the title changes with nearly every read: a layout pass (the whole
+            # screen) only when the label's size follows its text.
+            label = self.query_one(".waiting-title", Label)
+            label.update(Content(title), layout=old is None or _sized_by_text(label))
         lines = self.query_one(".waiting-lines", Static)
         old_lines = old[1].split("\n") if old is not None else None
         new_lines = content.plain.split("\n")
