@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
+from db.callbacks import Callback
 from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.models import Call
 from tickets.errors import InvalidInput
@@ -73,13 +74,21 @@ class OutcomeFigures:
     resolve_median_seconds: float | None
     resolve_p90_seconds: float | None
     # Promises to the customer (follow-ups of kind callback or action) due in the window.
-    # Call-backs requested from the queue get the same four figures here once they exist.
     follow_ups_due: int
     follow_ups_kept_on_time: int
     follow_ups_kept_on_time_pct: float | None
     follow_ups_kept_late: int
     follow_ups_missed: int
     follow_ups_moved: int
+    # Call-backs owed to callers who hung up waiting (tickets/callbacks.py), due in the
+    # window: kept by an attempt at calling, on time or late, or missed; `settled` ended
+    # before their due time without a call (got through, closed, made a complaint).
+    callbacks_due: int
+    callbacks_kept_on_time: int
+    callbacks_kept_on_time_pct: float | None
+    callbacks_kept_late: int
+    callbacks_missed: int
+    callbacks_settled: int
     # Resolved or closed at least once; of those, reopened within REOPEN_DAYS.
     resolved_ever: int
     reopened: int
@@ -222,6 +231,17 @@ class _Case:
     highest_level: int = 0
 
 
+@dataclass(frozen=True)
+class _Owed:
+    """A call-back as the report needs it."""
+
+    queue: str
+    owner_id: int | None
+    due_at: float
+    first_attempt_at: float | None
+    ended_at: float | None
+
+
 _CASE_COLUMNS = (
     col(Complaint.id),
     col(Complaint.created_at),
@@ -264,6 +284,11 @@ class _Tally:
     follow_ups_late: int = 0
     follow_ups_missed: int = 0
     follow_ups_moved: int = 0
+    callbacks_due: int = 0
+    callbacks_on_time: int = 0
+    callbacks_late: int = 0
+    callbacks_missed: int = 0
+    callbacks_settled: int = 0
     resolved_ever: int = 0
     reopened: int = 0
     escalated: dict[int, int] = field(default_factory=dict)
@@ -290,6 +315,12 @@ class _Tally:
             follow_ups_kept_late=self.follow_ups_late,
             follow_ups_missed=self.follow_ups_missed,
             follow_ups_moved=self.follow_ups_moved,
+            callbacks_due=self.callbacks_due,
+            callbacks_kept_on_time=self.callbacks_on_time,
+            callbacks_kept_on_time_pct=_pct(self.callbacks_on_time, self.callbacks_due),
+            callbacks_kept_late=self.callbacks_late,
+            callbacks_missed=self.callbacks_missed,
+            callbacks_settled=self.callbacks_settled,
             resolved_ever=self.resolved_ever,
             reopened=self.reopened,
             reopened_pct=_pct(self.reopened, self.resolved_ever),
@@ -335,8 +366,11 @@ class _Report:
         with self.engine.connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_follow_ups(session)
+            callbacks = self._read_callbacks(session)
             involved = cases + [case for case, *_ in follow_ups]
-            self.owners = self._user_names(session, {c.owner_id for c in involved if c.owner_id is not None})
+            owner_ids = {c.owner_id for c in involved if c.owner_id is not None}
+            owner_ids |= {cb.owner_id for cb in callbacks if cb.owner_id is not None}
+            self.owners = self._user_names(session, owner_ids)
             self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
             answered = self._answered_calls(session)
             total_answered = self._all_answered(session)
@@ -344,6 +378,8 @@ class _Report:
             self._count_case(case)
         for case, due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(case, due_at, outcome, outcome_at)
+        for callback in callbacks:
+            self._count_callback(callback)
         groups = tuple(
             tally.figures(name, answered.get(name, 0) if answered is not None else None)
             for name, tally in sorted(self.tallies.items(), key=lambda item: (item[0] == NONE_GROUP, item[0]))
@@ -397,6 +433,18 @@ class _Report:
             (_case_of(tuple(case)), due_at, outcome, outcome_at)
             for due_at, outcome, outcome_at, *case in session.execute(query.execution_options(yield_per=_BATCH))
         ]
+
+    def _read_callbacks(self, session: Connection) -> list[_Owed]:
+        """Call-backs due in the window whose due time has come."""
+        due = col(Callback.due_at)
+        query = select(
+            col(Callback.queue),
+            col(Callback.owner_id),
+            due,
+            col(Callback.first_attempt_at),
+            col(Callback.ended_at),
+        ).where(due >= self.start, due < min(self.end, self.now))
+        return [_Owed(*row) for row in session.execute(query.execution_options(yield_per=_BATCH))]
 
     @staticmethod
     def _read_calls(session: Connection, callids: set[str]) -> dict[str, tuple[str, str | None]]:
@@ -547,6 +595,34 @@ class _Report:
             else:
                 tally.follow_ups_due += 1
                 tally.follow_ups_on_time += 1
+
+    def _callback_group(self, callback: _Owed) -> str | None:
+        """A call-back's group: its queue, its owner, the week it is due; None for the
+        groupings a call-back has no value of (it counts in the total only)."""
+        if self.by == "queue":
+            return callback.queue or NONE_GROUP
+        if self.by == "owner":
+            return self.owners.get(callback.owner_id, NONE_GROUP) if callback.owner_id is not None else NONE_GROUP
+        if self.by == "week":
+            year, week, _ = datetime.fromtimestamp(callback.due_at, self.calendar.tz).isocalendar()
+            return f"{year}-W{week:02d}"
+        return None
+
+    def _count_callback(self, callback: _Owed) -> None:
+        group = self._callback_group(callback)
+        tallies = list(self._tallies(group)) if group is not None else [self.total]
+        attempted, due_at = callback.first_attempt_at, callback.due_at
+        for tally in tallies:
+            if attempted is None and callback.ended_at is not None and callback.ended_at <= due_at:
+                tally.callbacks_settled += 1  # nothing left to keep
+                continue
+            tally.callbacks_due += 1
+            if attempted is None:
+                tally.callbacks_missed += 1
+            elif attempted <= due_at:
+                tally.callbacks_on_time += 1
+            else:
+                tally.callbacks_late += 1
 
 
 def pareto(cases: Iterable[_Case]) -> tuple[RootCauseShare, ...]:
