@@ -669,3 +669,45 @@ def test_snapshot_my_complaints(people, svc, snap_compare):
         await on_screen(pilot, ComplaintListScreen)
 
     assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
+
+
+LONG_SUBJECT = "Refund promised twice on the phone and never sent, customer now on the third call"
+
+
+@run_async
+async def test_the_list_fits_its_columns_to_the_width(people, svc):
+    """At 80 columns the subject keeps a readable width: the owner and the customer give way
+    first; a wider terminal brings them back. The view tabs scroll to the one chosen."""
+    _seeded(svc)
+    new(svc, subject=LONG_SUBJECT, customer="Mr Somebody With A Long Name")
+    app = local(people, "maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        screen = await on_screen(pilot, ComplaintListScreen)
+        table = screen.query_one(ComplaintTable)
+        assert list(table.layout_widths) == ["ref", "due", "sev", "status", "subject"]
+        assert table.layout_widths["subject"] >= ComplaintTable.SUBJECT_MIN
+        assert "Refund promised twice on" in screen_text(app)
+        assert "7 all open" not in screen_text(app)
+        await pilot.press("7")
+        await on_screen(pilot, ComplaintListScreen, loads=2)
+        await until(pilot, lambda: "7 all open" in screen_text(app), "the chosen tab to scroll into view")
+        await pilot.resize_terminal(160, 30)
+        await until(pilot, lambda: "owner" in table.layout_widths, "the columns to come back")
+        assert list(table.layout_widths) == [key for key, _ in ComplaintTable.COLUMNS]
+        assert LONG_SUBJECT[:50] in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_complaint_list_sizes(people, svc, snap_compare, size):
+    _seeded(svc)
+    new(svc, subject=LONG_SUBJECT, customer="Mr Somebody With A Long Name")
+    app = local(people, "maria")
+
+    async def run_before(pilot):
+        await started(pilot)
+        await pilot.press("c")
+        await on_screen(pilot, ComplaintListScreen)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

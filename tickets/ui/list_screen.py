@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -37,7 +38,9 @@ def severity_cell(severity: str) -> Text:
 
 
 class ComplaintTable(DataTable):
-    """Complaints, one row each, keyed by reference."""
+    """Complaints, one row each, keyed by reference. The columns fit the width: the subject
+    takes what the others leave; when that is too little, the lesser columns give way
+    (YIELDS, first to last) so the subject stays readable at 80 columns."""
 
     COLUMNS = (
         ("ref", "Ref"),
@@ -48,30 +51,68 @@ class ComplaintTable(DataTable):
         ("customer", "Customer"),
         ("subject", "Subject"),
     )
+    # Dropped in this order while the subject would get fewer than SUBJECT_MIN cells.
+    YIELDS = ("owner", "customer", "sev", "status")
+    SUBJECT_MIN = 20
+    PADDING = 2  # a cell's padding, one each side
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+        self.cells: dict[str, dict[str, Text]] = {}  # ref -> column -> cell, in row order
+        self.layout_widths: dict[str, int] = {}  # the columns shown and their widths
 
     def fill(self, rows: Iterable[ComplaintInfo], now: float, tz: tzinfo, *, append: bool = False) -> None:
         if not append:
-            self.clear()
+            self.cells = {}
         for info in rows:
-            if info.ref in self.rows:
+            if info.ref in self.cells:
                 continue
-            self.add_row(
-                Text(info.ref, style="bold"),
-                due(info.due_at, now, tz, paused=info.sla_paused),
-                severity_cell(info.severity),
-                Text(status_label(info.status) + (" ▲" * info.escalation_level)),
-                plain(info.owner or "unassigned", "" if info.owner else "italic"),
-                plain(one_line(info.customer, CUSTOMER_WIDTH)),
-                plain(one_line(info.subject, SUBJECT_WIDTH)),
-                key=info.ref,
-            )
+            self.cells[info.ref] = {
+                "ref": Text(info.ref, style="bold"),
+                "due": due(info.due_at, now, tz, paused=info.sla_paused),
+                "sev": severity_cell(info.severity),
+                "status": Text(status_label(info.status) + (" ▲" * info.escalation_level)),
+                "owner": plain(info.owner or "unassigned", "" if info.owner else "italic"),
+                "customer": plain(one_line(info.customer, CUSTOMER_WIDTH)),
+                "subject": plain(one_line(info.subject, SUBJECT_WIDTH)),
+            }
+        self.lay_out(force=True)
+
+    def fitted_widths(self, width: int) -> dict[str, int]:
+        """The columns shown at `width` cells and the width of each (the subject's last)."""
+        natural = {
+            key: max([cell_len(label)] + [cells[key].cell_len for cells in self.cells.values()])
+            for key, label in self.COLUMNS
+        }
+        shown = [key for key, _ in self.COLUMNS if key != "subject"]
+        yields = list(self.YIELDS)
+
+        def left() -> int:
+            return width - sum(natural[key] + self.PADDING for key in shown) - self.PADDING
+
+        while left() < self.SUBJECT_MIN and yields:
+            shown.remove(yields.pop(0))
+        return {**{key: natural[key] for key in shown}, "subject": max(self.SUBJECT_MIN, left())}
+
+    def lay_out(self, *, force: bool = False) -> None:
+        """Columns fitted to the width now, and the rows in them (kept where the cursor is)."""
+        width = self.scrollable_content_region.width or self.app.size.width
+        widths = self.fitted_widths(width)
+        if widths == self.layout_widths and not force:
+            return
+        self.layout_widths = widths
+        keep = self.current_ref()
+        self.clear(columns=True)
+        labels = dict(self.COLUMNS)
+        for key, column_width in widths.items():
+            self.add_column(labels[key], width=column_width, key=key)
+        for ref, cells in self.cells.items():
+            self.add_row(*(cells[key] for key in widths), key=ref)
+        if keep is not None and keep in self.rows:
+            self.move_cursor(row=self.get_row_index(keep))
+
+    def on_resize(self) -> None:
+        self.lay_out()
 
     def current_ref(self) -> str | None:
         if not self.row_count:
