@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -40,6 +40,13 @@ REOPEN_DAYS = 30
 NONE_GROUP = "(none)"
 TOTAL = "total"
 _BATCH = 5_000  # rows streamed per fetch; ids per IN list
+# The windows of the outcomes screen: today, this (ISO) week, the 30 days before today, each
+# up to now (the last is the report's default window).
+PERIODS = {"today": "Today", "week": "This week", "30days": "Last 30 days"}
+# The complaints behind a figure of a group (the outcomes screen's drill-down): every one
+# received, those acknowledged late (or not by their due time), resolved late (or still
+# open past their SLA time), reopened, escalated, or with a promise kept late or missed.
+DRILLS = ("received", "ack_late", "resolve_late", "reopened", "escalated", "promise_broken")
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -350,6 +357,43 @@ def outcome_report(
     return report.run()
 
 
+def period_window(calendar: BusinessCalendar, period: str, now: float) -> tuple[float, float]:
+    """[start, end) of one of PERIODS in the calendar's time zone, ending now."""
+    today = calendar.local_date(now)
+    if period == "today":
+        first = today
+    elif period == "week":
+        first = today - timedelta(days=today.weekday())
+    elif period == "30days":
+        first = today - timedelta(days=30)
+    else:
+        raise InvalidInput(f"no period {period!r}: one of {', '.join(PERIODS)}")
+    start = calendar.day_bounds(first)[0]
+    return start, max(now, start + 1.0)  # at midnight itself "today" is a moment, not nothing
+
+
+def outcome_complaint_ids(
+    engine: Engine,
+    settings: Settings,
+    start: float,
+    end: float,
+    now: float,
+    by: str,
+    group: str,
+    drill: str = "received",
+) -> list[int]:
+    """The complaints behind one figure (one of DRILLS) of one group of the report with these
+    arguments, by id (the oldest first)."""
+    by = by.replace("-", "_")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"no grouping {by!r}")
+    if drill not in DRILLS:
+        raise InvalidInput(f"no figure {drill!r} to open: one of {', '.join(DRILLS)}")
+    if end <= start:
+        raise InvalidInput("the window's end must be after its start")
+    return _Report(engine, settings, start, end, now, by).complaint_ids(group, drill)
+
+
 class _Report:
     def __init__(self, engine: Engine, settings: Settings, start: float, end: float, now: float, by: str) -> None:
         self.engine, self.settings = engine, settings
@@ -393,6 +437,43 @@ class _Report:
             total=self.total.figures(TOTAL, total_answered),
             pareto=pareto(cases),
         )
+
+    def complaint_ids(self, group: str, drill: str) -> list[int]:
+        """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
+        with self.engine.connect() as session:
+            cases = self._read_cases(session)
+            follow_ups = self._read_follow_ups(session) if drill == "promise_broken" else []
+            involved = cases + [case for case, *_ in follow_ups]
+            self.owners = self._user_names(session, {c.owner_id for c in involved if c.owner_id is not None})
+            self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
+        wanted = {TOTAL} if group == TOTAL else {group}
+        found: set[int] = set()
+        if drill == "promise_broken":
+            for case, due_at, outcome, outcome_at in follow_ups:
+                broken = outcome is None or outcome_at is None or outcome_at > due_at
+                if broken and (group == TOTAL or self._group_of(case, due_at) in wanted):
+                    found.add(case.id)
+            return sorted(found)
+        for case in cases:
+            if group != TOTAL and self._group_of(case) not in wanted:
+                continue
+            if drill == "received":
+                found.add(case.id)
+            elif drill == "ack_late":
+                ack = self._acknowledgement(case)
+                if ack is not None and not ack[0]:
+                    found.add(case.id)
+            elif drill == "resolve_late":
+                budget = self._resolve_budget(case.severity)
+                resolution = self._resolution(case, budget)
+                if resolution is not None and not (resolution[1] and resolution[0] <= budget):
+                    found.add(case.id)
+            elif drill == "reopened":
+                if self._reopening(case)[1]:
+                    found.add(case.id)
+            elif case.highest_level > 0:
+                found.add(case.id)
+        return sorted(found)
 
     # -- reads --------------------------------------------------------------------------
 

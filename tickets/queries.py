@@ -484,6 +484,13 @@ class ComplaintQueries:
         )
         return self._page(query, PAGE, 0)
 
+    def by_ids(self, ids: list[int]) -> list[ComplaintInfo]:
+        """These complaints, in the order of `ids` (one page: the caller keeps it short)."""
+        if not ids:
+            return []
+        found = {info.id: info for info in self._page(select(Complaint).where(col(Complaint.id).in_(ids)), len(ids), 0)}
+        return [found[i] for i in ids if i in found]
+
     def page(self, query: Select[Complaint], limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """The complaints of a query from `view_query` or `matching_query`, a page of them."""
         return self._page(query, limit, offset)

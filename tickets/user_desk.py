@@ -23,6 +23,7 @@ from tickets.caller_records import CallerFlagInfo, CallerView, usable_caller
 from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
+from tickets.outcomes import GROUPINGS, OutcomeReport, outcome_complaint_ids, outcome_report, period_window
 from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.queries import ComplaintQueries, current_or_last_call, inbox_state, open_by_owner
 from tickets.records import (
@@ -54,6 +55,8 @@ READS = frozenset(
         "search",
         "overview",
         "owned_by",
+        "outcomes",
+        "outcome_complaints",
         "callbacks",
         "callback",
         "abandons_to_request",
@@ -188,6 +191,38 @@ class UserDesk:
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
         return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
+
+    # -- outcomes (supervisors) --------------------------------------------------------------
+
+    def outcomes(self, period: str, by: str = "queue") -> OutcomeReport:
+        """The outcome figures (tickets/outcomes.py) of one of PERIODS, per queue or owner (or
+        another grouping); supervisors only."""
+        self._reader(supervisor=True)
+        by = self._grouping(by)
+        now = self.clock()
+        start, end = period_window(self.service.calendar, period, now)
+        return outcome_report(self.engine, self.settings, start, end, now, by)
+
+    def outcome_complaints(
+        self, period: str, by: str, group: str, drill: str = "received", *, limit: int = PAGE
+    ) -> list[ComplaintInfo]:
+        """The complaints behind one figure of one group of `outcomes` (the oldest first, at
+        most `limit`); supervisors only."""
+        limit, _ = self._paged(limit)
+        self._reader(supervisor=True)
+        by = self._grouping(by)
+        if not isinstance(group, str):
+            raise InvalidInput("a group is a name")
+        now = self.clock()
+        start, end = period_window(self.service.calendar, period, now)
+        ids = outcome_complaint_ids(self.engine, self.settings, start, end, now, by, group, drill)[:limit]
+        return self.queries.by_ids(ids)
+
+    @staticmethod
+    def _grouping(by: object) -> str:
+        if not isinstance(by, str) or by.replace("-", "_") not in GROUPINGS:
+            raise InvalidInput(f"no grouping {by!r}")
+        return by
 
     # -- call-backs ------------------------------------------------------------------------
 

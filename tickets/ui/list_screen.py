@@ -2,7 +2,8 @@
 customer, escalated, all open) and full-text search, a page at a time.
 
 Keys: 1-7 (or Tab to the view bar, then arrows) choose a view; / searches; Enter opens a
-complaint; r reloads. The list reloads whenever the screen comes back into view.
+complaint; ctrl+r reloads; r opens the outcomes (supervisors). The list reloads whenever
+the screen comes back into view.
 """
 
 from __future__ import annotations
@@ -122,10 +123,10 @@ class ComplaintTable(DataTable):
 
 class ComplaintListScreen(DeskScreen):
     TITLE_TEXT = "Complaints"
-    OPENS = frozenset({"new", "notifications", "overview"})
+    OPENS = frozenset({"new", "notifications", "overview", "outcomes"})
     BINDINGS = [
         Binding("slash", "search", "Search"),
-        Binding("r", "reload", "Reload"),
+        Binding("ctrl+r", "reload", "Reload"),
         *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
     ]
 
