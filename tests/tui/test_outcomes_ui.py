@@ -7,22 +7,13 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.support import screen_text
-from tests.tui.test_complaints_ui import (  # noqa: F401 (fixtures)
-    HOUR,
-    local,
-    make_app,
-    new,
-    on_screen,
-    people,
-    record_toasts,
-    rows,
-    run_async,
-    started,
-    svc,
-    until,
-)
+from tests.tui import test_complaints_ui as ui
+from tests.tui.test_complaints_ui import HOUR, local, new, on_screen, record_toasts, rows, run_async, started, until
 from tickets.ui.list_screen import ComplaintListScreen
 from tickets.ui.outcomes_screen import OutcomeComplaintsScreen, OutcomesScreen
+
+# The complaint screens' fixtures: users, their service, the app locally or over a link.
+people, svc, make_app = ui.people, ui.svc, ui.make_app
 
 
 def _seed(svc) -> dict[str, str]:
