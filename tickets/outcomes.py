@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,27 +26,44 @@ from db.callbacks import Callback
 from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.models import Call
 from tickets.errors import InvalidInput
-from tickets.records import PROMISE_KINDS, iso
+from tickets.outcome_records import (
+    DRILLS,
+    GROUPINGS,
+    NONE_GROUP,
+    PERIODS,
+    REOPEN_DAYS,
+    TOTAL,
+    CategoryShare,
+    OutcomeFigures,
+    OutcomeReport,
+    RootCauseShare,
+    pct,
+)
+from tickets.records import PROMISE_KINDS
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
 
+# The values live in tickets/outcome_records.py (the screens hold them); named here too.
+__all__ = [
+    "DRILLS",
+    "GROUPINGS",
+    "NONE_GROUP",
+    "PERIODS",
+    "REOPEN_DAYS",
+    "TOTAL",
+    "CategoryShare",
+    "OutcomeFigures",
+    "OutcomeReport",
+    "RootCauseShare",
+    "outcome_complaint_ids",
+    "outcome_report",
+    "percentile",
+    "period_window",
+]
+_BATCH = 5_000  # rows streamed per fetch; ids per IN list
+
 if TYPE_CHECKING:
     from wallboard.config import Settings
-
-GROUPINGS = ("queue", "agent", "owner", "category", "severity", "root_cause", "channel", "week")
-# Reopened within this many days of the resolution (or closing) before it counts as reopened.
-REOPEN_DAYS = 30
-# A complaint without a value for the grouping (no queue, no owner, ...) goes in this group.
-NONE_GROUP = "(none)"
-TOTAL = "total"
-_BATCH = 5_000  # rows streamed per fetch; ids per IN list
-# The windows of the outcomes screen: today, this (ISO) week, the 30 days before today, each
-# up to now (the last is the report's default window).
-PERIODS = {"today": "Today", "week": "This week", "30days": "Last 30 days"}
-# The complaints behind a figure of a group (the outcomes screen's drill-down): every one
-# received, those acknowledged late (or not by their due time), resolved late (or still
-# open past their SLA time), reopened, escalated, or with a promise kept late or missed.
-DRILLS = ("received", "ack_late", "resolve_late", "reopened", "escalated", "promise_broken")
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -56,106 +73,6 @@ def percentile(values: list[float], pct: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 2) if whole else None
-
-
-@dataclass(frozen=True)
-class OutcomeFigures:
-    """One group's figures (or the total's); see docs/OUTCOMES.md for each definition."""
-
-    group: str
-    received: int
-    # Acknowledgement: judged = acknowledged, or still not acknowledged past its due time.
-    ack_judged: int
-    ack_on_time: int
-    ack_on_time_pct: float | None
-    ack_median_seconds: float | None
-    ack_p90_seconds: float | None
-    # Resolution: judged = resolved, or still open with its SLA time used up.
-    resolve_judged: int
-    resolved_on_time: int
-    resolved_on_time_pct: float | None
-    resolve_median_seconds: float | None
-    resolve_p90_seconds: float | None
-    # Promises to the customer (follow-ups of kind callback or action) due in the window.
-    follow_ups_due: int
-    follow_ups_kept_on_time: int
-    follow_ups_kept_on_time_pct: float | None
-    follow_ups_kept_late: int
-    follow_ups_missed: int
-    follow_ups_moved: int
-    # Call-backs owed to callers who hung up waiting (tickets/callbacks.py), due in the
-    # window: kept by an attempt at calling, on time or late, or missed; `settled` ended
-    # before their due time without a call (got through, closed, made a complaint).
-    callbacks_due: int
-    callbacks_kept_on_time: int
-    callbacks_kept_on_time_pct: float | None
-    callbacks_kept_late: int
-    callbacks_missed: int
-    callbacks_settled: int
-    # Resolved or closed at least once; of those, reopened within REOPEN_DAYS.
-    resolved_ever: int
-    reopened: int
-    reopened_pct: float | None
-    # Complaints by the highest escalation level they reached.
-    escalated_supervisor: int
-    escalated_manager: int
-    # Joined through the call each complaint was logged from; None where the grouping is
-    # not by queue or agent (a category answers no calls).
-    linked_to_call: int
-    unlinked: int
-    answered_calls: int | None
-    per_1000_answered: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class CategoryShare:
-    category: str
-    count: int
-    share_pct: float
-
-
-@dataclass(frozen=True)
-class RootCauseShare:
-    """One bar of the Pareto: a root cause's complaints, their share of all complaints with
-    a root cause, the running share down to this one, and its categories."""
-
-    root_cause: str
-    count: int
-    share_pct: float
-    cumulative_pct: float
-    categories: tuple[CategoryShare, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class OutcomeReport:
-    start: float
-    end: float
-    now: float
-    by: str
-    groups: tuple[OutcomeFigures, ...]
-    total: OutcomeFigures
-    pareto: tuple[RootCauseShare, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "from": iso(self.start),
-            "to": iso(self.end),
-            "as_of": iso(self.now),
-            "by": self.by,
-            "groups": [g.as_dict() for g in self.groups],
-            "total": self.total.as_dict(),
-            "root_cause_pareto": [p.as_dict() for p in self.pareto],
-        }
 
 
 # -- judging one complaint (the report, the export) -----------------------------------------
@@ -308,29 +225,29 @@ class _Tally:
             received=self.received,
             ack_judged=self.ack_judged,
             ack_on_time=self.ack_on_time,
-            ack_on_time_pct=_pct(self.ack_on_time, self.ack_judged),
+            ack_on_time_pct=pct(self.ack_on_time, self.ack_judged),
             ack_median_seconds=percentile(self.ack_seconds, 50),
             ack_p90_seconds=percentile(self.ack_seconds, 90),
             resolve_judged=self.resolve_judged,
             resolved_on_time=self.resolved_on_time,
-            resolved_on_time_pct=_pct(self.resolved_on_time, self.resolve_judged),
+            resolved_on_time_pct=pct(self.resolved_on_time, self.resolve_judged),
             resolve_median_seconds=percentile(self.resolve_seconds, 50),
             resolve_p90_seconds=percentile(self.resolve_seconds, 90),
             follow_ups_due=self.follow_ups_due,
             follow_ups_kept_on_time=self.follow_ups_on_time,
-            follow_ups_kept_on_time_pct=_pct(self.follow_ups_on_time, self.follow_ups_due),
+            follow_ups_kept_on_time_pct=pct(self.follow_ups_on_time, self.follow_ups_due),
             follow_ups_kept_late=self.follow_ups_late,
             follow_ups_missed=self.follow_ups_missed,
             follow_ups_moved=self.follow_ups_moved,
             callbacks_due=self.callbacks_due,
             callbacks_kept_on_time=self.callbacks_on_time,
-            callbacks_kept_on_time_pct=_pct(self.callbacks_on_time, self.callbacks_due),
+            callbacks_kept_on_time_pct=pct(self.callbacks_on_time, self.callbacks_due),
             callbacks_kept_late=self.callbacks_late,
             callbacks_missed=self.callbacks_missed,
             callbacks_settled=self.callbacks_settled,
             resolved_ever=self.resolved_ever,
             reopened=self.reopened,
-            reopened_pct=_pct(self.reopened, self.resolved_ever),
+            reopened_pct=pct(self.reopened, self.resolved_ever),
             escalated_supervisor=self.escalated.get(1, 0),
             escalated_manager=self.escalated.get(2, 0),
             linked_to_call=self.linked,

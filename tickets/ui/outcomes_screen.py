@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.renderables.bar import Bar
 from textual.widgets import DataTable, Footer, Tab, Tabs
 
-from tickets.outcomes import PERIODS, TOTAL, OutcomeFigures, OutcomeReport
+from tickets.outcome_records import PERIODS, TOTAL, OutcomeFigures, OutcomeReport
 from tickets.records import PAGE, ComplaintInfo
 from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.list_screen import ComplaintTable
