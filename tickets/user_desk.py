@@ -36,8 +36,10 @@ from tickets.records import (
     OwnerLoad,
     UserInfo,
 )
+from tickets.saved_views import SavedViews
 from tickets.service import ComplaintService
 from tickets.users import get_user, list_users
+from tickets.view_records import SavedViewInfo
 
 if TYPE_CHECKING:
     from wallboard.config import Settings
@@ -57,6 +59,11 @@ READS = frozenset(
         "owned_by",
         "outcomes",
         "outcome_complaints",
+        "saved_views",
+        "saved_view",
+        "save_view",
+        "delete_view",
+        "share_view",
         "callbacks",
         "callback",
         "abandons_to_request",
@@ -91,6 +98,7 @@ class UserDesk:
         self.settings = settings
         self.callback_service = CallbackService(engine, settings, clock, complaints=self.service)
         self.callers = CallerService(engine, settings, clock)
+        self.views = SavedViews(engine, clock)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An intent's service method (the complaint's or the call-back's) with this user as
@@ -191,6 +199,33 @@ class UserDesk:
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
         return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
+
+    # -- saved views of one's own ------------------------------------------------------------
+
+    def saved_views(self) -> list[SavedViewInfo]:
+        """This user's saved views, then those shared with the floor."""
+        self._reader()
+        return self.views.list_for(self.user)
+
+    def saved_view(self, name: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        """A page of a saved view (this user's own of that name, else a shared one)."""
+        limit, offset = self._paged(limit, offset)
+        self._reader()
+        now = self.clock()
+        return self.queries.page(self.views.query(self.user, name, self.queries, now), limit, offset)
+
+    def save_view(self, name: str, filters: dict[str, Any]) -> SavedViewInfo:
+        if not isinstance(filters, dict):
+            raise InvalidInput("a view's filters are names and values")
+        return self.views.save(self.user, name, filters)
+
+    def delete_view(self, name: str) -> None:
+        self.views.delete(self.user, name)
+
+    def share_view(self, name: str, shared: bool = True) -> SavedViewInfo:
+        if not isinstance(shared, bool):
+            raise InvalidInput("shared: true or false")
+        return self.views.share(self.user, name, shared)
 
     # -- outcomes (supervisors) --------------------------------------------------------------
 
