@@ -24,10 +24,84 @@ from db.saved_views import SavedView, SavedViewEvent
 from tickets.errors import InvalidInput, NotFound, PermissionDenied
 from tickets.permissions import Role, actor_refusal
 from tickets.queries import ComplaintQueries, user_by_name
-from tickets.view_records import SavedViewInfo, ViewFilter, view_name
+from tickets.records import SEVERITIES, View, choice
+from tickets.statuses import Status
+from tickets.text import clean
+from tickets.view_records import NAME_CHARS, SEARCH_CHARS, SORTS, SavedViewInfo, ViewFilter
 
 # Views one user may keep (their own), so a session cannot fill the table.
 MAX_OWN_VIEWS = 50
+
+
+def parse_filter(values: dict[str, Any] | None) -> ViewFilter:
+    """A filter from plain values (a session's, the CLI's, the database's JSON), each
+    checked: InvalidInput names the first that is wrong."""
+    values = dict(values or {})
+    unknown = sorted(set(values) - {f for f in ViewFilter.__dataclass_fields__})
+    if unknown:
+        raise InvalidInput(f"a view has no filter {unknown[0]!r}")
+    search = values.get("search")
+    search = clean(search, "search", required=False) or None
+    if search is not None and len(search) > SEARCH_CHARS:
+        raise InvalidInput(f"search: at most {SEARCH_CHARS} characters")
+    statuses = tuple(choice(s, tuple(Status), "status") for s in _strings(values.get("statuses"), "statuses"))
+    severities = tuple(choice(s, SEVERITIES, "severity") for s in _strings(values.get("severities"), "severities"))
+    every_status = _flag(values.get("every_status"), "every_status")
+    if every_status and statuses:
+        raise InvalidInput("every status, or some statuses: not both")
+    owner = clean(values.get("owner"), "owner", required=False) or None
+    created_from = _time(values.get("created_from"), "created_from")
+    created_to = _time(values.get("created_to"), "created_to")
+    if created_from is not None and created_to is not None and created_to <= created_from:
+        raise InvalidInput("the date range must end after it starts")
+    sort = values.get("sort")
+    return ViewFilter(
+        search=search,
+        statuses=statuses,
+        every_status=every_status,
+        owner=owner,
+        severities=severities,
+        overdue=_flag(values.get("overdue"), "overdue"),
+        created_from=created_from,
+        created_to=created_to,
+        sort=choice(sort, SORTS, "sort") if sort is not None else None,
+    )
+
+
+def _strings(value: object, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value) or len(value) > 20:
+        raise InvalidInput(f"{what}: a list of names")
+    return list(value)
+
+
+def _flag(value: object, what: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{what}: true or false")
+    return value
+
+
+def _time(value: object, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e11:
+        raise InvalidInput(f"{what}: a time")
+    return float(value)
+
+
+def view_name(name: object) -> str:
+    """A view's name: one line, 1 to NAME_CHARS characters, not a fixed view's."""
+    cleaned = clean(name if isinstance(name, str) or name is None else str(name), "name") or ""
+    if len(cleaned) > NAME_CHARS:
+        raise InvalidInput(f"a view's name has at most {NAME_CHARS} characters")
+    if cleaned.lower().replace("-", "_").replace(" ", "_") in {v.value for v in View}:
+        raise InvalidInput(f"{cleaned!r} is a fixed view: choose another name")
+    return cleaned
 
 
 def view_query(filters: ViewFilter, queries: ComplaintQueries, now: float) -> Select[Complaint]:
@@ -83,7 +157,7 @@ class SavedViews:
     def save(self, user: str, name: str, filters: dict[str, Any] | ViewFilter) -> SavedViewInfo:
         """Save (or change) the user's own view of this name."""
         name = view_name(name)
-        view_filter = filters if isinstance(filters, ViewFilter) else ViewFilter.of(filters)
+        view_filter = filters if isinstance(filters, ViewFilter) else parse_filter(filters)
         text = json.dumps(view_filter.as_dict(), sort_keys=True)
         now = self.clock()
         with write_session(self.engine) as session:
@@ -184,6 +258,6 @@ class SavedViews:
             owner=owner,
             shared=view.shared,
             mine=view.owner_id == me.id,
-            filters=ViewFilter.of(json.loads(view.filters)),
+            filters=parse_filter(json.loads(view.filters)),
             updated_at=view.updated_at,
         )

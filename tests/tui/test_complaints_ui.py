@@ -711,3 +711,42 @@ def test_snapshot_complaint_list_sizes(people, svc, snap_compare, size):
         await on_screen(pilot, ComplaintListScreen)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@run_async
+async def test_saved_views_are_tabs_saved_from_a_search_and_deleted(make_app, people, svc):
+    """s saves the search shown as a view of one's own: a tab after the fixed ones, chosen at
+    once; a view shared by a supervisor is a tab too; d deletes one's own."""
+    from tickets.saved_views import SavedViews
+
+    engine, _ = people
+    refund = new(svc, subject="Refund not received").ref
+    rude = new(svc, subject="Rude agent", severity="high").ref
+    SavedViews(engine, Clock(NOW)).save("sue", "High ones", {"severities": ["high"]})
+    SavedViews(engine, Clock(NOW)).share("sue", "High ones")
+    app = make_app("maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        screen = await on_screen(pilot, ComplaintListScreen)
+        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        assert [v.name for v in screen.saved.values()] == ["High ones"]
+        table = screen.query_one(ComplaintTable)
+
+        # The shared view, chosen by its tab (the bar scrolls to it at 80 columns).
+        screen.query_one("#views").active = "saved-0"
+        await until(pilot, lambda: rows(table) == [rude], "the shared view's rows")
+        assert "★ High ones (sue)" in screen_text(app)
+
+        await pilot.press("slash", *"refund", "enter")
+        await until(pilot, lambda: rows(table) == [refund], "the search")
+        await pilot.press("s", *"Refunds", "enter")
+        await until(pilot, lambda: screen.saved_name == "Refunds", "the new view to be chosen")
+        await until(pilot, lambda: rows(table) == [refund], "the saved view's rows")
+        assert [(v.name, v.mine) for v in screen.saved.values()] == [("Refunds", True), ("High ones", False)]
+        assert "★ Refunds" in screen_text(app)
+
+        await pilot.press("d")
+        await until(pilot, lambda: [v.name for v in screen.saved.values()] == ["High ones"], "the deletion")
+        assert screen.saved_name is None
+    assert SavedViews(engine).history("maria", "Refunds")[-1]["action"] == "deleted"

@@ -8,10 +8,9 @@ import pytest
 from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
 from tickets.errors import InvalidInput, NotFound, PermissionDenied
-from tickets.saved_views import SavedViews
+from tickets.saved_views import SavedViews, parse_filter
 from tickets.service import ComplaintService
 from tickets.user_desk import UserDesk
-from tickets.view_records import ViewFilter
 
 NOW = 1_795_000_000.0
 
@@ -97,7 +96,7 @@ def test_filters_and_names_are_checked(floor):
         ann.save_view("x" * 41, {})
     with pytest.raises(PermissionDenied):
         UserDesk(engine, settings, "dee", Clock(NOW)).save_view("Wall", {})
-    assert ViewFilter.of({"statuses": ["In progress"], "overdue": True}).as_dict() == {
+    assert parse_filter({"statuses": ["In progress"], "overdue": True}).as_dict() == {
         "statuses": ["in_progress"],
         "overdue": True,
     }

@@ -4,6 +4,11 @@ customer, escalated, all open) and full-text search, a page at a time.
 Keys: 1-7 (or Tab to the view bar, then arrows) choose a view; / searches; Enter opens a
 complaint; ctrl+r reloads; r opens the outcomes (supervisors). The list reloads whenever
 the screen comes back into view.
+
+Saved views of one's own (tickets/saved_views.py) are tabs after the seven fixed ones (the
+tab bar scrolls to the one chosen): s saves the search shown under a name, d deletes the
+saved view shown (one's own). Shared views, and views of status, owner, severity, overdue
+and dates, come from `wallboard ticket view save|share`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
 from tickets.ui.inputs import LiteralInput
 from tickets.ui.text import due, one_line, plain
+from tickets.view_records import SavedViewInfo
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -127,6 +133,8 @@ class ComplaintListScreen(DeskScreen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("s", "save_view", "Save view"),
+        Binding("d", "delete_view", "Delete view", show=False),
         *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
     ]
 
@@ -137,6 +145,9 @@ class ComplaintListScreen(DeskScreen):
         self.pages = 1
         self.more = False
         self.loaded = 0  # loads finished (tests wait on it)
+        self.saved: dict[str, SavedViewInfo] = {}  # tab id -> saved view
+        self.saved_name: str | None = None  # the saved view shown (else view_name)
+        self.saved_loads = 0  # reads of the saved views finished (tests wait on it)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -144,12 +155,87 @@ class ComplaintListScreen(DeskScreen):
         yield LiteralInput(
             placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search"
         )
+        yield LiteralInput(
+            placeholder="save the search shown as a view named...; Enter saves, Esc ends", id="view-name"
+        )
         yield ComplaintTable(id="complaints")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ComplaintTable).focus()
         self.load()
+        self.load_saved_views()
+
+    # -- saved views -------------------------------------------------------------------
+
+    def load_saved_views(self, then_show: str | None = None) -> None:
+        """The saved-view tabs, read again; `then_show`: the name of one to choose after."""
+
+        async def done(views: list[SavedViewInfo]) -> None:
+            tabs = self.query_one("#views", Tabs)
+            for tab_id in list(self.saved):
+                await tabs.remove_tab(tab_id)
+            self.saved = {}
+            for index, info in enumerate(views):
+                tab_id = f"saved-{index}"
+                mark = "" if info.mine else f" ({info.owner})"
+                self.saved[tab_id] = info
+                await tabs.add_tab(Tab(f"★ {info.name}{mark}", id=tab_id))
+            chosen = next((t for t, v in self.saved.items() if v.mine and v.name == then_show), None)
+            if chosen is not None:
+                tabs.active = chosen
+            self.saved_loads += 1
+
+        def read() -> list[SavedViewInfo]:
+            views: list[SavedViewInfo] = self.desk.calls.saved_views()
+            return views
+
+        def show(views: list[SavedViewInfo]) -> None:
+            self.run_worker(done(views))
+
+        self.run_db(read, show)
+
+    def action_save_view(self) -> None:
+        if not self.search_text and self.saved_name is None:
+            self.say("search first (/), then s saves that search as a view", "error")
+            return
+        name_input = self.query_one("#view-name", Input)
+        self.add_class("-naming")
+        name_input.value = self.saved_name or ""
+        name_input.focus()
+
+    @on(Input.Submitted, "#view-name")
+    def _save_view(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        self.remove_class("-naming")
+        self.query_one(ComplaintTable).focus()
+        if not name:
+            return
+        current = next((v for v in self.saved.values() if v.name == self.saved_name), None)
+        filters = current.filters.as_dict() if current is not None and not self.search_text else {}
+        if self.search_text:
+            filters["search"] = self.search_text
+
+        def saved(info: SavedViewInfo) -> None:
+            self.say(f"view {info.name!r} saved", "ok")
+            self.search_text = ""
+            self.remove_class("-searching")
+            self.load_saved_views(then_show=info.name)
+
+        self.run_db(lambda: self.desk.calls.save_view(name, filters), saved)
+
+    def action_delete_view(self) -> None:
+        current = next((v for v in self.saved.values() if v.name == self.saved_name and v.mine), None)
+        if current is None:
+            self.say("d deletes a saved view of your own: choose its tab first", "error")
+            return
+
+        def deleted(_: None) -> None:
+            self.say(f"view {current.name!r} deleted", "ok")
+            self.query_one("#views", Tabs).active = f"view-{View.MINE.value}"
+            self.load_saved_views()
+
+        self.run_db(lambda: self.desk.calls.delete_view(current.name), deleted)
 
     def on_screen_resume(self) -> None:
         if self.loaded:
@@ -158,7 +244,7 @@ class ComplaintListScreen(DeskScreen):
     # -- loading ---------------------------------------------------------------------
 
     def load(self, *, append: bool = False) -> None:
-        calls, view, text = self.desk.calls, self.view_name, self.search_text
+        calls, view, text, saved = self.desk.calls, self.view_name, self.search_text, self.saved_name
         offset = (self.pages - 1) * PAGE if append else 0
         # A reload asks for every page shown, up to the most one call may ([limits] page_rows).
         limit = PAGE if append else min(PAGE * self.pages, self.desk.page_rows)
@@ -167,12 +253,14 @@ class ComplaintListScreen(DeskScreen):
         def read() -> list[ComplaintInfo]:
             if text:
                 found: list[ComplaintInfo] = calls.search(text, limit=limit, offset=offset)
+            elif saved is not None:
+                found = calls.saved_view(saved, limit=limit, offset=offset)
             else:
                 found = calls.view(view, limit=limit, offset=offset)
             return found
 
         def done(rows: list[ComplaintInfo]) -> None:
-            if (self.view_name, self.search_text) != (view, text):
+            if (self.view_name, self.search_text, self.saved_name) != (view, text, saved):
                 return  # another view was chosen while this one loaded: its own load follows
             table = self.query_one(ComplaintTable)
             keep = table.current_ref()
@@ -180,7 +268,7 @@ class ComplaintListScreen(DeskScreen):
             self.more = len(rows) == limit
             if keep is not None and keep in table.rows and not append:
                 table.move_cursor(row=table.get_row_index(keep))
-            what = f"search {text!r}" if text else VIEW_LABELS[View(view)]
+            what = f"search {text!r}" if text else f"view {saved!r}" if saved is not None else VIEW_LABELS[View(view)]
             count = table.row_count
             self.say(
                 f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
@@ -198,10 +286,12 @@ class ComplaintListScreen(DeskScreen):
 
     @on(Tabs.TabActivated, "#views")
     def _view_chosen(self, event: Tabs.TabActivated) -> None:
-        name = (event.tab.id or "").removeprefix("view-")
-        if name == self.view_name and not self.search_text:
+        tab_id = event.tab.id or ""
+        saved = self.saved[tab_id].name if tab_id in self.saved else None
+        name = self.view_name if saved is not None else tab_id.removeprefix("view-")
+        if (name, saved) == (self.view_name, self.saved_name) and not self.search_text:
             return
-        self.view_name = name
+        self.view_name, self.saved_name = name, saved
         self.search_text = ""
         self.pages = 1
         self.remove_class("-searching")
@@ -222,6 +312,10 @@ class ComplaintListScreen(DeskScreen):
         self.load()
 
     def action_back(self) -> None:
+        if self.has_class("-naming"):
+            self.remove_class("-naming")
+            self.query_one(ComplaintTable).focus()
+            return
         if self.has_class("-searching"):
             self.remove_class("-searching")
             self.query_one("#search", Input).value = ""
