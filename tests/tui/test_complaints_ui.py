@@ -701,14 +701,22 @@ async def test_the_list_fits_its_columns_to_the_width(people, svc):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_complaint_list_sizes(people, svc, snap_compare, size):
+    """The list at 80x24 and 120x40 showing a saved view: its tab after the seven fixed
+    ones, scrolled into view."""
+    from tickets.saved_views import SavedViews
+
     _seeded(svc)
     new(svc, subject=LONG_SUBJECT, customer="Mr Somebody With A Long Name")
+    SavedViews(people[0], Clock(NOW)).save("maria", "Refunds", {"search": "refund"})
     app = local(people, "maria")
 
     async def run_before(pilot):
         await started(pilot)
         await pilot.press("c")
-        await on_screen(pilot, ComplaintListScreen)
+        screen = await on_screen(pilot, ComplaintListScreen)
+        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        screen.query_one("#views").active = "saved-0"
+        await on_screen(pilot, ComplaintListScreen, loads=2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
