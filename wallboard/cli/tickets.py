@@ -291,7 +291,8 @@ def _view_query(ctx: click.Context, queries: ComplaintQueries, view: str, actor:
     if view.strip().lower().replace("-", "_") in {v.value for v in View}:
         return queries.view_query(view, actor)
     if not actor:
-        raise Failure(f"--view {view!r} is no fixed view: name whose saved view with --as USER")
+        fixed = ", ".join(typed([v.value for v in View]))
+        raise Failure(f"no view {view!r}: one of {fixed}, or a saved view with --as USER")
     from tickets.saved_views import SavedViews
 
     return SavedViews(queries.engine).query(actor, view, queries, time.time())
