@@ -241,4 +241,4 @@ class HistoryMark(SQLModel, table=True):
 
 # Users, complaints and call-backs live in their own modules; importing it here puts their tables on
 # the same metadata, so Alembic and every importer of db.models see the whole schema.
-from db import alerts, callbacks, callers, complaints, quality, reminders, ssh_sessions  # noqa: E402, F401
+from db import alerts, callbacks, callers, complaints, quality, reminders, saved_views, ssh_sessions  # noqa: E402, F401

@@ -15,30 +15,55 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
+from db.callbacks import Callback
 from db.complaints import AuditEvent, Complaint, FollowUp, User
 from db.models import Call
 from tickets.errors import InvalidInput
-from tickets.records import PROMISE_KINDS, iso
+from tickets.outcome_records import (
+    DRILLS,
+    GROUPINGS,
+    NONE_GROUP,
+    PERIODS,
+    REOPEN_DAYS,
+    TOTAL,
+    CategoryShare,
+    OutcomeFigures,
+    OutcomeReport,
+    RootCauseShare,
+    pct,
+)
+from tickets.records import PROMISE_KINDS
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
 
+# The values live in tickets/outcome_records.py (the screens hold them); named here too.
+__all__ = [
+    "DRILLS",
+    "GROUPINGS",
+    "NONE_GROUP",
+    "PERIODS",
+    "REOPEN_DAYS",
+    "TOTAL",
+    "CategoryShare",
+    "OutcomeFigures",
+    "OutcomeReport",
+    "RootCauseShare",
+    "outcome_complaint_ids",
+    "outcome_report",
+    "percentile",
+    "period_window",
+]
+_BATCH = 5_000  # rows streamed per fetch; ids per IN list
+
 if TYPE_CHECKING:
     from wallboard.config import Settings
-
-GROUPINGS = ("queue", "agent", "owner", "category", "severity", "root_cause", "channel", "week")
-# Reopened within this many days of the resolution (or closing) before it counts as reopened.
-REOPEN_DAYS = 30
-# A complaint without a value for the grouping (no queue, no owner, ...) goes in this group.
-NONE_GROUP = "(none)"
-TOTAL = "total"
-_BATCH = 5_000  # rows streamed per fetch; ids per IN list
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -48,98 +73,6 @@ def percentile(values: list[float], pct: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 2) if whole else None
-
-
-@dataclass(frozen=True)
-class OutcomeFigures:
-    """One group's figures (or the total's); see docs/OUTCOMES.md for each definition."""
-
-    group: str
-    received: int
-    # Acknowledgement: judged = acknowledged, or still not acknowledged past its due time.
-    ack_judged: int
-    ack_on_time: int
-    ack_on_time_pct: float | None
-    ack_median_seconds: float | None
-    ack_p90_seconds: float | None
-    # Resolution: judged = resolved, or still open with its SLA time used up.
-    resolve_judged: int
-    resolved_on_time: int
-    resolved_on_time_pct: float | None
-    resolve_median_seconds: float | None
-    resolve_p90_seconds: float | None
-    # Promises to the customer (follow-ups of kind callback or action) due in the window.
-    # Call-backs requested from the queue get the same four figures here once they exist.
-    follow_ups_due: int
-    follow_ups_kept_on_time: int
-    follow_ups_kept_on_time_pct: float | None
-    follow_ups_kept_late: int
-    follow_ups_missed: int
-    follow_ups_moved: int
-    # Resolved or closed at least once; of those, reopened within REOPEN_DAYS.
-    resolved_ever: int
-    reopened: int
-    reopened_pct: float | None
-    # Complaints by the highest escalation level they reached.
-    escalated_supervisor: int
-    escalated_manager: int
-    # Joined through the call each complaint was logged from; None where the grouping is
-    # not by queue or agent (a category answers no calls).
-    linked_to_call: int
-    unlinked: int
-    answered_calls: int | None
-    per_1000_answered: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class CategoryShare:
-    category: str
-    count: int
-    share_pct: float
-
-
-@dataclass(frozen=True)
-class RootCauseShare:
-    """One bar of the Pareto: a root cause's complaints, their share of all complaints with
-    a root cause, the running share down to this one, and its categories."""
-
-    root_cause: str
-    count: int
-    share_pct: float
-    cumulative_pct: float
-    categories: tuple[CategoryShare, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class OutcomeReport:
-    start: float
-    end: float
-    now: float
-    by: str
-    groups: tuple[OutcomeFigures, ...]
-    total: OutcomeFigures
-    pareto: tuple[RootCauseShare, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "from": iso(self.start),
-            "to": iso(self.end),
-            "as_of": iso(self.now),
-            "by": self.by,
-            "groups": [g.as_dict() for g in self.groups],
-            "total": self.total.as_dict(),
-            "root_cause_pareto": [p.as_dict() for p in self.pareto],
-        }
 
 
 # -- judging one complaint (the report, the export) -----------------------------------------
@@ -222,6 +155,17 @@ class _Case:
     highest_level: int = 0
 
 
+@dataclass(frozen=True)
+class _Owed:
+    """A call-back as the report needs it."""
+
+    queue: str
+    owner_id: int | None
+    due_at: float
+    first_attempt_at: float | None
+    ended_at: float | None
+
+
 _CASE_COLUMNS = (
     col(Complaint.id),
     col(Complaint.created_at),
@@ -264,6 +208,11 @@ class _Tally:
     follow_ups_late: int = 0
     follow_ups_missed: int = 0
     follow_ups_moved: int = 0
+    callbacks_due: int = 0
+    callbacks_on_time: int = 0
+    callbacks_late: int = 0
+    callbacks_missed: int = 0
+    callbacks_settled: int = 0
     resolved_ever: int = 0
     reopened: int = 0
     escalated: dict[int, int] = field(default_factory=dict)
@@ -276,23 +225,29 @@ class _Tally:
             received=self.received,
             ack_judged=self.ack_judged,
             ack_on_time=self.ack_on_time,
-            ack_on_time_pct=_pct(self.ack_on_time, self.ack_judged),
+            ack_on_time_pct=pct(self.ack_on_time, self.ack_judged),
             ack_median_seconds=percentile(self.ack_seconds, 50),
             ack_p90_seconds=percentile(self.ack_seconds, 90),
             resolve_judged=self.resolve_judged,
             resolved_on_time=self.resolved_on_time,
-            resolved_on_time_pct=_pct(self.resolved_on_time, self.resolve_judged),
+            resolved_on_time_pct=pct(self.resolved_on_time, self.resolve_judged),
             resolve_median_seconds=percentile(self.resolve_seconds, 50),
             resolve_p90_seconds=percentile(self.resolve_seconds, 90),
             follow_ups_due=self.follow_ups_due,
             follow_ups_kept_on_time=self.follow_ups_on_time,
-            follow_ups_kept_on_time_pct=_pct(self.follow_ups_on_time, self.follow_ups_due),
+            follow_ups_kept_on_time_pct=pct(self.follow_ups_on_time, self.follow_ups_due),
             follow_ups_kept_late=self.follow_ups_late,
             follow_ups_missed=self.follow_ups_missed,
             follow_ups_moved=self.follow_ups_moved,
+            callbacks_due=self.callbacks_due,
+            callbacks_kept_on_time=self.callbacks_on_time,
+            callbacks_kept_on_time_pct=pct(self.callbacks_on_time, self.callbacks_due),
+            callbacks_kept_late=self.callbacks_late,
+            callbacks_missed=self.callbacks_missed,
+            callbacks_settled=self.callbacks_settled,
             resolved_ever=self.resolved_ever,
             reopened=self.reopened,
-            reopened_pct=_pct(self.reopened, self.resolved_ever),
+            reopened_pct=pct(self.reopened, self.resolved_ever),
             escalated_supervisor=self.escalated.get(1, 0),
             escalated_manager=self.escalated.get(2, 0),
             linked_to_call=self.linked,
@@ -319,6 +274,43 @@ def outcome_report(
     return report.run()
 
 
+def period_window(calendar: BusinessCalendar, period: str, now: float) -> tuple[float, float]:
+    """[start, end) of one of PERIODS in the calendar's time zone, ending now."""
+    today = calendar.local_date(now)
+    if period == "today":
+        first = today
+    elif period == "week":
+        first = today - timedelta(days=today.weekday())
+    elif period == "30days":
+        first = today - timedelta(days=30)
+    else:
+        raise InvalidInput(f"no period {period!r}: one of {', '.join(PERIODS)}")
+    start = calendar.day_bounds(first)[0]
+    return start, max(now, start + 1.0)  # at midnight itself "today" is a moment, not nothing
+
+
+def outcome_complaint_ids(
+    engine: Engine,
+    settings: Settings,
+    start: float,
+    end: float,
+    now: float,
+    by: str,
+    group: str,
+    drill: str = "received",
+) -> list[int]:
+    """The complaints behind one figure (one of DRILLS) of one group of the report with these
+    arguments, by id (the oldest first)."""
+    by = by.replace("-", "_")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"no grouping {by!r}")
+    if drill not in DRILLS:
+        raise InvalidInput(f"no figure {drill!r} to open: one of {', '.join(DRILLS)}")
+    if end <= start:
+        raise InvalidInput("the window's end must be after its start")
+    return _Report(engine, settings, start, end, now, by).complaint_ids(group, drill)
+
+
 class _Report:
     def __init__(self, engine: Engine, settings: Settings, start: float, end: float, now: float, by: str) -> None:
         self.engine, self.settings = engine, settings
@@ -335,8 +327,11 @@ class _Report:
         with self.engine.connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_follow_ups(session)
+            callbacks = self._read_callbacks(session)
             involved = cases + [case for case, *_ in follow_ups]
-            self.owners = self._user_names(session, {c.owner_id for c in involved if c.owner_id is not None})
+            owner_ids = {c.owner_id for c in involved if c.owner_id is not None}
+            owner_ids |= {cb.owner_id for cb in callbacks if cb.owner_id is not None}
+            self.owners = self._user_names(session, owner_ids)
             self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
             answered = self._answered_calls(session)
             total_answered = self._all_answered(session)
@@ -344,6 +339,8 @@ class _Report:
             self._count_case(case)
         for case, due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(case, due_at, outcome, outcome_at)
+        for callback in callbacks:
+            self._count_callback(callback)
         groups = tuple(
             tally.figures(name, answered.get(name, 0) if answered is not None else None)
             for name, tally in sorted(self.tallies.items(), key=lambda item: (item[0] == NONE_GROUP, item[0]))
@@ -357,6 +354,43 @@ class _Report:
             total=self.total.figures(TOTAL, total_answered),
             pareto=pareto(cases),
         )
+
+    def complaint_ids(self, group: str, drill: str) -> list[int]:
+        """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
+        with self.engine.connect() as session:
+            cases = self._read_cases(session)
+            follow_ups = self._read_follow_ups(session) if drill == "promise_broken" else []
+            involved = cases + [case for case, *_ in follow_ups]
+            self.owners = self._user_names(session, {c.owner_id for c in involved if c.owner_id is not None})
+            self.calls = self._read_calls(session, {c.callid for c in involved if c.callid})
+        wanted = {TOTAL} if group == TOTAL else {group}
+        found: set[int] = set()
+        if drill == "promise_broken":
+            for case, due_at, outcome, outcome_at in follow_ups:
+                broken = outcome is None or outcome_at is None or outcome_at > due_at
+                if broken and (group == TOTAL or self._group_of(case, due_at) in wanted):
+                    found.add(case.id)
+            return sorted(found)
+        for case in cases:
+            if group != TOTAL and self._group_of(case) not in wanted:
+                continue
+            if drill == "received":
+                found.add(case.id)
+            elif drill == "ack_late":
+                ack = self._acknowledgement(case)
+                if ack is not None and not ack[0]:
+                    found.add(case.id)
+            elif drill == "resolve_late":
+                budget = self._resolve_budget(case.severity)
+                resolution = self._resolution(case, budget)
+                if resolution is not None and not (resolution[1] and resolution[0] <= budget):
+                    found.add(case.id)
+            elif drill == "reopened":
+                if self._reopening(case)[1]:
+                    found.add(case.id)
+            elif case.highest_level > 0:
+                found.add(case.id)
+        return sorted(found)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -397,6 +431,18 @@ class _Report:
             (_case_of(tuple(case)), due_at, outcome, outcome_at)
             for due_at, outcome, outcome_at, *case in session.execute(query.execution_options(yield_per=_BATCH))
         ]
+
+    def _read_callbacks(self, session: Connection) -> list[_Owed]:
+        """Call-backs due in the window whose due time has come."""
+        due = col(Callback.due_at)
+        query = select(
+            col(Callback.queue),
+            col(Callback.owner_id),
+            due,
+            col(Callback.first_attempt_at),
+            col(Callback.ended_at),
+        ).where(due >= self.start, due < min(self.end, self.now))
+        return [_Owed(*row) for row in session.execute(query.execution_options(yield_per=_BATCH))]
 
     @staticmethod
     def _read_calls(session: Connection, callids: set[str]) -> dict[str, tuple[str, str | None]]:
@@ -547,6 +593,34 @@ class _Report:
             else:
                 tally.follow_ups_due += 1
                 tally.follow_ups_on_time += 1
+
+    def _callback_group(self, callback: _Owed) -> str | None:
+        """A call-back's group: its queue, its owner, the week it is due; None for the
+        groupings a call-back has no value of (it counts in the total only)."""
+        if self.by == "queue":
+            return callback.queue or NONE_GROUP
+        if self.by == "owner":
+            return self.owners.get(callback.owner_id, NONE_GROUP) if callback.owner_id is not None else NONE_GROUP
+        if self.by == "week":
+            year, week, _ = datetime.fromtimestamp(callback.due_at, self.calendar.tz).isocalendar()
+            return f"{year}-W{week:02d}"
+        return None
+
+    def _count_callback(self, callback: _Owed) -> None:
+        group = self._callback_group(callback)
+        tallies = list(self._tallies(group)) if group is not None else [self.total]
+        attempted, due_at = callback.first_attempt_at, callback.due_at
+        for tally in tallies:
+            if attempted is None and callback.ended_at is not None and callback.ended_at <= due_at:
+                tally.callbacks_settled += 1  # nothing left to keep
+                continue
+            tally.callbacks_due += 1
+            if attempted is None:
+                tally.callbacks_missed += 1
+            elif attempted <= due_at:
+                tally.callbacks_on_time += 1
+            else:
+                tally.callbacks_late += 1
 
 
 def pareto(cases: Iterable[_Case]) -> tuple[RootCauseShare, ...]:

@@ -45,6 +45,7 @@ from tickets.records import (
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status, ref_of
 from tickets.text import clean, parse_query
+from tickets.view_records import SORTS
 
 if TYPE_CHECKING:
     from wallboard.config import Settings
@@ -476,10 +477,13 @@ class ComplaintQueries:
         created_from: float | None = None,
         created_to: float | None = None,
         now: float | None = None,
+        severities: list[str] | None = None,
+        sort: str | None = None,
     ) -> Select[Complaint]:
         """The complaints of `matching`, in its order; `every_status`: whatever their status
         (else the open ones unless `statuses` or `search` say), `created_from`/`created_to`:
-        received in [from, to)."""
+        received in [from, to); `severities`: of these only; `sort` (one of SORTS) instead
+        of that order."""
         now = self.clock() if now is None else now
         due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
         query = select(Complaint)
@@ -497,9 +501,26 @@ class ComplaintQueries:
             query = query.where(col(Complaint.created_at) >= created_from)
         if created_to is not None:
             query = query.where(col(Complaint.created_at) < created_to)
+        if severities:
+            wanted_severities = [choice(s, SEVERITIES, "severity") for s in severities]
+            query = query.where(col(Complaint.severity).in_(wanted_severities))
         if search is not None:
-            return self._search_filter(query, search).order_by(complaint_id.desc())
+            query = self._search_filter(query, search)
+        if sort is not None:
+            return query.order_by(*self._sorted(choice(sort, SORTS, "sort"), now))
+        if search is not None:
+            return query.order_by(complaint_id.desc())
         return query.order_by(due_at.is_(None), due_at, complaint_id.desc())
+
+    def _sorted(self, sort: str, now: float) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
+        due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
+        if sort == "newest":
+            return (complaint_id.desc(),)
+        if sort == "oldest":
+            return (complaint_id,)
+        if sort == "urgency":
+            return self._urgency(now)
+        return (due_at.is_(None), due_at, complaint_id.desc())
 
     def search(self, query_text: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """Full text over subject, description, customer, contact, resolution and every note;
@@ -525,6 +546,13 @@ class ComplaintQueries:
             .order_by(col(Complaint.id).desc())
         )
         return self._page(query, PAGE, 0)
+
+    def by_ids(self, ids: list[int]) -> list[ComplaintInfo]:
+        """These complaints, in the order of `ids` (one page: the caller keeps it short)."""
+        if not ids:
+            return []
+        found = {info.id: info for info in self._page(select(Complaint).where(col(Complaint.id).in_(ids)), len(ids), 0)}
+        return [found[i] for i in ids if i in found]
 
     def page(self, query: Select[Complaint], limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """The complaints of a query from `view_query` or `matching_query`, a page of them."""

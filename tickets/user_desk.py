@@ -26,6 +26,7 @@ from tickets.caller_records import CallerFlagInfo, CallerView, usable_caller
 from tickets.callers import CallerService
 from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
+from tickets.outcomes import GROUPINGS, OutcomeReport, outcome_complaint_ids, outcome_report, period_window
 from tickets.permissions import Role, actor_refusal, overview_refusal
 from tickets.queries import ComplaintQueries, agent_of, current_or_last_call, inbox_state, open_by_owner, own_promises
 from tickets.records import (
@@ -39,8 +40,10 @@ from tickets.records import (
     OwnerLoad,
     UserInfo,
 )
+from tickets.saved_views import SavedViews
 from tickets.service import ComplaintService
 from tickets.users import get_user, list_users
+from tickets.view_records import SavedViewInfo
 
 if TYPE_CHECKING:
     from wallboard.config import Settings
@@ -58,6 +61,13 @@ READS = frozenset(
         "search",
         "overview",
         "owned_by",
+        "outcomes",
+        "outcome_complaints",
+        "saved_views",
+        "saved_view",
+        "save_view",
+        "delete_view",
+        "share_view",
         "callbacks",
         "callback",
         "abandons_to_request",
@@ -96,6 +106,7 @@ class UserDesk:
         self.settings = settings
         self.callback_service = CallbackService(engine, settings, clock, complaints=self.service)
         self.callers = CallerService(engine, settings, clock)
+        self.views = SavedViews(engine, clock)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An intent's service method (the complaint's or the call-back's) with this user as
@@ -208,6 +219,65 @@ class UserDesk:
         if owner is None:
             return self.queries.view("unassigned", now=self.clock(), limit=limit, offset=offset)
         return self.queries.matching(owner=owner, now=self.clock(), limit=limit, offset=offset)
+
+    # -- saved views of one's own ------------------------------------------------------------
+
+    def saved_views(self) -> list[SavedViewInfo]:
+        """This user's saved views, then those shared with the floor."""
+        self._reader()
+        return self.views.list_for(self.user)
+
+    def saved_view(self, name: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        """A page of a saved view (this user's own of that name, else a shared one)."""
+        limit, offset = self._paged(limit, offset)
+        self._reader()
+        now = self.clock()
+        return self.queries.page(self.views.query(self.user, name, self.queries, now), limit, offset)
+
+    def save_view(self, name: str, filters: dict[str, Any]) -> SavedViewInfo:
+        if not isinstance(filters, dict):
+            raise InvalidInput("a view's filters are names and values")
+        return self.views.save(self.user, name, filters)
+
+    def delete_view(self, name: str) -> None:
+        self.views.delete(self.user, name)
+
+    def share_view(self, name: str, shared: bool = True) -> SavedViewInfo:
+        if not isinstance(shared, bool):
+            raise InvalidInput("shared: true or false")
+        return self.views.share(self.user, name, shared)
+
+    # -- outcomes (supervisors) --------------------------------------------------------------
+
+    def outcomes(self, period: str, by: str = "queue") -> OutcomeReport:
+        """The outcome figures (tickets/outcomes.py) of one of PERIODS, per queue or owner (or
+        another grouping); supervisors only."""
+        self._reader(supervisor=True)
+        by = self._grouping(by)
+        now = self.clock()
+        start, end = period_window(self.service.calendar, period, now)
+        return outcome_report(self.engine, self.settings, start, end, now, by)
+
+    def outcome_complaints(
+        self, period: str, by: str, group: str, drill: str = "received", *, limit: int = PAGE
+    ) -> list[ComplaintInfo]:
+        """The complaints behind one figure of one group of `outcomes` (the oldest first, at
+        most `limit`); supervisors only."""
+        limit, _ = self._paged(limit)
+        self._reader(supervisor=True)
+        by = self._grouping(by)
+        if not isinstance(group, str):
+            raise InvalidInput("a group is a name")
+        now = self.clock()
+        start, end = period_window(self.service.calendar, period, now)
+        ids = outcome_complaint_ids(self.engine, self.settings, start, end, now, by, group, drill)[:limit]
+        return self.queries.by_ids(ids)
+
+    @staticmethod
+    def _grouping(by: object) -> str:
+        if not isinstance(by, str) or by.replace("-", "_") not in GROUPINGS:
+            raise InvalidInput(f"no grouping {by!r}")
+        return by
 
     # -- call-backs ------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 from db import open_database
 from db.complaints import AuditEvent, Complaint, ComplaintSearch, User
 from db.engine import insert_many, write_transaction
+from tickets.outcomes import PERIODS, outcome_report, period_window
+from tickets.saved_views import parse_filter, view_query
 from tickets.service import ComplaintService
 from wallboard.config import Settings
 
@@ -269,6 +271,8 @@ def run(url: str, n: int, runs: int, seed: int) -> None:
     rare_terms = [rng.choice(loaded["surnames"]) for _ in range(runs)]
     drawn_terms = words.pick(runs)
     pair_terms = [" ".join(words.pick(2)) for _ in range(runs)]
+    high = parse_filter({"severities": ["high"], "sort": "newest"})
+    outcomes: list[tuple[str, float, float, int]] = []
     results = [
         measure("view mine open", runs, lambda i: service.view("mine", f"agent{rng.randint(1, AGENTS):03d}", now=NOW)),
         measure("view due today", runs, lambda i: service.view("due_today", now=NOW - i * 3600)),
@@ -281,12 +285,28 @@ def run(url: str, n: int, runs: int, seed: int) -> None:
         measure("search a word (as drawn)", runs, lambda i: service.search(drawn_terms[i])),
         measure("search two words", runs, lambda i: service.search(pair_terms[i])),
         measure("search the commonest word", max(5, runs // 4), lambda i: service.search(words.words[0])),
+        measure(
+            "saved view: high, newest", runs, lambda i: service.queries.page(view_query(high, service.queries, NOW))
+        ),
     ]
+    # The outcomes screen's read (UserDesk.outcomes): the report over each period by queue.
+    for period in PERIODS:
+        window = period_window(service.calendar, period, NOW)
+        outcomes.append(
+            measure(
+                f"outcomes {period} by queue",
+                max(3, runs // 8),
+                lambda i, window=window: outcome_report(engine, settings, *window, NOW, "queue").groups,
+            )
+        )
     print(f"\n{'first page (50) of':32} {'p50 ms':>8} {'p95 ms':>8} {'rows':>6}  target p95")
     for label, p50, p95, rows in results:
         target = 100 if label.startswith("search") else 50
         verdict = "ok" if p95 <= target else "OVER"
         print(f"{label:32} {p50:8.1f} {p95:8.1f} {rows:6d}  <= {target} ms {verdict}")
+    print(f"\n{'outcomes screen read':32} {'p50 ms':>8} {'p95 ms':>8} {'groups':>6}  (first paint: today's)")
+    for label, p50, p95, rows in outcomes:
+        print(f"{label:32} {p50:8.1f} {p95:8.1f} {rows:6d}")
     engine.dispose()
 
 

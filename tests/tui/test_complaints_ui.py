@@ -669,3 +669,92 @@ def test_snapshot_my_complaints(people, svc, snap_compare):
         await on_screen(pilot, ComplaintListScreen)
 
     assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
+
+
+LONG_SUBJECT = "Refund promised twice on the phone and never sent, customer now on the third call"
+
+
+@run_async
+async def test_the_list_fits_its_columns_to_the_width(people, svc):
+    """At 80 columns the subject keeps a readable width: the owner and the customer give way
+    first; a wider terminal brings them back. The view tabs scroll to the one chosen."""
+    _seeded(svc)
+    new(svc, subject=LONG_SUBJECT, customer="Mr Somebody With A Long Name")
+    app = local(people, "maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        screen = await on_screen(pilot, ComplaintListScreen)
+        table = screen.query_one(ComplaintTable)
+        assert list(table.layout_widths) == ["ref", "due", "sev", "status", "subject"]
+        assert table.layout_widths["subject"] >= ComplaintTable.SUBJECT_MIN
+        assert "Refund promised twice on" in screen_text(app)
+        assert "7 all open" not in screen_text(app)
+        await pilot.press("7")
+        await on_screen(pilot, ComplaintListScreen, loads=2)
+        await until(pilot, lambda: "7 all open" in screen_text(app), "the chosen tab to scroll into view")
+        await pilot.resize_terminal(160, 30)
+        await until(pilot, lambda: "owner" in table.layout_widths, "the columns to come back")
+        assert list(table.layout_widths) == [key for key, _ in ComplaintTable.COLUMNS]
+        assert LONG_SUBJECT[:50] in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_complaint_list_sizes(people, svc, snap_compare, size):
+    """The list at 80x24 and 120x40 showing a saved view: its tab after the seven fixed
+    ones, scrolled into view."""
+    from tickets.saved_views import SavedViews
+
+    _seeded(svc)
+    new(svc, subject=LONG_SUBJECT, customer="Mr Somebody With A Long Name")
+    SavedViews(people[0], Clock(NOW)).save("maria", "Refunds", {"search": "refund"})
+    app = local(people, "maria")
+
+    async def run_before(pilot):
+        await started(pilot)
+        await pilot.press("c")
+        screen = await on_screen(pilot, ComplaintListScreen)
+        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        screen.query_one("#views").active = "saved-0"
+        await on_screen(pilot, ComplaintListScreen, loads=2)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@run_async
+async def test_saved_views_are_tabs_saved_from_a_search_and_deleted(make_app, people, svc):
+    """s saves the search shown as a view of one's own: a tab after the fixed ones, chosen at
+    once; a view shared by a supervisor is a tab too; d deletes one's own."""
+    from tickets.saved_views import SavedViews
+
+    engine, _ = people
+    refund = new(svc, subject="Refund not received").ref
+    rude = new(svc, subject="Rude agent", severity="high").ref
+    SavedViews(engine, Clock(NOW)).save("sue", "High ones", {"severities": ["high"]})
+    SavedViews(engine, Clock(NOW)).share("sue", "High ones")
+    app = make_app("maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        screen = await on_screen(pilot, ComplaintListScreen)
+        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        assert [v.name for v in screen.saved.values()] == ["High ones"]
+        table = screen.query_one(ComplaintTable)
+
+        # The shared view, chosen by its tab (the bar scrolls to it at 80 columns).
+        screen.query_one("#views").active = "saved-0"
+        await until(pilot, lambda: rows(table) == [rude], "the shared view's rows")
+        assert "★ High ones (sue)" in screen_text(app)
+
+        await pilot.press("slash", *"refund", "enter")
+        await until(pilot, lambda: rows(table) == [refund], "the search")
+        await pilot.press("s", *"Refunds", "enter")
+        await until(pilot, lambda: screen.saved_name == "Refunds", "the new view to be chosen")
+        await until(pilot, lambda: rows(table) == [refund], "the saved view's rows")
+        assert [(v.name, v.mine) for v in screen.saved.values()] == [("Refunds", True), ("High ones", False)]
+        assert "★ Refunds" in screen_text(app)
+
+        await pilot.press("d")
+        await until(pilot, lambda: [v.name for v in screen.saved.values()] == ["High ones"], "the deletion")
+        assert screen.saved_name is None
+    assert SavedViews(engine).history("maria", "Refunds")[-1]["action"] == "deleted"

@@ -173,6 +173,15 @@ def _figures(report: OutcomeReport) -> dict[str, dict]:
     return {g.group: g.as_dict() for g in (*report.groups, report.total)}
 
 
+# The week has no call-backs (test_callback_promises has them).
+NO_CALLBACKS = dict(
+    callbacks_due=0,
+    callbacks_kept_on_time=0,
+    callbacks_kept_on_time_pct=None,
+    callbacks_kept_late=0,
+    callbacks_missed=0,
+    callbacks_settled=0,
+)
 BILLING = dict(
     received=4,
     ack_judged=4,
@@ -191,6 +200,7 @@ BILLING = dict(
     follow_ups_kept_late=1,
     follow_ups_missed=0,
     follow_ups_moved=0,
+    **NO_CALLBACKS,
     resolved_ever=3,
     reopened=1,
     reopened_pct=33.33,
@@ -219,6 +229,7 @@ SALES = dict(
     follow_ups_kept_late=0,
     follow_ups_missed=0,
     follow_ups_moved=1,
+    **NO_CALLBACKS,
     resolved_ever=1,
     reopened=0,
     reopened_pct=0.0,
@@ -247,6 +258,7 @@ NO_QUEUE = dict(
     follow_ups_kept_late=0,
     follow_ups_missed=1,
     follow_ups_moved=0,
+    **NO_CALLBACKS,
     resolved_ever=0,
     reopened=0,
     reopened_pct=None,
@@ -275,6 +287,7 @@ TOTAL = dict(
     follow_ups_kept_late=1,
     follow_ups_missed=1,
     follow_ups_moved=1,
+    **NO_CALLBACKS,
     resolved_ever=4,
     reopened=1,
     reopened_pct=25.0,
@@ -337,6 +350,99 @@ def test_other_groupings(seeded, settings):
     assert [g.group for g in by_week.groups] == ["2026-W48"]
     week = {**by_week.groups[0].as_dict(), "group": "total", "answered_calls": 6, "per_1000_answered": 666.67}
     assert week == {"group": "total", **TOTAL}
+
+
+def _callbacks(engine) -> None:
+    """Call-backs owed in the week: due times against first attempts and endings."""
+    from sqlalchemy import select
+
+    from db.callbacks import Callback
+    from db.complaints import User
+
+    with engine.connect() as connection:
+        ann = connection.scalar(select(User.__table__.c.id).where(User.__table__.c.name == "ann"))
+
+    def owed(queue, due_at, status="open", first_attempt_at=None, ended_at=None, owner_id=None):
+        return dict(
+            caller_number=f"0700{int(due_at) % 100000:06d}",
+            queue=queue,
+            first_hung_up_at=due_at - HOUR,
+            hung_up_at=due_at - HOUR,
+            requested_at=due_at - HOUR,
+            due_at=due_at,
+            status=status,
+            owner_id=owner_id,
+            first_attempt_at=first_attempt_at,
+            ended_at=ended_at,
+            updated_at=due_at - HOUR,
+            version=1,
+        )
+
+    with write_transaction(engine) as connection:
+        connection.execute(
+            Callback.__table__.insert(),
+            [
+                # Called 10 minutes before the due time (not reached: the promise is the call).
+                owed("billing", at(23, 10), "open", at(23, 9, 50), owner_id=ann),
+                # Called at the due time exactly, reached: on time.
+                owed("billing", at(24, 10), "reached", at(24, 10), at(24, 10), owner_id=ann),
+                # Called an hour late.
+                owed("billing", at(25, 10), "reached", at(25, 11), at(25, 11), owner_id=ann),
+                # Never called, still open: missed.
+                owed("sales", at(25, 12)),
+                # The caller got through by themselves before the due time: settled, not judged.
+                owed("sales", at(26, 12), "got_through", ended_at=at(26, 11)),
+                # Got through only after the due time, never called: missed.
+                owed("sales", at(26, 14), "got_through", ended_at=at(26, 15)),
+                # Due after the window; due in it but not yet by "now" is shown by the window test.
+                owed("billing", at(30, 10), "open"),
+            ],
+        )
+
+
+def test_callback_promises_match_the_hand_computed_ones(seeded, settings):
+    _callbacks(seeded)
+    figures = _figures(_report(seeded, settings, "queue"))
+
+    def owed(group):
+        return {name: value for name, value in figures[group].items() if name.startswith("callbacks_")}
+
+    assert owed("billing") == dict(
+        callbacks_due=3,
+        callbacks_kept_on_time=2,
+        callbacks_kept_on_time_pct=66.67,
+        callbacks_kept_late=1,
+        callbacks_missed=0,
+        callbacks_settled=0,
+    )
+    assert owed("sales") == dict(
+        callbacks_due=2,
+        callbacks_kept_on_time=0,
+        callbacks_kept_on_time_pct=0.0,
+        callbacks_kept_late=0,
+        callbacks_missed=2,
+        callbacks_settled=1,
+    )
+    assert owed("total") == dict(
+        callbacks_due=5,
+        callbacks_kept_on_time=2,
+        callbacks_kept_on_time_pct=40.0,
+        callbacks_kept_late=1,
+        callbacks_missed=2,
+        callbacks_settled=1,
+    )
+    # The complaints' figures are unchanged by call-backs in their groups.
+    assert figures["billing"]["received"] == 4 and figures["billing"]["follow_ups_due"] == 2
+    # By owner: ann took billing's three; the others have none.
+    by_owner = _figures(_report(seeded, settings, "owner"))
+    assert by_owner["ann"]["callbacks_due"] == 3 and by_owner["(none)"]["callbacks_due"] == 2
+    # A grouping call-backs have no value of counts them in the total only.
+    by_category = _figures(_report(seeded, settings, "category"))
+    assert by_category["total"]["callbacks_due"] == 5
+    assert all(f["callbacks_due"] == 0 for name, f in by_category.items() if name != "total")
+    # Judged on Tuesday 24 at noon, only Monday's and Tuesday's are due yet.
+    early = outcome_report(seeded, settings, START, END, at(24, 12), "queue").total
+    assert (early.callbacks_due, early.callbacks_kept_on_time) == (2, 2)
 
 
 def test_root_cause_pareto(seeded, settings):

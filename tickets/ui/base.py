@@ -94,6 +94,7 @@ class DeskScreen(Screen):
         Binding("n", "open('new')", "New"),
         Binding("i", "open('notifications')", "Inbox"),
         Binding("o", "open('overview')", "Overview"),
+        Binding("r", "open('outcomes')", "Outcomes"),
     ]
     TITLE_TEXT = "Complaints"
     # The `open` targets this screen does not offer (it is that screen, or a form).

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
-TARGETS = ("complaints", "new", "notifications", "overview", "callbacks")
+TARGETS = ("complaints", "new", "notifications", "overview", "outcomes", "callbacks")
 KIND_TITLES = {
     records.UPCOMING: "Follow-up soon",
     records.DUE: "Follow-up due now",
@@ -125,7 +125,7 @@ class ComplaintDesk:
         if self.user is None:
             return NO_USER
         reason = actor_refusal(self.user, self.role, self.active)
-        if reason is None and target == "overview":
+        if reason is None and target in ("overview", "outcomes"):
             reason = overview_refusal(self.user, self.role)
         return reason
 
@@ -154,12 +154,14 @@ class ComplaintDesk:
         from tickets.ui.callbacks_screen import CallbackScreen
         from tickets.ui.list_screen import ComplaintListScreen
         from tickets.ui.notifications_screen import NotificationsScreen
+        from tickets.ui.outcomes_screen import OutcomesScreen
         from tickets.ui.overview_screen import OverviewScreen
 
         screen_type = {
             "complaints": ComplaintListScreen,
             "notifications": NotificationsScreen,
             "overview": OverviewScreen,
+            "outcomes": OutcomesScreen,
             "callbacks": CallbackScreen,
         }[target]
         if not self._bring(screen_type):
@@ -207,6 +209,7 @@ class ComplaintDesk:
             "new": ("New complaint", "Log a complaint from your current or last call (n)"),
             "notifications": ("Inbox", "Your notifications (i)"),
             "overview": ("Complaints overview", "Open by owner, overdue, escalated, due today (o)"),
+            "outcomes": ("Complaint outcomes", "Promises kept today, this week, 30 days, per queue or owner (r)"),
             "callbacks": ("Call-backs", "Callers who hung up waiting: take one, record attempts (b)"),
         }
         for target in TARGETS:

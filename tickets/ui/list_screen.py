@@ -2,7 +2,13 @@
 customer, escalated, all open) and full-text search, a page at a time.
 
 Keys: 1-7 (or Tab to the view bar, then arrows) choose a view; / searches; Enter opens a
-complaint; r reloads. The list reloads whenever the screen comes back into view.
+complaint; ctrl+r reloads; r opens the outcomes (supervisors). The list reloads whenever
+the screen comes back into view.
+
+Saved views of one's own (tickets/saved_views.py) are tabs after the seven fixed ones (the
+tab bar scrolls to the one chosen): s saves the search shown under a name, d deletes the
+saved view shown (one's own). Shared views, and views of status, owner, severity, overdue
+and dates, come from `wallboard ticket view save|share`.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +29,7 @@ from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
 from tickets.ui.inputs import LiteralInput
 from tickets.ui.text import due, one_line, plain
+from tickets.view_records import SavedViewInfo
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -37,7 +45,9 @@ def severity_cell(severity: str) -> Text:
 
 
 class ComplaintTable(DataTable):
-    """Complaints, one row each, keyed by reference."""
+    """Complaints, one row each, keyed by reference. The columns fit the width: the subject
+    takes what the others leave; when that is too little, the lesser columns give way
+    (YIELDS, first to last) so the subject stays readable at 80 columns."""
 
     COLUMNS = (
         ("ref", "Ref"),
@@ -48,30 +58,68 @@ class ComplaintTable(DataTable):
         ("customer", "Customer"),
         ("subject", "Subject"),
     )
+    # Dropped in this order while the subject would get fewer than SUBJECT_MIN cells.
+    YIELDS = ("owner", "customer", "sev", "status")
+    SUBJECT_MIN = 20
+    PADDING = 2  # a cell's padding, one each side
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+        self.cells: dict[str, dict[str, Text]] = {}  # ref -> column -> cell, in row order
+        self.layout_widths: dict[str, int] = {}  # the columns shown and their widths
 
     def fill(self, rows: Iterable[ComplaintInfo], now: float, tz: tzinfo, *, append: bool = False) -> None:
         if not append:
-            self.clear()
+            self.cells = {}
         for info in rows:
-            if info.ref in self.rows:
+            if info.ref in self.cells:
                 continue
-            self.add_row(
-                Text(info.ref, style="bold"),
-                due(info.due_at, now, tz, paused=info.sla_paused),
-                severity_cell(info.severity),
-                Text(status_label(info.status) + (" ▲" * info.escalation_level)),
-                plain(info.owner or "unassigned", "" if info.owner else "italic"),
-                plain(one_line(info.customer, CUSTOMER_WIDTH)),
-                plain(one_line(info.subject, SUBJECT_WIDTH)),
-                key=info.ref,
-            )
+            self.cells[info.ref] = {
+                "ref": Text(info.ref, style="bold"),
+                "due": due(info.due_at, now, tz, paused=info.sla_paused),
+                "sev": severity_cell(info.severity),
+                "status": Text(status_label(info.status) + (" ▲" * info.escalation_level)),
+                "owner": plain(info.owner or "unassigned", "" if info.owner else "italic"),
+                "customer": plain(one_line(info.customer, CUSTOMER_WIDTH)),
+                "subject": plain(one_line(info.subject, SUBJECT_WIDTH)),
+            }
+        self.lay_out(force=True)
+
+    def fitted_widths(self, width: int) -> dict[str, int]:
+        """The columns shown at `width` cells and the width of each (the subject's last)."""
+        natural = {
+            key: max([cell_len(label)] + [cells[key].cell_len for cells in self.cells.values()])
+            for key, label in self.COLUMNS
+        }
+        shown = [key for key, _ in self.COLUMNS if key != "subject"]
+        yields = list(self.YIELDS)
+
+        def left() -> int:
+            return width - sum(natural[key] + self.PADDING for key in shown) - self.PADDING
+
+        while left() < self.SUBJECT_MIN and yields:
+            shown.remove(yields.pop(0))
+        return {**{key: natural[key] for key in shown}, "subject": max(self.SUBJECT_MIN, left())}
+
+    def lay_out(self, *, force: bool = False) -> None:
+        """Columns fitted to the width now, and the rows in them (kept where the cursor is)."""
+        width = self.scrollable_content_region.width or self.app.size.width
+        widths = self.fitted_widths(width)
+        if widths == self.layout_widths and not force:
+            return
+        self.layout_widths = widths
+        keep = self.current_ref()
+        self.clear(columns=True)
+        labels = dict(self.COLUMNS)
+        for key, column_width in widths.items():
+            self.add_column(labels[key], width=column_width, key=key)
+        for ref, cells in self.cells.items():
+            self.add_row(*(cells[key] for key in widths), key=ref)
+        if keep is not None and keep in self.rows:
+            self.move_cursor(row=self.get_row_index(keep))
+
+    def on_resize(self) -> None:
+        self.lay_out()
 
     def current_ref(self) -> str | None:
         if not self.row_count:
@@ -81,10 +129,12 @@ class ComplaintTable(DataTable):
 
 class ComplaintListScreen(DeskScreen):
     TITLE_TEXT = "Complaints"
-    OPENS = frozenset({"new", "notifications", "overview"})
+    OPENS = frozenset({"new", "notifications", "overview", "outcomes"})
     BINDINGS = [
         Binding("slash", "search", "Search"),
-        Binding("r", "reload", "Reload"),
+        Binding("ctrl+r", "reload", "Reload"),
+        Binding("s", "save_view", "Save view"),
+        Binding("d", "delete_view", "Delete view", show=False),
         *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
     ]
 
@@ -95,6 +145,9 @@ class ComplaintListScreen(DeskScreen):
         self.pages = 1
         self.more = False
         self.loaded = 0  # loads finished (tests wait on it)
+        self.saved: dict[str, SavedViewInfo] = {}  # tab id -> saved view
+        self.saved_name: str | None = None  # the saved view shown (else view_name)
+        self.saved_loads = 0  # reads of the saved views finished (tests wait on it)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -102,12 +155,87 @@ class ComplaintListScreen(DeskScreen):
         yield LiteralInput(
             placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search"
         )
+        yield LiteralInput(
+            placeholder="save the search shown as a view named...; Enter saves, Esc ends", id="view-name"
+        )
         yield ComplaintTable(id="complaints")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ComplaintTable).focus()
         self.load()
+        self.load_saved_views()
+
+    # -- saved views -------------------------------------------------------------------
+
+    def load_saved_views(self, then_show: str | None = None) -> None:
+        """The saved-view tabs, read again; `then_show`: the name of one to choose after."""
+
+        async def done(views: list[SavedViewInfo]) -> None:
+            tabs = self.query_one("#views", Tabs)
+            for tab_id in list(self.saved):
+                await tabs.remove_tab(tab_id)
+            self.saved = {}
+            for index, info in enumerate(views):
+                tab_id = f"saved-{index}"
+                mark = "" if info.mine else f" ({info.owner})"
+                self.saved[tab_id] = info
+                await tabs.add_tab(Tab(f"★ {info.name}{mark}", id=tab_id))
+            chosen = next((t for t, v in self.saved.items() if v.mine and v.name == then_show), None)
+            if chosen is not None:
+                tabs.active = chosen
+            self.saved_loads += 1
+
+        def read() -> list[SavedViewInfo]:
+            views: list[SavedViewInfo] = self.desk.calls.saved_views()
+            return views
+
+        def show(views: list[SavedViewInfo]) -> None:
+            self.run_worker(done(views))
+
+        self.run_db(read, show)
+
+    def action_save_view(self) -> None:
+        if not self.search_text and self.saved_name is None:
+            self.say("search first (/), then s saves that search as a view", "error")
+            return
+        name_input = self.query_one("#view-name", Input)
+        self.add_class("-naming")
+        name_input.value = self.saved_name or ""
+        name_input.focus()
+
+    @on(Input.Submitted, "#view-name")
+    def _save_view(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        self.remove_class("-naming")
+        self.query_one(ComplaintTable).focus()
+        if not name:
+            return
+        current = next((v for v in self.saved.values() if v.name == self.saved_name), None)
+        filters = current.filters.as_dict() if current is not None and not self.search_text else {}
+        if self.search_text:
+            filters["search"] = self.search_text
+
+        def saved(info: SavedViewInfo) -> None:
+            self.say(f"view {info.name!r} saved", "ok")
+            self.search_text = ""
+            self.remove_class("-searching")
+            self.load_saved_views(then_show=info.name)
+
+        self.run_db(lambda: self.desk.calls.save_view(name, filters), saved)
+
+    def action_delete_view(self) -> None:
+        current = next((v for v in self.saved.values() if v.name == self.saved_name and v.mine), None)
+        if current is None:
+            self.say("d deletes a saved view of your own: choose its tab first", "error")
+            return
+
+        def deleted(_: None) -> None:
+            self.say(f"view {current.name!r} deleted", "ok")
+            self.query_one("#views", Tabs).active = f"view-{View.MINE.value}"
+            self.load_saved_views()
+
+        self.run_db(lambda: self.desk.calls.delete_view(current.name), deleted)
 
     def on_screen_resume(self) -> None:
         if self.loaded:
@@ -116,7 +244,7 @@ class ComplaintListScreen(DeskScreen):
     # -- loading ---------------------------------------------------------------------
 
     def load(self, *, append: bool = False) -> None:
-        calls, view, text = self.desk.calls, self.view_name, self.search_text
+        calls, view, text, saved = self.desk.calls, self.view_name, self.search_text, self.saved_name
         offset = (self.pages - 1) * PAGE if append else 0
         # A reload asks for every page shown, up to the most one call may ([limits] page_rows).
         limit = PAGE if append else min(PAGE * self.pages, self.desk.page_rows)
@@ -125,12 +253,14 @@ class ComplaintListScreen(DeskScreen):
         def read() -> list[ComplaintInfo]:
             if text:
                 found: list[ComplaintInfo] = calls.search(text, limit=limit, offset=offset)
+            elif saved is not None:
+                found = calls.saved_view(saved, limit=limit, offset=offset)
             else:
                 found = calls.view(view, limit=limit, offset=offset)
             return found
 
         def done(rows: list[ComplaintInfo]) -> None:
-            if (self.view_name, self.search_text) != (view, text):
+            if (self.view_name, self.search_text, self.saved_name) != (view, text, saved):
                 return  # another view was chosen while this one loaded: its own load follows
             table = self.query_one(ComplaintTable)
             keep = table.current_ref()
@@ -138,7 +268,7 @@ class ComplaintListScreen(DeskScreen):
             self.more = len(rows) == limit
             if keep is not None and keep in table.rows and not append:
                 table.move_cursor(row=table.get_row_index(keep))
-            what = f"search {text!r}" if text else VIEW_LABELS[View(view)]
+            what = f"search {text!r}" if text else f"view {saved!r}" if saved is not None else VIEW_LABELS[View(view)]
             count = table.row_count
             self.say(
                 f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
@@ -156,10 +286,12 @@ class ComplaintListScreen(DeskScreen):
 
     @on(Tabs.TabActivated, "#views")
     def _view_chosen(self, event: Tabs.TabActivated) -> None:
-        name = (event.tab.id or "").removeprefix("view-")
-        if name == self.view_name and not self.search_text:
+        tab_id = event.tab.id or ""
+        saved = self.saved[tab_id].name if tab_id in self.saved else None
+        name = self.view_name if saved is not None else tab_id.removeprefix("view-")
+        if (name, saved) == (self.view_name, self.saved_name) and not self.search_text:
             return
-        self.view_name = name
+        self.view_name, self.saved_name = name, saved
         self.search_text = ""
         self.pages = 1
         self.remove_class("-searching")
@@ -180,6 +312,10 @@ class ComplaintListScreen(DeskScreen):
         self.load()
 
     def action_back(self) -> None:
+        if self.has_class("-naming"):
+            self.remove_class("-naming")
+            self.query_one(ComplaintTable).focus()
+            return
         if self.has_class("-searching"):
             self.remove_class("-searching")
             self.query_one("#search", Input).value = ""

@@ -2,7 +2,7 @@
 today, escalated, waiting), then the overdue, escalated and due-today lists.
 
 Tab moves between the tables; Enter on a complaint opens it, on an owner that owner's open
-complaints; r reloads.
+complaints; ctrl+r reloads; r opens the outcomes.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def _count(value: int, style: str = "") -> Text:
 
 class OverviewScreen(DeskScreen):
     TITLE_TEXT = "Complaints overview"
-    OPENS = frozenset({"complaints", "new", "notifications"})
-    BINDINGS = [Binding("r", "reload", "Reload")]
+    OPENS = frozenset({"complaints", "new", "notifications", "outcomes"})
+    BINDINGS = [Binding("ctrl+r", "reload", "Reload")]
 
     def __init__(self, desk: ComplaintDesk) -> None:
         super().__init__(desk)

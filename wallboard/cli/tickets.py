@@ -206,8 +206,12 @@ def ticket_show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.option("--all", "every_status", is_flag=True, help="Whatever their status (resolved and closed too).")
 @click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
 @click.option("--search", metavar="TEXT", help='Full text: all words must appear; "a phrase"; word* for a prefix.')
-@click.option("--view", metavar="VIEW", help=f"A saved view: {', '.join(typed([v.value for v in View]))}.")
-@click.option("--as", "actor", metavar="USER", help="Whose complaints the view 'mine' shows.")
+@click.option(
+    "--view",
+    metavar="VIEW",
+    help=f"A fixed view ({', '.join(typed([v.value for v in View]))}) or a saved one (with --as).",
+)
+@click.option("--as", "actor", metavar="USER", help="Whose complaints 'mine' shows; whose saved views --view reads.")
 @click.option("--from", "since", help="Received at or after (ISO 8601 date or time, site time zone).")
 @click.option("--to", "until", help="Received before (ISO 8601 date or time, site time zone).")
 @click.option(
@@ -253,7 +257,7 @@ def ticket_list(
             raise Failure(
                 "--view cannot be combined with --owner, --status, --all, --overdue, --search, --from or --to"
             )
-        query = queries.view_query(view, actor)
+        query = _view_query(ctx, queries, view, actor)
     else:
         if every_status and statuses:
             raise Failure("--all cannot be combined with --status")
@@ -280,6 +284,18 @@ def ticket_list(
         _echo_json({"complaints": [r.as_dict() for r in rows]})
         return
     _print_list(rows, settings)
+
+
+def _view_query(ctx: click.Context, queries: ComplaintQueries, view: str, actor: str | None) -> Any:
+    """A fixed view's query, else the saved view of that name of `actor` (or shared)."""
+    if view.strip().lower().replace("-", "_") in {v.value for v in View}:
+        return queries.view_query(view, actor)
+    if not actor:
+        fixed = ", ".join(typed([v.value for v in View]))
+        raise Failure(f"no view {view!r}: one of {fixed}, or a saved view with --as USER")
+    from tickets.saved_views import SavedViews
+
+    return SavedViews(queries.engine).query(actor, view, queries, time.time())
 
 
 def _write_export(rows: Iterator[dict[str, Any]], fmt: str) -> None:
@@ -599,6 +615,107 @@ def _console() -> Console:
     from rich.console import Console
 
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False, emoji=False)
+
+
+# -- saved views -------------------------------------------------------------------------------
+
+
+@ticket.group("view", cls=_Group)
+def ticket_view() -> None:
+    """Saved views of one's own: a filter and sort under a name (`ticket list --view NAME --as USER`)."""
+
+
+@ticket_view.command("save")
+@click.argument("name")
+@as_option
+@click.option("--search", metavar="TEXT", help="Full text, as `ticket list --search`.")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS", help="Repeat for several; default: open ones.")
+@click.option("--all", "every_status", is_flag=True, help="Whatever their status.")
+@click.option("--owner", metavar="USER")
+@click.option("--severity", "severities", multiple=True, type=click.Choice(SEVERITIES), help="Repeat for several.")
+@click.option("--overdue", is_flag=True, help="Only open complaints past a due time.")
+@click.option("--from", "since", help="Received at or after (ISO 8601, site time zone).")
+@click.option("--to", "until", help="Received before (ISO 8601, site time zone).")
+@click.option("--sort", type=click.Choice(["due", "newest", "oldest", "urgency"]), help="Default: by due time.")
+@json_option
+@click.pass_context
+def ticket_view_save(
+    ctx: click.Context,
+    name: str,
+    actor: str,
+    search: str | None,
+    statuses: tuple[str, ...],
+    every_status: bool,
+    owner: str | None,
+    severities: tuple[str, ...],
+    overdue: bool,
+    since: str | None,
+    until: str | None,
+    sort: str | None,
+    as_json: bool,
+) -> None:
+    """Save (or change) your view NAME."""
+    from wallboard.cli.common import parse_when
+
+    settings = settings_of(ctx)
+    filters: dict[str, Any] = {
+        "search": search,
+        "statuses": list(statuses),
+        "every_status": every_status,
+        "owner": owner,
+        "severities": list(severities),
+        "overdue": overdue,
+        "created_from": parse_when(since, settings, "--from") if since else None,
+        "created_to": parse_when(until, settings, "--to") if until else None,
+        "sort": sort,
+    }
+    info = _saved_views(ctx).save(actor, name, filters)
+    if as_json:
+        _echo_json(info.as_dict())
+    else:
+        _echo(f"view {info.name!r} saved for {info.owner}")
+
+
+@ticket_view.command("list")
+@as_option
+@json_option
+@click.pass_context
+def ticket_view_list(ctx: click.Context, actor: str, as_json: bool) -> None:
+    """Your saved views, then those shared with the floor."""
+    views = _saved_views(ctx).list_for(actor)
+    if as_json:
+        _echo_json({"views": [v.as_dict() for v in views]})
+        return
+    for v in views:
+        shown = ", ".join(f"{k}={val}" for k, val in v.filters.as_dict().items()) or "open complaints"
+        _echo(f"{v.name}\t{v.owner}{' (shared)' if v.shared else ''}\t{shown}")
+
+
+@ticket_view.command("delete")
+@click.argument("name")
+@as_option
+@click.pass_context
+def ticket_view_delete(ctx: click.Context, name: str, actor: str) -> None:
+    """Delete your view NAME (a shared one goes for everyone)."""
+    _saved_views(ctx).delete(actor, name)
+    _echo(f"view {name!r} deleted")
+
+
+@ticket_view.command("share")
+@click.argument("name")
+@as_option
+@click.option("--stop", is_flag=True, help="Stop sharing it.")
+@click.pass_context
+def ticket_view_share(ctx: click.Context, name: str, actor: str, stop: bool) -> None:
+    """Share your view NAME with the floor (supervisors)."""
+    info = _saved_views(ctx).share(actor, name, not stop)
+    _echo(f"view {info.name!r} {'shared with the floor' if info.shared else 'no longer shared'}")
+
+
+def _saved_views(ctx: click.Context) -> Any:
+    from tickets.saved_views import SavedViews
+
+    return SavedViews(open_database_of(ctx, migrate=True))
 
 
 def _print_list(rows: Sequence[ComplaintInfo], settings: Settings) -> None:
