@@ -578,7 +578,9 @@ class SshFrontDoor:
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
         # Forks the sessions' board processes with Textual already imported (None: each
         # session starts its own process).
-        self.template: SessionTemplate | None = SessionTemplate(template_env()) if use_template else None
+        self.template: SessionTemplate | None = (
+            SessionTemplate(template_env(), settings, serve_board=self._serve_template_link) if use_template else None
+        )
         # Tells the shared board and the sessions when the call data changed.
         self.changes = ChangeWatch(engine)
         self._watcher: threading.Thread | None = None
@@ -609,6 +611,21 @@ class SshFrontDoor:
         child = PtyProcess(session_command(user), env, size, on_output, on_exit, pass_fds=tuple(fds.values()))
         child.start()
         return child
+
+    def _serve_template_link(self, link: socket.socket) -> None:
+        """The template's own link: the board only (it draws one before any session, so the
+        queues' tiles are built once for every session)."""
+        self.spawn(self._serve_board_to_template(link))
+
+    async def _serve_board_to_template(self, link: socket.socket) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(sock=link)
+        except OSError:
+            link.close()
+            raise
+        await serve_link(
+            reader, writer, {"board": self.board}, self.executor, label="session template", limits=self.settings.limits
+        )
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         assert self.loop is not None
