@@ -310,6 +310,54 @@ def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site
     site.tmux("send-keys", "-t", second, "q")
 
 
+def own_session_processes(site: Site, user: str) -> list[int]:
+    """The server's own children running `user`'s board (not forked by a template)."""
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(site.server.pid)], capture_output=True, text=True
+    ).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if f"wallboard.ssh.board_process --for={user}" in line]
+
+
+def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
+    """A board built in the template before the fork and attached after it
+    (wallboard/ssh/prebuilt.py) shows what a board process started from nothing shows: the
+    same text, layout and colours (the escape sequences tmux keeps), figures aside (the
+    simulator moves them: digits are compared as '#')."""
+    template = site.template_process()
+    forked = site.open("alice", "alice")
+    site.wait_for_board(forked, "alice (supervisor)")
+    assert parent_of(site.session_process("alice")) == template
+
+    own = None
+    for _ in range(3):  # the server restarts a dead template after 5 s: a session started meanwhile is its own
+        template = site.template_process()
+        os.kill(template, signal.SIGKILL)
+        wait_for(lambda: session_template_of(site.server.pid) != template, 10, "the template's death seen")
+        own = site.open("alice", "alice")
+        site.wait_for_board(own, "alice (supervisor)")
+        if own_session_processes(site, "alice"):
+            break
+        site.tmux("send-keys", "-t", own, "q")
+    assert own is not None and own_session_processes(site, "alice"), "a session process started on its own"
+
+    def masked(name: str) -> list[str]:
+        return [re.sub(r"[0-9]", "#", line) for line in site.tmux("capture-pane", "-e", "-p", "-t", name).splitlines()]
+
+    screens: list[list[str]] = []
+
+    def same() -> bool:
+        screens[:] = [masked(forked), masked(own)]
+        return screens[0] == screens[1]
+
+    try:
+        wait_for(same, 20, "the two sessions' screens to match")
+    except AssertionError:
+        different = [(a, b) for a, b in zip(*screens) if a != b]
+        raise AssertionError(f"forked and own sessions differ in {len(different)} lines, first: {different[:2]}")
+    for name in (forked, own):
+        site.tmux("send-keys", "-t", name, "q")
+
+
 def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
     name = site.open("alice", "alice")
     site.wait_for_board(name, "alice (supervisor)")

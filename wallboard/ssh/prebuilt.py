@@ -167,9 +167,6 @@ class PrebuiltBoard:
             return
         apply_session_limits(settings.limits)
         nudge_fd = os.environ.pop(NUDGE_FD_ENV, "")
-        driver = app._driver
-        assert isinstance(driver, SessionDriver)
-        driver.attach()
         app.attach_session(
             settings,
             link.proxy("board"),
@@ -178,6 +175,9 @@ class PrebuiltBoard:
             changes=Nudges.from_fd(int(nudge_fd)) if nudge_fd.isdigit() else None,
             on_first_frame=timing.first_frame,
         )
+        driver = app._driver
+        assert isinstance(driver, SessionDriver)
+        driver.attach()  # after the first read is drawn: one layout, at the terminal's size
 
 
 class _NoSessionYet:

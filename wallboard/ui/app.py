@@ -197,7 +197,9 @@ class WallboardApp(App[None]):
         """Give a board built without a session (`live=False`) its session (its user's
         settings: the header names who), and start. What the board showed before (a
         template's draw) is forgotten and never shown: the screen stays as it is until the
-        session's own first read is drawn."""
+        session's own first read is drawn. That first read is made here, on this thread,
+        before the caller attaches the terminal: the board is then laid out and drawn once,
+        at the terminal's size, with its own figures."""
         built_with, self.settings = self.settings, settings
         if settings.board.theme != built_with.board.theme:
             self._set_theme()
@@ -210,17 +212,20 @@ class WallboardApp(App[None]):
         self.desk = ComplaintDesk(
             self, desk_calls, self.settings, clock=self.clock, poll_seconds=self._inbox_poll_seconds
         )
+        self._read_started = time.monotonic()
+        self._received(*self._read(self.clock(), True))
         self.live = True
-        self._go_live()
+        self._go_live(read=self.board is None)
 
-    def _go_live(self) -> None:
+    def _go_live(self, read: bool = True) -> None:
         """Signals, reads, the change watch, the desk: all a session's own (threads too)."""
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signum, self.exit)
         self.set_interval(self.poll_seconds, self._tick)
-        self._start_read()
+        if read:
+            self._start_read()
         if self.changes is not None:
             self._watching.set()
             loop = asyncio.get_running_loop()
