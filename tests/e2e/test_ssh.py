@@ -322,9 +322,10 @@ def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
     """A board built in the template before the fork and attached after it
     (wallboard/ssh/prebuilt.py) shows what a board process started from nothing shows: the
     same text, layout and colours (the escape sequences tmux keeps), figures aside (the
-    simulator moves them: digits are compared as '#')."""
+    simulator moves them: digits are compared as '#'). At 80x24, the size the template
+    builds at: no resize follows the attach, and the board must be drawn all the same."""
     template = site.template_process()
-    forked = site.open("alice", "alice")
+    forked = site.open("alice", "alice", width=80, height=24)
     site.wait_for_board(forked, "alice (supervisor)")
     assert parent_of(site.session_process("alice")) == template
 
@@ -332,8 +333,8 @@ def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
     for _ in range(3):  # the server restarts a dead template after 5 s: a session started meanwhile is its own
         template = site.template_process()
         os.kill(template, signal.SIGKILL)
-        wait_for(lambda: session_template_of(site.server.pid) != template, 10, "the template's death seen")
-        own = site.open("alice", "alice")
+        wait_for(lambda dead=template: session_template_of(site.server.pid) != dead, 10, "the template's death seen")
+        own = site.open("alice", "alice", width=80, height=24)
         site.wait_for_board(own, "alice (supervisor)")
         if own_session_processes(site, "alice"):
             break
@@ -353,7 +354,9 @@ def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
         wait_for(same, 20, "the two sessions' screens to match")
     except AssertionError:
         different = [(a, b) for a, b in zip(*screens) if a != b]
-        raise AssertionError(f"forked and own sessions differ in {len(different)} lines, first: {different[:2]}")
+        raise AssertionError(
+            f"forked and own sessions differ in {len(different)} lines, first: {different[:2]}"
+        ) from None
     for name in (forked, own):
         site.tmux("send-keys", "-t", name, "q")
 

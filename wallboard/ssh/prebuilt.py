@@ -61,9 +61,13 @@ class SessionDriver(LinuxDriver):
 
     def attach(self) -> None:
         """In the session's process, on the running loop: take its terminal and start."""
+        built_at = self._app.size
         LinuxDriver.__init__(self, self._app, debug=self._debug, mouse=self._mouse, size=None)
         self.attached = True
         LinuxDriver.start_application_mode(self)  # type: ignore[no-untyped-call]  # Textual leaves it unannotated
+        if self._get_terminal_size() == (built_at.width, built_at.height):
+            # No resize follows (the board was built at this size): nothing would be drawn.
+            self._app.screen.refresh()
 
     def start_application_mode(self) -> None:
         if self.attached:

@@ -32,6 +32,7 @@ from wallboard.calls.levels import ALERT, OK, WARN
 from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
 from wallboard.text import format_age, one_line, printable
+from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 
@@ -214,6 +215,11 @@ class WallboardApp(App[None]):
         )
         self._read_started = time.monotonic()
         self._received(*self._read(self.clock(), True))
+        # As on a board drawn first now: the agents' cursor on the first row (the template's
+        # followed the agent that was first when it drew).
+        agents = self._board_screen.query(AgentTable)
+        if agents:
+            agents.first().move_cursor(row=0, animate=False, scroll=False)
         self.live = True
         self._go_live(read=self.board is None)
 
