@@ -304,7 +304,8 @@ def _run_built(template: Template, settings: Settings) -> None:
         code = PrebuiltBoard(settings, template.serve_built, template.board_link).run()
     except BaseException:
         if not template.in_child:
-            return  # nothing forked yet: plain children instead
+            template.child_returns = False  # plain children from now on
+            return
         import traceback
 
         traceback.print_exc()

@@ -2,7 +2,8 @@
 
 `wallboard serve` runs it (`start_ssh`) on its own event loop in a thread, next to the feed.
 Each terminal session runs its own TUI process on a pseudo-terminal, forked by the session
-template (wallboard/ssh/template.py; Textual already imported) or, while there is none,
+template (wallboard/ssh/template.py; Textual imported and the board built before the fork:
+wallboard/ssh/prebuilt.py) or, while there is none,
 `python -m wallboard.ssh.board_process`; this module never imports Textual. The process has
 no database access of its own: it asks this server over its session link
 (wallboard/ssh/link.py), which answers from one board read shared by all sessions and from
