@@ -30,6 +30,7 @@ import pytest
 from tests.support import SSH_CLIENT, wait_for
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
+from wallboard.ssh.board_template import READY_NAME
 from wallboard.ssh.host_key import load_or_create_host_key
 from wallboard.ssh.pty import PtyProcess, session_env
 
@@ -185,6 +186,19 @@ class Site:
         """Pid of the server's session template."""
         return wait_for(lambda: session_template_of(self.server.pid), 10, "the session template")
 
+    def ready_template(self) -> int:
+        """Pid of the server's session template once it is ready to fork sessions (it builds
+        the board first: seconds on a loaded machine; a test before may have killed it)."""
+
+        def ready():
+            pid = session_template_of(self.server.pid)
+            try:
+                return pid if pid and Path(f"/proc/{pid}/comm").read_text().strip() == READY_NAME else None
+            except FileNotFoundError:
+                return None
+
+        return wait_for(ready, 60, "the session template to be ready")
+
     def session_process(self, user: str) -> int:
         """Pid of the TUI process running for `user`: forked by the server's session
         template (named wb:USER), or the server's own child (`board_process --for=USER`)."""
@@ -285,7 +299,7 @@ def parent_of(pid: int) -> int:
 
 
 def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site):
-    template = site.template_process()
+    template = site.ready_template()
     name = site.open("bob", "bob")
     site.wait_for_board(name, "bob (agent)")
     child = site.session_process("bob")
@@ -324,7 +338,7 @@ def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
     same text, layout and colours (the escape sequences tmux keeps), figures aside (the
     simulator moves them: digits are compared as '#'). At 80x24, the size the template
     builds at: no resize follows the attach, and the board must be drawn all the same."""
-    template = site.template_process()
+    template = site.ready_template()
     forked = site.open("alice", "alice", width=80, height=24)
     site.wait_for_board(forked, "alice (supervisor)")
     assert parent_of(site.session_process("alice")) == template
@@ -359,6 +373,7 @@ def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
         ) from None
     for name in (forked, own):
         site.tmux("send-keys", "-t", name, "q")
+    site.ready_template()  # as the next test expects it
 
 
 def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):

@@ -50,6 +50,7 @@ TEMPLATE_FD_ENV = "WALLBOARD_TEMPLATE_FD"
 # The template's own session link to the server (the board only: see prebuilt.py).
 TEMPLATE_LINK_FD_ENV = "WALLBOARD_TEMPLATE_LINK_FD"
 READY = b"ready"
+READY_NAME = "wb-template"  # the template's name for `ps -o comm` once it is ready (tests wait on it)
 PID = struct.Struct("!i")
 MAX_REQUEST_BYTES = 1 << 16
 MAX_FDS = 8
@@ -95,6 +96,7 @@ class Template:
         if not self._ready_sent:
             self.control.sendall(READY)
             self._ready_sent = True
+            _name_process(READY_NAME)
         while True:
             try:
                 ready, _, _ = select.select([self.control.fileno(), self._wake_read], [], [], idle_seconds)
