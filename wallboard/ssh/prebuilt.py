@@ -130,6 +130,8 @@ class PrebuiltBoard:
             await pilot.pause()
         link = LinkClient(self.board_link) if self.board_link is not None else None
         loop = asyncio.get_running_loop()
+        if not can_fork_loop(loop):  # found out here, in the template: it falls back to plain children
+            raise RuntimeError(f"cannot give a forked child its own {type(loop).__name__}")
         timing = SessionTiming.from_env()
         while True:
             if link is not None:
@@ -191,6 +193,15 @@ class _NoSessionYet:
         raise RuntimeError("the board has no session yet")
 
 
+def can_fork_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether `fork_loop` knows this loop's insides (asyncio's selector loop)."""
+    return (
+        isinstance(getattr(loop, "_selector", None), selectors.BaseSelector)
+        and hasattr(loop, "_make_self_pipe")
+        and hasattr(loop, "_close_self_pipe")
+    )
+
+
 def fork_loop(loop: asyncio.AbstractEventLoop) -> None:
     """In a forked child, on its running loop: a selector and a wake-up socket of its own.
 
@@ -199,9 +210,10 @@ def fork_loop(loop: asyncio.AbstractEventLoop) -> None:
     meant for one child would wake another). And asyncio forgets a running loop across a
     fork (it keeps the pid it runs in): it is this child's now."""
     asyncio.events._set_running_loop(loop)
-    selector = getattr(loop, "_selector", None)
-    if not isinstance(selector, selectors.BaseSelector) or not hasattr(loop, "_make_self_pipe"):
+    if not can_fork_loop(loop):
         raise RuntimeError(f"cannot give a forked child its own {type(loop).__name__}")
+    selector = getattr(loop, "_selector", None)
+    assert isinstance(selector, selectors.BaseSelector)
     own = type(selector)()
     for key in list(selector.get_map().values()):
         own.register(key.fileobj, key.events, key.data)
