@@ -20,6 +20,14 @@ every board shows its clock, and watches them for --seconds. Prints for each N:
               reason this script changes once a second (at a random moment in the second,
               written into the database as a feed would, from this process): from each
               commit to the new reason's first appearance on each screen, p50 / p95 / p99
+  load        the 1-minute load average before the log-ins and once every first frame is in:
+              first frames depend on what else runs; the CPU figures below do not
+  session CPU each forked session's own CPU from its fork to its first frame (it writes it:
+              $WALLBOARD_SESSION_TIMING), p50 / p95; server CPU per log-in: the server's CPU
+              over the log-ins (handshakes, links, reads) / N. Their sum x N / cores predicts
+              the first frame's p95 on a quiet machine were all N to log in at once
+The server runs --settle seconds (20) before the first log-in, as at a shift's start: its
+session template has drawn the day's board by then.
 Targets (issue 17): 50 sessions held, first frame p95 <= 2 s, memory per session no higher
 than 48 MB RSS / 37 MB PSS, event to screen p95 <= 0.5 s. Sessions are forked by the
 server's session template (wallboard/ssh/board_template.py). Not collected by pytest.
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import multiprocessing
 import os
 import pty
@@ -205,10 +214,16 @@ def run(
     env: dict[str, str],
     url: str,
     stagger: float,
+    env_timing_dir: str,
 ) -> dict:
     clients: list[Client] = []
     selector = selectors.DefaultSelector()
     deadline = time.monotonic() + 60 + count * 3
+    timing = Path(env_timing_dir)
+    for stale in timing.glob("*.json"):
+        stale.unlink()
+    load_before = os.getloadavg()[0]
+    server_before = cpu_seconds(server.pid)
 
     def pump(timeout: float) -> None:
         for key, _ in selector.select(timeout):
@@ -226,6 +241,12 @@ def run(
             pump(0.05)
     while any(c.first_clock is None for c in clients) and time.monotonic() < deadline:
         pump(0.1)
+    load_at_first_frames = os.getloadavg()[0]
+    # The server's CPU over the log-ins (SSH handshakes, session links, the first reads), per log-in.
+    server_login_ms = 1000 * (cpu_seconds(server.pid) - server_before) / count
+    # Each forked session's own CPU from its fork to its first frame (written by the session).
+    spans = [json.loads(path.read_text()) for path in timing.glob("*.json")]
+    session_cpu_ms = sorted(1000 * span["cpu"] for span in spans)
 
     def pump_for(period: float) -> None:
         until = time.monotonic() + period
@@ -310,6 +331,13 @@ def run(
         "latency_missed": missed,
         "started": len(first),
         "left_after_close": left,
+        "load": (load_before, load_at_first_frames),
+        "session_cpu_ms": (
+            percentile(session_cpu_ms, 50),
+            percentile(session_cpu_ms, 95),
+            len(session_cpu_ms),
+        ),
+        "server_login_ms": server_login_ms,
     }
 
 
@@ -319,6 +347,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="observation window per N")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--stagger", type=float, default=0.2, help="seconds between two clients' starts")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds between the server's start and the first log-in: at a shift's start the server has been "
+        "running, and its session template has drawn the day's board (it redraws after 15 s without a log-in)",
+    )
     options = parser.parse_args()
     if not WALLBOARD.exists() or shutil.which("ssh") is None:
         sys.exit("needs the installed wallboard command and the OpenSSH client")
@@ -333,7 +368,12 @@ def main() -> None:
         "WALLBOARD_CONFIG": str(root / "config.toml"),
         "XDG_DATA_HOME": str(root / "data"),
         "XDG_STATE_HOME": str(root / "state"),
+        # Each forked session writes its CPU from fork to first frame here (wallboard/ssh/prebuilt.py).
+        "WALLBOARD_SESSION_TIMING": str(root / "timing"),
+        # WALLBOARD_SESSION_PROFILE=DIR: each forked session's cProfile, fork to first frame.
+        **{k: v for k, v in os.environ.items() if k == "WALLBOARD_SESSION_PROFILE"},
     }
+    (root / "timing").mkdir(exist_ok=True)
     most = max(options.sessions) + 10  # all the benchmark's sessions are one user's
     (root / "config.toml").write_text(
         f"[ssh]\nport = 0\n\n[limits]\nsessions_total = {most}\nsessions_per_user = {most}\n"
@@ -365,6 +405,7 @@ def main() -> None:
             time.sleep(0.1)
         if port is None:
             sys.exit("wallboard serve did not start listening")
+        time.sleep(options.settle)
         ssh_args = [
             *SSH_CLIENT,
             "-tt",
@@ -391,10 +432,23 @@ def main() -> None:
             "first frame s p50/p95/max",
             "event to screen s p50/p95/p99 (missed)",
             "left after close",
+            "load 1 min before/at first frames",
+            "session CPU ms fork to first frame p50/p95 (n)",
+            "server CPU ms per log-in",
+            "predicted quiet first frame s (N x (session + server CPU) / cores)",
         )
         print(" | ".join(header), flush=True)
         for count in options.sessions:
-            r = run(count, options.seconds, server, ssh_args, client_env, env["WALLBOARD_DB"], options.stagger)
+            r = run(
+                count,
+                options.seconds,
+                server,
+                ssh_args,
+                client_env,
+                env["WALLBOARD_DB"],
+                options.stagger,
+                env["WALLBOARD_SESSION_TIMING"],
+            )
             print(
                 " | ".join(
                     [
@@ -412,6 +466,10 @@ def main() -> None:
                         "{:.2f}/{:.2f}/{:.2f}".format(*r["first"]),
                         "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"]) + f" ({r['latency_missed']})",
                         str(r["left_after_close"]),
+                        "{:.1f}/{:.1f}".format(*r["load"]),
+                        "{:.0f}/{:.0f} ({})".format(*r["session_cpu_ms"]),
+                        f"{r['server_login_ms']:.0f}",
+                        f"{count * (r['session_cpu_ms'][1] + r['server_login_ms']) / 1000 / (os.cpu_count() or 1):.2f}",
                     ]
                 ),
                 flush=True,

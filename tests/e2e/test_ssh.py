@@ -30,6 +30,7 @@ import pytest
 from tests.support import SSH_CLIENT, wait_for
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
+from wallboard.ssh.board_template import READY_NAME
 from wallboard.ssh.host_key import load_or_create_host_key
 from wallboard.ssh.pty import PtyProcess, session_env
 
@@ -185,6 +186,19 @@ class Site:
         """Pid of the server's session template."""
         return wait_for(lambda: session_template_of(self.server.pid), 10, "the session template")
 
+    def ready_template(self) -> int:
+        """Pid of the server's session template once it is ready to fork sessions (it builds
+        the board first: seconds on a loaded machine; a test before may have killed it)."""
+
+        def ready():
+            pid = session_template_of(self.server.pid)
+            try:
+                return pid if pid and Path(f"/proc/{pid}/comm").read_text().strip() == READY_NAME else None
+            except FileNotFoundError:
+                return None
+
+        return wait_for(ready, 60, "the session template to be ready")
+
     def session_process(self, user: str) -> int:
         """Pid of the TUI process running for `user`: forked by the server's session
         template (named wb:USER), or the server's own child (`board_process --for=USER`)."""
@@ -285,7 +299,7 @@ def parent_of(pid: int) -> int:
 
 
 def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site):
-    template = site.template_process()
+    template = site.ready_template()
     name = site.open("bob", "bob")
     site.wait_for_board(name, "bob (agent)")
     child = site.session_process("bob")
@@ -308,6 +322,58 @@ def test_sessions_are_forked_from_the_template_and_still_work_after_it_dies(site
     site.wait_for_board(second, "bob (agent)")
     assert parent_of(site.session_process("bob")) in (restarted, site.server.pid)
     site.tmux("send-keys", "-t", second, "q")
+
+
+def own_session_processes(site: Site, user: str) -> list[int]:
+    """The server's own children running `user`'s board (not forked by a template)."""
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(site.server.pid)], capture_output=True, text=True
+    ).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if f"wallboard.ssh.board_process --for={user}" in line]
+
+
+def test_a_forked_session_draws_what_a_session_started_on_its_own_draws(site):
+    """A board built in the template before the fork and attached after it
+    (wallboard/ssh/prebuilt.py) shows what a board process started from nothing shows: the
+    same text, layout and colours (the escape sequences tmux keeps), figures aside (the
+    simulator moves them: digits are compared as '#'). At 80x24, the size the template
+    builds at: no resize follows the attach, and the board must be drawn all the same."""
+    template = site.ready_template()
+    forked = site.open("alice", "alice", width=80, height=24)
+    site.wait_for_board(forked, "alice (supervisor)")
+    assert parent_of(site.session_process("alice")) == template
+
+    own = None
+    for _ in range(3):  # the server restarts a dead template after 5 s: a session started meanwhile is its own
+        template = site.template_process()
+        os.kill(template, signal.SIGKILL)
+        wait_for(lambda dead=template: session_template_of(site.server.pid) != dead, 10, "the template's death seen")
+        own = site.open("alice", "alice", width=80, height=24)
+        site.wait_for_board(own, "alice (supervisor)")
+        if own_session_processes(site, "alice"):
+            break
+        site.tmux("send-keys", "-t", own, "q")
+    assert own is not None and own_session_processes(site, "alice"), "a session process started on its own"
+
+    def masked(name: str) -> list[str]:
+        return [re.sub(r"[0-9]", "#", line) for line in site.tmux("capture-pane", "-e", "-p", "-t", name).splitlines()]
+
+    screens: list[list[str]] = []
+
+    def same() -> bool:
+        screens[:] = [masked(forked), masked(own)]
+        return screens[0] == screens[1]
+
+    try:
+        wait_for(same, 20, "the two sessions' screens to match")
+    except AssertionError:
+        different = [(a, b) for a, b in zip(*screens) if a != b]
+        raise AssertionError(
+            f"forked and own sessions differ in {len(different)} lines, first: {different[:2]}"
+        ) from None
+    for name in (forked, own):
+        site.tmux("send-keys", "-t", name, "q")
+    site.ready_template()  # as the next test expects it
 
 
 def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):

@@ -2,7 +2,8 @@
 
 `wallboard serve` runs it (`start_ssh`) on its own event loop in a thread, next to the feed.
 Each terminal session runs its own TUI process on a pseudo-terminal, forked by the session
-template (wallboard/ssh/template.py; Textual already imported) or, while there is none,
+template (wallboard/ssh/template.py; Textual imported and the board built before the fork:
+wallboard/ssh/prebuilt.py) or, while there is none,
 `python -m wallboard.ssh.board_process`; this module never imports Textual. The process has
 no database access of its own: it asks this server over its session link
 (wallboard/ssh/link.py), which answers from one board read shared by all sessions and from
@@ -580,7 +581,9 @@ class SshFrontDoor:
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
         # Forks the sessions' board processes with Textual already imported (None: each
         # session starts its own process).
-        self.template: SessionTemplate | None = SessionTemplate(template_env()) if use_template else None
+        self.template: SessionTemplate | None = (
+            SessionTemplate(template_env(), settings, serve_board=self._serve_template_link) if use_template else None
+        )
         # Tells the shared board and the sessions when the call data changed.
         self.changes = ChangeWatch(engine)
         self._watcher: threading.Thread | None = None
@@ -611,6 +614,21 @@ class SshFrontDoor:
         child = PtyProcess(session_command(user), env, size, on_output, on_exit, pass_fds=tuple(fds.values()))
         child.start()
         return child
+
+    def _serve_template_link(self, link: socket.socket) -> None:
+        """The template's own link: the board only (it draws one before any session, so the
+        queues' tiles are built once for every session)."""
+        self.spawn(self._serve_board_to_template(link))
+
+    async def _serve_board_to_template(self, link: socket.socket) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(sock=link)
+        except OSError:
+            link.close()
+            raise
+        await serve_link(
+            reader, writer, {"board": self.board}, self.executor, label="session template", limits=self.settings.limits
+        )
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         assert self.loop is not None

@@ -17,6 +17,7 @@ import fcntl
 import json
 import logging
 import os
+import pickle
 import select
 import socket
 import subprocess
@@ -24,8 +25,12 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from wallboard.ssh.board_template import PID, READY, TEMPLATE_FD_ENV
+if TYPE_CHECKING:
+    from wallboard.config import Settings
+
+from wallboard.ssh.board_template import PID, READY, TEMPLATE_FD_ENV, TEMPLATE_LINK_FD_ENV
 from wallboard.ssh.pty import SERVER_ENV, SERVER_ENV_PREFIXES, PtyProcess, _winsize
 
 log = logging.getLogger("wallboard.ssh")
@@ -34,6 +39,8 @@ SPAWN_TIMEOUT_SECONDS = 5.0  # for the template's answer (a pid) to one request
 READY_TIMEOUT_SECONDS = 60.0
 RESTART_AFTER_SECONDS = 5.0  # between a template's death and the next start
 UNKNOWN_EXIT = 255  # the template died before telling a session's return code
+# Measuring a forked session from its fork to its first frame (wallboard/ssh/prebuilt.py).
+MEASURING_ENV = ("WALLBOARD_SESSION_TIMING", "WALLBOARD_SESSION_PROFILE")
 
 
 def template_command() -> list[str]:
@@ -44,7 +51,11 @@ def template_env(server_env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The template's environment: what a session keeps of the server's (paths, TEXTUAL_*
     settings, which Textual reads once, at import), UTF-8 streams; each child then gets its
     session's whole environment (wallboard/ssh/pty.py, session_env)."""
-    env = {k: v for k, v in server_env.items() if k in SERVER_ENV or k.startswith(SERVER_ENV_PREFIXES)}
+    env = {
+        k: v
+        for k, v in server_env.items()
+        if k in SERVER_ENV or k.startswith(SERVER_ENV_PREFIXES) or k in MEASURING_ENV
+    }
     env.update(LANG="C.UTF-8", PYTHONIOENCODING="utf-8")
     return env
 
@@ -54,10 +65,22 @@ class SessionTemplate:
 
     env: the template's environment (the server's paths and settings, as a session gets
     them; the client's TERM, LANG and link come with each request).
+    settings: the server's, less its secrets (as every session gets them): the template
+    builds the board with them before any session (None: each session builds its own,
+    after its fork).
+    serve_board: called on the server's loop with the server's end of each new template's
+    link (wallboard/ssh/link.py: the board only), which it serves until the template exits.
     """
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        settings: Settings | None = None,
+        serve_board: Callable[[socket.socket], None] | None = None,
+    ) -> None:
         self.env = dict(env)
+        self.serve_board = serve_board
+        self.settings = settings.without_secrets() if settings is not None else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.ready = False
@@ -80,8 +103,12 @@ class SessionTemplate:
         self.close()
         self._started_at = time.monotonic()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        board, board_theirs = socket.socketpair() if self.serve_board is not None else (None, None)
+        passed = [theirs.fileno()] + ([board_theirs.fileno()] if board_theirs is not None else [])
         try:
             env = dict(self.env, **{TEMPLATE_FD_ENV: str(theirs.fileno())})
+            if board_theirs is not None:
+                env[TEMPLATE_LINK_FD_ENV] = str(board_theirs.fileno())
             self.proc = subprocess.Popen(
                 template_command(),
                 stdin=subprocess.DEVNULL,
@@ -89,15 +116,25 @@ class SessionTemplate:
                 stderr=subprocess.DEVNULL,
                 env=env,
                 close_fds=True,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=passed,
                 start_new_session=True,  # the operator's Ctrl-C goes to the server only
             )
         except OSError:
             ours.close()
+            if board is not None:
+                board.close()
             log.exception("cannot start the session template: sessions start their own process")
             return
         finally:
             theirs.close()
+            if board_theirs is not None:
+                board_theirs.close()
+        if board is not None and self.serve_board is not None:
+            self.serve_board(board)
+        try:
+            ours.sendall(pickle.dumps(self.settings, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            log.exception("cannot send the session template its settings")
         self.control = ours
         log.info("session template started, pid %d", self.proc.pid)
 

@@ -35,6 +35,7 @@ from wallboard.calls.trend import Trend, TrendSeries
 from wallboard.config import Settings
 from wallboard.text import format_age, one_line, printable
 from wallboard.ui.agent_actions import AgentActionRequest, AgentActionScreen, selected_agent
+from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen, Status
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.own_view import OwnView
@@ -127,6 +128,8 @@ class WallboardApp(App[None]):
     keys that do nothing) and, pressed, says why in one line: each such key has a second,
     hidden binding to `explain`, which Textual runs when the first one's `check_action`
     refuses it.
+    live: False builds the board without reading or watching anything until `attach_session`
+    (the SSH session template builds it once, before any session: wallboard/ssh/board_template.py).
     """
 
     TITLE = "Wallboard"
@@ -175,10 +178,13 @@ class WallboardApp(App[None]):
         inbox_poll_seconds: float = 2.0,
         notices: Sequence[str] = (),
         changes: ChangeSource | None = None,
+        live: bool = True,
     ) -> None:
         super().__init__()
         for theme in WALLBOARD_THEMES:
             self.register_theme(theme)
+        self.live = live
+        self._inbox_poll_seconds = inbox_poll_seconds
         self.notices = tuple(notices)
         self.source = source
         self.settings = settings
@@ -209,6 +215,8 @@ class WallboardApp(App[None]):
         self._read_started = -math.inf  # monotonic
         self._drawn_at = -math.inf  # monotonic
         self._watching = threading.Event()
+        self._holding_display = False  # until the first read is drawn (attach_session)
+        self._on_first_frame: Callable[[], None] | None = None
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
         self.agent_calls: Any = agent_calls
 
@@ -217,17 +225,66 @@ class WallboardApp(App[None]):
     def on_mount(self) -> None:
         # Pushed rather than the default screen: a pushed screen loads its own .tcss.
         self.push_screen(self._board_screen)
+        self._set_theme()
+        if self.live:
+            self._go_live()
+
+    def _set_theme(self) -> None:
         theme = self.settings.board.theme
         if theme in self.available_themes:
             self.theme = theme
         else:
             log.warning("unknown theme %r in config; using %s", theme, self.theme)
+
+    def attach_session(
+        self,
+        settings: Settings,
+        source: BoardSource,
+        *,
+        desk_calls: object | None,
+        agent_calls: object | None,
+        notices: Sequence[str],
+        changes: ChangeSource | None,
+        on_first_frame: Callable[[], None] | None = None,
+    ) -> None:
+        """Give a board built without a session (`live=False`) its session (its user's
+        settings: the header names who), and start. What the board showed before (a
+        template's draw) is forgotten and never shown: the screen stays as it is until the
+        session's own first read is drawn. That first read is made here, on this thread,
+        before the caller attaches the terminal: the board is then laid out and drawn once,
+        at the terminal's size, with its own figures."""
+        built_with, self.settings = self.settings, settings
+        if settings.board.theme != built_with.board.theme:
+            self._set_theme()
+        self.board = self.view = self.trend = None
+        self.reads, self._trend_due, self._series_key, self._alerts = 0, -math.inf, None, AlertBook()
+        self._holding_display = True
+        self._on_first_frame = on_first_frame
+        self._begin_batch()
+        self.source, self.changes, self.notices = source, changes, tuple(notices)
+        self.desk = ComplaintDesk(
+            self, desk_calls, self.settings, clock=self.clock, poll_seconds=self._inbox_poll_seconds
+        )
+        self.agent_calls = agent_calls
+        self._read_started = time.monotonic()
+        self._received(*self._read(self.clock(), True))
+        # As on a board drawn first now: the agents' cursor on the first row (the template's
+        # followed the agent that was first when it drew).
+        agents = self._board_screen.query(AgentTable)
+        if agents:
+            agents.first().move_cursor(row=0, scroll=False)
+        self.live = True
+        self._go_live(read=self.board is None)
+
+    def _go_live(self, read: bool = True) -> None:
+        """Signals, reads, the change watch, the desk: all a session's own (threads too)."""
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signum, self.exit)
         self.set_interval(self.poll_seconds, self._tick)
-        self._start_read()
+        if read:
+            self._start_read()
         if self.changes is not None:
             self._watching.set()
             loop = asyncio.get_running_loop()
@@ -242,7 +299,9 @@ class WallboardApp(App[None]):
 
     def _tick(self) -> None:
         fallback = self.settings.board.fallback_read_seconds
-        if not self._reading and (self.changes is None or time.monotonic() - self._read_started >= fallback):
+        if not self._reading and (
+            self.changes is None or self._holding_display or time.monotonic() - self._read_started >= fallback
+        ):
             self._start_read()
         elif self.board is not None and time.monotonic() - self._drawn_at >= self.poll_seconds:
             # Nothing read for a while (a quiet feed, or a slow read: a locked database, a far
@@ -316,6 +375,11 @@ class WallboardApp(App[None]):
             self.reads += 1
         if self.board is not None:
             self._draw(board if board is not None else self.board.at(self.clock()))
+            if self._holding_display:
+                self._holding_display = False
+                self._end_batch()
+                if self._on_first_frame is not None:
+                    self.call_after_refresh(self._on_first_frame)
         if self._changed_meanwhile:  # what this read may have missed
             self._start_read()
 
