@@ -165,7 +165,7 @@ class QualityScreen(DeskScreen):
 
     def on_screen_resume(self) -> None:
         if self.loaded:
-            self.load(keep_message=True)
+            self.load()  # back from an evaluation: the queue and the count done have moved
 
     # -- loading ---------------------------------------------------------------------
 
@@ -393,7 +393,7 @@ class CriterionRow(Vertical):
             yield Select(
                 options,
                 prompt="score",
-                value=self.answer if self.answer is not None else Select.BLANK,
+                **({"value": self.answer} if self.answer is not None else {}),
                 id=f"score-{c.key}",
                 disabled=not self.editable,
             )
