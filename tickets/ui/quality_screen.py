@@ -365,7 +365,8 @@ class CriterionRow(Vertical):
     DEFAULT_CSS = """
     CriterionRow { height: auto; padding: 0 1; margin-bottom: 1; }
     CriterionRow .qa-criterion { text-style: bold; }
-    CriterionRow .qa-standard { color: $text-muted; }
+    CriterionRow .qa-standard { color: $text-muted; width: 1fr; }
+    CriterionRow .qa-criterion { width: 1fr; }
     CriterionRow Horizontal { height: auto; }
     CriterionRow Select { width: 16; }
     CriterionRow Input { width: 1fr; }

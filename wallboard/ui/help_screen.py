@@ -26,6 +26,7 @@ KEYS = (
     ("i", "inbox: your notifications (the badge counts the unread ones)"),
     ("o", "complaints overview: open by owner, overdue, escalated (supervisors)"),
     ("b", "call-backs: callers who hung up waiting; take one, record attempts"),
+    ("e", "quality: evaluate sampled calls (supervisors); your evaluations and trend (agents)"),
     ("?", "this help; ctrl+p: the command palette, every action by name"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
