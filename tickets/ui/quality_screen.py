@@ -394,7 +394,7 @@ class CriterionRow(Vertical):
             yield Select(
                 options,
                 prompt="score",
-                **({"value": self.answer} if self.answer is not None else {}),
+                value=self.answer if self.answer is not None else Select.NULL,
                 id=f"score-{c.key}",
                 disabled=not self.editable,
             )
