@@ -12,7 +12,7 @@ import functools
 from datetime import date
 
 import pytest
-from textual.widgets import Input, Select
+from textual.widgets import Input
 
 from tests.support import Clock, screen_text
 from tests.support.floor_seed import NOW, seed_floor
@@ -20,7 +20,7 @@ from tests.support.links import LinkServer
 from tickets import users
 from tickets.quality.report import quality_report
 from tickets.quality.service import QualityService
-from tickets.ui.quality_screen import CoachingForm, EvaluationScreen, QualityScreen
+from tickets.ui.quality_screen import CoachingForm, EvaluationScreen, QualityScreen, ScoreControl
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 
@@ -103,7 +103,7 @@ async def evaluate_first(pilot, agent: str | None = None) -> EvaluationScreen:
 
 async def score(pilot, screen: EvaluationScreen, answers: dict[str, str], comments: dict[str, str]) -> None:
     for key, answer in answers.items():
-        screen.query_one(f"#score-{key}", Select).value = answer
+        screen.query_one(f"#score-{key}", ScoreControl).value = answer
     for key, comment in comments.items():
         screen.query_one(f"#comment-{key}", Input).value = comment
     await pilot.pause()
@@ -148,7 +148,7 @@ async def test_a_supervisor_scores_a_call_sees_the_running_score_and_submits(flo
         assert "draft saved: score 88.3" in message(evaluation)
         await write(pilot, evaluation, "ctrl+o")
         assert "submitted: score 88.3" in message(evaluation)
-        assert evaluation.query_one("#score-greeting", Select).disabled
+        assert evaluation.query_one("#score-greeting", ScoreControl).disabled
     stored = qa.get(info.ref, "sue")
     assert (stored.status, stored.score) == ("submitted", 88.33)
 

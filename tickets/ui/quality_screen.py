@@ -20,13 +20,15 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tickets.permissions import Role
 from tickets.quality.cards import ANSWERS, ONE_TO_FIVE, Answer, CriterionSpec, check_answer, weighted_result
@@ -359,6 +361,61 @@ class QualityScreen(DeskScreen):
         self.dismiss()
 
 
+class ScoreControl(Static, can_focus=True):
+    """A criterion's score on its scale, one line: the answers side by side, the chosen one
+    lit. Left/right move through them; y, n, a (n/a) or 1-5 choose directly. Lighter than a
+    drop-down per criterion: the screen opens with a card's worth of them at once."""
+
+    BINDINGS = [
+        Binding("left", "step(-1)", "Previous", show=False),
+        Binding("right", "step(1)", "Next", show=False),
+    ]
+    DEFAULT_CSS = """
+    ScoreControl { width: 24; height: 1; margin-right: 1; background: $boost; }
+    ScoreControl:focus { background: $accent 30%; }
+    ScoreControl:disabled { opacity: 70%; }
+    """
+    KEYS = {"y": "yes", "n": "no", "a": "na"}
+
+    class Changed(Message):
+        def __init__(self, control: ScoreControl) -> None:
+            super().__init__()
+            self.score_control = control
+
+    value: reactive[str | None] = reactive(None)
+
+    def __init__(self, answers: tuple[str, ...], value: str | None, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.answers = answers
+        self.set_reactive(ScoreControl.value, value)
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def watch_value(self) -> None:
+        self._draw()
+        self.post_message(self.Changed(self))
+
+    def _draw(self) -> None:
+        parts = [
+            Content.styled(f"[{ANSWER_LABELS.get(a, a)}]", "bold reverse")
+            if a == self.value
+            else Content(f" {ANSWER_LABELS.get(a, a)} ")
+            for a in self.answers
+        ]
+        self.update(Content("").join(parts))
+
+    def action_step(self, by: int) -> None:
+        at = self.answers.index(self.value) if self.value in self.answers else (-1 if by > 0 else 0)
+        self.value = self.answers[(at + by) % len(self.answers)]
+
+    def on_key(self, event: events.Key) -> None:
+        chosen = self.KEYS.get(event.key, event.key)
+        if chosen in self.answers:
+            event.stop()
+            self.value = chosen
+
+
 class CriterionRow(Vertical):
     """One criterion: its title and written standard, the score control, the comment."""
 
@@ -368,7 +425,6 @@ class CriterionRow(Vertical):
     CriterionRow .qa-standard { color: $text-muted; width: 1fr; }
     CriterionRow .qa-criterion { width: 1fr; }
     CriterionRow Horizontal { height: auto; }
-    CriterionRow Select { width: 16; }
     CriterionRow Input { width: 1fr; }
     CriterionRow.-failed .qa-criterion { color: #d32f2f; }
     """
@@ -389,15 +445,8 @@ class CriterionRow(Vertical):
             flags.append("comment required")
         yield Label(Content(f"{literal(c.section)} · {literal(c.title)}  ({', '.join(flags)})"), classes="qa-criterion")
         yield Label(Content(f"good: {literal(c.good)}\nbad:  {literal(c.bad)}"), classes="qa-standard")
-        options = [(ANSWER_LABELS.get(a, a), a) for a in ANSWERS[c.scale]]
         with Horizontal():
-            yield Select(
-                options,
-                prompt="score",
-                value=self.answer if self.answer is not None else Select.NULL,
-                id=f"score-{c.key}",
-                disabled=not self.editable,
-            )
+            yield ScoreControl(ANSWERS[c.scale], self.answer, id=f"score-{c.key}", disabled=not self.editable)
             yield Input(
                 self.comment,
                 placeholder="comment" + (" (required)" if c.comment_required else ""),
@@ -406,8 +455,7 @@ class CriterionRow(Vertical):
             )
 
     def chosen(self) -> str | None:
-        value = self.query_one(Select).value
-        return value if isinstance(value, str) else None
+        return self.query_one(ScoreControl).value
 
     def written(self) -> str:
         return self.query_one(Input).value
@@ -458,7 +506,7 @@ class EvaluationScreen(DeskScreen):
         self._show_facts()
         self._show_score()
         if self.editable:
-            self.query_one(Select).focus()
+            self.query_one(ScoreControl).focus()
 
     def _show_facts(self) -> None:
         i, tz, now = self.info, self.desk.tz, self.desk.clock()
@@ -496,8 +544,8 @@ class EvaluationScreen(DeskScreen):
         bar.update(Content(text))
         bar.set_class(bool(failed), "-failed")
 
-    @on(Select.Changed)
-    def _changed(self, _event: Select.Changed) -> None:
+    @on(ScoreControl.Changed)
+    def _changed(self, _event: ScoreControl.Changed) -> None:
         self._show_score()
 
     def scores(self) -> dict[str, tuple[str, str]]:
@@ -525,7 +573,7 @@ class EvaluationScreen(DeskScreen):
             self.info = info
             self._show_facts()
             if not self.editable:
-                for widget in (*self.query(Select), *self.query(Input)):
+                for widget in (*self.query(ScoreControl), *self.query(Input)):
                     widget.disabled = True
             self.say(f"{info.ref} {verb}: score {_score_text(info.score)}", "ok")
             self.refresh_bindings()
