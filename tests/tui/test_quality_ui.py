@@ -134,7 +134,9 @@ async def test_a_supervisor_scores_a_call_sees_the_running_score_and_submits(flo
         text = screen_text(app)
         assert "good:" in text and "bad:" in text and "CRITICAL" in text
 
-        await score(pilot, evaluation, {"greeting": "no", "listening": "5"}, {})
+        await pilot.press("n")  # the first criterion's control has the focus: n answers no
+        assert evaluation.query_one("#score-greeting", ScoreControl).value == "no"
+        await score(pilot, evaluation, {"listening": "5"}, {})
         bar = str(evaluation.query_one("#qa-score").render())
         assert "CRITICAL FAILURE: greeting" in bar and "scored 2 of 8" in bar
 

@@ -425,7 +425,7 @@ class CriterionRow(Vertical):
     CriterionRow .qa-standard { color: $text-muted; width: 1fr; }
     CriterionRow .qa-criterion { width: 1fr; }
     CriterionRow Horizontal { height: auto; }
-    CriterionRow Input { width: 1fr; }
+    CriterionRow Input { width: 1fr; height: 1; border: none; padding: 0 1; }
     CriterionRow.-failed .qa-criterion { color: #d32f2f; }
     """
 
