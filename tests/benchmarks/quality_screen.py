@@ -57,9 +57,11 @@ async def measure(app, runs: int) -> list[float]:
             await pilot.press("enter")
             await until(
                 pilot,
-                lambda: isinstance(app.screen, EvaluationScreen)
-                and len(app.screen.query(CriterionRow)) == len(app.screen.card.criteria)
-                and str(app.screen.query_one("#qa-score").render()),
+                lambda: (
+                    isinstance(app.screen, EvaluationScreen)
+                    and len(app.screen.query(CriterionRow)) == len(app.screen.card.criteria)
+                    and str(app.screen.query_one("#qa-score").render())
+                ),
             )
             await pilot.pause()  # one refresh: the screen drawn
             samples.append(time.perf_counter() - began)

@@ -421,12 +421,10 @@ class CriterionRow(Vertical):
 
     DEFAULT_CSS = """
     CriterionRow { height: auto; padding: 0 1; margin-bottom: 1; }
-    CriterionRow .qa-criterion { text-style: bold; }
-    CriterionRow .qa-standard { color: $text-muted; width: 1fr; }
-    CriterionRow .qa-criterion { width: 1fr; }
+    CriterionRow .qa-standard { width: 1fr; }
     CriterionRow Horizontal { height: auto; }
     CriterionRow Input { width: 1fr; height: 1; border: none; padding: 0 1; }
-    CriterionRow.-failed .qa-criterion { color: #d32f2f; }
+    CriterionRow.-failed { border-left: thick #d32f2f; }
     """
 
     def __init__(self, criterion: CriterionInfo, answer: str | None, comment: str, *, editable: bool) -> None:
@@ -443,8 +441,9 @@ class CriterionRow(Vertical):
             flags.append("CRITICAL")
         if c.comment_required:
             flags.append("comment required")
-        yield Label(Content(f"{literal(c.section)} · {literal(c.title)}  ({', '.join(flags)})"), classes="qa-criterion")
-        yield Label(Content(f"good: {literal(c.good)}\nbad:  {literal(c.bad)}"), classes="qa-standard")
+        heading = Content.styled(f"{literal(c.section)} · {literal(c.title)}  ({', '.join(flags)})", "bold")
+        standard = Content(f"\ngood: {literal(c.good)}\nbad:  {literal(c.bad)}").stylize("$text-muted")
+        yield Static(heading + standard, classes="qa-standard")
         with Horizontal():
             yield ScoreControl(ANSWERS[c.scale], self.answer, id=f"score-{c.key}", disabled=not self.editable)
             yield Input(
