@@ -291,7 +291,7 @@ AT_RISK, BREACHED = "sla_at_risk", "sla_breached"
 ASSIGNED = "assigned_to_you"
 CALLBACK_DUE, CALLBACK_OVERDUE = "callback_due", "callback_overdue"
 COACHING_DUE = "coaching_due"  # a quality coaching action (tickets/quality)
-KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED, CALLBACK_DUE, CALLBACK_OVERDUE)
+KINDS = (UPCOMING, DUE, OVERDUE, AT_RISK, BREACHED, ASSIGNED, CALLBACK_DUE, CALLBACK_OVERDUE, COACHING_DUE)
 
 
 @dataclass

@@ -6,15 +6,16 @@
 Builds a temporary SQLite database (or uses an empty PostgreSQL database given by URL) with:
 - one day of --calls answered calls over --agents agents and 10 queues (repeat callers,
   transfers, handle times spread wide), complaints from 1 % of them, 20 supervisors;
-- a month of --evaluations submitted evaluations (each with its 8 scores) over 30 days.
+- a month of --evaluations submitted evaluations (each with its 8 scores) over 30 days, of
+  random agents and queues, each agent evaluated by their team lead (one of the 20).
 
 Then times, in CPU seconds of this process (time.process_time: SQLite runs in it; on a
 machine shared with other work the wall clock says more about the neighbours), wall beside:
   draw     `QualityService.draw` of the day: read the calls, flag, draw, assign, write
            (target: under 2 s at 50,000 calls and 200 agents)
   report   `quality_report` for the month, --by agent, queue, week, evaluator and criterion
-           (target: under 1 s at 1M evaluations, for each grouping but criterion, which
-           reads the scores: 8 rows per evaluation; its time is printed beside)
+           (target: under 1 s at 1M evaluations; the evaluations are read from the day
+           figures, rebuilt once after the bulk load as each submit keeps them)
 Not collected by pytest.
 """
 
@@ -105,13 +106,14 @@ def build_month(engine, args: argparse.Namespace) -> None:
         evaluations, scores = [], []
         for evaluation_id in range(next_id, min(args.evaluations, next_id + batch - 1) + 1):
             at = MONTH_START + rng.uniform(0, 30 * 86400)
+            agent = rng.randrange(args.agents)  # evaluated by their team lead (one of 20)
             critical = rng.random() < 0.05
             score = 0.0 if critical else round(rng.uniform(40, 100), 2)
             evaluations.append(
                 {
                     "id": evaluation_id, "call_id": evaluation_id, "callid": f"m{evaluation_id}",
-                    "queue": f"queue-{evaluation_id % 10}", "agent": f"Agent {rng.randrange(args.agents):04d}",
-                    "call_at": at, "card_id": card_id, "evaluator_id": 1 + evaluation_id % 20, "status": "submitted",
+                    "queue": f"queue-{evaluation_id % 10}", "agent": f"Agent {agent:04d}",
+                    "call_at": at, "card_id": card_id, "evaluator_id": 1 + agent % 20, "status": "submitted",
                     "raw_score": score, "score": score, "critical_failed": critical, "created_at": at,
                     "updated_at": at, "submitted_at": at, "version": 2,
                     "response": "disputed" if rng.random() < 0.02 else None,
@@ -155,13 +157,18 @@ def main() -> None:
             f"{'ok' if took < 2 else 'MISSED'}"
         )
         build_month(engine, args)
+        from db.engine import write_session
+        from tickets.quality import figures
+
+        with write_session(engine) as session:  # what each submit keeps, for the bulk-loaded month
+            figures.rebuild(session, settings.site.tz, MONTH_START, MONTH_START + 30 * 86400)
         for by in ("agent", "queue", "week", "evaluator", "criterion"):
             started, wall = time.process_time(), time.perf_counter()
             report = quality_report(engine, settings, MONTH_START, MONTH_START + 30 * 86400, by)
             took = time.process_time() - started
-            verdict = "" if by == "criterion" else f"  target < 1 s: {'ok' if took < 1 else 'MISSED'}"
+            verdict = f"  target < 1 s: {'ok' if took < 1 else 'MISSED'}"
             print(
-                f"report   {took:6.3f} s  --by {by}: {len(report.rows)} groups, {args.evaluations} evaluations{verdict}"
+                f"report   {took:6.3f} s (wall {time.perf_counter() - wall:.3f})  --by {by}: {len(report.rows)} groups, {args.evaluations} evaluations{verdict}"
             )
         engine.dispose()
 

@@ -8,7 +8,7 @@ import pytest
 
 from db.engine import write_session
 from db.models import Call
-from tests.support import Clock
+from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
 from tickets.quality.report import quality_report
 from tickets.quality.service import QualityService
@@ -26,6 +26,11 @@ GOOD = {
     "hold_transfer": ("yes", ""),
     "closing": ("5", ""),
 }
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request, settings):
+    return on_backend(request, settings)
 
 
 def call(n: int, agent: str, queue: str, talk: float, wrap: float) -> Call:

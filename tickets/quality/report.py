@@ -19,9 +19,10 @@ disputes, overturned evaluations the agent disputed; of those, overturned by a s
 coaching_open, coaching_done, coaching_improved   coaching actions from these evaluations
 By criterion: evaluations scoring it (not n/a), pass_rate_pct.
 
-Days and weeks are the site's; a week starts on Monday. The sums are SQL GROUP BYs over the
-window (indexes on the time columns), so a month reads in well under a second at 1M
-evaluations (tests/benchmarks/quality.py).
+Days and weeks are the site's; a week starts on Monday. The evaluation figures are read from
+the day figures (db.quality.QaDayFigures, kept by every change of a submitted evaluation), by
+the site days the window touches; so a month reads in well under a second at 1M evaluations
+(tests/benchmarks/quality.py).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from sqlalchemy import ColumnElement, Engine, Integer, case, cast, func, select
 from db.complaints import Complaint, User
 from db.engine import read_session
 from db.models import Call, table_of
-from db.quality import QaCoaching, QaCriterion, QaEvaluation, QaSample, QaScore
+from db.quality import QaCoaching, QaCriterion, QaDayFigures, QaEvaluation, QaSample
 from tickets.errors import InvalidInput
-from tickets.quality.records import DISPUTED, IMPROVED, OVERTURNED, SUBMITTED
+from tickets.quality.figures import EPOCH, day_range
+from tickets.quality.records import IMPROVED
 
 if TYPE_CHECKING:
     from wallboard.config import Settings
@@ -134,8 +136,8 @@ def quality_report(engine: Engine, settings: Settings, start: float, end: float,
     if by not in GROUPINGS:
         raise InvalidInput(f"--by {by!r}: one of {', '.join(GROUPINGS)}")
     if by == "criterion":
-        rows = [c.as_dict() for c in criterion_figures(engine, start, end)]
-        evaluations = _total_evaluations(engine, start, end)
+        rows = [c.as_dict() for c in criterion_figures(engine, settings, start, end)]
+        evaluations = _total_evaluations(engine, settings, start, end)
         passed = sum(r["passed"] for r in rows)
         scored = sum(r["evaluations"] for r in rows)
         criterion_total = {
@@ -160,12 +162,14 @@ def quality_report(engine: Engine, settings: Settings, start: float, end: float,
     )
 
 
-def _total_evaluations(engine: Engine, start: float, end: float) -> int:
-    e = table_of(QaEvaluation).c
+def _total_evaluations(engine: Engine, settings: Settings, start: float, end: float) -> int:
+    fig = table_of(QaDayFigures).c
+    first_day, end_day = day_range(start, end, settings.site.tz)
     with read_session(engine) as session:
-        return (
-            session.scalar(select(func.count()).where(e.status == SUBMITTED, e.call_at >= start, e.call_at < end)) or 0
+        total = session.scalar(
+            select(func.sum(fig.evaluations)).where(fig.criterion == "", fig.day >= first_day, fig.day < end_day)
         )
+        return int(total or 0)
 
 
 def _offset(settings: Settings, at: float) -> float:
@@ -185,8 +189,8 @@ def _figures(engine: Engine, settings: Settings, start: float, end: float, by: s
     teams = {agent: team for team, agents in settings.quality.teams.items() for agent in agents}
 
     def week_label(day_number: int) -> str:
-        day = datetime(1970, 1, 1) + timedelta(days=int(day_number))
-        return (day - timedelta(days=day.weekday())).date().isoformat()
+        day = EPOCH + timedelta(days=int(day_number))
+        return (day - timedelta(days=day.weekday())).isoformat()
 
     def label(key: Any) -> str:
         if by == "team":
@@ -260,6 +264,38 @@ def _figures(engine: Engine, settings: Settings, start: float, end: float, by: s
                 select(sample_key, func.count()).where(s.answered_at >= start, s.answered_at < end).group_by(sample_key)
             ):
                 figures(key).sampled += count
+        fig = table_of(QaDayFigures).c
+        first_day, end_day = day_range(start, end, settings.site.tz)
+        figure_key = {
+            "agent": fig.agent,
+            "team": fig.agent,
+            "queue": fig.queue,
+            "week": fig.day,
+            "evaluator": users.name,
+        }[by]
+        query = (
+            select(
+                figure_key,
+                func.sum(fig.evaluations),
+                func.sum(fig.score_sum),
+                func.sum(fig.scored),
+                func.sum(fig.critical),
+                func.sum(fig.disputes),
+                func.sum(fig.overturned),
+            )
+            .where(fig.criterion == "", fig.day >= first_day, fig.day < end_day)
+            .group_by(figure_key)
+        )
+        if by == "evaluator":
+            query = query.join_from(table_of(QaDayFigures), table_of(User), users.id == fig.evaluator_id)
+        for key, count, score_sum, scored, critical, disputes, overturned in session.execute(query):
+            f = figures(key)
+            f.evaluations += count or 0
+            f.score_sum += score_sum or 0.0
+            f.scored += scored or 0
+            f.critical += critical or 0
+            f.disputes += disputes or 0
+            f.overturned += overturned or 0
         evaluation_key = {
             "agent": e.agent,
             "team": e.agent,
@@ -268,29 +304,6 @@ def _figures(engine: Engine, settings: Settings, start: float, end: float, by: s
             "evaluator": users.name,
         }[by]
         one = 1
-        query = (
-            select(
-                evaluation_key,
-                func.count(),
-                func.sum(e.score),
-                func.count(e.score),
-                func.sum(case((e.critical_failed, one), else_=0)),
-                func.sum(case((e.response == DISPUTED, one), else_=0)),
-                func.sum(case((e.settlement == OVERTURNED, one), else_=0)),
-            )
-            .where(e.status == SUBMITTED, e.call_at >= start, e.call_at < end)
-            .group_by(evaluation_key)
-        )
-        if by == "evaluator":
-            query = query.join_from(table_of(QaEvaluation), table_of(User), users.id == e.evaluator_id)
-        for key, count, score_sum, scored, critical, disputes, overturned in session.execute(query):
-            f = figures(key)
-            f.evaluations += count
-            f.score_sum += score_sum or 0.0
-            f.scored += scored
-            f.critical += critical or 0
-            f.disputes += disputes or 0
-            f.overturned += overturned or 0
         coaching = (
             select(
                 evaluation_key,
@@ -313,23 +326,23 @@ def _figures(engine: Engine, settings: Settings, start: float, end: float, by: s
     return groups
 
 
-def criterion_figures(engine: Engine, start: float, end: float) -> list[CriterionFigures]:
-    """Per criterion key (over every card version), the evaluations scoring it and how many passed."""
-    e = table_of(QaEvaluation).c
-    sc = table_of(QaScore).c
+def criterion_figures(engine: Engine, settings: Settings, start: float, end: float) -> list[CriterionFigures]:
+    """Per criterion key (over every card version), the evaluations scoring it (not n/a) and
+    how many passed, over the site days the window touches."""
+    fig = table_of(QaDayFigures).c
     cr = table_of(QaCriterion).c
-    one = 1
+    first_day, end_day = day_range(start, end, settings.site.tz)
     with read_session(engine) as session:
         rows = session.execute(
-            select(cr.key, func.max(cr.title), func.count(), func.sum(case((sc.passed, one), else_=0)))
-            .select_from(table_of(QaScore))
-            .join(table_of(QaEvaluation), e.id == sc.evaluation_id)
-            .join(table_of(QaCriterion), cr.id == sc.criterion_id)
-            .where(e.status == SUBMITTED, e.call_at >= start, e.call_at < end, sc.passed.is_not(None))
-            .group_by(cr.key)
-            .order_by(cr.key)
+            select(fig.criterion, func.sum(fig.evaluations), func.sum(fig.passed))
+            .where(fig.criterion != "", fig.day >= first_day, fig.day < end_day)
+            .group_by(fig.criterion)
+            .order_by(fig.criterion)
         ).all()
+        titles = dict(session.execute(select(cr.key, func.max(cr.title)).group_by(cr.key)).all())
     return [
-        CriterionFigures(key, title, count, passed or 0, round(100 * (passed or 0) / count, 1) if count else None)
-        for key, title, count, passed in rows
+        CriterionFigures(
+            key, titles.get(key, key), count, passed or 0, round(100 * (passed or 0) / count, 1) if count else None
+        )
+        for key, count, passed in rows
     ]

@@ -36,7 +36,7 @@ from tickets import reminders
 from tickets.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from tickets.lifecycle import ref_of
 from tickets.permissions import Role, actor_refusal
-from tickets.quality import sampling
+from tickets.quality import figures, sampling
 from tickets.quality.cards import (
     Answer,
     CardSpec,
@@ -655,6 +655,8 @@ class QualityService:
                     raise self._stale(session, e, expect_version)
                 change(session, e, user, now, uuid.uuid4().hex)
                 session.flush()
+                if e.status == SUBMITTED:
+                    figures.refresh(session, e, self.settings.site.tz)
                 return self._info(session, e)
         except StaleDataError:
             with read_session(self.engine) as session:

@@ -30,6 +30,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_qa_cards')),
     sa.UniqueConstraint('name', 'version', name='uq_qa_cards_name_version')
     )
+    op.create_table('qa_day_figures',
+    sa.Column('day', sa.Integer(), nullable=False),
+    sa.Column('agent', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('queue', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('evaluator_id', sa.Integer(), nullable=False),
+    sa.Column('criterion', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('evaluations', sa.Integer(), nullable=False),
+    sa.Column('score_sum', sa.Float(), nullable=False),
+    sa.Column('scored', sa.Integer(), nullable=False),
+    sa.Column('critical', sa.Integer(), nullable=False),
+    sa.Column('disputes', sa.Integer(), nullable=False),
+    sa.Column('overturned', sa.Integer(), nullable=False),
+    sa.Column('passed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'agent', 'queue', 'evaluator_id', 'criterion', name=op.f('pk_qa_day_figures'))
+    )
     op.create_table('qa_samples',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('day', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -189,3 +204,4 @@ def downgrade() -> None:
 
     op.drop_table('qa_samples')
     op.drop_table('qa_cards')
+    op.drop_table('qa_day_figures')
