@@ -28,6 +28,8 @@ from tickets.errors import InvalidInput, PermissionDenied
 from tickets.intents import CALLBACK_METHODS, METHODS
 from tickets.outcomes import GROUPINGS, OutcomeReport, outcome_complaint_ids, outcome_report, period_window
 from tickets.permissions import Role, actor_refusal, overview_refusal
+from tickets.quality.records import DISPUTED, SUBMITTED, CardInfo, CoachingInfo, EvaluationInfo, SampleInfo, TrendPoint
+from tickets.quality.service import QualityService, Scores
 from tickets.queries import ComplaintQueries, agent_of, current_or_last_call, inbox_state, open_by_owner, own_promises
 from tickets.records import (
     PAGE,
@@ -76,6 +78,10 @@ READS = frozenset(
         "own_desk",
     }
 )
+# Quality evaluations (tickets/quality): the screens' reads and writes, each with this user
+# as the actor (the quality service enforces the roles).
+QUALITY_READS = frozenset({"qa_queue", "qa_evaluation", "qa_evaluations", "qa_trend", "qa_disputes", "qa_supervisors"})
+QUALITY_WRITES = frozenset({"qa_begin", "qa_save", "qa_submit", "qa_skip", "qa_respond", "qa_settle", "qa_coach"})
 
 # The board's alerts this user may act on (tickets/alert_acks.py).
 ALERT_METHODS = frozenset({"acknowledge_alerts"})
@@ -88,7 +94,7 @@ class UserDesk:
     """The complaint calls of `user`. Only the names in REMOTE may be called over a link:
     the reads below, and each intent's service method with the user as its actor."""
 
-    REMOTE = READS | METHODS | CALLBACK_METHODS | ALERT_METHODS
+    REMOTE = READS | METHODS | CALLBACK_METHODS | ALERT_METHODS | QUALITY_READS | QUALITY_WRITES
 
     def __init__(
         self,
@@ -107,6 +113,7 @@ class UserDesk:
         self.callback_service = CallbackService(engine, settings, clock, complaints=self.service)
         self.callers = CallerService(engine, settings, clock)
         self.views = SavedViews(engine, clock)
+        self.quality = QualityService(engine, settings, clock)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An intent's service method (the complaint's or the call-back's) with this user as
@@ -320,3 +327,66 @@ class UserDesk:
     def acknowledge_alerts(self, ids: list[int]) -> int:
         """Acknowledge the board's alerts `ids` as this user (supervisors only); how many were."""
         return acknowledge_alerts(self.engine, self.user, ids, self.clock())
+
+    # -- quality evaluations ---------------------------------------------------------------
+
+    def qa_queue(self) -> tuple[list[SampleInfo], int, int]:
+        """The evaluator's open sampled calls, and of the newest day drawn for them, how many
+        are done (evaluated or skipped) of how many they were given."""
+        open_samples = self.quality.samples(self.user)
+        days = [s.day for s in open_samples]
+        if not days:
+            return open_samples, 0, 0
+        given = self.quality.samples(self.user, day=max(days))
+        done = sum(1 for s in given if s.status in ("evaluated", "skipped"))
+        return open_samples, done, len(given)
+
+    def qa_begin(self, sample_id: int) -> tuple[EvaluationInfo, CardInfo]:
+        """The evaluation of a sampled call (begun now, or this user's draft of it) and the
+        card version it is scored on (the criteria's written standards)."""
+        info = self.quality.begin(sample_id, self.user)
+        return info, self.quality.get_card(info.card, info.card_version)
+
+    def qa_evaluation(self, ref: str) -> tuple[EvaluationInfo, CardInfo]:
+        info = self.quality.get(ref, self.user)
+        return info, self.quality.get_card(info.card, info.card_version)
+
+    def qa_evaluations(self, limit: int = 200) -> list[EvaluationInfo]:
+        """An agent's own submitted evaluations; a supervisor's submitted ones of everyone."""
+        limit, _ = self._paged(limit)
+        if self._reader().role == Role.SUPERVISOR:
+            return self.quality.evaluations(self.user, status=SUBMITTED, limit=limit)
+        return self.quality.evaluations(self.user, limit=limit)
+
+    def qa_trend(self, weeks: int = 8) -> list[TrendPoint]:
+        return self.quality.trend(self.user, weeks=weeks)
+
+    def qa_disputes(self, limit: int = 200) -> list[EvaluationInfo]:
+        """Disputed evaluations not settled yet (supervisors)."""
+        limit, _ = self._paged(limit)
+        self._reader(supervisor=True)
+        rows = self.quality.evaluations(self.user, status=SUBMITTED, limit=self.settings.limits.page_rows)
+        return [e for e in rows if e.response == DISPUTED and e.settlement is None][:limit]
+
+    def qa_supervisors(self) -> list[str]:
+        """Who may own a coaching action."""
+        self._reader(supervisor=True)
+        return [u.name for u in list_users(self.engine) if u.role == Role.SUPERVISOR and u.active]
+
+    def qa_save(self, ref: str, scores: Scores, *, expect_version: int) -> EvaluationInfo:
+        return self.quality.save(ref, self.user, scores, expect_version=expect_version)
+
+    def qa_submit(self, ref: str, scores: Scores, *, expect_version: int) -> EvaluationInfo:
+        return self.quality.submit(ref, self.user, scores, expect_version=expect_version)
+
+    def qa_skip(self, sample_id: int, reason: str) -> SampleInfo:
+        return self.quality.skip(sample_id, self.user, reason)
+
+    def qa_respond(self, ref: str, response: str, note: str, *, expect_version: int) -> EvaluationInfo:
+        return self.quality.respond(ref, self.user, response, note, expect_version=expect_version)
+
+    def qa_settle(self, ref: str, outcome: str, note: str, *, expect_version: int) -> EvaluationInfo:
+        return self.quality.settle(ref, self.user, outcome, note, expect_version=expect_version)
+
+    def qa_coach(self, ref: str, *, owner: str, due_at: float, criteria: list[str], note: str) -> CoachingInfo:
+        return self.quality.coach(ref, self.user, owner=owner, due_at=due_at, criteria=criteria, note=note)

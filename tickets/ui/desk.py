@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
-TARGETS = ("complaints", "new", "notifications", "overview", "outcomes", "callbacks")
+TARGETS = ("complaints", "new", "notifications", "overview", "outcomes", "callbacks", "quality")
 KIND_TITLES = {
     records.UPCOMING: "Follow-up soon",
     records.DUE: "Follow-up due now",
@@ -125,6 +125,8 @@ class ComplaintDesk:
         if self.user is None:
             return NO_USER
         reason = actor_refusal(self.user, self.role, self.active)
+        if reason is not None and target == "quality":
+            reason = reason.replace("no complaints", "no quality evaluations")
         if reason is None and target in ("overview", "outcomes"):
             reason = overview_refusal(self.user, self.role)
         return reason
@@ -135,8 +137,8 @@ class ComplaintDesk:
         says how to choose one)."""
         if self.user is None:
             return target == "complaints"
-        if self.role is None:
-            return True
+        if self.role is None or target == "quality":
+            return True  # `e` stays live for a display user to say why it shows nothing
         return self.refusal(target) is None
 
     def open(self, target: str) -> None:
@@ -156,6 +158,7 @@ class ComplaintDesk:
         from tickets.ui.notifications_screen import NotificationsScreen
         from tickets.ui.outcomes_screen import OutcomesScreen
         from tickets.ui.overview_screen import OverviewScreen
+        from tickets.ui.quality_screen import QualityScreen
 
         screen_type = {
             "complaints": ComplaintListScreen,
@@ -163,6 +166,7 @@ class ComplaintDesk:
             "overview": OverviewScreen,
             "outcomes": OutcomesScreen,
             "callbacks": CallbackScreen,
+            "quality": QualityScreen,
         }[target]
         if not self._bring(screen_type):
             self.app.push_screen(screen_type(self))
@@ -211,9 +215,10 @@ class ComplaintDesk:
             "overview": ("Complaints overview", "Open by owner, overdue, escalated, due today (o)"),
             "outcomes": ("Complaint outcomes", "Promises kept today, this week, 30 days, per queue or owner (r)"),
             "callbacks": ("Call-backs", "Callers who hung up waiting: take one, record attempts (b)"),
+            "quality": ("Quality evaluations", "Evaluate sampled calls, or see and answer your own evaluations (e)"),
         }
         for target in TARGETS:
-            if self.may_open(target):
+            if self.may_open(target) and (self.role is None or self.refusal(target) is None):
                 title, help_text = names[target]
                 yield SystemCommand(title, help_text, lambda target=target: self.open(target))
 

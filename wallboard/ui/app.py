@@ -143,6 +143,7 @@ class WallboardApp(App[None]):
         Binding("o", "complaints('overview')", "Overview"),
         # Not in the footer (it is full at 80 columns): the call-backs strip and the help name it.
         Binding("b", "complaints('callbacks')", "Call-backs", show=False),
+        Binding("e", "complaints('quality')", "Quality", show=False),
         Binding("t", "cycle_theme", "Theme"),
         Binding("w", "toggle_wall", "Wall"),
         Binding("l", "toggle_waiting", "Waiting"),

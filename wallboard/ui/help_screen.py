@@ -33,6 +33,7 @@ KEYS = (
     ("p", "act on the selected agent over AMI: pause, unpause, remove from or add to a queue (supervisors)"),
     ("g", "the trend of all queues, then of each queue in turn"),
     ("a, A", "acknowledge the alerts on the board (supervisors); A: today's alert history"),
+    ("e", "quality: evaluate sampled calls (supervisors); your evaluations and trend (agents)"),
     ("arrows", "move through the agent table (also PgUp/PgDn, Home/End)"),
 )
 
