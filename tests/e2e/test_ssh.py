@@ -177,10 +177,12 @@ class Site:
 
     def wait_for_board(self, name: str, header: str) -> list[str]:
         def board():
+            # The whole frame: a first frame can reach tmux in several writes.
             lines = self.screen(name)
-            return lines if lines and header in lines[0] and any("Queue" in line for line in lines) else None
+            drawn = lines and header in lines[0] and any("Queue" in line for line in lines) and "Quit" in lines[-1]
+            return lines if drawn else None
 
-        return wait_for(board, 30, f"the board with {header!r} in the header")
+        return wait_for(board, 30, f"the board with {header!r} in the header, drawn to its footer")
 
     def template_process(self) -> int:
         """Pid of the server's session template."""
@@ -620,7 +622,12 @@ def _run_child(*args: str) -> tuple[str, int | None, int]:
             while text not in output.decode(errors="replace"):
                 await asyncio.sleep(0.02)
 
-        await asyncio.wait_for(seen("grandchild"), 10)
+        async def seen_line(pattern: str) -> None:
+            while not re.search(pattern, output.decode(errors="replace")):
+                await asyncio.sleep(0.02)
+
+        # The whole line: a PTY read can end between the word and its number.
+        await asyncio.wait_for(seen_line(r"grandchild \d+\r?\n"), 10)
         child.resize(120, 33)
         await asyncio.wait_for(seen("size 120x33"), 5)
         code = await child.stop(grace=0.5)

@@ -744,7 +744,7 @@ async def test_saved_views_are_tabs_saved_from_a_search_and_deleted(make_app, pe
         # The shared view, chosen by its tab (the bar scrolls to it at 80 columns).
         screen.query_one("#views").active = "saved-0"
         await until(pilot, lambda: rows(table) == [rude], "the shared view's rows")
-        assert "★ High ones (sue)" in screen_text(app)
+        await until(pilot, lambda: "★ High ones (sue)" in screen_text(app), "the shared view's tab")
 
         await pilot.press("slash", *"refund", "enter")
         await until(pilot, lambda: rows(table) == [refund], "the search")
@@ -752,7 +752,7 @@ async def test_saved_views_are_tabs_saved_from_a_search_and_deleted(make_app, pe
         await until(pilot, lambda: screen.saved_name == "Refunds", "the new view to be chosen")
         await until(pilot, lambda: rows(table) == [refund], "the saved view's rows")
         assert [(v.name, v.mine) for v in screen.saved.values()] == [("Refunds", True), ("High ones", False)]
-        assert "★ Refunds" in screen_text(app)
+        await until(pilot, lambda: "★ Refunds" in screen_text(app), "the new view's tab")
 
         await pilot.press("d")
         await until(pilot, lambda: [v.name for v in screen.saved.values()] == ["High ones"], "the deletion")
