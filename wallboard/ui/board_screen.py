@@ -480,7 +480,7 @@ class BoardScreen(Screen[None]):
             lines = [self._alert_line(alert, view) for alert in shown]
             if len(shown) < len(every):
                 lines.append(
-                    Content.styled(f"  +{len(every) - len(shown)} more (h: alert history; / to filter)", "$text-muted")
+                    Content.styled(f"  +{len(every) - len(shown)} more (A: alert history; / to filter)", "$text-muted")
                 )
             content = Content("\n").join(lines)
         key = content.plain + str([a.level for a in alerts])
