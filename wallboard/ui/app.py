@@ -403,7 +403,8 @@ class WallboardApp(App[None]):
                 self._series_key = key
             series = self._series
         self._board_screen.show(self.view, series, self.sort_mode, self.status(self.view))
-        if isinstance(self.screen, OwnView):
+        # A tick can land while the app shuts down, its screens already gone.
+        if self.screen_stack and isinstance(self.screen, OwnView):
             self.screen.show(board)
 
     def redraw(self) -> None:
