@@ -102,6 +102,8 @@ def record_toasts(app) -> list[str]:
 
 async def select_agent(pilot, name: str) -> None:
     table = pilot.app.screen.query_one(AgentTable)
+    # The app's first read can land before the table has drawn its rows.
+    await until(pilot, lambda: name in table.order, f"{name} on the agent table")
     table.move_cursor(row=table.order.index(name))
     await pilot.pause()
 
