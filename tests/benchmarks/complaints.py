@@ -47,15 +47,45 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
+def no_server_cpu() -> float:
+    return 0.0  # SQLite works in the calling thread: its CPU time is in the thread's
+
+
+def postgres_cpu(data_dir: Path) -> Callable[[], float]:
+    """CPU seconds used so far by the PostgreSQL server's processes (its backends do the
+    queries' work outside this process)."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == postmaster:  # ppid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
+    return used
+
+
+SERVER_CPU: list[Callable[[], float]] = [no_server_cpu]
+
+
 def measure(label: str, runs: int, call: Callable[[int], Sized]) -> tuple[str, float, float, float, int]:
-    """(label, p50 ms, p95 ms, p50 CPU ms, rows of the last run) of `runs` calls after one warm-up."""
+    """(label, p50 ms, p95 ms, p50 CPU ms, rows of the last run) of `runs` calls after one
+    warm-up; the CPU time is this thread's and the database server's."""
     call(0)  # warm the cache and the statement cache
     samples, cpu, rows = [], [], 0
+    server_cpu = SERVER_CPU[0]
     for i in range(runs):
+        before = server_cpu()
         wall, spent, result = timed(lambda i=i: call(i))
         rows = len(result)
         samples.append(wall)
-        cpu.append(spent)
+        cpu.append(spent + server_cpu() - before)
     p50, p95 = percentiles(samples)
     return label, p50, p95, statistics.median(cpu) * 1000, rows
 
@@ -196,6 +226,7 @@ def main() -> None:
         from tests.support import postgres
 
         with postgres.throwaway_server() as server:
+            SERVER_CPU[0] = postgres_cpu(server.data_dir)
             run(server.url, *options)
         return
     if args.keep:
