@@ -33,6 +33,8 @@ class Callback(SQLModel, table=True):
             postgresql_where=text(OPEN_SQL),
         ),
         Index("ix_callbacks_open_due", "due_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        # The outcome report's call-backs due in its window, kept or not: migration 0019.
+        Index("ix_callbacks_due", "due_at"),
         Index("ix_callbacks_queue_requested_at", "queue", "requested_at"),
         Index("ix_callbacks_caller_number", "caller_number"),
     )

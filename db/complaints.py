@@ -170,6 +170,9 @@ class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_ups"
     __table_args__ = (
         Index("ix_follow_ups_complaint_id", "complaint_id"),
+        # The outcome report's promises due in its window, kept or not (the index alone
+        # answers it on SQLite): migration 0019.
+        Index("ix_follow_ups_due", "due_at", "kind", "complaint_id", "outcome", "outcome_at"),
         Index(
             "ix_follow_ups_open_due",
             "due_at",

@@ -42,7 +42,7 @@ from tickets.records import (
     OwnerLoad,
     UserInfo,
 )
-from tickets.saved_views import SavedViews
+from tickets.saved_views import SavedViews, parse_filter, view_query
 from tickets.service import ComplaintService
 from tickets.users import get_user, list_users
 from tickets.view_records import SavedViewInfo
@@ -67,6 +67,7 @@ READS = frozenset(
         "outcome_complaints",
         "saved_views",
         "saved_view",
+        "filtered",
         "save_view",
         "delete_view",
         "share_view",
@@ -240,6 +241,16 @@ class UserDesk:
         self._reader()
         now = self.clock()
         return self.queries.page(self.views.query(self.user, name, self.queries, now), limit, offset)
+
+    def filtered(self, filters: dict[str, Any], *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+        """A page of the complaints a filter not (yet) saved matches: the list's `f`, as a
+        saved view with these filters would show them."""
+        limit, offset = self._paged(limit, offset)
+        self._reader()
+        if not isinstance(filters, dict):
+            raise InvalidInput("a view's filters are names and values")
+        query = view_query(parse_filter(filters), self.queries, self.clock())
+        return self.queries.page(query, limit, offset)
 
     def save_view(self, name: str, filters: dict[str, Any]) -> SavedViewInfo:
         if not isinstance(filters, dict):

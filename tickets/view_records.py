@@ -4,6 +4,7 @@ there, on the server) and a view as handed out. Plain data, no database: the com
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 # The orders a saved view may ask for: due time (none last), newest or oldest first, the
@@ -58,3 +59,84 @@ class SavedViewInfo:
             "mine": self.mine,
             "filters": self.filters.as_dict(),
         }
+
+
+# -- the list screen's filter, written as a line of text ---------------------------------
+# `status:waiting,new severity:high owner:carl overdue from:2026-11-01 to:2026-12-01
+# sort:newest` (and `all` for every status): what `ticket view save` takes as options, as
+# the complaint list's `f` shows and reads it. Dates and times are the site's local time;
+# `to` is exclusive, as the CLI's --to. Only the words are checked here (the server checks
+# the values: tickets/saved_views.parse_filter).
+
+FILTER_WORDS = ("status", "severity", "owner", "from", "to", "sort")
+
+
+class FilterTextError(ValueError):
+    """A line of filter text that cannot be read; the message says which word and why."""
+
+
+def _when(text: str, tz: tzinfo, word: str) -> float:
+    try:
+        moment = datetime.combine(date.fromisoformat(text), time()) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise FilterTextError(f"{word}: {text!r} is not a date (2026-11-23) or time (2026-11-23T08:00)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).timestamp()
+
+
+def _shown_when(moment: float, tz: tzinfo) -> str:
+    local = datetime.fromtimestamp(moment, tz)
+    return local.date().isoformat() if local.time() == time() else local.strftime("%Y-%m-%dT%H:%M")
+
+
+def parse_filter_text(text: str, tz: tzinfo) -> dict[str, Any]:
+    """The filters (ViewFilter's names, only those given) a line of filter text sets."""
+    values: dict[str, Any] = {}
+    for token in text.split():
+        word, colon, value = token.partition(":")
+        word = word.lower()
+        if not colon:
+            if word == "overdue":
+                values["overdue"] = True
+            elif word == "all":
+                values["every_status"] = True
+            else:
+                raise FilterTextError(f"{token!r}: write word:value ({', '.join(FILTER_WORDS)}), or overdue, or all")
+            continue
+        if word not in FILTER_WORDS or not value:
+            raise FilterTextError(f"{token!r}: write word:value ({', '.join(FILTER_WORDS)}), or overdue, or all")
+        if word == "status":
+            if value.lower() == "all":
+                values["every_status"] = True
+            else:
+                values.setdefault("statuses", []).extend(v for v in value.lower().split(",") if v)
+        elif word == "severity":
+            values.setdefault("severities", []).extend(v for v in value.lower().split(",") if v)
+        elif word == "owner":
+            values["owner"] = value
+        elif word == "sort":
+            values["sort"] = value.lower()
+        else:
+            values["created_from" if word == "from" else "created_to"] = _when(value, tz, word)
+    return values
+
+
+def filter_text(filters: ViewFilter, tz: tzinfo) -> str:
+    """`filters` (but the search, which the list's `/` holds) as `parse_filter_text` reads it."""
+    words = []
+    if filters.every_status:
+        words.append("all")
+    if filters.statuses:
+        words.append("status:" + ",".join(filters.statuses))
+    if filters.severities:
+        words.append("severity:" + ",".join(filters.severities))
+    if filters.owner:
+        words.append(f"owner:{filters.owner}")
+    if filters.overdue:
+        words.append("overdue")
+    if filters.created_from is not None:
+        words.append(f"from:{_shown_when(filters.created_from, tz)}")
+    if filters.created_to is not None:
+        words.append(f"to:{_shown_when(filters.created_to, tz)}")
+    if filters.sort:
+        words.append(f"sort:{filters.sort}")
+    return " ".join(words)

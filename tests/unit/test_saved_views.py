@@ -100,3 +100,44 @@ def test_filters_and_names_are_checked(floor):
         "statuses": ["in_progress"],
         "overdue": True,
     }
+
+
+def test_the_lists_filter_line_reads_and_writes_every_filter():
+    """The complaint list's `f` line: what `ticket view save` takes, written back the same
+    way; dates in the site's time zone, `to` exclusive as the CLI's --to."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tickets.view_records import FilterTextError, filter_text, parse_filter_text
+
+    london = ZoneInfo("Europe/London")
+    text = "status:waiting,new severity:high owner:bob overdue from:2026-07-01 to:2026-07-02T13:30 sort:oldest"
+    values = parse_filter_text(text, london)
+    assert values == {
+        "statuses": ["waiting", "new"],
+        "severities": ["high"],
+        "owner": "bob",
+        "overdue": True,
+        "created_from": datetime(2026, 7, 1, tzinfo=london).timestamp(),  # BST: 2026-06-30 23:00 UTC
+        "created_to": datetime(2026, 7, 2, 13, 30, tzinfo=london).timestamp(),
+        "sort": "oldest",
+    }
+    checked = parse_filter(values)
+    assert filter_text(checked, london) == (
+        "status:waiting,new severity:high owner:bob overdue from:2026-07-01 to:2026-07-02T13:30 sort:oldest"
+    )
+    assert parse_filter_text("all Status:ALL", london) == {"every_status": True}
+    assert parse_filter_text("", london) == {}
+    for wrong in ("colour:red", "status:", "soon", "from:yesterday"):
+        with pytest.raises(FilterTextError, match=wrong.split(":")[0]):
+            parse_filter_text(wrong, london)
+
+
+def test_the_desk_lists_a_filter_not_yet_saved(floor):
+    engine, settings, refs = floor
+    desk = UserDesk(engine, settings, "sue", Clock(NOW))
+    found = desk.filtered({"severities": ["high"], "sort": "oldest"})
+    assert [c.ref for c in found] == [refs["refund_high"], refs["rude"]]
+    assert [c.ref for c in desk.filtered({"severities": ["high"], "search": "refund"})] == [refs["refund_high"]]
+    with pytest.raises(InvalidInput, match="severity"):
+        desk.filtered({"severities": ["huge"]})

@@ -5,10 +5,14 @@ Keys: 1-7 (or Tab to the view bar, then arrows) choose a view; / searches; Enter
 complaint; ctrl+r reloads; r opens the outcomes (supervisors). The list reloads whenever
 the screen comes back into view.
 
+f filters the list: statuses, severities, owner, overdue, the dates received and the order,
+written as `ticket view save` takes them (tickets/view_records.parse_filter_text), and a
+search then looks within that filter.
+
 Saved views of one's own (tickets/saved_views.py) are tabs after the seven fixed ones (the
-tab bar scrolls to the one chosen): s saves the search shown under a name, d deletes the
-saved view shown (one's own). Shared views, and views of status, owner, severity, overdue
-and dates, come from `wallboard ticket view save|share`.
+tab bar scrolls to the one chosen): s saves what the list shows (the filter and the search,
+or the saved view shown with them) under a name, d deletes the saved view shown (one's
+own). Sharing comes from `wallboard ticket view share`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
 from tickets.ui.inputs import LiteralInput
 from tickets.ui.text import due, one_line, plain
-from tickets.view_records import SavedViewInfo
+from tickets.view_records import FilterTextError, SavedViewInfo, ViewFilter, filter_text, parse_filter_text
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -133,6 +137,7 @@ class ComplaintListScreen(DeskScreen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("f", "filter", "Filter"),
         Binding("s", "save_view", "Save view"),
         Binding("d", "delete_view", "Delete view", show=False),
         *(Binding(str(i), f"show_view({i - 1})", VIEW_LABELS[v], show=False) for i, v in enumerate(VIEWS, 1)),
@@ -148,6 +153,9 @@ class ComplaintListScreen(DeskScreen):
         self.saved: dict[str, SavedViewInfo] = {}  # tab id -> saved view
         self.saved_name: str | None = None  # the saved view shown (else view_name)
         self.saved_loads = 0  # reads of the saved views finished (tests wait on it)
+        # The filter set with f (ViewFilter's names and values), shown instead of the tab's
+        # view until another tab is chosen; None: none set.
+        self.filters: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -156,8 +164,10 @@ class ComplaintListScreen(DeskScreen):
             placeholder="search subject, description, customer, notes; Enter searches, Esc ends", id="search"
         )
         yield LiteralInput(
-            placeholder="save the search shown as a view named...; Enter saves, Esc ends", id="view-name"
+            placeholder="filter: status:waiting severity:high owner:NAME overdue from:2026-11-01 to:... sort:newest",
+            id="filter",
         )
+        yield LiteralInput(placeholder="save what is shown as a view named...; Enter saves, Esc ends", id="view-name")
         yield ComplaintTable(id="complaints")
         yield Footer()
 
@@ -195,9 +205,26 @@ class ComplaintListScreen(DeskScreen):
 
         self.run_db(read, show)
 
+    def shown_filters(self) -> dict[str, Any] | None:
+        """What the list shows, as a saved view's filters: the filter set with f (else the
+        saved view shown) with the search; None for a fixed view without either."""
+        current = next((v for v in self.saved.values() if v.name == self.saved_name), None)
+        if self.filters is not None:
+            filters = dict(self.filters)
+        elif current is not None and not self.search_text:
+            filters = current.filters.as_dict()
+        elif self.search_text:
+            filters = {}  # a search alone spans every complaint, whatever the tab
+        else:
+            return None
+        filters.pop("search", None)
+        if self.search_text:
+            filters["search"] = self.search_text
+        return filters
+
     def action_save_view(self) -> None:
-        if not self.search_text and self.saved_name is None:
-            self.say("search first (/), then s saves that search as a view", "error")
+        if self.shown_filters() is None:
+            self.say("filter (f) or search (/) first, then s saves what is shown as a view", "error")
             return
         name_input = self.query_one("#view-name", Input)
         self.add_class("-naming")
@@ -211,14 +238,12 @@ class ComplaintListScreen(DeskScreen):
         self.query_one(ComplaintTable).focus()
         if not name:
             return
-        current = next((v for v in self.saved.values() if v.name == self.saved_name), None)
-        filters = current.filters.as_dict() if current is not None and not self.search_text else {}
-        if self.search_text:
-            filters["search"] = self.search_text
+        filters = self.shown_filters() or {}
 
         def saved(info: SavedViewInfo) -> None:
             self.say(f"view {info.name!r} saved", "ok")
             self.search_text = ""
+            self.filters = None
             self.remove_class("-searching")
             self.load_saved_views(then_show=info.name)
 
@@ -245,14 +270,18 @@ class ComplaintListScreen(DeskScreen):
 
     def load(self, *, append: bool = False) -> None:
         calls, view, text, saved = self.desk.calls, self.view_name, self.search_text, self.saved_name
+        chosen = self.filters
+        filters = dict(chosen, search=text or None) if chosen is not None else None
         offset = (self.pages - 1) * PAGE if append else 0
         # A reload asks for every page shown, up to the most one call may ([limits] page_rows).
         limit = PAGE if append else min(PAGE * self.pages, self.desk.page_rows)
         now = self.desk.clock()
 
         def read() -> list[ComplaintInfo]:
-            if text:
-                found: list[ComplaintInfo] = calls.search(text, limit=limit, offset=offset)
+            if filters is not None:
+                found: list[ComplaintInfo] = calls.filtered(filters, limit=limit, offset=offset)
+            elif text:
+                found = calls.search(text, limit=limit, offset=offset)
             elif saved is not None:
                 found = calls.saved_view(saved, limit=limit, offset=offset)
             else:
@@ -260,7 +289,7 @@ class ComplaintListScreen(DeskScreen):
             return found
 
         def done(rows: list[ComplaintInfo]) -> None:
-            if (self.view_name, self.search_text, self.saved_name) != (view, text, saved):
+            if (self.view_name, self.search_text, self.saved_name) != (view, text, saved) or self.filters is not chosen:
                 return  # another view was chosen while this one loaded: its own load follows
             table = self.query_one(ComplaintTable)
             keep = table.current_ref()
@@ -268,7 +297,12 @@ class ComplaintListScreen(DeskScreen):
             self.more = len(rows) == limit
             if keep is not None and keep in table.rows and not append:
                 table.move_cursor(row=table.get_row_index(keep))
-            what = f"search {text!r}" if text else f"view {saved!r}" if saved is not None else VIEW_LABELS[View(view)]
+            if filters is not None:
+                what = "filter" + (f" and search {text!r}" if text else "")
+            elif text:
+                what = f"search {text!r}"
+            else:
+                what = f"view {saved!r}" if saved is not None else VIEW_LABELS[View(view)]
             count = table.row_count
             self.say(
                 f"{what}: {count}{'+' if self.more else ''} complaint{'s' if count != 1 else ''}"
@@ -289,12 +323,38 @@ class ComplaintListScreen(DeskScreen):
         tab_id = event.tab.id or ""
         saved = self.saved[tab_id].name if tab_id in self.saved else None
         name = self.view_name if saved is not None else tab_id.removeprefix("view-")
-        if (name, saved) == (self.view_name, self.saved_name) and not self.search_text:
+        if (name, saved) == (self.view_name, self.saved_name) and not self.search_text and self.filters is None:
             return
         self.view_name, self.saved_name = name, saved
         self.search_text = ""
+        self.filters = None
         self.pages = 1
         self.remove_class("-searching")
+        self.load()
+
+    def action_filter(self) -> None:
+        """The filter line, holding the filter shown (set with f, or the saved view's)."""
+        field = self.query_one("#filter", Input)
+        current = next((v for v in self.saved.values() if v.name == self.saved_name), None)
+        if self.filters is not None:
+            shown: ViewFilter | None = _view_filter(self.filters)
+        else:
+            shown = current.filters if current is not None else None
+        field.value = filter_text(shown, self.desk.tz) if shown is not None else ""
+        self.add_class("-filtering")
+        field.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        try:
+            filters = parse_filter_text(event.value, self.desk.tz)
+        except FilterTextError as error:
+            self.say(str(error), "error")
+            return
+        self.remove_class("-filtering")
+        self.query_one(ComplaintTable).focus()
+        self.filters = filters or None
+        self.pages = 1
         self.load()
 
     def action_search(self) -> None:
@@ -312,6 +372,10 @@ class ComplaintListScreen(DeskScreen):
         self.load()
 
     def action_back(self) -> None:
+        if self.has_class("-filtering"):
+            self.remove_class("-filtering")
+            self.query_one(ComplaintTable).focus()
+            return
         if self.has_class("-naming"):
             self.remove_class("-naming")
             self.query_one(ComplaintTable).focus()
@@ -341,3 +405,17 @@ class ComplaintListScreen(DeskScreen):
             self.more = False
             self.pages += 1
             self.load(append=True)
+
+
+def _view_filter(values: dict[str, Any]) -> ViewFilter:
+    """The filter set with f as a ViewFilter (to write it back as text)."""
+    return ViewFilter(
+        statuses=tuple(values.get("statuses", ())),
+        every_status=bool(values.get("every_status")),
+        owner=values.get("owner"),
+        severities=tuple(values.get("severities", ())),
+        overdue=bool(values.get("overdue")),
+        created_from=values.get("created_from"),
+        created_to=values.get("created_to"),
+        sort=values.get("sort"),
+    )
