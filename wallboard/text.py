@@ -84,6 +84,8 @@ def printable_lines(text: str | None) -> str:
     """`printable` for multi-line text (a description, a note): line feeds and tabs kept."""
     if not text:
         return ""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, nothing to change (a million cells in an export)
     text = text.replace("\r\n", "\n")
     cleaned = _UNPRINTABLE_IN_LINES.sub(_picture, text)
     return cleaned if cleaned.isascii() else _few_marks(cleaned)
