@@ -7,8 +7,10 @@ highlighted dispute with a note. An agent sees their own submitted evaluations a
 weekly score trend: Enter opens one, a acknowledges it, d disputes it with a note.
 
 The evaluation screen shows the call's facts and every criterion of the card with its written
-standard (what good and bad look like), a score control on the criterion's scale and a
-comment; the weighted score and the critical failures follow every change. Ctrl+S saves the
+standard (what good and bad look like), its score on the criterion's scale and its comment,
+each criterion one widget (CriterionRow); one comment editor below them writes the comment of
+the criterion in focus (Enter on it). The weighted score and the critical failures follow
+every change. Ctrl+S saves the
 draft, Ctrl+O submits it, both at the version last read (a stale draft is refused, nothing
 saved); h coaches the agent on a submitted evaluation. Every call goes through the desk (a
 UserDesk, over the session link in an SSH session); the quality service enforces the roles.
