@@ -20,7 +20,7 @@ from tests.support.links import LinkServer
 from tickets import users
 from tickets.quality.report import quality_report
 from tickets.quality.service import QualityService
-from tickets.ui.quality_screen import CoachingForm, CriterionRow, EvaluationScreen, QualityScreen
+from tickets.ui.quality_screen import CoachingForm, EvaluationScreen, QualityScreen
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 
