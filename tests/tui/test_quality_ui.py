@@ -20,7 +20,7 @@ from tests.support.links import LinkServer
 from tickets import users
 from tickets.quality.report import quality_report
 from tickets.quality.service import QualityService
-from tickets.ui.quality_screen import CoachingForm, EvaluationScreen, QualityScreen, ScoreControl
+from tickets.ui.quality_screen import CoachingForm, EvaluationScreen, QualityScreen
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
 
@@ -102,10 +102,21 @@ async def evaluate_first(pilot, agent: str | None = None) -> EvaluationScreen:
 
 
 async def score(pilot, screen: EvaluationScreen, answers: dict[str, str], comments: dict[str, str]) -> None:
+    """Answers set on the criteria's rows; each comment written the way a person does: the
+    criterion in focus, Enter, the text in the comment editor, Enter back to the criterion."""
+    rows = screen.rows()
     for key, answer in answers.items():
-        screen.query_one(f"#score-{key}", ScoreControl).value = answer
+        rows[key].value = answer
+    editor = screen.query_one("#qa-comment", Input)
     for key, comment in comments.items():
-        screen.query_one(f"#comment-{key}", Input).value = comment
+        rows[key].focus()
+        await until(pilot, lambda row=rows[key]: screen.commenting is row, f"the focus on {key}")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.focused is editor, "the comment editor")
+        editor.value = comment
+        await until(pilot, lambda row=rows[key], text=comment: row.comment == text, f"the comment on {key}")
+        await pilot.press("enter")
+        await until(pilot, lambda row=rows[key]: screen.focused is row, f"the focus back on {key}")
     await pilot.pause()
 
 
@@ -134,8 +145,11 @@ async def test_a_supervisor_scores_a_call_sees_the_running_score_and_submits(flo
         text = screen_text(app)
         assert "good:" in text and "bad:" in text and "CRITICAL" in text
 
-        await pilot.press("n")  # the first criterion's control has the focus: n answers no
-        assert evaluation.query_one("#score-greeting", ScoreControl).value == "no"
+        rows = evaluation.rows()
+        await pilot.press("n")  # the first criterion has the focus: n answers no
+        assert rows["greeting"].value == "no"
+        await pilot.press("down", "right", "right")  # the next criterion (1-5): right steps from 1
+        assert (evaluation.focused, rows["listening"].value) == (rows["listening"], "2")
         await score(pilot, evaluation, {"listening": "5"}, {})
         bar = str(evaluation.query_one("#qa-score").render())
         assert "CRITICAL FAILURE: greeting" in bar and "scored 2 of 8" in bar
@@ -150,7 +164,11 @@ async def test_a_supervisor_scores_a_call_sees_the_running_score_and_submits(flo
         assert "draft saved: score 88.3" in message(evaluation)
         await write(pilot, evaluation, "ctrl+o")
         assert "submitted: score 88.3" in message(evaluation)
-        assert evaluation.query_one("#score-greeting", ScoreControl).disabled
+        rows["greeting"].focus()
+        await until(pilot, lambda: evaluation.focused is rows["greeting"], "the focus on greeting")
+        await pilot.press("n")  # submitted: the answers stay as they were
+        assert rows["greeting"].value == "yes" and evaluation.query_one("#qa-comment", Input).disabled
+        assert "comment: checked the order history first" in screen_text(app)
     stored = qa.get(info.ref, "sue")
     assert (stored.status, stored.score) == ("submitted", 88.33)
 

@@ -7,8 +7,10 @@ highlighted dispute with a note. An agent sees their own submitted evaluations a
 weekly score trend: Enter opens one, a acknowledges it, d disputes it with a note.
 
 The evaluation screen shows the call's facts and every criterion of the card with its written
-standard (what good and bad look like), a score control on the criterion's scale and a
-comment; the weighted score and the critical failures follow every change. Ctrl+S saves the
+standard (what good and bad look like), its score on the criterion's scale and its comment,
+each criterion one widget (CriterionRow); one comment editor below them writes the comment of
+the criterion in focus (Enter on it). The weighted score and the critical failures follow
+every change. Ctrl+S saves the
 draft, Ctrl+O submits it, both at the version last read (a stale draft is refused, nothing
 saved); h coaches the agent on a submitted evaluation. Every call goes through the desk (a
 UserDesk, over the session link in an SSH session); the quality service enforces the roles.
@@ -23,11 +25,12 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tickets.permissions import Role
@@ -35,7 +38,7 @@ from tickets.quality.cards import ANSWERS, ONE_TO_FIVE, Answer, CriterionSpec, c
 from tickets.quality.records import DRAFT, CardInfo, CriterionInfo, EvaluationInfo, SampleInfo, TrendPoint
 from tickets.ui.base import DeskHeader, DeskScreen
 from tickets.ui.text import literal, plain, when
-from wallboard.text import format_duration
+from wallboard.text import format_duration, printable
 
 if TYPE_CHECKING:
     from tickets.ui.desk import ComplaintDesk
@@ -361,103 +364,99 @@ class QualityScreen(DeskScreen):
         self.dismiss()
 
 
-class ScoreControl(Static, can_focus=True):
-    """A criterion's score on its scale, one line: the answers side by side, the chosen one
-    lit. Left/right move through them; y, n, a (n/a) or 1-5 choose directly. Lighter than a
-    drop-down per criterion: the screen opens with a card's worth of them at once."""
+class CriterionRow(Widget, can_focus=True):
+    """One criterion in one widget: its title and written standard, its score on its scale
+    (the answers side by side, the chosen one lit) and its comment. With the focus, left and
+    right move through the answers, y, n, a (n/a) or 1-5 choose directly, up and down move
+    to the criterion above or below and Enter writes its comment in the screen's comment
+    editor. One widget a criterion, drawn from its text, rather than a score control and a
+    comment box each: the screen opens with a card's worth of them at once."""
 
     BINDINGS = [
         Binding("left", "step(-1)", "Previous", show=False),
         Binding("right", "step(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("enter", "comment", "Comment"),
     ]
     DEFAULT_CSS = """
-    ScoreControl { width: 24; height: 1; margin-right: 1; background: $boost; }
-    ScoreControl:focus { background: $accent 30%; }
-    ScoreControl:disabled { opacity: 70%; }
+    CriterionRow { height: auto; padding: 0 1; margin-bottom: 1; }
+    CriterionRow:focus { background: $accent 15%; }
+    CriterionRow.-failed { border-left: thick #d32f2f; }
     """
     KEYS = {"y": "yes", "n": "no", "a": "na"}
 
     class Changed(Message):
-        def __init__(self, control: ScoreControl) -> None:
+        """The answer was changed."""
+
+        def __init__(self, row: CriterionRow) -> None:
             super().__init__()
-            self.score_control = control
+            self.row = row
+
+    class CommentWanted(Message):
+        """Enter: the comment editor for this criterion."""
+
+        def __init__(self, row: CriterionRow) -> None:
+            super().__init__()
+            self.row = row
 
     value: reactive[str | None] = reactive(None)
-
-    def __init__(self, answers: tuple[str, ...], value: str | None, **kwargs: Any) -> None:
-        super().__init__("", markup=False, **kwargs)
-        self.answers = answers
-        self.set_reactive(ScoreControl.value, value)
-
-    def on_mount(self) -> None:
-        self._draw()
-
-    def watch_value(self) -> None:
-        self._draw()
-        self.post_message(self.Changed(self))
-
-    def _draw(self) -> None:
-        parts = [
-            Content.styled(f"[{ANSWER_LABELS.get(a, a)}]", "bold reverse")
-            if a == self.value
-            else Content(f" {ANSWER_LABELS.get(a, a)} ")
-            for a in self.answers
-        ]
-        self.update(Content("").join(parts))
-
-    def action_step(self, by: int) -> None:
-        at = self.answers.index(self.value) if self.value in self.answers else (-1 if by > 0 else 0)
-        self.value = self.answers[(at + by) % len(self.answers)]
-
-    def on_key(self, event: events.Key) -> None:
-        chosen = self.KEYS.get(event.key, event.key)
-        if chosen in self.answers:
-            event.stop()
-            self.value = chosen
-
-
-class CriterionRow(Vertical):
-    """One criterion: its title and written standard, the score control, the comment."""
-
-    DEFAULT_CSS = """
-    CriterionRow { height: auto; padding: 0 1; margin-bottom: 1; }
-    CriterionRow .qa-standard { width: 1fr; }
-    CriterionRow Horizontal { height: auto; }
-    CriterionRow Input { width: 1fr; height: 1; border: none; padding: 0 1; }
-    CriterionRow.-failed { border-left: thick #d32f2f; }
-    """
+    comment: reactive[str] = reactive("", layout=True)
 
     def __init__(self, criterion: CriterionInfo, answer: str | None, comment: str, *, editable: bool) -> None:
         super().__init__(id=f"criterion-{criterion.key}")
         self.criterion = criterion
-        self.answer = answer
-        self.comment = comment
+        self.answers = ANSWERS[criterion.scale]
         self.editable = editable
-
-    def compose(self) -> ComposeResult:
-        c = self.criterion
+        self.set_reactive(CriterionRow.value, answer)
+        self.set_reactive(CriterionRow.comment, comment)
+        c = criterion
         flags = [f"weight {c.weight:g}", "1-5" if c.scale == ONE_TO_FIVE else "yes/no/n.a."]
         if c.critical:
             flags.append("CRITICAL")
         if c.comment_required:
             flags.append("comment required")
         heading = Content.styled(f"{literal(c.section)} · {literal(c.title)}  ({', '.join(flags)})", "bold")
-        standard = Content(f"\ngood: {literal(c.good)}\nbad:  {literal(c.bad)}").stylize("$text-muted")
-        yield Static(heading + standard, classes="qa-standard")
-        with Horizontal():
-            yield ScoreControl(ANSWERS[c.scale], self.answer, id=f"score-{c.key}", disabled=not self.editable)
-            yield Input(
-                self.comment,
-                placeholder="comment" + (" (required)" if c.comment_required else ""),
-                id=f"comment-{c.key}",
-                disabled=not self.editable,
-            )
+        standard = Content(f"\ngood: {literal(c.good)}\nbad:  {literal(c.bad)}\n").stylize("$text-muted")
+        self._standard = heading + standard  # fixed: drawn once, then only the score line changes
 
-    def chosen(self) -> str | None:
-        return self.query_one(ScoreControl).value
+    def render(self) -> Content:
+        parts = [
+            Content.styled(f"[{ANSWER_LABELS.get(a, a)}]", "bold reverse")
+            if a == self.value
+            else Content(f" {ANSWER_LABELS.get(a, a)} ")
+            for a in self.answers
+        ]
+        if self.comment:
+            remark = Content(f"   comment: {literal(self.comment)}")
+        else:
+            wanted = " (required)" if self.criterion.comment_required else ""
+            remark = Content.styled(f"   no comment{wanted}", "$text-muted")
+        return self._standard + Content("").join(parts) + remark
 
-    def written(self) -> str:
-        return self.query_one(Input).value
+    def watch_value(self) -> None:
+        self.post_message(self.Changed(self))
+
+    def action_step(self, by: int) -> None:
+        if not self.editable:
+            return
+        at = self.answers.index(self.value) if self.value in self.answers else (-1 if by > 0 else 0)
+        self.value = self.answers[(at + by) % len(self.answers)]
+
+    def action_move(self, by: int) -> None:
+        rows = list(self.screen.query(CriterionRow))
+        at = rows.index(self)
+        if 0 <= at + by < len(rows):
+            rows[at + by].focus()
+
+    def action_comment(self) -> None:
+        self.post_message(self.CommentWanted(self))
+
+    def on_key(self, event: events.Key) -> None:
+        chosen = self.KEYS.get(event.key, event.key)
+        if self.editable and chosen in self.answers:
+            event.stop()
+            self.value = chosen
 
 
 class EvaluationScreen(DeskScreen):
@@ -473,6 +472,7 @@ class EvaluationScreen(DeskScreen):
     EvaluationScreen #qa-score { height: 1; padding: 0 1; text-style: bold; background: $panel; }
     EvaluationScreen #qa-score.-failed { background: #d32f2f; color: white; }
     EvaluationScreen #qa-criteria { height: 1fr; }
+    EvaluationScreen #qa-comment { height: 1; border: none; padding: 0 1; }
     """
 
     def __init__(self, desk: ComplaintDesk, info: EvaluationInfo, card: CardInfo) -> None:
@@ -480,6 +480,7 @@ class EvaluationScreen(DeskScreen):
         self.info = info
         self.card = card
         self.saves = 0  # saves and submits finished (tests wait on them)
+        self.commenting: CriterionRow | None = None  # whose comment the editor shows
 
     @property
     def editable(self) -> bool:
@@ -490,22 +491,30 @@ class EvaluationScreen(DeskScreen):
         yield Static("", id="qa-facts", markup=False)
         yield Static("", id="qa-score", markup=False)
         given = {s.key: s for s in self.info.scores}
-        with VerticalScroll(id="qa-criteria"):
+        editable = self.editable
+        with VerticalScroll(id="qa-criteria", can_focus=False):
             for criterion in self.card.criteria:
                 score = given.get(criterion.key)
                 yield CriterionRow(
                     criterion,
                     score.answer if score else None,
                     score.comment if score else "",
-                    editable=self.editable,
+                    editable=editable,
                 )
+        # One comment editor, for the criterion last in focus (Enter on it comes here).
+        yield Input(id="qa-comment", disabled=not editable)
         yield Footer()
 
     def on_mount(self) -> None:
         self._show_facts()
         self._show_score()
-        if self.editable:
-            self.query_one(ScoreControl).focus()
+        rows = self.query(CriterionRow)
+        if rows:
+            rows.first().focus()
+
+    def rows(self) -> dict[str, CriterionRow]:
+        """The criteria's rows by key, in the card's order."""
+        return {row.criterion.key: row for row in self.query(CriterionRow)}
 
     def _show_facts(self) -> None:
         i, tz, now = self.info, self.desk.tz, self.desk.clock()
@@ -528,13 +537,13 @@ class EvaluationScreen(DeskScreen):
         self.query_one("#qa-facts", Static).update(Content("\n".join(lines)))
 
     def _answers(self) -> dict[str, str]:
-        return {row.criterion.key: answer for row in self.query(CriterionRow) if (answer := row.chosen()) is not None}
+        return {key: row.value for key, row in self.rows().items() if row.value is not None}
 
     def _show_score(self) -> None:
         answers = self._answers()
         score, failed = running_result(self.card, answers)
-        for row in self.query(CriterionRow):
-            row.set_class(row.criterion.key in failed, "-failed")
+        for key, row in self.rows().items():
+            row.set_class(key in failed, "-failed")
         total = len(self.card.criteria)
         text = f"score {_score_text(score)}   scored {len(answers)} of {total}"
         if failed:
@@ -543,16 +552,41 @@ class EvaluationScreen(DeskScreen):
         bar.update(Content(text))
         bar.set_class(bool(failed), "-failed")
 
-    @on(ScoreControl.Changed)
-    def _changed(self, _event: ScoreControl.Changed) -> None:
+    @on(CriterionRow.Changed)
+    def _changed(self, _event: CriterionRow.Changed) -> None:
         self._show_score()
 
+    # -- the comment editor -----------------------------------------------------------
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, CriterionRow) and event.widget is not self.commenting:
+            self.commenting = row = event.widget
+            editor = self.query_one("#qa-comment", Input)
+            with editor.prevent(Input.Changed):
+                editor.value = row.comment
+            wanted = " (required)" if row.criterion.comment_required else ""
+            editor.placeholder = (
+                f"comment on {printable(row.criterion.title)}{wanted}: Enter on the criterion writes it"
+            )
+
+    @on(CriterionRow.CommentWanted)
+    def _comment_wanted(self, event: CriterionRow.CommentWanted) -> None:
+        editor = self.query_one("#qa-comment", Input)
+        if not editor.disabled:
+            editor.focus()
+
+    @on(Input.Changed, "#qa-comment")
+    def _comment_written(self, event: Input.Changed) -> None:
+        if self.commenting is not None:
+            self.commenting.comment = event.value
+
+    @on(Input.Submitted, "#qa-comment")
+    def _comment_done(self, _event: Input.Submitted) -> None:
+        if self.commenting is not None:
+            self.commenting.focus()
+
     def scores(self) -> dict[str, tuple[str, str]]:
-        return {
-            row.criterion.key: (answer, row.written().strip())
-            for row in self.query(CriterionRow)
-            if (answer := row.chosen()) is not None
-        }
+        return {key: (row.value, row.comment.strip()) for key, row in self.rows().items() if row.value is not None}
 
     # -- keys ------------------------------------------------------------------------
 
@@ -563,6 +597,12 @@ class EvaluationScreen(DeskScreen):
             return self.info.status != DRAFT and self.desk.role == Role.SUPERVISOR
         return super().check_action(action, parameters)
 
+    def action_back(self) -> None:
+        if self.focused is self.query_one("#qa-comment", Input) and self.commenting is not None:
+            self.commenting.focus()  # Esc leaves the comment (kept), not the evaluation
+            return
+        super().action_back()
+
     def _write(self, method: str, verb: str) -> None:
         calls, ref, scores, version = self.desk.calls, self.info.ref, self.scores(), self.info.version
         write = getattr(calls, method)
@@ -572,8 +612,9 @@ class EvaluationScreen(DeskScreen):
             self.info = info
             self._show_facts()
             if not self.editable:
-                for widget in (*self.query(ScoreControl), *self.query(Input)):
-                    widget.disabled = True
+                for row in self.query(CriterionRow):
+                    row.editable = False
+                self.query_one("#qa-comment", Input).disabled = True
             self.say(f"{info.ref} {verb}: score {_score_text(info.score)}", "ok")
             self.refresh_bindings()
 

@@ -4,35 +4,34 @@ Scorecards, the daily sample, evaluating a sampled call, the agent's answer, coa
 calibration. Every command takes `--json`; those that act take `--as USER` (roles are the
 service's: supervisors evaluate and manage cards, agents read and answer their own). Errors
 are one line on stderr and exit status 1. Text from outside is printed literally.
+
+The commands are declared with `qa_command`, which adds the options they share (`--as`,
+`--expect-version`, `--json`) and hands the command a `QaCall`: those options' values, the
+settings and the quality service.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from tickets.quality.records import EvaluationInfo
 from wallboard.cli.common import Failure, emit_rows, open_database_of, parse_when, settings_of
-from wallboard.cli.tickets import _echo_json, _Group, as_option, json_option, parse_due
+from wallboard.cli.tickets import _echo_json, _Group, parse_due
 from wallboard.config import Settings
 from wallboard.text import format_duration, printable
 
 if TYPE_CHECKING:
     from tickets.quality.service import QualityService, Scores
 
-version_option = click.option(
-    "--expect-version",
-    "expect_version",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Refuse the change unless the evaluation is still at this version (as last read).",
-)
 score_option = click.option(
     "--score",
     "scores",
@@ -45,12 +44,110 @@ comment_option = click.option(
 )
 
 
-def _service(ctx: click.Context) -> QualityService:
-    from tickets.quality.service import QualityService
+# -- what the commands share -------------------------------------------------------------------
 
-    service = QualityService(open_database_of(ctx, migrate=True), settings_of(ctx))
-    service.ensure_default_card()
-    return service
+
+@dataclass
+class QaCall:
+    """One `qa` command's run: the shared options' values, the settings, the service."""
+
+    ctx: click.Context
+    actor: str | None  # --as (None: the command has no --as, or it was left out where optional)
+    as_json: bool  # --json
+    expect_version: int | None  # --expect-version
+
+    @property
+    def user(self) -> str:
+        """The acting user of a command whose --as is required (click has refused it missing)."""
+        if self.actor is None:
+            raise Failure("--as USER is required")
+        return self.actor
+
+    @property
+    def settings(self) -> Settings:
+        return settings_of(self.ctx)
+
+    @functools.cached_property
+    def service(self) -> QualityService:
+        from tickets.quality.service import QualityService
+
+        service = QualityService(open_database_of(self.ctx, migrate=True), self.settings)
+        service.ensure_default_card()
+        return service
+
+    def printed_json(self, data: object) -> bool:
+        """With --json, `data` printed as JSON (True: nothing more to print)."""
+        if self.as_json:
+            _echo_json(data)
+        return self.as_json
+
+    def show(self, info: EvaluationInfo) -> None:
+        """An evaluation, as JSON or for people."""
+        if not self.printed_json(info.as_dict()):
+            _print_evaluation(info, self.settings)
+
+
+ActorOption = Literal["required", "optional", "none"]
+ACTOR_HELP = "The user acting (recorded in the audit trail)."
+
+
+def _shared_options(
+    actor: ActorOption, actor_help: str, versioned: bool, as_json: bool
+) -> tuple[list[click.Parameter], list[click.Parameter]]:
+    """The shared options: those before a command's own (--as) and those after (--expect-version,
+    --json), in the order its help lists them."""
+    before: list[click.Parameter] = []
+    if actor != "none":
+        before.append(click.Option(["--as", "actor"], required=actor == "required", metavar="USER", help=actor_help))
+    after: list[click.Parameter] = []
+    if versioned:
+        after.append(
+            click.Option(
+                ["--expect-version", "expect_version"],
+                type=click.IntRange(min=1),
+                metavar="N",
+                help="Refuse the change unless the evaluation is still at this version (as last read).",
+            )
+        )
+    if as_json:
+        after.append(click.Option(["--json", "as_json"], is_flag=True, help="Print JSON for scripts."))
+    return before, after
+
+
+def qa_command(
+    group: click.Group,
+    name: str,
+    *,
+    actor: ActorOption = "required",
+    actor_help: str = ACTOR_HELP,
+    versioned: bool = False,
+    as_json: bool = True,
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A command of `group` whose function takes a QaCall, then its own arguments and options
+    (declared with click's decorators under this one, as usual). The shared options are added:
+    `--as` (required, optional or none) after the arguments, `--expect-version` (versioned) and
+    `--json` after the command's own options."""
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        own: list[click.Parameter] = list(reversed(getattr(function, "__click_params__", [])))
+        before, after = _shared_options(actor, actor_help, versioned, as_json)
+        arguments = [p for p in own if isinstance(p, click.Argument)]
+        options = [p for p in own if not isinstance(p, click.Argument)]
+
+        @functools.wraps(function)
+        def run(**values: Any) -> None:
+            call = QaCall(
+                click.get_current_context(),
+                values.pop("actor", None),
+                values.pop("as_json", False),
+                values.pop("expect_version", None),
+            )
+            function(call, **values)
+
+        run.__dict__.pop("__click_params__", None)  # copied by wraps: the params are given below, in order
+        return group.command(name, params=[*arguments, *before, *options, *after])(run)
+
+    return decorate
 
 
 def _local(at: float | None, settings: Settings) -> str:
@@ -113,13 +210,6 @@ def _print_evaluation(info: EvaluationInfo, settings: Settings) -> None:
     emit_rows(rows, "table", text_columns=("criterion", "scale", "critical", "answer", "comment"))
 
 
-def _done(info: EvaluationInfo, as_json: bool, settings: Settings) -> None:
-    if as_json:
-        _echo_json(info.as_dict())
-    else:
-        _print_evaluation(info, settings)
-
-
 @click.group("qa", cls=_Group)
 def qa() -> None:
     """Quality evaluations: scorecards, the daily sample, evaluations, disputes, coaching."""
@@ -133,12 +223,9 @@ def card() -> None:
     """Scorecards: import (a new version), list, show."""
 
 
-@card.command("import")
+@qa_command(card, "import")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@as_option
-@json_option
-@click.pass_context
-def card_import(ctx: click.Context, file: Path | None, actor: str, as_json: bool) -> None:
+def card_import(call: QaCall, file: Path | None) -> None:
     """Import a scorecard from a TOML FILE (default: the shipped inbound-service card): a new
     version of its name unless the newest is the same."""
     from tickets.quality.service import default_card_text
@@ -150,24 +237,19 @@ def card_import(ctx: click.Context, file: Path | None, actor: str, as_json: bool
             text, source = file.read_text(encoding="utf-8"), str(file)
         except (OSError, UnicodeDecodeError) as exc:
             raise Failure(f"{file}: cannot read: {exc}") from None
-    info, added = _service(ctx).import_card(text, actor, source=source)
-    if as_json:
-        _echo_json({**info.as_dict(), "added": added})
-        return
-    verb = "imported as" if added else "unchanged at"
-    click.echo(printable(f"{info.name} {verb} version {info.version} ({len(info.criteria)} criteria)"))
+    info, added = call.service.import_card(text, call.user, source=source)
+    if not call.printed_json({**info.as_dict(), "added": added}):
+        verb = "imported as" if added else "unchanged at"
+        click.echo(printable(f"{info.name} {verb} version {info.version} ({len(info.criteria)} criteria)"))
 
 
-@card.command("list")
-@json_option
-@click.pass_context
-def card_list(ctx: click.Context, as_json: bool) -> None:
+@qa_command(card, "list", actor="none")
+def card_list(call: QaCall) -> None:
     """Every scorecard's newest version."""
-    cards = _service(ctx).list_cards()
-    if as_json:
-        _echo_json([c.as_dict() for c in cards])
+    cards = call.service.list_cards()
+    if call.printed_json([c.as_dict() for c in cards]):
         return
-    settings = settings_of(ctx)
+    settings = call.settings
     emit_rows(
         [
             {"name": c.name, "version": c.version, "title": c.title, "created": _local(c.created_at, settings)}
@@ -179,17 +261,14 @@ def card_list(ctx: click.Context, as_json: bool) -> None:
     )
 
 
-@card.command("show")
+@qa_command(card, "show", actor="none")
 @click.argument("name")
 @click.option("--version", "version", type=click.IntRange(min=1), help="This version (default: the newest).")
 @click.option("--toml", "as_toml", is_flag=True, help="Print it as TOML (to edit and import again).")
-@json_option
-@click.pass_context
-def card_show(ctx: click.Context, name: str, version: int | None, as_toml: bool, as_json: bool) -> None:
+def card_show(call: QaCall, name: str, version: int | None, as_toml: bool) -> None:
     """A scorecard with its criteria and their written standards."""
-    info = _service(ctx).get_card(name, version)
-    if as_json:
-        _echo_json(info.as_dict())
+    info = call.service.get_card(name, version)
+    if call.printed_json(info.as_dict()):
         return
     if as_toml:
         from tickets.quality.cards import CardSpec, CriterionSpec, card_toml
@@ -232,17 +311,12 @@ def _day(value: str | None, settings: Settings) -> date:
         raise Failure(f"--date: {value!r} is not a date YYYY-MM-DD") from None
 
 
-@qa.command("sample")
+@qa_command(qa, "sample", actor="optional", actor_help="The supervisor drawing (default: the system, as the server).")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="The day whose answered calls to draw (default: today).")
-@click.option("--as", "actor", metavar="USER", help="The supervisor drawing (default: the system, as the server).")
-@json_option
-@click.pass_context
-def qa_sample(ctx: click.Context, day: str | None, actor: str | None, as_json: bool) -> None:
+def qa_sample(call: QaCall, day: str | None) -> None:
     """Draw the day's sample of answered calls (once a day; the server draws yesterday's daily)."""
-    settings = settings_of(ctx)
-    summary = _service(ctx).draw(_day(day, settings), actor)
-    if as_json:
-        _echo_json(summary.as_dict())
+    summary = call.service.draw(_day(day, call.settings), call.actor)
+    if call.printed_json(summary.as_dict()):
         return
     if summary.already_drawn:
         click.echo(f"{summary.day}: drawn already (coaching re-samples added: {summary.coaching})")
@@ -257,19 +331,15 @@ def qa_sample(ctx: click.Context, day: str | None, actor: str | None, as_json: b
     )
 
 
-@qa.command("queue")
-@as_option
+@qa_command(qa, "queue")
 @click.option("--all", "everyone", is_flag=True, help="Every evaluator's (and the unassigned).")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="That day's samples, whatever their state.")
-@json_option
-@click.pass_context
-def qa_queue(ctx: click.Context, actor: str, everyone: bool, day: str | None, as_json: bool) -> None:
+def qa_queue(call: QaCall, everyone: bool, day: str | None) -> None:
     """The evaluator's queue of sampled calls."""
-    settings = settings_of(ctx)
+    settings = call.settings
     label = _day(day, settings).isoformat() if day else None
-    rows = _service(ctx).samples(actor, day=label, everyone=everyone)
-    if as_json:
-        _echo_json([r.as_dict() for r in rows])
+    rows = call.service.samples(call.user, day=label, everyone=everyone)
+    if call.printed_json([r.as_dict() for r in rows]):
         return
     emit_rows(
         [
@@ -294,33 +364,23 @@ def qa_queue(ctx: click.Context, actor: str, everyone: bool, day: str | None, as
     )
 
 
-@qa.command("skip")
+@qa_command(qa, "skip")
 @click.argument("sample", type=int)
-@as_option
 @click.option("--reason", required=True, help="Why this call is not evaluated (audited).")
-@json_option
-@click.pass_context
-def qa_skip(ctx: click.Context, sample: int, actor: str, reason: str, as_json: bool) -> None:
+def qa_skip(call: QaCall, sample: int, reason: str) -> None:
     """Skip a sampled call, with a reason."""
-    info = _service(ctx).skip(sample, actor, reason)
-    if as_json:
-        _echo_json(info.as_dict())
-    else:
+    info = call.service.skip(sample, call.user, reason)
+    if not call.printed_json(info.as_dict()):
         click.echo(printable(f"sample {info.id} skipped: {info.skip_reason}"))
 
 
-@qa.command("calibrate")
+@qa_command(qa, "calibrate")
 @click.argument("call_id", type=int)
-@as_option
 @click.option("--evaluator", "evaluators", multiple=True, required=True, help="An evaluator (two or more).")
-@json_option
-@click.pass_context
-def qa_calibrate(ctx: click.Context, call_id: int, actor: str, evaluators: tuple[str, ...], as_json: bool) -> None:
+def qa_calibrate(call: QaCall, call_id: int, evaluators: tuple[str, ...]) -> None:
     """The same call (its id in the call data) for several evaluators."""
-    rows = _service(ctx).calibrate(call_id, actor, list(evaluators))
-    if as_json:
-        _echo_json([r.as_dict() for r in rows])
-    else:
+    rows = call.service.calibrate(call_id, call.user, list(evaluators))
+    if not call.printed_json([r.as_dict() for r in rows]):
         for r in rows:
             click.echo(printable(f"sample {r.id}: call {r.callid} for {r.evaluator}"))
 
@@ -328,94 +388,57 @@ def qa_calibrate(ctx: click.Context, call_id: int, actor: str, evaluators: tuple
 # -- evaluations -------------------------------------------------------------------------------
 
 
-@qa.command("begin")
+@qa_command(qa, "begin")
 @click.argument("sample", type=int)
-@as_option
-@json_option
-@click.pass_context
-def qa_begin(ctx: click.Context, sample: int, actor: str, as_json: bool) -> None:
+def qa_begin(call: QaCall, sample: int) -> None:
     """Begin evaluating a sampled call (a draft on the configured card's newest version)."""
-    _done(_service(ctx).begin(sample, actor), as_json, settings_of(ctx))
+    call.show(call.service.begin(sample, call.user))
 
 
-@qa.command("score")
+@qa_command(qa, "score", versioned=True)
 @click.argument("ref")
-@as_option
 @score_option
 @comment_option
 @click.option("--submit", is_flag=True, help="Submit it too (every criterion must be scored).")
-@version_option
-@json_option
-@click.pass_context
-def qa_score(
-    ctx: click.Context,
-    ref: str,
-    actor: str,
-    scores: tuple[str, ...],
-    comments: tuple[str, ...],
-    submit: bool,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
+def qa_score(call: QaCall, ref: str, scores: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
     """Score criteria of a draft (saved as draft, or submitted with --submit)."""
-    service = _service(ctx)
     given = _scores(scores, comments)
     if submit:
-        info = service.submit(ref, actor, given, expect_version=expect_version)
+        info = call.service.submit(ref, call.user, given, expect_version=call.expect_version)
     else:
         if not given:
             raise Failure("give at least one --score KEY=ANSWER")
-        info = service.save(ref, actor, given, expect_version=expect_version)
-    _done(info, as_json, settings_of(ctx))
+        info = call.service.save(ref, call.user, given, expect_version=call.expect_version)
+    call.show(info)
 
 
-@qa.command("correct")
+@qa_command(qa, "correct", versioned=True)
 @click.argument("ref")
-@as_option
 @score_option
 @comment_option
 @click.option("--reason", required=True, help="Why (audited with each change).")
-@version_option
-@json_option
-@click.pass_context
-def qa_correct(
-    ctx: click.Context,
-    ref: str,
-    actor: str,
-    scores: tuple[str, ...],
-    comments: tuple[str, ...],
-    reason: str,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
+def qa_correct(call: QaCall, ref: str, scores: tuple[str, ...], comments: tuple[str, ...], reason: str) -> None:
     """Correct a submitted evaluation (supervisors; audited)."""
-    info = _service(ctx).correct(ref, actor, _scores(scores, comments), reason=reason, expect_version=expect_version)
-    _done(info, as_json, settings_of(ctx))
+    given = _scores(scores, comments)
+    call.show(call.service.correct(ref, call.user, given, reason=reason, expect_version=call.expect_version))
 
 
-@qa.command("show")
+@qa_command(qa, "show")
 @click.argument("ref")
-@as_option
-@json_option
-@click.pass_context
-def qa_show(ctx: click.Context, ref: str, actor: str, as_json: bool) -> None:
+def qa_show(call: QaCall, ref: str) -> None:
     """An evaluation: the call's facts, each criterion's score and comment."""
-    _done(_service(ctx).get(ref, actor), as_json, settings_of(ctx))
+    call.show(call.service.get(ref, call.user))
 
 
-@qa.command("list")
-@as_option
+@qa_command(qa, "list")
 @click.option("--agent", help="Only this agent's (as the call data names them).")
 @click.option("--status", type=click.Choice(["draft", "submitted"]))
-@json_option
-@click.pass_context
-def qa_list(ctx: click.Context, actor: str, agent: str | None, status: str | None, as_json: bool) -> None:
+def qa_list(call: QaCall, agent: str | None, status: str | None) -> None:
     """Evaluations, newest call first (an agent sees their own submitted ones)."""
-    settings = settings_of(ctx)
-    rows = _service(ctx).evaluations(actor, agent=agent, status=status)
-    if as_json:
-        _echo_json([r.as_dict() for r in rows])
+    rows = call.service.evaluations(call.user, agent=agent, status=status)
+    if call.printed_json([r.as_dict() for r in rows]):
         return
+    settings = call.settings
     emit_rows(
         [
             {
@@ -438,96 +461,56 @@ def qa_list(ctx: click.Context, actor: str, agent: str | None, status: str | Non
     )
 
 
-@qa.command("trend")
-@as_option
+@qa_command(qa, "trend")
 @click.option("--agent", help="The agent (supervisors; an agent sees their own).")
 @click.option("--weeks", type=click.IntRange(1, 520), default=8, show_default=True)
-@json_option
-@click.pass_context
-def qa_trend(ctx: click.Context, actor: str, agent: str | None, weeks: int, as_json: bool) -> None:
+def qa_trend(call: QaCall, agent: str | None, weeks: int) -> None:
     """An agent's weekly quality: evaluations, mean score, critical failures."""
-    points = _service(ctx).trend(actor, agent=agent, weeks=weeks)
-    if as_json:
-        _echo_json([p.as_dict() for p in points])
-    else:
-        emit_rows([p.as_dict() for p in points], "table", text_columns=("week",))
+    points = [p.as_dict() for p in call.service.trend(call.user, agent=agent, weeks=weeks)]
+    if not call.printed_json(points):
+        emit_rows(points, "table", text_columns=("week",))
 
 
-@qa.command("respond")
+@qa_command(qa, "respond", versioned=True)
 @click.argument("ref")
 @click.argument("response", type=click.Choice(["acknowledge", "dispute"]))
-@as_option
 @click.option("--note", default="", help="Your note (required for a dispute).")
-@version_option
-@json_option
-@click.pass_context
-def qa_respond(
-    ctx: click.Context, ref: str, response: str, actor: str, note: str, expect_version: int | None, as_json: bool
-) -> None:
+def qa_respond(call: QaCall, ref: str, response: str, note: str) -> None:
     """The agent acknowledges or disputes their evaluation."""
-    info = _service(ctx).respond(ref, actor, response, note, expect_version=expect_version)
-    _done(info, as_json, settings_of(ctx))
+    call.show(call.service.respond(ref, call.user, response, note, expect_version=call.expect_version))
 
 
-@qa.command("settle")
+@qa_command(qa, "settle", versioned=True)
 @click.argument("ref")
 @click.argument("outcome", type=click.Choice(["upheld", "overturned"]))
-@as_option
 @click.option("--note", required=True, help="Why (audited).")
 @score_option
 @comment_option
-@version_option
-@json_option
-@click.pass_context
 def qa_settle(
-    ctx: click.Context,
-    ref: str,
-    outcome: str,
-    actor: str,
-    note: str,
-    scores: tuple[str, ...],
-    comments: tuple[str, ...],
-    expect_version: int | None,
-    as_json: bool,
+    call: QaCall, ref: str, outcome: str, note: str, scores: tuple[str, ...], comments: tuple[str, ...]
 ) -> None:
     """Settle a dispute (supervisors): upheld, or overturned with the corrected scores."""
-    info = _service(ctx).settle(
-        ref, actor, outcome, note, scores=_scores(scores, comments), expect_version=expect_version
-    )
-    _done(info, as_json, settings_of(ctx))
+    given = _scores(scores, comments)
+    call.show(call.service.settle(ref, call.user, outcome, note, scores=given, expect_version=call.expect_version))
 
 
 # -- coaching ----------------------------------------------------------------------------------
 
 
-@qa.command("coach")
+@qa_command(qa, "coach")
 @click.argument("ref")
-@as_option
 @click.option("--owner", required=True, metavar="USER", help="Who coaches (a supervisor).")
 @click.option("--due", required=True, help="+N[smhd] or an ISO 8601 time.")
 @click.option("--criterion", "criteria", multiple=True, required=True, metavar="KEY", help="A coached criterion.")
 @click.option("--note", required=True, help="What to work on.")
-@json_option
-@click.pass_context
-def qa_coach(
-    ctx: click.Context,
-    ref: str,
-    actor: str,
-    owner: str,
-    due: str,
-    criteria: tuple[str, ...],
-    note: str,
-    as_json: bool,
-) -> None:
+def qa_coach(call: QaCall, ref: str, owner: str, due: str, criteria: tuple[str, ...], note: str) -> None:
     """A coaching action from an evaluation: reminded on its due date, then the agent's next
     calls are re-sampled on the coached criteria."""
-    settings = settings_of(ctx)
-    info = _service(ctx).coach(
-        ref, actor, owner=owner, due_at=parse_due(due, settings), criteria=list(criteria), note=note
+    settings = call.settings
+    info = call.service.coach(
+        ref, call.user, owner=owner, due_at=parse_due(due, settings), criteria=list(criteria), note=note
     )
-    if as_json:
-        _echo_json(info.as_dict())
-    else:
+    if not call.printed_json(info.as_dict()):
         click.echo(
             printable(
                 f"{info.ref}: {info.agent} on {', '.join(info.criteria)}, due {_local(info.due_at, settings)}, owner {info.owner}"
@@ -535,36 +518,24 @@ def qa_coach(
         )
 
 
-@qa.command("coaching")
-@as_option
+@qa_command(qa, "coaching")
 @click.option("--open", "open_only", is_flag=True, help="Only those not done.")
 @click.option("--outcome", type=click.Choice(["improved", "not-improved"]), help="Record this outcome of --ref.")
 @click.option("--ref", "ref", metavar="CO-N", help="The coaching action whose outcome to record.")
 @click.option("--note", default="", help="With --outcome.")
-@json_option
-@click.pass_context
-def qa_coaching(
-    ctx: click.Context,
-    actor: str,
-    open_only: bool,
-    outcome: str | None,
-    ref: str | None,
-    note: str,
-    as_json: bool,
-) -> None:
+def qa_coaching(call: QaCall, open_only: bool, outcome: str | None, ref: str | None, note: str) -> None:
     """Coaching actions (an agent sees their own); with --ref and --outcome, record one's outcome."""
-    service = _service(ctx)
-    settings = settings_of(ctx)
     if (outcome is None) != (ref is None):
         raise Failure("--outcome and --ref go together")
+    service = call.service
     rows = (
-        [service.record_coaching(ref, actor, outcome, note)]
+        [service.record_coaching(ref, call.user, outcome, note)]
         if ref and outcome
-        else service.coaching(actor, open_only=open_only)
+        else service.coaching(call.user, open_only=open_only)
     )
-    if as_json:
-        _echo_json([r.as_dict() for r in rows])
+    if call.printed_json([r.as_dict() for r in rows]):
         return
+    settings = call.settings
     emit_rows(
         [
             {
@@ -585,19 +556,17 @@ def qa_coaching(
     )
 
 
-@qa.command("calibration")
-@as_option
+@qa_command(qa, "calibration", as_json=False)
 @click.option("--from", "since", help="Start, ISO 8601 date or time; default 30 days ago.")
 @click.option("--to", "until", help="End (exclusive); default now.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.pass_context
-def qa_calibration(ctx: click.Context, actor: str, since: str | None, until: str | None, fmt: str) -> None:
+def qa_calibration(call: QaCall, since: str | None, until: str | None, fmt: str) -> None:
     """Calls scored by several evaluators: per criterion, the spread and who differs most."""
-    settings = settings_of(ctx)
+    settings = call.settings
     now = time.time()
     start = parse_when(since, settings, "--from") if since else now - 30 * 86400
     end = parse_when(until, settings, "--to") if until else now
-    rows = [r.as_dict() for r in _service(ctx).calibration(actor, start, end)]
+    rows = [r.as_dict() for r in call.service.calibration(call.user, start, end)]
     if fmt == "json":
         click.echo(json.dumps({"calibration": rows}, indent=2))
     else:
