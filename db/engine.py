@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from sqlite3 import Connection as SQLiteConnection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 10_000
 _BEGIN_OPTION = "sqlite_begin"
@@ -109,12 +111,17 @@ def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """An ORM session for one write intent; committed on exit, rolled back on error."""
+    # The ORM is imported by its users only: Core-only commands start without it.
+    from sqlalchemy.orm import Session
+
     with Session(writer(engine), expire_on_commit=False) as session, session.begin():
         yield session
 
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
+    from sqlalchemy.orm import Session
+
     with Session(engine, expire_on_commit=False) as session:
         yield session
 

@@ -71,5 +71,20 @@ def test_a_report_imports_neither_the_tui_ssh_scheduler_alembic_nor_the_complain
 from wallboard.cli.main import cli
 cli.main(["report", "queues", "--format", "json"], prog_name="wallboard", standalone_mode=False)
 """
-    # Nor the complaint commands: each command group is imported only when it is run.
-    assert _heavy_modules_loaded(run, RUNTIME_ONLY + ("alembic", "wallboard.cli.tickets"), tmp_path, environment) == []
+    # Nor the complaint commands: each command group is imported only when it is run. Nor the
+    # SQLModel classes, pydantic or the ORM: the call-data reports read Core tables (db/tables.py).
+    heavy = RUNTIME_ONLY + ("alembic", "wallboard.cli.tickets", "sqlmodel", "pydantic", "sqlalchemy.orm", "db.models")
+    assert _heavy_modules_loaded(run, heavy, tmp_path, environment) == []
+
+
+def test_listing_complaints_imports_neither_the_tui_ssh_scheduler_nor_alembic(tmp_path: Path) -> None:
+    environment = {**os.environ, "WALLBOARD_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
+    subprocess.run(
+        [sys.executable, "-m", "wallboard", "db", "upgrade"], cwd=tmp_path, env=environment, check=True, timeout=60
+    )
+    run = """
+from wallboard.cli.main import cli
+cli.main(["ticket", "list", "--json"], prog_name="wallboard", standalone_mode=False)
+"""
+    heavy = RUNTIME_ONLY + ("alembic", "wallboard.cli.report", "wallboard.store", "rich")
+    assert _heavy_modules_loaded(run, heavy, tmp_path, environment) == []

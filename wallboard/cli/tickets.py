@@ -65,7 +65,11 @@ def _service(ctx: click.Context) -> ComplaintService:
 
 
 def _queries(ctx: click.Context) -> ComplaintQueries:
-    return _service(ctx).queries
+    """The reads alone, as the service builds them: a read command does not import the writes."""
+    from tickets.queries import ComplaintQueries
+    from tickets.sla import BusinessCalendar
+
+    return ComplaintQueries(open_database_of(ctx, migrate=True), BusinessCalendar.from_settings(settings_of(ctx)))
 
 
 def _echo_json(data: object) -> None:

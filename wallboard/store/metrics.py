@@ -14,33 +14,24 @@ from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, select
 
+from db import tables
 from db.engine import upsert
-from db.models import (
-    Agent,
-    AgentDayRollup,
-    AgentQueue,
-    AgentStateChange,
-    Call,
-    Feed,
-    HistoryMark,
-    QueueDayRollup,
-    QueueSnapshot,
-    table_of,
-)
 from wallboard.calls.counts import QueueCounts, QueueFigures, SnapshotRow, day_start, mean_of
 from wallboard.calls.events import BLOCKED, EXIT_REASONS
 from wallboard.config import Settings, qualified
 from wallboard.store.changes import call_data_changed
 
-CALLS = table_of(Call)
-AGENTS = table_of(Agent)
-AGENT_QUEUES = table_of(AgentQueue)
-STATE_CHANGES = table_of(AgentStateChange)
-SNAPSHOTS = table_of(QueueSnapshot)
-FEEDS = table_of(Feed)
-QUEUE_ROLLUPS = table_of(QueueDayRollup)
-AGENT_ROLLUPS = table_of(AgentDayRollup)
-MARKS = table_of(HistoryMark)
+# Core tables without the SQLModel classes (db/tables.py): `wallboard report` starts without
+# SQLModel, pydantic and the ORM.
+CALLS = tables.calls
+AGENTS = tables.agents
+AGENT_QUEUES = tables.agent_queues
+STATE_CHANGES = tables.agent_state_changes
+SNAPSHOTS = tables.queue_snapshots
+FEEDS = tables.feeds
+QUEUE_ROLLUPS = tables.queue_day_rollups
+AGENT_ROLLUPS = tables.agent_day_rollups
+MARKS = tables.history_marks
 DETAIL_FROM = "detail_from"
 # The QueueCounts sums a queue's roll-up row keeps.
 ROLLED_COUNTS = (
