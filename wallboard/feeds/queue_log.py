@@ -141,12 +141,24 @@ def _checked(event: Event, text: str | None) -> Event:
 
 def _enterqueue(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # url|callerid[|origposition[|calleridname]]; 1.4/1.6 stop after callerid.
-    caller = p[6] if len(p) > 6 else None
-    if caller:
-        caller = _caller_number(caller)
-    else:
+    # A third of all lines: _caller_number, _int and _checked written out here.
+    n = len(p)
+    caller = p[6] if n > 6 else None
+    if not caller:
         caller = None
-    return _checked(Event(ts, _ENTERED, c, q, a, caller, None, None, None, _int(p, 7)), caller)
+    elif "<" in caller:
+        caller = _caller_number(caller)
+    position = None
+    if n > 7:
+        written = p[7]
+        if written:
+            position = int(written)
+            if not 0 <= position <= MAX_POSITION:
+                raise Malformed("position out of range", f"field 3 {written[:40]!r}")
+    event = Event(ts, _ENTERED, c, q, a, caller, None, None, None, position)
+    if caller is not None and (len(caller) > SHORTEST_LIMIT or not caller.isprintable()):
+        raise _Unclean(event)
+    return event
 
 
 def _connect(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:

@@ -106,38 +106,48 @@ class _Batch:
         self.connection = connection
         self.tracks_wrap_up = tracks_wrap_up
         self.site = site
-        self.calls = self._load_calls(events)
-        self.agents = self._load_agents(events)
+        # What the batch names, in one pass over its events rather than one per table.
+        callids: set[str] = set()
+        agents: set[str] = set()
+        members: set[str] = set()
+        membership_events = _MEMBERSHIP_EVENTS
+        for e in events:
+            if e.agent is not None:
+                agents.add(e.agent)
+                if e.kind in membership_events:
+                    members.add(e.agent)
+            if e.callid is not None and e.queue is not None:
+                callids.add(e.callid)
+        self.calls = self._load_calls(callids)
+        self.agents = self._load_agents(agents)
         # Queue membership of the agents this batch adds or removes: as loaded, then as changed.
-        self.memberships = self._load_memberships(events)
+        self.memberships = self._load_memberships(members)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
         self.state_changes: list[StateChange] = []
         # A new entry's row before its own values: copied, not built column by column, per call.
         self.new_call_values: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
-        self.new_call_values.update(answer_known=True, outcome=WAITING, site=site)
+        self.new_call_values.update(enter_known=True, answer_known=True, outcome=WAITING, site=site)
 
     # -- loading -----------------------------------------------------------------
 
-    def _load_calls(self, events: list[Event]) -> dict[CallKey, list[_Row]]:
+    def _load_calls(self, callids: set[str]) -> dict[CallKey, list[_Row]]:
         """Every entry of the batch's callids, per (callid, queue), in the order they entered."""
-        callids = {e.callid for e in events if e.callid is not None and e.queue is not None}
         rows: dict[CallKey, list[_Row]] = {}
         for record in _select_in(self.connection, CALLS, _CALL_COLUMNS, "callid", callids):
             values = dict(zip(_CALL_COLUMNS, record))
             rows.setdefault((values["callid"], values["queue"]), []).append(_Row(values))
         for entries in rows.values():
-            entries.sort(key=_entered)
+            if len(entries) > 1:
+                entries.sort(key=_entered)
         return rows
 
-    def _load_agents(self, events: list[Event]) -> dict[str, _Row]:
-        names = {e.agent for e in events if e.agent is not None}
+    def _load_agents(self, names: set[str]) -> dict[str, _Row]:
         rows: dict[str, _Row] = {}
         for record in _select_in(self.connection, AGENTS, _AGENT_COLUMNS, "name", names):
             rows[record[0]] = _Row(dict(zip(_AGENT_COLUMNS, record)))
         return rows
 
-    def _load_memberships(self, events: list[Event]) -> dict[str, set[str]]:
-        names = {_agent_of(e) for e in events if e.kind in _MEMBERSHIP_EVENTS}
+    def _load_memberships(self, names: set[str]) -> dict[str, set[str]]:
         memberships: dict[str, set[str]] = {name: set() for name in names}
         for agent, queue in _select_in(self.connection, AGENT_QUEUES, ("agent", "queue"), "agent", names):
             memberships[agent].add(queue)
@@ -226,7 +236,17 @@ class _Batch:
         return row
 
     def call_entered(self, e: Event) -> None:
-        entries = self.calls.get((e.callid, e.queue), [])
+        key = (e.callid, e.queue)
+        entries = self.calls.get(key)
+        if entries is None:  # nearly every line: the callid's first entry into this queue
+            values = self.new_call_values.copy()
+            values["callid"] = e.callid
+            values["queue"] = e.queue
+            values["enter_at"] = e.ts
+            values["caller"] = e.caller
+            values["position"] = e.position
+            self.calls[key] = [_Row(values, True)]
+            return
         earlier = None
         for row in entries:
             call = row.values
@@ -264,8 +284,19 @@ class _Batch:
             call["wait_seconds"] = max(0.0, waited_until - e.ts)
         row.dirty = True
 
+    def _implied_entry(self, e: Event, implied_entry: float | None) -> _Row:
+        """`_entry_for` with the common case first: the one entry of its key, where its
+        durations put it (the same answer `_call` gives, without its search)."""
+        if implied_entry is not None:
+            entries = self.calls.get((e.callid, e.queue))
+            if entries is not None and len(entries) == 1:
+                row = entries[0]
+                if abs(row.values["enter_at"] - implied_entry) <= ENTRY_TOLERANCE_SECONDS:
+                    return row
+        return self._entry_for(e, implied_entry)
+
     def call_answered(self, e: Event) -> None:
-        row = self._entry_for(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
+        row = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         call = row.values
         if not call["answer_known"] and call["end_at"] is not None and e.ts <= call["end_at"]:
             # The call's end was read first, without durations: now its answer is known.
@@ -290,8 +321,10 @@ class _Batch:
     def call_ended(self, e: Event) -> None:
         outcome = "completed" if e.kind is K.CALL_ENDED else "transferred"
         talk, wait = e.talk_seconds, e.wait_seconds
-        implied = None if talk is None or wait is None else e.ts - talk - wait
-        row = self._entry_for(e, implied, guess=e.ts - (talk or 0.0) - (wait or 0.0))
+        if talk is None or wait is None:
+            row = self._entry_for(e, None, guess=e.ts - (talk or 0.0) - (wait or 0.0))
+        else:
+            row = self._implied_entry(e, e.ts - talk - wait)
         call = row.values
         if call["outcome"] not in OPEN_OUTCOMES:
             return
@@ -316,7 +349,7 @@ class _Batch:
     def call_left_queue(self, e: Event) -> None:
         """Abandoned or exited (timeout, key, empty, withdraw, syscompat)."""
         outcome = "abandoned" if e.kind is K.CALL_ABANDONED else (e.reason or "timeout")
-        row = self._entry_for(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
+        row = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         call = row.values
         if call["outcome"] != WAITING:
             return
@@ -388,16 +421,29 @@ class _Batch:
             self.state_changes.append((values["name"], since, state, values["pause_reason"]))
         agent.dirty = True
 
+    # The two agent changes of nearly every call: the columns set here rather than passed to
+    # _set_state as keywords (a dict per call).
     def _agent_takes_call(self, e: Event) -> None:
-        agent = self._agent(_agent_of(e), e.ts)
-        self._set_state(agent, e.ts, "on_call", current_callid=e.callid, current_queue=e.queue)
+        agent = self.agents.get(e.agent) if e.agent is not None else None
+        if agent is None:
+            agent = self._agent(_agent_of(e), e.ts)
+        values = agent.values
+        values["current_callid"] = e.callid
+        values["current_queue"] = e.queue
+        self._set_state(agent, e.ts, "on_call")
 
     def _agent_call_over(self, name: str, e: Event, *, wrap_up: bool) -> None:
-        agent = self._agent(name, e.ts)
-        if agent.values["current_callid"] not in (None, e.callid):
+        agent = self.agents.get(name)
+        if agent is None:
+            agent = self._agent(name, e.ts)
+        values = agent.values
+        callid = values["current_callid"]
+        if callid is not None and callid != e.callid:
             return  # the agent has moved on to another call already
-        state = "wrap_up" if wrap_up else self._idle_state(agent)
-        self._set_state(agent, e.ts, state, current_callid=None, current_queue=None)
+        state = "wrap_up" if wrap_up else ("paused" if values["paused"] else "available")
+        values["current_callid"] = None
+        values["current_queue"] = None
+        self._set_state(agent, e.ts, state)
 
     def agent_ringing(self, e: Event) -> None:
         agent = self._agent(_agent_of(e), e.ts)
