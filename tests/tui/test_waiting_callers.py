@@ -108,6 +108,7 @@ async def test_the_agent_on_a_flagged_callers_call_is_warned_and_sees_the_caller
     app = make_app(floor, user=AGENT)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
+
         def flagged_toasts() -> list:
             return [n for n in app._notifications if "Flagged caller" in (n.title or "")]
 
