@@ -75,6 +75,9 @@ TOKEN = re.compile(rb"paused: t(\d{5})")
 MARKER_AGENT = "zz marker"
 # The filter bar's placeholder, less its first letter (the cursor's block draws that apart).
 FILTER_BAR = b"ilter: queue, team or agent"
+# Seconds a board may take to show the filter bar, then the marker, before the keys go again
+# (50 boards on 2 busy cores can take many seconds to draw a frame).
+PATIENCE = 20.0
 
 
 def marker_writer(url: str, stop, stamps) -> None:
@@ -198,7 +201,7 @@ class Client:
 def filter_on_marker(clients: list[Client], pump, seconds: float) -> int:
     """Each board filtered to the marker agent, seen on its own screen: the filter bar shown,
     then the marker's pause reason drawn. A busy board can be slow to show the bar, and a
-    key can be lost: after 10 s without the bar, or 10 s without the marker once the name is
+    key can be lost: after PATIENCE without the bar, or without the marker once the name is
     typed, Escape (it closes the bar, or clears the filter) and, a second later, `/` again
     (never `/` alone again: into a bar that was only slow to show, it would be typed in
     the filter). Returns how many boards never showed the marker."""
@@ -211,7 +214,7 @@ def filter_on_marker(clients: list[Client], pump, seconds: float) -> int:
         now = time.monotonic()
         for client in pending:
             if client in typed:
-                if now - typed[client] > 10:
+                if now - typed[client] > PATIENCE:
                     os.write(client.master, b"\x1b")
                     reset[client] = now
                     del typed[client]
@@ -221,7 +224,7 @@ def filter_on_marker(clients: list[Client], pump, seconds: float) -> int:
                     os.write(client.master, MARKER_AGENT.encode() + b"\r")
                     typed[client] = now
                     del asked[client]
-                elif now - asked[client] > 10:
+                elif now - asked[client] > PATIENCE:
                     os.write(client.master, b"\x1b")
                     reset[client] = now
                     del asked[client]
@@ -331,7 +334,7 @@ def run(
     writer.start()
     send.close()
     pump_for(2)
-    unfiltered = filter_on_marker(clients, pump, 60 + count)
+    unfiltered = filter_on_marker(clients, pump, 60 + 2 * count)
     pump_for(3)
 
     pids = session_pids(server.pid)
