@@ -16,16 +16,21 @@ every board shows its clock, and watches them for --seconds. Prints for each N:
               (this machine has `nproc` cores); the ssh clients are counted apart
   first frame seconds from starting ssh to the first clock on its screen (p50 / p95 / max);
               the clients start 0.2 s apart (--stagger), as people log in at a shift's start
-  event to screen  each session filters its board to the agent "zz marker", whose pause
-              reason this script changes once a second (at a random moment in the second,
-              written into the database as a feed would, from this process): from each
+  event to screen  each session filters its board to the agent "zz marker" (confirmed on its
+              screen: the filter bar, then the marker; keys re-sent where a busy board lost them),
+              whose pause reason this script changes once a second (at a random moment in the
+              second, written into the database as a feed would, from this process): from each
               commit to the new reason's first appearance on each screen, p50 / p95 / p99
+              (missed: commits a screen never showed, nor a newer one)
   load        the 1-minute load average before the log-ins and once every first frame is in:
               first frames depend on what else runs; the CPU figures below do not
   session CPU each forked session's own CPU from its fork to its first frame (it writes it:
               $WALLBOARD_SESSION_TIMING), p50 / p95; server CPU per log-in: the server's CPU
-              over the log-ins (handshakes, links, reads) / N. Their sum x N / cores predicts
-              the first frame's p95 on a quiet machine were all N to log in at once
+              over the log-ins (handshakes, links, reads, and the sessions already in) / N, and
+              of it what the server spends anyway at its rate before the log-ins (its feed);
+              CPU per log-in: the server's less that, plus a session's p50: the load-independent
+              figure. Their sum x N / cores predicts the first frame's p95 on a quiet machine
+              were all N to log in at once
 The server runs --settle seconds (20) before the first log-in, as at a shift's start: its
 session template has drawn the day's board by then.
 Targets (issue 17): 50 sessions held, first frame p95 <= 2 s, memory per session no higher
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import math
 import multiprocessing
 import os
 import pty
@@ -67,6 +73,11 @@ PAGE_MB = 1 / 1024  # smaps values are in kB
 
 TOKEN = re.compile(rb"paused: t(\d{5})")
 MARKER_AGENT = "zz marker"
+# The filter bar's placeholder, less its first letter (the cursor's block draws that apart).
+FILTER_BAR = b"ilter: queue, team or agent"
+# Seconds a board may take to show the filter bar, then the marker, before the keys go again
+# (50 boards on 2 busy cores can take many seconds to draw a frame).
+PATIENCE = 20.0
 
 
 def marker_writer(url: str, stop, stamps) -> None:
@@ -75,6 +86,8 @@ def marker_writer(url: str, stop, stamps) -> None:
     import random
 
     sys.path.insert(0, str(ROOT))
+    from sqlalchemy.exc import OperationalError
+
     from db import open_database
     from db.engine import write_transaction
     from wallboard.calls.events import Event
@@ -83,23 +96,36 @@ def marker_writer(url: str, stop, stamps) -> None:
 
     engine = open_database(url, migrate=False)
     calls, rng = EventApplier(), random.Random(5)
-    with write_transaction(engine) as connection:
-        calls.apply(
-            connection,
-            [
-                Event(time.time(), K.AGENT_JOINED_QUEUE, queue="support", agent=MARKER_AGENT),
-                Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason="t00000"),
-            ],
-        )
+
+    def write(events: list) -> bool:
+        """One commit as the feed commits; False when the database stayed locked (the
+        server's feed held it past the busy timeout on a loaded machine): the next second
+        tries again, and the skipped number is never stamped."""
+        try:
+            with write_transaction(engine) as connection:
+                calls.apply(connection, events)
+        except OperationalError as exc:
+            print(f"marker writer: {str(exc).splitlines()[0]}", file=sys.stderr, flush=True)
+            return False
+        return True
+
+    while not stop.is_set() and not write(
+        [
+            Event(time.time(), K.AGENT_JOINED_QUEUE, queue="support", agent=MARKER_AGENT),
+            Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason="t00000"),
+        ]
+    ):
+        stop.wait(0.5)
     slot, number = time.monotonic(), 0
     while not stop.is_set():
         slot += 1.0
         if stop.wait(max(0.0, slot - 1.0 + rng.random() - time.monotonic())):
             break
         number += 1
-        with write_transaction(engine) as connection:
-            calls.apply(connection, [Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason=f"t{number:05d}")])
-        stamps.send((number, time.monotonic()))
+        if write([Event(time.time(), K.AGENT_PAUSED, agent=MARKER_AGENT, reason=f"t{number:05d}")]):
+            stamps.send((number, time.monotonic()))
+        if time.monotonic() > slot:  # a slow write: skip, never pile up
+            slot = time.monotonic()
     engine.dispose()
 
 
@@ -125,6 +151,7 @@ class Client:
         self.tail = b""
         self.closed = False
         self.seen: dict[int, float] = {}  # marker number -> first time on this screen
+        self.filter_open: float | None = None  # when the filter bar's placeholder last showed
 
     def read(self, now: float) -> None:
         try:
@@ -138,6 +165,8 @@ class Client:
             return
         text = self.tail + data
         self.tail = text[-24:]
+        if FILTER_BAR in text:
+            self.filter_open = now
         for match in TOKEN.finditer(text):
             self.seen.setdefault(int(match.group(1)), now)
         for match in CLOCK.finditer(text):
@@ -167,6 +196,44 @@ class Client:
                 self.proc.kill()
                 self.proc.wait()
         os.close(self.master)
+
+
+def filter_on_marker(clients: list[Client], pump, seconds: float) -> int:
+    """Each board filtered to the marker agent, seen on its own screen: the filter bar shown,
+    then the marker's pause reason drawn. A busy board can be slow to show the bar, and a
+    key can be lost: after PATIENCE without the bar, or without the marker once the name is
+    typed, Escape (it closes the bar, or clears the filter) and, a second later, `/` again
+    (never `/` alone again: into a bar that was only slow to show, it would be typed in
+    the filter). Returns how many boards never showed the marker."""
+    until = time.monotonic() + seconds
+    asked: dict[Client, float] = {}  # when `/` was sent
+    typed: dict[Client, float] = {}  # when the name was
+    reset: dict[Client, float] = {}  # when Escape was
+    pending = list(clients)
+    while pending and time.monotonic() < until:
+        now = time.monotonic()
+        for client in pending:
+            if client in typed:
+                if now - typed[client] > PATIENCE:
+                    os.write(client.master, b"\x1b")
+                    reset[client] = now
+                    del typed[client]
+            elif client in asked:
+                if client.filter_open is not None and client.filter_open >= asked[client]:
+                    client.seen.clear()  # only what the filtered board draws counts
+                    os.write(client.master, MARKER_AGENT.encode() + b"\r")
+                    typed[client] = now
+                    del asked[client]
+                elif now - asked[client] > PATIENCE:
+                    os.write(client.master, b"\x1b")
+                    reset[client] = now
+                    del asked[client]
+            elif now - reset.get(client, -math.inf) > 1:
+                os.write(client.master, b"/")
+                asked[client] = now
+        pump(0.1)
+        pending = [c for c in pending if not c.closed and not (c in typed and c.seen)]
+    return len(pending)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -223,7 +290,12 @@ def run(
     for stale in timing.glob("*.json"):
         stale.unlink()
     load_before = os.getloadavg()[0]
-    server_before = cpu_seconds(server.pid)
+    # The server's own rate before anyone logs in (its feed, its scheduler), taken off its
+    # CPU over the log-ins below: what is left is the log-ins' work.
+    idle_from, idle_cpu = time.monotonic(), cpu_seconds(server.pid)
+    time.sleep(5)
+    idle_rate = (cpu_seconds(server.pid) - idle_cpu) / (time.monotonic() - idle_from)
+    server_before, logins_from = cpu_seconds(server.pid), time.monotonic()
 
     def pump(timeout: float) -> None:
         for key, _ in selector.select(timeout):
@@ -244,6 +316,7 @@ def run(
     load_at_first_frames = os.getloadavg()[0]
     # The server's CPU over the log-ins (SSH handshakes, session links, the first reads), per log-in.
     server_login_ms = 1000 * (cpu_seconds(server.pid) - server_before) / count
+    server_idle_ms = 1000 * idle_rate * (time.monotonic() - logins_from) / count
     # Each forked session's own CPU from its fork to its first frame (written by the session).
     spans = [json.loads(path.read_text()) for path in timing.glob("*.json")]
     session_cpu_ms = sorted(1000 * span["cpu"] for span in spans)
@@ -253,19 +326,16 @@ def run(
         while time.monotonic() < until:
             pump(0.1)
 
-    pump_for(2)
-    for client in clients:  # the filter bar, then the marker agent's name in it
-        os.write(client.master, b"/")
-    pump_for(3)
-    for client in clients:
-        os.write(client.master, MARKER_AGENT.encode() + b"\r")
+    # The marker agent exists (and changes) before the boards filter on it.
     context = multiprocessing.get_context("fork")
     stop = context.Event()
     receive, send = context.Pipe(duplex=False)
     writer = context.Process(target=marker_writer, args=(url, stop, send), daemon=True)
     writer.start()
     send.close()
-    pump_for(5)
+    pump_for(2)
+    unfiltered = filter_on_marker(clients, pump, 60 + 2 * count)
+    pump_for(3)
 
     pids = session_pids(server.pid)
     watched = [server.pid, *pids]
@@ -338,6 +408,8 @@ def run(
             len(session_cpu_ms),
         ),
         "server_login_ms": server_login_ms,
+        "server_idle_ms": server_idle_ms,
+        "unfiltered": unfiltered,
     }
 
 
@@ -434,7 +506,8 @@ def main() -> None:
             "left after close",
             "load 1 min before/at first frames",
             "session CPU ms fork to first frame p50/p95 (n)",
-            "server CPU ms per log-in",
+            "server CPU ms per log-in (of it, its idle rate's)",
+            "CPU ms per log-in: server less idle + session p50",
             "predicted quiet first frame s (N x (session + server CPU) / cores)",
         )
         print(" | ".join(header), flush=True)
@@ -464,11 +537,14 @@ def main() -> None:
                         f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
                         f"{r['ssh_cpu_pct']:.0f}",
                         "{:.2f}/{:.2f}/{:.2f}".format(*r["first"]),
-                        "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"]) + f" ({r['latency_missed']})",
+                        "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"])
+                        + f" ({r['latency_missed']})"
+                        + (f" [{r['unfiltered']} boards never showed the marker]" if r["unfiltered"] else ""),
                         str(r["left_after_close"]),
                         "{:.1f}/{:.1f}".format(*r["load"]),
                         "{:.0f}/{:.0f} ({})".format(*r["session_cpu_ms"]),
-                        f"{r['server_login_ms']:.0f}",
+                        f"{r['server_login_ms']:.0f} ({r['server_idle_ms']:.0f})",
+                        f"{r['server_login_ms'] - r['server_idle_ms'] + r['session_cpu_ms'][0]:.0f}",
                         f"{count * (r['session_cpu_ms'][1] + r['server_login_ms']) / 1000 / (os.cpu_count() or 1):.2f}",
                     ]
                 ),

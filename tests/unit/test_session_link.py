@@ -118,6 +118,24 @@ def test_hello_gives_the_settings_less_the_servers_secrets_and_the_bound_user(fl
     assert server_settings.database.url.startswith("sqlite:///")  # the server's own are untouched
 
 
+def test_start_gives_hello_and_notices_in_one_call_answered_on_the_servers_loop(floor, link_as):
+    link = link_as("sue")
+    answered_on: list[str] = []
+    hello = link.targets["session"]
+    original = hello.start
+
+    def start():
+        answered_on.append(threading.current_thread().name)
+        return original()
+
+    hello.start = start
+    settings, user, notices = link.client.call("session", "start")
+    assert user == "sue" and notices == []
+    assert settings.site.name.endswith("· sue (supervisor)")  # as `hello` gives them
+    # No thread hop for what the server only hands back: the loop's own thread answered.
+    assert answered_on == [link.thread.name]
+
+
 def test_every_write_is_the_sessions_user_whatever_the_request_says(floor, link_as):
     desk = link_as("ann").client.proxy("desk", user="ann")
     created = desk.create(**COMPLAINT)

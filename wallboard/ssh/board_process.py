@@ -24,8 +24,7 @@ def main() -> int:
         return 2
     link = LinkClient.from_fd(int(fd))
     try:
-        settings, user = link.call("session", "hello")
-        notices: list[str] = link.call("session", "notices")
+        settings, user, notices = link.call("session", "start")  # one round trip
     except LinkError as exc:
         print(f"wallboard: {exc}", file=sys.stderr)
         return 1

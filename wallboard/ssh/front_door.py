@@ -81,6 +81,12 @@ BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within t
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
 MEMORY_WATCH_SECONDS = 1.0  # how often the sessions' processes are weighed
+# Ciphers, in the server's order; the client picks the first of its own list that is here.
+# AES-GCM (one call into OpenSSL per packet, AES in hardware) costs a fifth of the CPU per
+# packet of asyncssh's chacha20-poly1305 (which builds cipher objects for every packet),
+# and every session's every redraw is packets: so chacha20-poly1305, OpenSSH's first
+# choice, is left out. AES-CTR (with an -etm MAC) is for clients without GCM.
+SESSION_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
 # The client's exit status when the server ended a session (idle, memory, stopping) that quit cleanly.
 ENDED_BY_SERVER_STATUS = 1
 T = TypeVar("T")
@@ -98,12 +104,18 @@ class SessionHello:
     """What a session's process learns first over its link: the settings (less the
     server's secrets) and who it is."""
 
-    REMOTE = frozenset({"hello", "notices"})
+    REMOTE = frozenset({"start", "hello", "notices"})
+    INLINE = True  # answered on the server's loop: it only hands back what it holds (link.py)
 
     def __init__(self, settings: Settings, login: Login, notices: Sequence[str] = ()) -> None:
         self.settings = settings.signed_in(login.name, login.role).without_secrets()
         self.user = login.name
         self._notices = list(notices)
+
+    def start(self) -> tuple[Settings, str, list[str]]:
+        """All a session's process asks before it draws, in one round trip: `hello`, then
+        `notices`."""
+        return self.settings, self.user, self._notices
 
     def hello(self) -> tuple[Settings, str]:
         return self.settings, self.user
@@ -651,6 +663,7 @@ class SshFrontDoor:
                 ssh.port,
                 server_factory=lambda: _Connection(self),
                 server_host_keys=[self.host_key],
+                encryption_algs=SESSION_CIPHERS,
                 config=None,
                 authorized_client_keys=None,
                 public_key_auth=True,

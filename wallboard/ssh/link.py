@@ -187,6 +187,13 @@ def _allowed(targets: Mapping[str, object], target: object, method: object) -> C
     return call
 
 
+def _inline(targets: Mapping[str, object], target: object) -> bool:
+    """Whether the target answers on the loop itself (INLINE: its calls only hand back what
+    it holds), sparing a thread hop per call; the others block on the database."""
+    obj = targets.get(target) if isinstance(target, str) else None
+    return bool(getattr(obj, "INLINE", False))
+
+
 async def serve_link(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
@@ -198,9 +205,10 @@ async def serve_link(
     limits: LimitSettings | None = None,
 ) -> None:
     """Answer one session's requests, in order, until it closes its end. The calls run in
-    `executor` (they block on the database). Exceptions of the `passes` types go back as
-    they are; others are logged and go back as a one-line LinkError. A request over
-    [limits] is refused with a LinkError (a too big one closes the link: it is not read)."""
+    `executor` (they block on the database), an INLINE target's on the loop. Exceptions of
+    the `passes` types go back as they are; others are logged and go back as a one-line
+    LinkError. A request over [limits] is refused with a LinkError (a too big one closes
+    the link: it is not read)."""
     if limits is None:
         from wallboard.config import LimitSettings
 
@@ -231,7 +239,10 @@ async def serve_link(
                 call = _allowed(targets, target, method)
                 if call is None or not isinstance(args, list) or not isinstance(kwargs, dict):
                     raise LinkError(f"no such call: {target}.{method}")
-                result = (True, await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs)))
+                if _inline(targets, target):
+                    result = (True, call(*args, **kwargs))
+                else:
+                    result = (True, await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs)))
             except passes as exc:
                 result = (False, exc)
             except LinkError as exc:

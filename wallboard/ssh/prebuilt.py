@@ -166,8 +166,7 @@ class PrebuiltBoard:
             raise RuntimeError(f"no session link (${LINK_FD_ENV})")
         link = LinkClient.from_fd(int(fd))
         try:
-            settings, user = link.call("session", "hello")
-            notices: list[str] = link.call("session", "notices")
+            settings, user, notices = link.call("session", "start")  # one round trip
         except LinkError as exc:
             app.exit(return_code=1, message=f"wallboard: {exc}")
             return
