@@ -84,13 +84,15 @@ def test_a_follow_up_due_in_3_s_fires_once_also_across_a_restart(site):
     cli, serve = site
     server = serve()
     ref = new_complaint(cli)
+    # Timed from the server's start would time its imports (half a minute on a loaded machine).
+    wait_for(lambda: "active" in server.stderr.readline(), timeout=120, step=0, what="the server to be active")
     added = json.loads(cli("ticket", "follow-up", ref, "--due", "+3s", "--note", "call back", "--as", "ann", "--json"))
     (note,) = wait_for(lambda: due_notifications(cli), timeout=60)
     assert note["complaint_ref"] == ref
     # Fired within seconds of its time, by the server's own clock (both to the second):
     # not timed here, where the commands' starts (seconds each on a loaded machine) would count.
     late = datetime.fromisoformat(note["created_at"]) - datetime.fromisoformat(added["follow_ups"][-1]["due_at"])
-    assert 0 <= late.total_seconds() <= 3
+    assert 0 <= late.total_seconds() <= 4
     stop(server)
     server = serve()
     # Another promise, due in a second: once the restarted server has fired it, it has swept
