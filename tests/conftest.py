@@ -96,7 +96,7 @@ def wallboard(tmp_path, monkeypatch):
 
     def run(*args, ok=True):
         result = subprocess.run(
-            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=180
         )
         if ok:
             assert result.returncode == 0, result.stderr

@@ -43,7 +43,7 @@ class Result:
     stderr: str
 
 
-def run_many(command_lines: Sequence[Sequence[object]], cwd: Path | None = None, timeout: float = 120) -> list[Result]:
+def run_many(command_lines: Sequence[Sequence[object]], cwd: Path | None = None, timeout: float = 300) -> list[Result]:
     """Run each command line (arguments after `wallboard`) in turn in one new process, in
     this process's environment (WALLBOARD_DB, HOME, ...); their results in order."""
     argvs = [[str(arg) for arg in line] for line in command_lines]
@@ -57,4 +57,13 @@ def run_many(command_lines: Sequence[Sequence[object]], cwd: Path | None = None,
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(results) == len(argvs), done.stdout
-    return [Result(tuple(argv), **result) for argv, result in zip(argvs, results, strict=True)]
+    return [
+        Result(tuple(argv), result["returncode"], _universal(result["stdout"]), _universal(result["stderr"]))
+        for argv, result in zip(argvs, results, strict=True)
+    ]
+
+
+def _universal(text: str) -> str:
+    """Line ends as a test reads a process's output in text mode (subprocess's text=True):
+    "\r\n" and a lone "\r" become "\n" (CSV writes "\r\n")."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
