@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 
-from tests.support import DATA
+from tests.support import DATA, wait_for
+from tests.support.cli_batch import run_many
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 QUEUE_KEYS = {
@@ -28,12 +31,39 @@ QUEUE_KEYS = {
 }
 
 
-def test_ingest_then_report_queues_json_contract(wallboard):
-    ingest = wallboard("ingest", "queue-log", SAMPLE)
-    assert ingest.stderr.strip().splitlines()[-1] == (
+@pytest.fixture(scope="module")
+def ingested_sample(tmp_path_factory) -> tuple[str, str]:
+    """The sample queue_log ingested by a real `wallboard ingest`, once per module (per test
+    process): its database URL and what the ingest said. Only for tests that just read it."""
+    home = tmp_path_factory.mktemp("sample")
+    url = f"sqlite:///{home / 'sample.db'}"
+    env = {key: value for key, value in os.environ.items() if key != "WALLBOARD_CONFIG"}
+    xdg = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")  # as conftest isolates a test
+    env.update({variable: str(home / variable.lower()) for variable in xdg}, WALLBOARD_DB=url)
+    ingest = subprocess.run(
+        [sys.executable, "-m", "wallboard", "ingest", "queue-log", SAMPLE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=home,
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    return url, ingest.stderr
+
+
+@pytest.fixture
+def sample(wallboard, ingested_sample, monkeypatch):
+    """`wallboard` on the ingested sample: reports only (they open the database read-only)."""
+    monkeypatch.setenv("WALLBOARD_DB", ingested_sample[0])
+    return wallboard
+
+
+def test_ingest_then_report_queues_json_contract(sample, ingested_sample):
+    assert ingested_sample[1].strip().splitlines()[-1] == (
         "read 23 lines, applied 20 events, skipped 2 lines (0 malformed, 0 unknown verb, 2 blank), 1 informational"
     )
-    report = json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)
+    report = json.loads(sample("report", "queues", "--all", "--format", "json").stdout)
     assert set(report) == {"service_level_seconds", "short_abandon_seconds", "queues", "total", "blocked_by_reason"}
     assert (report["service_level_seconds"], report["short_abandon_seconds"]) == (20, 5)
     assert [set(q) for q in report["queues"]] == [QUEUE_KEYS]
@@ -41,8 +71,8 @@ def test_ingest_then_report_queues_json_contract(wallboard):
     assert report["queues"][0]["queue"] == "201"
 
 
-def test_report_window_by_enter_time(wallboard):
-    wallboard("ingest", "queue-log", SAMPLE)
+def test_report_window_by_enter_time(sample):
+    wallboard = sample
     # The sample's calls entered at 16:43, 18:46, 18:52 and 20:07 UTC on 2018-12-28.
     early = json.loads(
         wallboard(
@@ -54,8 +84,8 @@ def test_report_window_by_enter_time(wallboard):
     assert early["total"]["offered"] == 1
 
 
-def test_report_csv_and_table(wallboard):
-    wallboard("ingest", "queue-log", SAMPLE)
+def test_report_csv_and_table(sample):
+    wallboard = sample
     csv_lines = wallboard("report", "queues", "--all", "--format", "csv").stdout.splitlines()
     assert csv_lines[0].startswith("queue,offered,answered,")
     assert csv_lines[-1].startswith("*,4,4,")
@@ -63,8 +93,8 @@ def test_report_csv_and_table(wallboard):
     assert "Paty Marin" in table
 
 
-def test_report_agents_json(wallboard):
-    wallboard("ingest", "queue-log", SAMPLE)
+def test_report_agents_json(sample):
+    wallboard = sample
     agents = {
         a["agent"]: a for a in json.loads(wallboard("report", "agents", "--all", "--format", "json").stdout)["agents"]
     }
@@ -72,24 +102,25 @@ def test_report_agents_json(wallboard):
     assert agents["Vanessa Flores"]["talk_seconds"] == 406
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("report", "queues", "--from", "yesterday"), "--from: 'yesterday' is not an ISO 8601 date or time"),
-        (("report", "queues", "--all", "--from", "2020-01-01"), "--all cannot be combined"),
-        (("report", "queues", "--format", "xml"), "Invalid value for '--format'"),
-        (("ingest", "queue-log", "/no/such/file"), "does not exist"),
-        (("--config", "/no/such.toml", "report", "queues"), "config file not found"),
-        (("simulate", "--queue-log", "x.log"), "--queue-log needs --hours"),
-        (("frobnicate",), "No such command"),
-    ],
-)
-def test_bad_input_gets_one_line_and_a_non_zero_exit(wallboard, args, message):
-    result = wallboard(*args, ok=False)
-    assert result.returncode != 0
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+BAD_INPUT = [
+    (("report", "queues", "--from", "yesterday"), "--from: 'yesterday' is not an ISO 8601 date or time"),
+    (("report", "queues", "--all", "--from", "2020-01-01"), "--all cannot be combined"),
+    (("report", "queues", "--format", "xml"), "Invalid value for '--format'"),
+    (("ingest", "queue-log", "/no/such/file"), "does not exist"),
+    (("--config", "/no/such.toml", "report", "queues"), "config file not found"),
+    (("simulate", "--queue-log", "x.log"), "--queue-log needs --hours"),
+    (("frobnicate",), "No such command"),
+]
+
+
+def test_bad_input_gets_one_line_and_a_non_zero_exit(wallboard):
+    # All in one process, each command line as `python -m wallboard` runs it (test_cli_batch
+    # checks that this gives what separate processes give): one interpreter start, not seven.
+    for (args, message), result in zip(BAD_INPUT, run_many([args for args, _ in BAD_INPUT]), strict=True):
+        assert result.returncode != 0, args
+        assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, args
 
 
 def test_config_error_names_file_and_line(wallboard, tmp_path):
@@ -99,23 +130,24 @@ def test_config_error_names_file_and_line(wallboard, tmp_path):
     assert result.stderr.startswith("wallboard: config.toml:2: metrics.service_level_seconds:")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        (),
-        ("ingest",),
-        ("ingest", "queue-log"),
-        ("simulate",),
-        ("report",),
-        ("report", "queues"),
-        ("report", "agents"),
-        ("db",),
-        ("db", "upgrade"),
-    ],
-)
-def test_every_command_has_help(wallboard, command):
-    result = wallboard(*command, "--help")
-    assert "Usage:" in result.stdout
+def test_a_batch_of_command_lines_gives_what_a_process_each_gives(wallboard):
+    lines = [("report", "--help"), ("report", "queues", "--format", "xml"), ("db", "upgrade"), ("frobnicate",)]
+    lines += [("report", "queues", "--all"), ("report", "agents", "--all", "--format", "csv")]  # tables, CSV
+    alone = [wallboard(*line, ok=False) for line in lines]
+    for single, batched in zip(alone, run_many(lines), strict=True):
+        # Run by `python -m wallboard`, click names the program so in usage lines.
+        named = [text.replace("python -m wallboard", "wallboard") for text in (single.stdout, single.stderr)]
+        assert [batched.returncode, batched.stdout, batched.stderr] == [single.returncode, *named], batched.args
+
+
+HELPED = [(), ("ingest",), ("ingest", "queue-log"), ("simulate",), ("report",), ("report", "queues")]
+HELPED += [("report", "agents"), ("db",), ("db", "upgrade")]
+
+
+def test_every_command_has_help(wallboard):
+    for result in run_many([(*command, "--help") for command in HELPED]):  # one process for all
+        assert result.returncode == 0, (result.args, result.stderr)
+        assert "Usage:" in result.stdout, result.args
 
 
 def test_simulate_writes_a_queue_log_that_ingests_cleanly(wallboard, tmp_path):
@@ -191,7 +223,6 @@ def _read(fd: int) -> bytes:
 
 def test_ingest_follow_until_sigterm(wallboard, tmp_path):
     import signal
-    import time
 
     log = tmp_path / "queue_log"
     log.write_text("1700000000|c1|sales|NONE|ENTERQUEUE||555|1\n")
@@ -205,18 +236,31 @@ def test_ingest_follow_until_sigterm(wallboard, tmp_path):
     try:
         with log.open("a") as fh:
             fh.write("1700000030|c1|sales|Ann|CONNECT|30|c1.1|4\n1700000090|c1|sales|Ann|COMPLETEAGENT|30|60|1\n")
-        deadline = time.monotonic() + 20
-        while True:
-            result = wallboard("report", "queues", "--all", "--format", "json", ok=False)
-            if result.returncode == 0 and json.loads(result.stdout)["total"]["aht_seconds"] == 60:
-                break
-            assert time.monotonic() < deadline, "follow did not pick up the appended lines"
-            time.sleep(0.2)
+        # Watched in the database here (a `wallboard report` a poll cost a second of CPU each),
+        # then reported once by the command line.
+        wait_for(lambda: _completed_calls(tmp_path / "cli.db") == [60.0], 120, "follow to read the appended lines")
+        assert (
+            json.loads(wallboard("report", "queues", "--all", "--format", "json").stdout)["total"]["aht_seconds"] == 60
+        )
     finally:
         follower.send_signal(signal.SIGTERM)
         _, stderr = follower.communicate(timeout=20)
     assert follower.returncode == 0
     assert stderr.strip().splitlines()[-1].startswith("read 3 lines, applied 3 events")
+
+
+def _completed_calls(database) -> list[float] | None:
+    """The talk time of each completed call in `database`; None while it is not there yet."""
+    import sqlite3
+
+    if not database.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(database, timeout=5)) as connection:  # only reads
+            rows = connection.execute("SELECT talk_seconds FROM calls WHERE outcome = 'completed'").fetchall()
+    except sqlite3.OperationalError:  # no such table yet: the follower is still creating it
+        return None
+    return [row[0] for row in rows]
 
 
 def test_the_tui_refuses_a_database_of_another_revision(wallboard, tmp_path):

@@ -237,13 +237,14 @@ def throwaway_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _admin_connect(url: str) -> psycopg.Connection:
+def _admin_connect(url: str, database: str | None = "postgres") -> psycopg.Connection:
+    """As the superuser to the server `url` points at: to its `postgres` database, or another."""
     parsed = make_url(url)
     return psycopg.connect(
         host=parsed.query["host"],
         port=int(parsed.query["port"]),
         user=parsed.username,
-        dbname="postgres",
+        dbname=database,
         autocommit=True,
     )
 
@@ -255,6 +256,22 @@ def create_database(url: str, prefix: str = "test") -> str:
         connection.execute(f'CREATE DATABASE "{name}"')
     parsed = make_url(url)
     return url_for(name, parsed.query["host"], int(parsed.query["port"]))
+
+
+def fill_from_template(url: str, template_url: str) -> bool:
+    """Remake the database `url` names as a copy of the one `template_url` names (CREATE
+    DATABASE ... TEMPLATE: a file copy on the server, ~0.03 s, where migrating an empty one
+    takes a second), if it is still empty; whether it was. Nobody may be connected to
+    either database meanwhile."""
+    name, template = make_url(url).database, make_url(template_url).database
+    with _admin_connect(url, database=name) as connection:
+        empty = connection.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+    if not empty:
+        return False
+    with _admin_connect(url) as connection:
+        connection.execute(f'DROP DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return True
 
 
 def drop_database(url: str) -> None:

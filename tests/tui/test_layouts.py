@@ -8,6 +8,7 @@ import pytest
 
 from db import open_database
 from tests.support.layouts import LAYOUTS_DIR, to_layout
+from wallboard.config import Settings
 from wallboard.feeds.files import QueueLogIngest
 from wallboard.store.metrics import queue_report
 
@@ -23,9 +24,16 @@ def ingest_report(settings, path, database):
         return summary, queue_report(connection, settings, None, None).as_dict()
 
 
+@pytest.fixture(scope="module")
+def reference_report(tmp_path_factory) -> dict:
+    """The 13+ layout's figures, ingested once for the module (every layout compares to it)."""
+    _, expected = ingest_report(Settings(), REFERENCE, tmp_path_factory.mktemp("reference") / "reference.db")
+    return expected
+
+
 @pytest.mark.parametrize("layout", ["1.4", "11", "22", "realtime"])
-def test_layout_gives_the_same_figures(settings, tmp_path, layout):
-    _, expected = ingest_report(settings, REFERENCE, tmp_path / "reference.db")
+def test_layout_gives_the_same_figures(settings, tmp_path, layout, reference_report):
+    expected = reference_report
     summary, got = ingest_report(settings, LAYOUTS_DIR / f"asterisk-{layout}.queue_log", tmp_path / "layout.db")
     assert summary.malformed == summary.unknown == 0
     assert got == expected

@@ -585,6 +585,9 @@ class SshFrontDoor:
         self.acceptor: asyncssh.SSHAcceptor | None = None
         self.host_key: asyncssh.SSHKey | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # The template's link lasts as long as the template: close() must not wait for it
+        # with the sessions' work (it ends when close() shuts the template down, last).
+        self._template_links: set[asyncio.Task[None]] = set()
         self._idle_task: asyncio.Task[None] | None = None
         self._memory_task: asyncio.Task[None] | None = None
         self.closing = False
@@ -630,7 +633,10 @@ class SshFrontDoor:
     def _serve_template_link(self, link: socket.socket) -> None:
         """The template's own link: the board only (it draws one before any session, so the
         queues' tiles are built once for every session)."""
-        self.spawn(self._serve_board_to_template(link))
+        assert self.loop is not None
+        task = self.loop.create_task(self._serve_board_to_template(link))
+        self._template_links.add(task)
+        task.add_done_callback(self._template_links.discard)
 
     async def _serve_board_to_template(self, link: socket.socket) -> None:
         try:
