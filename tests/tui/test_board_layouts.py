@@ -147,7 +147,7 @@ def marked_values(app: WallboardApp) -> dict[str, set[str]]:
     for tile in board(app).query(QueueTileView):
         if tile.header:
             continue
-        for metric in tile.query("Metric"):
+        for metric in tile.shown():
             drawn = metric.render().plain.strip()
             if metric.value and metric.level in ("ok", "warn", "alert"):
                 found.setdefault(metric.level, set()).add(drawn[: -len(metric.value)])

@@ -38,7 +38,7 @@ from wallboard.ui.layout import CHROME_LINES, MAX_COLUMNS, TileLayout, tile_layo
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
-from wallboard.ui.widgets import IntervalBars, Metric, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import IntervalBars, level_marker, markers_wanted, set_level_class
 
 # The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
@@ -175,8 +175,8 @@ class BoardScreen(Screen[None]):
     def _theme_changed(self, _theme: Theme) -> None:
         self.query_one(AgentTable).restyle()
         # The level markers come and go with the theme (widgets.markers_wanted).
-        for metric in self.query(Metric):
-            metric.refresh()
+        for tile in self.query(QueueTileView):
+            tile.refresh()
         self.redraw()
 
     # -- layout ------------------------------------------------------------------------
@@ -218,10 +218,12 @@ class BoardScreen(Screen[None]):
         self.query_one("#tiles", ItemGrid).styles.grid_size_columns = layout.columns
         header = self.query_one("#tiles-header", ItemGrid)
         header.styles.grid_size_columns = layout.columns
-        for index, column in enumerate(header.children):
+        for index, column in enumerate(header.query_children(QueueTileView)):
             column.display = not cards and index < layout.columns
+            column.set_figures(layout.figures)
         for tile in self._tiles.values():
             tile.set_card(cards)
+            tile.set_figures(layout.figures)
 
     def _arrange_wall(self, width: int, height: int, roomy: bool) -> None:
         """How many wall tiles fit (columns x rows): more queues than that turn in pages."""
@@ -376,7 +378,9 @@ class BoardScreen(Screen[None]):
             self._tiles = {}
             for name, tile in zip(names, tiles):
                 widget = QueueTileView(tile.queue, total=tile.is_total)
-                widget.set_card(self.tile_layout is not None and self.tile_layout.mode == "cards")
+                if self.tile_layout is not None:
+                    widget.set_card(self.tile_layout.mode == "cards")
+                    widget.set_figures(self.tile_layout.figures)
                 self._tiles[name] = widget
             grid.mount_all(self._tiles.values())
             self._tile_names = names
