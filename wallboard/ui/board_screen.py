@@ -54,18 +54,27 @@ WALL_PROMISES_ROOMY = 3
 def _resizes(widget: Static, old: str | None, new: str) -> bool:
     """Whether drawing `new` instead of `old` can change `widget`'s size.
 
-    A layout pass costs the whole screen (hundreds of widgets), so a ticking clock or a
-    wait that goes from 2:35 to 2:36 repaints its widget only. A widget whose size is
-    fixed never needs one; an auto-sized one only when a line's width or the number of
-    lines changes (wrapping depends on the widths).
+    A layout pass costs the whole screen, so a ticking clock or a wait that goes from 2:35
+    to 2:36 repaints its widget only. A widget whose size is fixed never needs one; an
+    auto-sized one when the number of lines changes (wrapping included) or, with an auto
+    width, when a line's width changes.
     """
     if old is None:
         return True
     styles = widget.styles
-    if not (styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto):
+    auto_width = styles.width is None or styles.width.is_auto
+    auto_height = styles.height is None or styles.height.is_auto
+    if not (auto_width or auto_height):
         return False
     old_lines, new_lines = old.split("\n"), new.split("\n")
-    return len(old_lines) != len(new_lines) or any(cell_len(a) != cell_len(b) for a, b in zip(old_lines, new_lines))
+    if len(old_lines) != len(new_lines):
+        return True
+    widths = [(cell_len(a), cell_len(b)) for a, b in zip(old_lines, new_lines)]
+    if auto_width:
+        return any(a != b for a, b in widths)
+    # A fixed width: a line changes the height only if it wraps (or did).
+    room = widget.content_region.width
+    return room <= 0 or any(a != b and max(a, b) > room for a, b in widths)
 
 
 @dataclass(frozen=True)
