@@ -216,11 +216,21 @@ class QueueTileView(Widget):
         left, right = self._card_columns()
         return left if self.shown().index(figure) % CARD_COLUMNS == 0 else right
 
-    def figure_text(self, figure: TileFigure, width: int) -> Text:
+    def _styles(self) -> dict[str, Style]:
+        """The component styles a render uses, looked up once a render (each lookup walks
+        the tile's styles)."""
+        names = ("metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert", "tile--name")
+        return {name: self.get_component_rich_style(name) for name in names}
+
+    def figure_text(
+        self, figure: TileFigure, width: int, styles: dict[str, Style] | None = None, marked: bool | None = None
+    ) -> Text:
         """A figure in a cell `width` wide: the muted label on the left (cards only), the
         value on the right with a space each side (its block of colour when amber or red)."""
+        styles = self._styles() if styles is None else styles
+        marked = markers_wanted(self.app) if marked is None else marked
         # The marker takes the leading space: the columns keep their widths.
-        marker = level_marker(figure.level) if figure.value and markers_wanted(self.app) else ""
+        marker = level_marker(figure.level) if figure.value and marked else ""
         value = f"{marker or ' '}{figure.value} "
         label = figure.label if self.card else ""
         room = width - cell_len(value)
@@ -228,9 +238,9 @@ class QueueTileView(Widget):
             label = label[: max(0, room - 1)]
         pad = max(0, room - cell_len(label))
         text = Text.assemble(
-            (label, self.get_component_rich_style("metric--label")),
+            (label, styles["metric--label"]),
             " " * pad,
-            (value, self.get_component_rich_style(f"metric--{figure.level}")),
+            (value, styles[f"metric--{figure.level}"]),
             end="",
             no_wrap=True,
             overflow="crop",
@@ -241,27 +251,28 @@ class QueueTileView(Widget):
     def render(self) -> Text:
         width = self.content_region.width
         figures = self.shown()
+        styles, marked = self._styles(), markers_wanted(self.app)
         if self.card:
             left, right = self._card_columns()
             lines = []
             for index in range(0, len(figures), CARD_COLUMNS):
                 line = Text(end="", no_wrap=True, overflow="crop")
-                line.append_text(self.figure_text(figures[index], left))
+                line.append_text(self.figure_text(figures[index], left, styles, marked))
                 if index + 1 < len(figures):
                     line.append(" " * (width - left - right))
-                    line.append_text(self.figure_text(figures[index + 1], right))
+                    line.append_text(self.figure_text(figures[index + 1], right, styles, marked))
                 lines.append(line)
             return Text("\n", end="", no_wrap=True, overflow="crop").join(lines)
         widths = [self.cell_width(figure) for figure in figures]
         name_width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, width - sum(widths)))
         name = Text(self._title, no_wrap=True, overflow="ellipsis")
         name.truncate(max(0, name_width - NAME_PADDING), overflow="ellipsis")
-        name.stylize(self.get_component_rich_style("tile--name"))
+        name.stylize(styles["tile--name"])
         name.pad_right(max(0, name_width - NAME_PADDING - name.cell_len))
         line = Text(" " * NAME_PADDING, end="", no_wrap=True, overflow="crop")
         line.append_text(name)
         for figure, figure_width in zip(figures, widths):
-            line.append_text(self.figure_text(figure, figure_width))
+            line.append_text(self.figure_text(figure, figure_width, styles, marked))
         line.truncate(width)
         return line
 
