@@ -186,7 +186,7 @@ def marked_values(app: WallboardApp) -> dict[str, set[str]]:
     for tile in board(app).query(QueueTileView):
         if tile.header:
             continue
-        for metric in tile.query("Metric"):
+        for metric in tile.shown():
             drawn = metric.render().plain.strip()
             if metric.value and metric.level in ("ok", "warn", "alert"):
                 found.setdefault(metric.level, set()).add(drawn[: -len(metric.value)])
@@ -261,3 +261,16 @@ async def test_the_wall_turns_pages_when_the_queues_do_not_fit(settings):
         assert screen.wall_page == 0  # round again
         assert seen == {*queue_names(12), "All queues"}
         assert "PROMISES  2 due today" in screen_text(app)
+
+
+@run_async
+async def test_a_queue_tile_is_one_widget(settings):
+    # Textual repaints every widget under the rectangle around what changed: a widget per
+    # figure made a busy 30-queue board repaint some 400 of them a second
+    # (tests/benchmarks/wallboard.py). Each tile draws its figures itself.
+    app = seeded_app(settings, 30)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        tiles = [t for t in board(app).query(QueueTileView) if not t.header]
+        assert len(tiles) == 31 and all(not tile.children for tile in tiles)
+        assert tiles[0].metric("waiting").render().plain.strip() == tiles[0].metric("waiting").value

@@ -38,7 +38,7 @@ from wallboard.ui.layout import CHROME_LINES, MAX_COLUMNS, TileLayout, tile_layo
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
-from wallboard.ui.widgets import IntervalBars, Metric, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import IntervalBars, level_marker, markers_wanted, set_level_class
 
 # The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
@@ -54,18 +54,27 @@ WALL_PROMISES_ROOMY = 3
 def _resizes(widget: Static, old: str | None, new: str) -> bool:
     """Whether drawing `new` instead of `old` can change `widget`'s size.
 
-    A layout pass costs the whole screen (hundreds of widgets), so a ticking clock or a
-    wait that goes from 2:35 to 2:36 repaints its widget only. A widget whose size is
-    fixed never needs one; an auto-sized one only when a line's width or the number of
-    lines changes (wrapping depends on the widths).
+    A layout pass costs the whole screen, so a ticking clock or a wait that goes from 2:35
+    to 2:36 repaints its widget only. A widget whose size is fixed never needs one; an
+    auto-sized one when the number of lines changes (wrapping included) or, with an auto
+    width, when a line's width changes.
     """
     if old is None:
         return True
     styles = widget.styles
-    if not (styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto):
+    auto_width = styles.width is None or styles.width.is_auto
+    auto_height = styles.height is None or styles.height.is_auto
+    if not (auto_width or auto_height):
         return False
     old_lines, new_lines = old.split("\n"), new.split("\n")
-    return len(old_lines) != len(new_lines) or any(cell_len(a) != cell_len(b) for a, b in zip(old_lines, new_lines))
+    if len(old_lines) != len(new_lines):
+        return True
+    widths = [(cell_len(a), cell_len(b)) for a, b in zip(old_lines, new_lines)]
+    if auto_width:
+        return any(a != b for a, b in widths)
+    # A fixed width: a line changes the height only if it wraps (or did).
+    room = widget.content_region.width
+    return room <= 0 or any(a != b and max(a, b) > room for a, b in widths)
 
 
 @dataclass(frozen=True)
@@ -175,8 +184,8 @@ class BoardScreen(Screen[None]):
     def _theme_changed(self, _theme: Theme) -> None:
         self.query_one(AgentTable).restyle()
         # The level markers come and go with the theme (widgets.markers_wanted).
-        for metric in self.query(Metric):
-            metric.refresh()
+        for tile in self.query(QueueTileView):
+            tile.refresh()
         self.redraw()
 
     # -- layout ------------------------------------------------------------------------
@@ -218,10 +227,12 @@ class BoardScreen(Screen[None]):
         self.query_one("#tiles", ItemGrid).styles.grid_size_columns = layout.columns
         header = self.query_one("#tiles-header", ItemGrid)
         header.styles.grid_size_columns = layout.columns
-        for index, column in enumerate(header.children):
+        for index, column in enumerate(header.query_children(QueueTileView)):
             column.display = not cards and index < layout.columns
+            column.set_figures(layout.figures)
         for tile in self._tiles.values():
             tile.set_card(cards)
+            tile.set_figures(layout.figures)
 
     def _arrange_wall(self, width: int, height: int, roomy: bool) -> None:
         """How many wall tiles fit (columns x rows): more queues than that turn in pages."""
@@ -376,7 +387,9 @@ class BoardScreen(Screen[None]):
             self._tiles = {}
             for name, tile in zip(names, tiles):
                 widget = QueueTileView(tile.queue, total=tile.is_total)
-                widget.set_card(self.tile_layout is not None and self.tile_layout.mode == "cards")
+                if self.tile_layout is not None:
+                    widget.set_card(self.tile_layout.mode == "cards")
+                    widget.set_figures(self.tile_layout.figures)
                 self._tiles[name] = widget
             grid.mount_all(self._tiles.values())
             self._tile_names = names

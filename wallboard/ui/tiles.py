@@ -6,12 +6,17 @@ a bordered card on large ones); these classes only put figures in place.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Digits, Label
 
@@ -19,7 +24,7 @@ from wallboard.calls.alerts import Alert
 from wallboard.calls.board import QueueTile
 from wallboard.calls.levels import worst
 from wallboard.text import format_duration, format_pct, format_rate, printable
-from wallboard.ui.widgets import LEVEL_WORDS, Metric, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import LEVEL_WORDS, level_marker, markers_wanted, set_level_class
 
 
 def _count(value: int) -> str:
@@ -44,8 +49,83 @@ TILE_FIGURES: tuple[tuple[str, str, str, Callable[[QueueTile], str], str | None]
 )
 
 
+# The compact rows (one line per queue under a header line): each figure's width; the name
+# takes what is left, between NAME_MIN_WIDTH and NAME_MAX_WIDTH (further, a queue's figures
+# would drift away from its name).
+ROW_FIGURE_WIDTHS = {"longest": 8, "sl": 6, "answered": 6, "abandon-rate": 6, "asa": 6, "aht": 7}
+ROW_FIGURE_WIDTH = 5
+NAME_MIN_WIDTH = 8
+NAME_MAX_WIDTH = 24
+NAME_PADDING = 1
+# At 80 columns the compact rows have no room for these: the cards show them.
+ROW_HIDDEN = frozenset({"wrap-up", "blocked"})
+# Narrower columns of rows (wallboard/ui/layout.py) keep the figures a floor looks at first.
+FIGURES_HIDDEN = {
+    "all": frozenset[str](),
+    "some": frozenset({"answered", "asa", "aht", "on-call", "paused"}),
+    "few": frozenset({"answered", "abandoned", "abandon-rate", "asa", "aht", "available", "on-call", "paused"}),
+}
+CARD_COLUMNS = 2
+CARD_GUTTER = 2
+
+
+class TileFigure:
+    """One figure of a tile: its label, value and level (none, ok, warn, alert)."""
+
+    __slots__ = ("key", "label", "level", "tile", "value")
+
+    def __init__(self, tile: QueueTileView, key: str, label: str, value: str) -> None:
+        self.tile = tile
+        self.key = key
+        self.label = label
+        self.value = value
+        self.level = "none"
+
+    def get_component_rich_style(self, name: str) -> Style:
+        """The style of one of the tile's component classes (metric--ok, metric--warn, ...)."""
+        return self.tile.get_component_rich_style(name)
+
+    def render(self) -> Text:
+        """The figure as drawn in its cell."""
+        return self.tile.figure_text(self, self.tile.cell_width(self))
+
+
 class QueueTileView(Widget):
-    """One queue's figures. `header=True`: the column labels of the compact rows."""
+    """One queue's figures, drawn by the tile itself. `header=True`: the column labels of the
+    compact rows.
+
+    One widget a tile, not a widget a figure: Textual repaints every widget under the
+    rectangle around what changed, and a busy floor changes some figure of some queue each
+    second. With a widget per figure that was some 400 widgets a second at 30 queues
+    (tests/benchmarks/wallboard.py). It draws as its figure widgets did: in compact rows,
+    the name then the figures at fixed widths; in a card (bordered by board.tcss), the figures
+    labelled in two columns.
+    """
+
+    COMPONENT_CLASSES = {"tile--name", "metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert"}
+
+    DEFAULT_CSS = """
+    QueueTileView > .tile--name {
+        text-style: bold;
+    }
+    QueueTileView > .metric--label {
+        color: $text-muted;
+    }
+    QueueTileView > .metric--none {
+    }
+    QueueTileView > .metric--ok {
+        color: #2da44e;
+    }
+    QueueTileView > .metric--warn {
+        background: #ffb000;
+        color: black;
+    }
+    QueueTileView > .metric--alert {
+        background: #d32f2f;
+        color: white;
+        text-style: bold;
+    }
+    """
 
     def __init__(self, queue: str, *, total: bool = False, header: bool = False) -> None:
         classes = "tile" + (" -total" if total else "") + (" -header" if header else "")
@@ -55,33 +135,36 @@ class QueueTileView(Widget):
         name = "Queue" if header else printable(queue)
         # Border titles are markup unless given as Content: the name is drawn literally.
         self.border_title = Content(name)
-        self._name_label = Label(Text(name, no_wrap=True, overflow="ellipsis"), classes="tile-name", markup=False)
-        self._metrics = {
-            key: Metric(label, value=short if header else "", show_label=False, classes=f"m-{key}")
-            for key, label, short, _, _ in TILE_FIGURES
+        self._figures = {
+            key: TileFigure(self, key, label, short if header else "") for key, label, short, _, _ in TILE_FIGURES
         }
         self._held: QueueTile | None = None
         self._title = name  # the name as drawn: with the tile's level marker where colour is not enough
-
-    def compose(self) -> ComposeResult:
-        yield self._name_label
-        yield from self._metrics.values()
+        self.card = False
+        self.figures_shown = "all"  # all | some | few: see FIGURES_HIDDEN
 
     def set_card(self, card: bool) -> None:
         """Cards label each figure; compact rows rely on the header line."""
-        if self.header:
-            return
-        for metric in self._metrics.values():
-            if metric.show_label != card:
-                metric.show_label = card
-                metric.refresh()
+        if card != self.card:
+            self.card = card
+            self.refresh(layout=True)
+
+    def set_figures(self, figures: str) -> None:
+        """Which figures a compact row shows: all, some or few (wallboard/ui/layout.py)."""
+        if figures != self.figures_shown:
+            self.figures_shown = figures
+            self.refresh(layout=True)
+
+    def shown(self) -> list[TileFigure]:
+        """The figures drawn, in order."""
+        hidden = FIGURES_HIDDEN[self.figures_shown] | (frozenset() if self.card else ROW_HIDDEN)
+        return [figure for key, figure in self._figures.items() if key not in hidden]
 
     def hold(self, tile: QueueTile) -> None:
         """Keep `tile` for later: this tile is scrolled out of sight.
 
         Repainting a widget that is out of sight makes Textual rebuild its map of every
-        widget on the screen (hundreds, with 30 queues); `catch_up` draws it when it
-        comes into view.
+        widget on the screen; `catch_up` draws it when it comes into view.
         """
         self._held = tile
 
@@ -94,16 +177,104 @@ class QueueTileView(Widget):
         self.queue = tile.queue  # the total is renamed while a filter is on
         marker = level_marker(tile.level) if markers_wanted(self.app) else ""
         title = f"{marker} {printable(tile.queue)}" if marker else printable(tile.queue)
+        changed = False
         if title != self._title:
             self._title = title
             self.border_title = Content(title)
-            self._name_label.update(Text(title, no_wrap=True, overflow="ellipsis"))
+            changed = True
         set_level_class(self, tile.level)
         for key, _, _, value, level_key in TILE_FIGURES:
-            self._metrics[key].set(value(tile), tile.levels[level_key] if level_key else "none")
+            figure = self._figures[key]
+            text, level = value(tile), tile.levels[level_key] if level_key else "none"
+            if text != figure.value or level != figure.level:
+                figure.value, figure.level = text, level
+                changed = True
+        if changed:
+            self.refresh()
 
-    def metric(self, key: str) -> Metric:
-        return self._metrics[key]
+    def metric(self, key: str) -> TileFigure:
+        return self._figures[key]
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if not self.card:
+            return 1
+        return -(-len(self.shown()) // CARD_COLUMNS)
+
+    def _card_columns(self) -> tuple[int, int]:
+        """The widths of a card's two columns, as a grid of two 1fr columns makes them
+        (offsets rounded down)."""
+        width = self.content_region.width
+        half = Fraction(width - CARD_GUTTER * (CARD_COLUMNS - 1), CARD_COLUMNS)
+        return max(0, math.floor(half)), max(0, width - math.floor(half + CARD_GUTTER))
+
+    def cell_width(self, figure: TileFigure) -> int:
+        """The width of the cell `figure` is drawn in."""
+        if not self.card:
+            return ROW_FIGURE_WIDTHS.get(figure.key, ROW_FIGURE_WIDTH)
+        left, right = self._card_columns()
+        return left if self.shown().index(figure) % CARD_COLUMNS == 0 else right
+
+    def _styles(self) -> dict[str, Style]:
+        """The component styles a render uses, looked up once a render (each lookup walks
+        the tile's styles)."""
+        names = ("metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert", "tile--name")
+        return {name: self.get_component_rich_style(name) for name in names}
+
+    def figure_text(
+        self, figure: TileFigure, width: int, styles: dict[str, Style] | None = None, marked: bool | None = None
+    ) -> Text:
+        """A figure in a cell `width` wide: the muted label on the left (cards only), the
+        value on the right with a space each side (its block of colour when amber or red)."""
+        styles = self._styles() if styles is None else styles
+        marked = markers_wanted(self.app) if marked is None else marked
+        # The marker takes the leading space: the columns keep their widths.
+        marker = level_marker(figure.level) if figure.value and marked else ""
+        value = f"{marker or ' '}{figure.value} "
+        label = figure.label if self.card else ""
+        room = width - cell_len(value)
+        if label and room < cell_len(label) + 1:
+            label = label[: max(0, room - 1)]
+        pad = max(0, room - cell_len(label))
+        text = Text.assemble(
+            (label, styles["metric--label"]),
+            " " * pad,
+            (value, styles[f"metric--{figure.level}"]),
+            end="",
+            no_wrap=True,
+            overflow="crop",
+        )
+        text.truncate(max(0, width))
+        return text
+
+    def render(self) -> Text:
+        width = self.content_region.width
+        figures = self.shown()
+        styles, marked = self._styles(), markers_wanted(self.app)
+        if self.card:
+            left, right = self._card_columns()
+            lines = []
+            for index in range(0, len(figures), CARD_COLUMNS):
+                line = Text(end="", no_wrap=True, overflow="crop")
+                line.append_text(self.figure_text(figures[index], left, styles, marked))
+                if index + 1 < len(figures):
+                    line.append(" " * (width - left - right))
+                    line.append_text(self.figure_text(figures[index + 1], right, styles, marked))
+                lines.append(line)
+            return Text("\n", end="", no_wrap=True, overflow="crop").join(lines)
+        widths = [self.cell_width(figure) for figure in figures]
+        name_width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, width - sum(widths)))
+        name = Text(self._title, no_wrap=True, overflow="ellipsis")
+        name.truncate(max(0, name_width - NAME_PADDING), overflow="ellipsis")
+        name.stylize(styles["tile--name"])
+        name.pad_right(max(0, name_width - NAME_PADDING - name.cell_len))
+        line = Text(" " * NAME_PADDING, end="", no_wrap=True, overflow="crop")
+        line.append_text(name)
+        for figure, figure_width in zip(figures, widths):
+            line.append_text(self.figure_text(figure, figure_width, styles, marked))
+        line.truncate(width)
+        return line
 
 
 class WallFigure(Horizontal):

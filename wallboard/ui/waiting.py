@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -73,6 +74,20 @@ def _sized_by_text(widget: Label) -> bool:
     return styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto
 
 
+def _resizes(lines: Static, old: list[str] | None, new: list[str]) -> bool:
+    """Whether the list's widget changes size: it fills its pane at least (board.tcss:
+    min-height 100%), so callers coming and going cost a layout pass of the whole screen
+    only when the list is longer than the pane (it scrolls) or a line wraps."""
+    if old is None:
+        return True
+    room = lines.content_region
+    if room.width <= 0 or room.height <= 0:
+        return True
+    if len(old) != len(new) and max(len(old), len(new)) >= room.height:
+        return True
+    return any(cell_len(line) > room.width for line in (*old, *new))
+
+
 class WaitingPane(Vertical):
     """A title and the list; the board has two (beside the agents, and in the cards' side
     column) and shows the one its layout has room for."""
@@ -101,5 +116,4 @@ class WaitingPane(Vertical):
         lines = self.query_one(".waiting-lines", Static)
         old_lines = old[1].split("\n") if old is not None else None
         new_lines = content.plain.split("\n")
-        resized = old_lines is None or len(old_lines) != len(new_lines)
-        lines.update(content, layout=resized)
+        lines.update(content, layout=_resizes(lines, old_lines, new_lines))
