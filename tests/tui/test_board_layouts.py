@@ -69,10 +69,15 @@ def run_async(test):
 
 
 async def settle(pilot, timeout: float = 120.0) -> None:
-    """Until the board has drawn its first read (and the trend)."""
+    """Until the board has drawn its first read (and the trend) and the footer its keys."""
     app = pilot.app
     deadline = time.monotonic() + timeout
-    while not (app.view is not None and app.trend is not None and "All queues" in screen_text(app)):
+    while not (
+        app.view is not None
+        and app.trend is not None
+        and "All queues" in screen_text(app)
+        and app.screen.query("FooterKey")  # the footer fills in its keys after mounting
+    ):
         assert time.monotonic() < deadline, "the board never drew"
         await pilot.pause(0.01)
     await pilot.pause()
