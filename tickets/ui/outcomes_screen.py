@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -132,10 +133,16 @@ class OutcomesScreen(DeskScreen):
             self.report = report
             table = self.query_one("#outcomes", DataTable)
             keep = table.cursor_coordinate
-            table.clear()
-            for figures in (*report.groups, report.total):
-                cells = figure_cells(figures)
-                table.add_row(*(cells[key] for key, _, _ in COLUMNS), key=figures.group)
+            rows = [(figures.group, figure_cells(figures)) for figures in (*report.groups, report.total)]
+            # Columns as wide as this report's cells from the start: a column left to
+            # widen itself on the next idle could draw its header at the old width.
+            console = self.app.console
+            table.clear(columns=True)
+            for key, label, _ in COLUMNS:
+                widths = [Measurement.get(console, console.options, cells[key]).maximum for _, cells in rows]
+                table.add_column(label, key=key, width=max(len(label), *widths))
+            for group, cells in rows:
+                table.add_row(*(cells[key] for key, _, _ in COLUMNS), key=group)
             if keep.row < table.row_count:
                 table.cursor_coordinate = keep
             total = report.total
