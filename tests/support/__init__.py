@@ -8,9 +8,11 @@ layouts of each Asterisk version).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +35,29 @@ def wait_for(predicate: Callable[[], T], timeout: float = 10.0, what: str = "the
             return result
         time.sleep(step)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """An async test (a Pilot's) run by plain pytest: in a fresh event loop of its own."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+async def until(
+    pilot: Any, condition: Callable[[], object], what: str = "the condition", timeout: float = 60.0
+) -> None:
+    """Let a running app work until `condition()` holds, then once more so that what it
+    changed is drawn; fail after `timeout` s naming `what` and showing the screen."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.01)
+    await pilot.pause()
 
 
 class Clock:

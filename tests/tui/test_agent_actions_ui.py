@@ -5,8 +5,6 @@ say why. The seeded floor (tests/support/floor_seed.py) at 14:00 on 2026-11-23 U
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from dataclasses import replace
 
 import pytest
@@ -15,7 +13,7 @@ from textual.widgets import Input, Select
 
 from db.complaints import AuditEvent
 from db.models import table_of
-from tests.support import Clock
+from tests.support import Clock, run_async, until
 from tests.support.fake_asterisk import ASTERISK_22, Member, Script, running
 from tests.support.floor_seed import NOW, seed_floor
 from tests.support.links import LinkServer
@@ -26,14 +24,6 @@ from wallboard.ui.agent_actions import AgentActionScreen
 from wallboard.ui.agents import AgentTable
 
 AUDIT = table_of(AuditEvent)
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def roster() -> Script:
@@ -70,15 +60,6 @@ def make_app(floor):
     yield make
     for link in links:
         link.close()
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(600):
-        if condition():
-            await pilot.pause()
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def started(pilot) -> None:

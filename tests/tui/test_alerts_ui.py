@@ -5,25 +5,16 @@ that leaves the strip after a while, and the alert history screen."""
 from __future__ import annotations
 
 import copy
-import time
 
 from textual.widgets import Static
 
-from tests.support import screen_text
+from tests.support import screen_text, until
 from tests.support.floor_seed import NOW, seed_floor
 from tests.tui.test_wallboard_app import Clock, board, run_async, settle
 from tickets import users
 from wallboard.server.runtime import local_app
 from wallboard.store.alert_log import AlertKeeper
 from wallboard.ui.alert_history import AlertHistoryScreen
-
-
-async def until(pilot, predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.02)
 
 
 def strip(app) -> str:

@@ -12,13 +12,11 @@ queue_log field layouts.) Snapshots: regenerate with `--snapshot-update` after l
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 
 import pytest
 
-from tests.support import screen_text
+from tests.support import run_async, screen_text
 from tests.support.board_seed import queue_names, seeded_app
 from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import CARDS_MIN_HEIGHT, CARDS_MIN_WIDTH, BoardScreen
@@ -58,14 +56,6 @@ def test_one_size_per_layout_keeps_every_layout_of_the_sizes():
     for queues in (4, 12, 30):
         kept = {screen_layout(size, queues) for size in one_size_per_layout(SIZES, queues)}
         assert kept == {screen_layout(size, queues) for size in SIZES}
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 async def settle(pilot, timeout: float = 120.0) -> None:

@@ -5,13 +5,10 @@ Snapshot: `pytest --snapshot-update` after looking."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 import pytest
 from textual.widgets import OptionList, Static
 
-from tests.support import Clock, screen_text
+from tests.support import Clock, run_async, screen_text, until
 from tests.support.floor_seed import NOW, floor_events, seed_floor
 from tests.support.links import LinkServer
 from tickets import users
@@ -21,14 +18,6 @@ from wallboard.calls.events import Event
 from wallboard.calls.events import EventKind as K
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def hung_up(ts: float, callid: str, queue: str, caller: str, wait: float) -> list[Event]:
@@ -70,15 +59,6 @@ def make_app(request, floor):
     yield make
     for link in links:
         link.close()
-
-
-async def until(pilot, condition, what: str = "the condition") -> None:
-    for _ in range(800):
-        if condition():
-            await pilot.pause()
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def on_callbacks(pilot) -> CallbackScreen:

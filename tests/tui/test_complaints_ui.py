@@ -7,15 +7,12 @@ sue (supervisor), dee (display). Snapshots: `pytest --snapshot-update` after loo
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 import pytest
 from sqlalchemy import select
 from textual.widgets import DataTable, OptionList, Select
 
 from db.models import Agent, Call
-from tests.support import Clock, screen_text
+from tests.support import Clock, run_async, screen_text, until
 from tests.support.floor_seed import NOW, seed_floor
 from tests.support.links import LinkServer
 from tickets import records, reminders, users
@@ -35,14 +32,6 @@ from wallboard.ui import WallboardApp
 from wallboard.ui.board_screen import BoardScreen
 
 HOUR = 3600.0
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 @pytest.fixture
@@ -92,15 +81,6 @@ def make_app(request, people):
     yield make
     for link in links:
         link.close()
-
-
-async def until(pilot, condition, what: str = "the condition") -> None:
-    for _ in range(600):
-        if condition():
-            await pilot.pause()
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def started(pilot) -> None:

@@ -4,13 +4,9 @@ as an SSH session's process gets them."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import time
-
 import pytest
 
-from tests.support import screen_text
+from tests.support import run_async, screen_text, until
 from tests.support.floor_seed import NOW, seed_floor, seed_promises
 from tests.support.links import LinkServer
 from tickets import users
@@ -26,14 +22,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 @pytest.fixture
@@ -59,15 +47,6 @@ def make_app(request, floor):
     yield make
     for link in links:
         link.close()
-
-
-async def until(pilot, condition, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.01)
-    await pilot.pause()
 
 
 def test_the_desk_knows_the_agent_and_their_promises_due_today(floor):

@@ -7,14 +7,12 @@ Snapshot: `pytest --snapshot-update` after looking."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import date
 
 import pytest
 from textual.widgets import Input
 
-from tests.support import Clock, screen_text
+from tests.support import Clock, run_async, screen_text, until
 from tests.support.floor_seed import NOW, seed_floor
 from tests.support.links import LinkServer
 from tickets import users
@@ -39,14 +37,6 @@ ALL_GOOD = {
 COMMENTS = {"accuracy": "checked the order history first"}
 
 
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
-
-
 @pytest.fixture
 def floor(engine, settings):
     """The seeded floor, its day drawn for sue (the only evaluator); maria is Maria Garcia."""
@@ -64,15 +54,6 @@ def floor(engine, settings):
 def make_app(floor, user: str) -> WallboardApp:
     engine, settings, _qa = floor
     return local_app(engine, settings, clock=Clock(NOW), user=user)
-
-
-async def until(pilot, condition, what: str = "the condition") -> None:
-    for _ in range(800):
-        if condition():
-            await pilot.pause()
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def on_quality(pilot) -> QualityScreen:

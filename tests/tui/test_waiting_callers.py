@@ -4,13 +4,11 @@ Pilot on a floor read from queue_log lines."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 
 import pytest
 
-from tests.support import screen_text
+from tests.support import run_async, screen_text
 from tests.support.callers_seed import AGENT, COMPLAINER, FLAGGED, REPEAT, callers_events
 from tests.support.floor_seed import NOW, seed_floor
 from tickets import users
@@ -18,14 +16,6 @@ from tickets.callers import CallerService
 from tickets.service import ComplaintService
 from wallboard.server.runtime import local_app
 from wallboard.ui.board_screen import BoardScreen
-
-
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ on screen is known. Snapshot tests compare SVG screenshots at 80x24 and 200x60
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import itertools
 import time
 
@@ -22,7 +20,7 @@ from textual.widgets import Digits
 
 from db.engine import write_transaction
 from db.models import Feed
-from tests.support import screen_text
+from tests.support import run_async, screen_text
 from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, seed_promises, set_heartbeat
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
@@ -30,16 +28,6 @@ from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.tiles import QueueTileView, WallTileView
-
-
-def run_async(test):
-    """Run an async test in its own event loop (the suite has no asyncio plugin)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 class Clock:
