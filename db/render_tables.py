@@ -103,7 +103,14 @@ def schema_metadata() -> MetaData:
     return db.models.metadata
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m db.render_tables",
+        description="Write db/tables.py (plain Core tables) from the SQLModel tables; run after changing a table model.",
+    )
+    parser.parse_args(argv)
     text = render(schema_metadata())
     if TARGET.exists() and TARGET.read_text(encoding="utf-8") == text:
         print(f"{TARGET} is up to date")

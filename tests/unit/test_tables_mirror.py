@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Column, Table, TypeDecorator, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import open_database, tables
 from db.models import Agent, table_of
-from db.render_tables import TARGET, render, schema_metadata
+from db.render_tables import TARGET, main, render, schema_metadata
 
 
 def test_db_tables_is_rendered_from_the_sqlmodel_tables() -> None:
@@ -55,3 +56,12 @@ def test_a_row_written_through_the_mirror_reads_back_through_the_model(tmp_path:
         assert mirrored.paused is False and mirrored.calls_today == 0 and mirrored.talk_seconds_today == 0.0
     finally:
         engine.dispose()
+
+
+def test_the_renderer_refuses_an_unknown_argument_before_writing(capsys: pytest.CaptureFixture[str]) -> None:
+    written = TARGET.stat().st_mtime_ns
+    with pytest.raises(SystemExit) as exit:
+        main(["--check"])
+    assert exit.value.code == 2
+    assert "unrecognized arguments: --check" in capsys.readouterr().err
+    assert TARGET.stat().st_mtime_ns == written
