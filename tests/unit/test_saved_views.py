@@ -4,6 +4,9 @@ supervisors only, deleted by their owner, every change audited; on SQLite and Po
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
@@ -141,3 +144,41 @@ def test_the_desk_lists_a_filter_not_yet_saved(floor):
     assert [c.ref for c in desk.filtered({"severities": ["high"], "search": "refund"})] == [refs["refund_high"]]
     with pytest.raises(InvalidInput, match="severity"):
         desk.filtered({"severities": ["huge"]})
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.builds(
+                "{}:{}".format,
+                st.sampled_from(["status", "severity", "owner", "sort", "from", "to", "From"]),
+                st.one_of(st.text(max_size=20), st.datetimes().map(lambda d: d.isoformat()), st.dates().map(str)),
+            ),
+        ),
+        max_size=5,
+    ).map(" ".join)
+)
+def test_any_filter_line_gives_filters_or_one_clear_line(text):
+    """Whatever is typed on the list's `f` line: the filters it sets, or one line naming
+    the word that is wrong (never an exception of another kind)."""
+    from zoneinfo import ZoneInfo
+
+    from tickets.view_records import FilterTextError, parse_filter_text
+
+    try:
+        values = parse_filter_text(text, ZoneInfo("Europe/London"))
+    except FilterTextError as error:
+        assert str(error) and "\n" not in str(error)
+    else:
+        assert set(values) <= {
+            "statuses",
+            "severities",
+            "owner",
+            "sort",
+            "created_from",
+            "created_to",
+            "overdue",
+            "every_status",
+        }
