@@ -18,31 +18,47 @@ single spaces), so both databases split it into the same words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Column, ColumnElement, Index, Integer, Text, bindparam, text
+from sqlalchemy import Column, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
-import db.models
+# First: db.models names the metadata's constraints (and registers every table) before the
+# classes below are made, whichever module is imported first.
+import db.models  # noqa: F401
 
-# A complaint is open until it is resolved (resolved and closed ones leave the work views).
-# A literal, not bound parameters: SQLite uses a partial index only when the query's WHERE
-# repeats the index's WHERE with the same constants.
-OPEN_SQL = "status NOT IN ('resolved', 'closed')"
-# A promise to the customer still to keep: a follow-up of a promise kind (tickets.records.
-# PROMISE_KINDS, a test keeps the two in step) without an outcome. A literal, as OPEN_SQL.
-OPEN_PROMISE_SQL = "outcome IS NULL AND kind IN ('callback', 'action')"
+# The conditions, unmanaged objects and search live in db.complaint_sql (no SQLModel there,
+# for the commands that read the complaint list): imported here for the indexes below and
+# for the modules that import them from here.
+from db.complaint_sql import (
+    OPEN_PROMISE_SQL,
+    OPEN_SQL,
+    SEARCH_FTS,
+    SEARCH_TSV_COLUMN,
+    SEARCH_TSV_INDEX,
+    UNMANAGED,
+    UNMANAGED_PREFIXES,
+    SearchTerm,
+    is_unmanaged,
+    search_condition,
+)
 
-# Created by the migration, invisible to autogenerate (db/migrations/env.py skips them).
-SEARCH_FTS = "complaint_search_fts"
-SEARCH_TSV_INDEX = "ix_complaint_search_document_tsv"
-SEARCH_TSV_COLUMN = "document_tsv"
-UNMANAGED_PREFIXES = (SEARCH_FTS,)
-UNMANAGED = {SEARCH_TSV_INDEX, SEARCH_TSV_COLUMN}
-
-
-def is_unmanaged(name: str | None) -> bool:
-    return name is not None and (name in UNMANAGED or name.startswith(UNMANAGED_PREFIXES))
+__all__ = [
+    "OPEN_PROMISE_SQL",
+    "OPEN_SQL",
+    "SEARCH_FTS",
+    "SEARCH_TSV_COLUMN",
+    "SEARCH_TSV_INDEX",
+    "UNMANAGED",
+    "UNMANAGED_PREFIXES",
+    "AuditEvent",
+    "Complaint",
+    "ComplaintSearch",
+    "FollowUp",
+    "SearchTerm",
+    "User",
+    "UserKey",
+    "is_unmanaged",
+    "search_condition",
+]
 
 
 class User(SQLModel, table=True):
@@ -250,44 +266,3 @@ class ComplaintSearch(SQLModel, table=True):
 
     complaint_id: int = Field(primary_key=True, foreign_key="complaints.id")
     document: str = Field(sa_type=Text)
-
-
-# -- full-text search ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchTerm:
-    """Consecutive normalised words that must appear together; `prefix`: the last one may
-    be the start of a longer word."""
-
-    words: tuple[str, ...]
-    prefix: bool = False
-
-
-def search_condition(dialect: str, terms: list[SearchTerm], newest: int | None = None) -> ColumnElement[bool]:
-    """`complaints.id` matches every term (SQLite FTS5 or PostgreSQL full text); with
-    `newest`, only the newest that many matches (the search's page, found without
-    collecting every match of a common word).
-
-    The words are letters and digits only (normalised by the domain), so they are safe to
-    quote into either query language.
-    """
-    complaints = db.models.table_of(Complaint)
-    if dialect == "sqlite":
-        query = " AND ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms)
-        top = f" ORDER BY rowid DESC LIMIT {int(newest)}" if newest else ""
-        matching = text(f"SELECT rowid FROM {SEARCH_FTS} WHERE {SEARCH_FTS} MATCH :fts_query{top}").bindparams(
-            bindparam("fts_query", query)
-        )
-        return complaints.c.id.in_(matching)
-    parts = []
-    for term in terms:
-        words = [f"'{w}'" for w in term.words]
-        if term.prefix:
-            words[-1] += ":*"
-        parts.append("(" + " <-> ".join(words) + ")")
-    top = f" ORDER BY complaint_id DESC LIMIT {int(newest)}" if newest else ""
-    matching = text(
-        f"SELECT complaint_id FROM complaint_search WHERE {SEARCH_TSV_COLUMN} @@ to_tsquery('simple', :ts_query){top}"
-    ).bindparams(bindparam("ts_query", " & ".join(parts)))
-    return complaints.c.id.in_(matching)

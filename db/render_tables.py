@@ -5,9 +5,9 @@ SQLModel tables (db/models.py and the modules it imports, the schema's home).
 
 Why: building the SQLModel classes costs more than a scripted command's whole work
 (importing SQLModel, pydantic and the ORM, then a pydantic model and an ORM mapping per
-table); code that reads and writes rows with Core only (the call-data reports) imports
-db.tables instead and starts in half the time. tests/unit/test_tables_mirror.py fails when
-db/tables.py is not what this renders.
+table); code that reads and writes rows with Core only (the call-data reports, the complaint
+list and its saved views) imports db.tables instead and starts in half the time.
+tests/unit/test_tables_mirror.py fails when db/tables.py is not what this renders.
 """
 
 from __future__ import annotations

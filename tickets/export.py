@@ -13,12 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
-from sqlalchemy.orm import aliased
-from sqlmodel import col
 
-from db.complaints import Complaint, User
+from db import tables
 from tickets.outcomes import acknowledged_on_time, resolve_budget, resolved_on_time
-from tickets.queries import ComplaintQueries
+from tickets.queries import COMPLAINTS, ComplaintQueries, ComplaintSelect
 from tickets.statuses import ref_of
 
 if TYPE_CHECKING:
@@ -61,50 +59,51 @@ FLAG_COLUMNS = frozenset({"ack_on_time", "resolved_on_time", "customer_confirmed
 # Text typed by people or taken from the call data (the rest is the tracker's own words).
 OUTSIDE_TEXT_COLUMNS = frozenset({"owner", "customer", "contact", "category", "queue", "agent", "callid", "subject"})
 
-_owner = aliased(User)
+# The owner's name, joined to the complaints of the list's query (Core tables, as that query).
+_owner = tables.users.alias("owner")
 _SOURCE = (
-    col(Complaint.id),
-    col(Complaint.created_at),
-    col(Complaint.status),
-    col(Complaint.severity),
-    col(_owner.name),
-    col(Complaint.customer_name),
-    col(Complaint.customer_contact),
-    col(Complaint.channel),
-    col(Complaint.category),
-    col(Complaint.call_queue),
-    col(Complaint.call_agent),
-    col(Complaint.callid),
-    col(Complaint.subject),
-    col(Complaint.ack_due_at),
-    col(Complaint.acknowledged_at),
-    col(Complaint.resolve_due_at),
-    col(Complaint.resolved_at),
-    col(Complaint.sla_paused_seconds),
-    col(Complaint.sla_paused_since),
-    col(Complaint.next_follow_up_at),
-    col(Complaint.due_at),
-    col(Complaint.closed_at),
-    col(Complaint.root_cause),
-    col(Complaint.escalation_level),
-    col(Complaint.customer_confirmed),
-    col(Complaint.updated_at),
+    COMPLAINTS.c.id,
+    COMPLAINTS.c.created_at,
+    COMPLAINTS.c.status,
+    COMPLAINTS.c.severity,
+    _owner.c.name,
+    COMPLAINTS.c.customer_name,
+    COMPLAINTS.c.customer_contact,
+    COMPLAINTS.c.channel,
+    COMPLAINTS.c.category,
+    COMPLAINTS.c.call_queue,
+    COMPLAINTS.c.call_agent,
+    COMPLAINTS.c.callid,
+    COMPLAINTS.c.subject,
+    COMPLAINTS.c.ack_due_at,
+    COMPLAINTS.c.acknowledged_at,
+    COMPLAINTS.c.resolve_due_at,
+    COMPLAINTS.c.resolved_at,
+    COMPLAINTS.c.sla_paused_seconds,
+    COMPLAINTS.c.sla_paused_since,
+    COMPLAINTS.c.next_follow_up_at,
+    COMPLAINTS.c.due_at,
+    COMPLAINTS.c.closed_at,
+    COMPLAINTS.c.root_cause,
+    COMPLAINTS.c.escalation_level,
+    COMPLAINTS.c.customer_confirmed,
+    COMPLAINTS.c.updated_at,
 )
 
 
-def export_query(query: Select[Complaint]) -> Select[*tuple[Any, ...]]:
+def export_query(query: ComplaintSelect) -> Select[*tuple[Any, ...]]:
     """The export's columns of the complaints `query` selects (its filters, not its
     order: the export goes by reference, the primary key, with no sort to hold)."""
     return (
         query.with_only_columns(*_SOURCE)
-        .outerjoin(_owner, col(_owner.id) == col(Complaint.owner_id))
+        .outerjoin(_owner, _owner.c.id == COMPLAINTS.c.owner_id)
         .order_by(None)
-        .order_by(col(Complaint.id))
+        .order_by(COMPLAINTS.c.id)
     )
 
 
 def export_rows(
-    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float
+    queries: ComplaintQueries, settings: Settings, query: ComplaintSelect, now: float
 ) -> Iterator[dict[str, Any]]:
     """Each complaint `query` selects as a dict of COLUMNS: times as local datetimes (None
     when unset), on-time flags True, False or None (pending), as the report judges them."""

@@ -4,6 +4,12 @@ call, the supervisor's overview of open complaints by owner, and a session's inb
 
 No Textual here (the screens in tickets/ui/ call these through tickets/user_desk.py); no
 writes (those are tickets/service.py's).
+
+On the Core tables of db/tables.py, not the SQLModel classes: `wallboard ticket list` reads
+through here and starts without importing SQLModel, pydantic or the ORM (issue 17). The
+functions that take a `session` run their Core statements in the caller's ORM session
+(its transaction, its flushed changes); `user_by_name` alone hands out an ORM row, for the
+writers.
 """
 
 from __future__ import annotations
@@ -13,15 +19,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Engine, Select, case, func, or_, select, text
-from sqlalchemy.orm import Mapped, Session, aliased
-from sqlmodel import col
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, case, func, or_, select, text
 
-from db.callbacks import Callback
-from db.complaints import OPEN_SQL, AuditEvent, Complaint, FollowUp, User, search_condition
-from db.engine import read_session
-from db.models import Agent, Call
-from db.reminders import Notification
+from db import tables
+from db.complaint_sql import OPEN_SQL, search_condition
 from tickets import permissions
 from tickets.errors import InvalidInput, NotFound
 from tickets.intents import TABLE, Needs
@@ -48,7 +49,23 @@ from tickets.text import clean, parse_query
 from tickets.view_records import SORTS
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.complaints import Complaint, User
     from wallboard.config import Settings
+
+COMPLAINTS = tables.complaints
+USERS = tables.users
+FOLLOW_UPS = tables.follow_ups
+AUDIT_EVENTS = tables.audit_events
+CALLBACKS = tables.callbacks
+NOTIFICATIONS = tables.notifications
+AGENTS = tables.agents
+CALLS = tables.calls
+
+# The complaints a list shows: a select of the complaints table's columns (`view_query`,
+# `matching_query`), filtered and ordered, for `page` or the export.
+ComplaintSelect = Select[*tuple[Any, ...]]
 
 # "Last call": the newest one the agent answered within this many hours (a range over the
 # calls' enter_at index: never a scan of the whole call table).
@@ -83,11 +100,11 @@ def _match_agent(names: list[str], agents: list[str]) -> str | None:
 def agent_of(engine: Engine, settings: Settings, user: str) -> str | None:
     """`user`'s agent row in the call data (as `current_or_last_call` matches it), or None."""
     names = acd_names(settings, user)
-    with read_session(engine) as session:
-        found = session.scalar(select(col(Agent.name)).where(col(Agent.name).in_(names)).limit(1))
+    with engine.connect() as connection:
+        found: str | None = connection.scalar(select(AGENTS.c.name).where(AGENTS.c.name.in_(names)).limit(1))
         if found is not None:
             return found
-        return _match_agent(names, list(session.scalars(select(col(Agent.name)))))
+        return _match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
 
 
 def own_promises(
@@ -96,25 +113,23 @@ def own_promises(
     """The open promises `user` owns due by `day_end`: how many are overdue at `now`, how
     many fall due from `now` to `day_end`, and the `limit` soonest (the overdue first).
     One range over the open follow-ups by owner and due time (ix_follow_ups_open_owner)."""
-    with read_session(engine) as session:
-        user_id = session.scalar(select(col(User.id)).where(col(User.name) == user))
-        if user_id is None:
-            raise NotFound(f"no user {user!r}")
+    with engine.connect() as connection:
+        user_id = user_id_of(connection, user)
         mine = (
-            col(FollowUp.owner_id) == user_id,
-            col(FollowUp.outcome).is_(None),
-            col(FollowUp.kind).in_(PROMISE_KINDS),
-            col(FollowUp.due_at) < day_end,
+            FOLLOW_UPS.c.owner_id == user_id,
+            FOLLOW_UPS.c.outcome.is_(None),
+            FOLLOW_UPS.c.kind.in_(PROMISE_KINDS),
+            FOLLOW_UPS.c.due_at < day_end,
         )
-        due = col(FollowUp.due_at)
-        overdue, due_today = session.execute(
+        due = FOLLOW_UPS.c.due_at
+        overdue, due_today = connection.execute(
             select(
                 func.coalesce(func.sum(case((due < now, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((due >= now, 1), else_=0)), 0),
             ).where(*mine)
         ).one()
-        rows = session.execute(
-            select(col(FollowUp.complaint_id), col(FollowUp.kind), due).where(*mine).order_by(due).limit(limit)
+        rows = connection.execute(
+            select(FOLLOW_UPS.c.complaint_id, FOLLOW_UPS.c.kind, due).where(*mine).order_by(due).limit(limit)
         ).all()
     soonest = tuple(PromiseDue(ref_of(complaint_id), kind, due_at) for complaint_id, kind, due_at in rows)
     return int(overdue), int(due_today), soonest
@@ -124,44 +139,44 @@ def current_or_last_call(engine: Engine, settings: Settings, user: str, now: flo
     """The call `user` is on now, else the last one they answered in the past
     `LAST_CALL_HOURS`; None when the call data knows no such agent or call."""
     columns = (
-        col(Call.callid),
-        col(Call.queue),
-        col(Call.caller),
-        col(Call.agent),
-        col(Call.enter_at),
-        col(Call.answer_at),
-        col(Call.end_at),
+        CALLS.c.callid,
+        CALLS.c.queue,
+        CALLS.c.caller,
+        CALLS.c.agent,
+        CALLS.c.enter_at,
+        CALLS.c.answer_at,
+        CALLS.c.end_at,
     )
-    agent_columns = select(col(Agent.name), col(Agent.current_callid), col(Agent.current_queue))
-    with read_session(engine) as session:
+    agent_columns = select(AGENTS.c.name, AGENTS.c.current_callid, AGENTS.c.current_queue)
+    with engine.connect() as connection:
         names = acd_names(settings, user)
-        agent_row = session.execute(agent_columns.where(col(Agent.name).in_(names))).first()
+        agent_row = connection.execute(agent_columns.where(AGENTS.c.name.in_(names))).first()
         if agent_row is None:
-            agent = _match_agent(names, list(session.scalars(select(col(Agent.name)))))
+            agent = _match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
             if agent is None:
                 return None
-            agent_row = session.execute(agent_columns.where(col(Agent.name) == agent)).first()
+            agent_row = connection.execute(agent_columns.where(AGENTS.c.name == agent)).first()
             if agent_row is None:
                 return None
         agent_name, current_callid, current_queue = agent_row
         if current_callid:
-            query = select(*columns).where(col(Call.callid) == current_callid)
+            query = select(*columns).where(CALLS.c.callid == current_callid)
             if current_queue:
-                query = query.where(col(Call.queue) == current_queue)
-            row = session.execute(query.order_by(col(Call.enter_at).desc()).limit(1)).first()
+                query = query.where(CALLS.c.queue == current_queue)
+            row = connection.execute(query.order_by(CALLS.c.enter_at.desc()).limit(1)).first()
             if row is not None:
                 return CallInfo(
                     row.callid, row.queue, row.caller, agent_name, True, row.enter_at, row.answer_at, row.end_at
                 )
-        row = session.execute(
+        row = connection.execute(
             select(*columns)
             .where(
-                col(Call.enter_at) >= now - LAST_CALL_HOURS * 3600,
-                col(Call.enter_at) <= now,
-                col(Call.agent) == agent_name,
-                col(Call.answer_at).is_not(None),
+                CALLS.c.enter_at >= now - LAST_CALL_HOURS * 3600,
+                CALLS.c.enter_at <= now,
+                CALLS.c.agent == agent_name,
+                CALLS.c.answer_at.is_not(None),
             )
-            .order_by(col(Call.enter_at).desc())
+            .order_by(CALLS.c.enter_at.desc())
             .limit(1)
         ).first()
         if row is None:
@@ -173,25 +188,25 @@ def open_by_owner(engine: Engine, calendar: BusinessCalendar, now: float) -> lis
     """Open complaints per owner with how many are overdue, due today (site time zone),
     escalated and waiting on the customer; the most overdue owners first."""
     start, end = calendar.day_bounds(calendar.local_date(now))
-    due_at = col(Complaint.due_at)
+    due_at = COMPLAINTS.c.due_at
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    with read_session(engine) as session:
-        rows = session.execute(
+    with engine.connect() as connection:
+        rows = connection.execute(
             select(
-                col(Complaint.owner_id),
+                COMPLAINTS.c.owner_id,
                 func.count(),
                 count(due_at < now),
                 count((due_at >= start) & (due_at < end)),
-                count(col(Complaint.escalation_level) > 0),
-                count(col(Complaint.status) == Status.WAITING.value),
+                count(COMPLAINTS.c.escalation_level > 0),
+                count(COMPLAINTS.c.status == Status.WAITING.value),
             )
             .where(text(OPEN_SQL))
-            .group_by(col(Complaint.owner_id))
+            .group_by(COMPLAINTS.c.owner_id)
         ).all()
-        names = user_names(session, (row[0] for row in rows))
+        names = user_names(connection, (row[0] for row in rows))
     loads = [
         OwnerLoad(names.get(owner_id) if owner_id is not None else None, *map(int, counts))
         for owner_id, *counts in rows
@@ -203,24 +218,29 @@ def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int =
     """The user's role, unread count and notifications newer than `after_id` (None: the
     first poll, which only learns where the newest one is). Three indexed reads, one
     transaction: cheap enough for every session every few seconds."""
-    with read_session(engine) as session:
-        row = session.execute(
-            select(col(User.id), col(User.role), col(User.active)).where(col(User.name) == user)
-        ).first()
+    with engine.connect() as connection:
+        row = connection.execute(select(USERS.c.id, USERS.c.role, USERS.c.active).where(USERS.c.name == user)).first()
         if row is None:
             raise NotFound(f"no user {user!r}")
         user_id, role, active = row
-        mine = col(Notification.user_id) == user_id
-        unread = session.scalar(
-            select(func.count()).select_from(Notification).where(mine, col(Notification.read_at).is_(None))
+        mine = NOTIFICATIONS.c.user_id == user_id
+        unread: int | None = connection.scalar(
+            select(func.count()).select_from(NOTIFICATIONS).where(mine, NOTIFICATIONS.c.read_at.is_(None))
         )
         if after_id is None:
-            newest = session.scalar(select(func.max(col(Notification.id))).where(mine)) or 0
+            newest: int = connection.scalar(select(func.max(NOTIFICATIONS.c.id)).where(mine)) or 0
             return InboxState(role, active, unread or 0, newest, ())
-        notes = session.scalars(
-            select(Notification)
-            .where(mine, col(Notification.id) > after_id)
-            .order_by(col(Notification.id).desc())
+        notes = connection.execute(
+            select(
+                NOTIFICATIONS.c.id,
+                NOTIFICATIONS.c.kind,
+                NOTIFICATIONS.c.complaint_id,
+                NOTIFICATIONS.c.text,
+                NOTIFICATIONS.c.created_at,
+                NOTIFICATIONS.c.read_at,
+            )
+            .where(mine, NOTIFICATIONS.c.id > after_id)
+            .order_by(NOTIFICATIONS.c.id.desc())
             .limit(limit)
         ).all()
         new = tuple(
@@ -241,68 +261,54 @@ def inbox_state(engine: Engine, user: str, after_id: int | None, *, limit: int =
 
 
 def user_by_name(session: Session, name: str, *, what: str = "user") -> User:
+    """The user's ORM row, for a writer's session (it may be changed and flushed there)."""
+    from sqlmodel import col
+
+    from db.complaints import User
+
+    # The model's own column: the Core table's would be a second `users` in the FROM list.
     user = session.scalar(select(User).where(col(User.name) == name))
     if user is None:
         raise NotFound(f"no {what} {name!r}")
     return user
 
 
-def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def user_id_of(reads: Connection | Session, name: str, *, what: str = "user") -> int:
+    """The id of the user of this name."""
+    user_id: int | None = reads.scalar(select(USERS.c.id).where(USERS.c.name == name))
+    if user_id is None:
+        raise NotFound(f"no {what} {name!r}")
+    return user_id
+
+
+def user_names(reads: Connection | Session, ids: Iterable[int | None]) -> dict[int, str]:
     """The names of these users by id (None ids skipped)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(wanted))).all()
+    rows = reads.execute(select(USERS.c.id, USERS.c.name).where(USERS.c.id.in_(wanted))).all()
     return {user_id: name for user_id, name in rows if user_id is not None}
 
 
 def complaint_info(
-    session: Session, c: Complaint, *, full: bool = False, names: dict[int, str] | None = None
+    reads: Connection | Session,
+    c: Complaint | Row[*tuple[Any, ...]],
+    *,
+    full: bool = False,
+    names: dict[int, str] | None = None,
 ) -> ComplaintInfo:
-    """The complaint as handed out; `full`: with its audit trail (oldest first) and follow-ups."""
+    """The complaint (its ORM row or a Core row of the complaints table) as handed out;
+    `full`: with its audit trail (oldest first) and follow-ups."""
+    if not isinstance(reads, Connection):
+        # A writer's session: its pending rows (the audit of the change just made) are read
+        # too, as the ORM's own queries would have flushed them (Core statements do not).
+        reads.flush()
     if names is None:
-        names = user_names(session, (c.owner_id, c.created_by_id, c.updated_by_id))
+        names = user_names(reads, (c.owner_id, c.created_by_id, c.updated_by_id))
     events: tuple[EventInfo, ...] = ()
     follow_ups: tuple[FollowUpInfo, ...] = ()
     if full:
-        actor = aliased(User)
-        events = tuple(
-            EventInfo(e.id or 0, e.changeset, e.at, name, e.kind, e.field, e.old, e.new, e.note, e.follow_up_id)
-            for e, name in session.execute(
-                select(AuditEvent, col(actor.name))
-                .outerjoin(actor, col(actor.id) == col(AuditEvent.actor_id))
-                .where(
-                    or_(
-                        col(AuditEvent.complaint_id) == c.id,
-                        # The history of the call-back it was made from (tickets/callbacks.py).
-                        col(AuditEvent.callback_id).in_(
-                            select(col(Callback.id)).where(col(Callback.complaint_id) == c.id)
-                        ),
-                    )
-                )
-                .order_by(col(AuditEvent.id))
-            )
-        )
-        rows = session.scalars(
-            select(FollowUp).where(col(FollowUp.complaint_id) == c.id).order_by(col(FollowUp.id))
-        ).all()
-        people = user_names(session, (i for f in rows for i in (f.owner_id, f.created_by_id, f.outcome_by_id)))
-        follow_ups = tuple(
-            FollowUpInfo(
-                f.id or 0,
-                f.kind,
-                people.get(f.owner_id, ""),
-                f.due_at,
-                f.note,
-                people.get(f.created_by_id, ""),
-                f.created_at,
-                f.outcome,
-                f.outcome_note,
-                f.outcome_at,
-                people.get(f.outcome_by_id) if f.outcome_by_id is not None else None,
-            )
-            for f in rows
-        )
+        events, follow_ups = _trail(reads, c.id)
 
     def name_of(user_id: int | None) -> str | None:
         return names.get(user_id) if user_id is not None else None
@@ -349,6 +355,62 @@ def complaint_info(
     )
 
 
+def _trail(
+    reads: Connection | Session, complaint_id: int | None
+) -> tuple[tuple[EventInfo, ...], tuple[FollowUpInfo, ...]]:
+    """A complaint's audit trail (oldest first) and its follow-ups."""
+    actor = USERS.alias("actor")
+    events = tuple(
+        EventInfo(e.id or 0, e.changeset, e.at, e.actor, e.kind, e.field, e.old, e.new, e.note, e.follow_up_id)
+        for e in reads.execute(
+            select(
+                AUDIT_EVENTS.c.id,
+                AUDIT_EVENTS.c.changeset,
+                AUDIT_EVENTS.c.at,
+                actor.c.name.label("actor"),
+                AUDIT_EVENTS.c.kind,
+                AUDIT_EVENTS.c.field,
+                AUDIT_EVENTS.c.old,
+                AUDIT_EVENTS.c.new,
+                AUDIT_EVENTS.c.note,
+                AUDIT_EVENTS.c.follow_up_id,
+            )
+            .outerjoin(actor, actor.c.id == AUDIT_EVENTS.c.actor_id)
+            .where(
+                or_(
+                    AUDIT_EVENTS.c.complaint_id == complaint_id,
+                    # The history of the call-back it was made from (tickets/callbacks.py).
+                    AUDIT_EVENTS.c.callback_id.in_(
+                        select(CALLBACKS.c.id).where(CALLBACKS.c.complaint_id == complaint_id)
+                    ),
+                )
+            )
+            .order_by(AUDIT_EVENTS.c.id)
+        )
+    )
+    rows = reads.execute(
+        select(FOLLOW_UPS).where(FOLLOW_UPS.c.complaint_id == complaint_id).order_by(FOLLOW_UPS.c.id)
+    ).all()
+    people = user_names(reads, (i for f in rows for i in (f.owner_id, f.created_by_id, f.outcome_by_id)))
+    follow_ups = tuple(
+        FollowUpInfo(
+            f.id or 0,
+            f.kind,
+            people.get(f.owner_id, ""),
+            f.due_at,
+            f.note,
+            people.get(f.created_by_id, ""),
+            f.created_at,
+            f.outcome,
+            f.outcome_note,
+            f.outcome_at,
+            people.get(f.outcome_by_id) if f.outcome_by_id is not None else None,
+        )
+        for f in rows
+    )
+    return events, follow_ups
+
+
 class ComplaintQueries:
     """The read side of the complaint tracker on one database. `clock` gives "now"."""
 
@@ -360,25 +422,29 @@ class ComplaintQueries:
     def get(self, ref: str | int) -> ComplaintInfo:
         """The complaint with its audit trail (oldest first) and follow-ups."""
         complaint_id = parse_ref(ref)
-        with read_session(self.engine) as session:
-            c = session.get(Complaint, complaint_id)
+        with self.engine.connect() as connection:
+            c = connection.execute(select(COMPLAINTS).where(COMPLAINTS.c.id == complaint_id)).first()
             if c is None:
                 raise NotFound(f"no complaint {ref_of(complaint_id)}")
-            return complaint_info(session, c, full=True)
+            return complaint_info(connection, c, full=True)
 
     def allowed_intents(self, ref: str | int, actor: str) -> list[str]:
         """What `actor` may do to the complaint now (the detail screen's actions), in the
         intents' order: those that may start from its status, whose other needs it meets
         (a flag to clear, an open follow-up), and that the actor is allowed."""
-        with read_session(self.engine) as session:
-            user = user_by_name(session, actor)
-            c = session.get(Complaint, parse_ref(ref))
+        with self.engine.connect() as connection:
+            user = connection.execute(
+                select(USERS.c.id, USERS.c.name, USERS.c.role, USERS.c.active).where(USERS.c.name == actor)
+            ).first()
+            if user is None:
+                raise NotFound(f"no user {actor!r}")
+            c = connection.execute(select(COMPLAINTS).where(COMPLAINTS.c.id == parse_ref(ref))).first()
             if c is None:
                 raise NotFound(f"no complaint {ref}")
             open_owners = set(
-                session.scalars(
-                    select(col(FollowUp.owner_id)).where(
-                        col(FollowUp.complaint_id) == c.id, col(FollowUp.outcome).is_(None)
+                connection.scalars(
+                    select(FOLLOW_UPS.c.owner_id).where(
+                        FOLLOW_UPS.c.complaint_id == c.id, FOLLOW_UPS.c.outcome.is_(None)
                     )
                 )
             )
@@ -405,7 +471,7 @@ class ComplaintQueries:
         `waiting` longest first, `escalated` highest level first, `all_open` newest first."""
         return self._page(self.view_query(name, user, now=now), limit, offset)
 
-    def view_query(self, name: str, user: str | None = None, *, now: float | None = None) -> Select[Complaint]:
+    def view_query(self, name: str, user: str | None = None, *, now: float | None = None) -> ComplaintSelect:
         """The complaints of a saved view, in its order (see `view`)."""
         try:
             view = View(name.replace("-", "_"))
@@ -413,42 +479,45 @@ class ComplaintQueries:
             raise InvalidInput(f"no view {name!r}: one of {', '.join(v.value for v in View)}") from None
         now = self.clock() if now is None else now
         open_ = text(OPEN_SQL)
-        due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
-        query = select(Complaint)
+        due_at, complaint_id = COMPLAINTS.c.due_at, COMPLAINTS.c.id
+        query = select(COMPLAINTS)
         if view is View.MINE:
             if not user:
                 raise InvalidInput("the view 'mine' needs a user")
-            with read_session(self.engine) as session:
-                owner_id = user_by_name(session, user).id
-            query = query.where(col(Complaint.owner_id) == owner_id, open_).order_by(*self._urgency(now))
+            owner_id = self._user_id(user)
+            query = query.where(COMPLAINTS.c.owner_id == owner_id, open_).order_by(*self._urgency(now))
         elif view is View.DUE_TODAY:
             start, end = self.calendar.day_bounds(self.calendar.local_date(now))
             query = query.where(open_, due_at >= start, due_at < end).order_by(due_at, complaint_id)
         elif view is View.OVERDUE:
             query = query.where(open_, due_at < now).order_by(due_at, complaint_id)
         elif view is View.UNASSIGNED:
-            query = query.where(open_, col(Complaint.owner_id).is_(None)).order_by(*self._urgency(now))
+            query = query.where(open_, COMPLAINTS.c.owner_id.is_(None)).order_by(*self._urgency(now))
         elif view is View.WAITING:
-            query = query.where(col(Complaint.status) == Status.WAITING.value).order_by(
-                col(Complaint.status_changed_at), complaint_id
+            query = query.where(COMPLAINTS.c.status == Status.WAITING.value).order_by(
+                COMPLAINTS.c.status_changed_at, complaint_id
             )
         elif view is View.ESCALATED:
-            level = col(Complaint.escalation_level)
+            level = COMPLAINTS.c.escalation_level
             query = query.where(open_, level > 0).order_by(level.desc(), due_at.is_(None), due_at, complaint_id)
         else:
             query = query.where(open_).order_by(complaint_id.desc())
         return query
 
+    def _user_id(self, name: str) -> int:
+        with self.engine.connect() as connection:
+            return user_id_of(connection, name)
+
     @staticmethod
-    def _urgency(now: float) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
+    def _urgency(now: float) -> tuple[ColumnElement[Any], ...]:
         severity = case(
             {s: i for i, s in enumerate(reversed(SEVERITIES))},
-            value=col(Complaint.severity),
+            value=COMPLAINTS.c.severity,
             else_=len(SEVERITIES),
         )
-        sla_due = col(Complaint.sla_due_at)
-        promise_overdue = case((col(Complaint.next_follow_up_at) < now, 0), else_=1)
-        return (promise_overdue, sla_due.is_(None), sla_due, severity, col(Complaint.id))
+        sla_due = COMPLAINTS.c.sla_due_at
+        promise_overdue = case((COMPLAINTS.c.next_follow_up_at < now, 0), else_=1)
+        return (promise_overdue, sla_due.is_(None), sla_due, severity, COMPLAINTS.c.id)
 
     def matching(
         self,
@@ -479,31 +548,30 @@ class ComplaintQueries:
         now: float | None = None,
         severities: list[str] | None = None,
         sort: str | None = None,
-    ) -> Select[Complaint]:
+    ) -> ComplaintSelect:
         """The complaints of `matching`, in its order; `every_status`: whatever their status
         (else the open ones unless `statuses` or `search` say), `created_from`/`created_to`:
         received in [from, to); `severities`: of these only; `sort` (one of SORTS) instead
         of that order."""
         now = self.clock() if now is None else now
-        due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
-        query = select(Complaint)
+        due_at, complaint_id = COMPLAINTS.c.due_at, COMPLAINTS.c.id
+        query = select(COMPLAINTS)
         if statuses:
             wanted = [choice(s, tuple(Status), "status") for s in statuses]
-            query = query.where(col(Complaint.status).in_(wanted))
+            query = query.where(COMPLAINTS.c.status.in_(wanted))
         elif not search and not every_status:
             query = query.where(text(OPEN_SQL))
         if owner:
-            with read_session(self.engine) as session:
-                query = query.where(col(Complaint.owner_id) == user_by_name(session, owner).id)
+            query = query.where(COMPLAINTS.c.owner_id == self._user_id(owner))
         if overdue:
             query = query.where(text(OPEN_SQL), due_at < now)
         if created_from is not None:
-            query = query.where(col(Complaint.created_at) >= created_from)
+            query = query.where(COMPLAINTS.c.created_at >= created_from)
         if created_to is not None:
-            query = query.where(col(Complaint.created_at) < created_to)
+            query = query.where(COMPLAINTS.c.created_at < created_to)
         if severities:
             wanted_severities = [choice(s, SEVERITIES, "severity") for s in severities]
-            query = query.where(col(Complaint.severity).in_(wanted_severities))
+            query = query.where(COMPLAINTS.c.severity.in_(wanted_severities))
         if search is not None:
             query = self._search_filter(query, search)
         if sort is not None:
@@ -512,8 +580,8 @@ class ComplaintQueries:
             return query.order_by(complaint_id.desc())
         return query.order_by(due_at.is_(None), due_at, complaint_id.desc())
 
-    def _sorted(self, sort: str, now: float) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
-        due_at, complaint_id = col(Complaint.due_at), col(Complaint.id)
+    def _sorted(self, sort: str, now: float) -> tuple[ColumnElement[Any], ...]:
+        due_at, complaint_id = COMPLAINTS.c.due_at, COMPLAINTS.c.id
         if sort == "newest":
             return (complaint_id.desc(),)
         if sort == "oldest":
@@ -525,25 +593,25 @@ class ComplaintQueries:
     def search(self, query_text: str, *, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """Full text over subject, description, customer, contact, resolution and every note;
         newest first. A reference (C-000123) finds that complaint."""
-        query = self._search_filter(select(Complaint), query_text, newest=limit + offset)
-        return self._page(query.order_by(col(Complaint.id).desc()), limit, offset)
+        query = self._search_filter(select(COMPLAINTS), query_text, newest=limit + offset)
+        return self._page(query.order_by(COMPLAINTS.c.id.desc()), limit, offset)
 
-    def _search_filter(self, query: Select[Complaint], query_text: str, newest: int | None = None) -> Select[Complaint]:
+    def _search_filter(self, query: ComplaintSelect, query_text: str, newest: int | None = None) -> ComplaintSelect:
         query_text = clean(query_text, "search") or ""
         terms = parse_query(query_text)
         if not terms:
             raise InvalidInput("search: no words to look for")
         condition = search_condition(self.engine.dialect.name, terms, newest)
         if re.fullmatch(r"C-\d{1,12}", query_text.strip(), re.IGNORECASE):
-            condition = condition | (col(Complaint.id) == parse_ref(query_text))
+            condition = condition | (COMPLAINTS.c.id == parse_ref(query_text))
         return query.where(condition)
 
     def caller_flags(self, caller_number: str) -> list[ComplaintInfo]:
         """Complaints flagged malicious from this caller number (shown when they call again)."""
         query = (
-            select(Complaint)
-            .where(text("malicious"), col(Complaint.caller_number) == caller_number)
-            .order_by(col(Complaint.id).desc())
+            select(COMPLAINTS)
+            .where(text("malicious"), COMPLAINTS.c.caller_number == caller_number)
+            .order_by(COMPLAINTS.c.id.desc())
         )
         return self._page(query, PAGE, 0)
 
@@ -551,18 +619,18 @@ class ComplaintQueries:
         """These complaints, in the order of `ids` (one page: the caller keeps it short)."""
         if not ids:
             return []
-        found = {info.id: info for info in self._page(select(Complaint).where(col(Complaint.id).in_(ids)), len(ids), 0)}
+        found = {info.id: info for info in self._page(select(COMPLAINTS).where(COMPLAINTS.c.id.in_(ids)), len(ids), 0)}
         return [found[i] for i in ids if i in found]
 
-    def page(self, query: Select[Complaint], limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
+    def page(self, query: ComplaintSelect, limit: int = PAGE, offset: int = 0) -> list[ComplaintInfo]:
         """The complaints of a query from `view_query` or `matching_query`, a page of them."""
         return self._page(query, limit, offset)
 
-    def _page(self, query: Select[Complaint], limit: int, offset: int) -> list[ComplaintInfo]:
-        with read_session(self.engine) as session:
-            rows = session.scalars(query.limit(limit).offset(offset)).all()
-            names = user_names(session, (i for c in rows for i in (c.owner_id, c.created_by_id, c.updated_by_id)))
-            return [complaint_info(session, c, names=names) for c in rows]
+    def _page(self, query: ComplaintSelect, limit: int, offset: int) -> list[ComplaintInfo]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.limit(limit).offset(offset)).all()
+            names = user_names(connection, (i for c in rows for i in (c.owner_id, c.created_by_id, c.updated_by_id)))
+            return [complaint_info(connection, c, names=names) for c in rows]
 
 
 # -- call-backs (tickets/callbacks.py writes them) -----------------------------------------
@@ -571,6 +639,9 @@ class ComplaintQueries:
 def open_callbacks_for(session: Session, caller_number: str) -> list[CallbackInfo]:
     """The open call-back requests of this caller (at most one: several abandons join it),
     without their history: for the board's caller marks and the agent's view of a call."""
+    from sqlmodel import col
+
+    from db.callbacks import Callback
     from tickets.callbacks import callback_info
 
     rows = session.scalars(

@@ -14,20 +14,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, or_, select
-from sqlalchemy.orm import Session
-from sqlmodel import col
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
 
-from db.complaints import Complaint, User
-from db.engine import read_session, write_session
-from db.saved_views import SavedView, SavedViewEvent
+from db import tables
+from db.engine import write_transaction
 from tickets.errors import InvalidInput, NotFound, PermissionDenied
 from tickets.permissions import Role, actor_refusal
-from tickets.queries import ComplaintQueries, user_by_name
+from tickets.queries import ComplaintQueries, ComplaintSelect, user_id_of
 from tickets.records import SEVERITIES, View, choice
 from tickets.statuses import Status
 from tickets.text import clean
 from tickets.view_records import NAME_CHARS, SEARCH_CHARS, SORTS, SavedViewInfo, ViewFilter
+
+# Core tables, not the SQLModel classes: `ticket list --view NAME` reads a saved view on the
+# complaint list's read path, which starts without SQLModel, pydantic or the ORM.
+VIEWS = tables.saved_views
+VIEW_EVENTS = tables.saved_view_events
+USERS = tables.users
 
 # Views one user may keep (their own), so a session cannot fill the table.
 MAX_OWN_VIEWS = 50
@@ -104,7 +107,7 @@ def view_name(name: object) -> str:
     return cleaned
 
 
-def view_query(filters: ViewFilter, queries: ComplaintQueries, now: float) -> Select[Complaint]:
+def view_query(filters: ViewFilter, queries: ComplaintQueries, now: float) -> ComplaintSelect:
     """The complaints a view's filter matches, in its order."""
     return queries.matching_query(
         owner=filters.owner,
@@ -131,15 +134,15 @@ class SavedViews:
 
     def list_for(self, user: str) -> list[SavedViewInfo]:
         """The user's own views, then those shared by others, each by name."""
-        with read_session(self.engine) as session:
-            me = self._user(session, user)
-            rows = session.execute(
-                select(SavedView, col(User.name))
-                .join(User, col(User.id) == col(SavedView.owner_id))
-                .where(or_(col(SavedView.owner_id) == me.id, col(SavedView.shared).is_(True)))
-                .order_by(col(SavedView.owner_id) != me.id, col(SavedView.name), col(SavedView.id))
+        with self.engine.connect() as connection:
+            me = user_id_of(connection, user)
+            rows = connection.execute(
+                select(VIEWS, USERS.c.name.label("owner"))
+                .join(USERS, USERS.c.id == VIEWS.c.owner_id)
+                .where(or_(VIEWS.c.owner_id == me, VIEWS.c.shared.is_(True)))
+                .order_by(VIEWS.c.owner_id != me, VIEWS.c.name, VIEWS.c.id)
             ).all()
-            return [self._info(view, owner, me) for view, owner in rows]
+            return [self._info(view, view.owner, me) for view in rows]
 
     def get(self, user: str, name: str) -> SavedViewInfo:
         """The user's own view of this name, else a shared one."""
@@ -149,7 +152,7 @@ class SavedViews:
                 return info
         raise NotFound(f"no saved view {name!r}")
 
-    def query(self, user: str, name: str, queries: ComplaintQueries, now: float) -> Select[Complaint]:
+    def query(self, user: str, name: str, queries: ComplaintQueries, now: float) -> ComplaintSelect:
         return view_query(self.get(user, name).filters, queries, now)
 
     # -- changes -------------------------------------------------------------------------
@@ -160,59 +163,63 @@ class SavedViews:
         view_filter = filters if isinstance(filters, ViewFilter) else parse_filter(filters)
         text = json.dumps(view_filter.as_dict(), sort_keys=True)
         now = self.clock()
-        with write_session(self.engine) as session:
-            me = self._actor(session, user)
-            view = self._own(session, me, name, missing_ok=True)
+        with write_transaction(self.engine) as connection:
+            me = self._actor(connection, user)
+            view = self._own(connection, me.id, name, missing_ok=True)
             if view is None:
-                count = (
-                    session.scalar(select(func.count(col(SavedView.id))).where(col(SavedView.owner_id) == me.id)) or 0
-                )
+                count = connection.scalar(select(func.count(VIEWS.c.id)).where(VIEWS.c.owner_id == me.id)) or 0
                 if count >= MAX_OWN_VIEWS:
                     raise InvalidInput(f"at most {MAX_OWN_VIEWS} saved views each: delete one first")
-                view = SavedView(owner_id=me.id or 0, name=name, filters=text, created_at=now, updated_at=now)
+                view_id: int = connection.execute(
+                    insert(VIEWS)
+                    .values(owner_id=me.id, name=name, filters=text, shared=False, created_at=now, updated_at=now)
+                    .returning(VIEWS.c.id)
+                ).scalar_one()
                 action = "saved"
             else:
-                view.filters, view.updated_at, view.name = text, now, name
+                view_id = view.id
+                connection.execute(
+                    update(VIEWS).where(VIEWS.c.id == view_id).values(filters=text, updated_at=now, name=name)
+                )
                 action = "changed"
-            session.add(view)
-            session.flush()
-            self._audit(session, view, me, action, now)
-            return self._info(view, me.name, me)
+            stored = self._view(connection, view_id)
+            self._audit(connection, stored, me.id, action, now)
+            return self._info(stored, me.name, me.id)
 
     def delete(self, user: str, name: str) -> None:
         """Delete the user's own view (a shared one goes for everyone)."""
         now = self.clock()
-        with write_session(self.engine) as session:
-            me = self._actor(session, user)
-            view = self._own(session, me, name)
+        with write_transaction(self.engine) as connection:
+            me = self._actor(connection, user)
+            view = self._own(connection, me.id, name)
             assert view is not None
-            self._audit(session, view, me, "deleted", now)
-            session.delete(view)
+            self._audit(connection, view, me.id, "deleted", now)
+            connection.execute(delete(VIEWS).where(VIEWS.c.id == view.id))
 
     def share(self, user: str, name: str, shared: bool = True) -> SavedViewInfo:
         """Share the user's own view with the floor (or stop): supervisors only."""
         now = self.clock()
-        with write_session(self.engine) as session:
-            me = self._actor(session, user)
+        with write_transaction(self.engine) as connection:
+            me = self._actor(connection, user)
             if me.role != Role.SUPERVISOR:
                 raise PermissionDenied(f"{me.name} ({me.role}): sharing a view with the floor is for supervisors")
-            view = self._own(session, me, name)
+            view = self._own(connection, me.id, name)
             assert view is not None
             if view.shared != shared:
-                view.shared, view.updated_at = shared, now
-                session.add(view)
-                self._audit(session, view, me, "shared" if shared else "unshared", now)
-            return self._info(view, me.name, me)
+                connection.execute(update(VIEWS).where(VIEWS.c.id == view.id).values(shared=shared, updated_at=now))
+                view = self._view(connection, view.id)
+                self._audit(connection, view, me.id, "shared" if shared else "unshared", now)
+            return self._info(view, me.name, me.id)
 
     def history(self, user: str, name: str) -> list[dict[str, Any]]:
         """The audit trail of the user's own view (or a deleted one's, by its last name)."""
-        with read_session(self.engine) as session:
-            me = self._user(session, user)
-            rows = session.execute(
-                select(SavedViewEvent)
-                .where(col(SavedViewEvent.actor_id) == me.id, col(SavedViewEvent.name) == name)
-                .order_by(col(SavedViewEvent.id))
-            ).scalars()
+        with self.engine.connect() as connection:
+            me = user_id_of(connection, user)
+            rows = connection.execute(
+                select(VIEW_EVENTS)
+                .where(VIEW_EVENTS.c.actor_id == me, VIEW_EVENTS.c.name == name)
+                .order_by(VIEW_EVENTS.c.id)
+            )
             return [
                 {"at": e.at, "action": e.action, "name": e.name, "filters": json.loads(e.filters), "view_id": e.view_id}
                 for e in rows
@@ -221,21 +228,24 @@ class SavedViews:
     # -- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _user(session: Session, name: str) -> User:
-        return user_by_name(session, name)
-
-    @staticmethod
-    def _actor(session: Session, name: str) -> User:
-        user = user_by_name(session, name)
+    def _actor(connection: Connection, name: str) -> Row[*tuple[Any, ...]]:
+        """The acting user's id, name, role; refused when removed."""
+        user = connection.execute(
+            select(USERS.c.id, USERS.c.name, USERS.c.role, USERS.c.active).where(USERS.c.name == name)
+        ).first()
+        if user is None:
+            raise NotFound(f"no user {name!r}")
         reason = actor_refusal(user.name, user.role, user.active)
         if reason:
             raise PermissionDenied(reason)
         return user
 
     @staticmethod
-    def _own(session: Session, me: User, name: str, *, missing_ok: bool = False) -> SavedView | None:
+    def _own(
+        connection: Connection, owner_id: int, name: str, *, missing_ok: bool = False
+    ) -> Row[*tuple[Any, ...]] | None:
         wanted = (name or "").strip().lower()
-        for view in session.scalars(select(SavedView).where(col(SavedView.owner_id) == me.id)):
+        for view in connection.execute(select(VIEWS).where(VIEWS.c.owner_id == owner_id)):
             if view.name.lower() == wanted:
                 return view
         if missing_ok:
@@ -243,21 +253,25 @@ class SavedViews:
         raise NotFound(f"you have no saved view {name!r}")
 
     @staticmethod
-    def _audit(session: Session, view: SavedView, me: User, action: str, now: float) -> None:
-        session.add(
-            SavedViewEvent(
-                view_id=view.id or 0, at=now, actor_id=me.id or 0, action=action, name=view.name, filters=view.filters
+    def _view(connection: Connection, view_id: int) -> Row[*tuple[Any, ...]]:
+        return connection.execute(select(VIEWS).where(VIEWS.c.id == view_id)).one()
+
+    @staticmethod
+    def _audit(connection: Connection, view: Row[*tuple[Any, ...]], actor_id: int, action: str, now: float) -> None:
+        connection.execute(
+            insert(VIEW_EVENTS).values(
+                view_id=view.id, at=now, actor_id=actor_id, action=action, name=view.name, filters=view.filters
             )
         )
 
     @staticmethod
-    def _info(view: SavedView, owner: str, me: User) -> SavedViewInfo:
+    def _info(view: Row[*tuple[Any, ...]], owner: str, me: int) -> SavedViewInfo:
         return SavedViewInfo(
-            id=view.id or 0,
+            id=view.id,
             name=view.name,
             owner=owner,
-            shared=view.shared,
-            mine=view.owner_id == me.id,
+            shared=bool(view.shared),
+            mine=view.owner_id == me,
             filters=parse_filter(json.loads(view.filters)),
             updated_at=view.updated_at,
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tickets.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from db.complaints import SearchTerm
+    from db.complaint_sql import SearchTerm
 
 # Longest text one field takes (a description pasted from a long e-mail thread fits).
 MAX_CHARS = 1_000_000
@@ -117,7 +117,7 @@ def parse_query(query: str) -> list[SearchTerm]:
     """Search terms of a query: words separated by spaces must all appear; a "quoted phrase"
     or a word that normalises to several (e-mail, 退款) must appear in that order; a trailing
     * matches the start of a word."""
-    from db.complaints import SearchTerm
+    from db.complaint_sql import SearchTerm
 
     terms = []
     for quoted, bare in re.findall(r'"([^"]*)"?|(\S+)', query):

@@ -77,7 +77,12 @@ cli.main(["report", "queues", "--format", "json"], prog_name="wallboard", standa
     assert _heavy_modules_loaded(run, heavy, tmp_path, environment) == []
 
 
-def test_listing_complaints_imports_neither_the_tui_ssh_scheduler_nor_alembic(tmp_path: Path) -> None:
+# The complaint list's read path runs on Core tables (db/tables.py): not the SQLModel classes,
+# pydantic or the ORM (issue 17, item 4), nor the writes.
+ORM = ("sqlmodel", "pydantic", "sqlalchemy.orm", "db.models", "db.complaints", "tickets.service")
+
+
+def test_listing_complaints_imports_neither_the_tui_ssh_scheduler_alembic_nor_the_orm(tmp_path: Path) -> None:
     environment = {**os.environ, "WALLBOARD_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
     subprocess.run(
         [sys.executable, "-m", "wallboard", "db", "upgrade"], cwd=tmp_path, env=environment, check=True, timeout=60
@@ -86,5 +91,59 @@ def test_listing_complaints_imports_neither_the_tui_ssh_scheduler_nor_alembic(tm
 from wallboard.cli.main import cli
 cli.main(["ticket", "list", "--json"], prog_name="wallboard", standalone_mode=False)
 """
-    heavy = RUNTIME_ONLY + ("alembic", "wallboard.cli.report", "wallboard.store", "rich")
+    heavy = RUNTIME_ONLY + ("alembic", "wallboard.cli.report", "wallboard.store", "rich") + ORM
     assert _heavy_modules_loaded(run, heavy, tmp_path, environment) == []
+
+
+def test_every_read_of_the_complaint_list_and_a_complaint_leaves_out_the_orm(tmp_path: Path) -> None:
+    """On a database with complaints, a search, a fixed view, a saved view and one complaint
+    with its trail print what they find, and none of them loads the ORM."""
+    from db import open_database
+    from tickets import users
+    from tickets.saved_views import SavedViews
+    from tickets.service import ComplaintService
+    from wallboard.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    settings = Settings()
+    settings.database.url = url
+    engine = open_database(url, migrate=True)
+    users.add_user(engine, "ann", "agent")
+    service = ComplaintService(engine, settings)
+    for subject in ("Refund missing", "Rude agent"):
+        service.create("ann", customer="Mrs Jones", contact="0700", subject=subject, description="x", severity="high")
+    SavedViews(engine).save("ann", "Refunds", {"search": "refund"})
+    engine.dispose()
+
+    run = """
+import contextlib, io, sys
+from wallboard.cli.main import cli
+for label, command in (
+    ("search", ["ticket", "list", "--json", "--search", "refund"]),
+    ("mine", ["ticket", "list", "--json", "--view", "mine", "--as", "ann"]),
+    ("saved", ["ticket", "list", "--json", "--view", "Refunds", "--as", "ann"]),
+    ("show", ["ticket", "show", "C-000002", "--json"]),
+):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        cli.main(command, prog_name="wallboard", standalone_mode=False)
+    found = json.loads(printed.getvalue())
+    print(label, *(c["subject"] for c in found.get("complaints", [found])), sep="|", file=sys.stderr)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED.format(run=run), ",".join(RUNTIME_ONLY + ("alembic", "rich") + ORM)],
+        cwd=tmp_path,
+        env={**os.environ, "WALLBOARD_DB": url, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # What each printed: 'mine' by urgency (the same due time: the lower reference first).
+    assert result.stderr.splitlines() == [
+        "search|Refund missing",
+        "mine|Refund missing|Rude agent",
+        "saved|Refund missing",
+        "show|Rude agent",
+    ]
+    assert json.loads(result.stdout.splitlines()[-1]) == []
