@@ -1,7 +1,8 @@
 """The queue tiles draw their lines themselves (wallboard/ui/tiles.py, the Line API) the way
 Textual draws their text: cell for cell the same characters in the same styles, as compact
 rows and as cards, with and without the level markers; and a figure that changes repaints
-its own cell on screen."""
+its own cell on screen. The agent table's rows, made from the cells kept around their
+ticking time, are the rows made afresh."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from textual.visual import Visual, visualize
 from tests.support import run_async
 from tests.support.board_seed import seeded_app
 from tests.tui.test_board_layouts import board, settle
+from wallboard.ui.agents import AgentTable
 from wallboard.ui.tiles import QueueTileView
 
 
 def cells(strip: Strip) -> list[tuple[str, Style | None]]:
     """Each character of a line with its style, where it is (the offset a style carries
     for text selection) left out."""
-    return [(char, segment.style and segment.style.clear_meta_and_links()) for segment in strip for char in segment.text]
+    return [
+        (char, segment.style and segment.style.clear_meta_and_links()) for segment in strip for char in segment.text
+    ]
 
 
 def drawn_by_textual(tile: QueueTileView) -> list[Strip]:
@@ -81,3 +85,21 @@ async def test_a_changed_figure_repaints_its_cell(settings):
         line = tile.render_line(region.y).crop(region.x, region.x + region.width)
         assert line.text.strip() == figure.value
         assert_lines_match(tile)
+
+
+@run_async
+async def test_agent_rows_after_a_tick_are_the_rows_made_afresh(settings):
+    app = seeded_app(settings, 12)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = board(app).query_one(AgentTable)
+        rows = range(1, min(table.size.height, table.row_count + 1))
+        before = [table.render_line(y).text for y in rows]
+        app.clock.now += 7  # the seeded board's FrozenClock
+        app.redraw()
+        await pilot.pause()
+        ticked = [table.render_line(y) for y in rows]
+        assert [line.text for line in ticked] != before  # the times moved
+        table.notify_style_update()  # forget every line and the cells kept around the times
+        afresh = [table.render_line(y) for y in rows]
+        assert [list(line) for line in ticked] == [list(line) for line in afresh]

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -213,7 +213,7 @@ class QueueTileView(Widget):
             regions = self._cell_regions(changed)
             if regions is None:
                 self.refresh()
-            else:
+            elif regions:  # none: the figures that changed are not drawn here
                 self.refresh(*regions)
 
     def metric(self, key: str) -> TileFigure:
@@ -246,9 +246,10 @@ class QueueTileView(Widget):
             return regions
         widths = [self.cell_width(figure) for figure in shown]
         x = self._name_width(width, widths)
+        line = Region(0, 0, width, 1)
         for figure, figure_width in zip(shown, widths):
-            if figure in figures:
-                regions.append(Region(x, 0, figure_width, 1))
+            if figure in figures and (cell := Region(x, 0, figure_width, 1).intersection(line)):
+                regions.append(cell)
             x += figure_width
         return regions
 
@@ -354,30 +355,48 @@ class QueueTileView(Widget):
             self._segment_styles = found
         return self._segment_styles
 
-    def _segments(self, parts: list[Part], x: int, y: int) -> list[Segment]:
-        """`parts` as segments from column `x` of line `y`, each carrying its offset as
-        Textual's text rendering does (text selection reads it)."""
+    def _segments(self, parts: list[Part], y: int) -> list[Segment]:
+        """Line `y` of `parts`, as Textual's text rendering makes it: a segment per styled
+        part (each carrying its offset: text selection reads it), the unstyled parts between
+        them run together."""
         styles = self._part_styles()
         placed = self._placed_styles
         segments = []
+        x = 0
+        runs: list[Part] = []
         for text, name in parts:
-            if text:
-                # The same figure sits in the same place second after second: its style too.
-                key = (name, x, y)
-                style = placed.get(key)
-                if style is None:
-                    style = placed[key] = styles[name] + Style.from_meta({"offset": (x, y)})
-                segments.append(Segment(text, style))
-                x += len(text)
+            if not text:
+                continue
+            if runs and not name and not runs[-1][1]:
+                runs[-1] = (runs[-1][0] + text, "")
+            else:
+                runs.append((text, name))
+        for text, name in runs:
+            # The same figure sits in the same place second after second: its style too.
+            key = (name, x, y)
+            style = placed.get(key)
+            if style is None:
+                style = placed[key] = styles[name] + Style.from_meta({"offset": (x, y)})
+            segments.append(Segment(text, style))
+            x += len(text)
         return segments
 
-    def _cell(self, figure: TileFigure, width: int, marked: bool, x: int, y: int) -> list[Segment]:
-        """A figure's cell, `width` wide, at column `x` of line `y`."""
+    def _cell(self, figure: TileFigure, width: int, marked: bool) -> list[Part]:
+        """A figure's cell, `width` wide."""
         label, pad, value = _figure_parts(figure.label if self.card else "", figure.value, figure.level, width, marked)
-        segments = self._segments([(label, "metric--label"), (pad, ""), (value, f"metric--{figure.level}")], x, y)
+        parts = [(label, "metric--label"), (pad, ""), (value, f"metric--{figure.level}")]
         if cell_len(label) + len(pad) + cell_len(value) <= width:
-            return segments
-        return list(Strip(segments).crop(0, max(0, width)))
+            return parts
+        cropped: list[Part] = []
+        room = max(0, width)
+        for text, name in parts:
+            if room <= 0:
+                break
+            if cell_len(text) > room:
+                text = set_cell_size(text, room)
+            cropped.append((text, name))
+            room -= cell_len(text)
+        return cropped
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -390,23 +409,21 @@ class QueueTileView(Widget):
             index = y * CARD_COLUMNS
             if index >= len(figures):
                 return Strip.blank(width, self.visual_style.rich_style)
-            segments = self._cell(figures[index], left, marked, 0, y)
+            parts = self._cell(figures[index], left, marked)
             if index + 1 < len(figures):
-                segments = segments + self._segments([(" " * (width - left - right), "")], left, y)
-                segments += self._cell(figures[index + 1], right, marked, width - right, y)
-            return Strip(segments).crop(0, width)
+                parts.append((" " * (width - left - right), ""))
+                parts += self._cell(figures[index + 1], right, marked)
+            return Strip(self._segments(parts, y)).crop(0, width)
         if y > 0:
             return Strip.blank(width, self.visual_style.rich_style)
         widths = [self.cell_width(figure) for figure in figures]
         name_width = self._name_width(width, widths)
         name = self._name_in(name_width)
         pad = " " * max(0, name_width - NAME_PADDING - cell_len(name))
-        segments = self._segments([(" " * NAME_PADDING, ""), (name, "tile--name"), (pad, "")], 0, y)
-        x = name_width
+        parts = [(" " * NAME_PADDING, ""), (name, "tile--name"), (pad, "")]
         for figure, figure_width in zip(figures, widths):
-            segments += self._cell(figure, figure_width, marked, x, y)
-            x += figure_width
-        return Strip(segments).crop(0, width)
+            parts += self._cell(figure, figure_width, marked)
+        return Strip(self._segments(parts, y)).crop(0, width)
 
 
 def _figure_parts(label: str, value: str, level: str, width: int, marked: bool) -> tuple[str, str, str]:
