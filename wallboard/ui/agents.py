@@ -182,6 +182,10 @@ class AgentTable(ScrollView, can_focus=True):
         self._announced: tuple[str, Signature] | None = None  # the selection last told (SelectionChanged)
         self._painted: dict[int, LineKey] = {}  # row index -> what was last drawn there
         self._lines: LRUCache[tuple[LineKey, int, int], Strip] = LRUCache(1024)
+        # A row's segments around its time cell: (index, agent, what it shows, cursor, width).
+        self._around_time: LRUCache[tuple[int, str, Signature, bool, int], tuple[list[Segment], list[Segment]]] = (
+            LRUCache(1024)
+        )
         self._header: Strip | None = None
         self._metas: dict[tuple[int, int, bool], Style] = {}
         self.wide = False
@@ -246,6 +250,7 @@ class AgentTable(ScrollView, can_focus=True):
 
     def _redraw_all(self, refresh: bool = True) -> None:
         self._lines.clear()
+        self._around_time.clear()
         self._header = None
         self._painted.clear()
         if refresh:
@@ -443,16 +448,42 @@ class AgentTable(ScrollView, can_focus=True):
         return Strip(segments)
 
     def _row_strip(self, index: int, cursor: bool) -> Strip:
+        """Row `index`'s line. Its time ticks each second while the rest of the row stays:
+        the cells around the time are kept (`_around_time`), the time cell alone is made."""
+        row = self._rows[index]
+        key = (index, row.name, _signature(row), cursor, self.size.width)
+        around = self._around_time.get(key)
+        if around is None:
+            before, _, after = self._row_segments(index, cursor, row)
+            around = (before, after)
+            self._around_time.set(key, around)
+        column = self._columns[TIME_INDEX]
+        pre, post = self._cell_styles(index, TIME_INDEX, cursor)
+        time_cell = self._cell(self._cells(row, only=TIME_INDEX)[0], column.width, pre, post)
+        return Strip([*around[0], *time_cell, *around[1]])
+
+    def _cell_styles(self, index: int, column_index: int, cursor: bool) -> tuple[Style, Style]:
+        """The styles under (`pre`) and over (`post`) a cell's own."""
         row_style = self.get_component_rich_style("agent-table--odd-row" if index % 2 else "agent-table--even-row")
         cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
         # As DataTable: the cursor's colour wins over a cell's own, its background does not.
         post = Style.from_color(color=cursor_style.color) if cursor else Style()
-        segments: list[Segment] = []
-        for column_index, (column, cell) in enumerate(zip(self._columns, self._cells(self._rows[index]))):
-            pre = row_style + self._meta(index, column_index) + cursor_style
-            segments.extend(self._cell(cell, column.width, pre, post))
-        segments.append(Segment(" " * self._spare_width(), row_style + cursor_style + self._meta(index, 0, spare=True)))
-        return Strip(segments)
+        return row_style + self._meta(index, column_index) + cursor_style, post
+
+    def _row_segments(
+        self, index: int, cursor: bool, row: AgentRow
+    ) -> tuple[list[Segment], list[Segment], list[Segment]]:
+        """A row's segments: those before its time cell, the time cell's, those after."""
+        row_style = self.get_component_rich_style("agent-table--odd-row" if index % 2 else "agent-table--even-row")
+        cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
+        parts: tuple[list[Segment], list[Segment], list[Segment]] = ([], [], [])
+        for column_index, (column, cell) in enumerate(zip(self._columns, self._cells(row))):
+            pre, post = self._cell_styles(index, column_index, cursor)
+            part = 0 if column_index < TIME_INDEX else 1 if column_index == TIME_INDEX else 2
+            parts[part].extend(self._cell(cell, column.width, pre, post))
+        spare = row_style + cursor_style + self._meta(index, 0, spare=True)
+        parts[2].append(Segment(" " * self._spare_width(), spare))
+        return parts
 
     def _meta(self, row: int, column: int, spare: bool = False) -> Style:
         """Where a cell is, carried by its style (a click says which row it hit)."""
@@ -510,9 +541,12 @@ class AgentTable(ScrollView, can_focus=True):
         lines = console.render_lines(Padding(text, (0, PADDING)), options)
         return list(Segment.apply_style(lines[0], pre, post))
 
-    def _cells(self, row: AgentRow) -> list[Text]:
+    def _cells(self, row: AgentRow, only: int | None = None) -> list[Text]:
+        """The row's cells; `only`: just that column's (the time's)."""
         s = self._styles
         flag_style = s["alert"] if row.flag == "long_call" else s["warn"] if row.flag == "long_pause" else None
+        if only == TIME_INDEX:
+            return [Text(format_duration(row.seconds_in_state), style=flag_style or Style(), justify="right")]
         state_style = flag_style or s.get(row.state, Style())
         aht = format_duration(row.aht_today) if row.aht_today is not None else "-"
         aht_style = s["alert"] if row.aht_level == ALERT else s["warn"] if row.aht_level == WARN else Style()

@@ -185,7 +185,7 @@ class BoardScreen(Screen[None]):
         self.query_one(AgentTable).restyle()
         # The level markers come and go with the theme (widgets.markers_wanted).
         for tile in self.query(QueueTileView):
-            tile.refresh()
+            tile.restyle()
         self.redraw()
 
     # -- layout ------------------------------------------------------------------------

@@ -10,13 +10,16 @@ import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Digits, Label
 
@@ -67,6 +70,9 @@ FIGURES_HIDDEN = {
 }
 CARD_COLUMNS = 2
 CARD_GUTTER = 2
+STYLE_NAMES = ("metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert", "tile--name")
+# A part of a drawn line: its text and the name of its style ("" for the tile's own).
+Part = tuple[str, str]
 
 
 class TileFigure:
@@ -100,6 +106,12 @@ class QueueTileView(Widget):
     (tests/benchmarks/wallboard.py). It draws as its figure widgets did: in compact rows,
     the name then the figures at fixed widths; in a card (bordered by board.tcss), the figures
     labelled in two columns.
+
+    It draws on the Line API (`render_line`): a line is put together from its cells' segments,
+    with the styles Textual's own text rendering gives them (`_part_styles`), not through that
+    rendering each time; a figure that changes repaints its cell only (`refresh(Region)`), so the screen's
+    update stays as small as what changed. `render` draws the same text the Textual way (text
+    selection reads it; tests/tui/test_tiles_lines.py checks the two agree).
     """
 
     COMPONENT_CLASSES = {"tile--name", "metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert"}
@@ -142,6 +154,9 @@ class QueueTileView(Widget):
         self._title = name  # the name as drawn: with the tile's level marker where colour is not enough
         self.card = False
         self.figures_shown = "all"  # all | some | few: see FIGURES_HIDDEN
+        # The style of each part as Textual's text rendering gives it (None: look it up again).
+        self._segment_styles: dict[str, Style] | None = None
+        self._placed_styles: dict[tuple[str, int, int], Style] = {}  # with their offsets
 
     def set_card(self, card: bool) -> None:
         """Cards label each figure; compact rows rely on the header line."""
@@ -177,20 +192,29 @@ class QueueTileView(Widget):
         self.queue = tile.queue  # the total is renamed while a filter is on
         marker = level_marker(tile.level) if markers_wanted(self.app) else ""
         title = f"{marker} {printable(tile.queue)}" if marker else printable(tile.queue)
-        changed = False
+        whole = False
         if title != self._title:
             self._title = title
             self.border_title = Content(title)
-            changed = True
+            whole = True
         set_level_class(self, tile.level)
+        changed: list[TileFigure] = []
         for key, _, _, value, level_key in TILE_FIGURES:
             figure = self._figures[key]
             text, level = value(tile), tile.levels[level_key] if level_key else "none"
             if text != figure.value or level != figure.level:
                 figure.value, figure.level = text, level
-                changed = True
-        if changed:
+                changed.append(figure)
+        if whole:
             self.refresh()
+        elif changed:
+            # Only the cells of the figures that changed: the screen's update is the rectangle
+            # around every region repainted, and a busy floor changes a few figures a second.
+            regions = self._cell_regions(changed)
+            if regions is None:
+                self.refresh()
+            elif regions:  # none: the figures that changed are not drawn here
+                self.refresh(*regions)
 
     def metric(self, key: str) -> TileFigure:
         return self._figures[key]
@@ -201,6 +225,37 @@ class QueueTileView(Widget):
         if not self.card:
             return 1
         return -(-len(self.shown()) // CARD_COLUMNS)
+
+    def _cell_regions(self, figures: list[TileFigure]) -> list[Region] | None:
+        """Where `figures` are drawn, in content coordinates (None: not laid out yet, or a
+        figure not drawn: repaint the whole tile)."""
+        width = self.content_region.width
+        if width <= 0:
+            return None
+        shown = self.shown()
+        regions = []
+        if self.card:
+            left, right = self._card_columns()
+            for figure in figures:
+                if figure not in shown:
+                    continue
+                index = shown.index(figure)
+                column = index % CARD_COLUMNS
+                x = 0 if column == 0 else width - right
+                regions.append(Region(x, index // CARD_COLUMNS, left if column == 0 else right, 1))
+            return regions
+        widths = [self.cell_width(figure) for figure in shown]
+        x = self._name_width(width, widths)
+        line = Region(0, 0, width, 1)
+        for figure, figure_width in zip(shown, widths):
+            if figure in figures and (cell := Region(x, 0, figure_width, 1).intersection(line)):
+                regions.append(cell)
+            x += figure_width
+        return regions
+
+    def _name_width(self, width: int, widths: list[int]) -> int:
+        """The width of a compact row's name column (its padding included)."""
+        return max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, width - sum(widths)))
 
     def _card_columns(self) -> tuple[int, int]:
         """The widths of a card's two columns, as a grid of two 1fr columns makes them
@@ -219,8 +274,7 @@ class QueueTileView(Widget):
     def _styles(self) -> dict[str, Style]:
         """The component styles a render uses, looked up once a render (each lookup walks
         the tile's styles)."""
-        names = ("metric--label", "metric--none", "metric--ok", "metric--warn", "metric--alert", "tile--name")
-        return {name: self.get_component_rich_style(name) for name in names}
+        return {name: self.get_component_rich_style(name) for name in STYLE_NAMES}
 
     def figure_text(
         self, figure: TileFigure, width: int, styles: dict[str, Style] | None = None, marked: bool | None = None
@@ -229,17 +283,10 @@ class QueueTileView(Widget):
         value on the right with a space each side (its block of colour when amber or red)."""
         styles = self._styles() if styles is None else styles
         marked = markers_wanted(self.app) if marked is None else marked
-        # The marker takes the leading space: the columns keep their widths.
-        marker = level_marker(figure.level) if figure.value and marked else ""
-        value = f"{marker or ' '}{figure.value} "
-        label = figure.label if self.card else ""
-        room = width - cell_len(value)
-        if label and room < cell_len(label) + 1:
-            label = label[: max(0, room - 1)]
-        pad = max(0, room - cell_len(label))
+        label, pad, value = _figure_parts(figure.label if self.card else "", figure.value, figure.level, width, marked)
         text = Text.assemble(
             (label, styles["metric--label"]),
-            " " * pad,
+            pad,
             (value, styles[f"metric--{figure.level}"]),
             end="",
             no_wrap=True,
@@ -264,9 +311,8 @@ class QueueTileView(Widget):
                 lines.append(line)
             return Text("\n", end="", no_wrap=True, overflow="crop").join(lines)
         widths = [self.cell_width(figure) for figure in figures]
-        name_width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, width - sum(widths)))
-        name = Text(self._title, no_wrap=True, overflow="ellipsis")
-        name.truncate(max(0, name_width - NAME_PADDING), overflow="ellipsis")
+        name_width = self._name_width(width, widths)
+        name = Text(self._name_in(name_width), no_wrap=True, overflow="ellipsis")
         name.stylize(styles["tile--name"])
         name.pad_right(max(0, name_width - NAME_PADDING - name.cell_len))
         line = Text(" " * NAME_PADDING, end="", no_wrap=True, overflow="crop")
@@ -275,6 +321,123 @@ class QueueTileView(Widget):
             line.append_text(self.figure_text(figure, figure_width, styles, marked))
         line.truncate(width)
         return line
+
+    def _name_in(self, name_width: int) -> str:
+        """The queue's name as drawn in a name column `name_width` wide (an ellipsis when cut)."""
+        name = Text(self._title, no_wrap=True, overflow="ellipsis")
+        name.truncate(max(0, name_width - NAME_PADDING), overflow="ellipsis")
+        return name.plain
+
+    # -- the Line API --------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.restyle(refresh=False)
+
+    def restyle(self, refresh: bool = True) -> None:
+        """Look the styles up again (a class, the theme or the markers changed); every line
+        is drawn again."""
+        self._segment_styles = None
+        self._placed_styles.clear()
+        if refresh:
+            self.refresh()
+
+    def _part_styles(self) -> dict[str, Style]:
+        """The style of each kind of part as Textual's text rendering draws it on this tile
+        (the tile's own style under the component's), found by rendering one cell of each
+        once: the lines built from them match `render` drawn the Textual way."""
+        if self._segment_styles is None:
+            names = ("", *STYLE_NAMES)
+            probe = Text.assemble(*((("x", self.get_component_rich_style(name)) if name else "x") for name in names))
+            strips = Visual.to_strips(self, visualize(self, probe), len(names), 1, self.visual_style)
+            styles = [segment.style or Style() for segment in strips[0] for _ in segment.text] if strips else []
+            found = {name: style.clear_meta_and_links() for name, style in zip(names, styles)}
+            self._segment_styles = found
+        return self._segment_styles
+
+    def _segments(self, parts: list[Part], y: int) -> list[Segment]:
+        """Line `y` of `parts`, as Textual's text rendering makes it: a segment per styled
+        part (each carrying its offset: text selection reads it), the unstyled parts between
+        them run together."""
+        styles = self._part_styles()
+        placed = self._placed_styles
+        segments = []
+        x = 0
+        runs: list[Part] = []
+        for text, name in parts:
+            if not text:
+                continue
+            if runs and not name and not runs[-1][1]:
+                runs[-1] = (runs[-1][0] + text, "")
+            else:
+                runs.append((text, name))
+        for text, name in runs:
+            # The same figure sits in the same place second after second: its style too.
+            key = (name, x, y)
+            style = placed.get(key)
+            if style is None:
+                style = placed[key] = styles[name] + Style.from_meta({"offset": (x, y)})
+            segments.append(Segment(text, style))
+            x += len(text)
+        return segments
+
+    def _cell(self, figure: TileFigure, width: int, marked: bool) -> list[Part]:
+        """A figure's cell, `width` wide."""
+        label, pad, value = _figure_parts(figure.label if self.card else "", figure.value, figure.level, width, marked)
+        parts = [(label, "metric--label"), (pad, ""), (value, f"metric--{figure.level}")]
+        if cell_len(label) + len(pad) + cell_len(value) <= width:
+            return parts
+        cropped: list[Part] = []
+        room = max(0, width)
+        for text, name in parts:
+            if room <= 0:
+                break
+            if cell_len(text) > room:
+                text = set_cell_size(text, room)
+            cropped.append((text, name))
+            room -= cell_len(text)
+        return cropped
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self.text_selection is not None:  # drawn the Textual way, with the selection
+            return super().render_line(y)
+        figures = self.shown()
+        marked = markers_wanted(self.app)
+        if self.card:
+            left, right = self._card_columns()
+            index = y * CARD_COLUMNS
+            if index >= len(figures):
+                return Strip.blank(width, self.visual_style.rich_style)
+            parts = self._cell(figures[index], left, marked)
+            if index + 1 < len(figures):
+                parts.append((" " * (width - left - right), ""))
+                parts += self._cell(figures[index + 1], right, marked)
+            return Strip(self._segments(parts, y)).crop(0, width)
+        if y > 0:
+            return Strip.blank(width, self.visual_style.rich_style)
+        widths = [self.cell_width(figure) for figure in figures]
+        name_width = self._name_width(width, widths)
+        name = self._name_in(name_width)
+        pad = " " * max(0, name_width - NAME_PADDING - cell_len(name))
+        parts = [(" " * NAME_PADDING, ""), (name, "tile--name"), (pad, "")]
+        for figure, figure_width in zip(figures, widths):
+            parts += self._cell(figure, figure_width, marked)
+        return Strip(self._segments(parts, y)).crop(0, width)
+
+
+def _figure_parts(label: str, value: str, level: str, width: int, marked: bool) -> tuple[str, str, str]:
+    """A figure in a cell `width` wide: the muted label on the left (cards only), the value
+    on the right with a space each side (its block of colour when amber or red); before
+    cropping to `width`."""
+    # The marker takes the leading space: the columns keep their widths.
+    marker = level_marker(level) if value and marked else ""
+    shown = f"{marker or ' '}{value} "
+    room = width - cell_len(shown)
+    if label and room < cell_len(label) + 1:
+        label = label[: max(0, room - 1)]
+    pad = max(0, room - cell_len(label))
+    return label, " " * pad, shown
 
 
 class WallFigure(Horizontal):
