@@ -105,11 +105,19 @@ def export_query(query: Select[Complaint]) -> Select[*tuple[Any, ...]]:
 
 
 def export_rows(
-    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float, *, local_time: bool = True
+    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float
 ) -> Iterator[dict[str, Any]]:
     """Each complaint `query` selects as a dict of COLUMNS: times as local datetimes (None
-    when unset; with `local_time` False epoch seconds, for `export_cells` to format), on-time
-    flags True, False or None (pending), as the report judges them."""
+    when unset), on-time flags True, False or None (pending), as the report judges them."""
+    for values in _export_lists(queries, settings, query, now, local_time=True):
+        yield dict(zip(COLUMNS, values, strict=True))
+
+
+def _export_lists(
+    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float, *, local_time: bool
+) -> Iterator[list[Any]]:
+    """`export_rows`' values in COLUMNS order, as lists (no dict per row for the CSV); with
+    `local_time` False times stay epoch seconds (for `export_cells` to write)."""
     calendar = queries.calendar
     tz = calendar.tz if local_time else None
     budgets: dict[str, float] = {}
@@ -147,36 +155,34 @@ def export_rows(
             budget = budgets.get(severity)
             if budget is None:
                 budget = budgets[severity] = resolve_budget(settings, severity)
-            yield {
-                "ref": ref_of(complaint_id),
-                "created_at": _local(created_at, tz),
-                "status": status,
-                "severity": severity,
-                "owner": owner,
-                "customer": customer,
-                "contact": contact,
-                "channel": channel,
-                "category": category,
-                "queue": queue,
-                "agent": agent,
-                "callid": callid,
-                "subject": subject,
-                "ack_due_at": _local(ack_due_at, tz),
-                "acknowledged_at": _local(acknowledged_at, tz),
-                "ack_on_time": acknowledged_on_time(acknowledged_at, ack_due_at, now),
-                "resolve_due_at": _local(resolve_due_at, tz),
-                "resolved_at": _local(resolved_at, tz),
-                "resolved_on_time": resolved_on_time(
-                    calendar, budget, created_at, resolved_at, paused_seconds, paused_since, now
-                ),
-                "next_follow_up_at": _local(next_follow_up_at, tz),
-                "due_at": _local(due_at, tz),
-                "closed_at": _local(closed_at, tz),
-                "root_cause": root_cause,
-                "escalation_level": escalation_level,
-                "customer_confirmed": customer_confirmed,
-                "updated_at": _local(updated_at, tz),
-            }
+            yield [
+                ref_of(complaint_id),
+                _local(created_at, tz),
+                status,
+                severity,
+                owner,
+                customer,
+                contact,
+                channel,
+                category,
+                queue,
+                agent,
+                callid,
+                subject,
+                _local(ack_due_at, tz),
+                _local(acknowledged_at, tz),
+                acknowledged_on_time(acknowledged_at, ack_due_at, now),
+                _local(resolve_due_at, tz),
+                _local(resolved_at, tz),
+                resolved_on_time(calendar, budget, created_at, resolved_at, paused_seconds, paused_since, now),
+                _local(next_follow_up_at, tz),
+                _local(due_at, tz),
+                _local(closed_at, tz),
+                root_cause,
+                escalation_level,
+                customer_confirmed,
+                _local(updated_at, tz),
+            ]
 
 
 def _local(at: float | None, tz: Any) -> datetime | float | None:
@@ -251,8 +257,7 @@ def export_cells(
     texts = [i for i, name in enumerate(COLUMNS) if name in OUTSIDE_TEXT_COLUMNS]
     local = LocalTimes(queries.calendar.tz).text
     formula_first = _FORMULA_FIRST
-    for row in export_rows(queries, settings, query, now, local_time=False):
-        cells: list[Any] = list(row.values())
+    for cells in _export_lists(queries, settings, query, now, local_time=False):
         for i in times:
             if (at := cells[i]) is not None:
                 cells[i] = local(at)
