@@ -9,6 +9,7 @@ falls outside (an 08:00-18:00 day is always 10 hours).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 # How far ahead `add` looks for business time before deciding there is none.
 MAX_DAYS = 3 * 366
+# Days the business-seconds table grows by at a time when asked about a day outside it.
+CHUNK_DAYS = 62
 
 
 class BusinessCalendar:
@@ -33,9 +36,7 @@ class BusinessCalendar:
         # Business seconds from the start of the first day asked about to the start of each
         # day since (and before): `seconds_between` is then two look-ups, not a walk over
         # the days between (the export judges a million complaints).
-        self._before: dict[date, float] = {}
-        self._first: date | None = None
-        self._last: date | None = None
+        self._table: _DayTable | None = None
         self._extending = threading.Lock()
 
     @classmethod
@@ -92,34 +93,80 @@ class BusinessCalendar:
 
     def _up_to(self, at: float) -> float:
         """Business seconds from the start of the reference day (the first day asked
-        about) to `at`; negative before it."""
-        day = self.local_date(at)
-        total = self._days_before(day)
-        for a, b in self.intervals(day):
+        about) to `at`; negative before it.
+
+        The day holding `at` is found by bisecting the days' start instants (no time-zone
+        conversion per call: the report and the export ask twice per complaint); its total
+        before it comes from the cumulative table, plus the part of its own hours before `at`."""
+        table = self._table
+        if table is None or not table.starts[0] <= at < table.starts[-1]:
+            table = self._cover(at)
+        i = bisect_right(table.starts, at) - 1
+        total = table.before[i]
+        for a, b in table.hours[i]:
             if at > a:
                 total += min(b, at) - a
         return total
 
-    def _days_before(self, day: date) -> float:
-        """Business seconds from the start of the reference day to the start of `day`."""
-        found = self._before.get(day)
-        if found is not None:
-            return found
+    def _cover(self, at: float) -> _DayTable:
+        """The day table extended (by CHUNK_DAYS at least) to hold the day of `at`."""
+        day = self.local_date(at)
         with self._extending:
-            if self._first is None or self._last is None:
-                self._first = self._last = day
-                self._before[day] = 0.0
-                return 0.0
-            while self._last < day:
-                total = self._before[self._last] + self._day_seconds(self._last)
-                self._last += timedelta(days=1)
-                self._before[self._last] = total
-            while self._first > day:
-                self._first -= timedelta(days=1)
-                self._before[self._first] = self._before[self._first + timedelta(days=1)] - self._day_seconds(
-                    self._first
-                )
-            return self._before[day]
+            table = self._table
+            if table is None:
+                table = _DayTable([self.day_bounds(day)[0]], [0.0], [])
+                table = self._extended(table, day, day)
+            first, last = table.first(), table.last()
+            if day > last:
+                table = self._extended(table, day, max(day, last + timedelta(days=CHUNK_DAYS)))
+            elif day < first:
+                table = self._extended(table, min(day, first - timedelta(days=CHUNK_DAYS)), day)
+            self._table = table  # a new table, swapped in whole: readers never see half of one
+            return table
+
+    def _extended(self, table: _DayTable, first: date, last: date) -> _DayTable:
+        """A copy of `table` that also holds the days from `first` to `last` on either side."""
+        starts, before, hours = list(table.starts), list(table.before), list(table.hours)
+        if not hours:  # empty: its one start is the reference day's; `first` == `last` is that day
+            table.day0 = first
+            starts.append(self.day_bounds(first)[1])
+            before.append(before[0] + self._day_seconds(first))
+            hours.append(self.intervals(first))
+        day0 = table.day0
+        ahead = day0 + timedelta(days=len(hours))
+        while ahead <= last:
+            hours.append(self.intervals(ahead))
+            ahead += timedelta(days=1)
+            starts.append(self.day_bounds(ahead)[0])
+            before.append(before[-1] + self._day_seconds(ahead - timedelta(days=1)))
+        earlier: list[date] = []
+        back = day0 - timedelta(days=1)
+        while back >= first:
+            earlier.append(back)
+            back -= timedelta(days=1)
+        for day in earlier:  # nearest first: each total is the next day's less its hours
+            starts.insert(0, self.day_bounds(day)[0])
+            before.insert(0, before[0] - self._day_seconds(day))
+            hours.insert(0, self.intervals(day))
+        found = _DayTable(starts, before, hours)
+        found.day0 = day0 - timedelta(days=len(earlier))
+        return found
 
     def _day_seconds(self, day: date) -> float:
         return sum(b - a for a, b in self.intervals(day))
+
+
+class _DayTable:
+    """Consecutive local days from `day0`: `starts` their start instants and the end of the
+    last (one more than days), `before` the business seconds from the reference day's start
+    to each day's start, `hours` each day's business intervals."""
+
+    def __init__(self, starts: list[float], before: list[float], hours: list[tuple[tuple[float, float], ...]]) -> None:
+        self.starts, self.before, self.hours = starts, before, hours
+        self.day0 = date.min
+
+    def first(self) -> date:
+        return self.day0
+
+    def last(self) -> date:
+        return self.day0 + timedelta(days=len(self.hours) - 1)

@@ -6,7 +6,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from tickets.outcomes import sla_time_used
 from tickets.sla import BusinessCalendar
 from wallboard.config import BusinessHoursSettings, ConfigError, Settings, parse_settings
 
@@ -145,3 +149,50 @@ def test_seconds_between_agrees_with_walking_the_days_in_any_order_of_asking():
         start = base + rng.uniform(-200, 300) * 86400
         end = start + rng.choice((rng.uniform(0, 2), rng.uniform(0, 90))) * 86400
         assert calendar.seconds_between(start, end) == pytest.approx(_walked(calendar, start, end), abs=1e-6)
+
+
+# Instants from 2025 to 2027: both DST changes of each year, in each zone below.
+_INSTANTS = st.floats(min_value=at(2025, 1, 1, 0, 0), max_value=at(2027, 12, 31, 0, 0), allow_nan=False)
+_HOURS = st.sampled_from(("08:00-18:00", "", "00:00-24:00", "08:00-12:00, 13:00-17:00", "01:30-03:30", "22:00-24:00"))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(("Europe/London", "America/New_York", "Australia/Sydney")),
+    days=st.lists(_HOURS, min_size=7, max_size=7).filter(any),
+    first=_INSTANTS,
+    lengths=st.lists(st.floats(min_value=0, max_value=120 * 86400), min_size=1, max_size=6),
+    starts=st.lists(_INSTANTS, min_size=1, max_size=6),
+)
+def test_fast_business_seconds_equal_walking_the_days(zone, days, first, lengths, starts):
+    """The cumulative day table (asked in any order, growing either way) gives what walking
+    the days gives, over DST changes (01:30-03:30 and 22:00-24:00 days straddle them)."""
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    hours = BusinessHoursSettings(**dict(zip(names, days, strict=True)))
+    calendar = BusinessCalendar(ZoneInfo(zone), hours.week())
+    calendar.seconds_between(first, first + 1)  # the reference day: anywhere
+    for start, length in zip(starts, lengths, strict=False):
+        end = start + length
+        assert calendar.seconds_between(start, end) == pytest.approx(_walked(calendar, start, end), abs=1e-6)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    created=_INSTANTS,
+    open_for=st.floats(min_value=0, max_value=60 * 86400),
+    resolved=st.booleans(),
+    paused_seconds=st.sampled_from((0.0, 3600.0, 7200.0)),
+    paused_after=st.one_of(st.none(), st.floats(min_value=0, max_value=70 * 86400)),
+)
+def test_sla_time_used_is_business_time_less_pauses(created, open_for, resolved, paused_seconds, paused_after):
+    """SLA time used = business seconds from creation to resolution (or now), less the
+    pauses that ended and the business part of the one still running."""
+    calendar = BusinessCalendar(LONDON, BusinessHoursSettings().week())
+    now = created + 60 * 86400
+    resolved_at = created + open_for if resolved else None
+    paused_since = None if paused_after is None else created + paused_after
+    until = resolved_at if resolved_at is not None else now
+    running = _walked(calendar, paused_since, until) if paused_since is not None and paused_since < until else 0.0
+    expected = max(0.0, _walked(calendar, created, until) - paused_seconds - running)
+    used = sla_time_used(calendar, created, resolved_at, paused_seconds, paused_since, now)
+    assert used == pytest.approx(expected, abs=1e-6)

@@ -12,6 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from db.engine import write_transaction
 from db.models import Call
@@ -519,3 +522,52 @@ def test_csv_cell_makes_formula_like_text_literal():
         assert csv_cell(formula) == "'" + formula
     for plain in ("refund", "", "a=b", -5, 3.5, None, True):
         assert csv_cell(plain) == plain
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(("Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")),
+    instants=st.lists(
+        st.floats(min_value=1_735_689_600.0, max_value=1_830_297_600.0, allow_nan=False), min_size=1, max_size=20
+    ),
+    near_change=st.floats(min_value=-7200, max_value=7200),
+)
+def test_export_local_times_equal_a_conversion_per_value(zone, instants, near_change):
+    """The export's local times (the zone's offset looked up once an hour) are what
+    converting each value gives, DST changes included (Lord Howe's is half an hour)."""
+    from tickets.export import LocalTimes
+
+    tz = ZoneInfo(zone)
+    local = LocalTimes(tz)
+    # Around this zone's changes of 2026 too, where an hour holds two offsets.
+    changes = [
+        datetime(2026, month, day, 2, 0, tzinfo=tz).timestamp()
+        for month, day in ((3, 29), (4, 5), (10, 4), (10, 25), (3, 8), (11, 1))
+    ]
+    # A hair below a whole second: rounded to the microsecond first, as datetime does.
+    edges = [1_795_420_800.9999995, 1_795_420_800.9999996, 1_795_420_859.9999999, 1_795_420_800.4999995]
+    for at in instants + edges + [change + near_change for change in changes]:
+        assert local.text(at) == datetime.fromtimestamp(at, tz).replace(tzinfo=None).isoformat(" ", "seconds")
+
+
+def test_export_cells_are_the_rows_made_ready_for_a_spreadsheet(seeded, settings):
+    from tickets.export import COLUMNS, export_cells, export_rows
+    from tickets.queries import ComplaintQueries
+    from tickets.sla import BusinessCalendar
+    from wallboard.text import csv_cell
+
+    queries = ComplaintQueries(seeded, BusinessCalendar.from_settings(settings), lambda: NOW)
+    query = queries.matching_query(every_status=True)
+    rows = list(export_rows(queries, settings, query, NOW))
+    cells = list(export_cells(queries, settings, query, NOW))
+    assert len(cells) == len(rows) == 8
+    for row, line in zip(rows, cells, strict=True):
+        for name, value, cell in zip(COLUMNS, row.values(), line, strict=True):
+            if isinstance(value, datetime):
+                assert cell == value.replace(tzinfo=None).isoformat(" ", "seconds"), name
+            elif isinstance(value, bool) and name != "escalation_level":
+                assert cell == ("yes" if value else "no"), name
+            elif isinstance(value, str):
+                assert cell == csv_cell(value), name
+            else:
+                assert cell == value, name
