@@ -113,7 +113,7 @@ def export_rows(
 
 
 def _export_lists(
-    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float, *, local_time: bool
+    queries: ComplaintQueries, settings: Settings, query: ComplaintSelect, now: float, *, local_time: bool
 ) -> Iterator[list[Any]]:
     """`export_rows`' values in COLUMNS order, as lists (no dict per row for the CSV); with
     `local_time` False times stay epoch seconds (for `export_cells` to write)."""
@@ -246,7 +246,7 @@ class LocalTimes:
 
 
 def export_cells(
-    queries: ComplaintQueries, settings: Settings, query: Select[Complaint], now: float
+    queries: ComplaintQueries, settings: Settings, query: ComplaintSelect, now: float
 ) -> Iterator[list[Any]]:
     """`export_rows` as CSV cells in COLUMNS order: local times as text, flags yes/no
     (None: empty), people's text that a spreadsheet could run as a formula made literal
