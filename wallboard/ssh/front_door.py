@@ -448,9 +448,10 @@ class _TerminalSession(asyncssh.SSHServerSession):
         except Exception:
             log.exception("cannot record the SSH session in the database")
             row = None
+        pid = await self.child.wait_started() if self.child is not None else None
         if self.child is not None and size is not None:
             access.info(
-                "session %s: %s from %s:%d, %s %dx%d, pid %d",
+                "session %s: %s from %s:%d, %s %dx%d, pid %s",
                 row,
                 self.login.name,
                 self.owner.address,
@@ -458,7 +459,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
                 term,
                 size[0],
                 size[1],
-                self.child.pid,
+                pid if pid is not None else "none (never started)",
             )
         return row
 
@@ -843,12 +844,15 @@ class SshFrontDoor:
             for session in list(self.sessions):
                 if session.child is None or session.end_reason is not None:
                     continue
-                used = resident_mb(session.child.pid)
+                pid = session.child.known_pid
+                if pid is None:
+                    continue  # not forked yet
+                used = resident_mb(pid)
                 if used is not None and used > limits.session_memory_mb:
                     log.warning(
                         "session of %s (pid %d) used %.0f MB, over %d MB: closing",
                         session.login.name,
-                        session.child.pid,
+                        pid,
                         used,
                         limits.session_memory_mb,
                     )

@@ -115,6 +115,15 @@ class PtyProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    @property
+    def known_pid(self) -> int | None:
+        """The process's pid once it exists (a forked session's comes a moment after `start`)."""
+        return self.proc.pid if self.proc is not None else None
+
+    async def wait_started(self) -> int | None:
+        """The pid once the process exists; None if it never did."""
+        return self.known_pid
+
     def start(self) -> None:
         master, slave = os.openpty()
         try:
