@@ -1,7 +1,8 @@
-"""The desk's changes pushed to SSH sessions (wallboard/ssh/desk_push.py): one look for all
-the signed-in users nudges only the sessions whose user has something new, `i` for the
-inbox, `c` for the caller on the line; a look with nothing new nudges nobody. And a session's
-process hands the nudges to its desk (wallboard/ssh/link.py's Nudges)."""
+"""What the SSH server pushes to its sessions. The desk's changes (wallboard/ssh/desk_push.py):
+one look for all the signed-in users nudges only the sessions whose user has something new,
+`i` for the inbox, `c` for the caller on the line; a look with nothing new nudges nobody; a
+session's process hands the nudges to its desk (wallboard/ssh/link.py's Nudges). The board
+(wallboard/ssh/board_share.py): read and pickled once per change for every session."""
 
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ from sqlmodel import col
 
 from db.complaints import User
 from db.engine import write_session, write_transaction
-from tests.support import BACKENDS, on_backend
+from tests.support import BACKENDS, Clock, on_backend
+from tests.support.floor_seed import NOW, seed_floor
+from tests.support.links import LinkServer
 from tickets import reminders
 from tickets.user_desk import UserDesk
 from tickets.users import add_user
 from wallboard.calls.events import Event
 from wallboard.calls.events import EventKind as K
+from wallboard.ssh.board_share import SharedBoard
 from wallboard.ssh.desk_push import DESK_READS, DeskWatch, WatchedDesk
-from wallboard.ssh.link import Nudges, nudge
+from wallboard.ssh.link import NOT_NOW, Nudges, nudge
 from wallboard.store.applier import EventApplier
+from wallboard.store.board_reader import BoardReader
 
 
 @pytest.fixture(params=BACKENDS)
@@ -152,3 +157,32 @@ def test_the_session_hands_the_desks_nudges_to_its_desk_and_the_boards_to_the_bo
     finally:
         server.close()
         nudges.close()
+
+
+def test_sessions_asking_after_a_change_share_one_read_and_one_encoding_answered_on_the_loop(engine, settings):
+    seed_floor(engine, settings)
+    clock = Clock(100.0)
+    reader = BoardReader(engine, settings, share_for=0.5, clock=clock)
+    board = SharedBoard(reader, 0.5, clock=clock)
+    links = [LinkServer(engine, settings, None, clock, targets={"board": board}) for _ in range(5)]
+    try:
+        first, trend = links[0].client.call("board", "read", NOW)
+        assert trend is None and first == reader.read(NOW)[0]
+        answers = [link.client.call("board", "read", NOW) for link in links for _ in range(3)]
+        assert all(rows == first for rows, _ in answers)
+        assert (reader.reads, board.encodes) == (1, 1), "one database read, one pickling, for every ask"
+        assert board.answer_now("read", [NOW], {}) is not NOT_NOW, "answered on the loop: no thread hop"
+
+        feed(engine, Event(NOW, K.AGENT_PAUSED, agent="Maria Garcia", reason="lunch"))
+        board.changed()
+        assert board.answer_now("read", [NOW], {}) is NOT_NOW, "changed: read again"
+        after = [link.client.call("board", "read", NOW)[0] for link in links]
+        assert (reader.reads, board.encodes) == (2, 2)
+        assert all(rows == after[0] for rows in after) and after[0] != first
+        clock.now += 0.6
+        assert board.answer_now("read", [NOW], {}) is NOT_NOW, "older than the shared read's age"
+        rows, trend = links[1].client.call("board", "read", NOW, True)
+        assert trend is not None and board.answer_now("read", [NOW, True], {}) is NOT_NOW
+    finally:
+        for link in links:
+            link.close()

@@ -56,6 +56,7 @@ from wallboard.errors import RunError
 from wallboard.feeds.agent_actions import AgentActions
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
+from wallboard.ssh.board_share import SharedBoard
 from wallboard.ssh.desk_push import DeskWatch, WatchedDesk
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
@@ -607,7 +608,10 @@ class SshFrontDoor:
         self._memory_task: asyncio.Task[None] | None = None
         self.closing = False
         # What sessions ask for over their links: the board (one read shared by all).
-        self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
+        self.board = SharedBoard(
+            BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS),
+            BOARD_SHARE_SECONDS,
+        )
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
         # Forks the sessions' board processes with Textual already imported (None: each
         # session starts its own process).

@@ -204,6 +204,26 @@ def _allowed(targets: Mapping[str, object], target: object, method: object) -> C
     return call
 
 
+class _NotNow:
+    """`answer_now`'s answer when the call must run in a worker thread."""
+
+
+NOT_NOW = _NotNow()
+
+
+def _answer_now(
+    targets: Mapping[str, object], target: object, method: str, args: list[Any], kwargs: dict[str, Any]
+) -> object:
+    """A target's answer on the loop, if it has one ready (`answer_now`: a shared answer
+    kept since it was last read), sparing the thread hop; else NOT_NOW."""
+    obj = targets.get(target) if isinstance(target, str) else None
+    answer_now = getattr(obj, "answer_now", None)
+    if answer_now is None:
+        return NOT_NOW
+    answer: object = answer_now(method, args, kwargs)
+    return answer
+
+
 def _inline(targets: Mapping[str, object], target: object) -> bool:
     """Whether the target answers on the loop itself (INLINE: its calls only hand back what
     it holds), sparing a thread hop per call; the others block on the database."""
@@ -258,6 +278,8 @@ async def serve_link(
                     raise LinkError(f"no such call: {target}.{method}")
                 if _inline(targets, target):
                     result = (True, call(*args, **kwargs))
+                elif (ready := _answer_now(targets, target, str(method), args, kwargs)) is not NOT_NOW:
+                    result = (True, ready)
                 else:
                     result = (True, await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs)))
             except passes as exc:
