@@ -106,7 +106,7 @@ class ComplaintDesk:
         self._board = board
         if self.user is None:
             return
-        pushed = bool(getattr(self.calls, "pushed", False))
+        pushed = getattr(self.calls, "pushed", False) is True  # a link proxy makes up any other name
         self.app.set_interval(PUSHED_POLL_SECONDS if pushed else self.poll_seconds, self.poll)
         self.poll()
         self.app.call_after_refresh(self._attach_badge)
