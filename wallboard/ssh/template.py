@@ -85,6 +85,7 @@ class SessionTemplate:
         self.control: socket.socket | None = None
         self.ready = False
         self.forked = 0  # sessions started through the template (tests, log)
+        self.waiting = 0  # requests sent whose pid has not come yet
         self._started_at = -RESTART_AFTER_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching: socket.socket | None = None
@@ -235,11 +236,21 @@ class SessionTemplate:
             theirs.close()  # in flight, the template has its own copy
         status.setblocking(False)
         self.forked += 1
+        self.waiting += 1
         return status
+
+    def answer_due_in(self) -> float:
+        """Seconds the request just sent may wait for its pid: the template forks one request
+        at a time, so SPAWN_TIMEOUT_SECONDS for each one waiting (50 log-ins at once queue)."""
+        return SPAWN_TIMEOUT_SECONDS * max(1, self.waiting)
+
+    def answered(self) -> None:
+        """A request's pid came (or it was given up)."""
+        self.waiting = max(0, self.waiting - 1)
 
     def unanswered(self) -> None:
         """A request got no pid in time: the template is stuck; replace it."""
-        log.warning("the session template did not answer in %g s: restarting it", SPAWN_TIMEOUT_SECONDS)
+        log.warning("the session template did not answer a request in time: restarting it")
         self.close()
 
     def shut_down(self) -> None:
@@ -252,6 +263,7 @@ class SessionTemplate:
     def close(self) -> None:
         """Stop the template (its sessions go on: each is hung up by its own session)."""
         self.ready = False
+        self.waiting = 0  # a new template starts with none
         self._unwatch()
         if self.control is not None:
             self.control.close()  # the template exits when its control socket closes
@@ -318,7 +330,7 @@ class ForkedPtyProcess(PtyProcess):
         os.set_blocking(master, False)
         self._start_reading()
         self.loop.add_reader(self._status.fileno(), self._status_readable)
-        self._unanswered = self.loop.call_later(SPAWN_TIMEOUT_SECONDS, self._no_pid)
+        self._unanswered = self.loop.call_later(self.template.answer_due_in(), self._no_pid)
 
     async def wait_started(self) -> int | None:
         return await asyncio.shield(self._pid_known)
@@ -327,8 +339,11 @@ class ForkedPtyProcess(PtyProcess):
         if self._unanswered is not None:
             self._unanswered.cancel()
             self._unanswered = None
+            self.template.answered()
 
     def _no_pid(self) -> None:
+        self._unanswered = None
+        self.template.answered()
         if self._forked_pid is None and self.returncode is None:
             self.template.unanswered()
             self._status_closed()
