@@ -409,42 +409,6 @@ def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
     site.tmux("send-keys", "-t", name, "Escape", "q")
 
 
-def test_a_notification_reaches_a_session_when_written_not_at_its_slow_poll(site):
-    """The desk does not poll each 2 s over SSH: the server looks at every signed-in user's
-    inbox at once and nudges the session whose user got something (wallboard/ssh/desk_push.py)."""
-    name = site.open("carol", "carol")
-    site.wait_for_board(name, "carol (agent)")
-    created = site.wallboard(
-        "ticket",
-        "new",
-        "--as",
-        "alice",
-        "--customer",
-        "Mr Pushed",
-        "--contact",
-        "0161 496 0001",
-        "--subject",
-        "Pushed, not polled",
-        "--description",
-        "for carol",
-        "--severity",
-        "normal",
-        "--unassigned",
-        "--json",
-    )
-    ref = json.loads(created.stdout)["ref"]
-    # Another process writes (the CLI, as a supervisor's would): carol is told.
-    site.wallboard("ticket", "assign", ref, "--to", "carol", "--note", "yours now", "--as", "alice")
-    written = time.monotonic()
-    wait_for(
-        lambda: (text := "\n".join(site.screen(name))) and "Assigned to you" in text and ref in text,
-        25,
-        "the toast on carol's screen",
-    )
-    assert time.monotonic() - written < 20, "shown when written, not at the desk's 30 s safety poll"
-    site.tmux("send-keys", "-t", name, "q")
-
-
 def test_a_killed_client_leaves_no_process_behind(site):
     name = site.open("wall", "wall", term="xterm")  # a display user, on a 16-colour terminal
     site.wait_for_board(name, "wall (display)")
