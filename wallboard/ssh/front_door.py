@@ -87,6 +87,9 @@ MEMORY_WATCH_SECONDS = 1.0  # how often the sessions' processes are weighed
 # How often the signed-in users' desks are looked at (once for all: desk_push.py), besides
 # at once on a change of the call data or a desk's write.
 DESK_LOOK_SECONDS = 1.0
+# A busy feed changes the call data up to 5 times a second (changes.NUDGE_GAP_SECONDS): the
+# looks follow at most this often.
+DESK_LOOK_GAP_SECONDS = 0.5
 # Ciphers, in the server's order; the client picks the first of its own list that is here.
 # AES-GCM (one call into OpenSSL per packet, AES in hardware) costs a fifth of the CPU per
 # packet of asyncssh's chacha20-poly1305 (which builds cipher objects for every packet),
@@ -789,9 +792,10 @@ class SshFrontDoor:
                 if not failing:
                     log.exception("looking at the sessions' desks failed: they fall back on their slow polls")
                 failing = True
-                continue
-            failing = False
-            self.desks.nudge_changed(marks)
+            else:
+                failing = False
+                self.desks.nudge_changed(marks)
+            await asyncio.sleep(DESK_LOOK_GAP_SECONDS)  # the changes meanwhile make one look after it
 
     def login_failed(self, address: str, user: str | None) -> None:
         """Count a failed log-in; log it and the shut-outs it starts, here and in the database."""
