@@ -14,6 +14,10 @@ every board shows its clock, and watches them for --seconds. Prints for each N:
               medians too: RSS counts shared library pages once per process
   CPU         of the server and all its session processes over the window, in % of one core
               (this machine has `nproc` cores); the ssh clients are counted apart
+  CPU ms/s    the load-independent figures: the server's CPU over the window in ms per second
+              (and per session), each session process's own (p50/p95), and the cores the
+              server and N sessions at that p50 need (2 cores, less the feed's share, is the
+              budget: past it, frames and event-to-screen wait for CPU)
   first frame seconds from starting ssh to the first clock on its screen (p50 / p95 / max);
               the clients start 0.2 s apart (--stagger), as people log in at a shift's start
   event to screen  each session filters its board to the agent "zz marker" (confirmed on its
@@ -366,6 +370,9 @@ def run(
                 missed += 1
     cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in watched)
     server_cpu = cpu_seconds(server.pid) - cpu_before[server.pid]
+    # Each session's own CPU over the window, in ms per second: what one more session costs,
+    # whatever else the machine runs (a loaded machine slows it, it does not add to it).
+    session_rates = sorted(1000 * (cpu_seconds(pid) - cpu_before[pid]) / wall for pid in pids)
     ssh_cpu = sum(cpu_seconds(c.proc.pid) for c in clients) - ssh_before
     memory = [memory_mb(pid) for pid in session_pids(server.pid)]
     held = len(memory)
@@ -393,6 +400,8 @@ def run(
         "server_rss": server_rss,
         "cpu_pct": 100 * cpu / wall,
         "server_cpu_pct": 100 * server_cpu / wall,
+        "server_ms_per_s": 1000 * server_cpu / wall,
+        "session_ms_per_s": (percentile(session_rates, 50), percentile(session_rates, 95)),
         "worst_gap": (statistics.median(worst_gaps), worst_gaps[-1]),
         "drawn_pct": 100 * drawn,
         "ssh_cpu_pct": 100 * ssh_cpu / wall,
@@ -500,6 +509,7 @@ def main() -> None:
             "USS med",
             "server RSS",
             "CPU % of a core (server)",
+            "CPU ms/s: server (per session) | a session p50/p95 | cores N sessions need",
             "ssh clients CPU %",
             "first frame s p50/p95/max",
             "event to screen s p50/p95/p99 (missed)",
@@ -535,6 +545,9 @@ def main() -> None:
                         f"{r['uss']:.0f}",
                         f"{r['server_rss']:.0f}",
                         f"{r['cpu_pct']:.0f} ({r['server_cpu_pct']:.0f})",
+                        f"{r['server_ms_per_s']:.0f} ({r['server_ms_per_s'] / count:.1f})"
+                        + " | {:.1f}/{:.1f}".format(*r["session_ms_per_s"])
+                        + f" | {(r['server_ms_per_s'] + count * r['session_ms_per_s'][0]) / 1000:.2f}",
                         f"{r['ssh_cpu_pct']:.0f}",
                         "{:.2f}/{:.2f}/{:.2f}".format(*r["first"]),
                         "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"])

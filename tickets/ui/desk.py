@@ -4,7 +4,9 @@ It knows who is looking (and, after a first read, their role), opens the complai
 screens, makes their calls (`calls`: a tickets.user_desk.UserDesk, or the server's one over
 an SSH session's link) off the event loop, and polls the user's notifications from one
 lasting thread: new ones become a toast with the terminal bell, and the unread count a
-badge in the headers.
+badge in the headers. Over an SSH session's link (`calls.pushed`) the server says when the
+inbox or the caller on the line changed (wallboard/ssh/desk_push.py): the desk reads then,
+and polls only every `PUSHED_POLL_SECONDS`, as a safety net.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ KIND_TITLES = {
 URGENT_KINDS = {records.DUE, records.OVERDUE, records.BREACHED, records.CALLBACK_DUE, records.CALLBACK_OVERDUE}
 TOASTS_AT_ONCE = 3
 POLL_SECONDS = 2.0
+# When the server pushes the desk's changes: a poll this seldom only catches what it cannot
+# see (a change by another process to a caller's complaints while on the call).
+PUSHED_POLL_SECONDS = 30.0
 NO_USER = "No user for complaints: start with `wallboard --as NAME` (users: `wallboard user add NAME --role agent`)."
 
 
@@ -79,6 +84,7 @@ class ComplaintDesk:
         self.polls = 0  # inbox reads done (tests wait on it)
         self.inbox_changed: Signal[int] = Signal(app, "complaint-inbox")
         self._polling = False
+        self._inbox_again = self._caller_again = False  # told of a change while reading
         # One lasting thread, not a Textual worker per poll: polls are every few seconds in
         # every SSH session, and a worker costs a thread and three messages each time.
         self._poller = ThreadPoolExecutor(1, thread_name_prefix="inbox-poll")
@@ -100,7 +106,8 @@ class ComplaintDesk:
         self._board = board
         if self.user is None:
             return
-        self.app.set_interval(self.poll_seconds, self.poll)
+        pushed = getattr(self.calls, "pushed", False) is True  # a link proxy makes up any other name
+        self.app.set_interval(PUSHED_POLL_SECONDS if pushed else self.poll_seconds, self.poll)
         self.poll()
         self.app.call_after_refresh(self._attach_badge)
 
@@ -274,18 +281,22 @@ class ComplaintDesk:
 
     # -- the inbox -----------------------------------------------------------------------
 
-    def poll(self) -> None:
+    def poll(self, inbox: bool = True, caller: bool = True) -> None:
+        """Read the inbox and the caller on the line (or only the one the server says changed)."""
         if self.user is None:
             return
         loop = asyncio.get_running_loop()
-        if not self._polling:
+        # A read under way may have begun before the change it is told of: once more after it.
+        self._inbox_again |= inbox and self._polling
+        self._caller_again |= caller and self._caller_polling
+        if inbox and not self._polling:
             self._polling = True
             read = loop.run_in_executor(self._poller, self._read_inbox)
             read.add_done_callback(lambda done: None if done.cancelled() else self._inbox_read(done.result()))
-        if not self._caller_polling and self._caller_reads and self.role != Role.DISPLAY:
+        if caller and not self._caller_polling and self._caller_reads and self.role != Role.DISPLAY:
             self._caller_polling = True
-            caller = loop.run_in_executor(self._poller, self._read_caller)
-            caller.add_done_callback(lambda done: None if done.cancelled() else self._caller_read(*done.result()))
+            on_call = loop.run_in_executor(self._poller, self._read_caller)
+            on_call.add_done_callback(lambda done: None if done.cancelled() else self._caller_read(*done.result()))
 
     def _read_inbox(self) -> InboxState | None:
         """In the poll thread: the user's role, unread count and new notifications."""
@@ -312,6 +323,9 @@ class ComplaintDesk:
     def _caller_read(self, ok: bool, view: CallerView | None) -> None:
         """On the UI: warn about a flagged caller once per call, and show the caller panel."""
         self._caller_polling = False
+        if self._caller_again:
+            self._caller_again = False
+            self.poll(inbox=False)
         if not ok:
             return
         self.caller_polls += 1
@@ -382,6 +396,14 @@ class ComplaintDesk:
 
     def _inbox_read(self, state: InboxState | None) -> None:
         self._polling = False
+        try:
+            self._take_inbox(state)
+        finally:
+            if self._inbox_again:  # after last_id moved on: the new ones only
+                self._inbox_again = False
+                self.poll(caller=False)
+
+    def _take_inbox(self, state: InboxState | None) -> None:
         if state is None:
             return
         first = self.last_id is None

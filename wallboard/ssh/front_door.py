@@ -36,6 +36,7 @@ log-ins and shut-outs in `ssh_login_failures` (`wallboard ssh sessions --failure
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import socket
@@ -55,6 +56,8 @@ from wallboard.errors import RunError
 from wallboard.feeds.agent_actions import AgentActions
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh.access import Login
+from wallboard.ssh.board_share import SharedBoard
+from wallboard.ssh.desk_push import DeskWatch, WatchedDesk
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
 from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, nudge, serve_link
@@ -81,6 +84,12 @@ BOARD_SHARE_SECONDS = 0.5  # one board read serves every session asking within t
 TREND_SHARE_SECONDS = 15.0
 LINK_WORKERS = 8  # threads answering sessions' database calls
 MEMORY_WATCH_SECONDS = 1.0  # how often the sessions' processes are weighed
+# How often the signed-in users' desks are looked at (once for all: desk_push.py), besides
+# at once on a change of the call data or a desk's write.
+DESK_LOOK_SECONDS = 1.0
+# A busy feed changes the call data up to 5 times a second (changes.NUDGE_GAP_SECONDS): the
+# looks follow at most this often.
+DESK_LOOK_GAP_SECONDS = 0.5
 # Ciphers, in the server's order; the client picks the first of its own list that is here.
 # AES-GCM (one call into OpenSSL per packet, AES in hardware) costs a fifth of the CPU per
 # packet of asyncssh's chacha20-poly1305 (which builds cipher objects for every packet),
@@ -293,6 +302,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self.nudges: socket.socket | None = None  # the server's end of the change nudges
         self._message: str | None = None
         self.notices: list[str] = []
+        self._desk_watch: int | None = None  # its handle in the front door's DeskWatch
 
     @property
     def login(self) -> Login:
@@ -365,6 +375,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
             nudged_end.close()
         self.nudges = nudges
         self.front.sessions.add(self)
+        self._desk_watch = self.front.desks.watch(self.login.name, self._nudge_desk)
         self.front.spawn(self._serve_link(link))
         if self.notices:
             # Also on the terminal itself, for a client that leaves before the board shows it.
@@ -382,7 +393,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         targets = {
             "session": SessionHello(front.settings, login, self.notices),
             "board": front.board,
-            "desk": UserDesk(front.engine, front.settings, login.name),
+            "desk": WatchedDesk(UserDesk(front.engine, front.settings, login.name), front.desk_written_soon),
             "agents": AgentActions(front.engine, front.settings, login.name),
         }
         await serve_link(
@@ -441,9 +452,10 @@ class _TerminalSession(asyncssh.SSHServerSession):
         except Exception:
             log.exception("cannot record the SSH session in the database")
             row = None
+        pid = await self.child.wait_started() if self.child is not None else None
         if self.child is not None and size is not None:
             access.info(
-                "session %s: %s from %s:%d, %s %dx%d, pid %d",
+                "session %s: %s from %s:%d, %s %dx%d, pid %s",
                 row,
                 self.login.name,
                 self.owner.address,
@@ -451,7 +463,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
                 term,
                 size[0],
                 size[1],
-                self.child.pid,
+                pid if pid is not None else "none (never started)",
             )
         return row
 
@@ -539,8 +551,15 @@ class _TerminalSession(asyncssh.SSHServerSession):
         if self.child is not None:
             self.front.spawn(self.child.stop())
 
+    def _nudge_desk(self, what: bytes) -> None:
+        if self.nudges is not None:
+            nudge(self.nudges, what)
+
     def _child_exited(self, code: int) -> None:
         self.front.sessions.discard(self)
+        if self._desk_watch is not None:
+            self.front.desks.forget(self._desk_watch)
+            self._desk_watch = None
         if self.nudges is not None:
             self.nudges.close()
             self.nudges = None
@@ -592,7 +611,10 @@ class SshFrontDoor:
         self._memory_task: asyncio.Task[None] | None = None
         self.closing = False
         # What sessions ask for over their links: the board (one read shared by all).
-        self.board = BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS)
+        self.board = SharedBoard(
+            BoardReader(engine, settings, share_for=BOARD_SHARE_SECONDS, share_trend_for=TREND_SHARE_SECONDS),
+            BOARD_SHARE_SECONDS,
+        )
         self.executor = ThreadPoolExecutor(LINK_WORKERS, thread_name_prefix="session-link")
         # Forks the sessions' board processes with Textual already imported (None: each
         # session starts its own process).
@@ -602,6 +624,10 @@ class SshFrontDoor:
         # Tells the shared board and the sessions when the call data changed.
         self.changes = ChangeWatch(engine)
         self._watcher: threading.Thread | None = None
+        # Tells each session when its user's inbox or the caller on their line changed.
+        self.desks = DeskWatch(engine, settings)
+        self._desk_due = asyncio.Event()
+        self._desk_task: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -696,6 +722,7 @@ class SshFrontDoor:
         if ssh.idle_timeout_minutes > 0:
             self._idle_task = self.loop.create_task(self._idle_watch(ssh.idle_timeout_minutes * 60))
         self._memory_task = self.loop.create_task(self._memory_watch(MEMORY_WATCH_SECONDS))
+        self._desk_task = self.loop.create_task(self._desk_watch(DESK_LOOK_SECONDS))
         if self.template is not None:
             await self.template.wait_ready()
         self._watcher = threading.Thread(target=self._watch_changes, name="board-changes", daemon=True)
@@ -732,6 +759,43 @@ class SshFrontDoor:
         for session in self.sessions:
             if session.nudges is not None:
                 nudge(session.nudges)
+        self._desk_due.set()  # an agent's call may have begun or ended
+
+    def desk_written_soon(self) -> None:
+        """From a link's worker thread: a desk wrote; its users' desks are looked at now."""
+        if self.loop is not None and not self.closing:
+            try:
+                self.loop.call_soon_threadsafe(self._desk_written)
+            except RuntimeError:  # the loop has closed
+                pass
+
+    def _desk_written(self) -> None:
+        self.desks.written()
+        self._desk_due.set()
+
+    async def _desk_watch(self, every: float) -> None:
+        """Look at the signed-in users' desks once for all of them, each `every` seconds and
+        at once when told (call data, a desk's write); nudge the sessions with something new
+        (wallboard/ssh/desk_push.py). A failed look is logged once, until one succeeds."""
+        assert self.loop is not None
+        failing = False
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._desk_due.wait(), every)
+            self._desk_due.clear()
+            users = self.desks.users()
+            if not users:
+                continue
+            try:
+                marks = await self.loop.run_in_executor(self.executor, self.desks.look, users)
+            except Exception:
+                if not failing:
+                    log.exception("looking at the sessions' desks failed: they fall back on their slow polls")
+                failing = True
+            else:
+                failing = False
+                self.desks.nudge_changed(marks)
+            await asyncio.sleep(DESK_LOOK_GAP_SECONDS)  # the changes meanwhile make one look after it
 
     def login_failed(self, address: str, user: str | None) -> None:
         """Count a failed log-in; log it and the shut-outs it starts, here and in the database."""
@@ -788,12 +852,15 @@ class SshFrontDoor:
             for session in list(self.sessions):
                 if session.child is None or session.end_reason is not None:
                     continue
-                used = resident_mb(session.child.pid)
+                pid = session.child.known_pid
+                if pid is None:
+                    continue  # not forked yet
+                used = resident_mb(pid)
                 if used is not None and used > limits.session_memory_mb:
                     log.warning(
                         "session of %s (pid %d) used %.0f MB, over %d MB: closing",
                         session.login.name,
-                        session.child.pid,
+                        pid,
                         used,
                         limits.session_memory_mb,
                     )
@@ -802,7 +869,7 @@ class SshFrontDoor:
     async def close(self) -> None:
         """Stop listening, hang up every session, wait for the log to be written."""
         self.closing = True
-        for task in (self._idle_task, self._memory_task):
+        for task in (self._idle_task, self._memory_task, self._desk_task):
             if task is not None:
                 task.cancel()
         if self.acceptor is not None:

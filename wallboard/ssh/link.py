@@ -40,8 +40,12 @@ log = logging.getLogger(__name__)
 
 LINK_FD_ENV = "WALLBOARD_LINK_FD"
 # The server's nudges: one byte down this socket pair whenever the board's data changed,
-# so the session reads at once instead of polling.
+# so the session reads at once instead of polling; and whenever its user's inbox or the
+# caller on their line did (wallboard/ssh/desk_push.py), so its desk reads instead of polling.
 NUDGE_FD_ENV = "WALLBOARD_NUDGE_FD"
+BOARD_NUDGE = b"!"
+INBOX_NUDGE = b"i"
+CALLER_NUDGE = b"c"
 HEADER = struct.Struct("!I")
 
 
@@ -113,13 +117,18 @@ class Proxy:
         return functools.partial(self._client.call, self._target, method)
 
 
+DeskNudged = Callable[[bool, bool], None]  # (the inbox changed, the caller on the line did)
+
+
 class Nudges:
-    """The session's side of the nudges: a `wallboard.ui.app.ChangeSource`."""
+    """The session's side of the nudges: a `wallboard.ui.app.ChangeSource` for the board's;
+    the desk's go to `on_desk` (called in the thread that waits)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.sock.setblocking(False)
         self._gone = False
+        self.on_desk: DeskNudged | None = None
 
     @classmethod
     def from_fd(cls, fd: int) -> Nudges:
@@ -140,17 +149,25 @@ class Nudges:
             data = b""
         if not data:
             self._gone = True
-        return bool(data)
+            return False
+        inbox, caller = INBOX_NUDGE in data, CALLER_NUDGE in data
+        if (inbox or caller) and self.on_desk is not None:
+            try:
+                self.on_desk(inbox, caller)
+            except Exception:  # the app closing: the board's watch must go on to its end
+                log.debug("a desk nudge was not delivered", exc_info=True)
+        return BOARD_NUDGE in data
 
     def close(self) -> None:
         self.sock.close()
 
 
-def nudge(sock: socket.socket) -> None:
-    """Tell a session the board changed (from the server; never blocks: a session that has
-    not read the last nudge yet is told already)."""
+def nudge(sock: socket.socket, what: bytes = BOARD_NUDGE) -> None:
+    """Tell a session the board changed (or its desk's `what`; from the server; never
+    blocks: a session whose socket is full has not read the last nudges yet, and reads all
+    it is told at once)."""
     try:
-        sock.send(b"!", socket.MSG_DONTWAIT)
+        sock.send(what, socket.MSG_DONTWAIT)
     except OSError:
         pass
 
@@ -185,6 +202,26 @@ def _allowed(targets: Mapping[str, object], target: object, method: object) -> C
         return None
     call: Callable[..., object] = getattr(obj, method)
     return call
+
+
+class _NotNow:
+    """`answer_now`'s answer when the call must run in a worker thread."""
+
+
+NOT_NOW = _NotNow()
+
+
+def _answer_now(
+    targets: Mapping[str, object], target: object, method: str, args: list[Any], kwargs: dict[str, Any]
+) -> object:
+    """A target's answer on the loop, if it has one ready (`answer_now`: a shared answer
+    kept since it was last read), sparing the thread hop; else NOT_NOW."""
+    obj = targets.get(target) if isinstance(target, str) else None
+    answer_now = getattr(obj, "answer_now", None)
+    if answer_now is None:
+        return NOT_NOW
+    answer: object = answer_now(method, args, kwargs)
+    return answer
 
 
 def _inline(targets: Mapping[str, object], target: object) -> bool:
@@ -241,6 +278,8 @@ async def serve_link(
                     raise LinkError(f"no such call: {target}.{method}")
                 if _inline(targets, target):
                     result = (True, call(*args, **kwargs))
+                elif (ready := _answer_now(targets, target, str(method), args, kwargs)) is not NOT_NOW:
+                    result = (True, ready)
                 else:
                     result = (True, await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs)))
             except passes as exc:

@@ -32,6 +32,7 @@ from textual.drivers.linux_driver import LinuxDriver
 from textual.pilot import Pilot
 
 from wallboard.config import Settings
+from wallboard.ssh.board_process import desk_nudged, desk_proxy
 from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, LinkClient, LinkError, Nudges
 from wallboard.ssh.session_limits import DEFAULT_SIZE, apply_session_limits
 from wallboard.ui.app import WallboardApp
@@ -172,13 +173,16 @@ class PrebuiltBoard:
             return
         apply_session_limits(settings.limits)
         nudge_fd = os.environ.pop(NUDGE_FD_ENV, "")
+        nudges = Nudges.from_fd(int(nudge_fd)) if nudge_fd.isdigit() else None
+        if nudges is not None:
+            nudges.on_desk = desk_nudged(app)
         app.attach_session(
             settings,
             link.proxy("board"),
-            desk_calls=link.proxy("desk", user=user) if user else None,
+            desk_calls=desk_proxy(link, user, nudges),
             agent_calls=link.proxy("agents") if user else None,
             notices=notices,
-            changes=Nudges.from_fd(int(nudge_fd)) if nudge_fd.isdigit() else None,
+            changes=nudges,
             on_first_frame=timing.first_frame,
         )
         driver = app._driver

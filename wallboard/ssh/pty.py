@@ -33,6 +33,10 @@ _TERM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
+# The most of a session's output the server reads before handing it to the client at once.
+OUTPUT_CHUNK_BYTES = 256 * 1024
+
+
 def session_env(
     client_env: Mapping[str, str],
     term: str | None,
@@ -115,6 +119,15 @@ class PtyProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    @property
+    def known_pid(self) -> int | None:
+        """The process's pid once it exists (a forked session's comes a moment after `start`)."""
+        return self.proc.pid if self.proc is not None else None
+
+    async def wait_started(self) -> int | None:
+        """The pid once the process exists; None if it never did."""
+        return self.known_pid
+
     def start(self) -> None:
         master, slave = os.openpty()
         try:
@@ -158,18 +171,30 @@ class PtyProcess:
         self._reading = False
 
     def _read(self) -> None:
+        """All the PTY holds now, up to OUTPUT_CHUNK_BYTES, as one write to the client: a
+        PTY hands out a few KB a read, and a frame is more, so one frame goes out as one
+        SSH write (fewer packets, each one encrypted and framed by the server), not several."""
         if self.master is None:  # closed since the loop saw it readable
             return
-        try:
-            data = os.read(self.master, 65536)
-        except BlockingIOError:
-            return
-        except OSError:  # EIO: every slave end is closed; the exit follows
-            data = b""
-        if not data:
+        chunks: list[bytes] = []
+        size = 0
+        ended = False
+        while size < OUTPUT_CHUNK_BYTES:
+            try:
+                data = os.read(self.master, 65536)
+            except BlockingIOError:
+                break
+            except OSError:  # EIO: every slave end is closed; the exit follows
+                data = b""
+            if not data:
+                ended = True
+                break
+            chunks.append(data)
+            size += len(data)
+        if chunks:
+            self.on_output(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if ended:
             self._stop_reading()
-            return
-        self.on_output(data)
 
     def pause_output(self) -> None:
         self._paused = True

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from wallboard.config import Settings
 
 from wallboard.ssh.board_template import PID, READY, TEMPLATE_FD_ENV, TEMPLATE_LINK_FD_ENV
-from wallboard.ssh.pty import SERVER_ENV, SERVER_ENV_PREFIXES, PtyProcess, _winsize
+from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, SERVER_ENV, SERVER_ENV_PREFIXES, PtyProcess, _winsize
 
 log = logging.getLogger("wallboard.ssh")
 
@@ -85,6 +85,7 @@ class SessionTemplate:
         self.control: socket.socket | None = None
         self.ready = False
         self.forked = 0  # sessions started through the template (tests, log)
+        self.waiting = 0  # requests sent whose pid has not come yet
         self._started_at = -RESTART_AFTER_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching: socket.socket | None = None
@@ -214,29 +215,43 @@ class SessionTemplate:
                 self._ready_with(self.control.recv(64))
         return self.ready
 
-    def spawn(self, user: str, env: Mapping[str, str], slave: int, fds: Mapping[str, int]) -> tuple[int, socket.socket]:
-        """Fork a session's process on the PTY `slave`, with `fds` passed under their env
-        names. Returns its pid and the status socket that will carry its return code.
-        OSError if the template cannot (the caller starts a process of its own)."""
+    def spawn(self, user: str, env: Mapping[str, str], slave: int, fds: Mapping[str, int]) -> socket.socket:
+        """Ask for a session's process forked on the PTY `slave`, with `fds` passed under
+        their env names. Returns at once (the fork takes the template ~20 ms: not on the
+        server's loop) the status socket, which will carry the child's pid, then its return
+        code. OSError if the request cannot be sent (the caller starts a process of its own)."""
         if self.control is None:
             raise OSError("no session template")
         status, theirs = socket.socketpair()
         try:
             request = json.dumps({"user": user, "env": dict(env), "fd_env": list(fds)}).encode()
             passed = [theirs.fileno(), slave, *fds.values()]
+            # One datagram (SOCK_SEQPACKET) per request: requests sent back to back stay apart.
             self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _pack_fds(passed))])
-            theirs.close()
-            status.settimeout(SPAWN_TIMEOUT_SECONDS)
-            answer = _receive_exactly(status, PID.size)
         except OSError:
             status.close()
-            theirs.close()
-            self.close()  # a template that does not answer is replaced
+            self.close()  # a template that cannot be asked is replaced
             raise
+        finally:
+            theirs.close()  # in flight, the template has its own copy
         status.setblocking(False)
         self.forked += 1
-        (pid,) = PID.unpack(answer)
-        return pid, status
+        self.waiting += 1
+        return status
+
+    def answer_due_in(self) -> float:
+        """Seconds the request just sent may wait for its pid: the template forks one request
+        at a time, so SPAWN_TIMEOUT_SECONDS for each one waiting (50 log-ins at once queue)."""
+        return SPAWN_TIMEOUT_SECONDS * max(1, self.waiting)
+
+    def answered(self) -> None:
+        """A request's pid came (or it was given up)."""
+        self.waiting = max(0, self.waiting - 1)
+
+    def unanswered(self) -> None:
+        """A request got no pid in time: the template is stuck; replace it."""
+        log.warning("the session template did not answer a request in time: restarting it")
+        self.close()
 
     def shut_down(self) -> None:
         """For good (the server stops): no restart."""
@@ -248,6 +263,7 @@ class SessionTemplate:
     def close(self) -> None:
         """Stop the template (its sessions go on: each is hung up by its own session)."""
         self.ready = False
+        self.waiting = 0  # a new template starts with none
         self._unwatch()
         if self.control is not None:
             self.control.close()  # the template exits when its control socket closes
@@ -265,16 +281,6 @@ def _pack_fds(fds: list[int]) -> bytes:
     import array
 
     return array.array("i", fds).tobytes()
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionResetError("the session template closed the status socket")
-        data += chunk
-    return data
 
 
 class ForkedPtyProcess(PtyProcess):
@@ -296,17 +302,25 @@ class ForkedPtyProcess(PtyProcess):
         self.template, self.user, self.fds = template, user, dict(fds)
         self._status: socket.socket | None = None
         self._forked_pid: int | None = None
+        self._pid_known: asyncio.Future[int | None] = self.loop.create_future()  # None: never forked
+        self._unanswered: asyncio.TimerHandle | None = None
 
     @property
     def pid(self) -> int:
         assert self._forked_pid is not None
         return self._forked_pid
 
+    @property
+    def known_pid(self) -> int | None:
+        return self._forked_pid
+
     def start(self) -> None:
+        """Ask the template for the process and return: its pid comes on the status
+        socket, read by the loop (`_status_readable`), so the loop never waits on a fork."""
         master, slave = os.openpty()
         try:
             fcntl.ioctl(slave, termios.TIOCSWINSZ, _winsize(*self.size))
-            self._forked_pid, self._status = self.template.spawn(self.user, self.env, slave, self.fds)
+            self._status = self.template.spawn(self.user, self.env, slave, self.fds)
         except BaseException:
             os.close(master)
             raise
@@ -316,6 +330,23 @@ class ForkedPtyProcess(PtyProcess):
         os.set_blocking(master, False)
         self._start_reading()
         self.loop.add_reader(self._status.fileno(), self._status_readable)
+        self._unanswered = self.loop.call_later(self.template.answer_due_in(), self._no_pid)
+
+    async def wait_started(self) -> int | None:
+        return await asyncio.shield(self._pid_known)
+
+    def _cancel_timeout(self) -> None:
+        if self._unanswered is not None:
+            self._unanswered.cancel()
+            self._unanswered = None
+            self.template.answered()
+
+    def _no_pid(self) -> None:
+        self._unanswered = None
+        self.template.answered()
+        if self._forked_pid is None and self.returncode is None:
+            self.template.unanswered()
+            self._status_closed()
 
     def _status_readable(self) -> None:
         assert self._status is not None
@@ -325,10 +356,28 @@ class ForkedPtyProcess(PtyProcess):
             return
         except OSError:
             answer = b""
+        if len(answer) == PID.size and self._forked_pid is None:
+            # First the child's pid; its return code follows when it exits.
+            (self._forked_pid,) = PID.unpack(answer)
+            self._cancel_timeout()
+            if not self._pid_known.done():
+                self._pid_known.set_result(self._forked_pid)
+            return
+        self._status_closed(PID.unpack(answer)[0] if len(answer) == PID.size else None)
+
+    def _status_closed(self, code: int | None = None) -> None:
+        """The status socket said the return code (`code`), or closed without one."""
+        assert self._status is not None
+        self._cancel_timeout()
         self.loop.remove_reader(self._status.fileno())
         self._status.close()
-        if len(answer) == PID.size:
-            self._exited(PID.unpack(answer)[0])
+        if not self._pid_known.done():
+            self._pid_known.set_result(self._forked_pid)
+        if code is not None:
+            self._exited(code)
+            return
+        if self._forked_pid is None:  # never forked (the template died first, or is stuck)
+            self._exited(UNKNOWN_EXIT)
             return
         # The template died before its child: watch the child itself.
         try:
@@ -351,4 +400,10 @@ class ForkedPtyProcess(PtyProcess):
             os.killpg(self._forked_pid, signum)
 
     def _started(self) -> bool:
-        return self._forked_pid is not None
+        return self._status is not None
+
+    async def stop(self, grace: float = HANGUP_GRACE_SECONDS) -> int | None:
+        """As `PtyProcess.stop`, once the template has said which process to hang up."""
+        if self._started() and self.returncode is None:
+            await self.wait_started()
+        return await super().stop(grace)
