@@ -79,7 +79,7 @@ def acd_names(settings: Settings, user: str) -> list[str]:
     return [mapped] if mapped else [user]
 
 
-def _match_agent(names: list[str], agents: list[str]) -> str | None:
+def match_agent(names: list[str], agents: list[str]) -> str | None:
     """The agent row for these names: exact, then ignoring case, then an interface whose
     last part is the name (SIP/ann, PJSIP/ann, Local/ann@agents)."""
     for name in names:
@@ -104,7 +104,7 @@ def agent_of(engine: Engine, settings: Settings, user: str) -> str | None:
         found: str | None = connection.scalar(select(AGENTS.c.name).where(AGENTS.c.name.in_(names)).limit(1))
         if found is not None:
             return found
-        return _match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
+        return match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
 
 
 def own_promises(
@@ -152,7 +152,7 @@ def current_or_last_call(engine: Engine, settings: Settings, user: str, now: flo
         names = acd_names(settings, user)
         agent_row = connection.execute(agent_columns.where(AGENTS.c.name.in_(names))).first()
         if agent_row is None:
-            agent = _match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
+            agent = match_agent(names, list(connection.scalars(select(AGENTS.c.name))))
             if agent is None:
                 return None
             agent_row = connection.execute(agent_columns.where(AGENTS.c.name == agent)).first()

@@ -17,7 +17,7 @@ from tests.support.floor_seed import NOW, seed_floor
 from tests.support.links import LinkServer
 from tickets import records, reminders, users
 from tickets.errors import InvalidInput, PermissionDenied
-from tickets.queries import _match_agent, current_or_last_call, open_by_owner
+from tickets.queries import current_or_last_call, match_agent, open_by_owner
 from tickets.service import ComplaintService
 from tickets.ui.detail_screen import ComplaintDetailScreen
 from tickets.ui.fields import parse_due
@@ -581,8 +581,8 @@ def test_agents_are_found_in_the_call_data_by_name_or_interface(people):
     last = current_or_last_call(engine, settings, "james", NOW)
     assert not last.current and last.agent == "James Smith" and last.answer_at < NOW
     assert current_or_last_call(engine, settings, "carl", NOW) is None
-    assert _match_agent(["ann"], ["SIP/1001", "PJSIP/ann", "Local/bob@agents"]) == "PJSIP/ann"
-    assert _match_agent(["bob"], ["SIP/1001", "Local/bob@agents"]) == "Local/bob@agents"
+    assert match_agent(["ann"], ["SIP/1001", "PJSIP/ann", "Local/bob@agents"]) == "PJSIP/ann"
+    assert match_agent(["bob"], ["SIP/1001", "Local/bob@agents"]) == "Local/bob@agents"
 
 
 def test_the_overview_counts_by_owner(people, svc):

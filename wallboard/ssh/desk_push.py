@@ -33,8 +33,10 @@ from db.callers import CallerFlagEvent
 from db.complaints import User
 from db.models import Agent
 from db.reminders import Notification
-from tickets.queries import _match_agent as match_agent  # as agent_of matches: one rule
-from tickets.queries import acd_names
+from tickets.queries import (
+    acd_names,
+    match_agent,  # as agent_of matches: one rule
+)
 from tickets.user_desk import QUALITY_READS, UserDesk
 from wallboard.config import Settings
 from wallboard.ssh.link import CALLER_NUDGE, INBOX_NUDGE
