@@ -50,13 +50,13 @@ from tickets.view_records import SavedViewInfo
 if TYPE_CHECKING:
     from wallboard.config import Settings
 
-# The desk's reads (methods below); its writes are the intents' service methods.
+# The desk's own calls (methods below) that only read; the screens' other calls are the
+# intents' service methods and the desk's own writes.
 READS = frozenset(
     {
         "whoami",
         "inbox",
         "notifications",
-        "mark_read",
         "call_for_new_complaint",
         "complaint",
         "view",
@@ -68,17 +68,15 @@ READS = frozenset(
         "saved_views",
         "saved_view",
         "filtered",
-        "save_view",
-        "delete_view",
-        "share_view",
         "callbacks",
         "callback",
         "abandons_to_request",
         "caller_on_call",
-        "flag_caller",
         "own_desk",
     }
 )
+# The desk's own calls (methods below) that write: read state, saved views, caller flags.
+OWN_WRITES = frozenset({"mark_read", "save_view", "delete_view", "share_view", "flag_caller"})
 # Quality evaluations (tickets/quality): the screens' reads and writes, each with this user
 # as the actor (the quality service enforces the roles).
 QUALITY_READS = frozenset({"qa_queue", "qa_evaluation", "qa_evaluations", "qa_trend", "qa_disputes", "qa_supervisors"})
@@ -95,7 +93,7 @@ class UserDesk:
     """The complaint calls of `user`. Only the names in REMOTE may be called over a link:
     the reads below, and each intent's service method with the user as its actor."""
 
-    REMOTE = READS | METHODS | CALLBACK_METHODS | ALERT_METHODS | QUALITY_READS | QUALITY_WRITES
+    REMOTE = READS | OWN_WRITES | METHODS | CALLBACK_METHODS | ALERT_METHODS | QUALITY_READS | QUALITY_WRITES
 
     def __init__(
         self,

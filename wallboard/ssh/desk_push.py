@@ -37,37 +37,14 @@ from tickets.queries import (
     acd_names,
     match_agent,  # as agent_of matches: one rule
 )
-from tickets.user_desk import QUALITY_READS, UserDesk
+from tickets.user_desk import QUALITY_READS, READS, UserDesk
 from wallboard.config import Settings
 from wallboard.ssh.link import CALLER_NUDGE, INBOX_NUDGE
 
 # The desk's calls that write nothing: any other call through a session's link may change
 # what a caller panel shows (a complaint, a call-back, a flag), so the users on a call are
 # told to read theirs again.
-DESK_READS = frozenset(
-    {
-        "whoami",
-        "inbox",
-        "notifications",
-        "own_desk",
-        "call_for_new_complaint",
-        "complaint",
-        "view",
-        "search",
-        "overview",
-        "owned_by",
-        "outcomes",
-        "outcome_complaints",
-        "saved_views",
-        "saved_view",
-        "filtered",
-        "callbacks",
-        "callback",
-        "abandons_to_request",
-        "caller_on_call",
-    }
-    | QUALITY_READS
-)
+DESK_READS = READS | QUALITY_READS
 # An unmatched user (no agent of that name yet) is matched again against every agent's name
 # at most this often: an agent row appears when the agent first logs in to a queue.
 REMATCH_SECONDS = 30.0
