@@ -385,6 +385,8 @@ def _insert(connection: Connection, table: str, columns: Sequence[str], rows: It
                 count += 1
         return count
     listed = rows if isinstance(rows, list) else list(rows)
+    if not listed:  # executemany of no rows is an error to the driver (no follow-ups asked for)
+        return 0
     marks = ", ".join("?" * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", listed)  # type: ignore[arg-type]
     return len(listed)

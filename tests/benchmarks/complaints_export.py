@@ -3,9 +3,8 @@
     .venv/bin/python tests/benchmarks/complaints_export.py [--sizes 100000,1000000]
                                                            [--backend sqlite|postgresql] [--keep DIR]
 
-For each size, bulk-loads that many complaints (the complaints table and its users only: all
-the export reads; two years, ~5 % open, every status, a third with a call, reopened and
-waiting ones with paused SLA time), then runs the real command in a new process with its
+For each size, bulk-loads that many complaints with complaints_data.py (the complaints, their
+users and audit trail; no follow-ups or calls: the export reads none), then runs the real command in a new process with its
 output written to a scratch file, and prints the time, the rows written and the process's
 peak RSS. Memory must stay
 flat from 100k to 1M rows (the rows stream); target: 1M rows in under 60 s.
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -28,122 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from db import open_database
-from db.complaints import Complaint, User
-from db.engine import insert_many, write_transaction
-
-NOW = 1_795_420_800.0  # 2026-11-23 08:00 UTC, a Monday
-DAY = 86400.0
-AGENTS = 300
-BATCH = 20_000
-COLUMNS = (
-    "id",
-    "customer_name",
-    "customer_contact",
-    "channel",
-    "callid",
-    "call_queue",
-    "call_agent",
-    "category",
-    "severity",
-    "subject",
-    "description",
-    "status",
-    "owner_id",
-    "created_by_id",
-    "created_at",
-    "updated_at",
-    "status_changed_at",
-    "acknowledged_at",
-    "resolved_at",
-    "closed_at",
-    "ack_due_at",
-    "resolve_due_at",
-    "sla_paused_seconds",
-    "sla_paused_since",
-    "sla_due_at",
-    "next_follow_up_at",
-    "due_at",
-    "root_cause",
-    "resolution",
-    "customer_confirmed",
-    "malicious",
-    "escalation_level",
-    "version",
-)
-OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting", "reopened")
-
-
-def load(engine, n: int, seed: int) -> float:
-    """N complaints straight to the driver (not the service: the export is what is measured)."""
-    rng = random.Random(seed)
-    began = time.perf_counter()
-    with write_transaction(engine) as connection:
-        insert_many(
-            connection,
-            User.__table__,
-            ("id", "name", "role", "active", "created_at"),
-            [(i, f"agent{i:03d}", "agent", True, NOW - 800 * DAY) for i in range(1, AGENTS + 1)],
-        )
-    rows = []
-    for cid in range(1, n + 1):
-        created = NOW - 730 * DAY * (1 - cid / n) - rng.random() * 3600
-        old = NOW - created > 30 * DAY
-        status = "closed" if old or rng.random() < 0.5 else rng.choice(OPEN_STATUSES)
-        finished = status == "closed"
-        ack_due, resolve_due = created + 4 * 3600, created + 5 * DAY
-        acknowledged = created + rng.uniform(0.1, 6) * 3600 if status != "new" else None
-        resolved = created + rng.uniform(0.5, 9) * DAY if finished else None
-        paused_since = resolved if finished else (created + 3600 if status == "waiting" else None)
-        sla_due = None if paused_since else (ack_due if status == "new" else resolve_due)
-        called = rng.random() < 0.35
-        owner = rng.randint(1, AGENTS)
-        rows.append(
-            (
-                cid,
-                f"Customer {cid}",
-                f"+44 7{rng.randint(100000000, 999999999)}",
-                "phone" if called else rng.choice(("email", "chat", "letter")),
-                f"{created:.0f}.{cid}" if called else None,
-                rng.choice(("billing", "sales", "support")) if called else None,
-                f"Agent {rng.randint(1, 80)}" if called else None,
-                rng.choice(("refund", "billing error", "rude agent", "delivery", None)),
-                rng.choice(("low", "normal", "normal", "high", "critical")),
-                "Refund not received, promised last week",
-                "The customer called twice about the refund.",
-                status,
-                owner,
-                owner,
-                created,
-                resolved or created,
-                resolved or created,
-                acknowledged,
-                resolved,
-                resolved + 2 * DAY if finished and resolved else None,
-                ack_due,
-                resolve_due,
-                rng.choice((0.0, 0.0, 3600.0)),
-                paused_since,
-                sla_due,
-                None,
-                None if finished else sla_due,
-                rng.choice(("agent", "business", "process", "system")) if finished else None,
-                "Refunded" if finished else None,
-                (rng.random() < 0.7) if finished else None,
-                False,
-                0,
-                3,
-            )
-        )
-        if len(rows) >= BATCH or cid == n:
-            with write_transaction(engine) as connection:
-                insert_many(connection, Complaint.__table__, COLUMNS, rows)
-            rows.clear()
-            print(f"\r  loaded {cid:,} complaints", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-    return time.perf_counter() - began
+from tests.benchmarks import complaints_data
 
 
 def export(url: str, fmt: str, out: Path) -> tuple[float, float, int, float]:
@@ -173,8 +56,9 @@ def run(url: str, n: int, directory: Path) -> None:
         existing = connection.exec_driver_sql("SELECT count(*) FROM complaints").scalar()
     if not existing:
         print(f"{engine.dialect.name}: loading {n:,} complaints", file=sys.stderr)
-        seconds = load(engine, n, seed=2026)
-        print(f"loaded {n:,} in {seconds:.0f} s", file=sys.stderr)
+        # The export reads the complaints (and their owners) only: no follow-ups, no calls.
+        loaded = complaints_data.load(engine, complaints=n, follow_ups_per=0, calls=0)
+        print(f"loaded {n:,} in {loaded.seconds:.0f} s", file=sys.stderr)
     engine.dispose()
     for fmt in ("csv", "json"):
         seconds, cpu, rows, rss = export(url, fmt, directory / f"export.{fmt}")
