@@ -102,6 +102,15 @@ async def on_screen(pilot, screen_type, loads: int = 1):
     return app.screen
 
 
+async def list_with_saved_views(pilot):
+    """From a started app: the complaint list (c), once its saved views are read."""
+    await started(pilot)
+    await pilot.press("c")
+    screen = await on_screen(pilot, ComplaintListScreen)
+    await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+    return screen
+
+
 async def settled(pilot) -> None:
     await until(pilot, lambda: pilot.app.desk.pending == 0, "the database calls")
 
@@ -691,10 +700,7 @@ def test_snapshot_complaint_list_sizes(people, svc, snap_compare, size):
     app = local(people, "maria")
 
     async def run_before(pilot):
-        await started(pilot)
-        await pilot.press("c")
-        screen = await on_screen(pilot, ComplaintListScreen)
-        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        screen = await list_with_saved_views(pilot)
         screen.query_one("#views").active = "saved-0"
         await on_screen(pilot, ComplaintListScreen, loads=2)
 
@@ -714,10 +720,7 @@ async def test_saved_views_are_tabs_saved_from_a_search_and_deleted(make_app, pe
     SavedViews(engine, Clock(NOW)).share("sue", "High ones")
     app = make_app("maria")
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(pilot)
-        await pilot.press("c")
-        screen = await on_screen(pilot, ComplaintListScreen)
-        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        screen = await list_with_saved_views(pilot)
         assert [v.name for v in screen.saved.values()] == ["High ones"]
         table = screen.query_one(ComplaintTable)
 

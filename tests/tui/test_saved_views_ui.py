@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from tests.support import Clock, screen_text
 from tests.support.floor_seed import NOW
 from tests.tui import test_complaints_ui as complaints_ui
-from tests.tui.test_complaints_ui import HOUR, new, on_screen, rows, run_async, started, until
+from tests.tui.test_complaints_ui import HOUR, list_with_saved_views, new, rows, run_async, until
 from tickets.saved_views import SavedViews
 from tickets.service import ComplaintService
-from tickets.ui.list_screen import ComplaintListScreen, ComplaintTable
+from tickets.ui.list_screen import ComplaintTable
 from tickets.view_records import ViewFilter
 
 # The list's fixtures: users maria, carl, sue, dee; the app local or over a session link.
@@ -32,10 +32,7 @@ async def test_the_list_filter_and_search_are_saved_as_a_view(make_app, people, 
     new(svc, subject="Refund not received", severity="normal")
     app = make_app("maria")
     async with app.run_test(size=(120, 30)) as pilot:
-        await started(pilot)
-        await pilot.press("c")
-        screen = await on_screen(pilot, ComplaintListScreen)
-        await until(pilot, lambda: screen.saved_loads >= 1, "the saved views")
+        screen = await list_with_saved_views(pilot)
         table = screen.query_one(ComplaintTable)
 
         # Nothing set on a fixed view: nothing to save.
