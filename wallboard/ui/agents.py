@@ -27,7 +27,7 @@ from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -206,6 +206,7 @@ class AgentTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._metas: dict[tuple[int, int, bool], Style] = {}
         self.wide = False
+        self._frame: tuple[int, Offset] | None = None  # width and scroll while a frame draws
 
     # -- what it shows -------------------------------------------------------------------
 
@@ -431,9 +432,17 @@ class AgentTable(ScrollView, can_focus=True):
         row = self._rows[index]
         return (row.name, _signature(row), format_duration(row.seconds_in_state), index == self._cursor, index % 2 == 1)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The size and the scroll stay put while Textual draws the lines: looked up once a
+        # frame, not once a line (each lookup finds the widget in the screen's map).
+        self._frame = (self.size.width, self.scroll_offset)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
+        width, (scroll_x, scroll_y) = self._frame or (self.size.width, self.scroll_offset)
         if y == 0:
             if self._header is None:
                 self._header = self._crop(self._header_strip(), scroll_x, width)
@@ -459,7 +468,7 @@ class AgentTable(ScrollView, can_focus=True):
         would join them, with no cropping or measuring."""
         if scroll_x:
             return None
-        around = self._around(index, key[3], width)
+        around = self._around(index, key[3], width, key[1])
         text = key[2]  # the time, as _line_key formatted it
         column_width = self._columns[TIME_INDEX].width
         if len(text) > column_width or around.cell_length + column_width + 2 * PADDING != width:
@@ -492,11 +501,11 @@ class AgentTable(ScrollView, can_focus=True):
         time_cell = self._cell(self._cells(row, only=TIME_INDEX)[0], column.width, pre, post)
         return Strip([*around.before, *time_cell, *around.after])
 
-    def _around(self, index: int, cursor: bool, width: int) -> _AroundTime:
+    def _around(self, index: int, cursor: bool, width: int, signature: Signature | None = None) -> _AroundTime:
         """Row `index`'s segments around its time cell (simplified), kept while the row's
-        figures but its time stay the same."""
+        figures but its time stay the same (`signature`: the row's, when known)."""
         row = self._rows[index]
-        key = (index, row.name, _signature(row), cursor, width)
+        key = (index, row.name, signature or _signature(row), cursor, width)
         around = self._around_time.get(key)
         if around is None:
             before, _, after = self._row_segments(index, cursor, row)

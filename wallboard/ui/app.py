@@ -95,14 +95,21 @@ class BoardSource(Protocol):
     def alerts_today(self, now: float) -> Sequence[AlertRecord]: ...
 
 
+# Young collections once per this many new objects (Python's default: 700).
+YOUNG_COLLECTION_OBJECTS = 7000
+
+
 def _freeze_heap() -> None:
     """Once the first board is drawn: set aside what start-up made (modules, screens, styles,
-    some 240,000 objects), which lasts as long as the app. A busy board allocates fast (500
-    agent rows a second), so the collector's full passes come every few seconds, and each one
-    walked all of it: 0.15-0.2 s of CPU a pass, a point of a core (tests/benchmarks/wallboard.py).
-    An SSH session's template has set aside its own already (wallboard/ssh/board_template.py)."""
+    some 180,000 objects), which lasts as long as the app, and collect the young objects less
+    often. A busy board allocates fast (500 agent rows a second, each living until the next
+    read): the collector's full passes came every few seconds and each one walked all of
+    start-up's objects (0.15-0.2 s of CPU a pass), and its young passes ran some 5 times a
+    second; together about half a point of a core (tests/benchmarks/wallboard.py). An SSH
+    session's template has set aside its own already (wallboard/ssh/board_template.py)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_OBJECTS, *gc.get_threshold()[1:])
 
 
 class ChangeSource(Protocol):

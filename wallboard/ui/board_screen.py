@@ -413,10 +413,13 @@ class BoardScreen(Screen[None]):
         # Tiles scrolled out of sight keep their figures until they come into view
         # (scrolling, a resize): see QueueTileView.hold.
         viewport = self.query_one("#tiles-scroll").region
+        marked = markers_wanted(self.app)
         for name, tile in zip(names, tiles):
             if tile.is_total and view.filter:
                 tile = replace(tile, queue="Selected")
             widget = self._tiles[name]
+            if widget.shows(tile, marked):
+                continue
             region = widget.region
             if region.area and viewport.area and not region.overlaps(viewport):
                 widget.hold(tile)
