@@ -103,3 +103,27 @@ async def test_agent_rows_after_a_tick_are_the_rows_made_afresh(settings):
         table.notify_style_update()  # forget every line and the cells kept around the times
         afresh = [table.render_line(y) for y in rows]
         assert [list(line) for line in ticked] == [list(line) for line in afresh]
+
+
+@run_async
+async def test_a_ticked_agent_line_is_the_line_cut_and_simplified_from_the_whole_row(settings):
+    """The quick line of a ticking row (kept segments around a new time cell) is, segment for
+    segment, the whole row's strip cropped to the table and simplified."""
+    app = seeded_app(settings, 12)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = board(app).query_one(AgentTable)
+        app.clock.now += 3725  # some times past an hour, some flags raised
+        app.redraw()
+        await pilot.pause()
+        width = table.size.width
+        quick_lines = 0
+        for index in range(table.row_count):
+            key = table._line_key(index)
+            quick = table._ticked_line(index, key, 0, width)
+            whole = table._crop(table._row_strip(index, key[3], width), 0, width)
+            if quick is not None:
+                quick_lines += 1
+                assert list(quick) == list(whole)
+                assert quick.cell_length == whole.cell_length == width
+        assert quick_lines == table.row_count

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wallboard.calls.levels import ALERT, WARN
-from wallboard.config import Settings
+from wallboard.config import QueueThresholdValues, Settings
 from wallboard.text import format_duration, format_pct
 
 if TYPE_CHECKING:
@@ -78,11 +78,18 @@ def format_minutes(seconds: float) -> str:
 ALERT_ORDER = {"long_wait": 0, "no_agent": 1, "long_call": 2, "sl_below": 3}
 
 
-def find_alerts(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Settings) -> list[Alert]:
-    th = settings.thresholds
+def find_alerts(
+    tiles: Sequence[QueueTile],
+    agents: Sequence[AgentRow],
+    settings: Settings,
+    thresholds: Callable[[str | None], QueueThresholdValues] | None = None,
+) -> list[Alert]:
+    """`thresholds`: a queue's thresholds (default: `settings.thresholds.for_queue`; the board
+    passes a memo of it: each lookup builds a model, and a busy floor has dozens of alerts)."""
+    for_queue = thresholds or settings.thresholds.for_queue
     found: list[Alert] = []
     for tile in tiles:
-        limits = th.for_queue(tile.queue)
+        limits = for_queue(tile.queue)
         waited = tile.longest_wait
         if waited is not None and tile.oldest_waiting_since is not None and waited >= limits.longest_wait_red_seconds:
             found.append(
@@ -125,7 +132,7 @@ def find_alerts(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings
             )
     for agent in agents:
         if agent.flag == "long_call":
-            limit = th.for_queue(agent.current_queue).long_call_minutes * 60
+            limit = for_queue(agent.current_queue).long_call_minutes * 60
             where = f" ({agent.current_queue})" if agent.current_queue else ""
             found.append(
                 Alert(

@@ -21,7 +21,6 @@ from wallboard.calls.levels import (
     ALERT,
     NONE,
     WARN,
-    agent_flag,
     level_band,
     promise_levels,
     queue_levels,
@@ -398,11 +397,10 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
 
 def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
     """Judge the rows read at any moment `now`: O(queues + agents), no database."""
-    tiles = tuple(_tile(row, settings, now) for row in source.snapshots)
+    # Each queue's thresholds worked out once per judging (tiles, agents and alerts all ask).
     thresholds = thresholds_memo(settings)
-    agents = tuple(
-        _agent_row(row, source.memberships.get(row["name"], ()), settings, now, thresholds) for row in source.agents
-    )
+    tiles = tuple(_tile(row, settings, now, thresholds) for row in source.snapshots)
+    agents = _agent_rows(source, settings, now, thresholds)
     age = None if source.heartbeat_at is None else max(0.0, now - source.heartbeat_at)
     freshness = Freshness(
         heartbeat_at=source.heartbeat_at,
@@ -413,7 +411,7 @@ def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
         problems=tuple(source.feed_problems[name] for name in sorted(source.feed_problems)),
     )
     alerts, cleared = with_life(
-        find_alerts(tiles, agents, settings), source.alert_log, now, settings.board.cleared_alert_seconds
+        find_alerts(tiles, agents, settings, thresholds), source.alert_log, now, settings.board.cleared_alert_seconds
     )
     return BoardState(
         now=now,
@@ -457,11 +455,16 @@ def _stale_feeds(source: BoardRows, settings: Settings, now: float) -> tuple[str
     return tuple(stale)
 
 
-def _tile(row: SnapshotRow, settings: Settings, now: float) -> QueueTile:
+def _tile(
+    row: SnapshotRow,
+    settings: Settings,
+    now: float,
+    thresholds: Callable[[str | None], QueueThresholdValues] | None = None,
+) -> QueueTile:
     oldest = row["oldest_waiting_since"] if row["waiting"] else None
     longest = None if oldest is None else max(0.0, now - oldest)
     levels = queue_levels(
-        settings.thresholds.for_queue(row["queue"]),
+        (thresholds or settings.thresholds.for_queue)(row["queue"]),
         waiting=row["waiting"],
         longest_wait=longest,
         service_level_pct=row["service_level_pct"],
@@ -559,32 +562,59 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
     )
 
 
-def _agent_row(
-    row: AgentSnapshot,
-    queues: tuple[str, ...],
+def _agent_rows(
+    source: BoardRows,
     settings: Settings,
     now: float,
-    thresholds: Callable[[str | None], QueueThresholdValues] | None = None,
-) -> AgentRow:
-    seconds = max(0.0, now - row["state_since"])
-    handled = row["calls_today"]
-    if row["state"] == "on_call" and row["current_callid"] and handled:
-        handled -= 1  # the call in progress is answered (counted) but has no talk time yet
-    aht = row["talk_seconds_today"] / handled if handled > 0 else None
-    band = (thresholds or settings.thresholds.for_queue)(None)
-    return AgentRow(
-        name=row["name"],
-        state=row["state"],
-        pause_reason=row["pause_reason"],
-        state_since=row["state_since"],
-        seconds_in_state=seconds,
-        current_queue=row["current_queue"],
-        queues=queues,
-        calls_today=row["calls_today"],
-        aht_today=aht,
-        flag=agent_flag(settings, row["state"], row["pause_reason"], row["current_queue"], seconds, thresholds),
-        aht_level=agent_aht_level(band, aht),
-    )
+    thresholds: Callable[[str | None], QueueThresholdValues],
+) -> tuple[AgentRow, ...]:
+    """The agents judged at `now`: each second for hundreds of agents, so what they share
+    (the floor's AHT band, a queue's long-call limit, a pause reason's limit) is looked up
+    once per judging, as `agent_flag` and `agent_aht_level` would find it."""
+    band = thresholds(None)
+    aht_bounds = (band.aht_low_seconds, band.aht_high_seconds, band.aht_red_low_seconds, band.aht_red_high_seconds)
+    long_call: dict[str | None, float] = {}  # queue -> seconds on a call that stand out
+    long_pause: dict[str | None, float] = {}  # pause reason -> seconds
+    memberships = source.memberships
+    rows = []
+    for row in source.agents:
+        state = row["state"]
+        seconds = max(0.0, now - row["state_since"])
+        handled = row["calls_today"]
+        if state == "on_call" and row["current_callid"] and handled:
+            handled -= 1  # the call in progress is answered (counted) but has no talk time yet
+        aht = row["talk_seconds_today"] / handled if handled > 0 else None
+        flag = None
+        if state == "on_call":
+            queue = row["current_queue"]
+            limit = long_call.get(queue)
+            if limit is None:
+                limit = long_call[queue] = thresholds(queue).long_call_minutes * 60
+            if seconds >= limit:
+                flag = "long_call"
+        elif state == "paused":
+            reason = row["pause_reason"]
+            limit = long_pause.get(reason)
+            if limit is None:
+                limit = long_pause[reason] = settings.thresholds.pause_limit_minutes(reason) * 60
+            if seconds >= limit:
+                flag = "long_pause"
+        rows.append(
+            AgentRow(
+                name=row["name"],
+                state=state,
+                pause_reason=row["pause_reason"],
+                state_since=row["state_since"],
+                seconds_in_state=seconds,
+                current_queue=row["current_queue"],
+                queues=memberships.get(row["name"], ()),
+                calls_today=row["calls_today"],
+                aht_today=aht,
+                flag=flag,
+                aht_level=level_band(aht, *aht_bounds),
+            )
+        )
+    return tuple(rows)
 
 
 def format_clock(ts: float, settings: Settings, *, seconds: bool = True) -> str:

@@ -27,7 +27,7 @@ from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -79,6 +79,25 @@ class _Column:
     width: int  # of the content, without padding: grows to the widest cell, never shrinks
     right: bool
     fixed: bool
+
+
+@dataclass(slots=True, frozen=True)
+class _AroundTime:
+    """A row's line but its time cell: the segments before and after it (simplified), their
+    width, and the styles of the time cell's padding and of its text."""
+
+    before: list[Segment]
+    after: list[Segment]
+    cell_length: int
+    edge_style: Style
+    time_style: Style
+
+
+def _joined(left: list[Segment], right: list[Segment]) -> list[Segment]:
+    """Two simplified runs of segments as one, as `Segment.simplify` makes it of both."""
+    if left and right and left[-1].style == right[0].style:
+        return [*left[:-1], Segment(left[-1].text + right[0].text, left[-1].style), *right[1:]]
+    return [*left, *right]
 
 
 class AgentTable(ScrollView, can_focus=True):
@@ -183,12 +202,11 @@ class AgentTable(ScrollView, can_focus=True):
         self._painted: dict[int, LineKey] = {}  # row index -> what was last drawn there
         self._lines: LRUCache[tuple[LineKey, int, int], Strip] = LRUCache(1024)
         # A row's segments around its time cell: (index, agent, what it shows, cursor, width).
-        self._around_time: LRUCache[tuple[int, str, Signature, bool, int], tuple[list[Segment], list[Segment]]] = (
-            LRUCache(1024)
-        )
+        self._around_time: LRUCache[tuple[int, str, Signature, bool, int], _AroundTime] = LRUCache(1024)
         self._header: Strip | None = None
         self._metas: dict[tuple[int, int, bool], Style] = {}
         self.wide = False
+        self._frame: tuple[int, Offset] | None = None  # width and scroll while a frame draws
 
     # -- what it shows -------------------------------------------------------------------
 
@@ -414,9 +432,17 @@ class AgentTable(ScrollView, can_focus=True):
         row = self._rows[index]
         return (row.name, _signature(row), format_duration(row.seconds_in_state), index == self._cursor, index % 2 == 1)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The size and the scroll stay put while Textual draws the lines: looked up once a
+        # frame, not once a line (each lookup finds the widget in the screen's map).
+        self._frame = (self.size.width, self.scroll_offset)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
+        width, (scroll_x, scroll_y) = self._frame or (self.size.width, self.scroll_offset)
         if y == 0:
             if self._header is None:
                 self._header = self._crop(self._header_strip(), scroll_x, width)
@@ -429,9 +455,27 @@ class AgentTable(ScrollView, can_focus=True):
         cache_key = (key, scroll_x, width)
         line = self._lines.get(cache_key)
         if line is None:
-            line = self._crop(self._row_strip(index, key[3]), scroll_x, width)
+            line = self._ticked_line(index, key, scroll_x, width) or self._crop(
+                self._row_strip(index, key[3], width), scroll_x, width
+            )
             self._lines.set(cache_key, line)
         return line
+
+    def _ticked_line(self, index: int, key: LineKey, scroll_x: int, width: int) -> Strip | None:
+        """Row `index`'s line when it fits the widget as it is (None: any other case, drawn
+        by `_row_strip` and `_crop`). Each second every row on screen has a new time: its
+        line is the row's kept segments around a new time cell, joined as `Strip.simplify`
+        would join them, with no cropping or measuring."""
+        if scroll_x:
+            return None
+        around = self._around(index, key[3], width, key[1])
+        text = key[2]  # the time, as _line_key formatted it
+        column_width = self._columns[TIME_INDEX].width
+        if len(text) > column_width or around.cell_length + column_width + 2 * PADDING != width:
+            return None
+        edge = Segment(" " * PADDING, around.edge_style)
+        time_cell = list(Segment.simplify([edge, Segment(text.rjust(column_width), around.time_style), edge]))
+        return Strip(_joined(_joined(around.before, time_cell), around.after), width)
 
     def _crop(self, strip: Strip, scroll_x: int, width: int) -> Strip:
         if scroll_x == 0 and strip.cell_length == width:  # the usual case: nothing to cut
@@ -447,20 +491,36 @@ class AgentTable(ScrollView, can_focus=True):
         segments.append(Segment(" " * self._spare_width(), style + self._meta(-1, 0, spare=True)))
         return Strip(segments)
 
-    def _row_strip(self, index: int, cursor: bool) -> Strip:
+    def _row_strip(self, index: int, cursor: bool, width: int) -> Strip:
         """Row `index`'s line. Its time ticks each second while the rest of the row stays:
-        the cells around the time are kept (`_around_time`), the time cell alone is made."""
+        the cells around the time are kept (`_around`), the time cell alone is made."""
         row = self._rows[index]
-        key = (index, row.name, _signature(row), cursor, self.size.width)
-        around = self._around_time.get(key)
-        if around is None:
-            before, _, after = self._row_segments(index, cursor, row)
-            around = (before, after)
-            self._around_time.set(key, around)
+        around = self._around(index, cursor, width)
         column = self._columns[TIME_INDEX]
         pre, post = self._cell_styles(index, TIME_INDEX, cursor)
         time_cell = self._cell(self._cells(row, only=TIME_INDEX)[0], column.width, pre, post)
-        return Strip([*around[0], *time_cell, *around[1]])
+        return Strip([*around.before, *time_cell, *around.after])
+
+    def _around(self, index: int, cursor: bool, width: int, signature: Signature | None = None) -> _AroundTime:
+        """Row `index`'s segments around its time cell (simplified), kept while the row's
+        figures but its time stay the same (`signature`: the row's, when known)."""
+        row = self._rows[index]
+        key = (index, row.name, signature or _signature(row), cursor, width)
+        around = self._around_time.get(key)
+        if around is None:
+            before, _, after = self._row_segments(index, cursor, row)
+            pre, post = self._cell_styles(index, TIME_INDEX, cursor)
+            own = self._cells(row, only=TIME_INDEX)[0].style
+            simple_before, simple_after = list(Segment.simplify(before)), list(Segment.simplify(after))
+            around = _AroundTime(
+                before=simple_before,
+                after=simple_after,
+                cell_length=Strip(simple_before).cell_length + Strip(simple_after).cell_length,
+                edge_style=pre + post,
+                time_style=pre + (own if isinstance(own, Style) else Style()) + post,
+            )
+            self._around_time.set(key, around)
+        return around
 
     def _cell_styles(self, index: int, column_index: int, cursor: bool) -> tuple[Style, Style]:
         """The styles under (`pre`) and over (`post`) a cell's own."""

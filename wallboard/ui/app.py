@@ -11,6 +11,7 @@ tick even if a read is slow.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import math
@@ -92,6 +93,23 @@ class BoardSource(Protocol):
     def read(self, now: float, with_trend: bool = False) -> tuple[BoardRows, Trend | None]: ...
 
     def alerts_today(self, now: float) -> Sequence[AlertRecord]: ...
+
+
+# Young collections once per this many new objects (Python's default: 700).
+YOUNG_COLLECTION_OBJECTS = 7000
+
+
+def _freeze_heap() -> None:
+    """Once the first board is drawn: set aside what start-up made (modules, screens, styles,
+    some 180,000 objects), which lasts as long as the app, and collect the young objects less
+    often. A busy board allocates fast (500 agent rows a second, each living until the next
+    read): the collector's full passes came every few seconds and each one walked all of
+    start-up's objects (0.15-0.2 s of CPU a pass), and its young passes ran some 5 times a
+    second; together about half a point of a core (tests/benchmarks/wallboard.py). An SSH
+    session's template has set aside its own already (wallboard/ssh/board_template.py)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_OBJECTS, *gc.get_threshold()[1:])
 
 
 class ChangeSource(Protocol):
@@ -218,6 +236,7 @@ class WallboardApp(App[None]):
         self._watching = threading.Event()
         self._holding_display = False  # until the first read is drawn (attach_session)
         self._on_first_frame: Callable[[], None] | None = None
+        self._heap_frozen = False  # see _freeze_heap
         self.desk = ComplaintDesk(self, desk_calls, settings, clock=clock, poll_seconds=inbox_poll_seconds)
         self.agent_calls: Any = agent_calls
 
@@ -374,6 +393,11 @@ class WallboardApp(App[None]):
         if board is not None:
             self.board = board
             self.reads += 1
+            if not self._heap_frozen:
+                self._heap_frozen = True
+                # Not under a test's Pilot: a process of many apps would keep each one's.
+                if not self.is_headless:
+                    self.call_after_refresh(_freeze_heap)
         if self.board is not None:
             self._draw(board if board is not None else self.board.at(self.clock()))
             if self._holding_display:

@@ -77,6 +77,22 @@ def _resizes(widget: Static, old: str | None, new: str) -> bool:
     return room <= 0 or any(a != b and max(a, b) > room for a, b in widths)
 
 
+def _fills_resizes(widget: Static, old: str | None, new: str) -> bool:
+    """Whether drawing `new` instead of `old` can change the size of `widget`, which fills
+    its scrolling pane at least (board.tcss: min-height 100%): alerts coming and going cost a
+    layout pass of the whole screen only when the text is taller than the pane (it
+    scrolls) or a line wraps."""
+    if old is None:
+        return True
+    room = widget.content_region
+    if room.width <= 0 or room.height <= 0:
+        return True
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    if len(old_lines) != len(new_lines) and max(len(old_lines), len(new_lines)) >= room.height:
+        return True
+    return any(cell_len(line) > room.width for line in (*old_lines, *new_lines))
+
+
 @dataclass(frozen=True)
 class Status:
     """What the header and the banner say about the data, decided by the app."""
@@ -397,10 +413,13 @@ class BoardScreen(Screen[None]):
         # Tiles scrolled out of sight keep their figures until they come into view
         # (scrolling, a resize): see QueueTileView.hold.
         viewport = self.query_one("#tiles-scroll").region
+        marked = markers_wanted(self.app)
         for name, tile in zip(names, tiles):
             if tile.is_total and view.filter:
                 tile = replace(tile, queue="Selected")
             widget = self._tiles[name]
+            if widget.shows(tile, marked):
+                continue
             region = widget.region
             if region.area and viewport.area and not region.overlaps(viewport):
                 widget.hold(tile)
@@ -499,7 +518,8 @@ class BoardScreen(Screen[None]):
         key = content.plain + str([a.level for a in alerts])
         if self._alerts_key != key:
             self._alerts_key = key
-            widget.update(content, layout=_resizes(widget, self._alerts_text, content.plain))
+            resizes = _fills_resizes if self.cards else _resizes
+            widget.update(content, layout=resizes(widget, self._alerts_text, content.plain))
             self._alerts_text = content.plain
 
     def _alert_line(self, alert: Alert, view: BoardState) -> Content:

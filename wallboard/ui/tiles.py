@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from rich.cells import cell_len, set_cell_size
@@ -151,12 +152,14 @@ class QueueTileView(Widget):
             key: TileFigure(self, key, label, short if header else "") for key, label, short, _, _ in TILE_FIGURES
         }
         self._held: QueueTile | None = None
+        self._drawn: tuple[QueueTile, bool] | None = None  # the tile last shown, with or without markers
         self._title = name  # the name as drawn: with the tile's level marker where colour is not enough
         self.card = False
         self.figures_shown = "all"  # all | some | few: see FIGURES_HIDDEN
         # The style of each part as Textual's text rendering gives it (None: look it up again).
         self._segment_styles: dict[str, Style] | None = None
         self._placed_styles: dict[tuple[str, int, int], Style] = {}  # with their offsets
+        self._frame: _TileFrame | None = None  # while a frame draws: see render_lines
 
     def set_card(self, card: bool) -> None:
         """Cards label each figure; compact rows rely on the header line."""
@@ -187,10 +190,17 @@ class QueueTileView(Widget):
         if self._held is not None:
             self.show(self._held)
 
+    def shows(self, tile: QueueTile, marked: bool) -> bool:
+        """Whether the tile on screen is `tile` already (drawn with markers or not), nothing
+        held back: most queues of a floor do not change in a given second."""
+        return self._held is None and self._drawn == (tile, marked)
+
     def show(self, tile: QueueTile) -> None:
         self._held = None
         self.queue = tile.queue  # the total is renamed while a filter is on
-        marker = level_marker(tile.level) if markers_wanted(self.app) else ""
+        marked = markers_wanted(self.app)
+        self._drawn = (tile, marked)
+        marker = level_marker(tile.level) if marked else ""
         title = f"{marker} {printable(tile.queue)}" if marker else printable(tile.queue)
         whole = False
         if title != self._title:
@@ -398,14 +408,30 @@ class QueueTileView(Widget):
             room -= cell_len(text)
         return cropped
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of a frame shares (the size, the figures drawn, the card's columns)
+        # is looked up once a frame: each size lookup finds the tile in the screen's map.
+        self._frame = self._frame_now()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_now(self) -> _TileFrame:
+        return _TileFrame(
+            width=self.size.width,
+            figures=self.shown(),
+            marked=markers_wanted(self.app),
+            columns=self._card_columns() if self.card else (0, 0),
+        )
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
         if self.text_selection is not None:  # drawn the Textual way, with the selection
             return super().render_line(y)
-        figures = self.shown()
-        marked = markers_wanted(self.app)
+        frame = self._frame or self._frame_now()
+        width, figures, marked = frame.width, frame.figures, frame.marked
         if self.card:
-            left, right = self._card_columns()
+            left, right = frame.columns
             index = y * CARD_COLUMNS
             if index >= len(figures):
                 return Strip.blank(width, self.visual_style.rich_style)
@@ -424,6 +450,16 @@ class QueueTileView(Widget):
         for figure, figure_width in zip(figures, widths):
             parts += self._cell(figure, figure_width, marked)
         return Strip(self._segments(parts, y)).crop(0, width)
+
+
+@dataclass(frozen=True, slots=True)
+class _TileFrame:
+    """What the lines of a tile drawn in one frame share."""
+
+    width: int
+    figures: list[TileFigure]
+    marked: bool
+    columns: tuple[int, int]  # a card's two columns (compact rows: unused)
 
 
 def _figure_parts(label: str, value: str, level: str, width: int, marked: bool) -> tuple[str, str, str]:
