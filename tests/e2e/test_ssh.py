@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import SSH_CLIENT, wait_for
+from tests.support.cli_fork import CliTemplate
 from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
 from wallboard.ssh.board_template import READY_NAME
@@ -61,8 +62,9 @@ class Site:
     """A running `wallboard serve` with users alice (supervisor), bob (agent), wall
     (display) and carol (agent, removed during the tests), and a stranger's key."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cli: CliTemplate) -> None:
         self.root = root
+        self.cli = cli  # command lines other than `serve`, forked from the tests' template
         self.env = {
             **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "USER")},
             "WALLBOARD_DB": f"sqlite:///{root / 'wallboard.db'}",
@@ -79,9 +81,10 @@ class Site:
         self.source = 10  # next loopback source address for a test of its own
 
     def wallboard(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(WALLBOARD), *args], env=self.env, capture_output=True, text=True, timeout=60, check=check
-        )
+        result = self.cli.run(args, env=self.env, cwd=self.root, timeout=60)
+        if check:
+            result.check_returncode()
+        return result
 
     def key(self, name: str) -> Path:
         path = self.root / "keys" / name
@@ -227,10 +230,10 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, cli_template):
     if not WALLBOARD.exists():
         pytest.skip(f"{WALLBOARD} not installed (pip install -e .)")
-    running = Site(tmp_path_factory.mktemp("ssh-site"))
+    running = Site(tmp_path_factory.mktemp("ssh-site"), cli_template)
     try:
         running.start()
         yield running

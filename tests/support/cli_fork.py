@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.support import ROOT
@@ -100,7 +100,15 @@ class CliTemplate:
         self.outputs = Path(tempfile.mkdtemp(prefix="wallboard-cli-"))
         self.cpu_seconds = 0.0  # of the commands run, for the curious
 
-    def run(self, argv: Sequence[object], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        argv: Sequence[object],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 180,
+    ) -> subprocess.CompletedProcess[str]:
+        """`wallboard ARGV` in `env` and `cwd` (by default this process's, as subprocess.run)."""
         process = self._started()
         assert process.stdin is not None
         stdout, stderr = self.outputs / "stdout", self.outputs / "stderr"
@@ -109,8 +117,8 @@ class CliTemplate:
         args = [str(arg) for arg in argv]
         request = {
             "argv": args,
-            "cwd": os.getcwd(),
-            "env": dict(os.environ),
+            "cwd": str(cwd or os.getcwd()),
+            "env": dict(os.environ if env is None else env),
             "stdout": str(stdout),
             "stderr": str(stderr),
         }
