@@ -31,7 +31,7 @@ QUEUE_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def ingested_sample(tmp_path_factory) -> tuple[str, str]:
+def ingested_sample(tmp_path_factory, cli_template) -> tuple[str, str]:
     """The sample queue_log ingested by a real `wallboard ingest`, once per module (per test
     process): its database URL and what the ingest said. Only for tests that just read it."""
     home = tmp_path_factory.mktemp("sample")
@@ -39,14 +39,7 @@ def ingested_sample(tmp_path_factory) -> tuple[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "WALLBOARD_CONFIG"}
     xdg = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")  # as conftest isolates a test
     env.update({variable: str(home / variable.lower()) for variable in xdg}, WALLBOARD_DB=url)
-    ingest = subprocess.run(
-        [sys.executable, "-m", "wallboard", "ingest", "queue-log", SAMPLE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=home,
-    )
+    ingest = cli_template.run(["ingest", "queue-log", SAMPLE], env=env, cwd=home, timeout=120)
     assert ingest.returncode == 0, ingest.stderr
     return url, ingest.stderr
 
