@@ -53,8 +53,8 @@ def next_command():
         if pid == 0:
             return request
         reply(pid=pid)
-        _, status, usage = os.wait4(pid, 0)
-        reply(returncode=os.waitstatus_to_exitcode(status), cpu=usage.ru_utime + usage.ru_stime)
+        _, status = os.waitpid(pid, 0)
+        reply(returncode=os.waitstatus_to_exitcode(status))
     sys.exit(0)
 
 request = next_command()
@@ -98,7 +98,6 @@ class CliTemplate:
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.outputs = Path(tempfile.mkdtemp(prefix="wallboard-cli-"))
-        self.cpu_seconds = 0.0  # of the commands run, for the curious
 
     def run(
         self,
@@ -124,17 +123,16 @@ class CliTemplate:
         }
         process.stdin.write(json.dumps(request).encode() + b"\n")
         process.stdin.flush()
-        pid = int(self._reply(timeout)["pid"])
+        pid = self._reply(timeout)["pid"]
         try:
             done = self._reply(timeout)
         except subprocess.TimeoutExpired:
             os.kill(pid, signal.SIGKILL)
             self._reply(timeout)
             raise subprocess.TimeoutExpired(["wallboard", *args], timeout) from None
-        self.cpu_seconds += done["cpu"]
         return subprocess.CompletedProcess(
             ["wallboard", *args],
-            int(done["returncode"]),
+            done["returncode"],
             _universal(stdout.read_text()),
             _universal(stderr.read_text()),
         )
@@ -162,7 +160,7 @@ class CliTemplate:
             )
         return self.process
 
-    def _reply(self, timeout: float) -> dict[str, float]:
+    def _reply(self, timeout: float) -> dict[str, int]:
         assert self.process is not None and self.process.stdout is not None
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
@@ -170,7 +168,7 @@ class CliTemplate:
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"the command-line template exited ({self.process.wait()})")
-        reply: dict[str, float] = json.loads(line)
+        reply: dict[str, int] = json.loads(line)
         return reply
 
 
