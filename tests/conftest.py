@@ -16,15 +16,15 @@ import atexit
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from db import open_database
 from tests.support import postgres
+from tests.support.cli_fork import CliTemplate
 from wallboard.config import Settings
 
 # -- the real home, kept out of reach ------------------------------------------------------
@@ -88,16 +88,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
 
 
+@pytest.fixture(scope="session")
+def cli_template() -> Iterator[CliTemplate]:
+    template = CliTemplate()
+    yield template
+    template.close()
+
+
 @pytest.fixture
-def wallboard(tmp_path, monkeypatch):
-    """Runs the real `wallboard` command (a new process) on a SQLite file of this test."""
+def wallboard(tmp_path, monkeypatch, cli_template):
+    """Runs a real `wallboard` command line on a SQLite file of this test: a process of its
+    own, forked from a template that has the command line imported (tests/support/cli_fork.py)."""
     monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.chdir(tmp_path)
 
     def run(*args, ok=True):
-        result = subprocess.run(
-            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=180
-        )
+        result = cli_template.run(args, timeout=180)
         if ok:
             assert result.returncode == 0, result.stderr
         return result

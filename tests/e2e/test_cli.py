@@ -11,7 +11,6 @@ from contextlib import closing
 import pytest
 
 from tests.support import DATA, wait_for
-from tests.support.cli_batch import run_many
 
 SAMPLE = DATA / "asterisk2slack-fixture.queue_log"
 QUEUE_KEYS = {
@@ -32,7 +31,7 @@ QUEUE_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def ingested_sample(tmp_path_factory) -> tuple[str, str]:
+def ingested_sample(tmp_path_factory, cli_template) -> tuple[str, str]:
     """The sample queue_log ingested by a real `wallboard ingest`, once per module (per test
     process): its database URL and what the ingest said. Only for tests that just read it."""
     home = tmp_path_factory.mktemp("sample")
@@ -40,14 +39,7 @@ def ingested_sample(tmp_path_factory) -> tuple[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "WALLBOARD_CONFIG"}
     xdg = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")  # as conftest isolates a test
     env.update({variable: str(home / variable.lower()) for variable in xdg}, WALLBOARD_DB=url)
-    ingest = subprocess.run(
-        [sys.executable, "-m", "wallboard", "ingest", "queue-log", SAMPLE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=home,
-    )
+    ingest = cli_template.run(["ingest", "queue-log", SAMPLE], env=env, cwd=home, timeout=120)
     assert ingest.returncode == 0, ingest.stderr
     return url, ingest.stderr
 
@@ -114,9 +106,8 @@ BAD_INPUT = [
 
 
 def test_bad_input_gets_one_line_and_a_non_zero_exit(wallboard):
-    # All in one process, each command line as `python -m wallboard` runs it (test_cli_batch
-    # checks that this gives what separate processes give): one interpreter start, not seven.
-    for (args, message), result in zip(BAD_INPUT, run_many([args for args, _ in BAD_INPUT]), strict=True):
+    for args, message in BAD_INPUT:
+        result = wallboard(*args, ok=False)
         assert result.returncode != 0, args
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
@@ -130,14 +121,18 @@ def test_config_error_names_file_and_line(wallboard, tmp_path):
     assert result.stderr.startswith("wallboard: config.toml:2: metrics.service_level_seconds:")
 
 
-def test_a_batch_of_command_lines_gives_what_a_process_each_gives(wallboard):
+def test_a_forked_command_line_gives_what_a_new_process_gives(wallboard):
+    """The `wallboard` fixture forks each command line from a template (tests/support/cli_fork.py):
+    the same exit status, stdout and stderr as `python -m wallboard` started anew."""
     lines = [("report", "--help"), ("report", "queues", "--format", "xml"), ("db", "upgrade"), ("frobnicate",)]
     lines += [("report", "queues", "--all"), ("report", "agents", "--all", "--format", "csv")]  # tables, CSV
-    alone = [wallboard(*line, ok=False) for line in lines]
-    for single, batched in zip(alone, run_many(lines), strict=True):
-        # Run by `python -m wallboard`, click names the program so in usage lines.
-        named = [text.replace("python -m wallboard", "wallboard") for text in (single.stdout, single.stderr)]
-        assert [batched.returncode, batched.stdout, batched.stderr] == [single.returncode, *named], batched.args
+    lines += [("ticket", "list", "--json"), ("user", "add", "sue", "--role", "nobody")]
+    for line in lines:
+        forked = wallboard(*line, ok=False)
+        new = subprocess.run(
+            [sys.executable, "-m", "wallboard", *line], capture_output=True, text=True, timeout=180, check=False
+        )
+        assert [forked.returncode, forked.stdout, forked.stderr] == [new.returncode, new.stdout, new.stderr], line
 
 
 HELPED = [(), ("ingest",), ("ingest", "queue-log"), ("simulate",), ("report",), ("report", "queues")]
@@ -145,7 +140,8 @@ HELPED += [("report", "agents"), ("db",), ("db", "upgrade")]
 
 
 def test_every_command_has_help(wallboard):
-    for result in run_many([(*command, "--help") for command in HELPED]):  # one process for all
+    for command in HELPED:
+        result = wallboard(*command, "--help")
         assert result.returncode == 0, (result.args, result.stderr)
         assert "Usage:" in result.stdout, result.args
 

@@ -15,7 +15,6 @@ import json
 import pytest
 
 from db import open_database
-from tests.support.cli_batch import run_many
 from tests.support.hostile import AGENT_FORMULA, CORPUS, QUEUE_FORMULA, QUEUE_TITLE, foreign, seed_hostile
 from wallboard.config import Settings
 
@@ -49,7 +48,8 @@ OUTPUTS = [
 
 
 def test_hostile_text_leaves_every_output_as_text_only(hostile_db):
-    for result in run_many(OUTPUTS):  # one process, each command line as `python -m wallboard` runs it
+    for line in OUTPUTS:
+        result = hostile_db(*line)
         assert result.returncode == 0, (result.args, result.stderr)
         assert foreign(result.stdout) == [], result.args
         assert foreign(result.stderr) == [], result.args
@@ -104,10 +104,8 @@ DUE_OUT_OF_RANGE = [
 
 
 def test_a_due_time_out_of_range_is_one_line(ticket):
-    lines = [
-        ("ticket", "follow-up", "C-000001", "--due", due, "--note", "n", "--as", "ann") for due, _ in DUE_OUT_OF_RANGE
-    ]
-    for (due, says), result in zip(DUE_OUT_OF_RANGE, run_many(lines), strict=True):  # one process for all
+    for due, says in DUE_OUT_OF_RANGE:
+        result = ticket("ticket", "follow-up", "C-000001", "--due", due, "--note", "n", "--as", "ann", ok=False)
         assert says in one_line_error(result), due
 
 
@@ -120,7 +118,8 @@ USAGE_ERRORS = [
 
 
 def test_usage_errors_exit_1_from_every_command(wallboard):
-    for result in run_many(USAGE_ERRORS):  # one process for all
+    for line in USAGE_ERRORS:
+        result = wallboard(*line, ok=False)
         assert "Invalid value" in one_line_error(result), result.args
 
 

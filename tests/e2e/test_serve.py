@@ -16,16 +16,14 @@ from tests.support import wait_for
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):
+def site(tmp_path, monkeypatch, cli_template):
     monkeypatch.setenv("WALLBOARD_DB", f"sqlite:///{tmp_path / 'site.db'}")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
     servers = []
 
     def cli(*args):
-        result = subprocess.run(
-            [sys.executable, "-m", "wallboard", *map(str, args)], capture_output=True, text=True, timeout=60
-        )
+        result = cli_template.run(args, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -19,13 +19,13 @@ pytestmark = pytest.mark.skipif(not WALLBOARD.exists(), reason="needs the instal
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, cli_template):
     import shutil
 
     if shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None:
         pytest.skip("needs the OpenSSH client, ssh-keygen and tmux")
     root = tmp_path_factory.mktemp("ssh-callers")
-    running = Site(root)
+    running = Site(root, cli_template)
     queue_log = write_callers_queue_log(root / "queue_log", time.time())
     (root / "config.toml").write_text(f'[feed]\nkind = "queue-log"\nqueue_log = "{queue_log}"\n\n[ssh]\nport = 0\n')
     running.wallboard("user", "add", AGENT, "--role", "agent", "--key", str(running.key(AGENT)) + ".pub")

@@ -17,12 +17,12 @@ pytestmark = pytest.mark.skipif(not WALLBOARD.exists(), reason="needs the instal
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, cli_template):
     import shutil
 
     if shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None:
         pytest.skip("needs the OpenSSH client, ssh-keygen and tmux")
-    running = Site(tmp_path_factory.mktemp("ssh-desk"))
+    running = Site(tmp_path_factory.mktemp("ssh-desk"), cli_template)
     try:
         running.start()
         yield running
