@@ -257,17 +257,20 @@ class ComplaintService:
         every report counts them missed: docs/OUTCOMES.md), each with its audit row in the
         close's changeset, and leave the promises tile, the "due" lists and the reminders.
         Reopening does not revive them; a new follow-up is a new promise."""
-        still_open = session.scalars(
-            select(FollowUp).where(
-                col(FollowUp.complaint_id) == c.id,
-                col(FollowUp.outcome).is_(None),
-                col(FollowUp.kind).in_(PROMISE_KINDS),
-            )
-        ).all()
+        # No flush before the complaint's own change is complete: each flush of it is an
+        # UPDATE, and each UPDATE a new version.
+        with session.no_autoflush:
+            still_open = session.scalars(
+                select(FollowUp).where(
+                    col(FollowUp.complaint_id) == c.id,
+                    col(FollowUp.outcome).is_(None),
+                    col(FollowUp.kind).in_(PROMISE_KINDS),
+                )
+            ).all()
         for f in still_open:
             f.outcome, f.outcome_at, f.outcome_by_id = LAPSED, audit.now, audit.actor.id if audit.actor else None
             audit("outcome", "outcome", None, LAPSED, None, f.id)
-        self._refresh_follow_ups(session, c)
+        c.next_follow_up_at = None  # the earliest open promise: none is left
 
     # -- create ---------------------------------------------------------------------------
 

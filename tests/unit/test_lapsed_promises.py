@@ -91,7 +91,9 @@ def test_closing_lapses_the_open_promises_in_the_close_changeset(people, setting
     svc.record_outcome(ref, kept, "ann", outcome="done", note="Called")
     _resolved(svc, clock, ref, at(25, 10))
     clock.now = at(25, 11)
+    before = svc.get(ref).version
     closed = svc.close(ref, "sue", confirmed=True)
+    assert closed.version == before + 1  # one change of the complaint, lapses and all
 
     follow_ups = {f.id: f for f in closed.follow_ups}
     for lapsed in (overdue, later):
