@@ -106,7 +106,7 @@ def test_closing_lapses_the_open_promises_in_the_close_changeset(people, setting
     close_changeset = next(e.changeset for e in closed.events if e.kind == "close" and e.field == "status")
     in_close = [e for e in closed.events if e.changeset == close_changeset]
     lapse_rows = [(e.kind, e.field, e.old, e.new, e.follow_up_id, e.actor) for e in in_close if e.field == "outcome"]
-    assert sorted(lapse_rows, key=lambda row: row[4]) == [
+    assert sorted(lapse_rows, key=lambda row: row[4] or 0) == [
         ("outcome", "outcome", None, LAPSED, overdue, "sue"),
         ("outcome", "outcome", None, LAPSED, later, "sue"),
     ]
