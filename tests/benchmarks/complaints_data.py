@@ -225,8 +225,11 @@ def complaint_batches(
         return f"{changesets.getrandbits(128):032x}"
 
     follow_up_id = 0
-    batch: tuple[list[tuple[Any, ...]], ...] = ([], [], [], [])
-    rows, documents, follow_ups, audits = batch
+    rows: list[tuple[Any, ...]] = []
+    documents: list[tuple[Any, ...]] = []
+    follow_ups: list[tuple[Any, ...]] = []
+    audits: list[tuple[Any, ...]] = []
+    batch = (rows, documents, follow_ups, audits)
     for cid in range(1, complaints + 1):
         phone = calls > 0 and rng.random() < PHONE_SHARE
         created = NOW - span * (1 - cid / complaints) - rng.random() * 3600
@@ -422,7 +425,7 @@ def _insert(connection: Connection, table: str, columns: Sequence[str], rows: It
     if not listed:  # executemany of no rows is an error to the driver (no follow-ups asked for)
         return 0
     marks = ", ".join("?" * len(columns))
-    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", listed)  # type: ignore[arg-type]
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", listed)
     return len(listed)
 
 
