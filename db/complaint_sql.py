@@ -20,6 +20,9 @@ from db import tables
 OPEN_SQL = "status NOT IN ('resolved', 'closed')"
 # A promise to the customer still to keep: a follow-up of a promise kind (tickets.records.
 # PROMISE_KINDS, a test keeps the two in step) without an outcome. A literal, as OPEN_SQL.
+# Closing a complaint gives its open promises the outcome `lapsed` (tickets/service.py), so
+# a closed complaint has none, and every reader that asks for no outcome (this condition,
+# its partial index, the reminders, the owner's "due" list) leaves lapsed ones out alike.
 OPEN_PROMISE_SQL = "outcome IS NULL AND kind IN ('callback', 'action')"
 
 # Created by the migration, invisible to autogenerate (db/migrations/env.py skips them).

@@ -224,7 +224,7 @@ class FollowUp(SQLModel, table=True):
     note: str = Field(sa_type=Text)
     created_by_id: int = Field(foreign_key="users.id")
     created_at: float
-    outcome: str | None = Field(default=None, max_length=16)  # done | no_answer | rescheduled
+    outcome: str | None = Field(default=None, max_length=16)  # done | no_answer | rescheduled | lapsed
     outcome_note: str | None = Field(default=None, sa_type=Text)
     outcome_at: float | None = None
     outcome_by_id: int | None = Field(default=None, foreign_key="users.id")

@@ -42,7 +42,7 @@ from tickets.outcome_records import (
     RootCauseShare,
     pct,
 )
-from tickets.records import PROMISE_KINDS
+from tickets.records import LAPSED, PROMISE_KINDS
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
 
@@ -411,7 +411,7 @@ class _Report:
         found: set[int] = set()
         if drill == "promise_broken":
             for case, due_at, outcome, outcome_at in follow_ups:
-                broken = outcome is None or outcome_at is None or outcome_at > due_at
+                broken = outcome is None or outcome == LAPSED or outcome_at is None or outcome_at > due_at
                 if broken and (group == TOTAL or self._group_of(case, due_at) in wanted):
                     found.add(case.id)
             return sorted(found)
@@ -490,7 +490,7 @@ class _Report:
         """Per complaint, its promises due in the window whose due time has come: (complaint,
         missed, kept late, moved, kept on time), judged as `_count_follow_up` judges one."""
         due, outcome, outcome_at = col(FollowUp.due_at), col(FollowUp.outcome), col(FollowUp.outcome_at)
-        missed = (outcome.is_(None)) | (outcome_at.is_(None))
+        missed = (outcome.is_(None)) | (outcome == LAPSED) | (outcome_at.is_(None))
         late = outcome_at > due
         moved = outcome == "rescheduled"
 
@@ -680,7 +680,7 @@ class _Report:
 
     def _count_follow_up(self, case: _Case, due_at: float, outcome: str | None, outcome_at: float | None) -> None:
         tally = self._tally(self._group_of(case, due_at))
-        if outcome is None or outcome_at is None:
+        if outcome is None or outcome == LAPSED or outcome_at is None:
             tally.follow_ups_due += 1
             tally.follow_ups_missed += 1
         elif outcome_at > due_at:

@@ -28,7 +28,10 @@ CHANNELS = ("phone", "email", "chat", "letter", "in_person", "social", "other")
 PROMISE_KINDS = ("callback", "action")  # promises to the customer: they set the complaint's urgency
 CORRECTIVE_KINDS = ("coaching", "training", "process_fix", "kb_update", "system_change")
 FOLLOW_UP_KINDS = PROMISE_KINDS + CORRECTIVE_KINDS
-OUTCOMES = ("done", "no_answer", "rescheduled")
+OUTCOMES = ("done", "no_answer", "rescheduled")  # what a person records
+# The outcome closing a complaint gives its promises still open (never recorded by hand):
+# the promise was not kept, so every report counts it missed (docs/OUTCOMES.md).
+LAPSED = "lapsed"
 ESCALATION_LEVELS = {0: "owner", 1: "supervisor", 2: "manager"}
 PAGE = 50
 _REF = re.compile(r"(?:C-?)?0*(\d{1,12})", re.IGNORECASE)

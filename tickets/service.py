@@ -36,6 +36,7 @@ from tickets.records import (
     CHANNELS,
     ESCALATION_LEVELS,
     FOLLOW_UP_KINDS,
+    LAPSED,
     OUTCOMES,
     PAGE,
     PROMISE_KINDS,
@@ -251,6 +252,26 @@ class ComplaintService:
             )
         )
 
+    def _lapse_promises(self, session: Session, c: Complaint, audit: _Audit) -> None:
+        """Closing ends the promises to the customer still open: they lapse (never kept, so
+        every report counts them missed: docs/OUTCOMES.md), each with its audit row in the
+        close's changeset, and leave the promises tile, the "due" lists and the reminders.
+        Reopening does not revive them; a new follow-up is a new promise."""
+        # No flush before the complaint's own change is complete: each flush of it is an
+        # UPDATE, and each UPDATE a new version.
+        with session.no_autoflush:
+            still_open = session.scalars(
+                select(FollowUp).where(
+                    col(FollowUp.complaint_id) == c.id,
+                    col(FollowUp.outcome).is_(None),
+                    col(FollowUp.kind).in_(PROMISE_KINDS),
+                )
+            ).all()
+        for f in still_open:
+            f.outcome, f.outcome_at, f.outcome_by_id = LAPSED, audit.now, audit.actor.id if audit.actor else None
+            audit("outcome", "outcome", None, LAPSED, None, f.id)
+        c.next_follow_up_at = None  # the earliest open promise: none is left
+
     # -- create ---------------------------------------------------------------------------
 
     def create(
@@ -454,13 +475,15 @@ class ComplaintService:
         expect_version: int | None = None,
         note: str | None = None,
     ) -> ComplaintInfo:
-        """resolved -> closed; records whether the customer confirmed the answer."""
+        """resolved -> closed; records whether the customer confirmed the answer. The
+        complaint's promises still open lapse (`_lapse_promises`)."""
         note = clean(note, "note", multiline=True, required=False)
 
         def record(session: Session, c: Complaint, user: User | None, audit: _Audit) -> None:
             self._closable(c)
             audit("close", "customer_confirmed", c.customer_confirmed, confirmed)
             c.customer_confirmed, c.closed_at = confirmed, audit.now
+            self._lapse_promises(session, c, audit)
 
         return self._transition("close", ref, actor, expect_version, note, record)
 
@@ -735,7 +758,8 @@ class ComplaintService:
 
     def close_stale_resolved(self, now: float | None = None, *, batch: int = 500) -> list[str]:
         """Close the complaints resolved more than `auto_close_days` ago that the customer never
-        answered (confirmed: no). Called by the scheduler; returns their references."""
+        answered (confirmed: no), lapsing their promises still open as `close` does. Called by
+        the scheduler; returns their references."""
         now = self.clock() if now is None else now
         days = self.settings.complaints.auto_close_days
         cutoff = now - days * 86400
@@ -756,6 +780,7 @@ class ComplaintService:
                     audit("auto_close", "status", Status.RESOLVED.value, Status.CLOSED.value, note)
                     audit("auto_close", "customer_confirmed", c.customer_confirmed, False)
                     c.customer_confirmed, c.closed_at = False, now
+                    self._lapse_promises(session, c, audit)
                     c.updated_at, c.updated_by_id = now, None
                     self._refresh_due(c)
                     reminders.arm(session, c, self.settings, self.calendar, now)

@@ -206,7 +206,10 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
-        "--keep", type=Path, help="Directory for the SQLite file, kept afterwards (and reused when run again)."
+        "--keep",
+        type=Path,
+        help="Directory for the SQLite file, or the PostgreSQL server (left running), kept afterwards "
+        "and reused when run again.",
     )
     parser.add_argument("--follow-ups-per", type=int, default=5, help="Follow-ups per complaint, on average.")
     parser.add_argument("--calls", type=int, default=10_000_000)
@@ -225,6 +228,12 @@ def main() -> None:
     if args.backend == "postgresql":
         from tests.support import postgres
 
+        if args.keep:  # the server stays up, the database in it, for the next run
+            kept = postgres.kept_server(args.keep)
+            SERVER_CPU[0] = postgres_cpu(kept.data_dir)
+            print(f"PostgreSQL kept in {args.keep}: {kept.url}", file=sys.stderr)
+            run(kept.url, *options)
+            return
         with postgres.throwaway_server() as server:
             SERVER_CPU[0] = postgres_cpu(server.data_dir)
             run(server.url, *options)

@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/complaints_export.py [--sizes 100000,1000000]
                                                            [--backend sqlite|postgresql] [--keep DIR]
+    .venv/bin/python tests/benchmarks/complaints_export.py --database URL   # a kept full set
 
 For each size, bulk-loads that many complaints with complaints_data.py (the complaints, their
 users and audit trail; no follow-ups or calls: the export reads none), then runs the real command in a new process with its
@@ -76,7 +77,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="Complaints per run, comma-separated.")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--keep", type=Path, help="Directory for the SQLite files, kept (and reused when run again).")
+    parser.add_argument(
+        "--database", help="Export from this database as it is (a full set kept by complaints.py --keep): no loading."
+    )
     args = parser.parse_args()
+    if args.database:
+        with tempfile.TemporaryDirectory(dir="/var/tmp") as scratch:
+            run(args.database, 0, Path(scratch))
+        return
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(dir="/var/tmp") as scratch:
         work = args.keep or Path(scratch)

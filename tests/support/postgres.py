@@ -113,9 +113,14 @@ class PostgresServer:
     def url(self) -> str:
         return url_for(self.database, self.socket_dir, self.port)
 
-    def start(self) -> None:
+    def start(self, root: Path | None = None) -> None:
+        """Make and start a new cluster in a temporary directory, or in `root` (made here)."""
         began = time.perf_counter()
-        self.root = Path(tempfile.mkdtemp(prefix="wallboard-pg-", dir=self._temp_parent()))
+        if root is not None:
+            root.mkdir(parents=True)
+            self.root = root
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="wallboard-pg-", dir=self._temp_parent()))
         try:
             self.socket_dir.mkdir()
             if self.as_root:
@@ -235,6 +240,25 @@ def throwaway_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+def kept_server(root: Path) -> PostgresServer:
+    """A server in `root` that outlives this process (the benchmarks' `--keep DIR`): made
+    there the first time, started again if it was stopped, else used as it runs. Stop it
+    with `pg_ctl --pgdata ROOT/data stop` (as the postgres user when root); remove ROOT after."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise PostgresUnavailable(f"PostgreSQL server binaries not found: {INSTALL_HINT}")
+    server = PostgresServer(bin_dir)
+    port_file = root / "port"
+    if port_file.exists():
+        server.root, server.port = root, int(port_file.read_text())
+        if not (server.data_dir / "postmaster.pid").exists():
+            server._run("pg_ctl", "--pgdata", server.data_dir, "--log", server.log_file, "-w", "start")
+    else:
+        server.start(root)
+        port_file.write_text(str(server.port))
+    return server
 
 
 def _admin_connect(url: str, database: str | None = "postgres") -> psycopg.Connection:

@@ -86,9 +86,10 @@ def carry_out(user_desk: UserDesk, it: Intent, info: ComplaintInfo) -> Complaint
 
 
 def in_status(svc: ComplaintService, status: Status, *, flagged: bool = False) -> ComplaintInfo:
-    """A complaint of ann's in `status`, with an open follow-up of hers (and flagged)."""
+    """A complaint of ann's in `status`, with an open follow-up of hers (and flagged): a
+    corrective action, which stays open through a close (a promise would lapse)."""
     info = svc.create("ann", customer="Mrs Jones", contact="+44 20 7946 0000", subject="Refund", description="Late.")
-    info = svc.add_follow_up(info.ref, "ann", due_at=NOW + HOUR, note="call back", kind="callback")
+    info = svc.add_follow_up(info.ref, "ann", due_at=NOW + HOUR, note="fix the refund rule", kind="process_fix")
     if flagged:
         info = svc.flag_malicious(info.ref, "sue", reason="threats")
     for name in PATHS[status]:
