@@ -180,6 +180,29 @@ class Complaint(SQLModel, table=True):
     version: int = Field(default=None, sa_column=_version)
 
 
+class ComplaintOutcome(SQLModel, table=True):
+    """The outcome report's facts of one complaint that need its audit trail or the SLA
+    calendar (tickets/outcome_facts.py judges them), kept so the report reads columns instead
+    of judging every complaint again. Valid while `version` is the complaint's own and
+    `calendar` the fingerprint of the business hours they were judged under; the report
+    judges a complaint whose facts are missing or stale itself (migration 0022)."""
+
+    __tablename__ = "complaint_outcomes"
+
+    complaint_id: int = Field(foreign_key="complaints.id", primary_key=True)
+    version: int
+    calendar: str = Field(max_length=32)
+    # Business seconds from receipt to acknowledgement (None: not acknowledged) and SLA time
+    # used up to the resolution (None: not resolved).
+    ack_seconds: float | None = None
+    resolve_seconds: float | None = None
+    # Resolved or closed at least once; reopened within REOPEN_DAYS of that; the highest
+    # escalation level reached.
+    resolved_ever: bool = False
+    reopened: bool = False
+    highest_level: int = 0
+
+
 class FollowUp(SQLModel, table=True):
     """A promised call-back or action, or a corrective action, with its owner and due time."""
 
