@@ -19,10 +19,9 @@ runs it after migrating, the benchmark's bulk builder fills the table with `judg
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
-from sqlalchemy.orm import Session
 
 from db.tables import audit_events as AUDIT
 from db.tables import complaint_outcomes as OUTCOMES
@@ -30,6 +29,9 @@ from db.tables import complaints as COMPLAINTS
 from tickets.outcome_records import REOPEN_DAYS
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _BATCH = 5_000  # complaints per IN list and per refresh transaction
 _FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
