@@ -227,6 +227,12 @@ complaint_outcomes = Table(
     Column("resolved_ever", Boolean, nullable=False, default=False),
     Column("reopened", Boolean, nullable=False, default=False),
     Column("highest_level", Integer, nullable=False, default=0),
+    Column("promise_first_due", Float),
+    Column("promise_last_due", Float),
+    Column("promises_missed", Integer, nullable=False, default=0),
+    Column("promises_late", Integer, nullable=False, default=0),
+    Column("promises_moved", Integer, nullable=False, default=0),
+    Column("promises_kept", Integer, nullable=False, default=0),
 )
 
 

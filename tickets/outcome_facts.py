@@ -7,10 +7,14 @@ calls `record` in the change's own transaction), instead of on every report:
 - business seconds from receipt to acknowledgement, and SLA time used up to the resolution
   (both in business hours, less the time the SLA clock stood still);
 - resolved or closed at least once, and reopened within REOPEN_DAYS of that;
-- the highest escalation level reached.
+- the highest escalation level reached;
+- its promises to the customer: the first and last due time, and how many were missed, kept
+  late, moved and kept on time (a complaint whose promises all fall due inside the report's
+  window needs no follow-up read).
 
 A row holds for the complaint's `version` it was judged at and the business hours' fingerprint
-(`BusinessCalendar.fingerprint`) it was judged under. The report judges a complaint whose row
+(`BusinessCalendar.fingerprint`) it was judged under; triggers (migration 0022) delete it as
+soon as the complaint or one of its follow-ups changes, whoever writes them. The report judges a complaint whose row
 is missing or stale itself, with the same `judge` (`judge_stale`), so a figure is never stale,
 only slower; `refresh` judges every such complaint again in batches (`wallboard db upgrade`
 runs it after migrating, the benchmark's bulk builder fills the table with `judge` too).
@@ -26,7 +30,9 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 from db.tables import audit_events as AUDIT
 from db.tables import complaint_outcomes as OUTCOMES
 from db.tables import complaints as COMPLAINTS
+from db.tables import follow_ups as FOLLOW_UPS
 from tickets.outcome_records import REOPEN_DAYS
+from tickets.records import PROMISE_KINDS
 from tickets.sla import BusinessCalendar
 from tickets.statuses import Status
 
@@ -47,6 +53,61 @@ class Judged(NamedTuple):
     resolved_ever: bool
     reopened: bool
     highest_level: int
+
+
+class Promises(NamedTuple):
+    """A complaint's promises to the customer (follow-ups of PROMISE_KINDS): the first and
+    last due time (None: none), and how many were missed, kept late, moved and kept on time,
+    each judged as the report judges a promise due in its window (see `promise_verdict`)."""
+
+    promise_first_due: float | None
+    promise_last_due: float | None
+    promises_missed: int
+    promises_late: int
+    promises_moved: int
+    promises_kept: int
+
+
+NO_PROMISES = Promises(None, None, 0, 0, 0, 0)
+# What `promise_verdict` judges a promise: its position among Promises' counts.
+MISSED, LATE, MOVED, KEPT = range(4)
+
+
+def promise_verdict(due_at: float, outcome: str | None, outcome_at: float | None) -> int:
+    """A promise due: missed (no outcome), kept late (after its due time), moved (rescheduled
+    before it: its successor is judged in its stead) or kept on time."""
+    if outcome is None or outcome_at is None:
+        return MISSED
+    if outcome_at > due_at:
+        return LATE
+    return MOVED if outcome == "rescheduled" else KEPT
+
+
+def judge_promises(promises: Iterable[tuple[float, str | None, float | None]]) -> Promises:
+    """A complaint's Promises from its promises' (due time, outcome, outcome time)."""
+    counts = [0, 0, 0, 0]
+    first: float | None = None
+    last: float | None = None
+    for due_at, outcome, outcome_at in promises:
+        counts[promise_verdict(due_at, outcome, outcome_at)] += 1
+        first = due_at if first is None else min(first, due_at)
+        last = due_at if last is None else max(last, due_at)
+    return Promises(first, last, *counts)
+
+
+def read_promises(connection: Connection | Session, ids: Sequence[int]) -> dict[int, Promises]:
+    """The Promises of these complaints (those without any: NO_PROMISES)."""
+    found: dict[int, list[tuple[float, str | None, float | None]]] = {}
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), _BATCH):
+        rows = connection.execute(
+            select(FOLLOW_UPS.c.complaint_id, FOLLOW_UPS.c.due_at, FOLLOW_UPS.c.outcome, FOLLOW_UPS.c.outcome_at).where(
+                FOLLOW_UPS.c.complaint_id.in_(wanted[i : i + _BATCH]), FOLLOW_UPS.c.kind.in_(PROMISE_KINDS)
+            )
+        )
+        for complaint_id, due_at, outcome, outcome_at in rows:
+            found.setdefault(complaint_id, []).append((due_at, outcome, outcome_at))
+    return {complaint_id: judge_promises(promises) for complaint_id, promises in found.items()}
 
 
 class Trail(NamedTuple):
@@ -156,13 +217,16 @@ def _judge_row(calendar: BusinessCalendar, row: Sequence[Any], trail: Trail) -> 
     return judge(calendar, row[2], row[3], row[4], row[5], row[6], row[7], trail)
 
 
-def fact_row(calendar: BusinessCalendar, complaint_id: int, version: int, judged: Judged) -> dict[str, Any]:
+def fact_row(
+    calendar: BusinessCalendar, complaint_id: int, version: int, judged: Judged, promises: Promises
+) -> dict[str, Any]:
     """A complaint_outcomes row."""
     return {
         "complaint_id": complaint_id,
         "version": version,
         "calendar": calendar.fingerprint,
         **judged._asdict(),
+        **promises._asdict(),
     }
 
 
@@ -174,8 +238,9 @@ def record(session: Session, calendar: BusinessCalendar, complaint_id: int) -> N
     row = session.execute(select(*_JUDGED_COLUMNS).where(COMPLAINTS.c.id == complaint_id)).one()
     trail = read_trails(session, [complaint_id]).get(complaint_id, NO_TRAIL)
     judged = _judge_row(calendar, row, trail)
+    promises = read_promises(session, [complaint_id]).get(complaint_id, NO_PROMISES)
     session.execute(delete(OUTCOMES).where(OUTCOMES.c.complaint_id == complaint_id))
-    session.execute(insert(OUTCOMES).values(fact_row(calendar, complaint_id, row[1], judged)))
+    session.execute(insert(OUTCOMES).values(fact_row(calendar, complaint_id, row[1], judged, promises)))
 
 
 def judge_stale(connection: Connection, calendar: BusinessCalendar, rows: Iterable[Sequence[Any]]) -> dict[int, Judged]:
@@ -218,13 +283,20 @@ def refresh(engine: Engine, calendar: BusinessCalendar, *, batch: int = _BATCH) 
             ).all()
             if not rows:
                 return judged_count
-            trails = read_trails(connection, [row[0] for row in rows])
             ids = [row[0] for row in rows]
+            trails = read_trails(connection, ids)
+            promises = read_promises(connection, ids)
             connection.execute(delete(OUTCOMES).where(and_(OUTCOMES.c.complaint_id.in_(ids))))
             connection.execute(
                 insert(OUTCOMES),
                 [
-                    fact_row(calendar, row[0], row[1], _judge_row(calendar, row, trails.get(row[0], NO_TRAIL)))
+                    fact_row(
+                        calendar,
+                        row[0],
+                        row[1],
+                        _judge_row(calendar, row, trails.get(row[0], NO_TRAIL)),
+                        promises.get(row[0], NO_PROMISES),
+                    )
                     for row in rows
                 ],
             )

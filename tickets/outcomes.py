@@ -31,7 +31,7 @@ from db.tables import complaints as COMPLAINTS
 from db.tables import follow_ups as FOLLOW_UPS
 from db.tables import users as USERS
 from tickets.errors import InvalidInput
-from tickets.outcome_facts import Judged, judge_stale, sla_time_used
+from tickets.outcome_facts import Judged, judge_stale, promise_verdict, sla_time_used
 from tickets.outcome_records import (
     DRILLS,
     GROUPINGS,
@@ -343,7 +343,7 @@ class _Report:
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
         for complaint_id, *counts in promises:
-            self._count_promises(groups_of[complaint_id], *counts)
+            self._add_promises(groups_of[complaint_id], *counts)
         for callback in callbacks:
             self._count_callback(callback)
         # Each group counted alone (one tally a row, not two): the total is their sum.
@@ -481,13 +481,45 @@ class _Report:
         )
         return session.execute(query).all()
 
-    def _read_promise_counts(self, session: Connection) -> list[tuple[int, int, int, int, int]]:
+    def _read_promise_counts(self, session: Connection) -> list[Any]:
         """Per complaint, its promises due in the window whose due time has come: (complaint,
-        missed, kept late, moved, kept on time), judged as `_count_follow_up` judges one.
+        missed, kept late, moved, kept on time), judged as `promise_verdict` judges one.
 
-        The first three are added up in one sum, each in its own 21 bits (two million
-        promises of one complaint due in one window), the last is the rest of the count: SQL's
-        CASE per promise and per sum cost more than its GROUP BY's sort."""
+        A complaint whose promises all fall due inside the window has them counted in its kept
+        facts already; only those whose promises straddle an end of the window are counted
+        here from the follow-ups. Unless some complaint has no facts (or facts of other
+        business hours): then its promises would be missed, and every complaint's are counted."""
+        until = min(self.end, self.now)
+        facts = OUTCOMES.c
+        if not self._facts_complete(session):
+            return self._count_promises(session, None)
+        reaching = and_(
+            facts.calendar == self.calendar.fingerprint,
+            facts.promise_last_due >= self.start,
+            facts.promise_first_due < until,
+        )
+        inside = and_(facts.promise_first_due >= self.start, facts.promise_last_due < until)
+        kept = select(
+            facts.complaint_id, facts.promises_missed, facts.promises_late, facts.promises_moved, facts.promises_kept
+        ).where(reaching, inside)
+        counted: list[Any] = list(session.execute(kept))
+        counted += self._count_promises(session, select(facts.complaint_id).where(reaching, ~inside))
+        return counted
+
+    def _facts_complete(self, session: Connection) -> bool:
+        """Every complaint has kept facts judged under these business hours (the triggers of
+        migration 0022 delete a complaint's facts as it changes: a row there holds)."""
+        complaints = session.scalar(select(func.count()).select_from(COMPLAINTS))
+        kept = session.scalar(
+            select(func.count()).select_from(OUTCOMES).where(OUTCOMES.c.calendar == self.calendar.fingerprint)
+        )
+        return complaints == kept
+
+    def _count_promises(self, session: Connection, among: Select[Any] | None) -> list[tuple[int, int, int, int, int]]:
+        """`_read_promise_counts` from the follow-ups, of the complaints `among` selects (None:
+        all). The first three counts are added up in one sum, each in its own 21 bits (two
+        million promises of one complaint due in one window), the last is the rest of the
+        count: SQL's CASE per promise and per sum cost more than its GROUP BY's sort."""
         due, outcome, outcome_at = FOLLOW_UPS.c.due_at, FOLLOW_UPS.c.outcome, FOLLOW_UPS.c.outcome_at
         judged = when(
             (outcome.is_(None) | outcome_at.is_(None), 1),
@@ -500,6 +532,8 @@ class _Report:
             .where(due >= self.start, due < min(self.end, self.now), FOLLOW_UPS.c.kind.in_(PROMISE_KINDS))
             .group_by(FOLLOW_UPS.c.complaint_id)
         )
+        if among is not None:
+            query = query.where(FOLLOW_UPS.c.complaint_id.in_(among))
         counted = []
         mask = (1 << _FIELD) - 1
         for complaint_id, packed, count in session.execute(query).all():  # one fetch: row by row cost more
@@ -655,21 +689,12 @@ class _Report:
         return budget
 
     def _count_follow_up(self, group: str, due_at: float, outcome: str | None, outcome_at: float | None) -> None:
-        tally = self._tally(group)
-        if outcome is None or outcome_at is None:
-            tally.follow_ups_due += 1
-            tally.follow_ups_missed += 1
-        elif outcome_at > due_at:
-            tally.follow_ups_due += 1
-            tally.follow_ups_late += 1
-        elif outcome == "rescheduled":
-            tally.follow_ups_moved += 1  # its successor is judged in its stead
-        else:
-            tally.follow_ups_due += 1
-            tally.follow_ups_on_time += 1
+        counts = [0, 0, 0, 0]
+        counts[promise_verdict(due_at, outcome, outcome_at)] = 1
+        self._add_promises(group, *counts)
 
-    def _count_promises(self, group: str, missed: int, late: int, moved: int, on_time: int) -> None:
-        """A complaint's promises, counted as `_count_follow_up` counts each."""
+    def _add_promises(self, group: str, missed: int, late: int, moved: int, on_time: int) -> None:
+        """A complaint's promises (a moved one is not due: its successor is judged in its stead)."""
         tally = self._tally(group)
         tally.follow_ups_due += missed + late + on_time
         tally.follow_ups_missed += missed
