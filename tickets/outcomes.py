@@ -339,7 +339,7 @@ class _Report:
             # groups add up to the total.
             total_answered = sum(answered.values()) if answered is not None else self._all_answered(session)
         for case in cases:
-            self._count_case(self._verdict(case))
+            self._count_case(self._verdict(case, groups_of[case[_ID]]))
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
         for complaint_id, *counts in promises:
@@ -376,9 +376,9 @@ class _Report:
                     found.add(complaint_id)
             return sorted(found)
         for case in cases:
-            verdict = self._verdict(case)
-            if group != TOTAL and verdict.group != group:
+            if group != TOTAL and groups_of[case[_ID]] != group:
                 continue
+            verdict = self._verdict(case, groups_of[case[_ID]])
             if drill == "received":
                 found.add(case[_ID])
             elif drill == "ack_late":
@@ -502,7 +502,7 @@ class _Report:
         kept = select(
             facts.complaint_id, facts.promises_missed, facts.promises_late, facts.promises_moved, facts.promises_kept
         ).where(reaching, inside)
-        counted: list[Any] = list(session.execute(kept))
+        counted: list[Any] = list(session.execute(kept).all())  # one fetch: row by row cost more
         counted += self._count_promises(session, select(facts.complaint_id).where(reaching, ~inside))
         return counted
 
@@ -612,7 +612,11 @@ class _Report:
 
     def _group_of(self, case: Any) -> str:
         """The group a complaint of the cohort falls in (by week: the week it was received)."""
-        return self._week(case[_CREATED]) if self.by == "week" else self._group_name(case[_DIMENSION])
+        if self.by == "week":
+            return self._week(case[_CREATED])
+        if self.by == "owner":
+            return self._group_name(case[_DIMENSION])
+        return case[_DIMENSION] or NONE_GROUP
 
     def _group_name(self, value: Any) -> str:
         """The group of a complaint's value of the grouping (not by week)."""
@@ -620,8 +624,9 @@ class _Report:
             value = self.owners.get(value) if value is not None else None
         return value or NONE_GROUP
 
-    def _verdict(self, case: Any) -> _Verdict:
-        """The complaint judged at `now`, from its kept facts (or those judged again)."""
+    def _verdict(self, case: Any, group: str) -> _Verdict:
+        """The complaint (of `group`) judged at `now`, from its kept facts (or those judged
+        again)."""
         facts: Sequence[Any] = case[_FACTS] if case[_FRESH] else self._stale[case[_ID]]
         ack_seconds, resolved_used, resolved_ever, reopened, highest_level = facts
         acknowledged_at = case[_ACKED]
@@ -642,7 +647,7 @@ class _Report:
             if used > budget:
                 resolution = (used, False)
         return _Verdict(
-            self._group_of(case),
+            group,
             ack,
             resolution,
             resolution is not None and resolution[1] and resolution[0] <= budget,
