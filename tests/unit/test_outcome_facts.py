@@ -10,6 +10,7 @@ kept, late, moved or missed, at whole minutes (so business seconds are exact on 
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -207,9 +208,12 @@ def test_stale_facts_are_judged_again_never_read(engine, settings):
         )
     assert _everything(engine, settings, windows) == honest
     # Other business hours: the report judges under the hours it is given, as before.
+    before = copy.deepcopy(settings)
     settings.business_hours.saturday = "09:00-13:00"
     assert BusinessCalendar.from_settings(settings).fingerprint != svc.calendar.fingerprint
     fresh = _everything(engine, settings, windows)
     assert fresh != honest
     assert refresh(engine, BusinessCalendar.from_settings(settings)) > 0
     assert _everything(engine, settings, windows) == fresh
+    # Every complaint has facts again, all of the new hours: under the old ones none is read.
+    assert _everything(engine, before, windows) == honest
