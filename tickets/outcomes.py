@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, func, null, select
+from sqlalchemy import Connection, Engine, Select, and_, exists, func, null, select, true
 from sqlalchemy import case as when
 
 from db.tables import callbacks as CALLBACKS
@@ -434,19 +434,30 @@ class _Report:
             return joined, dimension, exists().where(CALLS.c.callid == c.callid)
         # Of the call's queue entries the last one answered (else the last one): its queue
         # and agent, else those copied on the complaint when it was logged.
-        entry = CALLS.alias("entry")
-        latest = (
-            select(CALLS.c.id)
-            .where(CALLS.c.callid == c.callid)
-            .order_by(
-                when((CALLS.c.answer_at.is_(None), 0), else_=1).desc(), CALLS.c.enter_at.desc(), CALLS.c.id.desc()
-            )
-            .limit(1)
-            .correlate(COMPLAINTS)
-            .scalar_subquery()
+        last_first = (
+            when((CALLS.c.answer_at.is_(None), 0), else_=1).desc(),
+            CALLS.c.enter_at.desc(),
+            CALLS.c.id.desc(),
         )
-        on_call, copied = (entry.c.queue, c.call_queue) if self.by == "queue" else (entry.c.agent, c.call_agent)
-        joined = joined.outerjoin(entry, entry.c.id == latest)
+        copied = c.call_queue if self.by == "queue" else c.call_agent
+        if self.engine.dialect.name == "postgresql":
+            # A lateral join, one index probe a complaint: joined on the id of the entry a
+            # correlated subquery found, PostgreSQL hashed every call row instead.
+            found = (
+                select(CALLS.c.id, CALLS.c.queue, CALLS.c.agent)
+                .where(CALLS.c.callid == c.callid)
+                .order_by(*last_first)
+                .limit(1)
+                .lateral("entry")
+            )
+            joined = joined.outerjoin(found, true())
+            on_call = found.c.queue if self.by == "queue" else found.c.agent
+            return joined, when((found.c.id.is_not(None), on_call), else_=copied), found.c.id
+        # SQLite has no lateral join: the entry's id from a correlated subquery, then its row.
+        entry = CALLS.alias("entry")
+        latest = select(CALLS.c.id).where(CALLS.c.callid == c.callid).order_by(*last_first).limit(1)
+        joined = joined.outerjoin(entry, entry.c.id == latest.correlate(COMPLAINTS).scalar_subquery())
+        on_call = entry.c.queue if self.by == "queue" else entry.c.agent
         return joined, when((entry.c.id.is_not(None), on_call), else_=copied), entry.c.id
 
     def _read_cases(self, session: Connection) -> Sequence[Any]:
