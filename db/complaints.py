@@ -180,6 +180,44 @@ class Complaint(SQLModel, table=True):
     version: int = Field(default=None, sa_column=_version)
 
 
+class ComplaintOutcome(SQLModel, table=True):
+    """The outcome report's facts of one complaint that need its audit trail or the SLA
+    calendar (tickets/outcome_facts.py judges them), kept so the report reads columns instead
+    of judging every complaint again. Valid while `version` is the complaint's own and
+    `calendar` the fingerprint of the business hours they were judged under; the report
+    judges a complaint whose facts are missing or stale itself (migration 0022)."""
+
+    __tablename__ = "complaint_outcomes"
+    __table_args__ = (
+        # The report's promises due in its window: the complaints whose promises' due times
+        # reach into it (and, by the calendar alone, whether every complaint has facts).
+        Index("ix_complaint_outcomes_promises", "calendar", "promise_last_due", "promise_first_due"),
+    )
+
+    complaint_id: int = Field(foreign_key="complaints.id", primary_key=True)
+    version: int
+    calendar: str = Field(max_length=32)
+    # Business seconds from receipt to acknowledgement (None: not acknowledged) and SLA time
+    # used up to the resolution (None: not resolved).
+    ack_seconds: float | None = None
+    resolve_seconds: float | None = None
+    # Resolved or closed at least once; reopened within REOPEN_DAYS of that; the highest
+    # escalation level reached.
+    resolved_ever: bool = False
+    reopened: bool = False
+    highest_level: int = 0
+    # Its promises to the customer (follow-ups of kind callback or action): the first and last
+    # due time, and how many were missed, kept late, moved and kept on time. Unlike the
+    # rest these change without the complaint row (a follow-up's own): triggers on complaints
+    # and follow_ups delete a complaint's row whenever either changes (migration 0022).
+    promise_first_due: float | None = None
+    promise_last_due: float | None = None
+    promises_missed: int = 0
+    promises_late: int = 0
+    promises_moved: int = 0
+    promises_kept: int = 0
+
+
 class FollowUp(SQLModel, table=True):
     """A promised call-back or action, or a corrective action, with its owner and due time."""
 

@@ -216,6 +216,26 @@ calls = Table(
 )
 
 
+complaint_outcomes = Table(
+    "complaint_outcomes",
+    metadata,
+    Column("complaint_id", Integer, ForeignKey("complaints.id"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("calendar", String(32), nullable=False),
+    Column("ack_seconds", Float),
+    Column("resolve_seconds", Float),
+    Column("resolved_ever", Boolean, nullable=False, default=False),
+    Column("reopened", Boolean, nullable=False, default=False),
+    Column("highest_level", Integer, nullable=False, default=0),
+    Column("promise_first_due", Float),
+    Column("promise_last_due", Float),
+    Column("promises_missed", Integer, nullable=False, default=0),
+    Column("promises_late", Integer, nullable=False, default=0),
+    Column("promises_moved", Integer, nullable=False, default=0),
+    Column("promises_kept", Integer, nullable=False, default=0),
+)
+
+
 complaint_search = Table(
     "complaint_search",
     metadata,

@@ -28,7 +28,7 @@ from sqlmodel import col
 
 from db.complaints import AuditEvent, Complaint, ComplaintSearch, FollowUp, User
 from db.engine import read_session, write_session
-from tickets import lifecycle, permissions, reminders
+from tickets import lifecycle, outcome_facts, permissions, reminders
 from tickets.errors import IllegalTransition, InvalidInput, NotFound, StaleVersion
 from tickets.queries import ComplaintQueries, complaint_info, user_by_name
 from tickets.records import (
@@ -157,6 +157,12 @@ class ComplaintService:
         else:
             c.due_at = None
 
+    def _judge_outcome(self, session: Session, c: Complaint) -> None:
+        """The one place the outcome report's facts of a complaint are kept (see
+        tickets/outcome_facts.py): after the last change an intent makes to it, in its
+        transaction."""
+        outcome_facts.record(session, self.calendar, stored_id(c.id))
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _actor(self, session: Session, name: str) -> User:
@@ -219,6 +225,7 @@ class ComplaintService:
                 session.flush()
                 self._reindex(session, c)
                 reminders.arm(session, c, self.settings, self.calendar, now)
+                self._judge_outcome(session, c)
                 return complaint_info(session, c, full=True)
         except StaleDataError:
             with read_session(self.engine) as session:
@@ -374,6 +381,7 @@ class ComplaintService:
         session.flush()
         self._reindex(session, c)
         reminders.arm(session, c, self.settings, self.calendar, now)
+        self._judge_outcome(session, c)
         return c
 
     @staticmethod
@@ -755,6 +763,7 @@ class ComplaintService:
         c.escalation_level = level
         c.updated_at, c.updated_by_id = now, None
         self._refresh_due(c)
+        self._judge_outcome(session, c)
 
     def close_stale_resolved(self, now: float | None = None, *, batch: int = 500) -> list[str]:
         """Close the complaints resolved more than `auto_close_days` ago that the customer never
@@ -784,6 +793,7 @@ class ComplaintService:
                     c.updated_at, c.updated_by_id = now, None
                     self._refresh_due(c)
                     reminders.arm(session, c, self.settings, self.calendar, now)
+                    self._judge_outcome(session, c)
                     closed.append(ref_of(c.id))
             if len(stale) < batch:
                 return closed

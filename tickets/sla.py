@@ -8,11 +8,12 @@ falls outside (an 08:00-18:00 day is always 10 hours).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,14 @@ class BusinessCalendar:
     def from_settings(cls, settings: Settings) -> BusinessCalendar:
         hours = settings.business_hours
         return cls(ZoneInfo(hours.timezone or settings.site.timezone), hours.week(), hours.holidays)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short digest of the zone, opening hours and holidays: equal for two calendars
+        that count the same business time (facts judged under one hold under the other)."""
+        week = [[(start.isoformat(), end.isoformat() if end else None) for start, end in day] for day in self.week]
+        text = repr((self.tz.key, week, sorted(day.isoformat() for day in self.holidays)))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def local_date(self, at: float) -> date:
         return datetime.fromtimestamp(at, self.tz).date()
@@ -111,6 +120,8 @@ class BusinessCalendar:
     def _cover(self, at: float) -> _DayTable:
         """The day table extended (by CHUNK_DAYS at least) to hold the day of `at`."""
         day = self.local_date(at)
+        if self.day_bounds(day)[0] > at:  # `at` a hair before midnight: its local time rounds up to the next day
+            day -= timedelta(days=1)
         with self._extending:
             table = self._table
             if table is None:
