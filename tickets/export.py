@@ -221,7 +221,9 @@ class LocalTimes:
             offset = self._offsets[hour]
         except KeyError:
             offset = self._offset_of(hour)
-        if offset is None:  # the offset changes within this hour
+        # The offset changes within this hour, or the instant rounds (to the microsecond, as
+        # datetime rounds before converting) into the next hour, whose offset may differ.
+        if offset is None or at - hour * 3600 > 3599.999999:
             return datetime.fromtimestamp(at, self.tz).replace(tzinfo=None).isoformat(" ", "seconds")
         local = at + offset
         whole = int(local)

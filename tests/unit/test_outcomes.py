@@ -546,6 +546,8 @@ def test_export_local_times_equal_a_conversion_per_value(zone, instants, near_ch
     ]
     # A hair below a whole second: rounded to the microsecond first, as datetime does.
     edges = [1_795_420_800.9999995, 1_795_420_800.9999996, 1_795_420_859.9999999, 1_795_420_800.4999995]
+    # Half a microsecond before a change: datetime rounds it to the change, then converts.
+    edges += [change - delta for change in changes for delta in (5e-7, 4e-7, 1e-6)]
     for at in instants + edges + [change + near_change for change in changes]:
         assert local.text(at) == datetime.fromtimestamp(at, tz).replace(tzinfo=None).isoformat(" ", "seconds")
 
