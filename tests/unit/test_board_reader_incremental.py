@@ -1,5 +1,5 @@
 """The board's reader reuses what did not change since its last read (wallboard/store/board_reader.py,
-KeptRows): whatever was written in between, each read and each
+KeptRows; wallboard/calls/board.py, _AgentJudgings): whatever was written in between, each read and each
 judging gives what a fresh full read and a fresh judging give."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from db.engine import write_transaction
 from tests.support import BACKENDS, on_backend
+from wallboard.calls import board
 from wallboard.calls.board import evaluate
 from wallboard.calls.events import Event
 from wallboard.calls.events import EventKind as K
@@ -93,7 +94,13 @@ def test_every_read_after_any_writes_is_what_a_fresh_full_read_gives(engine, set
         with engine.connect() as connection:
             fresh = read_rows(connection, settings, now + 1)
         assert kept == fresh, f"step {step}"
-        # Judged again a moment later too, as the board does between reads.
-        for at in (now + 1, now + 1.5):
-            assert evaluate(kept, settings, at) == evaluate(fresh, settings, at), f"step {step}"
+        # Judged at the read, a moment later (as the board does between reads) and an hour
+        # on (long pauses and calls flagged): a fresh judging first, with the last judging's
+        # kept parts set aside and put back, so the reader's rows are judged from them.
+        moments = (now + 1, now + 1.5, now + 3600)
+        last_judging = board._JUDGINGS.kept
+        board._JUDGINGS.kept = (None, None, {})
+        judged_fresh = [evaluate(fresh, settings, at) for at in moments]
+        board._JUDGINGS.kept = last_judging
+        assert [evaluate(kept, settings, at) for at in moments] == judged_fresh, f"step {step}"
     assert reader.reads == 40
