@@ -4,6 +4,7 @@ judging gives what a fresh full read and a fresh judging give."""
 
 from __future__ import annotations
 
+import copy
 import random
 
 import pytest
@@ -99,8 +100,27 @@ def test_every_read_after_any_writes_is_what_a_fresh_full_read_gives(engine, set
         # kept parts set aside and put back, so the reader's rows are judged from them.
         moments = (now + 1, now + 1.5, now + 3600)
         last_judging = board._JUDGINGS.kept
-        board._JUDGINGS.kept = (None, None, {})
+        board._JUDGINGS.kept = (None, None, None, {})
         judged_fresh = [evaluate(fresh, settings, at) for at in moments]
         board._JUDGINGS.kept = last_judging
         assert [evaluate(kept, settings, at) for at in moments] == judged_fresh, f"step {step}"
     assert reader.reads == 40
+
+
+def test_thresholds_changed_in_place_are_judged_with_at_once(engine, settings):
+    with write_transaction(engine) as connection:
+        EventApplier().apply(
+            connection,
+            [
+                Event(T, K.AGENT_JOINED_QUEUE, agent="maria", queue="billing"),
+                Event(T, K.AGENT_LOGGED_IN, agent="maria"),
+                Event(T + 1, K.AGENT_PAUSED, agent="maria", reason="lunch"),
+            ],
+        )
+    reader = BoardReader(engine, settings)
+    rows, _ = reader.read(T + 60)
+    assert evaluate(rows, settings, T + 4000).agents[0].flag == "long_pause"
+    settings.thresholds.pause_minutes = {"lunch": 120}  # a longer lunch, in the same settings
+    (maria,) = evaluate(rows, settings, T + 4000).agents
+    assert maria.flag is None
+    assert evaluate(rows, settings, T + 4000) == evaluate(rows, copy.deepcopy(settings), T + 4000)

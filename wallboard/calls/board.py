@@ -9,6 +9,7 @@ gets `BoardRows` over its session link and judges them here, each second.
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -571,7 +572,8 @@ class _AgentJudgings:
     thread and the event loop (`BoardState.at`) may both judge."""
 
     def __init__(self) -> None:
-        self.kept: tuple[object, object, dict[int, tuple[AgentSnapshot, _Judged]]] = (None, None, {})
+        # (the thresholds judged with, a copy of them as they were, the memberships, by id(row))
+        self.kept: tuple[object, object, object, dict[int, tuple[AgentSnapshot, _Judged]]] = (None, None, None, {})
 
 
 # (queues, AHT today, AHT level, seconds in state past which the agent is flagged, the flag)
@@ -590,8 +592,11 @@ def _agent_rows(
     once per judging, as `agent_flag` and `agent_aht_level` would find it, and what an agent's
     unchanged row gave last time is taken again (_AgentJudgings)."""
     memberships = source.memberships
-    kept_thresholds, kept_memberships, kept = _JUDGINGS.kept
-    if kept_thresholds is not settings.thresholds or kept_memberships is not memberships:
+    kept_thresholds, as_they_were, kept_memberships, kept = _JUDGINGS.kept
+    # The same thresholds, not changed in place since (a dataclass: they compare by value).
+    if kept_thresholds is not settings.thresholds or as_they_were != settings.thresholds:
+        kept, as_they_were = {}, copy.deepcopy(settings.thresholds)
+    elif kept_memberships is not memberships:
         kept = {}
     judged: dict[int, tuple[AgentSnapshot, _Judged]] = {}
     band: tuple[float, float, float, float] | None = None
@@ -649,7 +654,7 @@ def _agent_rows(
                 aht_level=aht_level,
             )
         )
-    _JUDGINGS.kept = (settings.thresholds, memberships, judged)
+    _JUDGINGS.kept = (settings.thresholds, as_they_were, memberships, judged)
     return tuple(rows)
 
 
