@@ -9,6 +9,7 @@ gets `BoardRows` over its session link and judges them here, each second.
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -562,6 +563,24 @@ def _total(tiles: Sequence[QueueTile], agents: Sequence[AgentRow], settings: Set
     )
 
 
+class _AgentJudgings:
+    """What judging an agent's row found that does not tick with the clock (its queues, AHT
+    and AHT level, the limit past which its call or pause stands out), kept from the last
+    judging for the rows read the same (the same dict: wallboard/store/board_reader.py
+    KeptRows), the same memberships and the same thresholds: a busy board judges its 500
+    agents each second and only a few of them changed. One value, swapped whole, so the read
+    thread and the event loop (`BoardState.at`) may both judge."""
+
+    def __init__(self) -> None:
+        # (the thresholds judged with, a copy of them as they were, the memberships, by id(row))
+        self.kept: tuple[object, object, object, dict[int, tuple[AgentSnapshot, _Judged]]] = (None, None, None, {})
+
+
+# (queues, AHT today, AHT level, seconds in state past which the agent is flagged, the flag)
+_Judged = tuple[tuple[str, ...], float | None, str, float | None, str | None]
+_JUDGINGS = _AgentJudgings()
+
+
 def _agent_rows(
     source: BoardRows,
     settings: Settings,
@@ -570,50 +589,72 @@ def _agent_rows(
 ) -> tuple[AgentRow, ...]:
     """The agents judged at `now`: each second for hundreds of agents, so what they share
     (the floor's AHT band, a queue's long-call limit, a pause reason's limit) is looked up
-    once per judging, as `agent_flag` and `agent_aht_level` would find it."""
-    band = thresholds(None)
-    aht_bounds = (band.aht_low_seconds, band.aht_high_seconds, band.aht_red_low_seconds, band.aht_red_high_seconds)
+    once per judging, as `agent_flag` and `agent_aht_level` would find it, and what an agent's
+    unchanged row gave last time is taken again (_AgentJudgings)."""
+    memberships = source.memberships
+    kept_thresholds, as_they_were, kept_memberships, kept = _JUDGINGS.kept
+    # The same thresholds, not changed in place since (a dataclass: they compare by value).
+    if kept_thresholds is not settings.thresholds or as_they_were != settings.thresholds:
+        kept, as_they_were = {}, copy.deepcopy(settings.thresholds)
+    elif kept_memberships is not memberships:
+        kept = {}
+    judged: dict[int, tuple[AgentSnapshot, _Judged]] = {}
+    band: tuple[float, float, float, float] | None = None
     long_call: dict[str | None, float] = {}  # queue -> seconds on a call that stand out
     long_pause: dict[str | None, float] = {}  # pause reason -> seconds
-    memberships = source.memberships
     rows = []
     for row in source.agents:
-        state = row["state"]
-        seconds = max(0.0, now - row["state_since"])
-        handled = row["calls_today"]
-        if state == "on_call" and row["current_callid"] and handled:
-            handled -= 1  # the call in progress is answered (counted) but has no talk time yet
-        aht = row["talk_seconds_today"] / handled if handled > 0 else None
-        flag = None
-        if state == "on_call":
-            queue = row["current_queue"]
-            limit = long_call.get(queue)
-            if limit is None:
-                limit = long_call[queue] = thresholds(queue).long_call_minutes * 60
-            if seconds >= limit:
+        entry = kept.get(id(row))
+        if entry is not None and entry[0] is row:
+            judging = entry[1]
+        else:
+            if band is None:
+                floor = thresholds(None)
+                band = (
+                    floor.aht_low_seconds,
+                    floor.aht_high_seconds,
+                    floor.aht_red_low_seconds,
+                    floor.aht_red_high_seconds,
+                )
+            state = row["state"]
+            handled = row["calls_today"]
+            if state == "on_call" and row["current_callid"] and handled:
+                handled -= 1  # the call in progress is answered (counted) but has no talk time yet
+            aht = row["talk_seconds_today"] / handled if handled > 0 else None
+            limit: float | None = None
+            flag = None
+            if state == "on_call":
+                queue = row["current_queue"]
+                limit = long_call.get(queue)
+                if limit is None:
+                    limit = long_call[queue] = thresholds(queue).long_call_minutes * 60
                 flag = "long_call"
-        elif state == "paused":
-            reason = row["pause_reason"]
-            limit = long_pause.get(reason)
-            if limit is None:
-                limit = long_pause[reason] = settings.thresholds.pause_limit_minutes(reason) * 60
-            if seconds >= limit:
+            elif state == "paused":
+                reason = row["pause_reason"]
+                limit = long_pause.get(reason)
+                if limit is None:
+                    limit = long_pause[reason] = settings.thresholds.pause_limit_minutes(reason) * 60
                 flag = "long_pause"
+            judging = (memberships.get(row["name"], ()), aht, level_band(aht, *band), limit, flag)
+        judged[id(row)] = (row, judging)
+        queues, aht, aht_level, limit, flag = judging
+        seconds = max(0.0, now - row["state_since"])
         rows.append(
             AgentRow(
                 name=row["name"],
-                state=state,
+                state=row["state"],
                 pause_reason=row["pause_reason"],
                 state_since=row["state_since"],
                 seconds_in_state=seconds,
                 current_queue=row["current_queue"],
-                queues=memberships.get(row["name"], ()),
+                queues=queues,
                 calls_today=row["calls_today"],
                 aht_today=aht,
-                flag=flag,
-                aht_level=level_band(aht, *aht_bounds),
+                flag=flag if limit is not None and seconds >= limit else None,
+                aht_level=aht_level,
             )
         )
+    _JUDGINGS.kept = (settings.thresholds, as_they_were, memberships, judged)
     return tuple(rows)
 
 

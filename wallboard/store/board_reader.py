@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Result, case, func, or_, select, text
+from sqlalchemy import Connection, Engine, Result, bindparam, case, func, or_, select, text
 
 from db.callbacks import OPEN_SQL, Callback
 from db.complaints import OPEN_PROMISE_SQL, FollowUp
@@ -54,36 +54,27 @@ def read_board(connection: Connection, settings: Settings, now: float) -> BoardS
 PROBLEM_SHOWN_SECONDS = 24 * 3600.0
 
 
-def read_rows(connection: Connection, settings: Settings, now: float, marks: MarksCache | None = None) -> BoardRows:
+def read_rows(
+    connection: Connection,
+    settings: Settings,
+    now: float,
+    marks: MarksCache | None = None,
+    kept: KeptRows | None = None,
+) -> BoardRows:
     """The live snapshot's rows, to be judged at any moment by `wallboard.calls.board.evaluate`
-    (`marks`: the waiting callers' markers kept between reads)."""
+    (`marks`: the waiting callers' markers kept between reads; `kept`: the last read's rows,
+    whose unchanged ones are reused rather than built again: the answer is the same)."""
     today = day_start(settings, now)
     # The snapshot table's columns are SnapshotRow's keys; the agents' select names AgentSnapshot's.
-    snapshots = cast(tuple[SnapshotRow, ...], _dicts(connection.execute(select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue))))
-    a = AGENTS.c
-    agents = cast(
-        tuple[AgentSnapshot, ...],
-        _dicts(
-            connection.execute(
-                select(
-                    a.name,
-                    a.state,
-                    a.pause_reason,
-                    a.state_since,
-                    a.current_queue,
-                    a.current_callid,
-                    a.calls_today,
-                    a.talk_seconds_today,
-                ).where(or_(a.state != "logged_out", a.state_since >= today, a.calls_today > 0))
-            )
-        ),
-    )
-    memberships: dict[str, list[str]] = {}
-    for agent, queue in connection.execute(select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)):
-        memberships.setdefault(agent, []).append(queue)
-    cb = CALLBACKS.c
-    f = FEEDS.c
-    feed_rows = connection.execute(select(f.name, f.heartbeat_at, f.problem, f.problem_at)).all()
+    snapshots = cast(tuple[SnapshotRow, ...], _dicts(connection.execute(SNAPSHOTS_READ)))
+    agents_read = connection.execute(AGENTS_READ, {"today": today})
+    if kept is None:
+        agents = cast(tuple[AgentSnapshot, ...], _dicts(agents_read))
+        memberships = _memberships(connection.execute(MEMBERSHIPS_READ).all())
+    else:
+        agents = kept.agents(agents_read)
+        memberships = kept.memberships(connection.execute(MEMBERSHIPS_READ).all())
+    feed_rows = connection.execute(FEEDS_READ).all()
     feeds = [(name, heartbeat) for name, heartbeat, _, _ in feed_rows]
     problems = [
         (name, problem)
@@ -91,10 +82,7 @@ def read_rows(connection: Connection, settings: Settings, now: float, marks: Mar
         if problem is not None and problem_at is not None and problem_at >= now - PROBLEM_SHOWN_SECONDS
     ]
     callbacks: dict[str, tuple[list[float], list[float]]] = {}
-    for queue, hung_up_at, due_at in connection.execute(
-        # A literal, so SQLite uses the partial index of open requests (db.callbacks).
-        select(cb.queue, cb.first_hung_up_at, cb.due_at).where(text(CALLBACKS_OPEN)).order_by(cb.due_at)
-    ):
+    for queue, hung_up_at, due_at in connection.execute(CALLBACKS_READ).all():
         hung, due = callbacks.setdefault(queue, ([], []))
         hung.append(hung_up_at)
         due.append(due_at)
@@ -104,7 +92,7 @@ def read_rows(connection: Connection, settings: Settings, now: float, marks: Mar
         ),
         snapshots=snapshots,
         agents=agents,
-        memberships={agent: tuple(sorted(qs)) for agent, qs in memberships.items()},
+        memberships=memberships,
         heartbeat_at=max((hb for _, hb in feeds if hb), default=None),
         feeds=tuple(sorted(name for name, _ in feeds)),
         feed_heartbeats={name: heartbeat for name, heartbeat in feeds},
@@ -113,6 +101,70 @@ def read_rows(connection: Connection, settings: Settings, now: float, marks: Mar
         promises=read_promises(connection, settings, now),
         alert_log=read_alert_log(connection, settings, now),
     )
+
+
+# The board's reads each second, built once (a select built and hashed anew each second
+# costs more than some of the reads themselves).
+SNAPSHOTS_READ = select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)
+_a = AGENTS.c
+AGENTS_READ = select(
+    _a.name,
+    _a.state,
+    _a.pause_reason,
+    _a.state_since,
+    _a.current_queue,
+    _a.current_callid,
+    _a.calls_today,
+    _a.talk_seconds_today,
+).where(or_(_a.state != "logged_out", _a.state_since >= bindparam("today"), _a.calls_today > 0))
+MEMBERSHIPS_READ = select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)
+FEEDS_READ = select(FEEDS.c.name, FEEDS.c.heartbeat_at, FEEDS.c.problem, FEEDS.c.problem_at)
+# A literal, so SQLite uses the partial index of open requests (db.callbacks).
+CALLBACKS_READ = (
+    select(CALLBACKS.c.queue, CALLBACKS.c.first_hung_up_at, CALLBACKS.c.due_at)
+    .where(text(CALLBACKS_OPEN))
+    .order_by(CALLBACKS.c.due_at)
+)
+
+
+def _memberships(rows: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    memberships: dict[str, list[str]] = {}
+    for agent, queue in rows:
+        memberships.setdefault(agent, []).append(queue)
+    return {agent: tuple(sorted(qs)) for agent, qs in memberships.items()}
+
+
+class KeptRows:
+    """The last read's agents and memberships, for the next read to reuse what did not change:
+    an agent whose row reads the same gets the same dict (built once, and judged by
+    `evaluate` from the same object), the memberships are worked out again only when a row of
+    them changed. The rows are read in full each time (no row of the live tables says when it
+    changed), so what a read returns is what a read without it returns. Not thread-safe: one
+    read at a time (the BoardReader's lock)."""
+
+    def __init__(self) -> None:
+        self._agents: dict[tuple[Any, ...], AgentSnapshot] = {}
+        self._membership_rows: list[tuple[str, str]] | None = None
+        self._memberships: dict[str, tuple[str, ...]] = {}
+
+    def agents(self, result: Result[Any]) -> tuple[AgentSnapshot, ...]:
+        keys = tuple(result.keys())
+        last: dict[tuple[Any, ...], AgentSnapshot] = self._agents
+        now: dict[tuple[Any, ...], AgentSnapshot] = {}
+        # As plain tuples: they hash and compare in C (a Row's equality is Python code).
+        for row in map(tuple, result.all()):
+            snapshot = last.get(row)
+            if snapshot is None:
+                snapshot = cast(AgentSnapshot, dict(zip(keys, row)))
+            now[row] = snapshot
+        self._agents = now
+        return tuple(now.values())
+
+    def memberships(self, result: Sequence[Sequence[Any]]) -> dict[str, tuple[str, ...]]:
+        rows = cast(list[tuple[str, str]], list(map(tuple, result)))
+        if rows != self._membership_rows:
+            self._membership_rows, self._memberships = rows, _memberships(rows)
+        return self._memberships
 
 
 def read_promises(connection: Connection, settings: Settings, now: float) -> PromiseCounts:
@@ -141,7 +193,7 @@ def read_promises(connection: Connection, settings: Settings, now: float) -> Pro
 def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:
     """The rows of `result` as plain dicts (zipping the keys once: cheaper than RowMapping)."""
     keys = tuple(result.keys())
-    return tuple(dict(zip(keys, row)) for row in result)
+    return tuple(dict(zip(keys, row)) for row in result.all())
 
 
 # Last week's day is read again at most this often (it changes only when old calls are
@@ -253,6 +305,7 @@ class BoardReader:
         self._trend: _Shared[Trend] = _Shared(share_trend_for, clock)
         self._generation = 0
         self._marks = MarksCache()
+        self._kept = KeptRows()
         self._last_week = LastWeekCache()
 
     @property
@@ -276,7 +329,7 @@ class BoardReader:
         return read_trend(connection, settings, now, None, self._last_week)
 
     def _read_rows(self, connection: Connection, settings: Settings, now: float) -> BoardRows:
-        return read_rows(connection, settings, now, self._marks)
+        return read_rows(connection, settings, now, self._marks, self._kept)
 
     def _fetch(self, reader: Callable[[Connection, Settings, float], T], now: float) -> T:
         with self.engine.connect() as connection:

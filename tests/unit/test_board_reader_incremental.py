@@ -1,0 +1,126 @@
+"""The board's reader reuses what did not change since its last read (wallboard/store/board_reader.py,
+KeptRows; wallboard/calls/board.py, _AgentJudgings): whatever was written in between, each read and each
+judging gives what a fresh full read and a fresh judging give."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+from db.engine import write_transaction
+from tests.support import BACKENDS, on_backend
+from wallboard.calls import board
+from wallboard.calls.board import evaluate
+from wallboard.calls.events import Event
+from wallboard.calls.events import EventKind as K
+from wallboard.store.applier import EventApplier
+from wallboard.store.board_reader import BoardReader, read_rows
+from wallboard.store.metrics import refresh_snapshots
+
+T = 1_700_000_000.0
+AGENTS = [f"agent {n}" for n in range(8)]
+QUEUES = ["billing", "sales", "support"]
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request, settings):
+    return on_backend(request, settings)
+
+
+def random_events(rng: random.Random, ts: float, serial: int) -> list[Event]:
+    """A handful of what a floor does in a second: agents come and go, join and leave queues,
+    pause, take calls; callers wait, are answered, hang up. Each caller calls once: a
+    caller's markers are kept a while by design (wallboard/store/waiting.py, MarksCache)."""
+    events = []
+    for n in range(rng.randint(1, 6)):
+        at = ts + n * 0.1
+        agent, queue = rng.choice(AGENTS), rng.choice(QUEUES)
+        callid = f"c{serial}-{n}"
+        kind = rng.choice(
+            [
+                K.AGENT_LOGGED_IN,
+                K.AGENT_LOGGED_OUT,
+                K.AGENT_JOINED_QUEUE,
+                K.AGENT_LEFT_QUEUE,
+                K.AGENT_PAUSED,
+                K.AGENT_UNPAUSED,
+                K.CALL_ENTERED,
+                K.CALL_ANSWERED,
+            ]
+        )
+        if kind in (K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE):
+            events.append(Event(at, kind, agent=agent, queue=queue))
+        elif kind == K.AGENT_PAUSED:
+            events.append(Event(at, kind, agent=agent, reason=rng.choice(["lunch", "break", "training", ""])))
+        elif kind == K.CALL_ENTERED:
+            events.append(Event(at, kind, callid=callid, queue=queue, caller=f"555{serial:04d}{n}", position=1))
+        elif kind == K.CALL_ANSWERED:
+            events.append(
+                Event(at, K.CALL_ENTERED, callid=callid, queue=queue, caller=f"555{serial:04d}{n}", position=1)
+            )
+            events.append(Event(at + 0.05, kind, callid=callid, queue=queue, agent=agent, wait_seconds=0.05))
+            if rng.random() < 0.5:
+                events.append(
+                    Event(
+                        at + 0.08,
+                        K.CALL_ENDED,
+                        callid=callid,
+                        queue=queue,
+                        agent=agent,
+                        wait_seconds=0.05,
+                        talk_seconds=0.03,
+                        reason="caller",
+                    )
+                )
+        else:
+            events.append(Event(at, kind, agent=agent))
+    return events
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_read_after_any_writes_is_what_a_fresh_full_read_gives(engine, settings, seed):
+    rng = random.Random(seed)
+    applier = EventApplier(tracks_wrap_up=True)
+    reader = BoardReader(engine, settings)
+    for step in range(40):
+        now = T + step
+        if rng.random() < 0.8:  # and now and then a second in which nothing is written
+            with write_transaction(engine) as connection:
+                applier.apply(connection, random_events(rng, now, step))
+                refresh_snapshots(connection, settings, now + 0.9)
+        reader.changed()
+        kept, _ = reader.read(now + 1)
+        with engine.connect() as connection:
+            fresh = read_rows(connection, settings, now + 1)
+        assert kept == fresh, f"step {step}"
+        # Judged at the read, a moment later (as the board does between reads) and an hour
+        # on (long pauses and calls flagged): a fresh judging first, with the last judging's
+        # kept parts set aside and put back, so the reader's rows are judged from them.
+        moments = (now + 1, now + 1.5, now + 3600)
+        last_judging = board._JUDGINGS.kept
+        board._JUDGINGS.kept = (None, None, None, {})
+        judged_fresh = [evaluate(fresh, settings, at) for at in moments]
+        board._JUDGINGS.kept = last_judging
+        assert [evaluate(kept, settings, at) for at in moments] == judged_fresh, f"step {step}"
+    assert reader.reads == 40
+
+
+def test_thresholds_changed_in_place_are_judged_with_at_once(engine, settings):
+    with write_transaction(engine) as connection:
+        EventApplier().apply(
+            connection,
+            [
+                Event(T, K.AGENT_JOINED_QUEUE, agent="maria", queue="billing"),
+                Event(T, K.AGENT_LOGGED_IN, agent="maria"),
+                Event(T + 1, K.AGENT_PAUSED, agent="maria", reason="lunch"),
+            ],
+        )
+    reader = BoardReader(engine, settings)
+    rows, _ = reader.read(T + 60)
+    assert evaluate(rows, settings, T + 4000).agents[0].flag == "long_pause"
+    settings.thresholds.pause_minutes = {"lunch": 120}  # a longer lunch, in the same settings
+    (maria,) = evaluate(rows, settings, T + 4000).agents
+    assert maria.flag is None
+    assert evaluate(rows, settings, T + 4000) == evaluate(rows, copy.deepcopy(settings), T + 4000)
