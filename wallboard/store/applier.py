@@ -549,7 +549,10 @@ class _Batch:
             # Only the columns some new row sets: the others are NULL by default, and sqlite3
             # binds a None through its adapter lookup (~0.7 us a value). A feed without a site
             # label or wrap-up reports leaves two columns out of every row.
-            columns = tuple(name for name in _INSERTED_CALL if any(call[name] is not None for call in new_calls))
+            first = new_calls[0]
+            columns = tuple(
+                name for name in _INSERTED_CALL if first[name] is not None or not _all_none(new_calls, name)
+            )
             insert_many(connection, CALLS, columns, list(map(itemgetter(*columns), new_calls)))
         if changed_calls:
             update_many(connection, CALLS, _UPDATED_CALL[:-1], "id", changed_calls)
@@ -580,6 +583,12 @@ class _Batch:
             )
         if added:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
+
+
+def _all_none(rows: list[dict[str, Any]], name: str) -> bool:
+    """Whether no row sets column `name` (in C loops: a generator costs more per row)."""
+    values = list(map(itemgetter(name), rows))
+    return values.count(None) == len(values)
 
 
 def _agent_of(event: Event) -> str:
@@ -636,10 +645,17 @@ def _select_in(
     # driver's statement cache does not fill with one variant per batch (memory stays flat).
     sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * size)})"
     found: list[Sequence[Any]] = []
-    for start in range(0, len(values), size):
-        chunk = values[start : start + size]
-        chunk += [chunk[-1]] * (size - len(chunk))
-        found.extend(connection.exec_driver_sql(sql, tuple(chunk)))
+    # The driver's own cursor on this transaction's connection: plain tuples, without a
+    # SQLAlchemy Row made per row (the agents are read again every batch).
+    cursor = connection.connection.cursor()
+    try:
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            chunk += [chunk[-1]] * (size - len(chunk))
+            cursor.execute(sql, chunk)
+            found.extend(cursor.fetchall())
+    finally:
+        cursor.close()
     return found
 
 
@@ -701,7 +717,9 @@ def _move_outcome(source: _Row, target: _Row, true: bool | int) -> None:
 _INSERTED_CALL = tuple(c for c in _CALL_COLUMNS if c != "id")
 # Update statements take the changed columns, then the key.
 _UPDATED_CALL = tuple(c for c in _CALL_COLUMNS if c not in ("id", "callid", "queue")) + ("id",)
-_UPDATED_AGENT = tuple(c for c in _AGENT_COLUMNS if c != "name") + ("name",)
+# The columns the applier changes: today's figures (calls_today, talk_seconds_today) are the
+# snapshot refresh's (store/metrics.py), the site is set once with the row.
+_UPDATED_AGENT = ("state", "pause_reason", "paused", "state_since", "current_callid", "current_queue", "name")
 _STATE_CHANGE_COLUMNS = ("agent", "at", "state", "pause_reason")
 
 
