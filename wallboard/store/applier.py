@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -50,7 +51,9 @@ K = EventKind
 # An entry's key is (callid, queue); a key may hold several entries. Call events always carry both (wallboard.calls.events); the
 # key keeps the event's own optional types rather than asserting that per event.
 CallKey = tuple[str | None, str | None]
-StateChange = tuple[str, float, str, str | None]  # agent, at, state, pause_reason
+# agent, at, state[, pause_reason]: on SQLite a change without a pause reason leaves the
+# column out rather than bind a None (see _Batch.true); written in runs of one width, in order.
+StateChange = tuple[str, float, str] | tuple[str, float, str, str | None]
 _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE, K.AGENT_STATUS})
 # Bound once: an enum member looked up on its class costs ~0.35 us, several times per call.
 _ANSWERED_KIND = K.CALL_ANSWERED
@@ -129,6 +132,7 @@ class _Batch:
         self.memberships = self._load_memberships(members)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
         self.state_changes: list[StateChange] = []
+        self.sqlite = connection.dialect.name == "sqlite"
         # A new entry's row before its own values: copied, not built column by column, per call.
         self.new_call_values: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
         # The calls' booleans (enter_known, answer_known) as the driver binds them fastest:
@@ -430,7 +434,11 @@ class _Batch:
                 since = ts
             values["state"] = state
             values["state_since"] = since
-            self.state_changes.append((values["name"], since, state, values["pause_reason"]))
+            reason = values["pause_reason"]
+            if reason is None and self.sqlite:
+                self.state_changes.append((values["name"], since, state))
+            else:
+                self.state_changes.append((values["name"], since, state, reason))
         agent.dirty = True
 
     # The two agent changes of nearly every call: the columns set here rather than passed to
@@ -564,7 +572,7 @@ class _Batch:
         if changed_agents:
             update_many(connection, AGENTS, _UPDATED_AGENT[:-1], "name", changed_agents)
         if self.state_changes:
-            insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, self.state_changes)
+            _insert_in_runs(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, self.state_changes)
         self._flush_memberships()
 
     def _flush_memberships(self) -> None:
@@ -583,6 +591,25 @@ class _Batch:
             )
         if added:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
+
+
+def _insert_in_runs(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows that may leave out trailing columns (NULL): each run of rows of one width
+    by one executemany, in order (the ids follow the rows), on the driver's cursor (a run is
+    often a row or two: SQLAlchemy's own cost per statement would be more than the row's)."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statements = [
+        f"INSERT INTO {table.name} ({', '.join(columns[:width])}) VALUES ({', '.join([mark] * width)})"
+        for width in range(len(columns) + 1)
+    ]
+    cursor = connection.connection.cursor()
+    try:
+        for width, run in groupby(rows, len):
+            cursor.executemany(statements[width], list(run))
+    finally:
+        cursor.close()
 
 
 def _all_none(rows: list[dict[str, Any]], name: str) -> bool:
