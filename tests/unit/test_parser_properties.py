@@ -324,6 +324,19 @@ def test_queue_log_any_line_is_an_event_within_the_rules_or_counted(lines: list[
     assert_each_line_counted_once(parser.parse, parser.stats, lines)
 
 
+@PROPERTIES
+@given(st.lists(QUEUE_LOG_LINE.map(lambda line: line.replace("\n", " ")), min_size=1, max_size=20))
+def test_queue_log_a_block_of_lines_parses_as_its_lines_one_by_one(lines: list[str]) -> None:
+    """The file ingest parses a batch's text at once (parse_text), checking some things once for
+    the whole text: it must give what parse gives line by line, with LF or CRLF line ends."""
+    for newline in ("\n", "\r\n"):
+        one_by_one = QueueLogParser(clock=clock)
+        events = [event for line in lines if (event := one_by_one.parse(line + newline)) is not None]
+        at_once = QueueLogParser(clock=clock)
+        assert at_once.parse_text(newline.join(lines) + newline) == events
+        assert at_once.stats == one_by_one.stats
+
+
 JSON_SCALAR = st.one_of(
     st.none(),
     st.booleans(),

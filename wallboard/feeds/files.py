@@ -348,16 +348,10 @@ class FileIngest:
             gc.enable()
 
     def _apply_batch(self, lines: list[bytes], inode: int, offset: int) -> int:
-        parse = self.parser.parse
         stats = self.parser.stats
         before = (stats.events, stats.ignored, stats.blank, stats.malformed, sum(stats.unknown.values()))
         block = b"".join(lines)
-        # One decode per batch. Split on "\n" only: str.splitlines would also split on
-        # \x1c, \x85, \u2028 ... that a caller id or pause reason may carry.
-        text_lines = block.decode("utf-8", "replace").split("\n")
-        if not text_lines[-1]:
-            text_lines.pop()
-        events = [event for line in text_lines if (event := parse(line)) is not None]
+        events = self.parser.parse_text(block.decode("utf-8", "replace"))  # one decode per batch
         size = len(block)
         new_offset = offset + size
         skipped = (stats.blank - before[2]) + (stats.malformed - before[3]) + (sum(stats.unknown.values()) - before[4])

@@ -29,6 +29,7 @@ from wallboard.feeds.validate import (
     ParseStats,
     clean_text,
     duration_problem,
+    lines_of,
     time_problem,
 )
 from wallboard.text import one_line
@@ -50,6 +51,11 @@ class JsonLinesParser:
         self.tz = tz
         self.stats = ParseStats()
         self._clock = clock
+
+    def parse_text(self, text: str) -> list[Event]:
+        """The events of every line of `text` (many lines), in order (see validate.lines_of)."""
+        parse = self.parse
+        return [event for line in lines_of(text) if (event := parse(line)) is not None]
 
     def parse(self, line: str) -> Event | None:
         stats = self.stats

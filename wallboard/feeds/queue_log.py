@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from wallboard.calls.events import BLOCK_REASONS, Event, EventKind
 from wallboard.feeds.validate import (
@@ -33,6 +33,7 @@ from wallboard.feeds.validate import (
     ParseStats,
     clean_text,
     duration_problem,
+    lines_of,
     time_problem,
 )
 from wallboard.text import one_line
@@ -351,83 +352,113 @@ class QueueLogParser:
         return self.stats.lines
 
     def parse(self, line: str) -> Event | None:
+        """The event of one line (its newline may be there), or None."""
+        plain = line.isascii() and "\n" not in line and "\r" not in line and "\x00" not in line
+        events = self._parse_lines((line,), plain)
+        return events[0] if events else None
+
+    def parse_text(self, text: str) -> list[Event]:
+        """The events of every line of `text` (see validate.lines_of), in order: what `parse`
+        gives line by line, with what can be checked once for the whole text checked once."""
+        lines = lines_of(text)
+        return self._parse_lines(lines, text.isascii() and "\r" not in text and "\x00" not in text)
+
+    def _parse_lines(self, lines: Iterable[str], plain: bool) -> list[Event]:
+        """plain: no line holds a CR, LF, NUL or non-ASCII character (checked by the caller once
+        for all of them), so no line needs those looked for."""
         st = self.stats
-        st.lines += 1
-        line = line.rstrip("\r\n")
-        if not line or line.isspace():
-            st.blank += 1
-            return None
-        p = line.split("|")
-        if len(p) < 5:
-            return self._malformed("too few fields", f"too few fields ({len(p)})")
-        if "\x00" in line:  # a torn write (a crash leaves NUL-filled blocks): nothing in it is sure
-            return self._malformed("NUL bytes", f"NUL bytes in {line[:40]!r}")
+        names = self._names
+        latest = self._latest
+        events: list[Event] = []
+        keep = events.append
+        for line in lines:
+            st.lines += 1
+            if not plain:
+                line = line.rstrip("\r\n")
+            p = line.split("|")
+            if len(p) < 5:
+                if not line or line.isspace():
+                    st.blank += 1
+                else:
+                    self._malformed("too few fields", f"too few fields ({len(p)})")
+                continue
+            if not plain and "\x00" in line:  # a torn write (a crash leaves NUL-filled blocks): nothing in it is sure
+                self._malformed("NUL bytes", f"NUL bytes in {line[:40]!r}")
+                continue
 
-        ts: float | None
-        try:
+            ts: float | None
             try:
-                ts = float(p[0])
-            except ValueError:
-                rt = self._realtime_ts(p[0])
-                if rt is None:
-                    return self._malformed("bad time", f"bad timestamp {p[0][:40]!r}")
-                ts = rt
-            if not EARLIEST <= ts <= self._latest:  # also False for nan
-                self._latest = self._clock() + FUTURE_SLACK
-                why = time_problem(ts, self._latest)
-                if why is not None:
-                    return self._malformed(why, f"{why}: timestamp {p[0][:40]!r}")
+                try:
+                    ts = float(p[0])
+                except ValueError:
+                    rt = self._realtime_ts(p[0])
+                    if rt is None:
+                        self._malformed("bad time", f"bad timestamp {p[0][:40]!r}")
+                        continue
+                    ts = rt
+                if not EARLIEST <= ts <= latest:  # also False for nan
+                    latest = self._latest = self._clock() + FUTURE_SLACK
+                    why = time_problem(ts, latest)
+                    if why is not None:
+                        self._malformed(why, f"{why}: timestamp {p[0][:40]!r}")
+                        continue
 
-            verb = p[4]
-            c: str | None = p[1]
-            if c in _NO_CALLID:
-                c = None
-            names = self._names
-            try:
-                q = names[p[2]]
-                a = names[p[3]]
-            except KeyError:
-                q, a = self._new_names(p[2], p[3])
+                verb = p[4]
+                c: str | None = p[1]
+                if c in _NO_CALLID:
+                    c = None
+                try:
+                    q = names[p[2]]
+                    a = names[p[3]]
+                except KeyError:
+                    q, a = self._new_names(p[2], p[3])
 
-            handler = _CALL_VERBS.get(verb)
-            if handler is not None:
-                if c is None:
-                    return self._malformed("missing callid", f"{verb} without a callid")
-                if q is None:
-                    return self._malformed("missing queue", f"{verb} without a queue")
-            else:
-                handler = _AGENT_VERBS.get(verb)
-                if handler is None:
-                    if verb in _IGNORED:
-                        st.ignored += 1
-                    elif verb:
-                        st.unknown_name(verb)
-                    else:
-                        return self._malformed("empty verb", "empty verb")
-                    return None
-                if a is None:
-                    return self._malformed("missing agent", f"{verb} without an agent")
+                handler = _CALL_VERBS.get(verb)
+                if handler is not None:
+                    if c is None:
+                        self._malformed("missing callid", f"{verb} without a callid")
+                        continue
+                    if q is None:
+                        self._malformed("missing queue", f"{verb} without a queue")
+                        continue
+                else:
+                    handler = _AGENT_VERBS.get(verb)
+                    if handler is None:
+                        if verb in _IGNORED:
+                            st.ignored += 1
+                        elif verb:
+                            st.unknown_name(verb)
+                        else:
+                            self._malformed("empty verb", "empty verb")
+                        continue
+                    if a is None:
+                        self._malformed("missing agent", f"{verb} without an agent")
+                        continue
 
-            try:
-                ev = handler(ts, c, q, a, p)
-            except _Unclean as unclean:
-                ev = unclean.event
-                self._dirty = True
-            except ValueError as exc:  # a number that is none, or Malformed
-                why = exc.why if isinstance(exc, Malformed) else "bad number"
-                return self._malformed(why, f"{verb}: {exc}")
-            # Does the event's text need validate.clean_text? Cheap tests that let almost every
-            # line through: queue and agent names were looked at when first seen, a
-            # caller or reason from the data fields by its handler (_Unclean), and an ASCII line
-            # holds no surrogate. A callid is an opaque key: only its length matters.
-            if self._dirty or not line.isascii() or (c is not None and len(c) > _CALLID_LIMIT):
-                self._check_text(ev)
-        except Malformed as exc:  # from clean_text: a NUL byte or a lone surrogate in a text
-            return self._malformed(exc.why, str(exc))
-        except Exception as exc:  # the promise: nothing a line holds raises out of parse
-            return self._malformed("unreadable", f"{type(exc).__name__}: {one_line(exc)}")
-        st.events += 1
-        return ev
+                try:
+                    ev = handler(ts, c, q, a, p)
+                except _Unclean as unclean:
+                    ev = unclean.event
+                    self._dirty = True
+                except ValueError as exc:  # a number that is none, or Malformed
+                    why = exc.why if isinstance(exc, Malformed) else "bad number"
+                    self._malformed(why, f"{verb}: {exc}")
+                    continue
+                # Does the event's text need validate.clean_text? Cheap tests that let almost every
+                # line through: queue and agent names were looked at when first seen, a
+                # caller or reason from the data fields by its handler (_Unclean), and an ASCII line
+                # holds no surrogate. A callid is an opaque key: only its length matters.
+                if self._dirty or (not plain and not line.isascii()) or (c is not None and len(c) > _CALLID_LIMIT):
+                    self._check_text(ev)
+            except Malformed as exc:  # from clean_text: a NUL byte or a lone surrogate in a text
+                self._malformed(exc.why, str(exc))
+                continue
+            except Exception as exc:  # the promise: nothing a line holds raises out of parse
+                self._malformed("unreadable", f"{type(exc).__name__}: {one_line(exc)}")
+                continue
+            keep(ev)
+        st.events += len(events)
+        return events
 
     def _new_names(self, *written: str) -> tuple[str | None, ...]:
         """The queue and agent of a line with a name not seen yet: remembered if short and
@@ -451,10 +482,9 @@ class QueueLogParser:
         if flags:
             self.stats.cleaned.update(flags)
 
-    def _malformed(self, why: str, detail: str) -> Event | None:
-        """Counts the line as malformed; always None, the answer `parse` gives for it."""
+    def _malformed(self, why: str, detail: str) -> None:
+        """Counts the line as malformed."""
         self.stats.malformed_line(why, detail)
-        return None
 
     def _realtime_ts(self, s: str) -> float | None:
         # Off the epoch hot path: realtime exports, or a BOM / stray spaces before an epoch.

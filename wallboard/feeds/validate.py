@@ -127,6 +127,17 @@ class ParseStats:
         unknown[name] += 1
 
 
+def lines_of(text: str) -> list[str]:
+    """The lines of a block of text read from a file, without their newlines: split on "\n"
+    only (str.splitlines would also split on \x1c, \x85, \u2028 ... that a caller id or pause
+    reason may carry); a last line without its newline is a line, the empty rest after the
+    last newline is not."""
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
 def time_problem(ts: float, latest: float) -> str | None:
     """Why `ts` (epoch seconds) is no time an event can have, or None; `latest` is the
     parser's clock plus FUTURE_SLACK."""

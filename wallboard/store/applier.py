@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -50,8 +51,15 @@ K = EventKind
 # An entry's key is (callid, queue); a key may hold several entries. Call events always carry both (wallboard.calls.events); the
 # key keeps the event's own optional types rather than asserting that per event.
 CallKey = tuple[str | None, str | None]
-StateChange = tuple[str, float, str, str | None]  # agent, at, state, pause_reason
+# agent, at, state[, pause_reason]: on SQLite a change without a pause reason leaves the
+# column out rather than bind a None (see _Batch.true); written in runs of one width, in order.
+StateChange = tuple[str, float, str] | tuple[str, float, str, str | None]
 _MEMBERSHIP_EVENTS = frozenset({K.AGENT_JOINED_QUEUE, K.AGENT_LEFT_QUEUE, K.AGENT_STATUS})
+# Bound once: an enum member looked up on its class costs ~0.35 us, several times per call.
+_ANSWERED_KIND = K.CALL_ANSWERED
+_ENDED_KIND = K.CALL_ENDED
+_ABANDONED_KIND = K.CALL_ABANDONED
+_WRAPUP_ENDED_KIND = K.AGENT_WRAPUP_ENDED
 _REPORTED_STATES = frozenset({"available", "ringing", "on_call"})
 
 
@@ -124,9 +132,18 @@ class _Batch:
         self.memberships = self._load_memberships(members)
         self.memberships_before = {agent: set(queues) for agent, queues in self.memberships.items()}
         self.state_changes: list[StateChange] = []
+        self.sqlite = connection.dialect.name == "sqlite"
         # A new entry's row before its own values: copied, not built column by column, per call.
         self.new_call_values: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
-        self.new_call_values.update(enter_known=True, answer_known=True, outcome=WAITING, site=site)
+        # The calls' booleans (enter_known, answer_known) as the driver binds them fastest:
+        # sqlite3 adapts a bool (and None) through a registry lookup, ~0.7 us a value in an
+        # executemany, and binds an exact int directly; it stores 0/1 either way. PostgreSQL
+        # needs real booleans.
+        self.true: bool | int = True
+        self.false: bool | int = False
+        if connection.dialect.name == "sqlite":
+            self.true, self.false = 1, 0
+        self.new_call_values.update(enter_known=self.true, answer_known=self.true, outcome=WAITING, site=site)
 
     # -- loading -----------------------------------------------------------------
 
@@ -187,10 +204,10 @@ class _Batch:
                 entries.sort(key=_entered)
                 return following
             return None
-        if event.kind is K.AGENT_WRAPUP_ENDED:
+        if event.kind is _WRAPUP_ENDED_KIND:
             return latest
         decided = _decided_at(latest.values)
-        guessed_answer = event.kind is K.CALL_ANSWERED and not latest.values["answer_known"]
+        guessed_answer = event.kind is _ANSWERED_KIND and not latest.values["answer_known"]
         if (
             decided is not None
             and decided > event.ts + ENTRY_TOLERANCE_SECONDS
@@ -199,7 +216,7 @@ class _Batch:
         ):
             # This line comes first in the entry: what was decided later is a later entry's.
             later = self._new_call(event, decided, enter_known=False)
-            _move_outcome(latest, later)
+            _move_outcome(latest, later, self.true)
             return latest
         return latest if _fits(latest.values, event) else None
 
@@ -208,7 +225,7 @@ class _Batch:
         values["callid"] = event.callid
         values["queue"] = event.queue
         values["enter_at"] = enter_at
-        values["enter_known"] = enter_known
+        values["enter_known"] = self.true if enter_known else self.false
         row = _Row(values, True)
         key = (event.callid, event.queue)
         entries = self.calls.get(key)
@@ -270,13 +287,12 @@ class _Batch:
             if decided is not None and decided > e.ts + ENTRY_TOLERANCE_SECONDS:
                 # A caller is in a queue once at a time: what the earlier entry got after
                 # this one began (lines without durations read before this one) is this one's.
-                _move_outcome(earlier, row)
+                _move_outcome(earlier, row, self.true)
 
-    @staticmethod
-    def _learn_entry(row: _Row, e: Event) -> None:
+    def _learn_entry(self, row: _Row, e: Event) -> None:
         """The ENTERQUEUE line of an entry its later lines opened: the wait is now known."""
         call = row.values
-        call.update(enter_at=e.ts, enter_known=True, caller=call["caller"] or e.caller)
+        call.update(enter_at=e.ts, enter_known=self.true, caller=call["caller"] or e.caller)
         if call["position"] is None:
             call["position"] = e.position
         waited_until = _decided_at(call)
@@ -301,7 +317,7 @@ class _Batch:
         if not call["answer_known"] and call["end_at"] is not None and e.ts <= call["end_at"]:
             # The call's end was read first, without durations: now its answer is known.
             wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
-            call.update(answer_at=e.ts, answer_known=True, wait_seconds=wait, talk_seconds=call["end_at"] - e.ts)
+            call.update(answer_at=e.ts, answer_known=self.true, wait_seconds=wait, talk_seconds=call["end_at"] - e.ts)
             call.update(agent=call["agent"] or e.agent, ring_seconds=e.ring_seconds)
             row.dirty = True
             return
@@ -319,7 +335,7 @@ class _Batch:
             self._agent_takes_call(e)
 
     def call_ended(self, e: Event) -> None:
-        outcome = "completed" if e.kind is K.CALL_ENDED else "transferred"
+        outcome = "completed" if e.kind is _ENDED_KIND else "transferred"
         talk, wait = e.talk_seconds, e.wait_seconds
         if talk is None or wait is None:
             row = self._entry_for(e, None, guess=e.ts - (talk or 0.0) - (wait or 0.0))
@@ -333,7 +349,7 @@ class _Batch:
             waited = wait if wait is not None else max(0.0, answered_at - call["enter_at"])
             call.update(answer_at=answered_at, wait_seconds=waited, agent=call["agent"] or e.agent)
             # Without the talk time, the answer is a guess its CONNECT line may still correct.
-            call["answer_known"] = talk is not None
+            call["answer_known"] = self.false if talk is None else self.true
         if talk is None:
             talk = max(0.0, e.ts - call["answer_at"])
         call["outcome"] = outcome
@@ -348,7 +364,7 @@ class _Batch:
 
     def call_left_queue(self, e: Event) -> None:
         """Abandoned or exited (timeout, key, empty, withdraw, syscompat)."""
-        outcome = "abandoned" if e.kind is K.CALL_ABANDONED else (e.reason or "timeout")
+        outcome = "abandoned" if e.kind is _ABANDONED_KIND else (e.reason or "timeout")
         row = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         call = row.values
         if call["outcome"] != WAITING:
@@ -360,7 +376,7 @@ class _Batch:
         if e.position is not None and call["position"] is None:
             call["position"] = e.position
         row.dirty = True
-        if e.agent and e.kind is K.CALL_ABANDONED:
+        if e.agent and e.kind is _ABANDONED_KIND:
             # Caller hung up while a member was ringing or hearing the announcement.
             self._agent_ring_over(e)
 
@@ -418,7 +434,11 @@ class _Batch:
                 since = ts
             values["state"] = state
             values["state_since"] = since
-            self.state_changes.append((values["name"], since, state, values["pause_reason"]))
+            reason = values["pause_reason"]
+            if reason is None and self.sqlite:
+                self.state_changes.append((values["name"], since, state))
+            else:
+                self.state_changes.append((values["name"], since, state, reason))
         agent.dirty = True
 
     # The two agent changes of nearly every call: the columns set here rather than passed to
@@ -531,10 +551,17 @@ class _Batch:
     def flush(self) -> None:
         connection = self.connection
         calls = [row for entries in self.calls.values() for row in entries]
-        new_calls = [_INSERTED_CALL_VALUES(row.values) for row in calls if row.new]
+        new_calls = [row.values for row in calls if row.new]
         changed_calls = [_UPDATED_CALL_VALUES(row.values) for row in calls if row.dirty and not row.new]
         if new_calls:
-            insert_many(connection, CALLS, _INSERTED_CALL, new_calls)
+            # Only the columns some new row sets: the others are NULL by default, and sqlite3
+            # binds a None through its adapter lookup (~0.7 us a value). A feed without a site
+            # label or wrap-up reports leaves two columns out of every row.
+            first = new_calls[0]
+            columns = tuple(
+                name for name in _INSERTED_CALL if first[name] is not None or not _all_none(new_calls, name)
+            )
+            insert_many(connection, CALLS, columns, list(map(itemgetter(*columns), new_calls)))
         if changed_calls:
             update_many(connection, CALLS, _UPDATED_CALL[:-1], "id", changed_calls)
         agents = self.agents.values()
@@ -545,7 +572,7 @@ class _Batch:
         if changed_agents:
             update_many(connection, AGENTS, _UPDATED_AGENT[:-1], "name", changed_agents)
         if self.state_changes:
-            insert_many(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, self.state_changes)
+            _insert_in_runs(connection, STATE_CHANGES, _STATE_CHANGE_COLUMNS, self.state_changes)
         self._flush_memberships()
 
     def _flush_memberships(self) -> None:
@@ -564,6 +591,31 @@ class _Batch:
             )
         if added:
             insert_many(self.connection, AGENT_QUEUES, ("agent", "queue"), added)
+
+
+def _insert_in_runs(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows that may leave out trailing columns (NULL): each run of rows of one width
+    by one executemany, in order (the ids follow the rows), on the driver's cursor (a run is
+    often a row or two: SQLAlchemy's own cost per statement would be more than the row's)."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statements = [
+        f"INSERT INTO {table.name} ({', '.join(columns[:width])}) VALUES ({', '.join([mark] * width)})"
+        for width in range(len(columns) + 1)
+    ]
+    cursor = connection.connection.cursor()
+    try:
+        for width, run in groupby(rows, len):
+            cursor.executemany(statements[width], list(run))
+    finally:
+        cursor.close()
+
+
+def _all_none(rows: list[dict[str, Any]], name: str) -> bool:
+    """Whether no row sets column `name` (in C loops: a generator costs more per row)."""
+    values = list(map(itemgetter(name), rows))
+    return values.count(None) == len(values)
 
 
 def _agent_of(event: Event) -> str:
@@ -620,10 +672,17 @@ def _select_in(
     # driver's statement cache does not fill with one variant per batch (memory stays flat).
     sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {key} IN ({', '.join([mark] * size)})"
     found: list[Sequence[Any]] = []
-    for start in range(0, len(values), size):
-        chunk = values[start : start + size]
-        chunk += [chunk[-1]] * (size - len(chunk))
-        found.extend(connection.exec_driver_sql(sql, tuple(chunk)))
+    # The driver's own cursor on this transaction's connection: plain tuples, without a
+    # SQLAlchemy Row made per row (the agents are read again every batch).
+    cursor = connection.connection.cursor()
+    try:
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            chunk += [chunk[-1]] * (size - len(chunk))
+            cursor.execute(sql, chunk)
+            found.extend(cursor.fetchall())
+    finally:
+        cursor.close()
     return found
 
 
@@ -670,25 +729,27 @@ def _decided_at(call: dict[str, Any]) -> float | None:
     return decided
 
 
-def _move_outcome(source: _Row, target: _Row) -> None:
-    """How `source` went is `target`'s (a later entry); `source` is waiting again."""
+def _move_outcome(source: _Row, target: _Row, true: bool | int) -> None:
+    """How `source` went is `target`'s (a later entry); `source` is waiting again.
+    true: the batch's form of a true boolean (_Batch.true)."""
     call, later = source.values, target.values
     for name in _OUTCOME_FIELDS:
         later[name] = call[name]
         call[name] = None
     later["wait_seconds"] = max(0.0, _decided_at(later) - later["enter_at"])
-    call.update(outcome=WAITING, answer_known=True, wait_seconds=None)
+    call.update(outcome=WAITING, answer_known=true, wait_seconds=None)
     source.dirty = target.dirty = True
 
 
 _INSERTED_CALL = tuple(c for c in _CALL_COLUMNS if c != "id")
 # Update statements take the changed columns, then the key.
 _UPDATED_CALL = tuple(c for c in _CALL_COLUMNS if c not in ("id", "callid", "queue")) + ("id",)
-_UPDATED_AGENT = tuple(c for c in _AGENT_COLUMNS if c != "name") + ("name",)
+# The columns the applier changes: today's figures (calls_today, talk_seconds_today) are the
+# snapshot refresh's (store/metrics.py), the site is set once with the row.
+_UPDATED_AGENT = ("state", "pause_reason", "paused", "state_since", "current_callid", "current_queue", "name")
 _STATE_CHANGE_COLUMNS = ("agent", "at", "state", "pause_reason")
 
 
-_INSERTED_CALL_VALUES = itemgetter(*_INSERTED_CALL)
 _UPDATED_CALL_VALUES = itemgetter(*_UPDATED_CALL)
 _AGENT_VALUES = itemgetter(*_AGENT_COLUMNS)
 _UPDATED_AGENT_VALUES = itemgetter(*_UPDATED_AGENT)
