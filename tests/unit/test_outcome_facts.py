@@ -217,3 +217,22 @@ def test_stale_facts_are_judged_again_never_read(engine, settings):
     assert _everything(engine, settings, windows) == fresh
     # Every complaint has facts again, all of the new hours: under the old ones none is read.
     assert _everything(engine, before, windows) == honest
+
+
+def test_the_servers_daily_maintenance_judges_missing_facts_again(engine, settings):
+    """Facts deleted by a write outside the service (the triggers' doing) are judged again by
+    the server's daily maintenance, as `db upgrade` judges them: the report reads them again."""
+    from wallboard.server.scheduler import ReminderScheduler
+
+    _floor(engine, settings, seed=3)
+    windows = _windows(random.Random(3))[:1]
+    honest = _everything(engine, settings, windows)
+    with write_transaction(engine) as connection:
+        connection.execute(update(complaints).values(subject=complaints.c.subject + " (edited)"))
+        assert connection.execute(select(func.count()).select_from(complaint_outcomes)).scalar_one() == 0
+    ReminderScheduler(engine, settings, server="test", clock=lambda: LAST + 86400).maintain_history()
+    with engine.connect() as connection:
+        kept = connection.execute(select(func.count()).select_from(complaint_outcomes)).scalar_one()
+        total = connection.execute(select(func.count()).select_from(complaints)).scalar_one()
+    assert kept == total > 0
+    assert _everything(engine, settings, windows) == honest

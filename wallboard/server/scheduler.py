@@ -104,12 +104,20 @@ class ReminderScheduler:
             log.info("reminder scheduler stopped")
 
     def maintain_history(self) -> None:
-        """Roll up and prune what retention no longer keeps, then refresh the planner's statistics."""
+        """Roll up and prune what retention no longer keeps, judge the complaint outcome facts
+        that are missing or of other business hours (a write outside the service, a change
+        of the hours: the report judges those itself, slowly, until then), then refresh the
+        planner's statistics."""
         from db.maintenance import analyze
+        from tickets.outcome_facts import refresh
+        from tickets.sla import BusinessCalendar
         from wallboard.store.retention import roll_up_and_prune
 
         try:
             roll_up_and_prune(self.engine, self.settings, self.clock())
+            judged = refresh(self.engine, BusinessCalendar.from_settings(self.settings))
+            if judged:
+                log.info("complaint outcome facts judged again for %d complaint(s)", judged)
             analyze(self.engine)
         except Exception:
             log.exception("history maintenance failed")
