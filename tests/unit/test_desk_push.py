@@ -46,6 +46,16 @@ def feed(engine, *events: Event) -> None:
         EventApplier().apply(connection, list(events))
 
 
+def bob_answers_c1(engine, now: float) -> None:
+    """bob joins support, and answers the caller +15550001111 (call c1) a second later."""
+    feed(
+        engine,
+        Event(now, K.AGENT_JOINED_QUEUE, queue="support", agent="bob"),
+        Event(now, K.CALL_ENTERED, queue="support", callid="c1", caller="+15550001111"),
+        Event(now + 1, K.CALL_ANSWERED, queue="support", callid="c1", agent="bob"),
+    )
+
+
 class Sessions:
     """Each watched session's nudges, as its socket would carry them."""
 
@@ -86,12 +96,7 @@ def test_one_look_nudges_only_the_sessions_whose_desk_changed(engine, settings):
 
     # bob's agent takes a call, then hangs up: the caller on his line changed, twice.
     now = time.time()
-    feed(
-        engine,
-        Event(now, K.AGENT_JOINED_QUEUE, queue="support", agent="bob"),
-        Event(now, K.CALL_ENTERED, queue="support", callid="c1", caller="+15550001111"),
-        Event(now + 1, K.CALL_ANSWERED, queue="support", callid="c1", agent="bob"),
-    )
+    bob_answers_c1(engine, now)
     assert sessions.look() == {"bob": [b"c"]}
     feed(engine, Event(now + 5, K.CALL_ENDED, queue="support", callid="c1", agent="bob", reason="caller"))
     assert sessions.look() == {"bob": [b"c"]}
@@ -102,12 +107,7 @@ def test_a_desk_write_tells_the_users_on_a_call_to_read_their_caller_again(engin
     add_user(engine, "bob", "agent")
     add_user(engine, "sue", "supervisor")
     now = time.time()
-    feed(
-        engine,
-        Event(now, K.AGENT_JOINED_QUEUE, queue="support", agent="bob"),
-        Event(now, K.CALL_ENTERED, queue="support", callid="c1", caller="+15550001111"),
-        Event(now + 1, K.CALL_ANSWERED, queue="support", callid="c1", agent="bob"),
-    )
+    bob_answers_c1(engine, now)
     watch = DeskWatch(engine, settings)
     sessions = Sessions(watch)
     sessions.open("bob", "bob")
