@@ -324,9 +324,24 @@ class _Report:
         # Facts judged now for the complaints whose kept ones are missing or stale.
         self._stale: dict[int, Judged] = {}
 
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection for the report's reads (one transaction, rolled back at the end).
+
+        On PostgreSQL without JIT compilation and without parallel workers, for this
+        transaction alone: each statement reads tens of thousands of rows at most, where
+        compiling it cost ~50 ms of the server's CPU a statement, and two workers scanning a
+        month of calls between them cost more CPU than one process alone (measured at 1M
+        complaints, 10M calls: tests/benchmarks/complaints_report.py)."""
+        with self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL jit = off")
+                connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+            yield connection
+
     def run(self) -> OutcomeReport:
         # Core rows as tuples, not the ORM's: a month of a large floor is tens of thousands.
-        with self.engine.connect() as session:
+        with self._connect() as session:
             cases = self._read_cases(session)
             # By week each promise counts in the week it is due; else in its complaint's
             # group, so SQL adds them up per complaint (a fifth of the rows to read).
@@ -365,7 +380,7 @@ class _Report:
 
     def complaint_ids(self, group: str, drill: str) -> list[int]:
         """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
-        with self.engine.connect() as session:
+        with self._connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_broken_promises(session) if drill == "promise_broken" else []
             groups_of = self._groups(session, cases, {complaint_id for complaint_id, _ in follow_ups}, [])
@@ -400,8 +415,16 @@ class _Report:
         """Complaints with what the report needs of each (see _ID and the others): the
         grouping's value, whether the call it was logged from is on record, and its kept facts
         with whether they hold (its version, these business hours)."""
-        c, facts = COMPLAINTS.c, OUTCOMES.c
-        joined, dimension, linked = self._dimension(COMPLAINTS.outerjoin(OUTCOMES, facts.complaint_id == c.id))
+        c = COMPLAINTS.c
+        if self.engine.dialect.name == "postgresql":
+            # One primary-key probe a complaint: joined plainly, PostgreSQL hashed all the
+            # kept facts (1M rows read for a month's 40k complaints, a third of the query).
+            kept = select(OUTCOMES).where(OUTCOMES.c.complaint_id == c.id).limit(1).lateral("facts")
+            facts: Any = kept.c
+            with_facts = COMPLAINTS.outerjoin(kept, true())
+        else:
+            facts, with_facts = OUTCOMES.c, COMPLAINTS.outerjoin(OUTCOMES, OUTCOMES.c.complaint_id == c.id)
+        joined, dimension, linked = self._dimension(with_facts)
         fresh = and_(facts.version == c.version, facts.calendar == self.calendar.fingerprint)
         return select(
             c.id,
@@ -498,12 +521,12 @@ class _Report:
 
         A complaint whose promises all fall due inside the window has them counted in its kept
         facts already; only those whose promises straddle an end of the window are counted
-        here from the follow-ups. Unless some complaint has no facts (or facts of other
-        business hours): then its promises would be missed, and every complaint's are counted."""
+        here from the follow-ups. Unless some complaint with a promise due in the window has no
+        facts (or facts of other business hours): its promises would be left out, so the
+        promises counted must add up to those due in the window (`_promises_due`), else every
+        complaint's are counted from the follow-ups."""
         until = min(self.end, self.now)
         facts = OUTCOMES.c
-        if not self._facts_complete(session):
-            return self._count_promises(session, None)
         reaching = and_(
             facts.calendar == self.calendar.fingerprint,
             facts.promise_last_due >= self.start,
@@ -515,21 +538,23 @@ class _Report:
         ).where(reaching, inside)
         counted: list[Any] = list(session.execute(kept).all())  # one fetch: row by row cost more
         counted += self._count_promises(session, select(facts.complaint_id).where(reaching, ~inside))
+        if sum(sum(row[1:]) for row in counted) != self._promises_due(session):
+            return self._count_promises(session, None)
         return counted
 
-    def _facts_complete(self, session: Connection) -> bool:
-        """Every complaint has kept facts judged under these business hours (the triggers of
-        migration 0022 delete a complaint's facts as it changes: a row there holds). Plain
-        counts of both tables and a look either side of this calendar's fingerprint in
-        ix_complaint_outcomes_promises: 10 ms at 250k complaints on SQLite, where counting
-        this calendar's rows took 19 ms."""
-        complaints = session.scalar(select(func.count()).select_from(COMPLAINTS))
-        kept = session.scalar(select(func.count()).select_from(OUTCOMES))
-        if complaints != kept:
-            return False
-        calendar, fingerprint = OUTCOMES.c.calendar, self.calendar.fingerprint
-        other = select(OUTCOMES.c.complaint_id).where((calendar < fingerprint) | (calendar > fingerprint)).limit(1)
-        return session.scalar(other) is None
+    def _promises_due(self, session: Connection) -> int:
+        """How many promises fall due in the window up to now: a range of ix_follow_ups_due,
+        which holds every column read. Kept facts count only promises of their own complaint
+        and only while they hold (the triggers of migration 0022 delete a complaint's facts as
+        it or a follow-up changes), so counting as many as there are means none is left out:
+        a check bounded by the window, where counting both whole tables grew with history."""
+        due = FOLLOW_UPS.c.due_at
+        query = (
+            select(func.count())
+            .select_from(FOLLOW_UPS)
+            .where(due >= self.start, due < min(self.end, self.now), FOLLOW_UPS.c.kind.in_(PROMISE_KINDS))
+        )
+        return int(session.scalar(query) or 0)
 
     def _count_promises(self, session: Connection, among: Select[Any] | None) -> list[tuple[int, int, int, int, int]]:
         """`_read_promise_counts` from the follow-ups, of the complaints `among` selects (None:
@@ -605,20 +630,33 @@ class _Report:
         if self.by not in ("queue", "agent"):
             return None
         key = CALLS.c.queue if self.by == "queue" else CALLS.c.agent
-        rows = session.execute(
-            select(key, func.count())
-            .where(CALLS.c.enter_at >= self.start, CALLS.c.enter_at < self.end, CALLS.c.answer_at.is_not(None))
-            .group_by(key)
-        )
-        return {name or NONE_GROUP: int(count) for name, count in rows}
+        counted: dict[str, int] = {}
+        for name, count in session.execute(self._answered_query(key)):
+            counted[name or NONE_GROUP] = counted.get(name or NONE_GROUP, 0) + int(count)
+        return counted
 
     def _all_answered(self, session: Connection) -> int:
-        count = session.scalar(
-            select(func.count())
-            .select_from(CALLS)
-            .where(CALLS.c.enter_at >= self.start, CALLS.c.enter_at < self.end, CALLS.c.answer_at.is_not(None))
+        return sum(int(count) for _, count in session.execute(self._answered_query(CALLS.c.queue)))
+
+    def _answered_query(self, key: Any) -> Select[Any]:
+        """(value of `key`, calls answered in the window), of ix_calls_queue_enter_at (queue,
+        enter_at, agent, answer_at) alone: a range of it per queue. SQLite skips from queue to
+        queue by itself; PostgreSQL is led through the queues one by one (a recursive query,
+        one probe a queue), else it read a month of call rows (~400k) for the answer time.
+        A value may come more than once (an agent of several queues): add them up."""
+        answered = (CALLS.c.enter_at >= self.start, CALLS.c.enter_at < self.end, CALLS.c.answer_at.is_not(None))
+        if self.engine.dialect.name != "postgresql":
+            return select(key, func.count()).where(*answered).group_by(key)
+        first = select(func.min(CALLS.c.queue).label("queue")).cte("queues", recursive=True)
+        after = select(func.min(CALLS.c.queue)).where(CALLS.c.queue > first.c.queue).scalar_subquery()
+        queues = first.union_all(select(after).where(first.c.queue.is_not(None)))
+        per_queue = (
+            select(key.label("value"), func.count().label("answered"))
+            .where(CALLS.c.queue == queues.c.queue, *answered)
+            .group_by(key)
+            .lateral("per_queue")
         )
-        return int(count or 0)
+        return select(per_queue.c.value, per_queue.c.answered).select_from(queues.join(per_queue, true()))
 
     # -- judging and counting ---------------------------------------------------------------
 
