@@ -236,3 +236,22 @@ def test_the_servers_daily_maintenance_judges_missing_facts_again(engine, settin
         total = connection.execute(select(func.count()).select_from(complaints)).scalar_one()
     assert kept == total > 0
     assert _everything(engine, settings, windows) == honest
+
+
+def test_the_drill_downs_list_the_complaints_the_report_counts(engine, settings):
+    """The report counts a month's complaints in one loop of its own; the drill-downs judge
+    each one as a verdict: both give the same figures, for every group of every grouping."""
+    _floor(engine, settings, seed=14)
+    for start, end, now in _windows(random.Random(14))[:3]:
+        for by in GROUPINGS:
+            report = outcome_report(engine, settings, start, end, now, by)
+            for figures in (*report.groups, report.total):
+                listed = {
+                    drill: len(outcome_complaint_ids(engine, settings, start, end, now, by, figures.group, drill))
+                    for drill in DRILLS
+                }
+                assert listed["received"] == figures.received
+                assert listed["ack_late"] == figures.ack_judged - figures.ack_on_time
+                assert listed["resolve_late"] == figures.resolve_judged - figures.resolved_on_time
+                assert listed["reopened"] == figures.reopened
+                assert listed["escalated"] == figures.escalated_supervisor + figures.escalated_manager
