@@ -18,6 +18,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -185,6 +186,16 @@ class _Verdict(NamedTuple):
     reopened: bool
     highest_level: int
     linked: bool
+
+
+class _Others(NamedTuple):
+    """The report's reads besides the cohort (`_Report._read_others`)."""
+
+    follow_ups: Sequence[Any]
+    promises: list[Any]
+    callbacks: list[_Owed]
+    answered: dict[str, int] | None
+    total_answered: int
 
 
 @dataclass
@@ -367,17 +378,18 @@ class _Report:
     def run(self) -> OutcomeReport:
         # Core rows as tuples, not the ORM's: a month of a large floor is tens of thousands.
         with self._connect() as session:
-            cases = self._read_cases(session)
-            # By week each promise counts in the week it is due; else in its complaint's
-            # group, so SQL adds them up per complaint (a fifth of the rows to read).
-            follow_ups = self._read_follow_ups(session) if self.by == "week" else []
-            promises = self._read_promise_counts(session) if self.by != "week" else []
-            callbacks = self._read_callbacks(session)
+            if session.dialect.name == "postgresql":
+                # The other reads on a connection of their own meanwhile: the server works on
+                # them while this process reads and judges the cohort. Each statement sees
+                # the database as of its own start either way (read committed).
+                with ThreadPoolExecutor(1) as pool:
+                    others = pool.submit(self._read_others_apart)
+                    cases = self._read_cases(session)
+                    follow_ups, promises, callbacks, answered, total_answered = others.result()
+            else:  # one transaction: SQLite reads it all as of one moment
+                cases = self._read_cases(session)
+                follow_ups, promises, callbacks, answered, total_answered = self._read_others(session)
             groups_of = self._groups(session, cases, {row[0] for row in promises}, callbacks)
-            answered = self._answered_calls(session)
-            # Every answered call has one queue, and one agent or none ("(none)"): the
-            # groups add up to the total.
-            total_answered = sum(answered.values()) if answered is not None else self._all_answered(session)
         self._count_cases(cases, groups_of)
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
@@ -400,6 +412,24 @@ class _Report:
             total=self.total.figures(TOTAL, total_answered),
             pareto=pareto(Counter(zip(map(itemgetter(_ROOT_CAUSE), cases), map(itemgetter(_CATEGORY), cases)))),
         )
+
+    def _read_others_apart(self) -> _Others:
+        with self._connect() as session:
+            return self._read_others(session)
+
+    def _read_others(self, session: Connection) -> _Others:
+        """What the report reads besides the cohort: promises due (by week one row each, else
+        counted per complaint), call-backs due, calls answered per group and in all."""
+        # By week each promise counts in the week it is due; else in its complaint's group,
+        # so SQL adds them up per complaint (a fifth of the rows to read).
+        follow_ups = self._read_follow_ups(session) if self.by == "week" else []
+        promises = self._read_promise_counts(session) if self.by != "week" else []
+        callbacks = self._read_callbacks(session)
+        answered = self._answered_calls(session)
+        # Every answered call has one queue, and one agent or none ("(none)"): the groups add
+        # up to the total.
+        total_answered = sum(answered.values()) if answered is not None else self._all_answered(session)
+        return _Others(follow_ups, promises, callbacks, answered, total_answered)
 
     def complaint_ids(self, group: str, drill: str) -> list[int]:
         """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
