@@ -16,10 +16,11 @@ from __future__ import annotations
 import gc
 import json
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -85,6 +86,8 @@ __all__ = [
     "period_window",
     "sla_time_used",
 ]
+# Taken while a report on PostgreSQL takes its two connections (`_Report.run`).
+_CONNECTION_PAIRS = threading.Lock()
 _FIELD = 21  # bits per count packed in one sum (see _Report._read_promise_counts)
 
 if TYPE_CHECKING:
@@ -377,16 +380,22 @@ class _Report:
 
     def run(self) -> OutcomeReport:
         # Core rows as tuples, not the ORM's: a month of a large floor is tens of thousands.
-        with self._connect() as session:
-            if session.dialect.name == "postgresql":
+        with ExitStack() as connections:
+            if self.engine.dialect.name == "postgresql":
                 # The other reads on a connection of their own meanwhile: the server works on
                 # them while this process reads and judges the cohort. Each statement sees
-                # the database as of its own start either way (read committed).
+                # the database as of its own start either way (read committed). Both
+                # connections are taken under one lock, so reports side by side never each
+                # hold one and wait for a second from an exhausted pool.
+                with _CONNECTION_PAIRS:
+                    session = connections.enter_context(self._connect())
+                    apart = connections.enter_context(self._connect())
                 with ThreadPoolExecutor(1) as pool:
-                    others = pool.submit(self._read_others_apart)
+                    others = pool.submit(self._read_others, apart)
                     cases = self._read_cases(session)
                     follow_ups, promises, callbacks, answered, total_answered = others.result()
             else:  # one transaction: SQLite reads it all as of one moment
+                session = connections.enter_context(self._connect())
                 cases = self._read_cases(session)
                 follow_ups, promises, callbacks, answered, total_answered = self._read_others(session)
             groups_of = self._groups(session, cases, {row[0] for row in promises}, callbacks)
@@ -412,10 +421,6 @@ class _Report:
             total=self.total.figures(TOTAL, total_answered),
             pareto=pareto(Counter(zip(map(itemgetter(_ROOT_CAUSE), cases), map(itemgetter(_CATEGORY), cases)))),
         )
-
-    def _read_others_apart(self) -> _Others:
-        with self._connect() as session:
-            return self._read_others(session)
 
     def _read_others(self, session: Connection) -> _Others:
         """What the report reads besides the cohort: promises due (by week one row each, else
