@@ -35,6 +35,7 @@ from sqlalchemy import (
     Select,
     and_,
     any_,
+    cast,
     exists,
     func,
     literal,
@@ -686,11 +687,12 @@ class _Report:
 
     def _among(self, column: ColumnElement[Any], ids: Sequence[int]) -> ColumnElement[bool]:
         """That `column` is one of `ids`, all of them in one bound parameter: an array on
-        PostgreSQL, a JSON list on SQLite. As IN lists of bound values (5,000 a statement) the
-        15k ids of a month's older complaints cost ~0.1 s of this process's CPU to render and
-        to parse, more than the lookups themselves."""
+        PostgreSQL (sent as its text, which the server parses: the driver dumped a list of
+        15k ids one by one in ~25 ms), a JSON list on SQLite. As IN lists of bound values
+        (5,000 a statement) the 15k ids of a month's older complaints cost ~0.1 s of this
+        process's CPU to render and to parse, more than the lookups themselves."""
         if self.engine.dialect.name == "postgresql":
-            return column == any_(literal(list(ids), ARRAY(Integer)))
+            return column == any_(cast(literal("{" + ",".join(map(str, ids)) + "}"), ARRAY(Integer)))
         listed = func.json_each(literal(json.dumps(list(ids)))).table_valued("value")
         return column.in_(select(listed.c.value))
 
