@@ -69,6 +69,10 @@ def postgres_cpu(data_dir: Path) -> Callable[[], float]:
                 continue  # ended meanwhile
             if int(fields[1]) == postmaster:  # ppid
                 total += int(fields[11]) + int(fields[12])  # utime, stime
+            elif stat.parent.name == str(postmaster):
+                # Children that ended (a query's parallel workers) count in the postmaster's
+                # cutime and cstime once it has reaped them.
+                total += int(fields[13]) + int(fields[14])
         return total / tick
 
     return used

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from db.engine import write_transaction
 from db.models import Call
-from db.tables import complaint_outcomes, complaints
+from db.tables import complaint_outcomes, complaints, follow_ups
 from tests.support import BACKENDS, Clock, on_backend
 from tickets import users
 from tickets.errors import TicketError
@@ -236,3 +237,55 @@ def test_the_servers_daily_maintenance_judges_missing_facts_again(engine, settin
         total = connection.execute(select(func.count()).select_from(complaints)).scalar_one()
     assert kept == total > 0
     assert _everything(engine, settings, windows) == honest
+
+
+def test_the_drill_downs_list_the_complaints_the_report_counts(engine, settings):
+    """The report counts a month's complaints in one loop of its own; the drill-downs judge
+    each one as a verdict: both give the same figures, for every group of every grouping."""
+    _floor(engine, settings, seed=14)
+    for start, end, now in _windows(random.Random(14))[:3]:
+        for by in GROUPINGS:
+            report = outcome_report(engine, settings, start, end, now, by)
+            for figures in (*report.groups, report.total):
+                listed = {
+                    drill: len(outcome_complaint_ids(engine, settings, start, end, now, by, figures.group, drill))
+                    for drill in DRILLS
+                }
+                assert listed["received"] == figures.received
+                assert listed["ack_late"] == figures.ack_judged - figures.ack_on_time
+                assert listed["resolve_late"] == figures.resolve_judged - figures.resolved_on_time
+                assert listed["reopened"] == figures.reopened
+                assert listed["escalated"] == figures.escalated_supervisor + figures.escalated_manager
+
+
+def test_missing_facts_outside_the_window_cost_the_report_nothing(engine, settings):
+    """Whether the kept promise facts are complete is checked within the window (the
+    promises counted add up to those due in it), not by counting both whole tables: a
+    complaint without facts whose promises all fell due before the window neither slows the
+    report (no recount of every promise from the follow-ups) nor changes it."""
+    _floor(engine, settings, seed=14)
+    start, end, now = FIRST + 14 * 86400, LAST + 86400, LAST + 20 * 86400
+    honest = outcome_report(engine, settings, start, end, now)
+    with engine.connect() as connection:
+        before_window = connection.scalar(
+            select(follow_ups.c.complaint_id)
+            .group_by(follow_ups.c.complaint_id)
+            .having(func.max(follow_ups.c.due_at) < start)
+            .limit(1)
+        )
+    assert before_window is not None
+    with write_transaction(engine) as connection:
+        connection.execute(delete(complaint_outcomes).where(complaint_outcomes.c.complaint_id == before_window))
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert outcome_report(engine, settings, start, end, now) == honest
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if re.search(r"count\(\*\) AS \w+ FROM (complaints|complaint_outcomes)$", s)]
+    recounts = [s for s in statements if "GROUP BY follow_ups.complaint_id" in s and "complaint_id IN" not in s]
+    assert not recounts  # the facts were read, only promises straddling the window counted afresh
