@@ -160,6 +160,7 @@ class QueueTileView(Widget):
         self._segment_styles: dict[str, Style] | None = None
         self._placed_styles: dict[tuple[str, int, int], Style] = {}  # with their offsets
         self._frame: _TileFrame | None = None  # while a frame draws: see render_lines
+        self._framing = False
 
     def set_card(self, card: bool) -> None:
         """Cards label each figure; compact rows rely on the header line."""
@@ -410,11 +411,13 @@ class QueueTileView(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a frame shares (the size, the figures drawn, the card's columns)
-        # is looked up once a frame: each size lookup finds the tile in the screen's map.
-        self._frame = self._frame_now()
+        # is looked up once a frame, and only when a line is drawn: each frame asks every tile
+        # for its lines, and most tiles give back the lines they kept (nothing changed).
+        self._framing = True
         try:
             return super().render_lines(crop)
         finally:
+            self._framing = False
             self._frame = None
 
     def _frame_now(self) -> _TileFrame:
@@ -428,7 +431,11 @@ class QueueTileView(Widget):
     def render_line(self, y: int) -> Strip:
         if self.text_selection is not None:  # drawn the Textual way, with the selection
             return super().render_line(y)
-        frame = self._frame or self._frame_now()
+        frame = self._frame
+        if frame is None:
+            frame = self._frame_now()
+            if self._framing:
+                self._frame = frame
         width, figures, marked = frame.width, frame.figures, frame.marked
         if self.card:
             left, right = frame.columns
