@@ -146,8 +146,6 @@ class QueueTileView(Widget):
         self.queue = queue
         self.header = header
         name = "Queue" if header else printable(queue)
-        # Border titles are markup unless given as Content: the name is drawn literally.
-        self.border_title = Content(name)
         self._figures = {
             key: TileFigure(self, key, label, short if header else "") for key, label, short, _, _ in TILE_FIGURES
         }
@@ -166,7 +164,15 @@ class QueueTileView(Widget):
         """Cards label each figure; compact rows rely on the header line."""
         if card != self.card:
             self.card = card
+            self._set_border_title()
             self.refresh(layout=True)
+
+    def _set_border_title(self) -> None:
+        """A card's border carries the name. A compact row has no border and draws its name
+        in its line: without a border title, each frame that draws the row spends nothing
+        on one (the board asks every tile for its lines each second)."""
+        # Border titles are markup unless given as Content: the name is drawn literally.
+        self.border_title = Content(self._title) if self.card else None
 
     def set_figures(self, figures: str) -> None:
         """Which figures a compact row shows: all, some or few (wallboard/ui/layout.py)."""
@@ -206,7 +212,7 @@ class QueueTileView(Widget):
         whole = False
         if title != self._title:
             self._title = title
-            self.border_title = Content(title)
+            self._set_border_title()
             whole = True
         set_level_class(self, tile.level)
         changed: list[TileFigure] = []
