@@ -28,7 +28,7 @@ from wallboard.calls.alerts import Alert
 from wallboard.calls.board import QueueTile
 from wallboard.calls.levels import worst
 from wallboard.text import format_duration, format_pct, format_rate, printable
-from wallboard.ui.widgets import LEVEL_WORDS, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import LEVEL_WORDS, KeptLines, level_marker, markers_wanted, set_level_class
 
 
 def _count(value: int) -> str:
@@ -97,7 +97,7 @@ class TileFigure:
         return self.tile.figure_text(self, self.tile.cell_width(self))
 
 
-class QueueTileView(Widget):
+class QueueTileView(KeptLines):
     """One queue's figures, drawn by the tile itself. `header=True`: the column labels of the
     compact rows.
 
