@@ -290,6 +290,27 @@ async def test_the_cursor_selects_an_agent_and_stays_on_them_when_the_order_chan
         assert [m.agent.name for m in told if isinstance(m, AgentTable.Chosen)] == [second]
 
 
+@run_async
+async def test_a_click_selects_the_agent_drawn_on_that_line_after_the_rows_moved(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        await pilot.click(AgentTable, offset=(2, 3))  # the header, then rows 0, 1, 2
+        assert agents.cursor_row == 2
+        assert agents.selected_agent.name == agents.order[2]
+        by_state = list(agents.order)
+        await pilot.press("s")  # by name: the same agents on other lines
+        await pilot.pause()
+        assert agents.order != by_state
+        for row in (1, 4, 0):
+            await pilot.click(AgentTable, offset=(30, row + 1))
+            assert agents.selected_agent.name == agents.order[row]
+            assert f"{agents.order[row]}" in screen_text(app).splitlines()[agents.region.y + row + 1]
+        await pilot.click(AgentTable, offset=(2, 0))  # the header selects no row
+        assert agents.selected_agent.name == agents.order[0]
+
+
 # -- keys ------------------------------------------------------------------------------
 
 

@@ -201,10 +201,12 @@ class AgentTable(ScrollView, can_focus=True):
         self._announced: tuple[str, Signature] | None = None  # the selection last told (SelectionChanged)
         self._painted: dict[int, LineKey] = {}  # row index -> what was last drawn there
         self._lines: LRUCache[tuple[LineKey, int, int], Strip] = LRUCache(1024)
-        # A row's segments around its time cell: (index, agent, what it shows, cursor, width).
-        self._around_time: LRUCache[tuple[int, str, Signature, bool, int], _AroundTime] = LRUCache(1024)
+        # A row's segments around its time cell: (agent, what it shows, cursor, stripe, width).
+        # Not keyed by the row's index: on a busy floor rows move up and down the sorted table
+        # every second, and a row that moved two lines is drawn as it was.
+        self._around_time: LRUCache[tuple[str, Signature, bool, bool, int], _AroundTime] = LRUCache(1024)
         self._header: Strip | None = None
-        self._metas: dict[tuple[int, int, bool], Style] = {}
+        self._metas: dict[tuple[int, bool], Style] = {}
         self.wide = False
         self._frame: tuple[int, Offset] | None = None  # width and scroll while a frame draws
 
@@ -415,8 +417,13 @@ class AgentTable(ScrollView, can_focus=True):
             self.post_message(self.Chosen(self, agent))
 
     def on_click(self, event: events.Click) -> None:
-        index = event.style.meta.get("row")
-        if isinstance(index, int) and 0 <= index < len(self._rows):
+        # The row from where the click landed (the header is the first line): a drawn line
+        # carries no row number, so it can be kept while its row moves.
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = offset.y - 1 + self.scroll_offset.y
+        if 0 <= index < len(self._rows):
             self.move_cursor(index, scroll=False)
 
     # -- drawing -----------------------------------------------------------------------
@@ -487,8 +494,8 @@ class AgentTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for index, column in enumerate(self._columns):
             label = Text(column.label, justify="right" if column.right else "left")
-            segments.extend(self._cell(label, column.width, style + self._meta(-1, index), Style()))
-        segments.append(Segment(" " * self._spare_width(), style + self._meta(-1, 0, spare=True)))
+            segments.extend(self._cell(label, column.width, style + self._meta(index), Style()))
+        segments.append(Segment(" " * self._spare_width(), style + self._meta(0, spare=True)))
         return Strip(segments)
 
     def _row_strip(self, index: int, cursor: bool, width: int) -> Strip:
@@ -497,7 +504,7 @@ class AgentTable(ScrollView, can_focus=True):
         row = self._rows[index]
         around = self._around(index, cursor, width)
         column = self._columns[TIME_INDEX]
-        pre, post = self._cell_styles(index, TIME_INDEX, cursor)
+        pre, post = self._cell_styles(index % 2 == 1, TIME_INDEX, cursor)
         time_cell = self._cell(self._cells(row, only=TIME_INDEX)[0], column.width, pre, post)
         return Strip([*around.before, *time_cell, *around.after])
 
@@ -505,11 +512,12 @@ class AgentTable(ScrollView, can_focus=True):
         """Row `index`'s segments around its time cell (simplified), kept while the row's
         figures but its time stay the same (`signature`: the row's, when known)."""
         row = self._rows[index]
-        key = (index, row.name, signature or _signature(row), cursor, width)
+        odd = index % 2 == 1
+        key = (row.name, signature or _signature(row), cursor, odd, width)
         around = self._around_time.get(key)
         if around is None:
-            before, _, after = self._row_segments(index, cursor, row)
-            pre, post = self._cell_styles(index, TIME_INDEX, cursor)
+            before, _, after = self._row_segments(odd, cursor, row)
+            pre, post = self._cell_styles(odd, TIME_INDEX, cursor)
             own = self._cells(row, only=TIME_INDEX)[0].style
             simple_before, simple_after = list(Segment.simplify(before)), list(Segment.simplify(after))
             around = _AroundTime(
@@ -522,35 +530,36 @@ class AgentTable(ScrollView, can_focus=True):
             self._around_time.set(key, around)
         return around
 
-    def _cell_styles(self, index: int, column_index: int, cursor: bool) -> tuple[Style, Style]:
-        """The styles under (`pre`) and over (`post`) a cell's own."""
-        row_style = self.get_component_rich_style("agent-table--odd-row" if index % 2 else "agent-table--even-row")
+    def _cell_styles(self, odd: bool, column_index: int, cursor: bool) -> tuple[Style, Style]:
+        """The styles under (`pre`) and over (`post`) a cell's own, on an odd or even row."""
+        row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
         cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
         # As DataTable: the cursor's colour wins over a cell's own, its background does not.
         post = Style.from_color(color=cursor_style.color) if cursor else Style()
-        return row_style + self._meta(index, column_index) + cursor_style, post
+        return row_style + self._meta(column_index) + cursor_style, post
 
     def _row_segments(
-        self, index: int, cursor: bool, row: AgentRow
+        self, odd: bool, cursor: bool, row: AgentRow
     ) -> tuple[list[Segment], list[Segment], list[Segment]]:
         """A row's segments: those before its time cell, the time cell's, those after."""
-        row_style = self.get_component_rich_style("agent-table--odd-row" if index % 2 else "agent-table--even-row")
+        row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
         cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
         parts: tuple[list[Segment], list[Segment], list[Segment]] = ([], [], [])
         for column_index, (column, cell) in enumerate(zip(self._columns, self._cells(row))):
-            pre, post = self._cell_styles(index, column_index, cursor)
+            pre, post = self._cell_styles(odd, column_index, cursor)
             part = 0 if column_index < TIME_INDEX else 1 if column_index == TIME_INDEX else 2
             parts[part].extend(self._cell(cell, column.width, pre, post))
-        spare = row_style + cursor_style + self._meta(index, 0, spare=True)
+        spare = row_style + cursor_style + self._meta(0, spare=True)
         parts[2].append(Segment(" " * self._spare_width(), spare))
         return parts
 
-    def _meta(self, row: int, column: int, spare: bool = False) -> Style:
-        """Where a cell is, carried by its style (a click says which row it hit)."""
-        key = (row, column, spare)
+    def _meta(self, column: int, spare: bool = False) -> Style:
+        """Which column a cell is in, carried by its style (each cell keeps segments of its
+        own, as Textual's DataTable drew them)."""
+        key = (column, spare)
         style = self._metas.get(key)
         if style is None:
-            meta: dict[str, object] = {"row": row, "column": column}
+            meta: dict[str, object] = {"column": column}
             if spare:
                 meta["out_of_bounds"] = True
             style = self._metas[key] = Style.from_meta(meta)

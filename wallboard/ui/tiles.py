@@ -28,7 +28,7 @@ from wallboard.calls.alerts import Alert
 from wallboard.calls.board import QueueTile
 from wallboard.calls.levels import worst
 from wallboard.text import format_duration, format_pct, format_rate, printable
-from wallboard.ui.widgets import LEVEL_WORDS, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import LEVEL_WORDS, KeptLines, level_marker, markers_wanted, set_level_class
 
 
 def _count(value: int) -> str:
@@ -97,7 +97,7 @@ class TileFigure:
         return self.tile.figure_text(self, self.tile.cell_width(self))
 
 
-class QueueTileView(Widget):
+class QueueTileView(KeptLines):
     """One queue's figures, drawn by the tile itself. `header=True`: the column labels of the
     compact rows.
 
@@ -146,8 +146,6 @@ class QueueTileView(Widget):
         self.queue = queue
         self.header = header
         name = "Queue" if header else printable(queue)
-        # Border titles are markup unless given as Content: the name is drawn literally.
-        self.border_title = Content(name)
         self._figures = {
             key: TileFigure(self, key, label, short if header else "") for key, label, short, _, _ in TILE_FIGURES
         }
@@ -160,12 +158,21 @@ class QueueTileView(Widget):
         self._segment_styles: dict[str, Style] | None = None
         self._placed_styles: dict[tuple[str, int, int], Style] = {}  # with their offsets
         self._frame: _TileFrame | None = None  # while a frame draws: see render_lines
+        self._framing = False
 
     def set_card(self, card: bool) -> None:
         """Cards label each figure; compact rows rely on the header line."""
         if card != self.card:
             self.card = card
+            self._set_border_title()
             self.refresh(layout=True)
+
+    def _set_border_title(self) -> None:
+        """A card's border carries the name. A compact row has no border and draws its name
+        in its line: without a border title, each frame that draws the row spends nothing
+        on one (the board asks every tile for its lines each second)."""
+        # Border titles are markup unless given as Content: the name is drawn literally.
+        self.border_title = Content(self._title) if self.card else None
 
     def set_figures(self, figures: str) -> None:
         """Which figures a compact row shows: all, some or few (wallboard/ui/layout.py)."""
@@ -205,7 +212,7 @@ class QueueTileView(Widget):
         whole = False
         if title != self._title:
             self._title = title
-            self.border_title = Content(title)
+            self._set_border_title()
             whole = True
         set_level_class(self, tile.level)
         changed: list[TileFigure] = []
@@ -410,11 +417,13 @@ class QueueTileView(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a frame shares (the size, the figures drawn, the card's columns)
-        # is looked up once a frame: each size lookup finds the tile in the screen's map.
-        self._frame = self._frame_now()
+        # is looked up once a frame, and only when a line is drawn: each frame asks every tile
+        # for its lines, and most tiles give back the lines they kept (nothing changed).
+        self._framing = True
         try:
             return super().render_lines(crop)
         finally:
+            self._framing = False
             self._frame = None
 
     def _frame_now(self) -> _TileFrame:
@@ -428,7 +437,11 @@ class QueueTileView(Widget):
     def render_line(self, y: int) -> Strip:
         if self.text_selection is not None:  # drawn the Textual way, with the selection
             return super().render_line(y)
-        frame = self._frame or self._frame_now()
+        frame = self._frame
+        if frame is None:
+            frame = self._frame_now()
+            if self._framing:
+                self._frame = frame
         width, figures, marked = frame.width, frame.figures, frame.marked
         if self.card:
             left, right = frame.columns

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Self
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 LEVEL_CLASSES = ("-none", "-ok", "-warn", "-alert")
@@ -42,6 +45,43 @@ def markers_wanted(app: App[object]) -> bool:
 def level_marker(level: str) -> str:
     """The marker of a level ("" for ok and none)."""
     return LEVEL_MARKERS.get(level, "")
+
+
+class KeptLines(Widget):
+    """A widget that gives the compositor back the lines it drew last while nothing about
+    it changed.
+
+    Each frame, Textual asks every widget that overlaps the frame's rectangle for its lines.
+    The board's ticking times make that rectangle the whole screen each second, so every
+    queue tile is asked each second, and most have nothing new: Textual's own answer from
+    its line cache still costs some 0.1 ms a widget (the background colours of all its
+    ancestors, the line filters), 31 tiles a frame at 30 queues
+    (tests/benchmarks/wallboard.py). Kept here until anything could change them: a
+    `refresh` (every repaint Textual asks for goes through it: content, a style set on it
+    or an ancestor, text selection), a style update (classes, theme), another size, crop
+    or set of line filters.
+    """
+
+    # What was drawn last: (what it was drawn for, the lines).
+    _kept_lines: tuple[tuple[object, ...], list[Strip]] | None = None
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        if repaint or layout or recompose:
+            self._kept_lines = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def notify_style_update(self) -> None:
+        self._kept_lines = None
+        super().notify_style_update()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = (crop, self.size, tuple(self.app.get_line_filters()), self.app.theme)
+        kept = self._kept_lines
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        lines = super().render_lines(crop)
+        self._kept_lines = (key, lines)
+        return lines
 
 
 def set_level_class(widget: Widget, level: str) -> None:
