@@ -20,7 +20,7 @@ from textual.widgets import Digits
 
 from db.engine import write_transaction
 from db.models import Feed
-from tests.support import run_async, screen_text
+from tests.support import run_async, screen_text, until
 from tests.support.floor_seed import MARKUP_AGENT, NOW, seed_floor, seed_promises, set_heartbeat
 from wallboard.server.runtime import local_app
 from wallboard.ui import WallboardApp
@@ -207,6 +207,11 @@ async def test_a_tick_repaints_only_the_time_cells(floor, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         agents = table(app)
+        # Under load a style update (the focus) can land after the first draw: the table then
+        # forgets what it painted and repaints every line once. Measure from a painted table.
+        await until(
+            pilot, lambda: len(agents._painted) >= min(agents.row_count, agents.size.height - 1), "rows painted"
+        )
         lines, regions = [], []
         monkeypatch.setattr(agents, "refresh_line", lambda y: lines.append(y))
         original_refresh = agents.refresh
