@@ -16,6 +16,7 @@ import atexit
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _real_home_key = pytest.StashKey[dict[str, tuple[int, int]]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The Pilot tests' apps parse each stylesheet once per process (tests/support/textual_css.py);
+    # a run that collected no app does not import Textual for it.
+    if "textual" in sys.modules:
+        from tests.support.textual_css import share_parsed_css
+
+        share_parsed_css()
 
 
 @pytest.fixture(autouse=True)

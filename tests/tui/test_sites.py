@@ -28,6 +28,7 @@ async def test_two_sites_on_the_board_and_the_filter_by_site(tmp_path):
     try:
         for spec in settings.feed_specs():
             QueueLogIngest(engine, settings, spec.options.queue_log, name=spec.name, site=spec.site).run()
+        settings.board.fallback_read_seconds = 0.05  # reads the refresh below at a tick, not in 5 s
         app = local_app(engine, settings, clock=lambda: now[0])
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
