@@ -82,6 +82,9 @@ FILTER_BAR = b"ilter: queue, team or agent"
 # Seconds a board may take to show the filter bar, then the marker, before the keys go again
 # (50 boards on 2 busy cores can take many seconds to draw a frame).
 PATIENCE = 20.0
+# Bytes of a read kept for the next: more than any pattern looked for, so none split between
+# two reads is missed.
+TAIL_BYTES = 2 * len(FILTER_BAR)
 
 
 def marker_writer(url: str, stop, stamps) -> None:
@@ -167,13 +170,19 @@ class Client:
         if not data:
             self.closed = True
             return
+        # The last read's end before this one: a pattern split between the two is found, and
+        # one wholly in that end (found last time) is not counted again.
+        new_from = len(self.tail)
         text = self.tail + data
-        self.tail = text[-24:]
-        if FILTER_BAR in text:
+        self.tail = text[-TAIL_BYTES:]
+        if text.find(FILTER_BAR, max(0, new_from - len(FILTER_BAR) + 1)) >= 0:
             self.filter_open = now
         for match in TOKEN.finditer(text):
-            self.seen.setdefault(int(match.group(1)), now)
+            if match.end() > new_from:
+                self.seen.setdefault(int(match.group(1)), now)
         for match in CLOCK.finditer(text):
+            if match.end() <= new_from:
+                continue
             value = match.group(1)
             if not self.clocks or self.clocks[-1][1] != value:
                 self.clocks.append((now, value))
