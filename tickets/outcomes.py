@@ -836,7 +836,9 @@ class _Report:
         for the drill-downs, in one loop: no verdict object nor method call per complaint (a
         month of a large floor is ~40k of them). A test holds the two to the same figures
         (tests/unit/test_outcome_facts.py: the drill-downs against the report's)."""
-        now, calendar, stale, tallies = self.now, self.calendar, self._stale, self.tallies
+        now, stale, tallies = self.now, self._stale, self.tallies
+        seconds_to = self.calendar.seconds_to
+        now_total = seconds_to(now)
         budgets = {severity: self._resolve_budget(severity) for severity in {case[_SEVERITY] for case in cases}}
         for case in cases:
             group = groups_of[case[_ID]]
@@ -861,10 +863,18 @@ class _Report:
                 if resolved_used <= budget:
                     tally.resolved_on_time += 1
                 tally.resolve_seconds.append(resolved_used)
-            elif _may_be_late(case[_CREATED], now, budget) and (
-                sla_time_used(calendar, case[_CREATED], None, case[_PAUSED_SECONDS], case[_PAUSED_SINCE], now) > budget
-            ):
-                tally.resolve_judged += 1  # still open, its time used up: late
+            elif _may_be_late(created_at := case[_CREATED], now, budget):
+                # `sla_time_used` of a complaint still open, written out with `now` looked up
+                # on the calendar once (the same sums, to the bit): ~18k open a month.
+                used = 0.0
+                if created_at < now:
+                    used = now_total - seconds_to(created_at)
+                paused = case[_PAUSED_SECONDS]
+                paused_since = case[_PAUSED_SINCE]
+                if paused_since is not None and paused_since < now:
+                    paused += now_total - seconds_to(paused_since)
+                if max(0.0, used - paused) > budget:
+                    tally.resolve_judged += 1  # still open, its time used up: late
             if resolved_ever:
                 tally.resolved_ever += 1
             if reopened:
