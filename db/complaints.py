@@ -190,8 +190,18 @@ class ComplaintOutcome(SQLModel, table=True):
     __tablename__ = "complaint_outcomes"
     __table_args__ = (
         # The report's promises due in its window: the complaints whose promises' due times
-        # reach into it (and, by the calendar alone, whether every complaint has facts).
-        Index("ix_complaint_outcomes_promises", "calendar", "promise_last_due", "promise_first_due"),
+        # reach into it, with their counts (the index alone answers the read: migration 0023).
+        Index(
+            "ix_complaint_outcomes_promises",
+            "calendar",
+            "promise_last_due",
+            "promise_first_due",
+            "complaint_id",
+            "promises_missed",
+            "promises_late",
+            "promises_moved",
+            "promises_kept",
+        ),
     )
 
     complaint_id: int = Field(foreign_key="complaints.id", primary_key=True)

@@ -141,6 +141,38 @@ def resolved_on_time(
     return False if used > budget else None
 
 
+def _fetch_all(session: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `query` as the database driver gives them, in the connection's transaction:
+    plain tuples, without SQLAlchemy's Row objects and result processing, which cost ~20 % of
+    reading a month's cohort (~40k rows of 19 columns, tests/benchmarks/complaints_report.py).
+    Values are the driver's own: SQLite gives a boolean as 0 or 1, read here by its truth only."""
+    if not session.in_transaction():
+        session.begin()  # as `execute` would: on SQLite the report's reads share one snapshot
+    compiled = query.compile(dialect=session.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    driver = session.connection.driver_connection
+    if driver is None:  # not after `begin`: the connection is open
+        raise RuntimeError("the report's connection is closed")
+    cursor = driver.cursor()
+    try:
+        if compiled.positiontup is not None:  # SQLite's "?" placeholders
+            cursor.execute(str(compiled), [params[name] for name in compiled.positiontup])
+        else:
+            cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _may_be_late(created_at: float, now: float, budget: float) -> bool:
+    """Whether a complaint still open may have used up its SLA time by `now`: not while its
+    age (wall time) is under the budget, as SLA time (business time less pauses) never runs
+    faster than the wall clock. The second of margin outweighs any rounding of the business
+    seconds' sums, so the answer is exact; it spares the calendar's arithmetic for the young
+    complaints of a window."""
+    return now - created_at > budget - 1.0
+
+
 # -- what is read -------------------------------------------------------------------------
 
 # A complaint as the report reads it: a row of `_Report._case_query`. Its first seven columns
@@ -534,20 +566,22 @@ class _Report:
             )
             joined = joined.outerjoin(found, true())
             on_call = found.c.queue if self.by == "queue" else found.c.agent
-            return joined, when((found.c.id.is_not(None), on_call), else_=copied), found.c.id
+            on_record = found.c.id.is_not(None)
+            return joined, when((on_record, on_call), else_=copied), on_record
         # SQLite has no lateral join: the entry's id from a correlated subquery, then its row.
         entry = CALLS.alias("entry")
         latest = select(CALLS.c.id).where(CALLS.c.callid == c.callid).order_by(*last_first).limit(1)
         joined = joined.outerjoin(entry, entry.c.id == latest.correlate(COMPLAINTS).scalar_subquery())
         on_call = entry.c.queue if self.by == "queue" else entry.c.agent
-        return joined, when((entry.c.id.is_not(None), on_call), else_=copied), entry.c.id
+        on_record = entry.c.id.is_not(None)
+        return joined, when((on_record, on_call), else_=copied), on_record
 
     def _read_cases(self, session: Connection) -> Sequence[Any]:
         """The cohort, its facts judged again where the kept ones are missing or stale."""
         created = COMPLAINTS.c.created_at
         # In the order of ix_complaints_created_at (no sort): no figure depends on the order.
         query = self._case_query().where(created >= self.start, created < self.end).order_by(created)
-        cases = session.execute(query).all()
+        cases = _fetch_all(session, query)
         self._stale = judge_stale(session, self.calendar, (case for case in cases if not case[_FRESH]))
         return cases
 
@@ -592,11 +626,27 @@ class _Report:
             facts.promise_first_due < until,
         )
         inside = and_(facts.promise_first_due >= self.start, facts.promise_last_due < until)
+        # One range of ix_complaint_outcomes_promises, which holds every column read (migration
+        # 0023): the counts of the complaints inside, the ids of those straddling. Their ids go
+        # to the follow-ups' read as one list, not as a subquery reading the range again (on
+        # PostgreSQL a hash join of a month's promises, ~50 ms of server CPU more).
         kept = select(
-            facts.complaint_id, facts.promises_missed, facts.promises_late, facts.promises_moved, facts.promises_kept
-        ).where(reaching, inside)
-        counted: list[Any] = list(session.execute(kept).all())  # one fetch: row by row cost more
-        counted += self._count_promises(session, select(facts.complaint_id).where(reaching, ~inside))
+            facts.complaint_id,
+            facts.promises_missed,
+            facts.promises_late,
+            facts.promises_moved,
+            facts.promises_kept,
+            when((inside, 1), else_=0),
+        ).where(reaching)
+        counted: list[Any] = []
+        straddling: list[int] = []
+        for row in _fetch_all(session, kept):
+            if row[5]:
+                counted.append(row[:5])
+            else:
+                straddling.append(row[0])
+        if straddling:
+            counted += self._count_promises(session, straddling)
         if sum(map(sum, list(zip(*counted))[1:])) != self._promises_due(session):
             return self._count_promises(session, None)
         return counted
@@ -615,9 +665,8 @@ class _Report:
         )
         return int(session.scalar(query) or 0)
 
-    def _count_promises(self, session: Connection, among: Select[Any] | None) -> list[tuple[int, int, int, int, int]]:
-        """`_read_promise_counts` from the follow-ups, of the complaints `among` selects (None:
-        all). The first three counts are added up in one sum, each in its own 21 bits (two
+    def _count_promises(self, session: Connection, among: Sequence[int] | None) -> list[tuple[int, int, int, int, int]]:
+        """`_read_promise_counts` from the follow-ups, of the complaints `among` (None: all). The first three counts are added up in one sum, each in its own 21 bits (two
         million promises of one complaint due in one window), the last is the rest of the
         count: SQL's CASE per promise and per sum cost more than its GROUP BY's sort."""
         due, outcome, outcome_at = FOLLOW_UPS.c.due_at, FOLLOW_UPS.c.outcome, FOLLOW_UPS.c.outcome_at
@@ -633,7 +682,7 @@ class _Report:
             .group_by(FOLLOW_UPS.c.complaint_id)
         )
         if among is not None:
-            query = query.where(FOLLOW_UPS.c.complaint_id.in_(among))
+            query = query.where(self._among(FOLLOW_UPS.c.complaint_id, among))
         counted = []
         mask = (1 << _FIELD) - 1
         for complaint_id, packed, count in session.execute(query).all():  # one fetch: row by row cost more
@@ -653,7 +702,7 @@ class _Report:
             joined, dimension, _ = self._dimension(COMPLAINTS)
             query = select(COMPLAINTS.c.id, dimension).select_from(joined)
             if wanted:
-                older.extend(session.execute(query.where(self._among(COMPLAINTS.c.id, wanted))).all())
+                older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
         if self.by == "owner":
             owner_ids = {case[_DIMENSION] for case in cases if case[_DIMENSION] is not None}
             owner_ids |= {owner_id for _, owner_id in older if owner_id is not None}
@@ -764,7 +813,7 @@ class _Report:
         resolution: tuple[float, bool] | None = None
         if case[_RESOLVED] is not None:
             resolution = (resolved_used, True)
-        else:
+        elif _may_be_late(case[_CREATED], self.now, budget):
             # Still open: the time used moves with `now` (judged here, not kept).
             used = sla_time_used(
                 self.calendar, case[_CREATED], None, case[_PAUSED_SECONDS], case[_PAUSED_SINCE], self.now
@@ -779,7 +828,7 @@ class _Report:
             bool(resolved_ever),
             bool(reopened),
             highest_level,
-            case[_LINKED] is not None and case[_LINKED] is not False,
+            bool(case[_LINKED]),
         )
 
     def _count_cases(self, cases: Sequence[Any], groups_of: dict[int, str]) -> None:
@@ -787,7 +836,9 @@ class _Report:
         for the drill-downs, in one loop: no verdict object nor method call per complaint (a
         month of a large floor is ~40k of them). A test holds the two to the same figures
         (tests/unit/test_outcome_facts.py: the drill-downs against the report's)."""
-        now, calendar, stale, tallies = self.now, self.calendar, self._stale, self.tallies
+        now, stale, tallies = self.now, self._stale, self.tallies
+        seconds_to = self.calendar.seconds_to
+        now_total = seconds_to(now)
         budgets = {severity: self._resolve_budget(severity) for severity in {case[_SEVERITY] for case in cases}}
         for case in cases:
             group = groups_of[case[_ID]]
@@ -812,18 +863,25 @@ class _Report:
                 if resolved_used <= budget:
                     tally.resolved_on_time += 1
                 tally.resolve_seconds.append(resolved_used)
-            elif (
-                sla_time_used(calendar, case[_CREATED], None, case[_PAUSED_SECONDS], case[_PAUSED_SINCE], now) > budget
-            ):
-                tally.resolve_judged += 1  # still open, its time used up: late
+            elif _may_be_late(created_at := case[_CREATED], now, budget):
+                # `sla_time_used` of a complaint still open, written out with `now` looked up
+                # on the calendar once (the same sums, to the bit): ~18k open a month.
+                used = 0.0
+                if created_at < now:
+                    used = now_total - seconds_to(created_at)
+                paused = case[_PAUSED_SECONDS]
+                paused_since = case[_PAUSED_SINCE]
+                if paused_since is not None and paused_since < now:
+                    paused += now_total - seconds_to(paused_since)
+                if max(0.0, used - paused) > budget:
+                    tally.resolve_judged += 1  # still open, its time used up: late
             if resolved_ever:
                 tally.resolved_ever += 1
             if reopened:
                 tally.reopened += 1
             if highest_level > 0:
                 tally.escalated[highest_level] = tally.escalated.get(highest_level, 0) + 1
-            linked = case[_LINKED]
-            if linked is not None and linked is not False:
+            if case[_LINKED]:
                 tally.linked += 1
             else:
                 tally.unlinked += 1

@@ -100,6 +100,13 @@ class BusinessCalendar:
             return 0.0
         return self._up_to(end) - self._up_to(start)
 
+    def seconds_to(self, at: float) -> float:
+        """Business seconds from a fixed reference instant to `at` (negative before it): the
+        business seconds in [a, b) are `seconds_to(b) - seconds_to(a)` for a < b, to the bit
+        what `seconds_between` gives, so a caller timing many starts up to one end (the
+        report's open complaints, up to its `now`) looks that end up once."""
+        return self._up_to(at)
+
     def _up_to(self, at: float) -> float:
         """Business seconds from the start of the reference day (the first day asked
         about) to `at`; negative before it.
