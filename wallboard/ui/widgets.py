@@ -201,7 +201,7 @@ class Metric(Widget):
 BARS = " ▁▂▃▄▅▆▇█"
 
 
-class IntervalBars(Widget):
+class IntervalBars(KeptLines):
     """A labelled row of vertical bars, one per interval, on a fixed scale.
 
     Unlike a sparkline it keeps a fixed scale (0-100 for a percentage), so a good day
