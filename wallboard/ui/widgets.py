@@ -77,7 +77,10 @@ class KeptLines(Widget):
         super().notify_style_update()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        key = (crop, self.size, tuple(self.app.get_line_filters()), self.app.theme)
+        # The outer size (kept by Textual as the layout sets it), not `size`: that one looks the
+        # widget up in the screen's map, a good part of a kept answer's cost.
+        app = self.app
+        key = (crop, self.outer_size, tuple(app.get_line_filters()), app.theme)
         kept = self._kept_lines
         if kept is not None and kept[0] == key:
             return kept[1]
