@@ -51,9 +51,11 @@ log = logging.getLogger(__name__)
 CHANNEL = "wallboard_board"
 SQLITE_CHECK_SECONDS = 0.05  # how often PRAGMA data_version is looked at (no inotify)
 WATCHED_CHECK_SECONDS = 0.25  # how often with inotify, in case an event never comes
-# After a write to the database's files: a commit makes its WAL frames visible in the WAL
-# index (shared memory, which makes no event) just after writing them.
-RECHECK_SECONDS = 0.02
+# After a write to the database's files with no new counter yet: a commit makes its WAL
+# frames visible in the WAL index (shared memory, which makes no event) just after writing
+# them, or, on a loaded machine, once the writer is scheduled again: look again after these
+# pauses (10, 30, 70, 150 ms after the last write).
+RECHECK_SECONDS = (0.01, 0.02, 0.04, 0.08)
 RECONNECT_SECONDS = 5.0
 # A burst of changes (a feed's events, then its snapshot refresh, a moment later) reaches a
 # relay's listeners once at once and once more at the end of this gap, not once per commit.
@@ -183,7 +185,7 @@ class ChangeWatch:
         self._files: FileWatch | None = None
         self._wakeup: tuple[int, int] | None = None
         self._files_tried = False
-        self._recheck = False  # the files were written, the counter read the same: look again shortly
+        self._rechecks = 0  # looks still due after a write (RECHECK_SECONDS), the counter read the same
         self._wakeup_lock = threading.Lock()
         self._waiting = False  # the consumer is inside `wait` (`close` then leaves its files to it)
 
@@ -258,19 +260,20 @@ class ChangeWatch:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            pause = RECHECK_SECONDS if self._recheck else WATCHED_CHECK_SECONDS
+            rechecks = self._rechecks
+            pause = RECHECK_SECONDS[-rechecks] if rechecks else WATCHED_CHECK_SECONDS
             ready, _, _ = select.select([files.fd, wakeup], [], [], min(left, pause))
             if wakeup in ready:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wakeup, 4096)
             written = files.fd in ready and files.written()
-            if written or not ready:  # written, or a while without any event: look
+            if written or not ready:  # written, or a pause without any event: look
                 if self._sqlite_changed():
-                    self._recheck = False
+                    self._rechecks = 0
                     return True
-                # Written and not (yet) a new counter: look once more shortly, for a commit
-                # whose WAL index was not updated yet when it woke us.
-                self._recheck = written
+                # Written and no new counter (yet): look again shortly, for a commit whose
+                # WAL index was not updated yet when it woke us.
+                self._rechecks = len(RECHECK_SECONDS) if written else max(0, rechecks - 1)
         self._close_all()
         return False
 
