@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/wallboard.py [--seconds 60] [--agents 500] [--queues 30]
         [--size 200x60] [--view bottom|top] [--warm-up-hours 2] [--settle 5]
-        [--profile FILE] [--dump FILE] [--keep DIR] [--quiet]
+        [--profile FILE] [--widgets FILE] [--dump FILE] [--keep DIR] [--quiet]
 
 What it does:
 1. Builds a temporary SQLite database: --agents agents across --queues queues, and a day in
@@ -39,6 +39,8 @@ each second, but no call or agent moves (a floor at night, a lull): CPU and outp
 the board should read only at its fallback, not each second.
 --profile FILE profiles the TUI's event loop thread (cProfile) over the window only
 (SIGUSR1 starts it, SIGUSR2 writes FILE), so start-up does not drown the steady state.
+--widgets FILE times each widget's drawing (the event loop thread's CPU) over the window: per
+widget, how often per frame the compositor asked for its lines and the milliseconds it took.
 --dump FILE keeps the raw terminal output of the window (to see which screen rows cost).
 The machine's other load shows in the figures: run it twice. Not collected by pytest.
 """
@@ -315,9 +317,115 @@ runpy.run_module("wallboard", run_name="__main__", alter_sys=True)
 """
 
 
-def start_tui(env: dict[str, str], cwd: Path, rows: int, cols: int, profile: str | None) -> tuple[int, int]:
+# The TUI with each widget's drawing timed (the event loop thread's CPU): SIGUSR1 starts the
+# count, SIGUSR2 writes a table to the file: per widget, how often the compositor asked for its
+# lines and the CPU it took, per frame.
+WIDGET_TIMED = """
+import collections, runpy, signal, sys, time
+from textual.screen import Screen
+from textual.widget import Widget
+
+path, counting, depth = sys.argv[1], [False], [0]
+spent, calls, frames = collections.Counter(), collections.Counter(), [0, 0.0]
+drawn, base = collections.Counter(), vars(Widget)["render_lines"]
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+def timed(method):
+    def render_lines(self, crop):
+        if counting[0] and method is base:  # drawn, not handed back from a widget's own keep
+            drawn[type(self).__name__ + ("#" + self.id if self.id else "")] += 1
+        if not counting[0] or depth[0]:
+            return method(self, crop)
+        depth[0] += 1
+        start = time.thread_time()
+        try:
+            return method(self, crop)
+        finally:
+            depth[0] -= 1
+            name = type(self).__name__ + ("#" + self.id if self.id else "")
+            spent[name] += time.thread_time() - start
+            calls[name] += 1
+    return render_lines
+
+def wrap_all():
+    for cls in [Widget, *subclasses(Widget)]:
+        if "render_lines" in vars(cls) and not getattr(cls.render_lines, "timed", False):
+            cls.render_lines = timed(vars(cls)["render_lines"])
+            cls.render_lines.timed = True
+
+refresh = Screen._compositor_refresh
+screens = []
+
+def compositor_refresh(self):
+    screens[:] = [self]
+    if not counting[0]:
+        return refresh(self)
+    start = time.thread_time()
+    try:
+        return refresh(self)
+    finally:
+        frames[0] += 1
+        frames[1] += time.thread_time() - start
+Screen._compositor_refresh = compositor_refresh
+
+shows = [0, 0.0]
+
+def begin(*_):
+    from wallboard.ui.board_screen import BoardScreen
+
+    wrap_all()  # the app's own widget classes are imported by now
+    show = BoardScreen.show
+    def timed_show(self, *args):
+        start = time.thread_time()
+        try:
+            return show(self, *args)
+        finally:
+            shows[0] += 1
+            shows[1] += time.thread_time() - start
+    BoardScreen.show = timed_show
+    counting[0] = True
+
+def write(*_):
+    counting[0] = False
+    n = max(1, frames[0])
+    with open(path, "w") as out:
+        out.write(f"{frames[0]} frames, {1000 * frames[1] / n:.2f} ms CPU each (compositor refresh, all widgets)\\n")
+        out.write(f"{shows[0]} board updates, {1000 * shows[1] / max(1, shows[0]):.2f} ms CPU each (BoardScreen.show)\\n")
+        out.write(f"{'widget':40} {'asked/frame':>11} {'kept/frame':>10} {'ms/frame':>9}\\n")
+        for name, seconds in spent.most_common():
+            kept = (calls[name] - drawn[name]) / n if name in drawn or calls[name] else 0
+            out.write(f"{name[:40]:40} {calls[name] / n:11.2f} {kept:10.2f} {1000 * seconds / n:9.3f}\\n")
+        out.write(f"{'all widgets':40} {sum(calls.values()) / n:11.2f} {1000 * sum(spent.values()) / n:9.3f}\\n")
+        out.write("\\nThe screen at the end of the window:\\n" + screen_text())
+
+def screen_text():
+    import io
+    from rich.console import Console
+
+    app = screens[0].app
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), force_terminal=True,
+                      color_system=None, record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+signal.signal(signal.SIGUSR1, begin)
+signal.signal(signal.SIGUSR2, write)
+sys.argv = ["wallboard", "ui"]
+runpy.run_module("wallboard", run_name="__main__", alter_sys=True)
+"""
+
+
+def start_tui(
+    env: dict[str, str], cwd: Path, rows: int, cols: int, profile: str | None, widgets: str | None = None
+) -> tuple[int, int]:
     if profile:
         args = [sys.executable, "-c", PROFILED, profile]
+    elif widgets:
+        args = [sys.executable, "-c", WIDGET_TIMED, widgets]
     else:
         args = [sys.executable, "-m", "wallboard", "ui"]
     pid, master = pty.fork()
@@ -425,6 +533,9 @@ def main() -> int:
         "top (the longest calls), for CPU and output only: the marker is not on screen",
     )
     parser.add_argument("--profile", help="profile the TUI's event loop over the window, writing this file")
+    parser.add_argument(
+        "--widgets", help="time each widget's drawing over the window (event loop CPU), writing a table to this file"
+    )
     parser.add_argument("--keep", help="keep the database, config and log here")
     parser.add_argument("--dump", help="write what the TUI sent to the terminal during the window to this file")
     parser.add_argument(
@@ -442,6 +553,7 @@ def main() -> int:
     settings = load_settings(config)
     url = f"sqlite:///{tmp / 'wallboard.db'}"
     profile = str(Path(args.profile).resolve()) if args.profile else None
+    widgets = str(Path(args.widgets).resolve()) if args.widgets else None
 
     t0 = time.monotonic()
     floor = Floor(args.agents, args.queues)
@@ -478,7 +590,7 @@ def main() -> int:
     feed.start()
     send.close()
 
-    pid, master = start_tui(env, tmp, rows, cols, profile)
+    pid, master = start_tui(env, tmp, rows, cols, profile, widgets)
     screen = Screen(master)
     started = time.monotonic()
     while screen.first_frame is None and not screen.closed and time.monotonic() - started < 60:
@@ -505,14 +617,14 @@ def main() -> int:
         quiet.set()  # the settling seconds take in the floor's last move
     screen.run_for(args.settle)
 
-    if profile:
+    if profile or widgets:
         os.kill(pid, signal.SIGUSR1)
     if args.dump:
         screen.dump = open(args.dump, "wb")
     cpu0, main0, bytes0, w0 = cpu_seconds(pid), cpu_seconds(pid, pid), screen.bytes, time.monotonic()
     screen.run_for(args.seconds)
     cpu1, main1, bytes1, w1 = cpu_seconds(pid), cpu_seconds(pid, pid), screen.bytes, time.monotonic()
-    if profile:
+    if profile or widgets:
         os.kill(pid, signal.SIGUSR2)
     if screen.dump is not None:
         screen.dump.close()
@@ -583,6 +695,8 @@ def main() -> int:
     print(f"RSS:      {memory.get('VmRSS', 0) / 1024:.0f} MB (peak {memory.get('VmHWM', 0) / 1024:.0f} MB)")
     if profile:
         print(f"profile:  {profile} (the window only; CPU above includes the profiler's overhead)")
+    if widgets:
+        print(f"widgets:  {widgets} (each widget's drawing per frame; CPU above includes the timing's overhead)")
     if args.keep:
         print(f"kept:     {tmp}")
     else:

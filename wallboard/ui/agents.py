@@ -348,22 +348,25 @@ class AgentTable(ScrollView, can_focus=True):
         height = self.size.height - 1
         if height <= 0:
             return
-        time_x: int | None = None
+        time_x = sum(column.width + 2 * PADDING for column in self._columns[:TIME_INDEX]) - self.scroll_offset.x
+        time_width = self._columns[TIME_INDEX].width + 2 * PADDING
+        line_width = max(self.virtual_size.width, self.size.width)  # as refresh_line
+        # One refresh for them all: each call costs as much as the regions it is given.
+        regions: list[Region] = []
         for index in range(top, min(top + height, len(self._rows))):
             painted = self._painted.get(index)
             key = self._line_key(index)
             if painted == key:
                 continue
-            y = index + 1  # the header is the first line
+            y = index + 1 - top  # on screen: the header is the first line
             if painted is not None and painted[:2] == key[:2] and painted[3:] == key[3:]:
                 # Only the time ticked: repaint its cell, not the line.
-                if time_x is None:
-                    time_x = sum(column.width + 2 * PADDING for column in self._columns[:TIME_INDEX])
-                width = self._columns[TIME_INDEX].width + 2 * PADDING
-                self.refresh(Region(time_x - self.scroll_offset.x, y - top, width, 1))
+                regions.append(Region(time_x, y, time_width, 1))
             else:
-                self.refresh_line(y)
+                regions.append(Region(0, y, line_width, 1))
             self._painted[index] = key
+        if regions:
+            self.refresh(*regions)
 
     # -- the cursor --------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, ItemGrid, Vertical, VerticalScroll
+from textual.containers import ItemGrid
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.events import Resize
@@ -38,7 +38,18 @@ from wallboard.ui.layout import CHROME_LINES, MAX_COLUMNS, TileLayout, tile_layo
 from wallboard.ui.tiles import QueueTileView, WallTileView
 from wallboard.ui.trend_chart import TrendChart
 from wallboard.ui.waiting import WAITING_MIN_WIDTH, WaitingPane
-from wallboard.ui.widgets import IntervalBars, level_marker, markers_wanted, set_level_class
+from wallboard.ui.widgets import (
+    IntervalBars,
+    KeptHorizontal,
+    KeptItemGrid,
+    KeptLabel,
+    KeptStatic,
+    KeptVertical,
+    KeptVerticalScroll,
+    level_marker,
+    markers_wanted,
+    set_level_class,
+)
 
 # The side column (and the wide agent table, the roomy wall) from this size up.
 CARDS_MIN_WIDTH = 150
@@ -154,38 +165,38 @@ class BoardScreen(Screen[None]):
         self._alerts_text: str | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="header"):
-            yield Label(id="site", markup=False)
-            yield Label(id="mode", markup=False)
-            yield Label(id="clock", markup=False)
-            yield Label(id="freshness", markup=False)
-        yield Static(id="banner", markup=False)
-        with Vertical(id="normal"):
-            with VerticalScroll(id="tiles-scroll"):
+        with KeptHorizontal(id="header"):
+            yield KeptLabel(id="site", markup=False)
+            yield KeptLabel(id="mode", markup=False)
+            yield KeptLabel(id="clock", markup=False)
+            yield KeptLabel(id="freshness", markup=False)
+        yield KeptStatic(id="banner", markup=False)
+        with KeptVertical(id="normal"):
+            with KeptVerticalScroll(id="tiles-scroll"):
                 # A header line over each column of compact rows.
-                with ItemGrid(id="tiles-header"):
+                with KeptItemGrid(id="tiles-header"):
                     for _ in range(MAX_COLUMNS):
                         yield QueueTileView("Queue", header=True)
-                yield ItemGrid(id="tiles")
-            yield Static(id="callbacks", markup=False)
-            with Vertical(id="body"):
-                with Vertical(id="side"):
-                    yield Static(id="promises", markup=False)
-                    with VerticalScroll(id="alerts-scroll"):
-                        yield Static(id="alerts", markup=False)
+                yield KeptItemGrid(id="tiles")
+            yield KeptStatic(id="callbacks", markup=False)
+            with KeptVertical(id="body"):
+                with KeptVertical(id="side"):
+                    yield KeptStatic(id="promises", markup=False)
+                    with KeptVerticalScroll(id="alerts-scroll"):
+                        yield KeptStatic(id="alerts", markup=False)
                     yield WaitingPane(id="waiting-side")
-                    with Vertical(id="trend"):
+                    with KeptVertical(id="trend"):
                         yield TrendChart(id="trend-sl")
                         yield IntervalBars("Offered calls", short_label="Offered", id="trend-offered")
-                with Horizontal(id="people"):
-                    with Vertical(id="agents-pane"):
-                        yield Label(id="agents-title", markup=False)
+                with KeptHorizontal(id="people"):
+                    with KeptVertical(id="agents-pane"):
+                        yield KeptLabel(id="agents-title", markup=False)
                         yield AgentTable(id="agents")
                     yield WaitingPane(id="waiting-pane")
-        with Vertical(id="wall-area"):
-            with VerticalScroll(id="wall-scroll"):
-                yield ItemGrid(id="wall")
-            yield Static(id="wall-promises", markup=False)
+        with KeptVertical(id="wall-area"):
+            with KeptVerticalScroll(id="wall-scroll"):
+                yield KeptItemGrid(id="wall")
+            yield KeptStatic(id="wall-promises", markup=False)
         yield FilterBar(
             id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
         )

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
 from wallboard.calls.waiting import WaitingCaller
 from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, WARN_BLOCK
+from wallboard.ui.widgets import KeptLabel, KeptStatic, KeptVertical, KeptVerticalScroll
 
 # Beside the agents from this width; below it, a key shows it instead of them.
 WAITING_MIN_WIDTH = 160
@@ -88,7 +88,7 @@ def _resizes(lines: Static, old: list[str] | None, new: list[str]) -> bool:
     return any(cell_len(line) > room.width for line in (*old, *new))
 
 
-class WaitingPane(Vertical):
+class WaitingPane(KeptVertical):
     """A title and the list; the board has two (beside the agents, and in the cards' side
     column) and shows the one its layout has room for."""
 
@@ -97,9 +97,9 @@ class WaitingPane(Vertical):
         self._shown: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(classes="waiting-title", markup=False)
-        with VerticalScroll(classes="waiting-scroll"):
-            yield Static(classes="waiting-lines", markup=False)
+        yield KeptLabel(classes="waiting-title", markup=False)
+        with KeptVerticalScroll(classes="waiting-scroll"):
+            yield KeptStatic(classes="waiting-lines", markup=False)
 
     def show(self, callers: Sequence[WaitingCaller]) -> None:
         """Draw the list; only what changed repaints (waits tick each second, widths seldom)."""

@@ -16,9 +16,11 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.containers import Horizontal, ItemGrid, Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Label, Static
 
 LEVEL_CLASSES = ("-none", "-ok", "-warn", "-alert")
 
@@ -75,13 +77,45 @@ class KeptLines(Widget):
         super().notify_style_update()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        key = (crop, self.size, tuple(self.app.get_line_filters()), self.app.theme)
+        # The outer size (kept by Textual as the layout sets it), not `size`: that one looks the
+        # widget up in the screen's map, a good part of a kept answer's cost.
+        app = self.app
+        key = (crop, self.outer_size, tuple(app.get_line_filters()), app.theme)
         kept = self._kept_lines
         if kept is not None and kept[0] == key:
             return kept[1]
         lines = super().render_lines(crop)
         self._kept_lines = (key, lines)
         return lines
+
+
+# Textual takes a widget's CSS (its DEFAULT_CSS, the type names its selectors match) from its
+# first base only: the Textual class comes first, KeptLines second (its methods still win,
+# as the Textual classes define none of them).
+
+
+class KeptLabel(Label, KeptLines):
+    """A `Label` that keeps its lines while its text stays."""
+
+
+class KeptStatic(Static, KeptLines):
+    """A `Static` that keeps its lines while its content stays."""
+
+
+class KeptVertical(Vertical, KeptLines):
+    """A `Vertical` that keeps its lines (its own background: its children draw themselves)."""
+
+
+class KeptHorizontal(Horizontal, KeptLines):
+    """A `Horizontal` that keeps its lines."""
+
+
+class KeptVerticalScroll(VerticalScroll, KeptLines):
+    """A `VerticalScroll` that keeps its lines (scrolling moves its children, not its lines)."""
+
+
+class KeptItemGrid(ItemGrid, KeptLines):
+    """An `ItemGrid` that keeps its lines."""
 
 
 def set_level_class(widget: Widget, level: str) -> None:
@@ -170,7 +204,7 @@ class Metric(Widget):
 BARS = " ▁▂▃▄▅▆▇█"
 
 
-class IntervalBars(Widget):
+class IntervalBars(KeptLines):
     """A labelled row of vertical bars, one per interval, on a fixed scale.
 
     Unlike a sparkline it keeps a fixed scale (0-100 for a percentage), so a good day
