@@ -7,7 +7,6 @@ fallback read."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 
@@ -263,52 +262,3 @@ def test_the_board_reads_once_before_it_shows_a_live_feed_stale(engine, settings
     finally:
         beating.clear()
     assert not stale_seen, "a live feed was shown stale"
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-def test_on_linux_a_sqlite_watch_sleeps_on_inotify_and_wakes_for_a_commit_and_for_close(engine, settings, monkeypatch):
-    if not settings.database_url().startswith("sqlite"):
-        pytest.skip("inotify is for a SQLite file")
-    # Its look "in case an event never comes" out of the way: only an event can wake it in time.
-    monkeypatch.setattr(changes, "WATCHED_CHECK_SECONDS", 60.0)
-    watch = ChangeWatch(engine, signal=ChangeSignal())
-    writer = open_database(settings.database_url(), migrate=False)
-    try:
-        assert watch.wait(0.1) is False, "nothing written yet"
-        assert watch.watching_files
-        heartbeat(writer)  # a commit, but no call data: an event, a look, no wake-up
-        assert watch.wait(0.3) is False
-        write = threading.Timer(0.2, pause, (writer, "Ann", "break"))
-        write.start()
-        assert watch.wait(30.0) is True, "the commit's write to the WAL woke it"
-        write.join()
-
-        # close() from another thread wakes a watch asleep on its files at once.
-        result: list[bool] = []
-        waiting = threading.Thread(target=lambda: result.append(watch.wait(60.0)))
-        waiting.start()
-        threading.Timer(0.2, watch.close).start()
-        waiting.join(30.0)
-        assert not waiting.is_alive() and result == [False]
-        assert not watch.watching_files, "its inotify and pipe closed"
-    finally:
-        writer.dispose()
-        watch.close()
-        watch.wait(0)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-def test_a_sqlite_watch_asleep_on_inotify_wakes_for_the_in_process_signal(engine, settings, monkeypatch):
-    if not settings.database_url().startswith("sqlite"):
-        pytest.skip("inotify is for a SQLite file")
-    monkeypatch.setattr(changes, "WATCHED_CHECK_SECONDS", 60.0)
-    signal = ChangeSignal()
-    watch = ChangeWatch(engine, signal=signal)
-    try:
-        assert watch.wait(0.1) is False
-        assert watch.watching_files
-        threading.Timer(0.2, signal.notify).start()
-        assert watch.wait(30.0) is True
-    finally:
-        watch.close()
-        watch.wait(0)
