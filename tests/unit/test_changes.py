@@ -171,9 +171,8 @@ def test_the_board_reads_when_the_feed_writes_not_at_its_fallback(engine, settin
             writer = open_database(settings.database_url(), migrate=False)
             try:
                 await asyncio.to_thread(pause, writer, "Maria Garcia", "pushed")
-                written = time.monotonic()
-                await wait_async(lambda: app.reads > reads and app.board and _reason_of(app, "Maria Garcia"), 30)
-                assert time.monotonic() - written < 5.0, "read when written, not at the 600 s fallback"
+                # Read when written: far sooner than the 600 s fallback, even on a loaded machine.
+                await wait_async(lambda: app.reads > reads and app.board and _reason_of(app, "Maria Garcia"), 120)
             finally:
                 writer.dispose()
 
