@@ -115,13 +115,16 @@ class _Batch:
         agents: set[str] = set()
         members: set[str] = set()
         membership_events = _MEMBERSHIP_EVENTS
+        add_callid, add_agent = callids.add, agents.add
         for e in events:
-            if e.agent is not None:
-                agents.add(e.agent)
+            agent = e.agent
+            if agent is not None:
+                add_agent(agent)
                 if e.kind in membership_events:
-                    members.add(e.agent)
-            if e.callid is not None and e.queue is not None:
-                callids.add(e.callid)
+                    members.add(agent)
+            callid = e.callid
+            if callid is not None and e.queue is not None:
+                add_callid(callid)
         # What each loaded row held, as its UPDATE would write it: a row is written back only if
         # it changed (new rows, without an id, are inserted).
         self.calls_loaded: dict[int, tuple[Any, ...]] = {}
@@ -422,17 +425,21 @@ class _Batch:
         if changes:
             values.update(changes)
         if state != values["state"] or (state == "paused" and values["pause_reason"] != old_reason):
-            # Lines can come out of order: time in state never runs backwards.
-            since = values["state_since"]
-            if not since > ts:  # max(ts, since), without the call
-                since = ts
-            values["state"] = state
-            values["state_since"] = since
-            reason = values["pause_reason"]
-            if reason is None and self.sqlite:
-                self.state_changes.append((values["name"], since, state))
-            else:
-                self.state_changes.append((values["name"], since, state, reason))
+            self._state_changed(agent, ts, state)
+
+    def _state_changed(self, agent: _Row, ts: float, state: str) -> None:
+        """The agent is in `state` from `ts` on: recorded as a state change."""
+        # Lines can come out of order: time in state never runs backwards.
+        since = agent["state_since"]
+        if not since > ts:  # max(ts, since), without the call
+            since = ts
+        agent["state"] = state
+        agent["state_since"] = since
+        reason = agent["pause_reason"]
+        if reason is None and self.sqlite:
+            self.state_changes.append((agent["name"], since, state))
+        else:
+            self.state_changes.append((agent["name"], since, state, reason))
 
     # The two agent changes of nearly every call: the columns set here rather than passed to
     # _set_state as keywords (a dict per call).
@@ -440,23 +447,23 @@ class _Batch:
         agent = self.agents.get(e.agent) if e.agent is not None else None
         if agent is None:
             agent = self._agent(_agent_of(e), e.ts)
-        values = agent
-        values["current_callid"] = e.callid
-        values["current_queue"] = e.queue
-        self._set_state(agent, e.ts, "on_call")
+        agent["current_callid"] = e.callid
+        agent["current_queue"] = e.queue
+        if agent["state"] != "on_call":  # _set_state, written out
+            self._state_changed(agent, e.ts, "on_call")
 
     def _agent_call_over(self, name: str, e: Event, *, wrap_up: bool) -> None:
         agent = self.agents.get(name)
         if agent is None:
             agent = self._agent(name, e.ts)
-        values = agent
-        callid = values["current_callid"]
+        callid = agent["current_callid"]
         if callid is not None and callid != e.callid:
             return  # the agent has moved on to another call already
-        state = "wrap_up" if wrap_up else ("paused" if values["paused"] else "available")
-        values["current_callid"] = None
-        values["current_queue"] = None
-        self._set_state(agent, e.ts, state)
+        state = "wrap_up" if wrap_up else ("paused" if agent["paused"] else "available")
+        agent["current_callid"] = None
+        agent["current_queue"] = None
+        if state != agent["state"]:  # _set_state, written out: the pause reason is as it was
+            self._state_changed(agent, e.ts, state)
 
     def agent_ringing(self, e: Event) -> None:
         agent = self._agent(_agent_of(e), e.ts)
@@ -665,7 +672,7 @@ def _select_in(
     Plain driver SQL: SQLAlchemy's per-parameter processing of a 2,000-value IN list costs
     more than the lookups themselves (tests/benchmarks/ingest.py).
     """
-    values = sorted(wanted)
+    values = list(wanted)  # in no order: SQLite sorts an IN list itself
     if not values:
         return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
