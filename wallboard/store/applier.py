@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from itertools import groupby
-from operator import attrgetter, itemgetter
+from functools import partial
+from itertools import groupby, islice
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -128,6 +129,7 @@ class _Batch:
         # What each loaded row held, as its UPDATE would write it: a row is written back only if
         # it changed (new rows, without an id, are inserted).
         self.calls_loaded: dict[int, tuple[Any, ...]] = {}
+        self.loaded_calls: list[_Row] = []
         self.agents_loaded: dict[str, tuple[Any, ...]] = {}
         self.calls = self._load_calls(callids)
         self.agents = self._load_agents(agents)
@@ -157,6 +159,7 @@ class _Batch:
             values = dict(zip(_CALL_COLUMNS, record))
             rows.setdefault((values["callid"], values["queue"]), []).append(values)
             self.calls_loaded[values["id"]] = _UPDATED_CALL_VALUES(values)
+            self.loaded_calls.append(values)
         for entries in rows.values():
             if len(entries) > 1:
                 entries.sort(key=_entered)
@@ -359,7 +362,7 @@ class _Batch:
         if call["agent"] is None:
             call["agent"] = e.agent
         if call["agent"]:
-            self._agent_call_over(call["agent"], e, wrap_up=self.tracks_wrap_up)
+            self._agent_call_over(call["agent"], e)
 
     def call_left_queue(self, e: Event) -> None:
         """Abandoned or exited (timeout, key, empty, withdraw, syscompat)."""
@@ -452,14 +455,14 @@ class _Batch:
         if agent["state"] != "on_call":  # _set_state, written out
             self._state_changed(agent, e.ts, "on_call")
 
-    def _agent_call_over(self, name: str, e: Event, *, wrap_up: bool) -> None:
+    def _agent_call_over(self, name: str, e: Event) -> None:
         agent = self.agents.get(name)
         if agent is None:
             agent = self._agent(name, e.ts)
         callid = agent["current_callid"]
         if callid is not None and callid != e.callid:
             return  # the agent has moved on to another call already
-        state = "wrap_up" if wrap_up else ("paused" if agent["paused"] else "available")
+        state = "wrap_up" if self.tracks_wrap_up else ("paused" if agent["paused"] else "available")
         agent["current_callid"] = None
         agent["current_queue"] = None
         if state != agent["state"]:  # _set_state, written out: the pause reason is as it was
@@ -551,11 +554,9 @@ class _Batch:
         calls = [row for entries in self.calls.values() for row in entries]
         new_calls = [row for row in calls if row["id"] is None]
         loaded = self.calls_loaded
-        changed_calls = []
-        for row in calls:
-            call_id = row["id"]
-            if call_id is not None and (written := _UPDATED_CALL_VALUES(row)) != loaded[call_id]:
-                changed_calls.append(written)
+        changed_calls = [
+            written for row in self.loaded_calls if (written := _UPDATED_CALL_VALUES(row)) != loaded[row["id"]]
+        ]
         if new_calls:
             # Only the columns some new row sets: the others are NULL by default, and sqlite3
             # binds a None through its adapter lookup (~0.7 us a value). A feed without a site
@@ -623,8 +624,14 @@ def _insert_in_runs(
 
 def _all_none(rows: list[dict[str, Any]], name: str) -> bool:
     """Whether no row sets column `name` (in C loops: a generator costs more per row)."""
-    values = list(map(itemgetter(name), rows))
+    value = itemgetter(name)
+    if any(map(_is_set, map(value, islice(rows, 32)))):
+        return False  # nearly always: a column the first row leaves out, one of the next few sets
+    values = list(map(value, rows))
     return values.count(None) == len(values)
+
+
+_is_set = partial(is_not, None)
 
 
 def _agent_of(event: Event) -> str:
