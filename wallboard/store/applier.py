@@ -272,22 +272,20 @@ class _Batch:
             self.calls[key] = [values]
             return
         earlier = None
-        for row in entries:
-            call = row
+        for call in entries:
             if abs(call["enter_at"] - e.ts) <= ENTRY_TOLERANCE_SECONDS:
                 if call["caller"] is None and e.caller is not None:
                     call.update(caller=e.caller, position=call["position"] or e.position)
                 return  # the same entry again (a repeated line), or one its later lines opened
             if call["enter_at"] > e.ts:
                 if not call["enter_known"]:
-                    self._learn_entry(row, e)  # opened by its later lines: this is its start
+                    self._learn_entry(call, e)  # opened by its later lines: this is its start
                     return
                 break
-            earlier = row
+            earlier = call
         row = self._new_call(e, e.ts)
-        values = row
-        values["caller"] = e.caller
-        values["position"] = e.position
+        row["caller"] = e.caller
+        row["position"] = e.position
         if earlier is not None:
             decided = _decided_at(earlier)
             if decided is not None and decided > e.ts + ENTRY_TOLERANCE_SECONDS:
@@ -295,9 +293,8 @@ class _Batch:
                 # this one began (lines without durations read before this one) is this one's.
                 _move_outcome(earlier, row, self.true)
 
-    def _learn_entry(self, row: _Row, e: Event) -> None:
+    def _learn_entry(self, call: _Row, e: Event) -> None:
         """The ENTERQUEUE line of an entry its later lines opened: the wait is now known."""
-        call = row
         call.update(enter_at=e.ts, enter_known=self.true, caller=call["caller"] or e.caller)
         if call["position"] is None:
             call["position"] = e.position
@@ -317,8 +314,7 @@ class _Batch:
         return self._entry_for(e, implied_entry)
 
     def call_answered(self, e: Event) -> None:
-        row = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
-        call = row
+        call = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         if not call["answer_known"] and call["end_at"] is not None and e.ts <= call["end_at"]:
             # The call's end was read first, without durations: now its answer is known.
             wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
@@ -341,10 +337,9 @@ class _Batch:
         outcome = "completed" if e.kind is _ENDED_KIND else "transferred"
         talk, wait = e.talk_seconds, e.wait_seconds
         if talk is None or wait is None:
-            row = self._entry_for(e, None, guess=e.ts - (talk or 0.0) - (wait or 0.0))
+            call = self._entry_for(e, None, guess=e.ts - (talk or 0.0) - (wait or 0.0))
         else:
-            row = self._implied_entry(e, e.ts - talk - wait)
-        call = row
+            call = self._implied_entry(e, e.ts - talk - wait)
         if call["outcome"] not in OPEN_OUTCOMES:
             return
         if call["answer_at"] is None:  # the CONNECT line is missing (or not here yet): rebuild it
@@ -367,8 +362,7 @@ class _Batch:
     def call_left_queue(self, e: Event) -> None:
         """Abandoned or exited (timeout, key, empty, withdraw, syscompat)."""
         outcome = "abandoned" if e.kind is _ABANDONED_KIND else (e.reason or "timeout")
-        row = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
-        call = row
+        call = self._implied_entry(e, None if e.wait_seconds is None else e.ts - e.wait_seconds)
         if call["outcome"] != WAITING:
             return
         wait = e.wait_seconds if e.wait_seconds is not None else max(0.0, e.ts - call["enter_at"])
@@ -423,11 +417,10 @@ class _Batch:
         return "paused" if agent["paused"] else "available"
 
     def _set_state(self, agent: _Row, ts: float, state: str, **changes: object) -> None:
-        values = agent
-        old_reason = values["pause_reason"]
+        old_reason = agent["pause_reason"]
         if changes:
-            values.update(changes)
-        if state != values["state"] or (state == "paused" and values["pause_reason"] != old_reason):
+            agent.update(changes)
+        if state != agent["state"] or (state == "paused" and agent["pause_reason"] != old_reason):
             self._state_changed(agent, ts, state)
 
     def _state_changed(self, agent: _Row, ts: float, state: str) -> None:
