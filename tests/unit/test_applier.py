@@ -74,6 +74,30 @@ def test_replaying_the_same_events_changes_nothing(engine, settings):
     assert len(calls(engine)) == 2
 
 
+def test_a_later_batch_writes_back_the_rows_it_changed_and_only_those(engine):
+    """A batch loads the calls and agents its lines name: each is updated if the batch changed
+    it (the call answered in one batch ends in the next, its agent is free again), and a
+    replayed batch writes no row at all (on SQLite, which counts the rows each statement changed)."""
+    entered, answered, ended = answered_call("c1")
+
+    def rows_written(events):
+        with write_transaction(engine) as connection:
+            counted = connection.dialect.name == "sqlite"
+            driver = connection.connection.driver_connection
+            before = driver.total_changes if counted else 0
+            EventApplier().apply(connection, events)
+            return driver.total_changes - before if counted else None
+
+    rows_written([entered, answered])
+    assert calls(engine)["c1"].outcome == "answered" and agent(engine, "Ann").state == "on_call"
+    assert rows_written([ended]) in (None, 3)  # the call, the agent, the agent's state change
+    call = calls(engine)["c1"]
+    assert (call.outcome, call.talk_seconds, call.end_at) == ("completed", 100, T0 + 110)
+    assert (agent(engine, "Ann").state, agent(engine, "Ann").current_callid) == ("available", None)
+    assert rows_written([entered, answered, ended]) in (None, 0)
+    assert calls(engine)["c1"] == call
+
+
 def test_call_missing_its_first_lines_is_rebuilt_from_durations(engine):
     # A COMPLETECALLER whose ENTERQUEUE and CONNECT are before the file starts.
     apply(

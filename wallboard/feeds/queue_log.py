@@ -162,16 +162,39 @@ def _enterqueue(ts: float, c: str | None, q: str | None, a: str | None, p: list[
     return event
 
 
+# CONNECT and COMPLETE* are half of all lines: their two durations are read in line when both
+# are written and in range (what _num gives them, in its order: a field that is not a number
+# raises the same ValueError), else by _num, which also says what is wrong.
+
+
 def _connect(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
     # holdtime|member uniqueid[|ringtime]; ringtime from 1.6.
+    if len(p) > 7 and p[5] and p[7]:
+        wait = float(p[5])
+        if 0.0 <= wait <= MAX_DURATION:
+            ring = float(p[7])
+            if 0.0 <= ring <= MAX_DURATION:
+                return Event(ts, _ANSWERED, c, q, a, None, wait, None, ring)
     return Event(ts, _ANSWERED, c, q, a, None, _num(p, 5), None, _num(p, 7))
 
 
 def _completecaller(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
+    if len(p) > 6 and p[5] and p[6]:
+        wait = float(p[5])
+        if 0.0 <= wait <= MAX_DURATION:
+            talk = float(p[6])
+            if 0.0 <= talk <= MAX_DURATION:
+                return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "caller")
     return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "caller")
 
 
 def _completeagent(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
+    if len(p) > 6 and p[5] and p[6]:
+        wait = float(p[5])
+        if 0.0 <= wait <= MAX_DURATION:
+            talk = float(p[6])
+            if 0.0 <= talk <= MAX_DURATION:
+                return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "agent")
     return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "agent")
 
 
@@ -371,8 +394,10 @@ class QueueLogParser:
         latest = self._latest
         events: list[Event] = []
         keep = events.append
-        for line in lines:
-            st.lines += 1
+        number = before = st.lines
+        # The number of each line as the stats count them: stored in st.lines only for a
+        # malformed line's details (ParseStats.errors), and once at the end.
+        for number, line in enumerate(lines, before + 1):
             if not plain:
                 line = line.rstrip("\r\n")
             p = line.split("|")
@@ -380,10 +405,10 @@ class QueueLogParser:
                 if not line or line.isspace():
                     st.blank += 1
                 else:
-                    self._malformed("too few fields", f"too few fields ({len(p)})")
+                    self._malformed(number, "too few fields", f"too few fields ({len(p)})")
                 continue
             if not plain and "\x00" in line:  # a torn write (a crash leaves NUL-filled blocks): nothing in it is sure
-                self._malformed("NUL bytes", f"NUL bytes in {line[:40]!r}")
+                self._malformed(number, "NUL bytes", f"NUL bytes in {line[:40]!r}")
                 continue
 
             ts: float | None
@@ -393,14 +418,14 @@ class QueueLogParser:
                 except ValueError:
                     rt = self._realtime_ts(p[0])
                     if rt is None:
-                        self._malformed("bad time", f"bad timestamp {p[0][:40]!r}")
+                        self._malformed(number, "bad time", f"bad timestamp {p[0][:40]!r}")
                         continue
                     ts = rt
                 if not EARLIEST <= ts <= latest:  # also False for nan
                     latest = self._latest = self._clock() + FUTURE_SLACK
                     why = time_problem(ts, latest)
                     if why is not None:
-                        self._malformed(why, f"{why}: timestamp {p[0][:40]!r}")
+                        self._malformed(number, why, f"{why}: timestamp {p[0][:40]!r}")
                         continue
 
                 verb = p[4]
@@ -416,10 +441,10 @@ class QueueLogParser:
                 handler = _CALL_VERBS.get(verb)
                 if handler is not None:
                     if c is None:
-                        self._malformed("missing callid", f"{verb} without a callid")
+                        self._malformed(number, "missing callid", f"{verb} without a callid")
                         continue
                     if q is None:
-                        self._malformed("missing queue", f"{verb} without a queue")
+                        self._malformed(number, "missing queue", f"{verb} without a queue")
                         continue
                 else:
                     handler = _AGENT_VERBS.get(verb)
@@ -429,10 +454,10 @@ class QueueLogParser:
                         elif verb:
                             st.unknown_name(verb)
                         else:
-                            self._malformed("empty verb", "empty verb")
+                            self._malformed(number, "empty verb", "empty verb")
                         continue
                     if a is None:
-                        self._malformed("missing agent", f"{verb} without an agent")
+                        self._malformed(number, "missing agent", f"{verb} without an agent")
                         continue
 
                 try:
@@ -442,7 +467,7 @@ class QueueLogParser:
                     self._dirty = True
                 except ValueError as exc:  # a number that is none, or Malformed
                     why = exc.why if isinstance(exc, Malformed) else "bad number"
-                    self._malformed(why, f"{verb}: {exc}")
+                    self._malformed(number, why, f"{verb}: {exc}")
                     continue
                 # Does the event's text need validate.clean_text? Cheap tests that let almost every
                 # line through: queue and agent names were looked at when first seen, a
@@ -451,12 +476,13 @@ class QueueLogParser:
                 if self._dirty or (not plain and not line.isascii()) or (c is not None and len(c) > _CALLID_LIMIT):
                     self._check_text(ev)
             except Malformed as exc:  # from clean_text: a NUL byte or a lone surrogate in a text
-                self._malformed(exc.why, str(exc))
+                self._malformed(number, exc.why, str(exc))
                 continue
             except Exception as exc:  # the promise: nothing a line holds raises out of parse
-                self._malformed("unreadable", f"{type(exc).__name__}: {one_line(exc)}")
+                self._malformed(number, "unreadable", f"{type(exc).__name__}: {one_line(exc)}")
                 continue
             keep(ev)
+        st.lines = number
         st.events += len(events)
         return events
 
@@ -482,8 +508,9 @@ class QueueLogParser:
         if flags:
             self.stats.cleaned.update(flags)
 
-    def _malformed(self, why: str, detail: str) -> None:
-        """Counts the line as malformed."""
+    def _malformed(self, number: int, why: str, detail: str) -> None:
+        """Counts line `number` as malformed."""
+        self.stats.lines = number
         self.stats.malformed_line(why, detail)
 
     def _realtime_ts(self, s: str) -> float | None:
