@@ -83,6 +83,15 @@ def on_backend(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     return settings
 
 
+@pytest.fixture(params=BACKENDS)
+def settings_in_london(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The site in London time, on each database: a module whose tests need it takes it as
+    its own `settings` (`settings = settings_in_london`), so its `engine` is on that database."""
+    settings = on_backend(request, settings)
+    settings.site.timezone = "Europe/London"
+    return settings
+
+
 def screen_text(app: Any) -> str:
     """What a running Textual app shows, as plain text (the tests' eyes)."""
     width, height = app.size

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from db import tables
 from db.engine import writer
 from db.migrate import alembic_config, current_revision, head_revision
-from tests.support import BACKENDS, Clock, on_backend
+from tests.support import Clock, settings_in_london
 from tickets import users
 from tickets.outcomes import outcome_complaint_ids, outcome_report
 from tickets.queries import own_promises
@@ -35,11 +35,7 @@ START, END = at(23, 0), at(30, 0)  # Monday 23 to Monday 30 November (ISO week 4
 NOW = at(2, 12, month=12)  # Wednesday 2 December, noon
 
 
-@pytest.fixture(params=BACKENDS)
-def settings(request, settings):
-    settings = on_backend(request, settings)
-    settings.site.timezone = "Europe/London"
-    return settings
+settings = settings_in_london  # this module's `settings` fixture
 
 
 @pytest.fixture

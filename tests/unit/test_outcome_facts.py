@@ -18,13 +18,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import delete, event, func, select, update
 
 from db.engine import make_engine, write_transaction
 from db.models import Call
 from db.tables import complaint_outcomes, complaints, follow_ups
-from tests.support import BACKENDS, Clock, on_backend
+from tests.support import Clock, settings_in_london
 from tickets import users
 from tickets.errors import TicketError
 from tickets.outcome_facts import refresh
@@ -39,11 +38,7 @@ LAST = FIRST + 21 * 86400
 QUEUES = ("billing", "sales", "support")
 
 
-@pytest.fixture(params=BACKENDS)
-def settings(request, settings):
-    settings = on_backend(request, settings)
-    settings.site.timezone = "Europe/London"
-    return settings
+settings = settings_in_london  # this module's `settings` fixture
 
 
 def _minute(rng: random.Random, start: float, end: float) -> float:

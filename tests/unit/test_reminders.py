@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from db.complaints import AuditEvent
 from db.reminders import HookDelivery, Reminder
-from tests.support import BACKENDS, Clock, on_backend
+from tests.support import Clock, settings_in_london
 from tickets import users
 from tickets.hooks import HookSender
 from tickets.reminders import Sweeper, mark_read, notifications_for, unread_count
@@ -23,11 +23,7 @@ MINUTE, HOUR = 60.0, 3600.0
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON).timestamp()  # a Monday, 09:00
 
 
-@pytest.fixture(params=BACKENDS)
-def settings(request, settings):
-    settings = on_backend(request, settings)
-    settings.site.timezone = "Europe/London"
-    return settings
+settings = settings_in_london  # this module's `settings` fixture
 
 
 @pytest.fixture

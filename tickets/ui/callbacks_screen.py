@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tickets.records import ATTEMPT_OUTCOMES, CALLBACK_STATUSES, CallbackInfo
 from tickets.ui.base import DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.text import due, literal, plain, span, when
 from wallboard.text import format_duration
 
@@ -105,7 +106,7 @@ class CallbackScreen(DeskScreen):
             yield Static("", id="callback-detail", markup=False)
         yield OptionList(id="callback-choices")
         yield Input(id="callback-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(CallbackTable).focus()

@@ -18,13 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tickets.intents import INTENTS
 from tickets.records import ESCALATION_LEVELS, ROOT_CAUSES, ComplaintInfo, EventInfo
 from tickets.statuses import label as status_label
 from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.forms import ActionForm
 from tickets.ui.text import OVERDUE_STYLE, due_label, literal, one_line, stamp, when
 
@@ -201,7 +202,7 @@ class ComplaintDetailScreen(DeskScreen):
         yield Label("Timeline, newest first", classes="pane-title")
         with VerticalScroll(id="timeline-scroll"):
             yield Static(id="timeline", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DeskHeader).set_title(self.ref)

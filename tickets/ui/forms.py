@@ -19,13 +19,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from tickets import records
 from tickets.errors import InvalidInput, StaleVersion
 from tickets.intents import INTENTS, Note
 from tickets.statuses import Status
 from tickets.ui.fields import DUE_HELP, FieldSpec, check, field_of, parse_due
+from tickets.ui.footer import KeyFooter
 from tickets.ui.inputs import LiteralInput, LiteralTextArea
 from tickets.ui.text import literal, one_line, when
 from wallboard.text import printable
@@ -361,7 +362,7 @@ class ActionForm(ModalScreen):
             with VerticalScroll(classes="action-fields"):
                 yield FormView(self.specs, self.initial)
             yield Static("", classes="form-message", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         first = self.specs[0]

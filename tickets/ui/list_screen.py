@@ -26,11 +26,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Tab, Tabs
+from textual.widgets import DataTable, Input, Tab, Tabs
 
 from tickets.lifecycle import label as status_label
 from tickets.records import PAGE, VIEW_LABELS, ComplaintInfo, View
 from tickets.ui.base import DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.inputs import LiteralInput
 from tickets.ui.text import due, one_line, plain
 from tickets.view_records import FilterTextError, SavedViewInfo, ViewFilter, filter_text, parse_filter_text
@@ -169,7 +170,7 @@ class ComplaintListScreen(DeskScreen):
         )
         yield LiteralInput(placeholder="save what is shown as a view named...; Enter saves, Esc ends", id="view-name")
         yield ComplaintTable(id="complaints")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ComplaintTable).focus()

@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tickets.caller_records import CallerFlagInfo
 from tickets.records import CallInfo, ComplaintInfo
 from tickets.ui.base import DeskScreen
 from tickets.ui.fields import FieldSpec, field_of
+from tickets.ui.footer import KeyFooter
 from tickets.ui.forms import CHANNEL_CHOICES, SEVERITY_CHOICES, FormView
 from tickets.ui.text import OVERDUE_STYLE, literal, one_line, stamp
 
@@ -65,7 +66,7 @@ class NewComplaintScreen(DeskScreen):
             yield Static(self._flag_text(), id="caller-flag", markup=False)
         with VerticalScroll(id="new-form"):
             yield FormView(self.specs, self.initial)
-        yield Footer()
+        yield KeyFooter()
 
     def _call_text(self) -> Content:
         call = self.call

@@ -12,11 +12,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from tickets import records
 from tickets.ui.base import DeskScreen
 from tickets.ui.desk import KIND_TITLES, ComplaintDesk
+from tickets.ui.footer import KeyFooter
 from tickets.ui.text import one_line, when
 
 LIMIT = 200
@@ -39,7 +40,7 @@ class NotificationsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield DataTable(id="notes", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#notes", DataTable)

@@ -19,11 +19,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.renderables.bar import Bar
-from textual.widgets import DataTable, Footer, Tab, Tabs
+from textual.widgets import DataTable, Tab, Tabs
 
 from tickets.outcome_records import PERIODS, TOTAL, OutcomeFigures, OutcomeReport
 from tickets.records import PAGE, ComplaintInfo
 from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import plain
 
@@ -114,7 +115,7 @@ class OutcomesScreen(DeskScreen):
         yield from self.compose_header()
         yield Tabs(*(Tab(f"{i} {label}", id=f"period-{key}") for i, (key, label) in enumerate(PERIODS.items(), 1)))
         yield DataTable(id="outcomes", cursor_type="cell", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#outcomes", DataTable)
@@ -199,7 +200,7 @@ class OutcomeComplaintsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield ComplaintTable(id="complaints")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DeskHeader).set_title(

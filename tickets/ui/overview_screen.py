@@ -14,10 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from tickets.records import PAGE, ComplaintInfo, OwnerLoad
 from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.list_screen import ComplaintTable
 from tickets.ui.text import OVERDUE_STYLE, plain
 
@@ -50,7 +51,7 @@ class OverviewScreen(DeskScreen):
             for key, title in LISTS:
                 yield Label(title, classes="pane-title", id=f"title-{key}")
                 yield ComplaintTable(id=f"list-{key}", classes="overview-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         owners = self.query_one("#owners", DataTable)
@@ -129,7 +130,7 @@ class OwnerScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield ComplaintTable(id="complaints")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DeskHeader).set_title(f"Open: {self.owner}" if self.owner else "Open: unassigned")

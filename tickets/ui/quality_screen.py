@@ -31,12 +31,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tickets.permissions import Role
 from tickets.quality.cards import ANSWERS, ONE_TO_FIVE, Answer, CriterionSpec, check_answer, weighted_result
 from tickets.quality.records import DRAFT, CardInfo, CriterionInfo, EvaluationInfo, SampleInfo, TrendPoint
 from tickets.ui.base import DeskHeader, DeskScreen
+from tickets.ui.footer import KeyFooter
 from tickets.ui.text import literal, plain, when
 from wallboard.text import format_duration, printable
 
@@ -137,7 +138,7 @@ class QualityScreen(DeskScreen):
             yield Label("Your weekly score", classes="qa-title")
             yield Static("", id="qa-trend", markup=False)
         yield Input(id="qa-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.supervisor:
@@ -503,7 +504,7 @@ class EvaluationScreen(DeskScreen):
                 )
         # One comment editor, for the criterion last in focus (Enter on it comes here).
         yield Input(id="qa-comment", disabled=not editable)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_facts()

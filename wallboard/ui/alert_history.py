@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from tickets.ui.footer import KeyFooter
 from wallboard.calls.alerts import AlertRecord, format_minutes
 from wallboard.calls.board import format_clock
 from wallboard.calls.levels import ALERT
@@ -80,7 +81,7 @@ class AlertHistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Alerts today", id="history-title", markup=False)
         yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)

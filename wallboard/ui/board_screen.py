@@ -25,8 +25,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
+from tickets.ui.footer import KeyFooter
 from wallboard.calls.alerts import Alert
 from wallboard.calls.board import BoardState, agents_heading, format_clock, shown_agents, sort_agents
 from wallboard.calls.levels import ALERT
@@ -134,6 +135,10 @@ class BoardScreen(Screen[None]):
     """The board; `set_filter` is the app's, which owns the filter (it filters every read)."""
 
     CSS_PATH = "board.tcss"
+    # The agent table has the focus from the start (as on_mount sets it): Textual's default
+    # focuses the first focusable widget, the tiles' scroll, and each move of the focus
+    # restyles the tiles' scroll with every tile in it.
+    AUTO_FOCUS = "#agents"
     BINDINGS = [
         # Not in the footer (full at 80 columns): the help names it.
         Binding("h", "toggle_logged_out", "Show or hide logged-out agents", show=False),
@@ -165,6 +170,12 @@ class BoardScreen(Screen[None]):
         self._alerts_text: str | None = None
 
     def compose(self) -> ComposeResult:
+        # The layout classes before the widgets are mounted: each is then styled once, for
+        # the terminal's size, rather than restyled when on_mount sets them.
+        width, height = self.app.size
+        cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
+        layout = tile_layout(width, height, len(self._tile_names) or 1)
+        self._set_layout_classes(width, cards, self._waiting_wanted_at(width), layout)
         with KeptHorizontal(id="header"):
             yield KeptLabel(id="site", markup=False)
             yield KeptLabel(id="mode", markup=False)
@@ -200,7 +211,7 @@ class BoardScreen(Screen[None]):
         yield FilterBar(
             id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.watch(self.query_one("#tiles-scroll"), "scroll_y", self._tiles_scrolled, init=False)
@@ -228,29 +239,46 @@ class BoardScreen(Screen[None]):
 
     def _layout_for(self, width: int, height: int) -> None:
         cards = width >= CARDS_MIN_WIDTH and height >= CARDS_MIN_HEIGHT
-        if self._place_waiting(width, cards) and cards == self.cards:
-            self.redraw()
-        self.set_class(cards, "-cards")
-        self.set_class(not cards, "-compact")
+        waiting_appeared = self._place_waiting(width)
         self._arrange_wall(width, height, cards)
         self._arrange_tiles(width, height)
+        self._set_layout_classes(width, cards, self.waiting_shown, self.tile_layout)
+        if waiting_appeared and cards == self.cards:
+            self.redraw()
         if cards != self.cards:
             self.cards = cards
             self.query_one(AgentTable).set_wide(cards)
             self.redraw()
 
+    def _set_layout_classes(self, width: int, cards: bool, waiting: bool, layout: TileLayout | None) -> None:
+        """The screen's layout classes, which board.tcss keys off, changed at once: each
+        restyle of the screen walks every widget on it, so one restyle, not one a class."""
+        wanted = {
+            "-cards": cards,
+            "-compact": not cards,
+            "-waiting": waiting,
+            "-waiting-only": waiting and width < WAITING_MIN_WIDTH and not cards,
+        }
+        if layout is not None:
+            wanted["-tile-cards"] = layout.mode == "cards"
+            wanted["-tile-rows"] = layout.mode != "cards"
+            for figures in ("all", "some", "few"):
+                wanted[f"-figures-{figures}"] = layout.figures == figures
+        before = set(self.classes)
+        for name, present in wanted.items():
+            self.set_class(present, name, update=False)
+        if self.classes != before:
+            self.update_node_styles()
+
     def _arrange_tiles(self, width: int, height: int) -> None:
         """Cards or rows, in how many columns: from the terminal size and the number of tiles
-        only (never from a container's width, which a scrollbar changes): see layout.py."""
+        only (never from a container's width, which a scrollbar changes): see layout.py.
+        The screen's classes for it are the caller's to set (_set_layout_classes)."""
         layout = tile_layout(width, height, len(self._tile_names) or 1)
         if layout == self.tile_layout:
             return
         self.tile_layout = layout
         cards = layout.mode == "cards"
-        self.set_class(cards, "-tile-cards")
-        self.set_class(not cards, "-tile-rows")
-        for figures in ("all", "some", "few"):
-            self.set_class(layout.figures == figures, f"-figures-{figures}")
         self.query_one("#tiles", ItemGrid).styles.grid_size_columns = layout.columns
         header = self.query_one("#tiles-header", ItemGrid)
         header.styles.grid_size_columns = layout.columns
@@ -279,21 +307,25 @@ class BoardScreen(Screen[None]):
             self.wall_page = (self.wall_page + 1) % self.wall_pages
             self.redraw()
 
-    def _place_waiting(self, width: int, cards: bool) -> bool:
+    def _waiting_wanted_at(self, width: int) -> bool:
         """Beside the agents where there is room (with cards: in the side column); instead
-        of them when asked for on a smaller terminal. Whether they have just been shown."""
-        roomy = width >= WAITING_MIN_WIDTH
-        shown = roomy if self.waiting_wanted is None else self.waiting_wanted
+        of them when asked for on a smaller terminal."""
+        return width >= WAITING_MIN_WIDTH if self.waiting_wanted is None else self.waiting_wanted
+
+    def _place_waiting(self, width: int) -> bool:
+        """Show or hide the waiting callers for a terminal `width` wide; whether they have
+        just been shown. The screen's classes for it are the caller's to set
+        (_set_layout_classes)."""
+        shown = self._waiting_wanted_at(width)
         changed = shown != self.waiting_shown
         self.waiting_shown = shown
-        self.set_class(shown, "-waiting")
-        self.set_class(shown and not roomy and not cards, "-waiting-only")
         return changed and shown
 
     def toggle_waiting(self) -> bool:
         """Show or hide the waiting callers; whether they are shown now."""
         self.waiting_wanted = not self.waiting_shown
-        self._place_waiting(self.app.size.width, self.cards)
+        self._place_waiting(self.app.size.width)
+        self._set_layout_classes(self.app.size.width, self.cards, self.waiting_shown, self.tile_layout)
         if self.waiting_shown and not self.wall and self.has_class("-waiting-only"):
             self.query_one("#waiting-pane .waiting-scroll").focus()
         elif not self.wall:
@@ -421,6 +453,7 @@ class BoardScreen(Screen[None]):
             grid.mount_all(self._tiles.values())
             self._tile_names = names
             self._arrange_tiles(self.app.size.width, self.app.size.height)
+            self._set_layout_classes(self.app.size.width, self.cards, self.waiting_shown, self.tile_layout)
         # Tiles scrolled out of sight keep their figures until they come into view
         # (scrolling, a resize): see QueueTileView.hold.
         viewport = self.query_one("#tiles-scroll").region

@@ -17,9 +17,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tickets.records import OwnDesk
+from tickets.ui.footer import KeyFooter
 from wallboard.calls.board import BoardState, format_clock, own_figures
 from wallboard.calls.levels import ALERT, NONE, OK, WARN
 from wallboard.text import format_duration, printable
@@ -82,7 +83,7 @@ class OwnView(Screen[None]):
             yield Static(id="own-calls", classes="own-line", markup=False)
             yield Static(id="own-aht", classes="own-line", markup=False)
             yield Static(id="own-promises", classes="own-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_interval(self.poll_seconds, self._read_desk)
