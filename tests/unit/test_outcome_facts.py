@@ -18,12 +18,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import delete, event, func, select, update
 
 from db.engine import make_engine, write_transaction
 from db.models import Call
 from db.tables import complaint_outcomes, complaints, follow_ups
-from tests.support import Clock, settings_in_london
+from tests.support import BACKENDS, Clock, settings_in_london
 from tickets import users
 from tickets.errors import TicketError
 from tickets.outcome_facts import refresh
