@@ -423,6 +423,22 @@ def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
     site.tmux("send-keys", "-t", name, "Escape", "q")
 
 
+def board_processes(site: Site, user: str) -> set[int]:
+    """Pids of `user`'s board processes: forked by the template (wb:USER) or the server's own."""
+    parents = [str(site.server.pid)]
+    template = session_template_of(site.server.pid)
+    if template is not None:
+        parents.append(str(template))
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,comm=,args=", "--ppid", ",".join(parents)], capture_output=True, text=True
+    ).stdout
+    return {
+        int(line.split()[0])
+        for line in out.splitlines()
+        if f"wallboard.ssh.board_process --for={user}" in line or line.split()[1] == f"wb:{user}"[:15]
+    }
+
+
 def unread_input(pid: int) -> int:
     """Bytes waiting in the input queue of `pid`'s terminal: keys it has not read yet."""
     terminal = os.open(os.readlink(f"/proc/{pid}/fd/0"), os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
@@ -436,9 +452,12 @@ def test_escape_then_a_key_read_together_by_a_busy_board_stay_two_keys(site):
     """A board busy (or starved of CPU) reads its terminal late: Escape and the key typed
     after it reach it in one read. A bare ESC followed by `/` would be read as Alt+/ (the
     Escape lost, `/` typed into the filter); the server sends the Escape key unambiguously."""
+    others = board_processes(site, "alice")  # another test's may still be ending
     name = site.open("alice", "alice")
     site.wait_for_board(name, "alice (supervisor)")
-    board = site.session_process("alice")
+    board = wait_for(
+        lambda: len(new := board_processes(site, "alice") - others) == 1 and new.pop(), 10, "the session process"
+    )
     site.tmux("send-keys", "-t", name, "/")
     wait_for(lambda: "Enter keeps" in site.screen(name)[-2], 15, "the filter bar")
     site.tmux("send-keys", "-t", name, "-l", "zz")
