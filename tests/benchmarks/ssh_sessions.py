@@ -359,7 +359,10 @@ def run(
         if time.monotonic() - writer_from > 120 or not writer.is_alive():
             sys.exit("the marker writer never wrote the marker agent")
         pump(0.1)
-    receive.recv()
+    try:
+        receive.recv()
+    except EOFError:  # it ended first (its error is above)
+        sys.exit("the marker writer ended before it wrote the marker agent")
     marker_wait = time.monotonic() - writer_from
     pump_for(1)
     unfiltered = filter_on_marker(clients, pump, 60 + 2 * count)
