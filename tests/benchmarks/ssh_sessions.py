@@ -20,12 +20,16 @@ every board shows its clock, and watches them for --seconds. Prints for each N:
               budget: past it, frames and event-to-screen wait for CPU)
   first frame seconds from starting ssh to the first clock on its screen (p50 / p95 / max);
               the clients start 0.2 s apart (--stagger), as people log in at a shift's start
-  event to screen  each session filters its board to the agent "zz marker" (confirmed on its
-              screen: the filter bar, then the marker; keys re-sent where a busy board lost them),
+  event to screen  each session filters its board to the agent "zz marker" once that agent is
+              in the database (`/`, then the name and Enter in one write, as a fast typist's
+              keys reach a busy board; confirmed on its screen: the filter bar, then the marker;
+              after 20 s without, Escape and `/` again, a second apart),
               whose pause reason this script changes once a second (at a random moment in the
               second, written into the database as a feed would, from this process): from each
               commit to the new reason's first appearance on each screen, p50 / p95 / p99
               (missed: commits a screen never showed, nor a newer one)
+  left after close  session processes still running 30 s after their clients closed, and
+              the seconds until the last went
   load        the 1-minute load average before the log-ins and once every first frame is in:
               first frames depend on what else runs; the CPU figures below do not
   session CPU each forked session's own CPU from its fork to its first frame (it writes it:
@@ -123,6 +127,7 @@ def marker_writer(url: str, stop, stamps) -> None:
         ]
     ):
         stop.wait(0.5)
+    stamps.send((0, time.monotonic()))  # the marker agent exists: the boards may filter on it
     slot, number = time.monotonic(), 0
     while not stop.is_set():
         slot += 1.0
@@ -346,9 +351,25 @@ def run(
     writer = context.Process(target=marker_writer, args=(url, stop, send), daemon=True)
     writer.start()
     send.close()
-    pump_for(2)
+    # Only once the marker agent is in the database: before it, a board filtered on its name
+    # shows nothing (the writer starts Python and imports the database layer: seconds on a
+    # loaded machine, 24 s seen at load 14-28).
+    writer_from = time.monotonic()
+    while not receive.poll(0):
+        if time.monotonic() - writer_from > 120 or not writer.is_alive():
+            sys.exit("the marker writer never wrote the marker agent")
+        pump(0.1)
+    try:
+        receive.recv()
+    except EOFError:  # it ended first (its error is above)
+        sys.exit("the marker writer ended before it wrote the marker agent")
+    marker_wait = time.monotonic() - writer_from
+    pump_for(1)
     unfiltered = filter_on_marker(clients, pump, 60 + 2 * count)
-    pump_for(3)
+    # The window opens once the boards have drawn their filters (N boards filtering within a
+    # few seconds is this script's burst, not a floor's: 8 s clock gaps were seen right after
+    # 50 of them at load 7-28).
+    pump_for(10)
 
     pids = session_pids(server.pid)
     watched = [server.pid, *pids]
@@ -391,12 +412,14 @@ def run(
     first = sorted(c.first_clock for c in clients if c.first_clock is not None)
     server_rss = memory_mb(server.pid)[0]
 
+    closed_at = time.monotonic()
     for client in clients:
         client.close()
     wait_until = time.monotonic() + 30
     while session_pids(server.pid) and time.monotonic() < wait_until:
         time.sleep(0.2)
     left = len(session_pids(server.pid))
+    gone_after = time.monotonic() - closed_at
 
     rss = sorted(m[0] for m in memory) or [0.0]
     return {
@@ -419,6 +442,8 @@ def run(
         "latency_missed": missed,
         "started": len(first),
         "left_after_close": left,
+        "gone_after": gone_after,
+        "marker_wait": marker_wait,
         "load": (load_before, load_at_first_frames),
         "session_cpu_ms": (
             percentile(session_cpu_ms, 50),
@@ -522,7 +547,7 @@ def main() -> None:
             "ssh clients CPU %",
             "first frame s p50/p95/max",
             "event to screen s p50/p95/p99 (missed)",
-            "left after close",
+            "left after close (all gone after s)",
             "load 1 min before/at first frames",
             "session CPU ms fork to first frame p50/p95 (n)",
             "server CPU ms per log-in (of it, its idle rate's)",
@@ -561,8 +586,9 @@ def main() -> None:
                         "{:.2f}/{:.2f}/{:.2f}".format(*r["first"]),
                         "{:.3f}/{:.3f}/{:.3f}".format(*r["latency"])
                         + f" ({r['latency_missed']})"
-                        + (f" [{r['unfiltered']} boards never showed the marker]" if r["unfiltered"] else ""),
-                        str(r["left_after_close"]),
+                        + (f" [{r['unfiltered']} boards never showed the marker]" if r["unfiltered"] else "")
+                        + f" [marker agent written {r['marker_wait']:.1f} s after its writer started]",
+                        f"{r['left_after_close']} ({r['gone_after']:.1f})",
                         "{:.1f}/{:.1f}".format(*r["load"]),
                         "{:.0f}/{:.0f} ({})".format(*r["session_cpu_ms"]),
                         f"{r['server_login_ms']:.0f} ({r['server_idle_ms']:.0f})",

@@ -13,19 +13,23 @@ and the idle timeout and server stop on a front door run in this process.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import re
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from tests.support import SSH_CLIENT, wait_for
 from tests.support.cli_fork import CliTemplate
@@ -33,7 +37,7 @@ from wallboard.ssh import access as ssh_access
 from wallboard.ssh import front_door
 from wallboard.ssh.board_template import READY_NAME
 from wallboard.ssh.host_key import load_or_create_host_key
-from wallboard.ssh.pty import PtyProcess, session_env
+from wallboard.ssh.pty import PtyProcess, board_keys, escape_key, session_env
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,
@@ -419,6 +423,68 @@ def test_a_change_reaches_a_session_when_written_not_at_the_slow_read(site):
     site.tmux("send-keys", "-t", name, "Escape", "q")
 
 
+def board_processes(site: Site, user: str) -> set[int]:
+    """Pids of `user`'s board processes: forked by the template (wb:USER) or the server's own."""
+    parents = [str(site.server.pid)]
+    template = session_template_of(site.server.pid)
+    if template is not None:
+        parents.append(str(template))
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,comm=,args=", "--ppid", ",".join(parents)], capture_output=True, text=True
+    ).stdout
+    return {
+        int(line.split()[0])
+        for line in out.splitlines()
+        if f"wallboard.ssh.board_process --for={user}" in line or line.split()[1] == f"wb:{user}"[:15]
+    }
+
+
+def unread_input(pid: int) -> int:
+    """Bytes waiting in the input queue of `pid`'s terminal: keys it has not read yet."""
+    terminal = os.open(os.readlink(f"/proc/{pid}/fd/0"), os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        return struct.unpack("i", fcntl.ioctl(terminal, termios.FIONREAD, b"\0" * 4))[0]
+    finally:
+        os.close(terminal)
+
+
+def test_escape_then_a_key_read_together_by_a_busy_board_stay_two_keys(site):
+    """A board busy (or starved of CPU) reads its terminal late: Escape and the key typed
+    after it reach it in one read. A bare ESC followed by `/` would be read as Alt+/ (the
+    Escape lost, `/` typed into the filter); the server sends the Escape key unambiguously."""
+    others = board_processes(site, "alice")  # another test's may still be ending
+    name = site.open("alice", "alice")
+    site.wait_for_board(name, "alice (supervisor)")
+    board = wait_for(
+        lambda: len(new := board_processes(site, "alice") - others) == 1 and new.pop(), 10, "the session process"
+    )
+    site.tmux("send-keys", "-t", name, "/")
+    wait_for(lambda: "Enter keeps" in site.screen(name)[-2], 15, "the filter bar")
+    site.tmux("send-keys", "-t", name, "-l", "zz")
+    wait_for(lambda: "zz" in site.screen(name)[-2], 15, "zz in the filter bar")
+
+    os.kill(board, signal.SIGSTOP)  # the board reads nothing until SIGCONT
+    try:
+        for key in ("Escape", "/"):  # two key presses: two writes from the client
+            before = unread_input(board)
+            site.tmux("send-keys", "-t", name, key)
+            wait_for(lambda b=before: unread_input(board) > b, 10, f"{key} waiting in the board's terminal")
+    finally:
+        os.kill(board, signal.SIGCONT)
+
+    # Escape closed the bar (its edit cancelled), then `/` opened it again, empty.
+    bar = wait_for(
+        lambda: (line := site.screen(name)[-2]) and ("Enter keeps" in line or "zz/" in line) and line,
+        15,
+        "the filter bar after the two keys",
+    )
+    assert "Enter keeps" in bar, f"the Escape was lost: {bar.strip()!r}"
+    # The client leaves (not `q`: after a SIGCONT Textual starts its terminal threads again, as
+    # after Ctrl-Z, and its exit can wait on the first input thread): the server hangs up.
+    site.tmux("kill-session", "-t", name)
+    assert wait_for(lambda: gone(board), 15, "the session process to end")
+
+
 def test_a_killed_client_leaves_no_process_behind(site):
     name = site.open("wall", "wall", term="xterm")  # a display user, on a 16-colour terminal
     site.wait_for_board(name, "wall (display)")
@@ -709,6 +775,22 @@ def test_session_environment_takes_only_the_terminal_from_the_client():
     }
     odd = session_env({"LANG": "$(reboot)", "COLORTERM": "a b"}, "xterm\x1b]", link_fd=7, server_env={})
     assert odd["TERM"] == "xterm" and odd["LANG"] == "C.UTF-8" and "COLORTERM" not in odd
+
+
+def test_a_lone_escape_reaches_the_board_as_a_key_no_next_key_can_join():
+    from textual._xterm_parser import XTermParser
+
+    def keys(data: bytes) -> list[str]:
+        parser = XTermParser()
+        read = [*parser.feed(data.decode()), *parser.feed("")]  # then the end: nothing is held back
+        return [event.key for event in read if isinstance(event, events.Key)]
+
+    escape = escape_key({})
+    assert keys(b"\x1b/") == ["slash"], "Textual reads ESC and a key in one read as Alt+key"
+    assert keys(board_keys(b"\x1b", escape) + b"/") == ["escape", "slash"]
+    # A key the client sent in one write (Alt+x, an arrow) goes as it came.
+    assert board_keys(b"\x1bx", escape) == b"\x1bx" and board_keys(b"\x1b[A", escape) == b"\x1b[A"
+    assert escape_key({"TEXTUAL_DISABLE_KITTY_KEY": "1"}) == b"\x1b", "that Textual would not parse it"
 
 
 def test_host_key_is_made_once_and_kept(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.command import CommandPalette
 from textual.strip import Strip
 from textual.widgets import Digits
@@ -364,6 +365,31 @@ async def test_filter_escape_restores_the_previous_filter(floor):
         await pilot.press("escape")
         await pilot.pause()
         assert app.filter_text == "bill"
+
+
+def typed_ahead(app: WallboardApp, *keys: str) -> None:
+    """Keys as a busy board reads them: all at once, before it acts on the first."""
+    for key in keys:
+        character = {"escape": "\x1b", "enter": "\r", "slash": "/"}.get(key, key)
+        app.post_message(events.Key(key, character))
+
+
+@run_async
+async def test_keys_typed_ahead_of_a_busy_board_act_in_the_order_typed(floor):
+    app = make_app(floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "b")
+        bar = board(app).query_one("#filter")
+        # Escape, then `/`: the bar closed (the filter put back), then open again, empty.
+        typed_ahead(app, "escape", "slash")
+        await until(pilot, lambda: app.filter_text == "" and bar.has_focus and bar.value == "", "the bar open again")
+        assert board(app).has_class("-filtering")
+        # A name and Enter, then `s`: the filter kept, then a sort (not an `s` in the filter).
+        typed_ahead(app, *"chen", "enter", "s")
+        await until(pilot, lambda: app.sort_mode == "name", "the sort")
+        assert app.filter_text == "chen" and not board(app).has_class("-filtering")
+        assert table_names(app) == ["Chen Nguyen"]
 
 
 @run_async

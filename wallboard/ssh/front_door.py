@@ -61,7 +61,16 @@ from wallboard.ssh.desk_push import DeskWatch, WatchedDesk
 from wallboard.ssh.host_key import access_log_path, host_key_path, load_or_create_host_key, setup_access_log
 from wallboard.ssh.limiter import USER_FROM_ADDRESS, FailureLimiter
 from wallboard.ssh.link import LINK_FD_ENV, NUDGE_FD_ENV, nudge, serve_link
-from wallboard.ssh.pty import HANGUP_GRACE_SECONDS, REAP_TIMEOUT_SECONDS, PtyProcess, session_command, session_env
+from wallboard.ssh.pty import (
+    ESCAPE,
+    HANGUP_GRACE_SECONDS,
+    REAP_TIMEOUT_SECONDS,
+    PtyProcess,
+    board_keys,
+    escape_key,
+    session_command,
+    session_env,
+)
 from wallboard.ssh.session_limits import (
     TerminalSize,
     clamp_terminal_size,
@@ -303,6 +312,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         self._message: str | None = None
         self.notices: list[str] = []
         self._desk_watch: int | None = None  # its handle in the front door's DeskWatch
+        self._escape = ESCAPE  # what a lone Escape key is sent as (set with the board's environment)
 
     @property
     def login(self) -> Login:
@@ -356,6 +366,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
         nudges, nudged_end = socket.socketpair()
         env = session_env(self.chan.get_environment(), term, link_fd=child_end.fileno())
         env[NUDGE_FD_ENV] = str(nudged_end.fileno())
+        self._escape = escape_key(env)
         fds = {LINK_FD_ENV: child_end.fileno(), NUDGE_FD_ENV: nudged_end.fileno()}
         try:
             self.child = self.front.start_session_process(
@@ -503,7 +514,7 @@ class _TerminalSession(asyncssh.SSHServerSession):
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         self.last_input = time.monotonic()
         if self.child is not None:
-            self.child.write(data)
+            self.child.write(board_keys(data, self._escape))
             if self.child.pending_input > 65536 and self.chan is not None:
                 self.chan.pause_reading()
                 asyncio.get_running_loop().call_later(0.1, self._resume_input)

@@ -36,6 +36,28 @@ _LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 # The most of a session's output the server reads before handing it to the client at once.
 OUTPUT_CHUNK_BYTES = 256 * 1024
 
+ESCAPE = b"\x1b"
+# The Escape key as the kitty keyboard protocol writes it (CSI 27 u): Textual reads it as
+# Escape whatever follows it. A bare ESC followed by a key in the same read of the PTY is
+# read as Alt and that key, the Escape lost: a busy board reads its PTY late, and two
+# keys typed a second apart (Esc, then `/`) reach it in one read.
+KITTY_ESCAPE = b"\x1b[27u"
+KITTY_OFF_ENV = "TEXTUAL_DISABLE_KITTY_KEY"  # Textual then parses no CSI u keys
+
+
+def escape_key(env: Mapping[str, str]) -> bytes:
+    """What a session's board is sent for a lone Escape key: the unambiguous form, unless
+    its Textual (which reads the server's TEXTUAL_* settings) parses none of that protocol."""
+    return ESCAPE if env.get(KITTY_OFF_ENV) == "1" else KITTY_ESCAPE
+
+
+def board_keys(data: bytes, escape: bytes) -> bytes:
+    """A client's keys as its board is sent them. The client sends each key press (or
+    escape sequence, or Alt+key) as it reads it from its terminal; data that is exactly
+    ESC is the Escape key on its own, and is sent as `escape`, so it stays the Escape key
+    whatever reaches the board's PTY after it before the board reads it."""
+    return escape if data == ESCAPE else data
+
 
 def session_env(
     client_env: Mapping[str, str],

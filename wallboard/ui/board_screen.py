@@ -14,14 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ItemGrid
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.events import Resize
-from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
@@ -116,15 +115,50 @@ class Status:
 
 
 class FilterBar(Input):
-    """The `/` filter: narrows tiles, agents and alerts as you type."""
+    """The `/` filter: narrows tiles, agents and alerts as you type; Enter keeps it, Escape
+    puts back the one before. The bar acts on each key in the order typed: a busy board
+    reads keys typed ahead together (`Esc` `/`, or a name and Enter), and Textual hands them
+    all to the bar before a binding on the screen or the app would act on the first."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 
-    class Cancelled(Message):
-        pass
+    def __init__(self, on_close: Callable[[str | None], None], *, placeholder: str, id: str) -> None:
+        # The text is selected by `open` (at once), not on focus (after keys typed ahead).
+        super().__init__(placeholder=placeholder, id=id, select_on_focus=False)
+        self.on_close = on_close  # the value kept (Enter), or None (Escape)
+        self.editing = False
+
+    def open(self, current: str) -> None:
+        self.value = current
+        self.select_all()
+        self.editing = True
 
     def action_cancel(self) -> None:
-        self.post_message(self.Cancelled())
+        self._close(None)
+
+    async def action_submit(self) -> None:
+        self._close(self.value)
+
+    def _close(self, kept: str | None) -> None:
+        if self.editing:
+            self.editing = False
+            self.on_close(kept)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.editing and event.key in ("escape", "enter"):
+            event.stop()
+            event.prevent_default()
+            self._close(None if event.key == "escape" else self.value)
+        elif not self.editing:
+            # Typed after the Enter or Escape that closed the bar: the board's key.
+            event.stop()
+            event.prevent_default()
+            if event.key == "slash":
+                await self.run_action("app.filter")  # open again at once: what follows is typed in it
+            else:
+                self.app.post_message(events.Key(event.key, event.character))
+        else:
+            await super()._on_key(event)
 
     def validate_value(self, value: str) -> str:
         # A pasted escape sequence is drawn as symbols, never sent to the terminal.
@@ -209,7 +243,9 @@ class BoardScreen(Screen[None]):
                 yield KeptItemGrid(id="wall")
             yield KeptStatic(id="wall-promises", markup=False)
         yield FilterBar(
-            id="filter", placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels"
+            self._filter_closed,
+            id="filter",
+            placeholder="filter: queue, team or agent (comma for several); Enter keeps, Esc cancels",
         )
         yield KeyFooter()
 
@@ -351,31 +387,22 @@ class BoardScreen(Screen[None]):
     def open_filter(self, current: str) -> None:
         bar = self.query_one(FilterBar)
         self._filter_before = current
-        bar.value = current
+        bar.open(current)
         self.add_class("-filtering")
-        bar.focus()
+        self.set_focus(bar)  # now, not after the keys already typed
 
-    def _close_filter(self) -> None:
+    def _filter_closed(self, kept: str | None) -> None:
+        self.set_filter(self._filter_before if kept is None else kept)
         self.remove_class("-filtering")
-        if self.wall:
-            self.query_one("#wall-scroll").focus()
-        else:
-            self.query_one(AgentTable).focus()
+        self.set_focus(self.query_one("#wall-scroll") if self.wall else self.query_one(AgentTable))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self.has_class("-filtering"):
+        # Only the bar's text now: keys typed ahead are one redraw, and a change made before
+        # an Escape or a new `/` is not shown after it.
+        bar = event.input
+        if isinstance(bar, FilterBar) and bar.editing and event.value == bar.value:
             self.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.set_filter(event.value)
-        self._close_filter()
-
-    @on(FilterBar.Cancelled)
-    def _filter_cancelled(self) -> None:
-        self.set_filter(self._filter_before)
-        self._close_filter()
 
     # -- drawing -----------------------------------------------------------------------
 
