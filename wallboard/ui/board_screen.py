@@ -144,7 +144,8 @@ class FilterBar(Input):
             self.editing = False
             self.on_close(kept)
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        # Runs before Input's own key handling, which prevent_default() skips.
         if self.editing and event.key in ("escape", "enter"):
             event.stop()
             event.prevent_default()
@@ -157,8 +158,6 @@ class FilterBar(Input):
                 await self.run_action("app.filter")  # open again at once: what follows is typed in it
             else:
                 self.app.post_message(events.Key(event.key, event.character))
-        else:
-            await super()._on_key(event)
 
     def validate_value(self, value: str) -> str:
         # A pasted escape sequence is drawn as symbols, never sent to the terminal.
