@@ -213,19 +213,8 @@ class Site:
         template (named wb:USER), or the server's own child (`board_process --for=USER`)."""
 
         def find():
-            parents = [str(self.server.pid)]
-            template = session_template_of(self.server.pid)
-            if template is not None:
-                parents.append(str(template))
-            out = subprocess.run(
-                ["ps", "-ww", "-o", "pid=,comm=,args=", "--ppid", ",".join(parents)], capture_output=True, text=True
-            ).stdout
-            pids = [
-                int(line.split()[0])
-                for line in out.splitlines()
-                if f"wallboard.ssh.board_process --for={user}" in line or line.split()[1] == f"wb:{user}"[:15]
-            ]
-            return pids[0] if len(pids) == 1 else None
+            pids = board_processes(self, user)
+            return pids.pop() if len(pids) == 1 else None
 
         return wait_for(find, 10, f"the session process of {user}")
 

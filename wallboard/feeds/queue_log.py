@@ -178,24 +178,25 @@ def _connect(ts: float, c: str | None, q: str | None, a: str | None, p: list[str
     return Event(ts, _ANSWERED, c, q, a, None, _num(p, 5), None, _num(p, 7))
 
 
-def _completecaller(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
+def _completed(p: list[str]) -> tuple[float | None, float | None]:
+    """COMPLETECALLER/COMPLETEAGENT's holdtime|calltime."""
     if len(p) > 6 and p[5] and p[6]:
         wait = float(p[5])
         if 0.0 <= wait <= MAX_DURATION:
             talk = float(p[6])
             if 0.0 <= talk <= MAX_DURATION:
-                return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "caller")
-    return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "caller")
+                return wait, talk
+    return _num(p, 5), _num(p, 6)
+
+
+def _completecaller(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
+    wait, talk = _completed(p)
+    return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "caller")
 
 
 def _completeagent(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
-    if len(p) > 6 and p[5] and p[6]:
-        wait = float(p[5])
-        if 0.0 <= wait <= MAX_DURATION:
-            talk = float(p[6])
-            if 0.0 <= talk <= MAX_DURATION:
-                return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "agent")
-    return Event(ts, _ENDED, c, q, a, None, _num(p, 5), _num(p, 6), None, None, "agent")
+    wait, talk = _completed(p)
+    return Event(ts, _ENDED, c, q, a, None, wait, talk, None, None, "agent")
 
 
 def _abandon(ts: float, c: str | None, q: str | None, a: str | None, p: list[str]) -> Event:
