@@ -1,14 +1,14 @@
 """Board start-up benchmark: the CPU one board app costs from start to its first drawn read,
 as each Pilot test (and each SSH session's first frame) pays it.
 
-    .venv/bin/python tests/benchmarks/board_start.py [--runs 10] [--repo /work/main] [--restyles]
+    .venv/bin/python tests/benchmarks/board_start.py [--runs 10] [--repo DIR] [--restyles]
 
 On a temporary SQLite database with the seeded floor (tests/support/floor_seed.py), each run
 starts the wallboard app headless (Textual's Pilot, as the tests do: stylesheets parsed once
 per process, tests/support/textual_css.py), alternately at 80x24 and 200x60, waits until its
 first read is drawn, and closes it. One warm-up start is not counted. Printed: the median
 and total of the process's CPU time (every thread) and of the wall clock per start, with the
-load average. `--repo` runs another checkout's code (e.g. main's, for a "before" figure);
+load average. `--repo` runs another checkout's code (a worktree of an older commit, for a "before" figure);
 `--restyles` also counts Textual's style updates by the kind of node restyled (each walks
 that node's subtree), which says where start-up restyling goes. Not collected by pytest.
 """
