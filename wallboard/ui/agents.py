@@ -206,6 +206,7 @@ class AgentTable(ScrollView, can_focus=True):
         # every second, and a row that moved two lines is drawn as it was.
         self._around_time: LRUCache[tuple[str, Signature, bool, bool, int], _AroundTime] = LRUCache(1024)
         self._header: Strip | None = None
+        # (odd, column, cursor) -> _cell_styles; column -1: _row_styles. Until the styles change.
         self._cell_style_cache: dict[tuple[bool, int, bool], tuple[Style, Style]] = {}
         self._metas: dict[tuple[int, bool], Style] = {}
         self.wide = False
@@ -549,10 +550,15 @@ class AgentTable(ScrollView, can_focus=True):
         return styles
 
     def _row_styles(self, odd: bool, cursor: bool) -> tuple[Style, Style]:
-        """The row's stripe style and the cursor's (none when not on the cursor's row)."""
-        row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
-        cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
-        return row_style, cursor_style
+        """The row's stripe style and the cursor's (none when not on the cursor's row), kept
+        as `_cell_styles` keeps its own: a component style is looked up through the CSS."""
+        key = (odd, -1, cursor)
+        styles = self._cell_style_cache.get(key)
+        if styles is None:
+            row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
+            cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
+            styles = self._cell_style_cache[key] = (row_style, cursor_style)
+        return styles
 
     def _row_segments(
         self, odd: bool, cursor: bool, row: AgentRow
