@@ -107,6 +107,12 @@ class Agent(SQLModel, table=True):
     talk_seconds_today: float = 0.0
     # The site label of the feed that reports this agent (None: a feed without one).
     site: str | None = Field(default=None, max_length=40)
+    # Set by the database on every insert and update (triggers, migration 0024): higher than
+    # every version before it, so the board reads only the agents that changed since it last
+    # looked (wallboard/store/board_reader.py).
+    version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")})
+
+    __table_args__ = (Index("ix_agents_version", "version"),)
 
 
 class AgentQueue(SQLModel, table=True):

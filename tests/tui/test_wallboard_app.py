@@ -624,3 +624,24 @@ async def test_a_notice_from_the_server_is_shown_once_at_start(floor):
 def test_snapshot_promises_overdue(floor, snap_compare):
     seed_promises(*floor)
     assert snap_compare(make_app(floor), terminal_size=(80, 24), run_before=_snapshot_run_before())
+
+
+@run_async
+async def test_the_cursor_row_shows_whether_the_table_has_the_focus(floor):
+    """The cells' stripe and cursor styles are kept between frames (AgentTable._cell_styles):
+    the focus moving away and back still changes the cursor row's look, each time."""
+    app = make_app(floor)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        await until(pilot, lambda: agents.has_focus, "the table focused")
+
+        def cursor_background() -> object:
+            line = agents.render_line(1)  # the cursor's row: the first under the header
+            return next(segment.style.bgcolor for segment in line if segment.text.strip())
+
+        focused = cursor_background()
+        agents.blur()
+        await until(pilot, lambda: cursor_background() != focused, "the cursor row drawn blurred")
+        agents.focus()
+        await until(pilot, lambda: cursor_background() == focused, "the cursor row drawn focused again")

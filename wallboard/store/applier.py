@@ -42,7 +42,8 @@ STATE_CHANGES = table_of(AgentStateChange)
 WAITING, ANSWERED = "waiting", "answered"
 OPEN_OUTCOMES = frozenset({WAITING, ANSWERED})
 _CALL_COLUMNS = tuple(column.name for column in CALLS.columns)
-_AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns)
+# Not the version: the database sets it on every write (migration 0024).
+_AGENT_COLUMNS = tuple(column.name for column in AGENTS.columns if column.name != "version")
 _IN_CHUNK = 2000  # well under SQLite's 32,766 bound parameters
 # queue_log durations are whole seconds: an entry time worked out from a line's wait and
 # talk may be this far from the ENTERQUEUE line's own time and still be the same entry.

@@ -67,13 +67,15 @@ def read_rows(
     today = day_start(settings, now)
     # The snapshot table's columns are SnapshotRow's keys; the agents' select names AgentSnapshot's.
     snapshots = cast(tuple[SnapshotRow, ...], _dicts(connection.execute(SNAPSHOTS_READ)))
-    agents_read = connection.execute(AGENTS_READ, {"today": today})
     if kept is None:
-        agents = cast(tuple[AgentSnapshot, ...], _dicts(agents_read))
+        agents = cast(
+            tuple[AgentSnapshot, ...],
+            tuple(sorted(_dicts(connection.execute(AGENTS_READ, {"today": today})), key=_by_name)),
+        )
         memberships = _memberships(connection.execute(MEMBERSHIPS_READ).all())
     else:
-        agents = kept.agents(agents_read)
-        memberships = kept.memberships(connection.execute(MEMBERSHIPS_READ).all())
+        agents = kept.agents(connection, today)
+        memberships = kept.memberships(_driver_rows(connection, MEMBERSHIPS_SQL))
     feed_rows = connection.execute(FEEDS_READ).all()
     feeds = [(name, heartbeat) for name, heartbeat, _, _ in feed_rows]
     problems = [
@@ -107,7 +109,7 @@ def read_rows(
 # costs more than some of the reads themselves).
 SNAPSHOTS_READ = select(SNAPSHOTS).order_by(SNAPSHOTS.c.queue)
 _a = AGENTS.c
-AGENTS_READ = select(
+_AGENT_FIELDS = (
     _a.name,
     _a.state,
     _a.pause_reason,
@@ -116,8 +118,18 @@ AGENTS_READ = select(
     _a.current_callid,
     _a.calls_today,
     _a.talk_seconds_today,
-).where(or_(_a.state != "logged_out", _a.state_since >= bindparam("today"), _a.calls_today > 0))
+)
+AGENT_KEYS = tuple(column.name for column in _AGENT_FIELDS)
+# The agents on the board: logged in, or seen today.
+AGENTS_READ = select(*_AGENT_FIELDS).where(
+    or_(_a.state != "logged_out", _a.state_since >= bindparam("today"), _a.calls_today > 0)
+)
+# KeptRows: every agent with its version (migration 0024), or those written after a version.
+ALL_AGENTS_READ = select(*_AGENT_FIELDS, _a.version)
+CHANGED_AGENTS_READ = select(*_AGENT_FIELDS, _a.version).where(_a.version > bindparam("after"))
+HIGHEST_VERSION = select(func.coalesce(func.max(_a.version), 0))
 MEMBERSHIPS_READ = select(AGENT_QUEUES.c.agent, AGENT_QUEUES.c.queue)
+MEMBERSHIPS_SQL = "SELECT agent, queue FROM agent_queues"  # KeptRows: the driver's tuples
 FEEDS_READ = select(FEEDS.c.name, FEEDS.c.heartbeat_at, FEEDS.c.problem, FEEDS.c.problem_at)
 # A literal, so SQLite uses the partial index of open requests (db.callbacks).
 CALLBACKS_READ = (
@@ -135,33 +147,84 @@ def _memberships(rows: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
 
 
 class KeptRows:
-    """The last read's agents and memberships, for the next read to reuse what did not change:
-    an agent whose row reads the same gets the same dict (built once, and judged by
-    `evaluate` from the same object), the memberships are worked out again only when a row of
-    them changed. The rows are read in full each time (no row of the live tables says when it
-    changed), so what a read returns is what a read without it returns. Not thread-safe: one
-    read at a time (the BoardReader's lock)."""
+    """The last read's agents and memberships, for the next read to reuse what did not change.
 
-    def __init__(self) -> None:
-        self._agents: dict[tuple[Any, ...], AgentSnapshot] = {}
+    Agents: every insert or update of an agent row gives it a higher `version` (database
+    triggers, migration 0024), so after a first read of every agent a read asks only for the
+    rows written since (`version` above what it has seen: ix_agents_version), a handful a
+    second on a busy floor, not all 500. An agent whose row reads the same gets the same dict
+    (built once, and judged by `evaluate` from the same object). Which agents are on the board
+    (logged in, or seen today) is decided here, as AGENTS_READ decides it, in the order of a
+    read without it (by name).
+    It converges whatever it missed: each read asks again from the version seen one read
+    before (on PostgreSQL versions are taken before commit, so two writers' commits may land
+    out of order), and every FULL_READ_SECONDS, or when the versions went back (a database
+    restored), it reads every agent again.
+    Memberships are worked out again only when a row of them changed.
+    Not thread-safe: one read at a time (the BoardReader's lock)."""
+
+    FULL_READ_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.full_reads = 0
+        self.rows_read = 0  # agent rows read so far (tests look)
+        self._rows: dict[str, tuple[Any, ...]] = {}  # every agent, as read (without its version)
+        self._snapshots: dict[str, AgentSnapshot] = {}
+        self._seen: int | None = None  # the highest version read
+        self._seen_before: int | None = None  # ... as of the read before
+        self._full_at = -math.inf
+        self._names: list[str] | None = None  # the agents' names in order (as sorted by name)
         self._membership_rows: list[tuple[str, str]] | None = None
         self._memberships: dict[str, tuple[str, ...]] = {}
 
-    def agents(self, result: Result[Any]) -> tuple[AgentSnapshot, ...]:
-        keys = tuple(result.keys())
-        last: dict[tuple[Any, ...], AgentSnapshot] = self._agents
-        now: dict[tuple[Any, ...], AgentSnapshot] = {}
-        # As plain tuples: they hash and compare in C (a Row's equality is Python code).
-        for row in map(tuple, result.all()):
-            snapshot = last.get(row)
-            if snapshot is None:
-                snapshot = cast(AgentSnapshot, dict(zip(keys, row)))
-            now[row] = snapshot
-        self._agents = now
-        return tuple(now.values())
+    def agents(self, connection: Connection, today: float) -> tuple[AgentSnapshot, ...]:
+        """The agents on the board (AGENTS_READ's rows, as dicts)."""
+        now = self.clock()
+        full = self._seen is None or now - self._full_at >= self.FULL_READ_SECONDS
+        if not full:
+            after = self._seen_before if self._seen_before is not None else self._seen
+            changed = connection.execute(CHANGED_AGENTS_READ, {"after": after}).all()
+            highest = max((row[-1] for row in changed), default=None)
+            if highest is None and connection.execute(HIGHEST_VERSION).scalar_one() < cast(int, self._seen):
+                full = True  # the versions went back: not the database read before
+        previous = self._rows
+        if full:
+            changed = connection.execute(ALL_AGENTS_READ).all()
+            self._rows, self._full_at, self._names = {}, now, None
+            self.full_reads += 1
+            highest = max((row[-1] for row in changed), default=0)
+        self.rows_read += len(changed)
+        rows, snapshots = self._rows, self._snapshots
+        for row in map(tuple, changed):
+            name, values = row[0], row[:-1]
+            if previous.get(name) != values:
+                snapshots.pop(name, None)
+                if name not in rows:
+                    self._names = None
+            rows[name] = values
+        if self._names is None:
+            self._names = sorted(rows)
+        # The next read asks again from here: what commits late with a lower version is read.
+        self._seen_before = self._seen if not full else highest
+        if highest is not None and (full or highest > cast(int, self._seen)):
+            self._seen = highest
+        shown: list[AgentSnapshot] = []
+        kept: dict[str, AgentSnapshot] = {}
+        for name in self._names:
+            values = rows[name]
+            # AGENTS_READ's condition: logged in, or seen today.
+            if values[1] != "logged_out" or values[3] >= today or values[6] > 0:
+                snapshot = snapshots.get(name)
+                if snapshot is None:
+                    snapshot = cast(AgentSnapshot, dict(zip(AGENT_KEYS, values)))
+                kept[name] = snapshot
+                shown.append(snapshot)
+        self._snapshots = kept
+        return tuple(shown)
 
-    def memberships(self, result: Sequence[Sequence[Any]]) -> dict[str, tuple[str, ...]]:
-        rows = cast(list[tuple[str, str]], list(map(tuple, result)))
+    def memberships(self, result: Sequence[tuple[Any, ...]]) -> dict[str, tuple[str, ...]]:
+        rows = cast(list[tuple[str, str]], result if isinstance(result, list) else list(result))
         if rows != self._membership_rows:
             self._membership_rows, self._memberships = rows, _memberships(rows)
         return self._memberships
@@ -174,20 +237,38 @@ def read_promises(connection: Connection, settings: Settings, now: float) -> Pro
     tz = ZoneInfo(settings.business_hours.timezone or settings.site.timezone)
     today = datetime.fromtimestamp(now, tz).date()
     day_end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).timestamp()
-    due = FOLLOW_UPS.c.due_at
-    overdue, due_today, earliest = connection.execute(
-        select(
-            func.coalesce(func.sum(case((due < now, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((due >= now, 1), else_=0)), 0),
-            func.min(due),
-        ).where(text(OPEN_PROMISE_SQL), due < day_end)
-    ).one()
+    overdue, due_today, earliest = connection.execute(PROMISES_READ, {"now": now, "day_end": day_end}).one()
     return PromiseCounts(
         read_at=now,
         due_today=int(due_today),
         overdue=int(overdue),
         oldest_overdue_due_at=earliest if earliest is not None and earliest < now else None,
     )
+
+
+def _driver_rows(connection: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (no parameters) as the driver's tuples, in the connection's
+    transaction: for a thousand rows a second whose only use is to be compared with the last
+    read's, SQLAlchemy's rows cost more than the read."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _by_name(agent: dict[str, Any]) -> str:
+    return cast(str, agent["name"])
+
+
+_due = FOLLOW_UPS.c.due_at
+# Built once (a select built each second costs more than the read: its cache key alone).
+PROMISES_READ = select(
+    func.coalesce(func.sum(case((_due < bindparam("now"), 1), else_=0)), 0),
+    func.coalesce(func.sum(case((_due >= bindparam("now"), 1), else_=0)), 0),
+    func.min(_due),
+).where(text(OPEN_PROMISE_SQL), _due < bindparam("day_end"))
 
 
 def _dicts(result: Result[Any]) -> tuple[dict[str, Any], ...]:

@@ -206,6 +206,8 @@ class AgentTable(ScrollView, can_focus=True):
         # every second, and a row that moved two lines is drawn as it was.
         self._around_time: LRUCache[tuple[str, Signature, bool, bool, int], _AroundTime] = LRUCache(1024)
         self._header: Strip | None = None
+        # (odd, column, cursor) -> _cell_styles; column -1: _row_styles. Until the styles change.
+        self._cell_style_cache: dict[tuple[bool, int, bool], tuple[Style, Style]] = {}
         self._metas: dict[tuple[int, bool], Style] = {}
         self.wide = False
         self._frame: tuple[int, Offset] | None = None  # width and scroll while a frame draws
@@ -270,6 +272,7 @@ class AgentTable(ScrollView, can_focus=True):
 
     def _redraw_all(self, refresh: bool = True) -> None:
         self._lines.clear()
+        self._cell_style_cache.clear()
         self._around_time.clear()
         self._header = None
         self._painted.clear()
@@ -534,19 +537,34 @@ class AgentTable(ScrollView, can_focus=True):
         return around
 
     def _cell_styles(self, odd: bool, column_index: int, cursor: bool) -> tuple[Style, Style]:
-        """The styles under (`pre`) and over (`post`) a cell's own, on an odd or even row."""
-        row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
-        cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
-        # As DataTable: the cursor's colour wins over a cell's own, its background does not.
-        post = Style.from_color(color=cursor_style.color) if cursor else Style()
-        return row_style + self._meta(column_index) + cursor_style, post
+        """The styles under (`pre`) and over (`post`) a cell's own, on an odd or even row
+        (kept until the styles change: a row that moves a line down changes its stripe, and
+        its cells are made again with these)."""
+        key = (odd, column_index, cursor)
+        styles = self._cell_style_cache.get(key)
+        if styles is None:
+            row_style, cursor_style = self._row_styles(odd, cursor)
+            # As DataTable: the cursor's colour wins over a cell's own, its background does not.
+            post = Style.from_color(color=cursor_style.color) if cursor else Style()
+            styles = self._cell_style_cache[key] = (row_style + self._meta(column_index) + cursor_style, post)
+        return styles
+
+    def _row_styles(self, odd: bool, cursor: bool) -> tuple[Style, Style]:
+        """The row's stripe style and the cursor's (none when not on the cursor's row), kept
+        as `_cell_styles` keeps its own: a component style is looked up through the CSS."""
+        key = (odd, -1, cursor)
+        styles = self._cell_style_cache.get(key)
+        if styles is None:
+            row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
+            cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
+            styles = self._cell_style_cache[key] = (row_style, cursor_style)
+        return styles
 
     def _row_segments(
         self, odd: bool, cursor: bool, row: AgentRow
     ) -> tuple[list[Segment], list[Segment], list[Segment]]:
         """A row's segments: those before its time cell, the time cell's, those after."""
-        row_style = self.get_component_rich_style("agent-table--odd-row" if odd else "agent-table--even-row")
-        cursor_style = self.get_component_rich_style("agent-table--cursor") if cursor else Style()
+        row_style, cursor_style = self._row_styles(odd, cursor)
         parts: tuple[list[Segment], list[Segment], list[Segment]] = ([], [], [])
         for column_index, (column, cell) in enumerate(zip(self._columns, self._cells(row))):
             pre, post = self._cell_styles(odd, column_index, cursor)
