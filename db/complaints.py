@@ -226,6 +226,13 @@ class ComplaintOutcome(SQLModel, table=True):
     promises_late: int = 0
     promises_moved: int = 0
     promises_kept: int = 0
+    # The call it was logged from, as the report counts it (tickets.outcome_facts.Link): the
+    # call data knows the call, and the queue and agent of the call's last answered entry
+    # (else its last), or those typed on the complaint. Triggers on calls judge it again when
+    # an entry of the call is written later (migration 0024).
+    linked: bool = False
+    queue: str | None = Field(default=None, max_length=80)
+    agent: str | None = Field(default=None, max_length=120)
 
 
 class FollowUp(SQLModel, table=True):

@@ -36,7 +36,6 @@ from sqlalchemy import (
     and_,
     any_,
     cast,
-    exists,
     func,
     literal,
     null,
@@ -52,7 +51,7 @@ from db.tables import complaints as COMPLAINTS
 from db.tables import follow_ups as FOLLOW_UPS
 from db.tables import users as USERS
 from tickets.errors import InvalidInput
-from tickets.outcome_facts import Judged, judge_stale, promise_verdict, sla_time_used
+from tickets.outcome_facts import Judged, Link, judge_stale, promise_verdict, read_links, sla_time_used
 from tickets.outcome_records import (
     DRILLS,
     GROUPINGS,
@@ -515,7 +514,6 @@ class _Report:
             with_facts = COMPLAINTS.outerjoin(kept, true())
         else:
             facts, with_facts = OUTCOMES.c, COMPLAINTS.outerjoin(OUTCOMES, OUTCOMES.c.complaint_id == c.id)
-        joined, dimension, linked = self._dimension(with_facts)
         fresh = and_(facts.version == c.version, facts.calendar == self.calendar.fingerprint)
         return select(
             c.id,
@@ -527,54 +525,27 @@ class _Report:
             c.escalation_level,
             c.ack_due_at,
             c.severity,
-            dimension,
+            self._dimension(facts),
             c.root_cause,
             c.category,
-            linked,
+            facts.linked,
             when((fresh, 1), else_=0),
             facts.ack_seconds,
             facts.resolve_seconds,
             facts.resolved_ever,
             facts.reopened,
             facts.highest_level,
-        ).select_from(joined)
+        ).select_from(with_facts)
 
-    def _dimension(self, joined: Any) -> tuple[Any, Any, Any]:
-        """(`joined` with what the grouping needs, the grouping's value of a complaint, whether
-        the call it was logged from is on record) as SQL."""
-        c = COMPLAINTS.c
-        if self.by not in ("queue", "agent"):
-            dimension = null() if self.by == "week" else c.owner_id if self.by == "owner" else c[self.by]
-            return joined, dimension, exists().where(CALLS.c.callid == c.callid)
-        # Of the call's queue entries the last one answered (else the last one): its queue
-        # and agent, else those copied on the complaint when it was logged.
-        last_first = (
-            when((CALLS.c.answer_at.is_(None), 0), else_=1).desc(),
-            CALLS.c.enter_at.desc(),
-            CALLS.c.id.desc(),
-        )
-        copied = c.call_queue if self.by == "queue" else c.call_agent
-        if self.engine.dialect.name == "postgresql":
-            # A lateral join, one index probe a complaint: joined on the id of the entry a
-            # correlated subquery found, PostgreSQL hashed every call row instead.
-            found = (
-                select(CALLS.c.id, CALLS.c.queue, CALLS.c.agent)
-                .where(CALLS.c.callid == c.callid)
-                .order_by(*last_first)
-                .limit(1)
-                .lateral("entry")
-            )
-            joined = joined.outerjoin(found, true())
-            on_call = found.c.queue if self.by == "queue" else found.c.agent
-            on_record = found.c.id.is_not(None)
-            return joined, when((on_record, on_call), else_=copied), on_record
-        # SQLite has no lateral join: the entry's id from a correlated subquery, then its row.
-        entry = CALLS.alias("entry")
-        latest = select(CALLS.c.id).where(CALLS.c.callid == c.callid).order_by(*last_first).limit(1)
-        joined = joined.outerjoin(entry, entry.c.id == latest.correlate(COMPLAINTS).scalar_subquery())
-        on_call = entry.c.queue if self.by == "queue" else entry.c.agent
-        on_record = entry.c.id.is_not(None)
-        return joined, when((on_record, on_call), else_=copied), on_record
+    def _dimension(self, facts: Any) -> Any:
+        """The grouping's value of a complaint as SQL, its kept facts `facts` joined: by queue
+        or agent those of the call it was logged from (`outcome_facts.Link`, NULL where it
+        has no facts: `_read_cases` reads those links apart)."""
+        if self.by in ("queue", "agent"):
+            return facts.queue if self.by == "queue" else facts.agent
+        if self.by == "week":
+            return null()
+        return COMPLAINTS.c.owner_id if self.by == "owner" else COMPLAINTS.c[self.by]
 
     def _read_cases(self, session: Connection) -> Sequence[Any]:
         """The cohort, its facts judged again where the kept ones are missing or stale."""
@@ -583,7 +554,23 @@ class _Report:
         query = self._case_query().where(created >= self.start, created < self.end).order_by(created)
         cases = _fetch_all(session, query)
         self._stale = judge_stale(session, self.calendar, (case for case in cases if not case[_FRESH]))
+        # A kept link holds while its row is there, of whatever version or business hours: the
+        # triggers delete the row as the complaint changes (0022) and set the link as an entry
+        # of its call is written (0024). Complaints without a row have their links read here.
+        missing = [n for n, case in enumerate(cases) if case[_LINKED] is None]
+        links = read_links(session, [cases[n][_ID] for n in missing])
+        for n in missing:
+            case = cases[n]
+            link = links[case[_ID]]
+            value = self._link_value(link, case[_DIMENSION])
+            cases[n] = (*case[:_DIMENSION], value, *case[_DIMENSION + 1 : _LINKED], link.linked, *case[_LINKED + 1 :])
         return cases
+
+    def _link_value(self, link: Link, value: Any) -> Any:
+        """A complaint's value of the grouping, by queue or agent its call's (`value`, else)."""
+        if self.by in ("queue", "agent"):
+            return link.queue if self.by == "queue" else link.agent
+        return value
 
     def _read_follow_ups(self, session: Connection) -> Sequence[Any]:
         """(due time, outcome, outcome time) of the promises due in the window whose due time
@@ -697,12 +684,17 @@ class _Report:
         """The group of each complaint of the cohort and of `others` (complaints of promises
         due in the window, some received before it), with the owners' names read first."""
         older: list[Any] = []
-        if self.by != "week":
-            wanted = sorted(others - {case[_ID] for case in cases})
-            joined, dimension, _ = self._dimension(COMPLAINTS)
-            query = select(COMPLAINTS.c.id, dimension).select_from(joined)
-            if wanted:
-                older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
+        wanted = sorted(others - {case[_ID] for case in cases}) if self.by != "week" else []
+        if wanted and self.by in ("queue", "agent"):
+            # The kept links (see `_read_cases`), those of complaints without facts read apart.
+            facts = OUTCOMES.c
+            kept = select(facts.complaint_id, facts.queue if self.by == "queue" else facts.agent)
+            older.extend(_fetch_all(session, kept.where(self._among(facts.complaint_id, wanted))))
+            links = read_links(session, sorted(set(wanted) - {complaint_id for complaint_id, _ in older}))
+            older.extend((complaint_id, self._link_value(link, None)) for complaint_id, link in links.items())
+        elif wanted:
+            query = select(COMPLAINTS.c.id, self._dimension(OUTCOMES.c))
+            older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
         if self.by == "owner":
             owner_ids = {case[_DIMENSION] for case in cases if case[_DIMENSION] is not None}
             owner_ids |= {owner_id for _, owner_id in older if owner_id is not None}

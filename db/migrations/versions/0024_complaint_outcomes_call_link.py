@@ -1,0 +1,166 @@
+"""complaint_outcomes: the call each complaint was logged from, kept with its facts
+
+The outcome report (tickets/outcomes.py) groups complaints by the queue and agent of the call
+each was logged from and counts those whose call is on record (docs/OUTCOMES.md: the last
+answered entry of the call, else its last entry; without one, the queue and agent typed on
+the complaint). It probed the call entries of every complaint of its window for that (a month
+of a large floor: ~40k probes, ~100 ms on SQLite, ~170 ms of PostgreSQL's CPU). Now each
+complaint's facts hold it: `linked` (the call data knows the call) and the `queue` and `agent`
+the report counts it under (tickets.outcome_facts.Link).
+
+The service judges it with the rest of the facts. A call entry written later (the call is
+answered after the complaint was logged, enters another queue, is deleted by retention)
+changes it without the complaint: triggers on `calls` judge it again on the facts of every
+complaint logged from that call, whoever writes the entry. Their cost to the ingest is one
+probe of ix_complaints_callid per entry inserted, and per entry updated in a column the link
+reads (callid, queue, agent, enter_at, answered or not).
+
+On PostgreSQL two transactions do not see each other's writes: a complaint judged while an
+entry of its call is written in another transaction could keep a link that misses it. So the
+calls' trigger takes a transaction-level advisory lock shared (LINK_LOCK below, the same in
+tickets/outcome_facts.py), and whatever judges a link or deletes facts (tickets/outcome_facts
+`record` and `refresh`, and 0022's trigger on complaints and follow-ups, which runs before
+them in the service's transaction) takes it exclusive first: one waits for the other to
+commit, then sees its write. The calls' trigger locks the facts it sets (FOR UPDATE) before
+judging them in a statement of its own, which then sees a concurrent entry that committed.
+
+Existing facts are filled here, by the same rule, in SQL (no site settings needed).
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-11-30
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+LINK_LOCK = 1_400_240_024  # tickets.outcome_facts.LINK_LOCK
+
+# The link of the complaint `{complaint}`: (linked, queue, agent).
+_ENTRY = "SELECT id FROM calls WHERE callid = c.callid ORDER BY answer_at IS NULL, enter_at DESC, id DESC LIMIT 1"
+SQLITE_LINK = f"""(SELECT e.id IS NOT NULL,
+            CASE WHEN e.id IS NULL THEN c.call_queue ELSE e.queue END,
+            CASE WHEN e.id IS NULL THEN c.call_agent ELSE e.agent END
+        FROM complaints AS c LEFT JOIN calls AS e ON e.id = ({_ENTRY})
+        WHERE c.id = complaint_outcomes.complaint_id)"""
+SQLITE_SET_LINK = "UPDATE complaint_outcomes SET (linked, queue, agent) = " + SQLITE_LINK
+# An update of an entry matters only where it can change a link (the ingest rewrites every
+# column of an entry it changes).
+CHANGED = (
+    "old.callid IS NOT new.callid OR old.queue IS NOT new.queue OR old.agent IS NOT new.agent "
+    "OR old.enter_at IS NOT new.enter_at OR (old.answer_at IS NULL) <> (new.answer_at IS NULL)"
+)
+LINKED_COLUMNS = "callid, queue, agent, enter_at, answer_at"
+SQLITE = [
+    f"""CREATE TRIGGER complaint_outcomes_call_insert AFTER INSERT ON calls BEGIN
+        {SQLITE_SET_LINK}
+        WHERE complaint_id IN (SELECT id FROM complaints WHERE callid = new.callid);
+    END""",
+    f"""CREATE TRIGGER complaint_outcomes_call_update AFTER UPDATE OF {LINKED_COLUMNS} ON calls
+    WHEN {CHANGED} BEGIN
+        {SQLITE_SET_LINK}
+        WHERE complaint_id IN (SELECT id FROM complaints WHERE callid IN (old.callid, new.callid));
+    END""",
+    f"""CREATE TRIGGER complaint_outcomes_call_delete AFTER DELETE ON calls BEGIN
+        {SQLITE_SET_LINK}
+        WHERE complaint_id IN (SELECT id FROM complaints WHERE callid = old.callid);
+    END""",
+]
+
+POSTGRESQL_LINK = f"""SELECT c.id AS complaint_id, e.id IS NOT NULL AS linked,
+            CASE WHEN e.id IS NULL THEN c.call_queue ELSE e.queue END AS queue,
+            CASE WHEN e.id IS NULL THEN c.call_agent ELSE e.agent END AS agent
+        FROM complaints AS c LEFT JOIN LATERAL (
+            SELECT id, queue, agent FROM calls WHERE callid = c.callid
+            ORDER BY answer_at IS NULL, enter_at DESC, id DESC LIMIT 1
+        ) AS e ON true"""
+STALE_BODY = """
+        IF TG_TABLE_NAME = 'complaints' THEN
+            DELETE FROM complaint_outcomes WHERE complaint_id = NEW.id;
+        ELSE
+            IF TG_OP <> 'INSERT' THEN
+                DELETE FROM complaint_outcomes WHERE complaint_id = OLD.complaint_id;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                DELETE FROM complaint_outcomes WHERE complaint_id = NEW.complaint_id;
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$"""
+STALE_0022 = (
+    "CREATE OR REPLACE FUNCTION complaint_outcomes_stale() RETURNS trigger LANGUAGE plpgsql AS $$\n    BEGIN"
+    + STALE_BODY
+)
+STALE_LOCKED = (
+    "CREATE OR REPLACE FUNCTION complaint_outcomes_stale() RETURNS trigger LANGUAGE plpgsql AS $$\n    BEGIN\n"
+    f"        PERFORM pg_advisory_xact_lock({LINK_LOCK});" + STALE_BODY
+)
+POSTGRESQL = [
+    STALE_LOCKED,
+    f"""CREATE FUNCTION complaint_outcomes_call_link() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        callids text[];
+        target integer;
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            callids := ARRAY[NEW.callid];
+        ELSIF TG_OP = 'DELETE' THEN
+            callids := ARRAY[OLD.callid];
+        ELSE
+            callids := ARRAY[OLD.callid, NEW.callid];
+        END IF;
+        PERFORM pg_advisory_xact_lock_shared({LINK_LOCK});
+        FOR target IN
+            SELECT o.complaint_id FROM complaint_outcomes AS o JOIN complaints AS c ON c.id = o.complaint_id
+            WHERE c.callid = ANY (callids) ORDER BY o.complaint_id FOR UPDATE OF o
+        LOOP
+            UPDATE complaint_outcomes AS o SET linked = l.linked, queue = l.queue, agent = l.agent
+            FROM ({POSTGRESQL_LINK} WHERE c.id = target) AS l
+            WHERE o.complaint_id = target;
+        END LOOP;
+        RETURN NULL;
+    END
+    $$""",
+    """CREATE TRIGGER complaint_outcomes_call_insert AFTER INSERT ON calls
+        FOR EACH ROW EXECUTE FUNCTION complaint_outcomes_call_link()""",
+    f"""CREATE TRIGGER complaint_outcomes_call_update AFTER UPDATE OF {LINKED_COLUMNS} ON calls
+        FOR EACH ROW WHEN ({CHANGED.replace("old.", "OLD.").replace("new.", "NEW.").replace(" IS NOT ", " IS DISTINCT FROM ")})
+        EXECUTE FUNCTION complaint_outcomes_call_link()""",
+    """CREATE TRIGGER complaint_outcomes_call_delete AFTER DELETE ON calls
+        FOR EACH ROW EXECUTE FUNCTION complaint_outcomes_call_link()""",
+]
+
+
+def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    op.add_column("complaint_outcomes", sa.Column("linked", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("complaint_outcomes", sa.Column("queue", sa.String(length=80), nullable=True))
+    op.add_column("complaint_outcomes", sa.Column("agent", sa.String(length=120), nullable=True))
+    if sqlite:
+        op.execute(SQLITE_SET_LINK)
+    else:
+        op.execute(
+            "UPDATE complaint_outcomes AS o SET linked = l.linked, queue = l.queue, agent = l.agent "
+            f"FROM ({POSTGRESQL_LINK}) AS l WHERE o.complaint_id = l.complaint_id"
+        )
+    for statement in SQLITE if sqlite else POSTGRESQL:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for event in ("insert", "update", "delete"):
+        op.execute(
+            f"DROP TRIGGER complaint_outcomes_call_{event}"
+            + ("" if op.get_bind().dialect.name == "sqlite" else " ON calls")
+        )
+    if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP FUNCTION complaint_outcomes_call_link()")
+        op.execute(STALE_0022)
+    for column in ("agent", "queue", "linked"):
+        op.drop_column("complaint_outcomes", column)
