@@ -228,6 +228,9 @@ class _Others(NamedTuple):
 
     follow_ups: Sequence[Any]
     promises: list[Any]
+    # By queue or agent: (the group's value, missed, late, moved, kept) of the complaints whose
+    # kept facts hold all their promises due in the window, added up by the database.
+    grouped_promises: list[Any]
     callbacks: list[_Owed]
     answered: dict[str, int] | None
     total_answered: int
@@ -425,16 +428,18 @@ class _Report:
                 with ThreadPoolExecutor(1) as pool:
                     others = pool.submit(self._read_others, apart)
                     cases = self._read_cases(session)
-                    follow_ups, promises, callbacks, answered, total_answered = others.result()
+                    follow_ups, promises, grouped_promises, callbacks, answered, total_answered = others.result()
             else:  # one transaction: SQLite reads it all as of one moment
                 session = connections.enter_context(self._connect())
                 cases = self._read_cases(session)
-                follow_ups, promises, callbacks, answered, total_answered = self._read_others(session)
+                follow_ups, promises, grouped_promises, callbacks, answered, total_answered = self._read_others(session)
             groups_of = self._groups(session, cases, {row[0] for row in promises}, callbacks)
         self._count_cases(cases, groups_of)
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
         self._add_promise_counts(promises, groups_of)
+        for value, missed, late, moved, on_time in grouped_promises:
+            self._add_promises(value or NONE_GROUP, missed, late, moved, on_time)
         for callback in callbacks:
             self._count_callback(callback)
         groups = tuple(
@@ -460,13 +465,13 @@ class _Report:
         # By week each promise counts in the week it is due; else in its complaint's group,
         # so SQL adds them up per complaint (a fifth of the rows to read).
         follow_ups = self._read_follow_ups(session) if self.by == "week" else []
-        promises = self._read_promise_counts(session) if self.by != "week" else []
+        promises, grouped_promises = self._read_promise_counts(session) if self.by != "week" else ([], [])
         callbacks = self._read_callbacks(session)
         answered = self._answered_calls(session)
         # Every answered call has one queue, and one agent or none ("(none)"): the groups add
         # up to the total.
         total_answered = sum(answered.values()) if answered is not None else self._all_answered(session)
-        return _Others(follow_ups, promises, callbacks, answered, total_answered)
+        return _Others(follow_ups, promises, grouped_promises, callbacks, answered, total_answered)
 
     def complaint_ids(self, group: str, drill: str) -> list[int]:
         """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
@@ -595,9 +600,11 @@ class _Report:
         )
         return session.execute(query).all()
 
-    def _read_promise_counts(self, session: Connection) -> list[Any]:
+    def _read_promise_counts(self, session: Connection) -> tuple[list[Any], list[Any]]:
         """Per complaint, its promises due in the window whose due time has come: (complaint,
-        missed, kept late, moved, kept on time), judged as `promise_verdict` judges one.
+        missed, kept late, moved, kept on time), judged as `promise_verdict` judges one; by
+        queue or agent, those of the complaints whose kept facts hold them all are added up
+        per group instead (`_Others.grouped_promises`, the second list).
 
         A complaint whose promises all fall due inside the window has them counted in its kept
         facts already; only those whose promises straddle an end of the window are counted
@@ -613,30 +620,33 @@ class _Report:
             facts.promise_first_due < until,
         )
         inside = and_(facts.promise_first_due >= self.start, facts.promise_last_due < until)
-        # One range of ix_complaint_outcomes_promises, which holds every column read (migration
-        # 0023): the counts of the complaints inside, the ids of those straddling. Their ids go
-        # to the follow-ups' read as one list, not as a subquery reading the range again (on
-        # PostgreSQL a hash join of a month's promises, ~50 ms of server CPU more).
-        kept = select(
-            facts.complaint_id,
-            facts.promises_missed,
-            facts.promises_late,
-            facts.promises_moved,
-            facts.promises_kept,
-            when((inside, 1), else_=0),
-        ).where(reaching)
+        counts = (facts.promises_missed, facts.promises_late, facts.promises_moved, facts.promises_kept)
+        # One range of ix_complaint_outcomes_promises, which holds every column read (migrations
+        # 0023, 0024): the counts of the complaints inside, the ids of those straddling. Their
+        # ids go to the follow-ups' read as one list, not as a subquery reading the range again
+        # (on PostgreSQL a hash join of a month's promises, ~50 ms of server CPU more).
         counted: list[Any] = []
-        straddling: list[int] = []
-        for row in _fetch_all(session, kept):
-            if row[5]:
-                counted.append(row[:5])
-            else:
-                straddling.append(row[0])
+        grouped: list[Any] = []
+        if self.by in ("queue", "agent"):
+            # The group is the kept link's, in the index too: the database adds up the counts
+            # of the ~50k complaints of a month by group, and names only the straddling ones.
+            value = facts.queue if self.by == "queue" else facts.agent
+            grouped = _fetch_all(session, select(value, *map(func.sum, counts)).where(reaching, inside).group_by(value))
+            straddling = [row[0] for row in _fetch_all(session, select(facts.complaint_id).where(reaching, ~inside))]
+        else:
+            straddling = []
+            kept = select(facts.complaint_id, *counts, when((inside, 1), else_=0)).where(reaching)
+            for row in _fetch_all(session, kept):
+                if row[5]:
+                    counted.append(row[:5])
+                else:
+                    straddling.append(row[0])
         if straddling:
             counted += self._count_promises(session, straddling)
-        if sum(map(sum, list(zip(*counted))[1:])) != self._promises_due(session):
-            return self._count_promises(session, None)
-        return counted
+        found = sum(sum(row[1:]) for row in grouped) + sum(map(sum, list(zip(*counted))[1:]))
+        if found != self._promises_due(session):
+            return self._count_promises(session, None), []
+        return counted, grouped
 
     def _promises_due(self, session: Connection) -> int:
         """How many promises fall due in the window up to now: a range of ix_follow_ups_due,
