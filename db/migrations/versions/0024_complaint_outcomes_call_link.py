@@ -12,8 +12,8 @@ The service judges it with the rest of the facts. A call entry written later (th
 answered after the complaint was logged, enters another queue, is deleted by retention)
 changes it without the complaint: triggers on `calls` judge it again on the facts of every
 complaint logged from that call, whoever writes the entry. Their cost to the ingest is one
-probe of ix_complaints_callid per entry inserted, and per entry updated in a column the link
-reads (callid, queue, agent, enter_at, answered or not).
+probe of ix_complaints_callid per entry inserted or deleted, and per entry updated in a column
+the link reads (callid, queue, agent, enter_at, answered or not).
 
 On PostgreSQL two transactions do not see each other's writes: a complaint judged while an
 entry of its call is written in another transaction could keep a link that misses it. So the
@@ -64,17 +64,23 @@ CHANGED = (
     "OR old.enter_at IS NOT new.enter_at OR (old.answer_at IS NULL) <> (new.answer_at IS NULL)"
 )
 LINKED_COLUMNS = "callid, queue, agent, enter_at, answer_at"
+# Each trigger first asks whether any complaint names the call (one probe of
+# ix_complaints_callid, ~0.8 us an entry): the ingest's entries nearly all come before any
+# complaint of theirs, and running the UPDATE for nothing cost ~3.6 us an entry.
+LOGGED = "EXISTS (SELECT 1 FROM complaints WHERE callid = {})"
 SQLITE = [
-    f"""CREATE TRIGGER complaint_outcomes_call_insert AFTER INSERT ON calls BEGIN
+    f"""CREATE TRIGGER complaint_outcomes_call_insert AFTER INSERT ON calls
+    WHEN {LOGGED.format("new.callid")} BEGIN
         {SQLITE_SET_LINK}
         WHERE complaint_id IN (SELECT id FROM complaints WHERE callid = new.callid);
     END""",
     f"""CREATE TRIGGER complaint_outcomes_call_update AFTER UPDATE OF {LINKED_COLUMNS} ON calls
-    WHEN {CHANGED} BEGIN
+    WHEN ({CHANGED}) AND ({LOGGED.format("old.callid")} OR {LOGGED.format("new.callid")}) BEGIN
         {SQLITE_SET_LINK}
         WHERE complaint_id IN (SELECT id FROM complaints WHERE callid IN (old.callid, new.callid));
     END""",
-    f"""CREATE TRIGGER complaint_outcomes_call_delete AFTER DELETE ON calls BEGIN
+    f"""CREATE TRIGGER complaint_outcomes_call_delete AFTER DELETE ON calls
+    WHEN {LOGGED.format("old.callid")} BEGIN
         {SQLITE_SET_LINK}
         WHERE complaint_id IN (SELECT id FROM complaints WHERE callid = old.callid);
     END""",
@@ -123,7 +129,11 @@ POSTGRESQL = [
         ELSE
             callids := ARRAY[OLD.callid, NEW.callid];
         END IF;
+        -- The lock first: a complaint judged meanwhile is seen once the lock is had.
         PERFORM pg_advisory_xact_lock_shared({LINK_LOCK});
+        IF NOT EXISTS (SELECT 1 FROM complaints WHERE callid = ANY (callids)) THEN
+            RETURN NULL;
+        END IF;
         FOR target IN
             SELECT o.complaint_id FROM complaint_outcomes AS o JOIN complaints AS c ON c.id = o.complaint_id
             WHERE c.callid = ANY (callids) ORDER BY o.complaint_id FOR UPDATE OF o
