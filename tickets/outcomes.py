@@ -65,7 +65,7 @@ from tickets.outcome_records import (
     RootCauseShare,
     pct,
 )
-from tickets.records import LAPSED, PROMISE_KINDS
+from tickets.records import LAPSED, PROMISE_KINDS, SEVERITIES
 from tickets.sla import BusinessCalendar
 
 # The values live in tickets/outcome_records.py (the screens hold them); named here too.
@@ -194,6 +194,30 @@ def _may_be_late(created_at: float, now: float, budget: float) -> bool:
     _FRESH,
 ) = range(14)
 _FACTS = slice(14, 19)
+
+# A complaint as the report counts it: a row of `_Report._count_query`. Its first three columns
+# are those `_Report._groups` reads; FLAGS packs what is counted of it (below), NULL where its
+# kept facts are missing or stale (it is then read as a case, above, and judged again); the
+# durations are those that count (acknowledged, resolved); the severity is there only for a
+# complaint still open that may be late by now, with its pauses.
+(
+    _C_ID,
+    _C_CREATED,
+    _C_DIMENSION,
+    _FLAGS,
+    _C_ACK_SECONDS,
+    _C_RESOLVE_SECONDS,
+    _C_OPEN_SEVERITY,
+    _C_PAUSED_SECONDS,
+    _C_PAUSED_SINCE,
+    _C_ROOT_CAUSE,
+    _C_CATEGORY,
+) = range(11)
+# FLAGS' bits, judged in SQL as `_Report._count_cases` judges them in Python; the highest
+# escalation level reached is FLAGS >> _LEVEL_SHIFT.
+_F_ACK_JUDGED, _F_ACK_ON_TIME, _F_RESOLVE_JUDGED, _F_RESOLVED_ON_TIME = 1, 2, 4, 8
+_F_RESOLVED_EVER, _F_REOPENED, _F_LINKED = 16, 32, 64
+_LEVEL_SHIFT = 7
 
 
 @dataclass(frozen=True)
@@ -427,13 +451,16 @@ class _Report:
                     apart = connections.enter_context(self._connect())
                 with ThreadPoolExecutor(1) as pool:
                     others = pool.submit(self._read_others, apart)
-                    cases = self._read_cases(session)
+                    counted, cases = self._read_cohort(session)
                     follow_ups, promises, grouped_promises, callbacks, answered, total_answered = others.result()
             else:  # one transaction: SQLite reads it all as of one moment
                 session = connections.enter_context(self._connect())
-                cases = self._read_cases(session)
+                counted, cases = self._read_cohort(session)
                 follow_ups, promises, grouped_promises, callbacks, answered, total_answered = self._read_others(session)
-            groups_of = self._groups(session, cases, {row[0] for row in promises}, callbacks)
+            cohort = [row for row in counted if row[_FLAGS] is not None]
+            cohort += [(case[_ID], case[_CREATED], case[_DIMENSION]) for case in cases]
+            groups_of = self._groups(session, cohort, {row[0] for row in promises}, callbacks)
+        self._count_flags(counted, groups_of)
         self._count_cases(cases, groups_of)
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
@@ -456,7 +483,7 @@ class _Report:
             by=self.by,
             groups=groups,
             total=self.total.figures(TOTAL, total_answered),
-            pareto=pareto(Counter(zip(map(itemgetter(_ROOT_CAUSE), cases), map(itemgetter(_CATEGORY), cases)))),
+            pareto=pareto(Counter(zip(map(itemgetter(_C_ROOT_CAUSE), counted), map(itemgetter(_C_CATEGORY), counted)))),
         )
 
     def _read_others(self, session: Connection) -> _Others:
@@ -478,7 +505,8 @@ class _Report:
         with self._connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_broken_promises(session) if drill == "promise_broken" else []
-            groups_of = self._groups(session, cases, {complaint_id for complaint_id, _ in follow_ups}, [])
+            cohort = [(case[_ID], case[_CREATED], case[_DIMENSION]) for case in cases]
+            groups_of = self._groups(session, cohort, {complaint_id for complaint_id, _ in follow_ups}, [])
         found: set[int] = set()
         if drill == "promise_broken":
             for complaint_id, due_at in follow_ups:
@@ -512,15 +540,7 @@ class _Report:
         with whether they hold (its version, these business hours). `ids`: the lowest and
         highest id of the complaints to be read (PostgreSQL), else None."""
         c = COMPLAINTS.c
-        facts: Any = OUTCOMES.c
-        joined = OUTCOMES.c.complaint_id == c.id
-        if ids is not None:
-            # The facts of that id range hashed (ids grow with the time received: a month's
-            # complaints are one range), where a primary-key probe a complaint cost the server
-            # twice the CPU. Joined on the id alone, PostgreSQL hashed all the kept facts.
-            joined = and_(joined, OUTCOMES.c.complaint_id.between(*ids))
-        with_facts = COMPLAINTS.outerjoin(OUTCOMES, joined)
-        fresh = and_(facts.version == c.version, facts.calendar == self.calendar.fingerprint)
+        facts, with_facts, fresh = self._with_facts(ids)
         return select(
             c.id,
             c.created_at,
@@ -543,6 +563,55 @@ class _Report:
             facts.highest_level,
         ).select_from(with_facts)
 
+    def _with_facts(self, ids: tuple[int, int] | None) -> tuple[Any, Any, ColumnElement[bool]]:
+        """(the kept facts' columns, complaints joined to them, whether they hold: of its
+        version and these business hours) for `_case_query` and `_count_query`."""
+        facts = OUTCOMES.c
+        joined = facts.complaint_id == COMPLAINTS.c.id
+        if ids is not None:
+            # The facts of that id range hashed (ids grow with the time received: a month's
+            # complaints are one range), where a primary-key probe a complaint cost the server
+            # twice the CPU. Joined on the id alone, PostgreSQL hashed all the kept facts.
+            joined = and_(joined, facts.complaint_id.between(*ids))
+        fresh = and_(facts.version == COMPLAINTS.c.version, facts.calendar == self.calendar.fingerprint)
+        return facts, COMPLAINTS.outerjoin(OUTCOMES, joined), fresh
+
+    def _count_query(self, ids: tuple[int, int] | None) -> Select[Any]:
+        """Complaints as the report counts them (see _FLAGS and the others): what the report
+        counts of each judged by the database from its kept facts, as `_count_cases` judges
+        it, so that a month's complaints come back as a few numbers each, not as nineteen
+        columns (the values' conversion was most of reading them)."""
+        c = COMPLAINTS.c
+        facts, with_facts, fresh = self._with_facts(ids)
+        now = literal(self.now)
+        budget = when(*((c.severity == s, literal(self._resolve_budget(s))) for s in SEVERITIES))
+        # `_may_be_late` per severity (the budget less the second of margin, as there).
+        limit = when(*((c.severity == s, literal(self._resolve_budget(s) - 1.0)) for s in SEVERITIES))
+        acknowledged, resolved = c.acknowledged_at.is_not(None), c.resolved_at.is_not(None)
+        flags = (
+            when((acknowledged | (now > c.ack_due_at), _F_ACK_JUDGED), else_=0)
+            + when((c.acknowledged_at <= c.ack_due_at, _F_ACK_ON_TIME), else_=0)
+            + when((resolved, _F_RESOLVE_JUDGED), else_=0)
+            + when((resolved & (facts.resolve_seconds <= budget), _F_RESOLVED_ON_TIME), else_=0)
+            + when((facts.resolved_ever, _F_RESOLVED_EVER), else_=0)
+            + when((facts.reopened, _F_REOPENED), else_=0)
+            + when((facts.linked, _F_LINKED), else_=0)
+            + facts.highest_level * (1 << _LEVEL_SHIFT)
+        )
+        return select(
+            c.id,
+            c.created_at,
+            self._dimension(facts),
+            when((fresh, flags), else_=null()),
+            when((acknowledged, facts.ack_seconds), else_=null()),
+            when((resolved, facts.resolve_seconds), else_=null()),
+            when((c.resolved_at.is_(None) & (now - c.created_at > limit), c.severity), else_=null()),
+            c.sla_paused_seconds,
+            c.sla_paused_since,
+            c.root_cause,
+            c.category,
+        ).select_from(with_facts)
+
     def _dimension(self, facts: Any) -> Any:
         """The grouping's value of a complaint as SQL, its kept facts `facts` joined: by queue
         or agent those of the call it was logged from (`outcome_facts.Link`, NULL where it
@@ -553,8 +622,8 @@ class _Report:
             return null()
         return COMPLAINTS.c.owner_id if self.by == "owner" else COMPLAINTS.c[self.by]
 
-    def _read_cases(self, session: Connection) -> Sequence[Any]:
-        """The cohort, its facts judged again where the kept ones are missing or stale."""
+    def _cohort_query(self, session: Connection, read: Any) -> Select[Any]:
+        """`read` (`_case_query` or `_count_query`) of the complaints received in the window."""
         created = COMPLAINTS.c.created_at
         window = (created >= self.start, created < self.end)
         if self.engine.dialect.name == "postgresql":
@@ -563,9 +632,24 @@ class _Report:
             # the primary key from the first complaint (a million rows), hence `id + 0`.
             ids = COMPLAINTS.c.id + 0
             lowest, highest = session.execute(select(func.min(ids), func.max(ids)).where(*window)).one()
-            query = self._case_query((lowest or 0, highest or 0)).where(*window)
-        else:  # in the order of ix_complaints_created_at (no sort)
-            query = self._case_query().where(*window).order_by(created)
+            query: Select[Any] = read((lowest or 0, highest or 0)).where(*window)
+            return query
+        query = read(None).where(*window).order_by(created)  # in the order of ix_complaints_created_at (no sort)
+        return query
+
+    def _read_cohort(self, session: Connection) -> tuple[list[Any], Sequence[Any]]:
+        """The cohort as the report counts it (`_count_query`), and as cases (`_read_cases`)
+        those of its complaints whose kept facts are missing or stale."""
+        counted = _fetch_all(session, self._cohort_query(session, self._count_query))
+        stale = [row[_C_ID] for row in counted if row[_FLAGS] is None]
+        return counted, self._read_cases(session, stale) if stale else []
+
+    def _read_cases(self, session: Connection, among: Sequence[int] | None = None) -> Sequence[Any]:
+        """The cohort (or the complaints `among` it), its facts judged again where the kept
+        ones are missing or stale."""
+        query = self._cohort_query(session, self._case_query)
+        if among is not None:
+            query = query.where(self._among(COMPLAINTS.c.id, among))
         cases = _fetch_all(session, query)
         self._stale = judge_stale(session, self.calendar, (case for case in cases if not case[_FRESH]))
         # A kept link holds while its row is there, of whatever version or business hours: the
@@ -700,10 +784,11 @@ class _Report:
     def _groups(
         self, session: Connection, cases: Sequence[Any], others: set[int], callbacks: list[_Owed]
     ) -> dict[int, str]:
-        """The group of each complaint of the cohort and of `others` (complaints of promises
-        due in the window, some received before it), with the owners' names read first."""
+        """The group of each complaint of the cohort, `cases` (its id, time received and value
+        of the grouping first, in that order), and of `others` (complaints of promises due in
+        the window, some received before it), with the owners' names read first."""
         older: list[Any] = []
-        wanted = sorted(others - {case[_ID] for case in cases}) if self.by != "week" else []
+        wanted = sorted(others - {case[0] for case in cases}) if self.by != "week" else []
         if wanted and self.by in ("queue", "agent"):
             # The kept links (see `_read_cases`), those of complaints without facts read apart.
             facts = OUTCOMES.c
@@ -715,14 +800,14 @@ class _Report:
             query = select(COMPLAINTS.c.id, self._dimension(OUTCOMES.c))
             older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
         if self.by == "owner":
-            owner_ids = {case[_DIMENSION] for case in cases if case[_DIMENSION] is not None}
+            owner_ids = {case[2] for case in cases if case[2] is not None}
             owner_ids |= {owner_id for _, owner_id in older if owner_id is not None}
             owner_ids |= {cb.owner_id for cb in callbacks if cb.owner_id is not None}
             self.owners = self._user_names(session, owner_ids)
         if self.by in ("week", "owner"):
-            groups = {case[_ID]: self._group_of(case) for case in cases}
+            groups = {case[0]: self._group_of(case[1], case[2]) for case in cases}
         else:  # the value itself (`_group_of` written out: a month is ~40k complaints)
-            groups = {case[_ID]: case[_DIMENSION] or NONE_GROUP for case in cases}
+            groups = {case[0]: case[2] or NONE_GROUP for case in cases}
         groups.update((complaint_id, self._group_name(value)) for complaint_id, value in older)
         return groups
 
@@ -795,13 +880,14 @@ class _Report:
         year, week, _ = datetime.fromtimestamp(at, self.calendar.tz).isocalendar()
         return f"{year}-W{week:02d}"
 
-    def _group_of(self, case: Any) -> str:
-        """The group a complaint of the cohort falls in (by week: the week it was received)."""
+    def _group_of(self, received_at: float, value: Any) -> str:
+        """The group a complaint of the cohort falls in, of its time received and value of the
+        grouping (by week: the week it was received)."""
         if self.by == "week":
-            return self._week(case[_CREATED])
+            return self._week(received_at)
         if self.by == "owner":
-            return self._group_name(case[_DIMENSION])
-        return case[_DIMENSION] or NONE_GROUP
+            return self._group_name(value)
+        return value or NONE_GROUP
 
     def _group_name(self, value: Any) -> str:
         """The group of a complaint's value of the grouping (not by week)."""
@@ -896,6 +982,54 @@ class _Report:
                 tally.linked += 1
             else:
                 tally.unlinked += 1
+
+    def _count_flags(self, counted: Sequence[Any], groups_of: dict[int, str]) -> None:
+        """Count each complaint of the cohort whose kept facts hold (`_count_query`'s rows, the
+        others are cases for `_count_cases`) in its group's tally: the complaints of each
+        combination of flags at once, the durations and the open complaints one by one."""
+        now, tallies = self.now, self.tallies
+        seconds_to = self.calendar.seconds_to
+        now_total = seconds_to(now)
+        budgets = {severity: self._resolve_budget(severity) for severity in SEVERITIES}
+        combinations: Counter[tuple[str, int]] = Counter()
+        for row in counted:
+            flags = row[_FLAGS]
+            if flags is None:
+                continue
+            group = groups_of[row[_C_ID]]
+            combinations[group, flags] += 1
+            tally = tallies.get(group)
+            if tally is None:
+                tally = tallies[group] = _Tally()
+            if (ack_seconds := row[_C_ACK_SECONDS]) is not None:
+                tally.ack_seconds.append(ack_seconds)
+            if (resolve_seconds := row[_C_RESOLVE_SECONDS]) is not None:
+                tally.resolve_seconds.append(resolve_seconds)
+            if (severity := row[_C_OPEN_SEVERITY]) is not None:
+                # Still open and maybe late: as `_count_cases` times it.
+                created_at = row[_C_CREATED]
+                used = now_total - seconds_to(created_at) if created_at < now else 0.0
+                paused = row[_C_PAUSED_SECONDS]
+                paused_since = row[_C_PAUSED_SINCE]
+                if paused_since is not None and paused_since < now:
+                    paused += now_total - seconds_to(paused_since)
+                if max(0.0, used - paused) > budgets[severity]:
+                    tally.resolve_judged += 1  # still open, its time used up: late
+        for (group, flags), n in combinations.items():
+            tally = tallies[group]
+            tally.received += n
+            tally.ack_judged += n if flags & _F_ACK_JUDGED else 0
+            tally.ack_on_time += n if flags & _F_ACK_ON_TIME else 0
+            tally.resolve_judged += n if flags & _F_RESOLVE_JUDGED else 0
+            tally.resolved_on_time += n if flags & _F_RESOLVED_ON_TIME else 0
+            tally.resolved_ever += n if flags & _F_RESOLVED_EVER else 0
+            tally.reopened += n if flags & _F_REOPENED else 0
+            if flags & _F_LINKED:
+                tally.linked += n
+            else:
+                tally.unlinked += n
+            if level := flags >> _LEVEL_SHIFT:
+                tally.escalated[level] = tally.escalated.get(level, 0) + n
 
     def _tally(self, group: str) -> _Tally:
         tally = self.tallies.get(group)
