@@ -119,28 +119,28 @@ POSTGRESQL = [
     STALE_LOCKED,
     f"""CREATE FUNCTION complaint_outcomes_call_link() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        callids text[];
+        one varchar;
         target integer;
     BEGIN
-        IF TG_OP = 'INSERT' THEN
-            callids := ARRAY[NEW.callid];
-        ELSIF TG_OP = 'DELETE' THEN
-            callids := ARRAY[OLD.callid];
-        ELSE
-            callids := ARRAY[OLD.callid, NEW.callid];
-        END IF;
         -- The lock first: a complaint judged meanwhile is seen once the lock is had.
         PERFORM pg_advisory_xact_lock_shared({LINK_LOCK});
-        IF NOT EXISTS (SELECT 1 FROM complaints WHERE callid = ANY (callids)) THEN
-            RETURN NULL;
-        END IF;
-        FOR target IN
-            SELECT o.complaint_id FROM complaint_outcomes AS o JOIN complaints AS c ON c.id = o.complaint_id
-            WHERE c.callid = ANY (callids) ORDER BY o.complaint_id FOR UPDATE OF o
+        -- The entry's call id (an update's old one, then its new one if another): one
+        -- equality at a time (of `= ANY (array)` the plan kept after a few entries scanned
+        -- every complaint).
+        one := CASE WHEN TG_OP = 'INSERT' THEN NEW.callid ELSE OLD.callid END;
         LOOP
-            UPDATE complaint_outcomes AS o SET linked = l.linked, queue = l.queue, agent = l.agent
-            FROM ({POSTGRESQL_LINK} WHERE c.id = target) AS l
-            WHERE o.complaint_id = target;
+            IF EXISTS (SELECT 1 FROM complaints WHERE callid = one) THEN
+                FOR target IN
+                    SELECT o.complaint_id FROM complaint_outcomes AS o JOIN complaints AS c ON c.id = o.complaint_id
+                    WHERE c.callid = one ORDER BY o.complaint_id FOR UPDATE OF o
+                LOOP
+                    UPDATE complaint_outcomes AS o SET linked = l.linked, queue = l.queue, agent = l.agent
+                    FROM ({POSTGRESQL_LINK} WHERE c.id = target) AS l
+                    WHERE o.complaint_id = target;
+                END LOOP;
+            END IF;
+            EXIT WHEN TG_OP <> 'UPDATE' OR one = NEW.callid;
+            one := NEW.callid;
         END LOOP;
         RETURN NULL;
     END
