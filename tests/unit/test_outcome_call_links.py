@@ -183,3 +183,13 @@ def test_the_migration_fills_the_links_of_the_complaints_already_kept(engine, se
     assert _kept(engine, next(c for c, link in kept.items() if link.agent == "Typed Agent")) == Link(
         True, "collections", "Ann Agent"
     )
+
+
+def test_an_entry_moved_to_another_call_moves_both_complaints(engine, settings, svc):
+    entry = _entry(engine, "call-1", "sales", 0, agent="Ann Agent")
+    before = _complaint(svc, "call-1", queue="billing")
+    after = _complaint(svc, "call-9", queue="support")
+    with write_transaction(engine) as connection:
+        connection.execute(update(calls).where(calls.c.id == entry).values(callid="call-9"))
+    assert _kept(engine, before) == Link(False, "billing", None) == _afresh(engine, before)
+    assert _kept(engine, after) == Link(True, "sales", "Ann Agent") == _afresh(engine, after)

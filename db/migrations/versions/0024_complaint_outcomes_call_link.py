@@ -75,7 +75,8 @@ SQLITE = [
         WHERE complaint_id IN (SELECT id FROM complaints WHERE callid = new.callid);
     END""",
     f"""CREATE TRIGGER complaint_outcomes_call_update AFTER UPDATE OF {LINKED_COLUMNS} ON calls
-    WHEN ({CHANGED}) AND ({LOGGED.format("old.callid")} OR {LOGGED.format("new.callid")}) BEGIN
+    WHEN ({CHANGED}) AND ({LOGGED.format("new.callid")}
+        OR old.callid IS NOT new.callid AND {LOGGED.format("old.callid")}) BEGIN
         {SQLITE_SET_LINK}
         WHERE complaint_id IN (SELECT id FROM complaints WHERE callid IN (old.callid, new.callid));
     END""",
