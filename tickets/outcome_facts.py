@@ -51,8 +51,9 @@ _FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
 REOPENING_MOVES = (Status.RESOLVED.value, Status.CLOSED.value, Status.REOPENED.value)
 # On PostgreSQL, the transaction-level advisory lock that keeps a complaint's call link exact
 # when the complaint and its call are written at once (migration 0024): the triggers on `calls`
-# take it shared, `record` takes it exclusive before it reads the call's entries, so neither
-# judges the link without the other's write. SQLite has one writer at a time.
+# take it exclusive, `record` and `refresh` take it shared before they read the call's entries,
+# so neither judges the link without the other's write (and complaint writes never wait for
+# each other on it). SQLite has one writer at a time.
 LINK_LOCK = 1_400_240_024
 
 
@@ -313,7 +314,7 @@ def record(session: Session, calendar: BusinessCalendar, complaint_id: int) -> N
     if session.get_bind().dialect.name == "postgresql":
         # Before the call's entries are read: an entry written meanwhile either waits for this
         # transaction (its trigger then sees this complaint) or is seen here (LINK_LOCK).
-        session.execute(select(func.pg_advisory_xact_lock(LINK_LOCK)))
+        session.execute(select(func.pg_advisory_xact_lock_shared(LINK_LOCK)))
     link = read_links(session, [complaint_id])[complaint_id]
     session.execute(delete(OUTCOMES).where(OUTCOMES.c.complaint_id == complaint_id))
     session.execute(insert(OUTCOMES).values(fact_row(calendar, complaint_id, row[1], judged, promises, link)))
@@ -363,7 +364,7 @@ def refresh(engine: Engine, calendar: BusinessCalendar, *, batch: int = _BATCH) 
             trails = read_trails(connection, ids)
             promises = read_promises(connection, ids)
             if connection.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(LINK_LOCK)))  # as `record`
+                connection.execute(select(func.pg_advisory_xact_lock_shared(LINK_LOCK)))  # as `record`
             links = read_links(connection, ids)
             connection.execute(delete(OUTCOMES).where(and_(OUTCOMES.c.complaint_id.in_(ids))))
             connection.execute(

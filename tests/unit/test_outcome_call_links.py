@@ -8,17 +8,18 @@ On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from db.engine import write_transaction, writer
 from db.migrate import alembic_config, current_revision, head_revision
 from db.tables import calls, complaint_outcomes, complaints
-from tests.support import Clock, settings_in_london
+from tests.support import BACKENDS, Clock, settings_in_london, wait_for
 from tickets import users
 from tickets.outcome_facts import Link, read_links, refresh
 from tickets.outcomes import outcome_report
@@ -194,3 +195,34 @@ def test_an_entry_moved_to_another_call_moves_both_complaints(engine, settings, 
     # Unlinked now: under what the complaint copied of the call when it was logged.
     assert _kept(engine, before) == Link(False, "billing", "Ann Agent") == _afresh(engine, before)
     assert _kept(engine, after) == Link(True, "sales", "Ann Agent") == _afresh(engine, after)
+
+
+@pytest.mark.parametrize("settings", [BACKENDS[1]], indirect=True)
+def test_a_complaint_logged_while_its_call_is_written_apart_waits_and_sees_it(engine, settings, svc):
+    """On PostgreSQL a complaint logged while an entry of its call is written in another
+    transaction, not yet committed, sees neither the other: the entry's trigger holds the link
+    lock (migration 0024), so the complaint's facts wait for that commit and then read the
+    entry. Without the lock the complaint would keep "unlinked" for good."""
+    with writer(engine).connect() as apart:
+        apart.begin()
+        enter = START + 9 * 3600
+        apart.execute(insert(calls).values(callid="race", queue="sales", enter_at=enter, outcome="waiting"))
+        with ThreadPoolExecutor(1) as pool:
+            logged = pool.submit(_complaint, svc, "race", "billing")
+
+            def waiting_on_the_lock() -> bool:
+                with engine.connect() as connection:
+                    return bool(
+                        connection.scalar(
+                            text(
+                                "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                            )
+                        )
+                    )
+
+            wait_for(waiting_on_the_lock, what="the complaint's facts to wait for the entry's commit")
+            assert not logged.done()
+            apart.commit()
+            complaint = logged.result(timeout=30)
+    assert _kept(engine, complaint) == Link(True, "sales", None) == _afresh(engine, complaint)

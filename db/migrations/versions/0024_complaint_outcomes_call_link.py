@@ -17,12 +17,13 @@ the link reads (callid, queue, agent, enter_at, answered or not).
 
 On PostgreSQL two transactions do not see each other's writes: a complaint judged while an
 entry of its call is written in another transaction could keep a link that misses it. So the
-calls' trigger takes a transaction-level advisory lock shared (LINK_LOCK below, the same in
-tickets/outcome_facts.py), and whatever judges a link or deletes facts (tickets/outcome_facts
-`record` and `refresh`, and 0022's trigger on complaints and follow-ups, which runs before
-them in the service's transaction) takes it exclusive first: one waits for the other to
-commit, then sees its write. The calls' trigger locks the facts it sets (FOR UPDATE) before
-judging them in a statement of its own, which then sees a concurrent entry that committed.
+calls' trigger takes a transaction-level advisory lock (LINK_LOCK below, the same in
+tickets/outcome_facts.py) exclusive, and whatever judges a link (tickets/outcome_facts `record`
+and `refresh`) takes it shared before it reads the call's entries: one waits for the other to
+commit, then sees its write. Complaint writes share it, so they never wait for each other on
+it. The trigger skips facts another transaction holds (FOR UPDATE SKIP LOCKED): only a
+complaint's own writer holds them (0022's triggers delete them as it changes the complaint), and
+it judges the link again in `record`, after the lock, so after this entry.
 
 Existing facts are filled here, by the same rule, in SQL (no site settings needed).
 
@@ -94,37 +95,14 @@ POSTGRESQL_LINK = f"""SELECT c.id AS complaint_id, e.id IS NOT NULL AS linked,
             SELECT id, queue, agent FROM calls WHERE callid = c.callid
             ORDER BY answer_at IS NULL, enter_at DESC, id DESC LIMIT 1
         ) AS e ON true"""
-STALE_BODY = """
-        IF TG_TABLE_NAME = 'complaints' THEN
-            DELETE FROM complaint_outcomes WHERE complaint_id = NEW.id;
-        ELSE
-            IF TG_OP <> 'INSERT' THEN
-                DELETE FROM complaint_outcomes WHERE complaint_id = OLD.complaint_id;
-            END IF;
-            IF TG_OP <> 'DELETE' THEN
-                DELETE FROM complaint_outcomes WHERE complaint_id = NEW.complaint_id;
-            END IF;
-        END IF;
-        RETURN NULL;
-    END
-    $$"""
-STALE_0022 = (
-    "CREATE OR REPLACE FUNCTION complaint_outcomes_stale() RETURNS trigger LANGUAGE plpgsql AS $$\n    BEGIN"
-    + STALE_BODY
-)
-STALE_LOCKED = (
-    "CREATE OR REPLACE FUNCTION complaint_outcomes_stale() RETURNS trigger LANGUAGE plpgsql AS $$\n    BEGIN\n"
-    f"        PERFORM pg_advisory_xact_lock({LINK_LOCK});" + STALE_BODY
-)
 POSTGRESQL = [
-    STALE_LOCKED,
     f"""CREATE FUNCTION complaint_outcomes_call_link() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         one varchar;
         target integer;
     BEGIN
         -- The lock first: a complaint judged meanwhile is seen once the lock is had.
-        PERFORM pg_advisory_xact_lock_shared({LINK_LOCK});
+        PERFORM pg_advisory_xact_lock({LINK_LOCK});
         -- The entry's call id (an update's old one, then its new one if another): one
         -- equality at a time (of `= ANY (array)` the plan kept after a few entries scanned
         -- every complaint).
@@ -133,7 +111,7 @@ POSTGRESQL = [
             IF EXISTS (SELECT 1 FROM complaints WHERE callid = one) THEN
                 FOR target IN
                     SELECT o.complaint_id FROM complaint_outcomes AS o JOIN complaints AS c ON c.id = o.complaint_id
-                    WHERE c.callid = one ORDER BY o.complaint_id FOR UPDATE OF o
+                    WHERE c.callid = one ORDER BY o.complaint_id FOR UPDATE OF o SKIP LOCKED
                 LOOP
                     UPDATE complaint_outcomes AS o SET linked = l.linked, queue = l.queue, agent = l.agent
                     FROM ({POSTGRESQL_LINK} WHERE c.id = target) AS l
@@ -224,7 +202,6 @@ def downgrade() -> None:
         )
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP FUNCTION complaint_outcomes_call_link()")
-        op.execute(STALE_0022)
     _index("ix_complaints_created_at", "complaints", ["created_at"])
     _index("ix_complaint_outcomes_promises", "complaint_outcomes", PROMISES_INDEX)
     for column in ("agent", "queue", "linked"):
