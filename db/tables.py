@@ -233,6 +233,9 @@ complaint_outcomes = Table(
     Column("promises_late", Integer, nullable=False, default=0),
     Column("promises_moved", Integer, nullable=False, default=0),
     Column("promises_kept", Integer, nullable=False, default=0),
+    Column("linked", Boolean, nullable=False, default=False),
+    Column("queue", String(80)),
+    Column("agent", String(120)),
 )
 
 

@@ -10,7 +10,11 @@ calls `record` in the change's own transaction), instead of on every report:
 - the highest escalation level reached;
 - its promises to the customer: the first and last due time, and how many were missed, kept
   late, moved and kept on time (a complaint whose promises all fall due inside the report's
-  window needs no follow-up read).
+  window needs no follow-up read);
+- the call it was logged from (`Link`): whether the call data knows it, and the queue and agent
+  the report counts it under, so the report probes no call entries (migration 0025). Unlike
+  the rest a call entry written later changes it without the complaint: triggers on `calls`
+  set it again on the complaint's row whenever an entry of its call is written or deleted.
 
 A row holds for the complaint's `version` it was judged at and the business hours' fingerprint
 (`BusinessCalendar.fingerprint`) it was judged under; triggers (migration 0022) delete it as
@@ -25,9 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, Select, and_, delete, func, insert, or_, select, true
+from sqlalchemy import case as when
 
 from db.tables import audit_events as AUDIT
+from db.tables import calls as CALLS
 from db.tables import complaint_outcomes as OUTCOMES
 from db.tables import complaints as COMPLAINTS
 from db.tables import follow_ups as FOLLOW_UPS
@@ -43,6 +49,12 @@ _BATCH = 5_000  # complaints per IN list and per refresh transaction
 _FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
 # The status moves that decide whether a complaint was reopened (see `reopening`).
 REOPENING_MOVES = (Status.RESOLVED.value, Status.CLOSED.value, Status.REOPENED.value)
+# On PostgreSQL, the transaction-level advisory lock that keeps a complaint's call link exact
+# when the complaint and its call are written at once (migration 0025): the triggers on `calls`
+# take it exclusive, `record` and `refresh` take it shared before they read the call's entries,
+# so neither judges the link without the other's write (and complaint writes never wait for
+# each other on it). SQLite has one writer at a time.
+LINK_LOCK = 1_400_240_024
 
 
 class Judged(NamedTuple):
@@ -109,6 +121,64 @@ def read_promises(connection: Connection | Session, ids: Sequence[int]) -> dict[
         for complaint_id, due_at, outcome, outcome_at in rows:
             found.setdefault(complaint_id, []).append((due_at, outcome, outcome_at))
     return {complaint_id: judge_promises(promises) for complaint_id, promises in found.items()}
+
+
+class Link(NamedTuple):
+    """The call a complaint was logged from, as the report counts it (docs/OUTCOMES.md):
+    whether the call data knows the call (`linked`), and the queue and agent of its last
+    answered entry (else its last entry), or, unlinked, those typed or copied on the
+    complaint."""
+
+    linked: bool
+    queue: str | None
+    agent: str | None
+
+
+def link_query(dialect: str) -> Select[Any]:
+    """(complaint id, linked, queue, agent) of each complaint: `Link` as SQL for the database
+    `dialect` names, to be narrowed with a WHERE on COMPLAINTS. The triggers of migration 0025
+    judge it the same way."""
+    c = COMPLAINTS.c
+    # Of the call's entries the last one answered, else the last one.
+    last_first = (
+        when((CALLS.c.answer_at.is_(None), 0), else_=1).desc(),
+        CALLS.c.enter_at.desc(),
+        CALLS.c.id.desc(),
+    )
+    joined: Any
+    if dialect == "postgresql":
+        # A lateral join, one probe a complaint: joined on the id a correlated subquery
+        # found, PostgreSQL hashed every call row instead.
+        entry: Any = (
+            select(CALLS.c.id, CALLS.c.queue, CALLS.c.agent)
+            .where(CALLS.c.callid == c.callid)
+            .order_by(*last_first)
+            .limit(1)
+            .lateral("entry")
+        )
+        joined = COMPLAINTS.outerjoin(entry, true())
+    else:  # SQLite has no lateral join: the entry's id from a correlated subquery, then its row
+        entry = CALLS.alias("entry")
+        latest = select(CALLS.c.id).where(CALLS.c.callid == c.callid).order_by(*last_first).limit(1)
+        joined = COMPLAINTS.outerjoin(entry, entry.c.id == latest.correlate(COMPLAINTS).scalar_subquery())
+    on_record = entry.c.id.is_not(None)
+    return select(
+        c.id,
+        on_record,
+        when((on_record, entry.c.queue), else_=c.call_queue),
+        when((on_record, entry.c.agent), else_=c.call_agent),
+    ).select_from(joined)
+
+
+def read_links(connection: Connection | Session, ids: Sequence[int]) -> dict[int, Link]:
+    """The Link of each of these complaints."""
+    found: dict[int, Link] = {}
+    wanted = sorted(ids)
+    dialect = connection.dialect.name if isinstance(connection, Connection) else connection.get_bind().dialect.name
+    for i in range(0, len(wanted), _BATCH):
+        query = link_query(dialect).where(COMPLAINTS.c.id.in_(wanted[i : i + _BATCH]))
+        found.update((row[0], Link(bool(row[1]), row[2], row[3])) for row in connection.execute(query))
+    return found
 
 
 class Trail(NamedTuple):
@@ -219,7 +289,7 @@ def _judge_row(calendar: BusinessCalendar, row: Sequence[Any], trail: Trail) -> 
 
 
 def fact_row(
-    calendar: BusinessCalendar, complaint_id: int, version: int, judged: Judged, promises: Promises
+    calendar: BusinessCalendar, complaint_id: int, version: int, judged: Judged, promises: Promises, link: Link
 ) -> dict[str, Any]:
     """A complaint_outcomes row."""
     return {
@@ -228,6 +298,7 @@ def fact_row(
         "calendar": calendar.fingerprint,
         **judged._asdict(),
         **promises._asdict(),
+        **link._asdict(),
     }
 
 
@@ -240,8 +311,13 @@ def record(session: Session, calendar: BusinessCalendar, complaint_id: int) -> N
     trail = read_trails(session, [complaint_id]).get(complaint_id, NO_TRAIL)
     judged = _judge_row(calendar, row, trail)
     promises = read_promises(session, [complaint_id]).get(complaint_id, NO_PROMISES)
+    if session.get_bind().dialect.name == "postgresql":
+        # Before the call's entries are read: an entry written meanwhile either waits for this
+        # transaction (its trigger then sees this complaint) or is seen here (LINK_LOCK).
+        session.execute(select(func.pg_advisory_xact_lock_shared(LINK_LOCK)))
+    link = read_links(session, [complaint_id])[complaint_id]
     session.execute(delete(OUTCOMES).where(OUTCOMES.c.complaint_id == complaint_id))
-    session.execute(insert(OUTCOMES).values(fact_row(calendar, complaint_id, row[1], judged, promises)))
+    session.execute(insert(OUTCOMES).values(fact_row(calendar, complaint_id, row[1], judged, promises, link)))
 
 
 def judge_stale(connection: Connection, calendar: BusinessCalendar, rows: Iterable[Sequence[Any]]) -> dict[int, Judged]:
@@ -287,6 +363,9 @@ def refresh(engine: Engine, calendar: BusinessCalendar, *, batch: int = _BATCH) 
             ids = [row[0] for row in rows]
             trails = read_trails(connection, ids)
             promises = read_promises(connection, ids)
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock_shared(LINK_LOCK)))  # as `record`
+            links = read_links(connection, ids)
             connection.execute(delete(OUTCOMES).where(and_(OUTCOMES.c.complaint_id.in_(ids))))
             connection.execute(
                 insert(OUTCOMES),
@@ -297,6 +376,7 @@ def refresh(engine: Engine, calendar: BusinessCalendar, *, batch: int = _BATCH) 
                         row[1],
                         _judge_row(calendar, row, trails.get(row[0], NO_TRAIL)),
                         promises.get(row[0], NO_PROMISES),
+                        links[row[0]],
                     )
                     for row in rows
                 ],

@@ -36,7 +36,6 @@ from sqlalchemy import (
     and_,
     any_,
     cast,
-    exists,
     func,
     literal,
     null,
@@ -52,7 +51,7 @@ from db.tables import complaints as COMPLAINTS
 from db.tables import follow_ups as FOLLOW_UPS
 from db.tables import users as USERS
 from tickets.errors import InvalidInput
-from tickets.outcome_facts import Judged, judge_stale, promise_verdict, sla_time_used
+from tickets.outcome_facts import Judged, Link, judge_stale, promise_verdict, read_links, sla_time_used
 from tickets.outcome_records import (
     DRILLS,
     GROUPINGS,
@@ -66,7 +65,7 @@ from tickets.outcome_records import (
     RootCauseShare,
     pct,
 )
-from tickets.records import LAPSED, PROMISE_KINDS
+from tickets.records import LAPSED, PROMISE_KINDS, SEVERITIES
 from tickets.sla import BusinessCalendar
 
 # The values live in tickets/outcome_records.py (the screens hold them); named here too.
@@ -196,6 +195,30 @@ def _may_be_late(created_at: float, now: float, budget: float) -> bool:
 ) = range(14)
 _FACTS = slice(14, 19)
 
+# A complaint as the report counts it: a row of `_Report._count_query`. Its first three columns
+# are those `_Report._groups` reads; FLAGS packs what is counted of it (below), NULL where its
+# kept facts are missing or stale (it is then read as a case, above, and judged again); the
+# durations are those that count (acknowledged, resolved); the severity is there only for a
+# complaint still open that may be late by now, with its pauses.
+(
+    _C_ID,
+    _C_CREATED,
+    _C_DIMENSION,
+    _FLAGS,
+    _C_ACK_SECONDS,
+    _C_RESOLVE_SECONDS,
+    _C_OPEN_SEVERITY,
+    _C_PAUSED_SECONDS,
+    _C_PAUSED_SINCE,
+    _C_ROOT_CAUSE,
+    _C_CATEGORY,
+) = range(11)
+# FLAGS' bits, judged in SQL as `_Report._count_cases` judges them in Python; the highest
+# escalation level reached is FLAGS >> _LEVEL_SHIFT.
+_F_ACK_JUDGED, _F_ACK_ON_TIME, _F_RESOLVE_JUDGED, _F_RESOLVED_ON_TIME = 1, 2, 4, 8
+_F_RESOLVED_EVER, _F_REOPENED, _F_LINKED = 16, 32, 64
+_LEVEL_SHIFT = 7
+
 
 @dataclass(frozen=True)
 class _Owed:
@@ -229,6 +252,9 @@ class _Others(NamedTuple):
 
     follow_ups: Sequence[Any]
     promises: list[Any]
+    # By queue or agent: (the group's value, missed, late, moved, kept) of the complaints whose
+    # kept facts hold all their promises due in the window, added up by the database.
+    grouped_promises: list[Any]
     callbacks: list[_Owed]
     answered: dict[str, int] | None
     total_answered: int
@@ -425,17 +451,22 @@ class _Report:
                     apart = connections.enter_context(self._connect())
                 with ThreadPoolExecutor(1) as pool:
                     others = pool.submit(self._read_others, apart)
-                    cases = self._read_cases(session)
-                    follow_ups, promises, callbacks, answered, total_answered = others.result()
+                    counted, cases = self._read_cohort(session)
+                    follow_ups, promises, grouped_promises, callbacks, answered, total_answered = others.result()
             else:  # one transaction: SQLite reads it all as of one moment
                 session = connections.enter_context(self._connect())
-                cases = self._read_cases(session)
-                follow_ups, promises, callbacks, answered, total_answered = self._read_others(session)
-            groups_of = self._groups(session, cases, {row[0] for row in promises}, callbacks)
+                counted, cases = self._read_cohort(session)
+                follow_ups, promises, grouped_promises, callbacks, answered, total_answered = self._read_others(session)
+            cohort = [row for row in counted if row[_FLAGS] is not None]
+            cohort += [(case[_ID], case[_CREATED], case[_DIMENSION]) for case in cases]
+            groups_of = self._groups(session, cohort, {row[0] for row in promises}, callbacks)
+        self._count_flags(counted, groups_of)
         self._count_cases(cases, groups_of)
         for due_at, outcome, outcome_at in follow_ups:
             self._count_follow_up(self._week(due_at), due_at, outcome, outcome_at)
         self._add_promise_counts(promises, groups_of)
+        for value, missed, late, moved, on_time in grouped_promises:
+            self._add_promises(value or NONE_GROUP, missed, late, moved, on_time)
         for callback in callbacks:
             self._count_callback(callback)
         groups = tuple(
@@ -452,7 +483,7 @@ class _Report:
             by=self.by,
             groups=groups,
             total=self.total.figures(TOTAL, total_answered),
-            pareto=pareto(Counter(zip(map(itemgetter(_ROOT_CAUSE), cases), map(itemgetter(_CATEGORY), cases)))),
+            pareto=pareto(Counter(zip(map(itemgetter(_C_ROOT_CAUSE), counted), map(itemgetter(_C_CATEGORY), counted)))),
         )
 
     def _read_others(self, session: Connection) -> _Others:
@@ -461,20 +492,21 @@ class _Report:
         # By week each promise counts in the week it is due; else in its complaint's group,
         # so SQL adds them up per complaint (a fifth of the rows to read).
         follow_ups = self._read_follow_ups(session) if self.by == "week" else []
-        promises = self._read_promise_counts(session) if self.by != "week" else []
+        promises, grouped_promises = self._read_promise_counts(session) if self.by != "week" else ([], [])
         callbacks = self._read_callbacks(session)
         answered = self._answered_calls(session)
         # Every answered call has one queue, and one agent or none ("(none)"): the groups add
         # up to the total.
         total_answered = sum(answered.values()) if answered is not None else self._all_answered(session)
-        return _Others(follow_ups, promises, callbacks, answered, total_answered)
+        return _Others(follow_ups, promises, grouped_promises, callbacks, answered, total_answered)
 
     def complaint_ids(self, group: str, drill: str) -> list[int]:
         """The ids of `group`'s complaints behind the figure `drill` (see DRILLS)."""
         with self._connect() as session:
             cases = self._read_cases(session)
             follow_ups = self._read_broken_promises(session) if drill == "promise_broken" else []
-            groups_of = self._groups(session, cases, {complaint_id for complaint_id, _ in follow_ups}, [])
+            cohort = [(case[_ID], case[_CREATED], case[_DIMENSION]) for case in cases]
+            groups_of = self._groups(session, cohort, {complaint_id for complaint_id, _ in follow_ups}, [])
         found: set[int] = set()
         if drill == "promise_broken":
             for complaint_id, due_at in follow_ups:
@@ -502,21 +534,13 @@ class _Report:
 
     # -- reads --------------------------------------------------------------------------
 
-    def _case_query(self) -> Select[Any]:
+    def _case_query(self, ids: tuple[int, int] | None = None) -> Select[Any]:
         """Complaints with what the report needs of each (see _ID and the others): the
         grouping's value, whether the call it was logged from is on record, and its kept facts
-        with whether they hold (its version, these business hours)."""
+        with whether they hold (its version, these business hours). `ids`: the lowest and
+        highest id of the complaints to be read (PostgreSQL), else None."""
         c = COMPLAINTS.c
-        if self.engine.dialect.name == "postgresql":
-            # One primary-key probe a complaint: joined plainly, PostgreSQL hashed all the
-            # kept facts (1M rows read for a month's 40k complaints, a third of the query).
-            kept = select(OUTCOMES).where(OUTCOMES.c.complaint_id == c.id).limit(1).lateral("facts")
-            facts: Any = kept.c
-            with_facts = COMPLAINTS.outerjoin(kept, true())
-        else:
-            facts, with_facts = OUTCOMES.c, COMPLAINTS.outerjoin(OUTCOMES, OUTCOMES.c.complaint_id == c.id)
-        joined, dimension, linked = self._dimension(with_facts)
-        fresh = and_(facts.version == c.version, facts.calendar == self.calendar.fingerprint)
+        facts, with_facts, fresh = self._with_facts(ids)
         return select(
             c.id,
             c.created_at,
@@ -527,63 +551,124 @@ class _Report:
             c.escalation_level,
             c.ack_due_at,
             c.severity,
-            dimension,
+            self._dimension(facts),
             c.root_cause,
             c.category,
-            linked,
+            facts.linked,
             when((fresh, 1), else_=0),
             facts.ack_seconds,
             facts.resolve_seconds,
             facts.resolved_ever,
             facts.reopened,
             facts.highest_level,
-        ).select_from(joined)
+        ).select_from(with_facts)
 
-    def _dimension(self, joined: Any) -> tuple[Any, Any, Any]:
-        """(`joined` with what the grouping needs, the grouping's value of a complaint, whether
-        the call it was logged from is on record) as SQL."""
+    def _with_facts(self, ids: tuple[int, int] | None) -> tuple[Any, Any, ColumnElement[bool]]:
+        """(the kept facts' columns, complaints joined to them, whether they hold: of its
+        version and these business hours) for `_case_query` and `_count_query`."""
+        facts = OUTCOMES.c
+        joined = facts.complaint_id == COMPLAINTS.c.id
+        if ids is not None:
+            # The facts of that id range hashed (ids grow with the time received: a month's
+            # complaints are one range), where a primary-key probe a complaint cost the server
+            # twice the CPU. Joined on the id alone, PostgreSQL hashed all the kept facts.
+            joined = and_(joined, facts.complaint_id.between(*ids))
+        fresh = and_(facts.version == COMPLAINTS.c.version, facts.calendar == self.calendar.fingerprint)
+        return facts, COMPLAINTS.outerjoin(OUTCOMES, joined), fresh
+
+    def _count_query(self, ids: tuple[int, int] | None) -> Select[Any]:
+        """Complaints as the report counts them (see _FLAGS and the others): what the report
+        counts of each judged by the database from its kept facts, as `_count_cases` judges
+        it, so that a month's complaints come back as a few numbers each, not as nineteen
+        columns (the values' conversion was most of reading them)."""
         c = COMPLAINTS.c
-        if self.by not in ("queue", "agent"):
-            dimension = null() if self.by == "week" else c.owner_id if self.by == "owner" else c[self.by]
-            return joined, dimension, exists().where(CALLS.c.callid == c.callid)
-        # Of the call's queue entries the last one answered (else the last one): its queue
-        # and agent, else those copied on the complaint when it was logged.
-        last_first = (
-            when((CALLS.c.answer_at.is_(None), 0), else_=1).desc(),
-            CALLS.c.enter_at.desc(),
-            CALLS.c.id.desc(),
+        facts, with_facts, fresh = self._with_facts(ids)
+        now = literal(self.now)
+        budget = when(*((c.severity == s, literal(self._resolve_budget(s))) for s in SEVERITIES))
+        # `_may_be_late` per severity (the budget less the second of margin, as there).
+        limit = when(*((c.severity == s, literal(self._resolve_budget(s) - 1.0)) for s in SEVERITIES))
+        acknowledged, resolved = c.acknowledged_at.is_not(None), c.resolved_at.is_not(None)
+        flags = (
+            when((acknowledged | (now > c.ack_due_at), _F_ACK_JUDGED), else_=0)
+            + when((c.acknowledged_at <= c.ack_due_at, _F_ACK_ON_TIME), else_=0)
+            + when((resolved, _F_RESOLVE_JUDGED), else_=0)
+            + when((resolved & (facts.resolve_seconds <= budget), _F_RESOLVED_ON_TIME), else_=0)
+            + when((facts.resolved_ever, _F_RESOLVED_EVER), else_=0)
+            + when((facts.reopened, _F_REOPENED), else_=0)
+            + when((facts.linked, _F_LINKED), else_=0)
+            + facts.highest_level * (1 << _LEVEL_SHIFT)
         )
-        copied = c.call_queue if self.by == "queue" else c.call_agent
-        if self.engine.dialect.name == "postgresql":
-            # A lateral join, one index probe a complaint: joined on the id of the entry a
-            # correlated subquery found, PostgreSQL hashed every call row instead.
-            found = (
-                select(CALLS.c.id, CALLS.c.queue, CALLS.c.agent)
-                .where(CALLS.c.callid == c.callid)
-                .order_by(*last_first)
-                .limit(1)
-                .lateral("entry")
-            )
-            joined = joined.outerjoin(found, true())
-            on_call = found.c.queue if self.by == "queue" else found.c.agent
-            on_record = found.c.id.is_not(None)
-            return joined, when((on_record, on_call), else_=copied), on_record
-        # SQLite has no lateral join: the entry's id from a correlated subquery, then its row.
-        entry = CALLS.alias("entry")
-        latest = select(CALLS.c.id).where(CALLS.c.callid == c.callid).order_by(*last_first).limit(1)
-        joined = joined.outerjoin(entry, entry.c.id == latest.correlate(COMPLAINTS).scalar_subquery())
-        on_call = entry.c.queue if self.by == "queue" else entry.c.agent
-        on_record = entry.c.id.is_not(None)
-        return joined, when((on_record, on_call), else_=copied), on_record
+        return select(
+            c.id,
+            c.created_at,
+            self._dimension(facts),
+            when((fresh, flags), else_=null()),
+            when((acknowledged, facts.ack_seconds), else_=null()),
+            when((resolved, facts.resolve_seconds), else_=null()),
+            when((c.resolved_at.is_(None) & (now - c.created_at > limit), c.severity), else_=null()),
+            c.sla_paused_seconds,
+            c.sla_paused_since,
+            c.root_cause,
+            c.category,
+        ).select_from(with_facts)
 
-    def _read_cases(self, session: Connection) -> Sequence[Any]:
-        """The cohort, its facts judged again where the kept ones are missing or stale."""
+    def _dimension(self, facts: Any) -> Any:
+        """The grouping's value of a complaint as SQL, its kept facts `facts` joined: by queue
+        or agent those of the call it was logged from (`outcome_facts.Link`, NULL where it
+        has no facts: `_read_cases` reads those links apart)."""
+        if self.by in ("queue", "agent"):
+            return facts.queue if self.by == "queue" else facts.agent
+        if self.by == "week":
+            return null()
+        return COMPLAINTS.c.owner_id if self.by == "owner" else COMPLAINTS.c[self.by]
+
+    def _cohort_query(self, session: Connection, read: Any) -> Select[Any]:
+        """`read` (`_case_query` or `_count_query`) of the complaints received in the window."""
         created = COMPLAINTS.c.created_at
-        # In the order of ix_complaints_created_at (no sort): no figure depends on the order.
-        query = self._case_query().where(created >= self.start, created < self.end).order_by(created)
+        window = (created >= self.start, created < self.end)
+        if self.engine.dialect.name == "postgresql":
+            # No order (no figure depends on it): PostgreSQL would sort a month's rows. The
+            # ids' range from the cohort's index alone: of `min(id)` itself PostgreSQL walked
+            # the primary key from the first complaint (a million rows), hence `id + 0`.
+            ids = COMPLAINTS.c.id + 0
+            lowest, highest = session.execute(select(func.min(ids), func.max(ids)).where(*window)).one()
+            query: Select[Any] = read((lowest or 0, highest or 0)).where(*window)
+            return query
+        query = read(None).where(*window).order_by(created)  # in the order of ix_complaints_created_at (no sort)
+        return query
+
+    def _read_cohort(self, session: Connection) -> tuple[list[Any], Sequence[Any]]:
+        """The cohort as the report counts it (`_count_query`), and as cases (`_read_cases`)
+        those of its complaints whose kept facts are missing or stale."""
+        counted = _fetch_all(session, self._cohort_query(session, self._count_query))
+        stale = [row[_C_ID] for row in counted if row[_FLAGS] is None]
+        return counted, self._read_cases(session, stale) if stale else []
+
+    def _read_cases(self, session: Connection, among: Sequence[int] | None = None) -> Sequence[Any]:
+        """The cohort (or the complaints `among` it), its facts judged again where the kept
+        ones are missing or stale."""
+        query = self._cohort_query(session, self._case_query)
+        if among is not None:
+            query = query.where(self._among(COMPLAINTS.c.id, among))
         cases = _fetch_all(session, query)
         self._stale = judge_stale(session, self.calendar, (case for case in cases if not case[_FRESH]))
+        # A kept link holds while its row is there, of whatever version or business hours: the
+        # triggers delete the row as the complaint changes (0022) and set the link as an entry
+        # of its call is written (0025). Complaints without a row have their links read here.
+        missing = [n for n, case in enumerate(cases) if case[_LINKED] is None]
+        links = read_links(session, [cases[n][_ID] for n in missing])
+        for n in missing:
+            case = cases[n]
+            link = links[case[_ID]]
+            value = self._link_value(link, case[_DIMENSION])
+            cases[n] = (*case[:_DIMENSION], value, *case[_DIMENSION + 1 : _LINKED], link.linked, *case[_LINKED + 1 :])
         return cases
+
+    def _link_value(self, link: Link, value: Any) -> Any:
+        """A complaint's value of the grouping, by queue or agent its call's (`value`, else)."""
+        if self.by in ("queue", "agent"):
+            return link.queue if self.by == "queue" else link.agent
+        return value
 
     def _read_follow_ups(self, session: Connection) -> Sequence[Any]:
         """(due time, outcome, outcome time) of the promises due in the window whose due time
@@ -608,9 +693,11 @@ class _Report:
         )
         return session.execute(query).all()
 
-    def _read_promise_counts(self, session: Connection) -> list[Any]:
+    def _read_promise_counts(self, session: Connection) -> tuple[list[Any], list[Any]]:
         """Per complaint, its promises due in the window whose due time has come: (complaint,
-        missed, kept late, moved, kept on time), judged as `promise_verdict` judges one.
+        missed, kept late, moved, kept on time), judged as `promise_verdict` judges one; by
+        queue or agent, those of the complaints whose kept facts hold them all are added up
+        per group instead (`_Others.grouped_promises`, the second list).
 
         A complaint whose promises all fall due inside the window has them counted in its kept
         facts already; only those whose promises straddle an end of the window are counted
@@ -626,30 +713,33 @@ class _Report:
             facts.promise_first_due < until,
         )
         inside = and_(facts.promise_first_due >= self.start, facts.promise_last_due < until)
-        # One range of ix_complaint_outcomes_promises, which holds every column read (migration
-        # 0023): the counts of the complaints inside, the ids of those straddling. Their ids go
-        # to the follow-ups' read as one list, not as a subquery reading the range again (on
-        # PostgreSQL a hash join of a month's promises, ~50 ms of server CPU more).
-        kept = select(
-            facts.complaint_id,
-            facts.promises_missed,
-            facts.promises_late,
-            facts.promises_moved,
-            facts.promises_kept,
-            when((inside, 1), else_=0),
-        ).where(reaching)
+        counts = (facts.promises_missed, facts.promises_late, facts.promises_moved, facts.promises_kept)
+        # One range of ix_complaint_outcomes_promises, which holds every column read (migrations
+        # 0023, 0025): the counts of the complaints inside, the ids of those straddling. Their
+        # ids go to the follow-ups' read as one list, not as a subquery reading the range again
+        # (on PostgreSQL a hash join of a month's promises, ~50 ms of server CPU more).
         counted: list[Any] = []
-        straddling: list[int] = []
-        for row in _fetch_all(session, kept):
-            if row[5]:
-                counted.append(row[:5])
-            else:
-                straddling.append(row[0])
+        grouped: list[Any] = []
+        if self.by in ("queue", "agent"):
+            # The group is the kept link's, in the index too: the database adds up the counts
+            # of the ~50k complaints of a month by group, and names only the straddling ones.
+            value = facts.queue if self.by == "queue" else facts.agent
+            grouped = _fetch_all(session, select(value, *map(func.sum, counts)).where(reaching, inside).group_by(value))
+            straddling = [row[0] for row in _fetch_all(session, select(facts.complaint_id).where(reaching, ~inside))]
+        else:
+            straddling = []
+            kept = select(facts.complaint_id, *counts, when((inside, 1), else_=0)).where(reaching)
+            for row in _fetch_all(session, kept):
+                if row[5]:
+                    counted.append(row[:5])
+                else:
+                    straddling.append(row[0])
         if straddling:
             counted += self._count_promises(session, straddling)
-        if sum(map(sum, list(zip(*counted))[1:])) != self._promises_due(session):
-            return self._count_promises(session, None)
-        return counted
+        found = sum(sum(row[1:]) for row in grouped) + sum(map(sum, list(zip(*counted))[1:]))
+        if found != self._promises_due(session):
+            return self._count_promises(session, None), []
+        return counted, grouped
 
     def _promises_due(self, session: Connection) -> int:
         """How many promises fall due in the window up to now: a range of ix_follow_ups_due,
@@ -694,24 +784,30 @@ class _Report:
     def _groups(
         self, session: Connection, cases: Sequence[Any], others: set[int], callbacks: list[_Owed]
     ) -> dict[int, str]:
-        """The group of each complaint of the cohort and of `others` (complaints of promises
-        due in the window, some received before it), with the owners' names read first."""
+        """The group of each complaint of the cohort, `cases` (its id, time received and value
+        of the grouping first, in that order), and of `others` (complaints of promises due in
+        the window, some received before it), with the owners' names read first."""
         older: list[Any] = []
-        if self.by != "week":
-            wanted = sorted(others - {case[_ID] for case in cases})
-            joined, dimension, _ = self._dimension(COMPLAINTS)
-            query = select(COMPLAINTS.c.id, dimension).select_from(joined)
-            if wanted:
-                older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
+        wanted = sorted(others - {case[0] for case in cases}) if self.by != "week" else []
+        if wanted and self.by in ("queue", "agent"):
+            # The kept links (see `_read_cases`), those of complaints without facts read apart.
+            facts = OUTCOMES.c
+            kept = select(facts.complaint_id, facts.queue if self.by == "queue" else facts.agent)
+            older.extend(_fetch_all(session, kept.where(self._among(facts.complaint_id, wanted))))
+            links = read_links(session, sorted(set(wanted) - {complaint_id for complaint_id, _ in older}))
+            older.extend((complaint_id, self._link_value(link, None)) for complaint_id, link in links.items())
+        elif wanted:
+            query = select(COMPLAINTS.c.id, self._dimension(OUTCOMES.c))
+            older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
         if self.by == "owner":
-            owner_ids = {case[_DIMENSION] for case in cases if case[_DIMENSION] is not None}
+            owner_ids = {case[2] for case in cases if case[2] is not None}
             owner_ids |= {owner_id for _, owner_id in older if owner_id is not None}
             owner_ids |= {cb.owner_id for cb in callbacks if cb.owner_id is not None}
             self.owners = self._user_names(session, owner_ids)
         if self.by in ("week", "owner"):
-            groups = {case[_ID]: self._group_of(case) for case in cases}
+            groups = {case[0]: self._group_of(case[1], case[2]) for case in cases}
         else:  # the value itself (`_group_of` written out: a month is ~40k complaints)
-            groups = {case[_ID]: case[_DIMENSION] or NONE_GROUP for case in cases}
+            groups = {case[0]: case[2] or NONE_GROUP for case in cases}
         groups.update((complaint_id, self._group_name(value)) for complaint_id, value in older)
         return groups
 
@@ -784,13 +880,14 @@ class _Report:
         year, week, _ = datetime.fromtimestamp(at, self.calendar.tz).isocalendar()
         return f"{year}-W{week:02d}"
 
-    def _group_of(self, case: Any) -> str:
-        """The group a complaint of the cohort falls in (by week: the week it was received)."""
+    def _group_of(self, received_at: float, value: Any) -> str:
+        """The group a complaint of the cohort falls in, of its time received and value of the
+        grouping (by week: the week it was received)."""
         if self.by == "week":
-            return self._week(case[_CREATED])
+            return self._week(received_at)
         if self.by == "owner":
-            return self._group_name(case[_DIMENSION])
-        return case[_DIMENSION] or NONE_GROUP
+            return self._group_name(value)
+        return value or NONE_GROUP
 
     def _group_name(self, value: Any) -> str:
         """The group of a complaint's value of the grouping (not by week)."""
@@ -885,6 +982,54 @@ class _Report:
                 tally.linked += 1
             else:
                 tally.unlinked += 1
+
+    def _count_flags(self, counted: Sequence[Any], groups_of: dict[int, str]) -> None:
+        """Count each complaint of the cohort whose kept facts hold (`_count_query`'s rows, the
+        others are cases for `_count_cases`) in its group's tally: the complaints of each
+        combination of flags at once, the durations and the open complaints one by one."""
+        now, tallies = self.now, self.tallies
+        seconds_to = self.calendar.seconds_to
+        now_total = seconds_to(now)
+        budgets = {severity: self._resolve_budget(severity) for severity in SEVERITIES}
+        combinations: Counter[tuple[str, int]] = Counter()
+        for row in counted:
+            flags = row[_FLAGS]
+            if flags is None:
+                continue
+            group = groups_of[row[_C_ID]]
+            combinations[group, flags] += 1
+            tally = tallies.get(group)
+            if tally is None:
+                tally = tallies[group] = _Tally()
+            if (ack_seconds := row[_C_ACK_SECONDS]) is not None:
+                tally.ack_seconds.append(ack_seconds)
+            if (resolve_seconds := row[_C_RESOLVE_SECONDS]) is not None:
+                tally.resolve_seconds.append(resolve_seconds)
+            if (severity := row[_C_OPEN_SEVERITY]) is not None:
+                # Still open and maybe late: as `_count_cases` times it.
+                created_at = row[_C_CREATED]
+                used = now_total - seconds_to(created_at) if created_at < now else 0.0
+                paused = row[_C_PAUSED_SECONDS]
+                paused_since = row[_C_PAUSED_SINCE]
+                if paused_since is not None and paused_since < now:
+                    paused += now_total - seconds_to(paused_since)
+                if max(0.0, used - paused) > budgets[severity]:
+                    tally.resolve_judged += 1  # still open, its time used up: late
+        for (group, flags), n in combinations.items():
+            tally = tallies[group]
+            tally.received += n
+            tally.ack_judged += n if flags & _F_ACK_JUDGED else 0
+            tally.ack_on_time += n if flags & _F_ACK_ON_TIME else 0
+            tally.resolve_judged += n if flags & _F_RESOLVE_JUDGED else 0
+            tally.resolved_on_time += n if flags & _F_RESOLVED_ON_TIME else 0
+            tally.resolved_ever += n if flags & _F_RESOLVED_EVER else 0
+            tally.reopened += n if flags & _F_REOPENED else 0
+            if flags & _F_LINKED:
+                tally.linked += n
+            else:
+                tally.unlinked += n
+            if level := flags >> _LEVEL_SHIFT:
+                tally.escalated[level] = tally.escalated.get(level, 0) + n
 
     def _tally(self, group: str) -> _Tally:
         tally = self.tallies.get(group)
