@@ -50,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from db import call_links
 from wallboard.feeds.files import DEFERRED_INDEXES
 from wallboard.feeds.queue_log import QueueLogParser
 from wallboard.feeds.simulator import FloorSimulator, SimulatorSettings, write_queue_log
@@ -151,16 +152,17 @@ def bare_rows(ingested: Path, database: Path, lines: int, *, every_column: bool 
     # The engine's pragmas (db/engine.py); the migration left the file in WAL mode.
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA synchronous = FULL")
+    left_out = (*DEFERRED_INDEXES, *call_links.TRIGGERS)
     deferred = connection.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({', '.join('?' * len(DEFERRED_INDEXES))})",
-        DEFERRED_INDEXES,
+        f"SELECT type, name, sql FROM sqlite_master WHERE name IN ({', '.join('?' * len(left_out))})", left_out
     ).fetchall()
     began, cpu = time.perf_counter(), _cpu_seconds()
     # As the ingest's bulk load (files.FileIngest._start_bulk_load, restore_indexes): the
-    # deferred indexes dropped, the rows inserted, the indexes built once at the end.
+    # deferred indexes and the call-link triggers dropped, the rows inserted, the indexes
+    # built and the triggers made once at the end.
     connection.execute("BEGIN IMMEDIATE")
-    for name, _ in deferred:
-        connection.execute(f"DROP INDEX {name}")
+    for kind, name, _ in deferred:
+        connection.execute(f"DROP {kind.upper()} {name}")
     connection.execute("COMMIT")
     for statements in transactions:
         connection.execute("BEGIN IMMEDIATE")
@@ -168,7 +170,7 @@ def bare_rows(ingested: Path, database: Path, lines: int, *, every_column: bool 
             connection.executemany(insert, rows)
         connection.execute("COMMIT")
     connection.execute("BEGIN IMMEDIATE")
-    for _, sql in deferred:
+    for _, _, sql in deferred:
         connection.execute(sql)
     connection.execute("COMMIT")
     elapsed, cpu = time.perf_counter() - began, _cpu_seconds() - cpu

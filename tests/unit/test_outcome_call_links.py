@@ -16,6 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, insert, select, text, update
 
+from db import call_links
 from db.engine import write_transaction, writer
 from db.migrate import alembic_config, current_revision, head_revision
 from db.tables import calls, complaint_outcomes, complaints
@@ -24,6 +25,7 @@ from tickets import users
 from tickets.outcome_facts import Link, read_links, refresh
 from tickets.outcomes import outcome_report
 from tickets.service import ComplaintService
+from wallboard.feeds.files import QueueLogIngest
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 11, 23, tzinfo=LONDON).timestamp()  # a Monday
@@ -226,3 +228,58 @@ def test_a_complaint_logged_while_its_call_is_written_apart_waits_and_sees_it(en
             apart.commit()
             complaint = logged.result(timeout=30)
     assert _kept(engine, complaint) == Link(True, "sales", None) == _afresh(engine, complaint)
+
+
+def _triggers(engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'calls'")
+        )
+        return {name: sql for name, sql in rows}
+
+
+def test_the_bulk_loads_triggers_are_the_migrations_word_for_word(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a bulk load drops and restores them on SQLite only")
+    assert _triggers(engine) == dict(zip(call_links.TRIGGERS, call_links.SQLITE_TRIGGERS, strict=True))
+
+
+def test_a_bulk_load_writes_without_the_triggers_and_links_its_calls_complaints_at_its_end(
+    engine, settings, svc, tmp_path
+):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a bulk load drops and restores them on SQLite only")
+    loaded = _complaint(svc, "bulk-1", queue="billing")  # logged before its call reaches the call data
+    elsewhere = _complaint(svc, "not-in-the-file", queue="billing", agent="Typed Agent")
+    at = START + 9 * 3600
+    lines = [f"{at + i}|pad-{i}|sales|NONE|ENTERQUEUE||555{i:04d}|1" for i in range(6)]
+    lines += [
+        f"{at + 10}|bulk-1|sales|NONE|ENTERQUEUE||5551234|1",
+        f"{at + 30}|bulk-1|sales|Ann Agent|CONNECT|20|bulk-1.2|3",
+        f"{at + 90}|bulk-1|sales|Ann Agent|COMPLETECALLER|20|60|1",
+    ]
+    path = tmp_path / "queue_log"
+    path.write_text("\n".join(lines) + "\n")
+    during: list[set[str]] = []
+    QueueLogIngest(engine, settings, path, batch_lines=2, bulk_min_bytes=0).run(
+        progress=lambda _bytes, _lines: during.append(set(_triggers(engine)))
+    )
+    assert len(during) == 5 and not any(during), "the batches were written without the triggers"
+    assert set(_triggers(engine)) == set(call_links.TRIGGERS)
+    assert _kept(engine, loaded) == Link(True, "sales", "Ann Agent") == _afresh(engine, loaded)
+    assert _kept(engine, elsewhere) == Link(False, "billing", "Typed Agent")
+
+
+def test_a_load_stopped_without_its_triggers_is_mended_by_the_next_run(engine, settings, svc, tmp_path):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a bulk load drops and restores them on SQLite only")
+    complaint = _complaint(svc, "cut-1", queue="billing")
+    with write_transaction(engine) as connection:  # as a bulk load killed part way leaves them
+        call_links.drop(connection)
+    _entry(engine, "cut-1", "sales", 0, agent="Ann Agent")
+    assert _kept(engine, complaint) == Link(False, "billing", None), "written without the triggers"
+    path = tmp_path / "queue_log"
+    path.write_text("")
+    QueueLogIngest(engine, settings, path).run()
+    assert set(_triggers(engine)) == set(call_links.TRIGGERS)
+    assert _kept(engine, complaint) == Link(True, "sales", "Ann Agent") == _afresh(engine, complaint)

@@ -29,6 +29,7 @@ from typing import IO, BinaryIO
 from sqlalchemy import Connection, Engine, Index, func, select, text
 from sqlalchemy.schema import CreateIndex
 
+from db import call_links
 from db.engine import upsert, write_transaction
 from db.models import metadata
 from wallboard.config import FeedSpec, Settings
@@ -50,8 +51,11 @@ READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to
 # million B-tree inserts at random keys (tests/benchmarks/ingest.py: inserting the rows of
 # 1M lines took 13 s of CPU with them, 4.5 s without). Kept: the index the applier reads
 # (calls by callid) and the partial index of the calls waiting now (it stays tiny).
-# Crash-safe: the rows and the checkpoint still commit together per batch; an index missing
-# after a crash is built by the next run or follow before it reads a line (`restore_indexes`).
+# The call-link triggers (db/call_links.py) are left out too, and the links of the complaints
+# whose calls it wrote judged once at the end.
+# Crash-safe: the rows and the checkpoint still commit together per batch; an index or
+# trigger missing after a crash is restored by the next run or follow before it reads a
+# line (`restore_indexes`; every complaint's link judged again then).
 # SQLite only; meanwhile other readers of the database go without those indexes.
 DEFERRED_INDEXES = (
     "ix_calls_queue_enter_at",
@@ -70,8 +74,10 @@ def _deferred() -> list[Index]:
     return [by_name[name] for name in DEFERRED_INDEXES]
 
 
-def restore_indexes(engine: Engine) -> list[str]:
-    """Build the deferred indexes a bulk load left missing (it was killed); their names."""
+def restore_indexes(engine: Engine, relink_after: int = 0) -> list[str]:
+    """Build the deferred indexes, and put back the call-link triggers (db.call_links), that
+    a bulk load left out (at its end, or it was killed); the names of those it restored.
+    `relink_after`: the highest call id before the load (db.call_links.restore)."""
     if engine.dialect.name != "sqlite":
         return []
     with write_transaction(engine) as connection:
@@ -79,7 +85,8 @@ def restore_indexes(engine: Engine) -> list[str]:
         missing = [index for index in _deferred() if index.name not in present]
         for index in missing:
             connection.execute(CreateIndex(index, if_not_exists=True))
-    return [str(index.name) for index in missing]
+        relinked = call_links.restore(connection, relink_after)
+    return [str(index.name) for index in missing] + (list(call_links.TRIGGERS) if relinked else [])
 
 
 @dataclass
@@ -235,33 +242,37 @@ class FileIngest:
         self._restore_indexes()
         fh, offset = self._open_at_checkpoint()
         with fh:
-            bulk = self._start_bulk_load(os.fstat(fh.fileno()).st_size - offset)
+            calls_before = self._start_bulk_load(os.fstat(fh.fileno()).st_size - offset)
             try:
                 self._consume(fh, os.fstat(fh.fileno()).st_ino, progress=progress)
             finally:
-                if bulk:
-                    restore_indexes(self.engine)
+                if calls_before is not None:
+                    restore_indexes(self.engine, relink_after=calls_before)
         self.refresh()
         return self.summary
 
     def _restore_indexes(self) -> None:
         built = restore_indexes(self.engine)
         if built:
-            log.warning("%s: built the indexes a stopped bulk load left out: %s", self.name, ", ".join(built))
+            log.warning(
+                "%s: restored the indexes and triggers a stopped bulk load left out: %s", self.name, ", ".join(built)
+            )
 
-    def _start_bulk_load(self, backlog: int) -> bool:
-        """Drop the deferred indexes if the backlog is large enough to be worth building
-        them again at the end (see DEFERRED_INDEXES); whether it did."""
+    def _start_bulk_load(self, backlog: int) -> int | None:
+        """Drop the deferred indexes and the call-link triggers if the backlog is large
+        enough to be worth building them again at the end (see DEFERRED_INDEXES); if it did,
+        the highest call id before the load."""
         if self.engine.dialect.name != "sqlite" or backlog < self.bulk_min_bytes:
-            return False
+            return None
         with write_transaction(self.engine) as connection:
             calls = connection.execute(select(func.max(metadata.tables["calls"].c.id))).scalar() or 0
             if backlog < BULK_BYTES_PER_CALL * calls:
-                return False  # a long history: rebuilding its indexes would cost more than it saves
+                return None  # a long history: rebuilding its indexes would cost more than it saves
             for name in DEFERRED_INDEXES:
                 connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+            call_links.drop(connection)
         log.info("%s: loading %d bytes without %d indexes, built at the end", self.name, backlog, len(DEFERRED_INDEXES))
-        return True
+        return int(calls)
 
     def follow(
         self,
