@@ -39,15 +39,10 @@ from wallboard.ssh.board_template import READY_NAME
 from wallboard.ssh.host_key import load_or_create_host_key
 from wallboard.ssh.pty import PtyProcess, board_keys, escape_key, session_env
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,
-        reason="needs the OpenSSH client, ssh-keygen and tmux",
-    ),
-    # One worker runs the whole module, so the site (a server, its users, its session template)
-    # is started once per run, not once per worker (pytest -n 2 --dist loadgroup).
-    pytest.mark.xdist_group("ssh-site"),
-]
+pytestmark = pytest.mark.skipif(
+    shutil.which("ssh") is None or shutil.which("tmux") is None or shutil.which("ssh-keygen") is None,
+    reason="needs the OpenSSH client, ssh-keygen and tmux",
+)
 
 WALLBOARD = Path(sys.executable).with_name("wallboard")
 CONFIG = """\
