@@ -166,20 +166,25 @@ async def test_asterisks_error_is_shown_as_it_wrote_it(floor, make_app):
     }
 
 
-@pytest.mark.parametrize(("user", "why"), [("maria", "maria (agent)"), ("dee", "dee (display)")])
+async def told_supervisors_only(pilot, posted: list[str], why: str) -> None:
+    """p on a selected agent, by someone who is not a supervisor: one notice, no dialog."""
+    app = pilot.app
+    assert "p" not in {key for key, b in app.screen.active_bindings.items() if b.binding.show}
+    await select_agent(pilot, "James Smith")
+    await pilot.press("p")
+    await until(pilot, lambda: posted, "the notice")
+    assert posted == [f"{why} may not act on agents: supervisors only"]
+    assert not isinstance(app.screen, AgentActionScreen)
+
+
 @run_async
-async def test_agents_and_display_users_are_told_supervisors_only(floor, make_app, user, why):
+async def test_an_agent_is_told_supervisors_only(floor, make_app):
     _engine, _settings, manager = floor
-    app = make_app(user)
+    app = make_app("maria")
     posted = record_toasts(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
-        assert "p" not in {key for key, b in app.screen.active_bindings.items() if b.binding.show}
-        await select_agent(pilot, "James Smith")
-        await pilot.press("p")
-        await until(pilot, lambda: posted, "the notice")
-        assert posted == [f"{why} may not act on agents: supervisors only"]
-        assert not isinstance(app.screen, AgentActionScreen)
+        await told_supervisors_only(pilot, posted, "maria (agent)")
     assert manager.actions == []
 
 
@@ -206,11 +211,15 @@ async def test_with_nobody_signed_in_every_key_that_cannot_act_says_why(floor, m
 
 
 @run_async
-async def test_a_display_user_is_told_why_complaint_keys_do_nothing(floor, make_app):
+async def test_a_display_user_is_told_supervisors_only_and_why_complaint_keys_do_nothing(floor, make_app):
+    """One app for the display user's two refusals: acting on an agent, then a complaint key."""
+    _engine, _settings, manager = floor
     app = make_app("dee")
     posted = record_toasts(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
+        await told_supervisors_only(pilot, posted, "dee (display)")
         await pilot.press("n")
-        await until(pilot, lambda: posted, "the notice")
-    assert posted == ["dee is a display user: the wallboard only, no complaints"]
+        await until(pilot, lambda: len(posted) == 2, "the second notice")
+    assert posted[1:] == ["dee is a display user: the wallboard only, no complaints"]
+    assert manager.actions == []

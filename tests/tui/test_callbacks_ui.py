@@ -79,9 +79,13 @@ async def on_callbacks(pilot) -> CallbackScreen:
 
 
 @run_async
-async def test_the_board_shows_each_queues_call_backs(make_app):
+async def test_the_board_shows_each_queues_call_backs_then_an_agent_takes_the_next_one_and_records_an_attempt(
+    make_app, floor
+):
+    engine, settings = floor
     app = make_app("maria")
     async with app.run_test(size=(160, 50)) as pilot:
+        # On the board first: each queue's call-backs in one strip.
         await until(pilot, lambda: app.reads >= 1, "the first read")
         strip = app.screen.query_one("#callbacks", Static)
         assert strip.display
@@ -90,13 +94,7 @@ async def test_the_board_shows_each_queues_call_backs(make_app):
         assert "sales 2 open · oldest 60 min · 1 overdue" in text
         assert "support 1 open · oldest 5 min" in text
         assert "\x1b" not in text
-
-
-@run_async
-async def test_an_agent_takes_the_next_one_sees_the_caller_and_records_an_attempt(make_app, floor):
-    engine, settings = floor
-    app = make_app("maria")
-    async with app.run_test(size=(160, 50)) as pilot:
+        # Then b: the call-back screen, where she takes the next one and records an attempt.
         screen = await on_callbacks(pilot)
         table = screen.query_one(CallbackTable)
         assert table.row_count == 3
