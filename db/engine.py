@@ -16,7 +16,7 @@ from sqlite3 import Connection as SQLiteConnection
 from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_path
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Select, Table, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
 if TYPE_CHECKING:
@@ -175,3 +175,31 @@ def update_many(
     mark = _placeholder(connection)
     assignments = ", ".join(f"{name} = {mark}" for name in columns)
     connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}", rows)
+
+
+def driver_rows(connection: Connection, query: Select[Any] | str) -> list[tuple[Any, ...]]:
+    """The rows of `query` (a select, or SQL without parameters) as the database driver gives
+    them, in the connection's transaction: plain tuples, without SQLAlchemy's Row objects and
+    result processing. For reads whose rows are many or read each second: that processing cost
+    ~20 % of reading a month's complaint cohort (tests/benchmarks/complaints_report.py), and
+    more than the read itself for the board's memberships. Values are the driver's own:
+    SQLite gives a boolean as 0 or 1."""
+    if not connection.in_transaction():
+        connection.begin()  # as `execute` would: on SQLite a caller's reads share one snapshot
+    driver = connection.connection.driver_connection
+    if driver is None:  # not after `begin`: the connection is open
+        raise RuntimeError("the connection is closed")
+    cursor = driver.cursor()
+    try:
+        if isinstance(query, str):
+            cursor.execute(query)
+        else:
+            compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+            params = compiled.construct_params()
+            if compiled.positiontup is not None:  # SQLite's "?" placeholders
+                cursor.execute(str(compiled), [params[name] for name in compiled.positiontup])
+            else:
+                cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

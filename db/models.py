@@ -110,7 +110,8 @@ class Agent(SQLModel, table=True):
     # Set by the database on every insert and update (triggers, migration 0024): higher than
     # every version before it, so the board reads only the agents that changed since it last
     # looked (wallboard/store/board_reader.py).
-    version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")})
+    # (The column's database default, 0, is the migration's, for the rows already there.)
+    version: int = Field(default=0, sa_type=BigInteger)
 
     __table_args__ = (Index("ix_agents_version", "version"),)
 

@@ -62,6 +62,7 @@ agents = Table(
     Column("calls_today", Integer, nullable=False, default=0),
     Column("talk_seconds_today", Float, nullable=False, default=0.0),
     Column("site", String(40)),
+    Column("version", BigInteger, nullable=False, default=0),
 )
 
 

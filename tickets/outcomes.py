@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import case as when
 
+from db.engine import driver_rows
 from db.tables import callbacks as CALLBACKS
 from db.tables import calls as CALLS
 from db.tables import complaint_outcomes as OUTCOMES
@@ -138,29 +139,6 @@ def resolved_on_time(
     if resolved_at is not None:
         return used <= budget
     return False if used > budget else None
-
-
-def _fetch_all(session: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
-    """The rows of `query` as the database driver gives them, in the connection's transaction:
-    plain tuples, without SQLAlchemy's Row objects and result processing, which cost ~20 % of
-    reading a month's cohort (~40k rows of 19 columns, tests/benchmarks/complaints_report.py).
-    Values are the driver's own: SQLite gives a boolean as 0 or 1, read here by its truth only."""
-    if not session.in_transaction():
-        session.begin()  # as `execute` would: on SQLite the report's reads share one snapshot
-    compiled = query.compile(dialect=session.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    driver = session.connection.driver_connection
-    if driver is None:  # not after `begin`: the connection is open
-        raise RuntimeError("the report's connection is closed")
-    cursor = driver.cursor()
-    try:
-        if compiled.positiontup is not None:  # SQLite's "?" placeholders
-            cursor.execute(str(compiled), [params[name] for name in compiled.positiontup])
-        else:
-            cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def _may_be_late(created_at: float, now: float, budget: float) -> bool:
@@ -640,7 +618,7 @@ class _Report:
     def _read_cohort(self, session: Connection) -> tuple[list[Any], Sequence[Any]]:
         """The cohort as the report counts it (`_count_query`), and as cases (`_read_cases`)
         those of its complaints whose kept facts are missing or stale."""
-        counted = _fetch_all(session, self._cohort_query(session, self._count_query))
+        counted = driver_rows(session, self._cohort_query(session, self._count_query))
         stale = [row[_C_ID] for row in counted if row[_FLAGS] is None]
         return counted, self._read_cases(session, stale) if stale else []
 
@@ -650,7 +628,7 @@ class _Report:
         query = self._cohort_query(session, self._case_query)
         if among is not None:
             query = query.where(self._among(COMPLAINTS.c.id, among))
-        cases = _fetch_all(session, query)
+        cases = driver_rows(session, query)
         self._stale = judge_stale(session, self.calendar, (case for case in cases if not case[_FRESH]))
         # A kept link holds while its row is there, of whatever version or business hours: the
         # triggers delete the row as the complaint changes (0022) and set the link as an entry
@@ -724,12 +702,14 @@ class _Report:
             # The group is the kept link's, in the index too: the database adds up the counts
             # of the ~50k complaints of a month by group, and names only the straddling ones.
             value = facts.queue if self.by == "queue" else facts.agent
-            grouped = _fetch_all(session, select(value, *map(func.sum, counts)).where(reaching, inside).group_by(value))
-            straddling = [row[0] for row in _fetch_all(session, select(facts.complaint_id).where(reaching, ~inside))]
+            grouped = driver_rows(
+                session, select(value, *map(func.sum, counts)).where(reaching, inside).group_by(value)
+            )
+            straddling = [row[0] for row in driver_rows(session, select(facts.complaint_id).where(reaching, ~inside))]
         else:
             straddling = []
             kept = select(facts.complaint_id, *counts, when((inside, 1), else_=0)).where(reaching)
-            for row in _fetch_all(session, kept):
+            for row in driver_rows(session, kept):
                 if row[5]:
                     counted.append(row[:5])
                 else:
@@ -793,12 +773,12 @@ class _Report:
             # The kept links (see `_read_cases`), those of complaints without facts read apart.
             facts = OUTCOMES.c
             kept = select(facts.complaint_id, facts.queue if self.by == "queue" else facts.agent)
-            older.extend(_fetch_all(session, kept.where(self._among(facts.complaint_id, wanted))))
+            older.extend(driver_rows(session, kept.where(self._among(facts.complaint_id, wanted))))
             links = read_links(session, sorted(set(wanted) - {complaint_id for complaint_id, _ in older}))
             older.extend((complaint_id, self._link_value(link, None)) for complaint_id, link in links.items())
         elif wanted:
             query = select(COMPLAINTS.c.id, self._dimension(OUTCOMES.c))
-            older.extend(_fetch_all(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
+            older.extend(driver_rows(session, query.where(self._among(COMPLAINTS.c.id, wanted))))
         if self.by == "owner":
             owner_ids = {case[2] for case in cases if case[2] is not None}
             owner_ids |= {owner_id for _, owner_id in older if owner_id is not None}

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Result, bindparam, case, func, or_, s
 
 from db.callbacks import OPEN_SQL, Callback
 from db.complaints import OPEN_PROMISE_SQL, FollowUp
+from db.engine import driver_rows
 from db.models import Agent, AgentQueue, Feed, QueueSnapshot, table_of
 from wallboard.calls.alerts import AlertRecord
 from wallboard.calls.board import AgentSnapshot, BoardRows, BoardState, CallbackRow, PromiseCounts, evaluate
@@ -75,7 +76,7 @@ def read_rows(
         memberships = _memberships(connection.execute(MEMBERSHIPS_READ).all())
     else:
         agents = kept.agents(connection, today)
-        memberships = kept.memberships(_driver_rows(connection, MEMBERSHIPS_SQL))
+        memberships = kept.memberships(driver_rows(connection, MEMBERSHIPS_SQL))
     feed_rows = connection.execute(FEEDS_READ).all()
     feeds = [(name, heartbeat) for name, heartbeat, _, _ in feed_rows]
     problems = [
@@ -244,18 +245,6 @@ def read_promises(connection: Connection, settings: Settings, now: float) -> Pro
         overdue=int(overdue),
         oldest_overdue_due_at=earliest if earliest is not None and earliest < now else None,
     )
-
-
-def _driver_rows(connection: Connection, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of `sql` (no parameters) as the driver's tuples, in the connection's
-    transaction: for a thousand rows a second whose only use is to be compared with the last
-    read's, SQLAlchemy's rows cost more than the read."""
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def _by_name(agent: dict[str, Any]) -> str:
