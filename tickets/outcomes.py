@@ -35,6 +35,7 @@ from sqlalchemy import (
     Select,
     and_,
     any_,
+    bindparam,
     cast,
     func,
     literal,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import case as when
+from sqlalchemy.types import NullType
 
 from db.engine import driver_rows
 from db.tables import callbacks as CALLBACKS
@@ -815,9 +817,13 @@ class _Report:
         PostgreSQL (sent as its text, which the server parses: the driver dumped a list of
         15k ids one by one in ~25 ms), a JSON list on SQLite. As IN lists of bound values
         (5,000 a statement) the 15k ids of a month's older complaints cost ~0.1 s of this
-        process's CPU to render and to parse, more than the lookups themselves."""
+        process's CPU to render and to parse, more than the lookups themselves.
+        The text goes untyped (no `::VARCHAR`), so the server reads the parameter as the array
+        once: cast from a VARCHAR it parsed the text again for every row the filter saw (15k
+        ids, 2,300 of a day's follow-ups: 2.6 s instead of 14 ms)."""
         if self.engine.dialect.name == "postgresql":
-            return column == any_(cast(literal("{" + ",".join(map(str, ids)) + "}"), ARRAY(Integer)))
+            text_array = "{" + ",".join(map(str, ids)) + "}"
+            return column == any_(cast(bindparam(None, text_array, type_=NullType()), ARRAY(Integer)))
         listed = func.json_each(literal(json.dumps(list(ids)))).table_valued("value")
         return column.in_(select(listed.c.value))
 
