@@ -234,3 +234,23 @@ def test_a_reader_that_missed_versions_converges(engine, settings):
     rows = read_with(engine, settings, kept, T + 4)
     assert rows == fresh_read(engine, settings, T + 4)
     assert kept.full_reads == 3
+
+
+def test_an_agent_logged_out_leaves_the_board_at_the_next_day_without_a_write(engine, settings):
+    # KeptRows decides in Python which agents the board shows, as AGENTS_READ does in SQL:
+    # logged in, or seen today (logged out today, or calls today).
+    seed_floor(engine)
+    with write_transaction(engine) as connection:
+        EventApplier().apply(
+            connection, [Event(T + 60, K.AGENT_LOGGED_OUT, agent=name) for name in (FLOOR[1], FLOOR[2])]
+        )
+        connection.execute(text("UPDATE agents SET calls_today = 4 WHERE name = :name"), {"name": FLOOR[2]})
+    kept = KeptRows()
+    shown = {agent["name"] for agent in read_with(engine, settings, kept, T + 120).agents}
+    assert {FLOOR[1], FLOOR[2]} <= shown, "logged out today: still on today's board"
+    later = T + 2 * 86400  # nothing written since: the day alone moved on
+    rows = read_with(engine, settings, kept, later)
+    assert rows == fresh_read(engine, settings, later)
+    shown = {agent["name"] for agent in rows.agents}
+    assert FLOOR[1] not in shown and FLOOR[2] in shown, "gone, but for the one with calls counted today"
+    assert kept.full_reads == 1

@@ -121,6 +121,8 @@ _AGENT_FIELDS = (
     _a.talk_seconds_today,
 )
 AGENT_KEYS = tuple(column.name for column in _AGENT_FIELDS)
+# Where KeptRows finds, in a row of those fields, what AGENTS_READ's condition reads.
+_STATE, _STATE_SINCE, _CALLS_TODAY = (AGENT_KEYS.index(key) for key in ("state", "state_since", "calls_today"))
 # The agents on the board: logged in, or seen today.
 AGENTS_READ = select(*_AGENT_FIELDS).where(
     or_(_a.state != "logged_out", _a.state_since >= bindparam("today"), _a.calls_today > 0)
@@ -215,7 +217,7 @@ class KeptRows:
         for name in self._names:
             values = rows[name]
             # AGENTS_READ's condition: logged in, or seen today.
-            if values[1] != "logged_out" or values[3] >= today or values[6] > 0:
+            if values[_STATE] != "logged_out" or values[_STATE_SINCE] >= today or values[_CALLS_TODAY] > 0:
                 snapshot = snapshots.get(name)
                 if snapshot is None:
                     snapshot = cast(AgentSnapshot, dict(zip(AGENT_KEYS, values)))
