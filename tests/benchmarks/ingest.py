@@ -157,7 +157,7 @@ def bare_rows(ingested: Path, database: Path, lines: int, *, every_column: bool 
         f"SELECT type, name, sql FROM sqlite_master WHERE name IN ({', '.join('?' * len(left_out))})", left_out
     ).fetchall()
     began, cpu = time.perf_counter(), _cpu_seconds()
-    # As the ingest's bulk load (files.FileIngest._start_bulk_load, restore_indexes): the
+    # As the ingest's bulk load (files.FileIngest._start_bulk_load, restore_left_out): the
     # deferred indexes and the call-link triggers dropped, the rows inserted, the indexes
     # built and the triggers made once at the end.
     connection.execute("BEGIN IMMEDIATE")

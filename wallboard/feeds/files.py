@@ -55,7 +55,7 @@ READ_HINT = 1 << 20  # bytes per read: large enough to amortise, small enough to
 # whose calls it wrote judged once at the end.
 # Crash-safe: the rows and the checkpoint still commit together per batch; an index or
 # trigger missing after a crash is restored by the next run or follow before it reads a
-# line (`restore_indexes`; every complaint's link judged again then).
+# line (`restore_left_out`; every complaint's link judged again then).
 # SQLite only; meanwhile other readers of the database go without those indexes.
 DEFERRED_INDEXES = (
     "ix_calls_queue_enter_at",
@@ -74,7 +74,7 @@ def _deferred() -> list[Index]:
     return [by_name[name] for name in DEFERRED_INDEXES]
 
 
-def restore_indexes(engine: Engine, relink_after: int = 0) -> list[str]:
+def restore_left_out(engine: Engine, relink_after: int = 0) -> list[str]:
     """Build the deferred indexes, and put back the call-link triggers (db.call_links), that
     a bulk load left out (at its end, or it was killed); the names of those it restored.
     `relink_after`: the highest call id before the load (db.call_links.restore)."""
@@ -239,7 +239,7 @@ class FileIngest:
 
     def run(self, progress: Progress | None = None) -> IngestSummary:
         """Import every complete line after the checkpoint, then refresh the snapshot."""
-        self._restore_indexes()
+        self._restore_left_out()
         fh, offset = self._open_at_checkpoint()
         with fh:
             calls_before = self._start_bulk_load(os.fstat(fh.fileno()).st_size - offset)
@@ -247,12 +247,12 @@ class FileIngest:
                 self._consume(fh, os.fstat(fh.fileno()).st_ino, progress=progress)
             finally:
                 if calls_before is not None:
-                    restore_indexes(self.engine, relink_after=calls_before)
+                    restore_left_out(self.engine, relink_after=calls_before)
         self.refresh()
         return self.summary
 
-    def _restore_indexes(self) -> None:
-        built = restore_indexes(self.engine)
+    def _restore_left_out(self) -> None:
+        built = restore_left_out(self.engine)
         if built:
             log.warning(
                 "%s: restored the indexes and triggers a stopped bulk load left out: %s", self.name, ", ".join(built)
@@ -285,7 +285,7 @@ class FileIngest:
         """Tail the file until `stop` is set, through rotation (new inode) and truncation.
         `after_write`: run after new lines were applied and after each snapshot refresh,
         outside their transactions (the call-back intake of `wallboard ingest ... --follow`)."""
-        self._restore_indexes()
+        self._restore_left_out()
         fh, _ = self._open_at_checkpoint()
         inode = os.fstat(fh.fileno()).st_ino
         next_refresh = 0.0
