@@ -105,7 +105,7 @@ async def test_board_shows_the_floor_at_80x24(floor):
         sales = next(line for line in lines if line.startswith(" sales "))
         assert sales.split()[:4] == ["sales", "1", "2:30", "79%"]
         assert "Maria Garcia" in text and "paused: break" in text
-        assert "a caller has waited 2:30" in text
+        assert "a caller has waited 2 min (limit 2:00)" in text
         assert set(tiles(app)) == {"billing", "sales", "support", "All queues"}
 
 

@@ -69,7 +69,7 @@ def test_since_and_for_read_as_words(settings):
     on = alert("no_agent", "sales", began=at(19, 41))
     clock = lambda ts: format_clock(ts, settings, seconds=False)  # noqa: E731
     assert on.since_label(clock) == "since 19:41"
-    assert [format_minutes(s) for s in (40, 12 * 60 + 59, 65 * 60)] == ["40 s", "12 min", "1 h 05 min"]
+    assert [format_minutes(s) for s in (40, 12 * 60 + 59, 65 * 60)] == ["<1 min", "12 min", "1 h 05 min"]
 
 
 # -- the log on the database ----------------------------------------------------------

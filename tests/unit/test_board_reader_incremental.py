@@ -101,7 +101,7 @@ def test_every_read_after_any_writes_is_what_a_fresh_full_read_gives(engine, set
         # kept parts set aside and put back, so the reader's rows are judged from them.
         moments = (now + 1, now + 1.5, now + 3600)
         last_judging = board._JUDGINGS.kept
-        board._JUDGINGS.kept = (None, None, None, {})
+        board._JUDGINGS.kept = (None, None, {})
         judged_fresh = [evaluate(fresh, settings, at) for at in moments]
         board._JUDGINGS.kept = last_judging
         assert [evaluate(kept, settings, at) for at in moments] == judged_fresh, f"step {step}"

@@ -66,9 +66,13 @@ def key_text(key: tuple[object, ...]) -> str:
 
 
 def format_minutes(seconds: float) -> str:
-    """A span in words a reader takes in at a glance: "40 s", "12 min", "1 h 05 min"."""
+    """A span in words a reader takes in at a glance: "<1 min", "12 min", "1 h 05 min".
+
+    Whole minutes only: an alert's age on the strip then changes once a minute, not each
+    second (a busy floor's alerts come and go; redrawing the strip each second costs the
+    board a frame's worth of drawing)."""
     if seconds < 60:
-        return f"{int(seconds)} s"
+        return "<1 min"
     minutes = int(seconds // 60)
     if minutes < 60:
         return f"{minutes} min"
@@ -85,7 +89,9 @@ def find_alerts(
     thresholds: Callable[[str | None], QueueThresholdValues] | None = None,
 ) -> list[Alert]:
     """`thresholds`: a queue's thresholds (default: `settings.thresholds.for_queue`; the board
-    passes a memo of it: each lookup builds a model, and a busy floor has dozens of alerts)."""
+    passes a memo of it: each lookup builds a model, and a busy floor has dozens of alerts).
+    Ages in the texts are in whole minutes (`format_minutes`): the tile and the agent table
+    show the ticking seconds; the strip changes once a minute."""
     for_queue = thresholds or settings.thresholds.for_queue
     found: list[Alert] = []
     for tile in tiles:
@@ -99,7 +105,7 @@ def find_alerts(
                     level=ALERT,
                     queue=tile.queue,
                     agent=None,
-                    text=f"{tile.queue}: a caller has waited {format_duration(tile.longest_wait)} "
+                    text=f"{tile.queue}: a caller has waited {format_minutes(waited)} "
                     f"(limit {format_duration(limits.longest_wait_red_seconds)})",
                     began=tile.oldest_waiting_since + limits.longest_wait_red_seconds,
                 )
@@ -141,7 +147,7 @@ def find_alerts(
                     level=ALERT,
                     queue=agent.current_queue,
                     agent=agent.name,
-                    text=f"{agent.name}: on one call for {format_duration(agent.seconds_in_state)}{where}",
+                    text=f"{agent.name}: on one call for {format_minutes(agent.seconds_in_state)}{where}",
                     began=agent.state_since + limit,
                 )
             )

@@ -86,7 +86,9 @@ class QueueTile:
     blocked: int = 0  # callers the queue refused today (full, join-empty, ...): not in offered
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: the board makes one per agent per second (500 on a busy floor), and a frozen
+# dataclass's __init__ costs four times a plain one's. Nothing changes one after it is made.
+@dataclass(slots=True)
 class AgentRow:
     name: str
     state: str
@@ -398,8 +400,9 @@ def sort_agents(rows: Sequence[AgentRow], mode: str) -> list[AgentRow]:
 
 def evaluate(source: BoardRows, settings: Settings, now: float) -> BoardState:
     """Judge the rows read at any moment `now`: O(queues + agents), no database."""
-    # Each queue's thresholds worked out once per judging (tiles, agents and alerts all ask).
-    thresholds = thresholds_memo(settings)
+    # Each queue's thresholds worked out once (tiles, agents and alerts all ask), and kept
+    # for the next judgings while the thresholds stay the same.
+    thresholds = _JUDGINGS.memo(settings)
     tiles = tuple(_tile(row, settings, now, thresholds) for row in source.snapshots)
     agents = _agent_rows(source, settings, now, thresholds)
     age = None if source.heartbeat_at is None else max(0.0, now - source.heartbeat_at)
@@ -568,12 +571,24 @@ class _AgentJudgings:
     and AHT level, the limit past which its call or pause stands out), kept from the last
     judging for the rows read the same (the same dict: wallboard/store/board_reader.py
     KeptRows), the same memberships and the same thresholds: a busy board judges its 500
-    agents each second and only a few of them changed. One value, swapped whole, so the read
-    thread and the event loop (`BoardState.at`) may both judge."""
+    agents each second and only a few of them changed. Each value is swapped whole, so the
+    read thread and the event loop (`BoardState.at`) may both judge."""
 
     def __init__(self) -> None:
-        # (the thresholds judged with, a copy of them as they were, the memberships, by id(row))
-        self.kept: tuple[object, object, object, dict[int, tuple[AgentSnapshot, _Judged]]] = (None, None, None, {})
+        # (the thresholds, a copy of them as they were, their memo: `memo`)
+        self.thresholds: tuple[object, object, Callable[[str | None], QueueThresholdValues] | None] = (None, None, None)
+        # (the thresholds' memo judged with, the memberships, by id(row))
+        self.kept: tuple[object, object, dict[int, tuple[AgentSnapshot, _Judged]]] = (None, None, {})
+
+    def memo(self, settings: Settings) -> Callable[[str | None], QueueThresholdValues]:
+        """`thresholds_memo(settings)`, the same one while the thresholds stay the same: the
+        same object, not changed in place since (a dataclass: they compare by value). Each
+        queue's values are a model built per lookup, some 30 a second otherwise."""
+        kept, as_they_were, memo = self.thresholds
+        if memo is None or kept is not settings.thresholds or as_they_were != settings.thresholds:
+            memo = thresholds_memo(settings)
+            self.thresholds = (settings.thresholds, copy.deepcopy(settings.thresholds), memo)
+        return memo
 
 
 # (queues, AHT today, AHT level, seconds in state past which the agent is flagged, the flag)
@@ -592,11 +607,8 @@ def _agent_rows(
     once per judging, as `agent_flag` and `agent_aht_level` would find it, and what an agent's
     unchanged row gave last time is taken again (_AgentJudgings)."""
     memberships = source.memberships
-    kept_thresholds, as_they_were, kept_memberships, kept = _JUDGINGS.kept
-    # The same thresholds, not changed in place since (a dataclass: they compare by value).
-    if kept_thresholds is not settings.thresholds or as_they_were != settings.thresholds:
-        kept, as_they_were = {}, copy.deepcopy(settings.thresholds)
-    elif kept_memberships is not memberships:
+    kept_thresholds, kept_memberships, kept = _JUDGINGS.kept
+    if kept_thresholds is not thresholds or kept_memberships is not memberships:
         kept = {}
     judged: dict[int, tuple[AgentSnapshot, _Judged]] = {}
     band: tuple[float, float, float, float] | None = None
@@ -654,7 +666,7 @@ def _agent_rows(
                 aht_level=aht_level,
             )
         )
-    _JUDGINGS.kept = (settings.thresholds, as_they_were, memberships, judged)
+    _JUDGINGS.kept = (thresholds, memberships, judged)
     return tuple(rows)
 
 

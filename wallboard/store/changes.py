@@ -12,7 +12,7 @@ Readers: a `ChangeWatch` on the engine. `wait(timeout)` returns True as soon as 
 changed since its last call:
 - PostgreSQL: `LISTEN wallboard_board` on a connection of its own;
 - SQLite: the in-process signal, and, for the writes of other processes, `PRAGMA
-  data_version` on a connection of its own every 50 ms (a few microseconds: it reads no
+  data_version` on a connection of its own every 100 ms (a few microseconds: it reads no
   table). Any commit by any other connection moves data_version (a lease renewal, a
   complaint, a session's log row), so only when it moved is the counter read (the header,
   page 1: no table), and only a new counter wakes the reader.
@@ -39,7 +39,7 @@ from db.engine import after_commit
 log = logging.getLogger(__name__)
 
 CHANNEL = "wallboard_board"
-SQLITE_CHECK_SECONDS = 0.05  # how often PRAGMA data_version is looked at
+SQLITE_CHECK_SECONDS = 0.1  # how often PRAGMA data_version is looked at (10 wake-ups a second)
 RECONNECT_SECONDS = 5.0
 # A burst of changes (a feed's events, then its snapshot refresh, a moment later) reaches a
 # relay's listeners once at once and once more at the end of this gap, not once per commit.

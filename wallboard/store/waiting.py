@@ -56,21 +56,23 @@ def _read_marks(connection: Connection, settings: Settings, callers: set[str], n
         return caller_marks(session, settings, callers, now)
 
 
+_c = CALLS.c
+# Read each second: built once (a select built each time costs more than the read).
+_WAITING_READ = select(_c.queue, _c.callid, _c.caller, _c.enter_at).where(
+    # The partial index's own condition, as a literal (SQLite uses a partial index only
+    # then), and the horizon the queue snapshot counts with (wallboard/store/metrics.py)
+    # as `+enter_at`: no index on it, so SQLite reads the few open calls by the partial
+    # index rather than the day's calls by ix_calls_enter_at (PostgreSQL reads it alike).
+    text("calls.outcome = 'waiting'"),
+    text("+calls.enter_at > :horizon"),
+)
+
+
 def read_waiting(
     connection: Connection, settings: Settings, now: float, marks: MarksCache | None = None
 ) -> tuple[WaitingRow, ...]:
     """The open calls with their callers' markers (`marks`: kept between reads)."""
-    c = CALLS.c
-    rows = connection.execute(
-        select(c.queue, c.callid, c.caller, c.enter_at).where(
-            # The partial index's own condition, as a literal (SQLite uses a partial index only
-            # then), and the horizon the queue snapshot counts with (wallboard/store/metrics.py)
-            # as `+enter_at`: no index on it, so SQLite reads the few open calls by the partial
-            # index rather than the day's calls by ix_calls_enter_at (PostgreSQL reads it alike).
-            text("calls.outcome = 'waiting'"),
-            text("+calls.enter_at > :horizon").bindparams(horizon=now - WAITING_HORIZON_SECONDS),
-        )
-    ).all()
+    rows = connection.execute(_WAITING_READ, {"horizon": now - WAITING_HORIZON_SECONDS}).all()
     if not rows:
         return ()
     callers = {row.caller for row in rows if row.caller is not None and usable_caller(row.caller)}

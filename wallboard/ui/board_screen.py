@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rich.cells import cell_len
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -46,9 +45,11 @@ from wallboard.ui.widgets import (
     KeptStatic,
     KeptVertical,
     KeptVerticalScroll,
+    filling_text_resizes,
     level_marker,
     markers_wanted,
     set_level_class,
+    text_resizes,
 )
 
 # The side column (and the wide agent table, the roomy wall) from this size up.
@@ -60,48 +61,6 @@ COMPACT_ALERT_LINES = 3
 WALL_COMPACT = (26, 15, (0, 0))
 WALL_ROOMY = (40, 14, (1, 2))
 WALL_PROMISES_ROOMY = 3
-
-
-def _resizes(widget: Static, old: str | None, new: str) -> bool:
-    """Whether drawing `new` instead of `old` can change `widget`'s size.
-
-    A layout pass costs the whole screen, so a ticking clock or a wait that goes from 2:35
-    to 2:36 repaints its widget only. A widget whose size is fixed never needs one; an
-    auto-sized one when the number of lines changes (wrapping included) or, with an auto
-    width, when a line's width changes.
-    """
-    if old is None:
-        return True
-    styles = widget.styles
-    auto_width = styles.width is None or styles.width.is_auto
-    auto_height = styles.height is None or styles.height.is_auto
-    if not (auto_width or auto_height):
-        return False
-    old_lines, new_lines = old.split("\n"), new.split("\n")
-    if len(old_lines) != len(new_lines):
-        return True
-    widths = [(cell_len(a), cell_len(b)) for a, b in zip(old_lines, new_lines)]
-    if auto_width:
-        return any(a != b for a, b in widths)
-    # A fixed width: a line changes the height only if it wraps (or did).
-    room = widget.content_region.width
-    return room <= 0 or any(a != b and max(a, b) > room for a, b in widths)
-
-
-def _fills_resizes(widget: Static, old: str | None, new: str) -> bool:
-    """Whether drawing `new` instead of `old` can change the size of `widget`, which fills
-    its scrolling pane at least (board.tcss: min-height 100%): alerts coming and going cost a
-    layout pass of the whole screen only when the text is taller than the pane (it
-    scrolls) or a line wraps."""
-    if old is None:
-        return True
-    room = widget.content_region
-    if room.width <= 0 or room.height <= 0:
-        return True
-    old_lines, new_lines = old.split("\n"), new.split("\n")
-    if len(old_lines) != len(new_lines) and max(len(old_lines), len(new_lines)) >= room.height:
-        return True
-    return any(cell_len(line) > room.width for line in (*old_lines, *new_lines))
 
 
 @dataclass(frozen=True)
@@ -461,7 +420,7 @@ class BoardScreen(Screen[None]):
         old = self._shown.get(widget)
         if old != text:
             self._shown[widget] = text
-            widget.update(Content(text), layout=_resizes(widget, old, text))
+            widget.update(Content(text), layout=text_resizes(widget, old, text))
 
     def _show_tiles(self, view: BoardState) -> None:
         tiles = list(view.tiles) + [view.total]
@@ -588,7 +547,7 @@ class BoardScreen(Screen[None]):
         key = content.plain + str([a.level for a in alerts])
         if self._alerts_key != key:
             self._alerts_key = key
-            resizes = _fills_resizes if self.cards else _resizes
+            resizes = filling_text_resizes if self.cards else text_resizes
             widget.update(content, layout=resizes(widget, self._alerts_text, content.plain))
             self._alerts_text = content.plain
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Label, Static
@@ -18,7 +17,7 @@ from textual.widgets import Label, Static
 from wallboard.calls.waiting import WaitingCaller
 from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, WARN_BLOCK
-from wallboard.ui.widgets import KeptLabel, KeptStatic, KeptVertical, KeptVerticalScroll
+from wallboard.ui.widgets import KeptLabel, KeptStatic, KeptVertical, KeptVerticalScroll, filling_text_resizes
 
 # Beside the agents from this width; below it, a key shows it instead of them.
 WAITING_MIN_WIDTH = 160
@@ -74,20 +73,6 @@ def _sized_by_text(widget: Label) -> bool:
     return styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto
 
 
-def _resizes(lines: Static, old: list[str] | None, new: list[str]) -> bool:
-    """Whether the list's widget changes size: it fills its pane at least (board.tcss:
-    min-height 100%), so callers coming and going cost a layout pass of the whole screen
-    only when the list is longer than the pane (it scrolls) or a line wraps."""
-    if old is None:
-        return True
-    room = lines.content_region
-    if room.width <= 0 or room.height <= 0:
-        return True
-    if len(old) != len(new) and max(len(old), len(new)) >= room.height:
-        return True
-    return any(cell_len(line) > room.width for line in (*old, *new))
-
-
 class WaitingPane(KeptVertical):
     """A title and the list; the board has two (beside the agents, and in the cards' side
     column) and shows the one its layout has room for."""
@@ -114,6 +99,4 @@ class WaitingPane(KeptVertical):
             label = self.query_one(".waiting-title", Label)
             label.update(Content(title), layout=old is None or _sized_by_text(label))
         lines = self.query_one(".waiting-lines", Static)
-        old_lines = old[1].split("\n") if old is not None else None
-        new_lines = content.plain.split("\n")
-        lines.update(content, layout=_resizes(lines, old_lines, new_lines))
+        lines.update(content, layout=filling_text_resizes(lines, old[1] if old is not None else None, content.plain))

@@ -127,6 +127,55 @@ def set_level_class(widget: Widget, level: str) -> None:
         widget.add_class(wanted)
 
 
+def text_resizes(widget: Static, old: str | None, new: str) -> bool:
+    """Whether drawing `new` instead of `old` can change `widget`'s size.
+
+    A layout pass costs the whole screen, so a ticking clock or a wait that goes from 2:35
+    to 2:36 repaints its widget only. A widget whose size is fixed never needs one; an
+    auto-sized one when the number of lines changes (wrapping included) or, with an auto
+    width, when a line's width changes.
+    """
+    if old is None:
+        return True
+    styles = widget.styles
+    auto_width = styles.width is None or styles.width.is_auto
+    auto_height = styles.height is None or styles.height.is_auto
+    if not (auto_width or auto_height):
+        return False
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    if len(old_lines) != len(new_lines):
+        return True
+    widths = [(cell_len(a), cell_len(b)) for a, b in zip(old_lines, new_lines)]
+    if auto_width:
+        return any(a != b for a, b in widths)
+    # A fixed width: a line changes the height only if it wraps (or did).
+    if never_wraps(widget):
+        return False
+    room = widget.content_region.width
+    return room <= 0 or any(a != b and max(a, b) > room for a, b in widths)
+
+
+def never_wraps(widget: Static) -> bool:
+    """Lines cut at the widget's edge (`text-wrap: nowrap`), never wrapped: one line each."""
+    return widget.styles.text_wrap == "nowrap"
+
+
+def filling_text_resizes(widget: Static, old: str | None, new: str) -> bool:
+    """Whether drawing `new` instead of `old` can change the size of `widget`, which fills
+    its scrolling pane at least (board.tcss: min-height 100%): alerts or waiting callers
+    coming and going cost a layout pass of the whole screen only when the text is taller
+    than the pane (it scrolls) or a line wraps (theirs never do: board.tcss)."""
+    if old is None:
+        return True
+    room = widget.content_region
+    if room.width <= 0 or room.height <= 0:
+        return True
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    if len(old_lines) != len(new_lines) and max(len(old_lines), len(new_lines)) >= room.height:
+        return True
+    return not never_wraps(widget) and any(cell_len(line) > room.width for line in (*old_lines, *new_lines))
+
+
 class Metric(Widget):
     """One figure on one line: a muted label on the left, the value on the right.
 
