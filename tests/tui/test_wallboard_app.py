@@ -227,6 +227,32 @@ async def test_a_tick_repaints_only_the_time_cells(floor, monkeypatch):
         assert agents.get_cell("Maria Garcia", "time").plain == "22:01"
 
 
+@run_async
+async def test_times_move_on_together_at_the_clocks_whole_second(floor, monkeypatch):
+    # Reads land at any point of a second (a busy feed writes each second): judged at the
+    # clock's whole second, one within the second the board shows repaints no ticking time.
+    clock = Clock(NOW + 0.2)
+    app = make_app(floor, clock=clock, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        agents = table(app)
+        await until(
+            pilot, lambda: len(agents._painted) >= min(agents.row_count, agents.size.height - 1), "rows painted"
+        )
+        assert app.view is not None and app.view.now == NOW
+        regions = []
+        original_refresh = agents.refresh
+        monkeypatch.setattr(agents, "refresh", lambda *r, **k: regions.extend(r) or original_refresh(*r, **k))
+        clock.now = NOW + 0.9
+        await settle(pilot, reads=app.reads + 2)
+        assert regions == [] and agents.get_cell("Maria Garcia", "time").plain == "22:00"
+        clock.now = NOW + 1.1
+        await settle(pilot, reads=app.reads + 2)
+        assert len(regions) == agents.row_count  # every time cell, once
+        assert agents.get_cell("Maria Garcia", "time").plain == "22:01"
+        assert "14:00:01" in screen_text(app).splitlines()[0]
+
+
 def drawn(segments: list[Segment]) -> Strip:
     """Segments as the terminal gets them (no style and the null style draw alike)."""
     return Strip([Segment(text, style or Style()) for text, style, _ in segments]).simplify()

@@ -287,7 +287,7 @@ class WallboardApp(App[None]):
         )
         self.agent_calls = agent_calls
         self._read_started = time.monotonic()
-        self._received(*self._read(self.clock(), True))
+        self._received(*self._read(self.board_now(), True))
         # As on a board drawn first now: the agents' cursor on the first row (the template's
         # followed the agent that was first when it drew).
         agents = self._board_screen.query(AgentTable)
@@ -317,6 +317,13 @@ class WallboardApp(App[None]):
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=20, markup=False)
 
+    def board_now(self) -> float:
+        """The moment the board is judged at: the clock's whole second. Every time on the board
+        (the clock, times in state, waits) then moves on together once a second, and a read
+        that lands within the second the board shows repaints only what the data changed,
+        not every ticking time (a busy floor writes each second, at any point in it)."""
+        return float(math.floor(self.clock()))
+
     def _tick(self) -> None:
         fallback = self.settings.board.fallback_read_seconds
         if not self._reading and (
@@ -327,7 +334,7 @@ class WallboardApp(App[None]):
             # Nothing read for a while (a quiet feed, or a slow read: a locked database, a far
             # server): keep the clock and the waits moving. A live feed writes each second, and
             # each read draws them anyway: judging the board twice a second costs CPU.
-            board = self.board.at(self.clock())
+            board = self.board.at(self.board_now())
             if _turned_stale(self.board.freshness, board.freshness):
                 # A heartbeat alone wakes no reader: look at the database once before
                 # showing a live feed stale (its heartbeat has most likely moved on).
@@ -342,7 +349,7 @@ class WallboardApp(App[None]):
         self._reading = True
         self._changed_meanwhile = False
         self._read_started = time.monotonic()
-        now = self.clock()
+        now = self.board_now()
         read = asyncio.get_running_loop().run_in_executor(self._reader, self._read, now, now >= self._trend_due)
         read.add_done_callback(self._read_done)
 
@@ -399,7 +406,7 @@ class WallboardApp(App[None]):
                 if not self.is_headless:
                     self.call_after_refresh(_freeze_heap)
         if self.board is not None:
-            self._draw(board if board is not None else self.board.at(self.clock()))
+            self._draw(board if board is not None else self.board.at(self.board_now()))
             if self._holding_display:
                 self._holding_display = False
                 self._end_batch()
@@ -433,7 +440,7 @@ class WallboardApp(App[None]):
 
     def redraw(self) -> None:
         if self.board is not None:
-            self._draw(self.board.at(self.clock()))
+            self._draw(self.board.at(self.board_now()))
 
     def status(self, view: BoardState) -> Status:
         """The header's freshness word and the banner, from the data and the feed."""
@@ -568,7 +575,7 @@ class WallboardApp(App[None]):
         view = OwnView(self.desk.user, poll_seconds=self.desk.poll_seconds)
         self.push_screen(view)
         if self.board is not None:
-            view.show(self.board.at(self.clock()))
+            view.show(self.board.at(self.board_now()))
 
     def action_complaints(self, target: str) -> None:
         self.desk.open(target)
