@@ -138,7 +138,8 @@ def text_resizes(widget: Static, old: str | None, new: str) -> bool:
     if old is None:
         return True
     styles = widget.styles
-    auto_width = styles.width is None or styles.width.is_auto
+    # No width set: the widget fills its container (a Static), whatever its text.
+    auto_width = styles.width is not None and styles.width.is_auto
     auto_height = styles.height is None or styles.height.is_auto
     if not (auto_width or auto_height):
         return False
