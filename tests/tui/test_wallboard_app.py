@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.command import CommandPalette
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import Digits
 
@@ -201,22 +202,33 @@ async def test_times_tick_each_second(floor):
         assert "14:00:05" in screen_text(app).splitlines()[0]
 
 
+async def painted_table(pilot) -> AgentTable:
+    """The agent table once the board is read and every row on screen painted: under load a
+    style update (the focus) can land after the first draw, and the table then forgets what
+    it painted and repaints every line once. Measure from a painted table."""
+    await settle(pilot)
+    agents = table(pilot.app)
+    await until(pilot, lambda: len(agents._painted) >= min(agents.row_count, agents.size.height - 1), "rows painted")
+    return agents
+
+
+def repainted_regions(monkeypatch, agents: AgentTable) -> list[Region]:
+    """The regions the table asks to repaint from now on."""
+    regions: list[Region] = []
+    original_refresh = agents.refresh
+    monkeypatch.setattr(agents, "refresh", lambda *r, **k: regions.extend(r) or original_refresh(*r, **k))
+    return regions
+
+
 @run_async
 async def test_a_tick_repaints_only_the_time_cells(floor, monkeypatch):
     clock = Clock()
     app = make_app(floor, clock=clock, poll_seconds=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        agents = table(app)
-        # Under load a style update (the focus) can land after the first draw: the table then
-        # forgets what it painted and repaints every line once. Measure from a painted table.
-        await until(
-            pilot, lambda: len(agents._painted) >= min(agents.row_count, agents.size.height - 1), "rows painted"
-        )
-        lines, regions = [], []
+        agents = await painted_table(pilot)
+        lines: list[int] = []
         monkeypatch.setattr(agents, "refresh_line", lambda y: lines.append(y))
-        original_refresh = agents.refresh
-        monkeypatch.setattr(agents, "refresh", lambda *r, **k: regions.extend(r) or original_refresh(*r, **k))
+        regions = repainted_regions(monkeypatch, agents)
         clock.now += 1
         await settle(pilot, reads=app.reads + 2)
         # a second later no whole line repaints: only the ticking time cells, each alone
@@ -234,15 +246,9 @@ async def test_times_move_on_together_at_the_clocks_whole_second(floor, monkeypa
     clock = Clock(NOW + 0.2)
     app = make_app(floor, clock=clock, poll_seconds=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        agents = table(app)
-        await until(
-            pilot, lambda: len(agents._painted) >= min(agents.row_count, agents.size.height - 1), "rows painted"
-        )
+        agents = await painted_table(pilot)
         assert app.view is not None and app.view.now == NOW
-        regions = []
-        original_refresh = agents.refresh
-        monkeypatch.setattr(agents, "refresh", lambda *r, **k: regions.extend(r) or original_refresh(*r, **k))
+        regions = repainted_regions(monkeypatch, agents)
         clock.now = NOW + 0.9
         await settle(pilot, reads=app.reads + 2)
         assert regions == [] and agents.get_cell("Maria Garcia", "time").plain == "22:00"
