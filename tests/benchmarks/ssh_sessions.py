@@ -1,9 +1,11 @@
 """SSH sessions benchmark: N concurrent wallboard sessions through the SSH front door.
 
     .venv/bin/python tests/benchmarks/ssh_sessions.py [--sessions 10 25 50] [--seconds 30] [--keep DIR]
+        [--local-hour 14]
 
 Starts a real `wallboard serve` (simulator feed at real time: the feed writes once a
-second) on a temporary SQLite database, adds one user with `wallboard user add`, then for
+second; the site's time zone is chosen so that it is --local-hour o'clock on the floor, whose
+day profile follows the local hour) on a temporary SQLite database, adds one user with `wallboard user add`, then for
 each N opens N real OpenSSH clients, each on its own 100x30 pseudo-terminal, waits until
 every board shows its clock, and watches them for --seconds. Prints for each N:
   held        sessions whose TUI process is still running at the end
@@ -456,6 +458,15 @@ def run(
     }
 
 
+def zone_at_local_hour(hour: int) -> str:
+    """A fixed-offset time zone (IANA's Etc/GMT zones, whose sign is the reverse of the
+    offset's) in which it is now `hour` o'clock, give or take the minutes."""
+    offset = (hour - time.gmtime().tm_hour) % 24
+    if offset > 14:  # Etc/GMT zones run from UTC-12 to UTC+14
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50])
@@ -468,6 +479,14 @@ def main() -> None:
         default=20.0,
         help="seconds between the server's start and the first log-in: at a shift's start the server has been "
         "running, and its session template has drawn the day's board (it redraws after 15 s without a log-in)",
+    )
+    parser.add_argument(
+        "--local-hour",
+        type=int,
+        default=14,
+        help="the floor's local hour while the benchmark runs (the site's time zone is set to match): the "
+        "simulator's day profile follows the local hour, so without it the figures depend on when it is run "
+        "(14: the afternoon peak)",
     )
     options = parser.parse_args()
     if not WALLBOARD.exists() or shutil.which("ssh") is None:
@@ -491,6 +510,7 @@ def main() -> None:
     (root / "timing").mkdir(exist_ok=True)
     most = max(options.sessions) + 10  # all the benchmark's sessions are one user's
     (root / "config.toml").write_text(
+        f'[site]\ntimezone = "{zone_at_local_hour(options.local_hour)}"\n\n'
         f"[ssh]\nport = 0\n\n[limits]\nsessions_total = {most}\nsessions_per_user = {most}\n"
     )
     key = root / "bench"
