@@ -483,6 +483,8 @@ def main() -> None:
     parser.add_argument(
         "--local-hour",
         type=int,
+        choices=range(24),
+        metavar="0-23",
         default=14,
         help="the floor's local hour while the benchmark runs (the site's time zone is set to match): the "
         "simulator's day profile follows the local hour, so without it the figures depend on when it is run "

@@ -18,7 +18,7 @@ from textual import events
 from textual.command import CommandPalette
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widgets import Digits
+from textual.widgets import Digits, Static
 
 from db.engine import write_transaction
 from db.models import Feed
@@ -30,6 +30,7 @@ from wallboard.ui.agents import AgentTable
 from wallboard.ui.board_screen import BoardScreen
 from wallboard.ui.help_screen import HelpScreen
 from wallboard.ui.tiles import QueueTileView, WallTileView
+from wallboard.ui.widgets import filling_text_resizes, text_resizes
 
 
 class Clock:
@@ -257,6 +258,21 @@ async def test_times_move_on_together_at_the_clocks_whole_second(floor, monkeypa
         assert len(regions) == agents.row_count  # every time cell, once
         assert agents.get_cell("Maria Garcia", "time").plain == "22:01"
         assert "14:00:01" in screen_text(app).splitlines()[0]
+
+
+@run_async
+async def test_alert_and_waiting_lines_changing_each_minute_ask_for_no_layout_pass(floor):
+    # A line wider than its pane, whose figures change (an alert's age, a caller's wait): cut,
+    # not wrapped, so it never changes its widget's height (a layout pass of the whole screen).
+    app = make_app(floor)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        waiting = [w for w in board(app).query(".waiting-lines").results(Static) if w.region.area]  # the pane shown
+        widgets = [board(app).query_one("#alerts", Static), *waiting]
+        assert len(widgets) == 2
+        for widget in widgets:
+            old, new = "x" * 300 + " for 1 min", "x" * 300 + " for 12 min"
+            assert not filling_text_resizes(widget, old, new) and not text_resizes(widget, old, new), widget
 
 
 def drawn(segments: list[Segment]) -> Strip:

@@ -125,6 +125,10 @@ def test_thresholds_changed_in_place_are_judged_with_at_once(engine, settings):
     (maria,) = evaluate(rows, settings, T + 4000).agents
     assert maria.flag is None
     assert evaluate(rows, settings, T + 4000) == evaluate(rows, copy.deepcopy(settings), T + 4000)
+    # A queue's values, which judging keeps worked out between reads (board._JUDGINGS.memo).
+    assert board._JUDGINGS.memo(settings)("billing").long_call_minutes == 15
+    settings.thresholds.long_call_minutes = 5
+    assert board._JUDGINGS.memo(settings)("billing").long_call_minutes == 5
 
 
 FLOOR = [f"agent {n:02d}" for n in range(40)]

@@ -17,7 +17,14 @@ from textual.widgets import Label, Static
 from wallboard.calls.waiting import WaitingCaller
 from wallboard.text import format_duration, printable
 from wallboard.ui.colours import ALERT_BLOCK, WARN_BLOCK
-from wallboard.ui.widgets import KeptLabel, KeptStatic, KeptVertical, KeptVerticalScroll, filling_text_resizes
+from wallboard.ui.widgets import (
+    KeptLabel,
+    KeptStatic,
+    KeptVertical,
+    KeptVerticalScroll,
+    filling_text_resizes,
+    text_resizes,
+)
 
 # Beside the agents from this width; below it, a key shows it instead of them.
 WAITING_MIN_WIDTH = 160
@@ -67,12 +74,6 @@ def waiting_content(callers: Sequence[WaitingCaller]) -> Content:
     return Content("\n").join(lines)
 
 
-def _sized_by_text(widget: Label) -> bool:
-    """Whether the widget's width or height is auto (its text can resize it)."""
-    styles = widget.styles
-    return styles.width is None or styles.width.is_auto or styles.height is None or styles.height.is_auto
-
-
 class WaitingPane(KeptVertical):
     """A title and the list; the board has two (beside the agents, and in the cards' side
     column) and shows the one its layout has room for."""
@@ -97,6 +98,6 @@ class WaitingPane(KeptVertical):
             # The count in the title changes with nearly every read: a layout pass (the whole
             # screen) only when the label's size follows its text.
             label = self.query_one(".waiting-title", Label)
-            label.update(Content(title), layout=old is None or _sized_by_text(label))
+            label.update(Content(title), layout=text_resizes(label, old[0] if old is not None else None, title))
         lines = self.query_one(".waiting-lines", Static)
         lines.update(content, layout=filling_text_resizes(lines, old[1] if old is not None else None, content.plain))
