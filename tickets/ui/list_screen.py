@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Tab, Tabs
@@ -132,6 +132,16 @@ class ComplaintTable(DataTable):
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
 
+class SavedViewTab(Tab):
+    """A saved view's tab: at 80 columns it is beyond the fixed ones, so when it is chosen
+    before it has a place on screen (just added), it scrolls the bar to itself once placed.
+    Tabs scrolls to the tab it activates, but a tab not yet laid out has nowhere to go."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.has_class("-active"):
+            self.scroll_visible(animate=False, force=True)
+
+
 class ComplaintListScreen(DeskScreen):
     TITLE_TEXT = "Complaints"
     OPENS = frozenset({"new", "notifications", "overview", "outcomes"})
@@ -191,7 +201,7 @@ class ComplaintListScreen(DeskScreen):
                 tab_id = f"saved-{index}"
                 mark = "" if info.mine else f" ({info.owner})"
                 self.saved[tab_id] = info
-                await tabs.add_tab(Tab(f"★ {info.name}{mark}", id=tab_id))
+                await tabs.add_tab(SavedViewTab(f"★ {info.name}{mark}", id=tab_id))
             chosen = next((t for t, v in self.saved.items() if v.mine and v.name == then_show), None)
             if chosen is not None:
                 tabs.active = chosen
