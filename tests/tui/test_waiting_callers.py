@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from textual.app import App, ComposeResult
 
 from tests.support import run_async, screen_text
 from tests.support.callers_seed import AGENT, COMPLAINER, FLAGGED, REPEAT, callers_events
@@ -14,8 +15,10 @@ from tests.support.floor_seed import NOW, seed_floor
 from tickets import users
 from tickets.callers import CallerService
 from tickets.service import ComplaintService
+from wallboard.calls.waiting import WaitingCaller
 from wallboard.server.runtime import local_app
 from wallboard.ui.board_screen import BoardScreen
+from wallboard.ui.waiting import WaitingLines, WaitingPane
 
 
 @pytest.fixture
@@ -158,3 +161,74 @@ async def test_f_flags_the_caller_on_the_line(floor):
             await pilot.pause(0.02)
     (flag,) = CallerService(engine, settings).flags(caller=FLAGGED)
     assert (flag.caller, flag.status, flag.flagged_by, flag.reason) == (FLAGGED, "flagged", AGENT, "Shouted at ann")
+
+
+def waiting(count: int, flagged_at: int | None = None) -> list[WaitingCaller]:
+    return [
+        WaitingCaller(
+            queue="support",
+            position=i + 1,
+            wait_seconds=600.0 - i,
+            caller=f"+1555{i:07d}",
+            callid=f"c{i}",
+            calls_in_window=1,
+            repeat=False,
+            open_complaints=0,
+            urgent_ref=None,
+            urgent_state=None,
+            open_callbacks=0,
+            flag_status="flagged" if i == flagged_at else None,
+            flag_reason=None,
+        )
+        for i in range(count)
+    ]
+
+
+class OnePane(App[None]):
+    CSS = ".waiting-pane { display: block; height: 1fr; }"  # the board shows one of its two
+
+    def compose(self) -> ComposeResult:
+        yield WaitingPane(id="waiting")
+
+
+@run_async
+async def test_the_list_keeps_its_panes_size_and_counts_the_callers_that_do_not_fit():
+    app = OnePane()
+    async with app.run_test(size=(80, 11)) as pilot:
+        pane = app.query_one(WaitingPane)
+        lines = pane.query_one(WaitingLines)
+        layouts: list[bool] = []
+        refresh = lines.refresh
+
+        def spied(*regions, layout=False, **kwargs):
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        lines.refresh = spied  # type: ignore[method-assign]
+        pane.show(waiting(30, flagged_at=20))
+        await pilot.pause()
+        text = [line.strip() for line in screen_text(app).splitlines()]
+        assert text[0].startswith("Waiting 30: 1 flagged") and text[1].startswith("Queue")
+        assert [line.split()[2] for line in text[2:10]] == [
+            "10:00",
+            "9:59",
+            "9:58",
+            "9:57",
+            "9:56",
+            "9:55",
+            "9:54",
+            "9:53",
+        ]
+        assert text[10] == "… 22 more waiting, 1 flagged"
+        size = lines.size
+        for count in (31, 4, 30):  # callers come and go: the list's height never follows them
+            pane.show(waiting(count))
+            await pilot.pause()
+        assert lines.size == size and layouts and not any(layouts)
+        assert screen_text(app).splitlines()[10].strip() == "… 22 more waiting"
+
+        await pilot.resize_terminal(80, 14)  # a taller pane shows more of them
+        deadline = time.monotonic() + 10
+        while "… 19 more waiting" not in screen_text(app) and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        assert screen_text(app).splitlines()[13].strip() == "… 19 more waiting"

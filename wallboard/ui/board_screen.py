@@ -321,7 +321,7 @@ class BoardScreen(Screen[None]):
         self._place_waiting(self.app.size.width)
         self._set_layout_classes(self.app.size.width, self.cards, self.waiting_shown, self.tile_layout)
         if self.waiting_shown and not self.wall and self.has_class("-waiting-only"):
-            self.query_one("#waiting-pane .waiting-scroll").focus()
+            self.set_focus(None)  # the agent table is hidden; the list has nothing to scroll
         elif not self.wall:
             self.query_one(AgentTable).focus()
         self.redraw()
