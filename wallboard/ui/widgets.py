@@ -163,9 +163,9 @@ def never_wraps(widget: Static) -> bool:
 
 def filling_text_resizes(widget: Static, old: str | None, new: str) -> bool:
     """Whether drawing `new` instead of `old` can change the size of `widget`, which fills
-    its scrolling pane at least (board.tcss: min-height 100%): alerts or waiting callers
-    coming and going cost a layout pass of the whole screen only when the text is taller
-    than the pane (it scrolls) or a line wraps (theirs never do: board.tcss)."""
+    its scrolling pane at least (board.tcss: min-height 100%): alerts coming and going cost
+    a layout pass of the whole screen only when the text is taller than the pane (it
+    scrolls) or a line wraps (theirs never do: board.tcss)."""
     if old is None:
         return True
     room = widget.content_region
