@@ -65,6 +65,11 @@ DEFERRED_INDEXES = (
     "ix_agent_state_changes_agent_at",
     "ix_agent_state_changes_at",
 )
+# A file's modification time comes from the kernel's coarse clock, up to a tick (1-10 ms)
+# behind time.time(), and on a network file system from the server's clock: a generation
+# written just after a checkpoint may look older than it by this much. (Only generations
+# newer than the one lost can still be there: logrotate deletes the oldest first.)
+MTIME_SLACK_SECONDS = 1.0
 BULK_MIN_BYTES = 8 << 20  # a backlog this large at least (~120,000 queue_log lines) ...
 BULK_BYTES_PER_CALL = 200  # ... that adds more calls than the table holds (~3 lines of 66 bytes a call)
 
@@ -210,8 +215,10 @@ class FileIngest:
                     f"{self.path.name}: the generation being read (inode {inode}, read to byte {offset:,}) "
                     "is gone before it was finished: its later lines are lost"
                 )
-            # What was written since the checkpoint is in the generations changed since then.
-            pending = [(g, 0) for g in generations if written_at is None or g.mtime >= written_at]
+            # What was written since the checkpoint is in the generations changed since then
+            # (by their file times, which can lag the checkpoint's clock: MTIME_SLACK_SECONDS).
+            since = None if written_at is None else written_at - MTIME_SLACK_SECONDS
+            pending = [(g, 0) for g in generations if since is None or g.mtime >= since]
         for generation, skip in pending:
             log.info("%s: reading rotated %s from byte %d", self.name, generation.path.name, skip)
             with generation.open() as old:
