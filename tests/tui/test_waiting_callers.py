@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
 from tests.support import run_async, screen_text
@@ -18,7 +20,7 @@ from tickets.service import ComplaintService
 from wallboard.calls.waiting import WaitingCaller
 from wallboard.server.runtime import local_app
 from wallboard.ui.board_screen import BoardScreen
-from wallboard.ui.waiting import WaitingLines, WaitingPane
+from wallboard.ui.waiting import WaitingLines, WaitingPane, waiting_content
 
 
 @pytest.fixture
@@ -182,6 +184,22 @@ def waiting(count: int, flagged_at: int | None = None) -> list[WaitingCaller]:
         )
         for i in range(count)
     ]
+
+
+def test_a_pane_of_two_lines_shows_the_longest_wait_and_counts_the_rest():
+    lines = waiting_content(waiting(30, flagged_at=20), room=2).plain.splitlines()
+    assert lines[0].split()[:3] == ["support", "1", "10:00"]
+    assert lines[1] == "… 29 more waiting, 1 flagged"
+    assert waiting_content(waiting(30), room=1).plain == "… 30 more waiting"
+    assert waiting_content(waiting(2), room=3).plain.splitlines()[0].startswith("Queue")  # all fit
+
+
+@given(count=st.integers(1, 40), room=st.integers(1, 45))
+def test_the_list_never_outgrows_its_room_and_accounts_for_every_caller(count, room):
+    lines = waiting_content(waiting(count), room=room).plain.splitlines()
+    shown = sum(1 for line in lines if line.startswith("support"))
+    counted = int(lines[-1].split()[1]) if lines[-1].startswith("…") else 0
+    assert len(lines) <= room and shown + counted == count
 
 
 class OnePane(App[None]):

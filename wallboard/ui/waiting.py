@@ -57,7 +57,9 @@ def waiting_content(callers: Sequence[WaitingCaller], room: int | None = None) -
     lines = [Content.styled(head, "bold $text-muted")]
     hidden: Sequence[WaitingCaller] = ()
     if room is not None and 1 + len(callers) > room:
-        fit = max(room - 2, 0)
+        if room <= 2:
+            lines = []  # no room for the heading and a caller: the longest wait counts more
+        fit = max(room - 1 - len(lines), 0)
         callers, hidden = callers[:fit], callers[fit:]
     for c in callers:
         row = (
