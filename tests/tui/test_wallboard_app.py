@@ -261,18 +261,16 @@ async def test_times_move_on_together_at_the_clocks_whole_second(floor, monkeypa
 
 
 @run_async
-async def test_alert_and_waiting_lines_changing_each_minute_ask_for_no_layout_pass(floor):
-    # A line wider than its pane, whose figures change (an alert's age, a caller's wait): cut,
-    # not wrapped, so it never changes its widget's height (a layout pass of the whole screen).
+async def test_alert_lines_changing_each_minute_ask_for_no_layout_pass(floor):
+    # A line wider than its pane, whose figures change (an alert's age): cut, not wrapped, so
+    # it never changes the strip's height (a layout pass of the whole screen). The waiting
+    # list never asks for one at all (test_waiting_callers.py).
     app = make_app(floor)
     async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
-        waiting = [w for w in board(app).query(".waiting-lines").results(Static) if w.region.area]  # the pane shown
-        widgets = [board(app).query_one("#alerts", Static), *waiting]
-        assert len(widgets) == 2
-        for widget in widgets:
-            old, new = "x" * 300 + " for 1 min", "x" * 300 + " for 12 min"
-            assert not filling_text_resizes(widget, old, new) and not text_resizes(widget, old, new), widget
+        alerts = board(app).query_one("#alerts", Static)
+        old, new = "x" * 300 + " for 1 min", "x" * 300 + " for 12 min"
+        assert not filling_text_resizes(alerts, old, new) and not text_resizes(alerts, old, new)
 
 
 def drawn(segments: list[Segment]) -> Strip:
